@@ -1,0 +1,45 @@
+# LaoLink: `make run` links the demo data and serves the API and review page; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DB ?= var/laolink.duckdb
+DEMO_DIR ?= var/demo
+DEMO_PERSONS ?= 2000
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SIZE ?= 20000
+
+.PHONY: run test lint bench browser clean
+
+$(BIN)/laolink: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Debian's Chromium and ChromeDriver drive the review-page tests (no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null 2>&1 || { echo "chromium is missing and apt-get is unavailable" >&2; exit 1; }; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-core >/dev/null; }
+
+$(DEMO_DIR)/truth.csv: | $(BIN)/laolink
+	$(BIN)/laolink demo-data --out $(DEMO_DIR) --persons $(DEMO_PERSONS) --seed 7
+
+run: $(BIN)/laolink $(DEMO_DIR)/truth.csv
+	$(BIN)/laolink nightly --inbox $(DEMO_DIR) --db $(DB)
+	$(BIN)/laolink serve --db $(DB) --host $(HOST) --port $(PORT)
+
+test: $(BIN)/laolink browser
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+lint: $(BIN)/laolink
+	$(BIN)/ruff check .
+
+bench: $(BIN)/laolink
+	$(BIN)/python benchmarks/run_all.py --size $(SIZE)
+
+clean:
+	rm -rf var build *.egg-info

@@ -1,0 +1,1 @@
+"""LaoLink HTTP API and review page."""

@@ -1,0 +1,3 @@
+from linkage.cli import app
+
+app(prog_name="laolink")

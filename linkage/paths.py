@@ -1,0 +1,42 @@
+"""Where each part of a LaoLink deployment lives, derived from the one `--db` path.
+
+- ``<db>``: the pipeline store (DuckDB), written only by pipeline steps (one writer).
+- ``<db stem>.published/``: read-only DuckDB snapshots, one per published run, and a
+  ``CURRENT`` file naming the one being served; the API only ever reads these, so a
+  nightly run never blocks readers and readers never see a half-written result.
+- ``<db stem>.service.sqlite``: what people and systems write while the service runs
+  (decisions, users, API keys, sessions, audit log, records posted for the next run).
+  SQLite in WAL mode lets the API write while the nightly job reads decisions.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class StorePaths:
+    db: Path
+
+    @property
+    def published_dir(self) -> Path:
+        return self.db.with_name(self.db.stem + ".published")
+
+    @property
+    def current_pointer(self) -> Path:
+        return self.published_dir / "CURRENT"
+
+    @property
+    def service_db(self) -> Path:
+        return self.db.with_name(self.db.stem + ".service.sqlite")
+
+    @property
+    def work_dir(self) -> Path:
+        """Scratch space for DuckDB spilling and Splink materialisation."""
+        return self.db.with_name(self.db.stem + ".work")
+
+
+def store_paths(db: str | os.PathLike[str]) -> StorePaths:
+    return StorePaths(Path(db).resolve())

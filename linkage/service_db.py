@@ -1,0 +1,64 @@
+"""The service database (SQLite, WAL): facts people and systems write while the API runs.
+
+Decisions are facts about pairs of records, never edits to clusters, so clusters can
+always be rebuilt from model output plus decisions. Rows are only ever appended: a
+decision is changed by a newer decision that names the one it supersedes.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+SERVICE_MIGRATIONS: list[str] = [
+    # 1: steward decisions about pairs of records
+    """
+    CREATE TABLE decisions (
+        decision_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        source_l TEXT NOT NULL,
+        record_id_l TEXT NOT NULL,
+        source_r TEXT NOT NULL,
+        record_id_r TEXT NOT NULL,
+        judgement TEXT NOT NULL CHECK (judgement IN ('positive', 'negative', 'unsure')),
+        decided_by TEXT NOT NULL,
+        decided_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        note TEXT,
+        supersedes INTEGER REFERENCES decisions(decision_id),
+        CHECK ((source_l, record_id_l) < (source_r, record_id_r))
+    );
+    CREATE INDEX decisions_pair ON decisions (source_l, record_id_l, source_r, record_id_r);
+    """,
+]
+
+
+def connect_service(path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """Open (creating with owner-only permissions) and migrate the service database."""
+    db_path = Path(path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    if not db_path.exists():
+        old_umask = os.umask(0o077)
+        try:
+            sqlite3.connect(db_path).close()
+        finally:
+            os.umask(old_umask)
+    con = sqlite3.connect(db_path, timeout=30, isolation_level=None, check_same_thread=False)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=FULL")
+    con.execute("PRAGMA foreign_keys=ON")
+    con.execute("PRAGMA busy_timeout=30000")
+    con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    current = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+    for number, sql in enumerate(SERVICE_MIGRATIONS, start=1):
+        if number <= current:
+            continue
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in filter(None, (s.strip() for s in sql.split(";"))):
+                con.execute(statement)
+            con.execute("INSERT INTO schema_version VALUES (?)", (number,))
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return con

@@ -1,0 +1,162 @@
+"""The LaoLink store: one DuckDB file, versioned by migrations that run on open.
+
+Every table of the product lives here. Migrations are append-only: a released
+migration is never edited, a change is a new entry in ``MIGRATIONS``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from linkage.exchange_format import EXCHANGE_COLUMNS
+
+_RAW_COLUMNS = ",\n    ".join(f"{c} VARCHAR" for c in EXCHANGE_COLUMNS if c not in ("source", "record_id"))
+
+# Standardized columns filled by `laolink standardize`. Contract shared by the
+# model, clustering and API: see linkage/standardize.py for how each is made.
+STANDARDIZED_COLUMNS: dict[str, str] = {
+    "name_script": "VARCHAR",  # lao | thai | latin | mixed | NULL
+    "given_name_std": "VARCHAR",  # romanized, lower-case, de-accented (finer form)
+    "family_name_std": "VARCHAR",
+    "full_name_std": "VARCHAR",  # given + ' ' + family, romanized finer form
+    "given_key": "VARCHAR",  # Lao name key of the given name
+    "family_key": "VARCHAR",  # Lao name key of the family name
+    "name_order_swapped": "BOOLEAN",
+    "sex_code": "VARCHAR",  # F | M
+    "dob": "DATE",  # full date when known to the day
+    "dob_precision": "VARCHAR",  # day | month | year | range
+    "dob_year": "INTEGER",
+    "dob_month": "INTEGER",
+    "dob_day": "INTEGER",
+    "dob_year_min": "INTEGER",  # birth-year range (from partial dates or ages)
+    "dob_year_max": "INTEGER",
+    "nationality_code": "VARCHAR",  # ISO 3166-1 alpha-3
+    "province_code": "VARCHAR",  # gazetteer code
+    "district_code": "VARCHAR",
+    "village_key": "VARCHAR",  # Lao name key of the village name
+    "phone_e164": "VARCHAR",
+    "id_number_std": "VARCHAR",
+    "event_date_std": "DATE",
+    "std_version": "INTEGER",  # standardizer version that produced these values
+}
+
+_STD_COLUMNS_SQL = ",\n    ".join(f"{c} {t}" for c, t in STANDARDIZED_COLUMNS.items())
+
+MIGRATIONS: list[str] = [
+    # 1: foundation — sources, files, records with history, quarantine
+    f"""
+    CREATE SEQUENCE record_rid_seq START 1;
+    CREATE SEQUENCE file_id_seq START 1;
+    CREATE TABLE sources (
+        source VARCHAR PRIMARY KEY,
+        first_seen_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+    );
+    CREATE TABLE ingested_files (
+        file_id BIGINT PRIMARY KEY DEFAULT nextval('file_id_seq'),
+        path VARCHAR NOT NULL,
+        sha256 VARCHAR NOT NULL,
+        mapping VARCHAR NOT NULL,
+        encoding VARCHAR,
+        ingested_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        rows_read BIGINT NOT NULL DEFAULT 0,
+        rows_stored BIGINT NOT NULL DEFAULT 0,
+        rows_updated BIGINT NOT NULL DEFAULT 0,
+        rows_unchanged BIGINT NOT NULL DEFAULT 0,
+        rows_quarantined BIGINT NOT NULL DEFAULT 0
+    );
+    CREATE TABLE records (
+        rid BIGINT PRIMARY KEY DEFAULT nextval('record_rid_seq'),
+        source VARCHAR NOT NULL,
+        record_id VARCHAR NOT NULL,
+        {_RAW_COLUMNS},
+        row_hash VARCHAR NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1,
+        file_id BIGINT NOT NULL,
+        line_no BIGINT NOT NULL,
+        first_seen_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        {_STD_COLUMNS_SQL},
+        UNIQUE (source, record_id)
+    );
+    CREATE TABLE record_history (
+        rid BIGINT NOT NULL,
+        source VARCHAR NOT NULL,
+        record_id VARCHAR NOT NULL,
+        {_RAW_COLUMNS},
+        row_hash VARCHAR NOT NULL,
+        version INTEGER NOT NULL,
+        file_id BIGINT NOT NULL,
+        line_no BIGINT NOT NULL,
+        replaced_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        replaced_by_file_id BIGINT NOT NULL
+    );
+    CREATE TABLE quarantine (
+        file_id BIGINT NOT NULL,
+        path VARCHAR NOT NULL,
+        line_no BIGINT,
+        field VARCHAR,
+        reason VARCHAR NOT NULL,
+        raw_line VARCHAR,
+        quarantined_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+    );
+    """,
+]
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """Return the store's schema version (0 for an empty file)."""
+    con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    rows = con.execute("SELECT max(version) FROM schema_version").fetchall()
+    return rows[0][0] or 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply every migration newer than the store's version, each in its own transaction."""
+    current = schema_version(con)
+    for number, sql in enumerate(MIGRATIONS, start=1):
+        if number <= current:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_version VALUES (?)", [number])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return len(MIGRATIONS)
+
+
+def connect(path: str | os.PathLike[str], *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the store at ``path``, creating it and running migrations as needed.
+
+    The file is created with owner-only permissions: it holds victims' personal data.
+    """
+    db_path = Path(path)
+    if not read_only:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        if not db_path.exists():
+            old_umask = os.umask(0o077)
+            try:
+                duckdb.connect(str(db_path)).close()
+            finally:
+                os.umask(old_umask)
+    con = duckdb.connect(str(db_path), read_only=read_only)
+    if not read_only:
+        migrate(con)
+    return con
+
+
+@contextmanager
+def open_store(path: str | os.PathLike[str], *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Context manager around :func:`connect` that always closes the connection."""
+    con = connect(path, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
