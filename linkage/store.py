@@ -105,6 +105,15 @@ MIGRATIONS: list[str] = [
         quarantined_at TIMESTAMP NOT NULL DEFAULT current_timestamp
     );
     """,
+    # 2: values the standardizer could not parse, one row per record and field
+    """
+    CREATE TABLE std_issues (
+        rid BIGINT NOT NULL,
+        field VARCHAR NOT NULL,
+        value VARCHAR,
+        reason VARCHAR NOT NULL
+    );
+    """,
 ]
 
 
