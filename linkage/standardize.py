@@ -1,0 +1,251 @@
+"""The standardize step: fill the standardized columns of every stored record, set-based.
+
+Raw values repeat a great deal (names, dates, places), so each parser runs once per
+DISTINCT raw value in Python, the results go back to DuckDB as an Arrow lookup table,
+and one UPDATE joins them onto the records. Values that cannot be parsed leave the
+standardized column NULL and are listed in ``std_issues`` with the parser's reason, so
+nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from linkage.errors import FieldError
+
+STD_VERSION = 1
+
+_EMPTY = "\x00"  # join key standing for NULL, so lookups join with plain equality
+
+
+@dataclass
+class FieldCounts:
+    parsed: int = 0
+    empty: int = 0
+    unparsed: int = 0
+
+
+@dataclass
+class StandardizeReport:
+    records: int = 0
+    fields: dict[str, FieldCounts] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        out = [f"standardized {self.records} records"]
+        for name, c in self.fields.items():
+            out.append(f"  {name:<14} parsed {c.parsed:>9}  empty {c.empty:>9}  could not parse {c.unparsed:>7}")
+        return out
+
+
+@dataclass(frozen=True)
+class _Lookup:
+    """One parser applied to the distinct values of some raw columns."""
+
+    name: str  # the field reported to stewards
+    raw: Sequence[str]  # raw columns (SQL expressions over std_todo) forming the key
+    outputs: Sequence[tuple[str, pa.DataType]]
+    parse: Callable[..., Sequence[Any] | None]
+
+
+def _name_outputs(full_name: str | None, given: str | None, family: str | None) -> Sequence[Any] | None:
+    from linkage.name_parse import parse_name
+
+    if not any(v and v.strip() for v in (full_name, given, family)):
+        return None
+    p = parse_name(full_name, given, family)
+    full = " ".join(part for part in (p.given_std, p.family_std) if part) or None
+    return (p.script, p.given_std or None, p.family_std or None, full, p.given_key or None,
+            p.family_key or None, p.swapped)
+
+
+def _dob_outputs(text: str | None) -> Sequence[Any] | None:
+    from linkage.dates import parse_date
+
+    d = parse_date(text, today=date.today())
+    if d is None:
+        return None
+    return (d.date, d.precision, d.year, d.month, d.day, d.year_min, d.year_max)
+
+
+def _event_outputs(text: str | None) -> Sequence[Any] | None:
+    from linkage.dates import parse_date
+
+    d = parse_date(text)
+    if d is None:
+        return None
+    return (d.date, d.year_min, d.year_max)
+
+
+def _age_outputs(age: str | None, event_date: str | None) -> Sequence[Any] | None:
+    from linkage.dates import birth_years_from_age, parse_date
+
+    if not (age and age.strip()):
+        return None
+    try:
+        event = parse_date(event_date)
+    except FieldError:
+        event = None
+    years = birth_years_from_age(age, event)
+    return None if years is None else (years[0], years[1])
+
+
+def _single(fn_path: str) -> Callable[[str | None], Sequence[Any] | None]:
+    module_name, fn_name = fn_path.rsplit(".", 1)
+
+    def parse(text: str | None) -> Sequence[Any] | None:
+        import importlib
+
+        value = getattr(importlib.import_module(module_name), fn_name)(text)
+        return None if value is None else (value,)
+
+    return parse
+
+
+def _district_outputs(district: str | None, province: str | None) -> Sequence[Any] | None:
+    from linkage.places import district_code, province_code
+
+    try:
+        prov = province_code(province)
+    except FieldError:
+        prov = None
+    value = district_code(district, prov)
+    return None if value is None else (value,)
+
+
+LOOKUPS: tuple[_Lookup, ...] = (
+    _Lookup(
+        "name",
+        ("full_name", "given_name", "family_name"),
+        (("name_script", pa.string()), ("given_name_std", pa.string()), ("family_name_std", pa.string()),
+         ("full_name_std", pa.string()), ("given_key", pa.string()), ("family_key", pa.string()),
+         ("name_order_swapped", pa.bool_())),
+        _name_outputs,
+    ),
+    _Lookup(
+        "date_of_birth",
+        ("date_of_birth",),
+        (("dob", pa.date32()), ("dob_precision", pa.string()), ("dob_year", pa.int32()),
+         ("dob_month", pa.int32()), ("dob_day", pa.int32()), ("dob_year_min", pa.int32()),
+         ("dob_year_max", pa.int32())),
+        _dob_outputs,
+    ),
+    _Lookup("age", ("age", "event_date"), (("age_year_min", pa.int32()), ("age_year_max", pa.int32())), _age_outputs),
+    _Lookup("event_date", ("event_date",),
+            (("event_date_std", pa.date32()), ("event_year_min", pa.int32()), ("event_year_max", pa.int32())),
+            _event_outputs),
+    _Lookup("sex", ("sex",), (("sex_code", pa.string()),), _single("linkage.codes.sex_code")),
+    _Lookup("nationality", ("nationality",), (("nationality_code", pa.string()),),
+            _single("linkage.codes.nationality_code")),
+    _Lookup("province", ("province",), (("province_code", pa.string()),), _single("linkage.places.province_code")),
+    _Lookup("district", ("district", "province"), (("district_code", pa.string()),), _district_outputs),
+    _Lookup("village", ("village",), (("village_key", pa.string()),), _single("linkage.places.village_key")),
+    _Lookup("phone", ("phone",), (("phone_e164", pa.string()),), _single("linkage.phones.phone_e164")),
+    _Lookup("id_number", ("id_number",), (("id_number_std", pa.string()),), _single("linkage.codes.id_number_std")),
+)
+
+
+def _key_sql(columns: Sequence[str], alias: str) -> str:
+    return ", ".join(f"coalesce({alias}.{c}, '{_EMPTY}') AS k_{c}" for c in columns)
+
+
+def _build_lookup(con: duckdb.DuckDBPyConnection, lookup: _Lookup) -> str:
+    """Parse each distinct raw key once; register the results as a table named lk_<name>."""
+    keys = con.execute(f"SELECT DISTINCT {_key_sql(lookup.raw, 't')} FROM std_todo t").fetchall()
+    columns: dict[str, list[Any]] = {f"k_{c}": [] for c in lookup.raw}
+    columns.update({name: [] for name, _ in lookup.outputs})
+    columns["reason"] = []
+    for key in keys:
+        values = [None if v == _EMPTY else v for v in key]
+        try:
+            parsed, reason = lookup.parse(*values), None
+        except FieldError as exc:
+            parsed, reason = None, exc.reason
+        for c, v in zip(lookup.raw, key, strict=True):
+            columns[f"k_{c}"].append(v)
+        for i, (name, _) in enumerate(lookup.outputs):
+            columns[name].append(None if parsed is None else parsed[i])
+        columns["reason"].append(reason)
+    schema = pa.schema(
+        [(f"k_{c}", pa.string()) for c in lookup.raw] + list(lookup.outputs) + [("reason", pa.string())]
+    )
+    table = pa.table(columns, schema=schema)
+    view = f"lk_{lookup.name}"
+    con.register(f"{view}_arrow", table)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT * FROM {view}_arrow")
+    con.unregister(f"{view}_arrow")
+    return view
+
+
+def _join_sql(lookup: _Lookup) -> str:
+    cond = " AND ".join(f"coalesce(t.{c}, '{_EMPTY}') = lk_{lookup.name}.k_{c}" for c in lookup.raw)
+    return f"LEFT JOIN lk_{lookup.name} ON {cond}"
+
+
+def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> StandardizeReport:
+    """Fill the standardized columns of records whose std_version is not current (or all of them)."""
+    raw_columns = sorted({c for lk in LOOKUPS for c in lk.raw})
+    where = "" if everything else f"WHERE std_version IS DISTINCT FROM {STD_VERSION}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE std_todo AS SELECT rid, {', '.join(raw_columns)} FROM records {where}")
+    report = StandardizeReport(records=con.execute("SELECT count(*) FROM std_todo").fetchall()[0][0])
+    if report.records == 0:
+        return report
+    for lookup in LOOKUPS:
+        _build_lookup(con, lookup)
+
+    joins = "\n".join(_join_sql(lk) for lk in LOOKUPS)
+    selected = ", ".join(f"lk_{lk.name}.{name}" for lk in LOOKUPS for name, _ in lk.outputs)
+    reasons = ", ".join(f"lk_{lk.name}.reason AS reason_{lk.name}" for lk in LOOKUPS)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE std_result AS SELECT t.rid, {selected}, {reasons} FROM std_todo t {joins}"
+    )
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            f"""
+            UPDATE records SET
+                name_script = s.name_script, given_name_std = s.given_name_std,
+                family_name_std = s.family_name_std, full_name_std = s.full_name_std,
+                given_key = s.given_key, family_key = s.family_key,
+                name_order_swapped = s.name_order_swapped,
+                sex_code = s.sex_code, dob = s.dob, dob_precision = coalesce(s.dob_precision,
+                    CASE WHEN s.age_year_min IS NOT NULL THEN 'range' END),
+                dob_year = s.dob_year, dob_month = s.dob_month, dob_day = s.dob_day,
+                dob_year_min = coalesce(s.dob_year_min, s.age_year_min),
+                dob_year_max = coalesce(s.dob_year_max, s.age_year_max),
+                nationality_code = s.nationality_code, province_code = s.province_code,
+                district_code = s.district_code, village_key = s.village_key,
+                phone_e164 = s.phone_e164, id_number_std = s.id_number_std,
+                event_date_std = s.event_date_std, std_version = {STD_VERSION}
+            FROM std_result s WHERE records.rid = s.rid
+            """
+        )
+        con.execute("DELETE FROM std_issues WHERE rid IN (SELECT rid FROM std_todo)")
+        for lk in LOOKUPS:
+            value_sql = " || ' / ' || ".join(f"coalesce(t.{c}, '')" for c in lk.raw)
+            con.execute(
+                f"""INSERT INTO std_issues SELECT s.rid, '{lk.name}', {value_sql}, s.reason_{lk.name}
+                    FROM std_result s JOIN std_todo t USING (rid) WHERE s.reason_{lk.name} IS NOT NULL"""
+            )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+    for lk in LOOKUPS:
+        first_out = lk.outputs[0][0]
+        parsed, unparsed, total = con.execute(
+            f"""SELECT count(*) FILTER (WHERE {first_out} IS NOT NULL),
+                       count(*) FILTER (WHERE reason_{lk.name} IS NOT NULL), count(*)
+                FROM std_result"""
+        ).fetchall()[0]
+        report.fields[lk.name] = FieldCounts(parsed, total - parsed - unparsed, unparsed)
+    for tmp in ["std_todo", "std_result", *(f"lk_{lk.name}" for lk in LOOKUPS)]:
+        con.execute(f"DROP TABLE IF EXISTS {tmp}")
+    return report
