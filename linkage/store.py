@@ -114,6 +114,26 @@ MIGRATIONS: list[str] = [
         reason VARCHAR NOT NULL
     );
     """,
+    # 3: nightly runs, the models that scored them, and which records are scored by which model
+    """
+    CREATE SEQUENCE run_id_seq START 1;
+    CREATE TABLE runs (
+        run_id BIGINT PRIMARY KEY DEFAULT nextval('run_id_seq'),
+        started_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        finished_at TIMESTAMP,
+        status VARCHAR NOT NULL,
+        model_version VARCHAR,
+        report JSON
+    );
+    CREATE TABLE models (
+        model_version VARCHAR PRIMARY KEY,
+        path VARCHAR NOT NULL,
+        settings_json JSON NOT NULL,
+        first_used_run_id BIGINT
+    );
+    ALTER TABLE records ADD COLUMN scored_model VARCHAR;
+    ALTER TABLE records ADD COLUMN scored_version INTEGER;
+    """,
 ]
 
 
