@@ -33,3 +33,33 @@ def standardize_command(
         report = standardize(con, everything=everything)
     for line in report.lines():
         typer.echo(line)
+
+
+export_app = typer.Typer(help="Export the published result as CSV (formula-safe).", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("clusters")
+def export_clusters_command(
+    db: str = typer.Option(..., "--db", help="Pipeline store (DuckDB file)."),
+    out: str = typer.Option(..., "--out", help="CSV file to write."),
+) -> None:
+    """Write source,record_id,person_id for every stored record."""
+    from pathlib import Path
+
+    from linkage.export import export_clusters
+
+    typer.echo(f"wrote {export_clusters(db, Path(out))} rows to {out}")
+
+
+@export_app.command("persons")
+def export_persons_command(
+    db: str = typer.Option(..., "--db", help="Pipeline store (DuckDB file)."),
+    out: str = typer.Option(..., "--out", help="CSV file to write."),
+) -> None:
+    """Write one summary row per person."""
+    from pathlib import Path
+
+    from linkage.export import export_persons
+
+    typer.echo(f"wrote {export_persons(db, Path(out))} rows to {out}")

@@ -1,0 +1,98 @@
+"""Publishing: copy a run's result into a new read-only snapshot and switch readers to it atomically.
+
+Readers (the API) open only ``<stem>.published/CURRENT``'s snapshot. A snapshot is
+written under a temporary name, synced, renamed, and only then is ``CURRENT``
+replaced by an atomic rename, so a reader sees either the previous complete night or
+the new complete night, never a half-written one, whenever the job is killed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from linkage.paths import StorePaths
+
+# Tables copied into every snapshot; a table a store does not have yet is skipped.
+PUBLISHED_TABLES: tuple[str, ...] = (
+    "records",
+    "record_person",
+    "persons",
+    "id_history",
+    "review_queue",
+    "predictions",
+    "comparison_levels",
+    "runs",
+    "models",
+    "sources",
+    "ingested_files",
+    "quarantine",
+    "std_issues",
+)
+
+SNAPSHOTS_KEPT = 3
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def current_snapshot(paths: StorePaths) -> Path | None:
+    """The snapshot readers are served now, or None before the first publish."""
+    try:
+        name = paths.current_pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return paths.published_dir / name if name else None
+
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, paths: StorePaths, run_id: int) -> Path:
+    """Write run ``run_id``'s result as a snapshot file and make it the one readers see."""
+    paths.published_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    final = paths.published_dir / f"run-{run_id:06d}.duckdb"
+    tmp = final.with_suffix(".duckdb.tmp")
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    existing = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'"
+        ).fetchall()
+    }
+    old_umask = os.umask(0o077)
+    try:
+        con.execute(f"ATTACH '{tmp}' AS snap")
+    finally:
+        os.umask(old_umask)
+    try:
+        for table in PUBLISHED_TABLES:
+            if table in existing:
+                con.execute(f"CREATE TABLE snap.{table} AS SELECT * FROM main.{table}")
+        con.execute("CREATE TABLE snap.snapshot_info AS SELECT ? AS run_id, current_timestamp AS published_at",
+                    [run_id])
+        con.execute("CHECKPOINT snap")
+    finally:
+        con.execute("DETACH snap")
+    _fsync(tmp)
+    os.replace(tmp, final)
+    pointer_tmp = paths.current_pointer.with_suffix(".tmp")
+    pointer_tmp.write_text(final.name + "\n", encoding="utf-8")
+    _fsync(pointer_tmp)
+    os.replace(pointer_tmp, paths.current_pointer)
+    _fsync(paths.published_dir)
+    _remove_old_snapshots(paths, keep=final)
+    return final
+
+
+def _remove_old_snapshots(paths: StorePaths, keep: Path) -> None:
+    """Keep the newest few snapshots (readers may still hold the previous one open)."""
+    snapshots = sorted(paths.published_dir.glob("run-*.duckdb"))
+    for old in snapshots[:-SNAPSHOTS_KEPT]:
+        if old != keep:
+            old.unlink(missing_ok=True)
