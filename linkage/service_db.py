@@ -29,7 +29,82 @@ SERVICE_MIGRATIONS: list[str] = [
     );
     CREATE INDEX decisions_pair ON decisions (source_l, record_id_l, source_r, record_id_r);
     """,
+    # 2: people and systems that may use the service, their sessions, and the audit log
+    """
+    CREATE TABLE users (
+        username TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'steward', 'analyst', 'system')),
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        created_by TEXT,
+        disabled_at TEXT
+    );
+    CREATE TABLE api_keys (
+        key_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'steward', 'analyst', 'system')),
+        sources TEXT,
+        secret_sha256 TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        created_by TEXT,
+        revoked_at TEXT
+    );
+    CREATE TABLE sessions (
+        token_sha256 TEXT PRIMARY KEY,
+        username TEXT NOT NULL REFERENCES users(username),
+        csrf_token TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions (username);
+    CREATE TABLE login_attempts (
+        username TEXT NOT NULL,
+        address TEXT,
+        at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'failed', 'locked'))
+    );
+    CREATE INDEX login_attempts_user ON login_attempts (username, at);
+    CREATE INDEX login_attempts_address ON login_attempts (address, at);
+    CREATE TABLE audit (
+        audit_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        actor TEXT,
+        actor_kind TEXT NOT NULL CHECK (actor_kind IN ('user', 'key', 'anonymous', 'cli')),
+        role TEXT,
+        action TEXT NOT NULL,
+        method TEXT,
+        path TEXT,
+        person_ids TEXT NOT NULL DEFAULT '[]',
+        outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'denied', 'error')),
+        status INTEGER,
+        client TEXT,
+        detail TEXT
+    );
+    CREATE INDEX audit_at ON audit (at);
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN
+        SELECT RAISE(ABORT, 'the audit log is append-only: rows cannot be changed');
+    END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN
+        SELECT RAISE(ABORT, 'the audit log is append-only: rows cannot be deleted');
+    END;
+    """,
 ]
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies (which contain ';') whole."""
+    statements, pending = [], ""
+    for piece in sql.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                statements.append(pending.strip())
+            pending = ""
+    if pending.strip(" \n;"):
+        statements.append(pending.strip())
+    return statements
 
 
 def connect_service(path: str | os.PathLike[str]) -> sqlite3.Connection:
@@ -54,7 +129,7 @@ def connect_service(path: str | os.PathLike[str]) -> sqlite3.Connection:
             continue
         con.execute("BEGIN IMMEDIATE")
         try:
-            for statement in filter(None, (s.strip() for s in sql.split(";"))):
+            for statement in _statements(sql):
                 con.execute(statement)
             con.execute("INSERT INTO schema_version VALUES (?)", (number,))
             con.execute("COMMIT")
