@@ -134,6 +134,59 @@ MIGRATIONS: list[str] = [
     ALTER TABLE records ADD COLUMN scored_model VARCHAR;
     ALTER TABLE records ADD COLUMN scored_version INTEGER;
     """,
+    # 4: clusters, stable person IDs with their history, and the review queue (linkage/clustering.py,
+    # person_ids.py, review_queue.py). cluster_links keeps the links that hold each cluster together
+    # after decisions; clustering_flags what decisions did to clusters (cuts, conflicts).
+    """
+    CREATE TABLE record_cluster (rid BIGINT NOT NULL, cluster_key BIGINT NOT NULL);
+    CREATE TABLE cluster_links (
+        rid_l BIGINT NOT NULL,
+        rid_r BIGINT NOT NULL,
+        match_weight DOUBLE,
+        match_probability DOUBLE,
+        origin VARCHAR NOT NULL  -- model | decision
+    );
+    CREATE TABLE clustering_flags (
+        run_id BIGINT NOT NULL,
+        kind VARCHAR NOT NULL,  -- negative-cut | decision-conflict
+        rid_l BIGINT NOT NULL,
+        rid_r BIGINT NOT NULL,
+        links_cut INTEGER NOT NULL DEFAULT 0,
+        detail JSON
+    );
+    CREATE TABLE record_person (rid BIGINT NOT NULL, person_id VARCHAR NOT NULL);
+    CREATE TABLE persons (
+        person_id VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,  -- active | alias | retired
+        alias_of VARCHAR,
+        created_run_id BIGINT NOT NULL,
+        updated_run_id BIGINT NOT NULL,
+        n_records BIGINT NOT NULL
+    );
+    CREATE SEQUENCE id_event_seq START 1;
+    CREATE TABLE id_history (
+        event_id BIGINT NOT NULL DEFAULT nextval('id_event_seq'),
+        person_id VARCHAR NOT NULL,
+        event VARCHAR NOT NULL,  -- created | merged-into | split-from | records-added | records-removed
+        other_person_id VARCHAR,
+        n_records BIGINT,
+        detail JSON,
+        run_id BIGINT NOT NULL,
+        at TIMESTAMP NOT NULL DEFAULT current_timestamp
+    );
+    CREATE SEQUENCE review_item_seq START 1;
+    CREATE TABLE review_queue (
+        item_id BIGINT NOT NULL DEFAULT nextval('review_item_seq'),
+        kind VARCHAR NOT NULL,  -- pair | cluster
+        rid_l BIGINT,
+        rid_r BIGINT,
+        person_id VARCHAR,
+        priority DOUBLE NOT NULL,
+        reason VARCHAR NOT NULL,
+        match_probability DOUBLE,
+        run_id BIGINT NOT NULL
+    );
+    """,
 ]
 
 
