@@ -172,7 +172,7 @@ MIGRATIONS: list[str] = [
         n_records BIGINT,
         detail JSON,
         run_id BIGINT NOT NULL,
-        at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        "at" TIMESTAMP NOT NULL DEFAULT current_timestamp
     );
     CREATE SEQUENCE review_item_seq START 1;
     CREATE TABLE review_queue (
