@@ -63,3 +63,31 @@ def export_persons_command(
     from linkage.export import export_persons
 
     typer.echo(f"wrote {export_persons(db, Path(out))} rows to {out}")
+
+
+@app.command("backup")
+def backup_command(
+    db: str = typer.Option(..., "--db", help="Pipeline store (DuckDB file)."),
+    out: str = typer.Option(..., "--out", help="Folder in which a new backup folder is made."),
+) -> None:
+    """Make a consistent backup (store, service database, published snapshot) while the server runs."""
+    from pathlib import Path
+
+    from linkage.backup import backup
+
+    typer.echo(f"backup written to {backup(db, Path(out))}")
+
+
+@app.command("restore")
+def restore_command(
+    backup_dir: str = typer.Argument(..., help="A folder made by `laolink backup`."),
+    db: str = typer.Option(..., "--db", help="Where to restore the pipeline store."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing store."),
+) -> None:
+    """Restore a backup made by `laolink backup`."""
+    from pathlib import Path
+
+    from linkage.backup import restore
+
+    paths = restore(Path(backup_dir), db, force=force)
+    typer.echo(f"restored to {paths.db}")

@@ -74,7 +74,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, paths: StorePaths, run_id: 
         for table in PUBLISHED_TABLES:
             if table in existing:
                 con.execute(f"CREATE TABLE snap.{table} AS SELECT * FROM main.{table}")
-        con.execute("CREATE TABLE snap.snapshot_info AS SELECT ? AS run_id, current_timestamp AS published_at",
+        con.execute("CREATE TABLE snap.snapshot_info AS SELECT ? AS run_id, CAST(current_timestamp AS TIMESTAMP) AS published_at",
                     [run_id])
         con.execute("CHECKPOINT snap")
     finally:

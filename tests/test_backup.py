@@ -1,0 +1,117 @@
+import sqlite3
+import subprocess
+import sys
+import threading
+
+import duckdb
+import pytest
+
+from linkage.backup import backup, restore
+from linkage.errors import LaoLinkError
+from linkage.paths import store_paths
+from linkage.publish import current_snapshot, publish_snapshot
+from linkage.service_db import connect_service
+from linkage.store import connect
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() ORDER BY 1"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _same_duckdb(a, b) -> None:
+    ca, cb = duckdb.connect(str(a), read_only=True), duckdb.connect(str(b), read_only=True)
+    try:
+        assert _tables(ca) == _tables(cb)
+        for table in _tables(ca):
+            rows_a = sorted(map(repr, ca.execute(f"SELECT * FROM {table}").fetchall()))
+            rows_b = sorted(map(repr, cb.execute(f"SELECT * FROM {table}").fetchall()))
+            assert rows_a == rows_b, table
+    finally:
+        ca.close()
+        cb.close()
+
+
+def _same_sqlite(a, b) -> None:
+    ca, cb = sqlite3.connect(a), sqlite3.connect(b)
+    tables = [r[0] for r in ca.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY 1")]
+    assert tables == [r[0] for r in cb.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY 1")]
+    for table in tables:
+        assert ca.execute(f"SELECT * FROM {table}").fetchall() == cb.execute(f"SELECT * FROM {table}").fetchall()
+
+
+def _decide(con: sqlite3.Connection, i: int) -> None:
+    con.execute(
+        "INSERT INTO decisions (source_l, record_id_l, source_r, record_id_r, judgement, decided_by)"
+        " VALUES ('A', ?, 'B', ?, 'positive', 'steward')",
+        (f"r{i}", f"r{i}"),
+    )
+
+
+def test_backup_while_service_writes_then_restore_equal(tmp_path):
+    db = tmp_path / "live" / "laolink.duckdb"
+    con = connect(db)
+    con.execute(
+        "INSERT INTO records (source, record_id, full_name, row_hash, file_id, line_no)"
+        " SELECT 'MOPS-AHTD', 'R' || i, 'Name ' || i, md5(i::VARCHAR), 1, i FROM range(500) t(i)"
+    )
+    publish_snapshot(con, store_paths(db), run_id=1)
+    con.close()
+
+    service = connect_service(store_paths(db).service_db)
+    for i in range(50):
+        _decide(service, i)
+    stop = threading.Event()
+
+    def keep_writing() -> None:  # the API keeps writing decisions during the backup
+        writer = connect_service(store_paths(db).service_db)
+        i = 1000
+        while not stop.is_set():
+            _decide(writer, i)
+            i += 1
+
+    thread = threading.Thread(target=keep_writing)
+    thread.start()
+    try:
+        made = backup(db, tmp_path / "backups")
+    finally:
+        stop.set()
+        thread.join()
+
+    restored = tmp_path / "restored" / "laolink.duckdb"
+    paths = restore(made, restored)
+    _same_duckdb(db, restored)
+    _same_duckdb(current_snapshot(store_paths(db)), current_snapshot(paths))
+    # the copy is the service database as it was at one instant: every decision row intact
+    restored_con = sqlite3.connect(paths.service_db)
+    restored_ids = [r[0] for r in restored_con.execute("SELECT decision_id FROM decisions ORDER BY 1")]
+    assert restored_ids == list(range(1, len(restored_ids) + 1)) and len(restored_ids) >= 50
+    _same_sqlite(made / paths.service_db.name, paths.service_db)
+
+
+def test_restore_refuses_to_overwrite(tmp_path):
+    db = tmp_path / "laolink.duckdb"
+    connect(db).close()
+    made = backup(db, tmp_path / "b")
+    with pytest.raises(LaoLinkError, match="--force"):
+        restore(made, db)
+    restore(made, db, force=True)
+
+
+def test_backup_waits_for_running_job_then_says_why(tmp_path):
+    db = tmp_path / "laolink.duckdb"
+    connect(db).close()
+    holder = subprocess.Popen(  # another process (a nightly job) holds the write lock
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('held', flush=True); "
+         "time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(LaoLinkError, match="locked by a running job"):
+            backup(db, tmp_path / "b", wait_seconds=0)
+    finally:
+        holder.kill()
+        holder.wait()
