@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from linkage.ingest import ingest_command
+
 app = typer.Typer(
     name="laolink",
     help="LaoLink: link Lao anti-trafficking records into person clusters.",
@@ -18,6 +20,19 @@ def version() -> None:
     from linkage import __version__
 
     typer.echo(__version__)
+
+
+app.command("ingest")(ingest_command)
+
+from linkage.blocking import blocking_app  # noqa: E402
+from linkage.evaluation import evaluate_command  # noqa: E402
+from linkage.prediction import predict_command  # noqa: E402
+from linkage.training import train_command  # noqa: E402
+
+app.add_typer(blocking_app, name="blocking")
+app.command("train")(train_command)
+app.command("predict")(predict_command)
+app.command("evaluate")(evaluate_command)
 
 
 @app.command("standardize")
@@ -91,3 +106,40 @@ def restore_command(
 
     paths = restore(Path(backup_dir), db, force=force)
     typer.echo(f"restored to {paths.db}")
+
+
+@app.command("nightly")
+def nightly_command(
+    inbox: str = typer.Option(..., "--inbox", help="Folder of ministry files to ingest."),
+    db: str = typer.Option(..., "--db", help="Pipeline store (DuckDB file)."),
+    model: str = typer.Option(None, "--model", help="Splink model JSON (default: models/demo.json)."),
+    threshold: float = typer.Option(0.9, "--threshold", help="Match probability that links two records."),
+    memory_limit: str = typer.Option("8GB", "--memory-limit", help="DuckDB memory limit; beyond it DuckDB spills."),
+) -> None:
+    """Run the whole night: ingest, standardize, predict, cluster with decisions, assign IDs, publish."""
+    import logging
+    import sys
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from linkage.nightly import DEFAULT_MODEL, NightlyConfig, run_nightly
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    cfg = NightlyConfig(
+        inbox=Path(inbox), db=Path(db), model=Path(model) if model else DEFAULT_MODEL,
+        threshold=threshold, memory_limit=memory_limit,
+    )
+    console = Console(stderr=True)
+    try:
+        if console.is_terminal:
+            with console.status("nightly run") as status:
+                report = run_nightly(cfg, on_step=lambda step: status.update(f"nightly run: {step}"))
+        else:
+            report = run_nightly(cfg)
+    except Exception as exc:  # one-line reason, non-zero exit
+        typer.echo(f"nightly run failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+                   err=True)
+        raise typer.Exit(1) from None
+    for line in report.summary():
+        typer.echo(line)

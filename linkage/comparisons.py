@@ -1,0 +1,178 @@
+"""The match model's comparisons: what evidence two records give, level by level.
+
+Each comparison lists its levels strongest first; each level carries the human label
+that the review page shows. Levels are SQL on ``"col_l"`` / ``"col_r"`` over the columns
+of the model input (``linkage.prediction.MODEL_INPUT_SQL``: the standardized columns of
+``records`` plus ``name_key``, ``birth_year_min`` and ``birth_year_max``). Missing values
+land in a null level, which is neutral: a record without a phone is no evidence against.
+Role is deliberately not compared: one person can be victim in one record, suspect in another.
+"""
+
+from __future__ import annotations
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink.internals.comparison_creator import ComparisonCreator
+
+
+def _level(sql: str, label: str) -> cll.CustomLevel:
+    return cll.CustomLevel(sql, label_for_charts=label)
+
+
+def name_comparison() -> ComparisonCreator:
+    """Names by Lao name key (spelling- and script-independent), then romanized similarity."""
+    return cl.CustomComparison(
+        output_column_name="name",
+        comparison_description="Name: Lao name key per part, then Jaro-Winkler on the romanized full name",
+        comparison_levels=[
+            cll.CustomLevel(
+                '("given_key_l" IS NULL AND "family_key_l" IS NULL) '
+                'OR ("given_key_r" IS NULL AND "family_key_r" IS NULL)',
+                label_for_charts="name missing",
+            ).configure(is_null_level=True),
+            # name_key is both keys together: equal exactly when both parts are equal.
+            cll.ExactMatchLevel("name_key", term_frequency_adjustments=True).configure(
+                label_for_charts="Lao name key equal (given and family)", tf_minimum_u_value=0.001
+            ),
+            _level(
+                '"given_key_l" = "family_key_r" AND "family_key_l" = "given_key_r"',
+                "Lao name key equal with given and family swapped",
+            ),
+            cll.JaroWinklerLevel("full_name_std", 0.94).configure(
+                label_for_charts="romanized full name Jaro-Winkler ≥ 0.94"
+            ),
+            _level(
+                '"given_key_l" = "given_key_r" AND ("family_key_l" IS NULL OR "family_key_r" IS NULL)',
+                "given name key equal, family name missing on one side (nickname)",
+            ).configure(
+                tf_adjustment_column="given_key", tf_minimum_u_value=0.001, disable_tf_exact_match_detection=True
+            ),
+            cll.JaroWinklerLevel("full_name_std", 0.85).configure(
+                label_for_charts="romanized full name Jaro-Winkler ≥ 0.85"
+            ),
+            _level('"given_key_l" = "given_key_r"', "given name key equal, family name different"),
+            _level('"family_key_l" = "family_key_r"', "family name key equal, given name different"),
+            cll.ElseLevel().configure(label_for_charts="names different"),
+        ],
+    )
+
+
+def birth_comparison() -> ComparisonCreator:
+    """Birth dates, fair to partial dates and ages: a year-only record never contradicts a full date."""
+    same_year = '"dob_year_l" = "dob_year_r"'
+    return cl.CustomComparison(
+        output_column_name="birth",
+        comparison_description="Birth: full date, partial date, or birth-year range from an age",
+        comparison_levels=[
+            cll.CustomLevel(
+                '"birth_year_min_l" IS NULL OR "birth_year_min_r" IS NULL', label_for_charts="birth date missing"
+            ).configure(is_null_level=True),
+            _level('"dob_l" = "dob_r"', "same full birth date"),
+            _level(
+                f'{same_year} AND "dob_month_l" = "dob_day_r" AND "dob_day_l" = "dob_month_r"',
+                "same birth date with day and month transposed",
+            ),
+            _level(
+                f'{same_year} AND "dob_month_l" = "dob_month_r"',
+                "same birth month and year",
+            ),
+            _level(
+                f'{same_year} AND ("dob_month_l" IS NULL OR "dob_month_r" IS NULL)',
+                "same birth year (one side year only)",
+            ),
+            _level(
+                'abs("dob_year_l" - "dob_year_r") <= 1 AND ("dob_month_l" IS NULL OR "dob_month_r" IS NULL '
+                'OR "dob_month_l" = "dob_month_r")',
+                "birth years one apart, months agree",
+            ),
+            _level(same_year, "same birth year, different month"),
+            _level(
+                '"birth_year_min_l" <= "birth_year_max_r" AND "birth_year_min_r" <= "birth_year_max_l"',
+                "birth-year ranges overlap (age or partial date)",
+            ),
+            _level(
+                '"birth_year_min_l" <= "birth_year_max_r" + 2 AND "birth_year_min_r" <= "birth_year_max_l" + 2',
+                "birth years within two years",
+            ),
+            cll.ElseLevel().configure(label_for_charts="birth years far apart"),
+        ],
+    )
+
+
+def sex_comparison() -> ComparisonCreator:
+    return _exact("sex_code", "sex", "sex")
+
+
+def nationality_comparison() -> ComparisonCreator:
+    return _exact("nationality_code", "nationality", "nationality")
+
+
+def _exact(column: str, output: str, what: str) -> ComparisonCreator:
+    return cl.CustomComparison(
+        output_column_name=output,
+        comparison_description=f"{what.capitalize()} equal",
+        comparison_levels=[
+            cll.NullLevel(column).configure(label_for_charts=f"{what} missing"),
+            cll.ExactMatchLevel(column).configure(label_for_charts=f"same {what}"),
+            cll.ElseLevel().configure(label_for_charts=f"different {what}"),
+        ],
+    )
+
+
+def place_comparison() -> ComparisonCreator:
+    """Place of origin or residence by gazetteer code, village by Lao name key inside the district."""
+    return cl.CustomComparison(
+        output_column_name="place",
+        comparison_description="Place: village, district, province",
+        comparison_levels=[
+            cll.CustomLevel(
+                '"province_code_l" IS NULL OR "province_code_r" IS NULL', label_for_charts="province missing"
+            ).configure(is_null_level=True),
+            _level(
+                '"district_code_l" = "district_code_r" AND "village_key_l" = "village_key_r"', "same village"
+            ).configure(
+                tf_adjustment_column="village_key", tf_minimum_u_value=0.001, disable_tf_exact_match_detection=True
+            ),
+            _level('"district_code_l" = "district_code_r"', "same district"),
+            _level(
+                '"province_code_l" = "province_code_r" AND ("district_code_l" IS NULL OR "district_code_r" IS NULL)',
+                "same province, district missing on one side",
+            ),
+            _level('"province_code_l" = "province_code_r"', "same province, different district"),
+            cll.ElseLevel().configure(label_for_charts="different province"),
+        ],
+    )
+
+
+def _identifier(column: str, output: str, what: str) -> ComparisonCreator:
+    return cl.CustomComparison(
+        output_column_name=output,
+        comparison_description=f"{what.capitalize()}: equal, or one typo apart",
+        comparison_levels=[
+            cll.NullLevel(column).configure(label_for_charts=f"{what} missing"),
+            cll.ExactMatchLevel(column).configure(label_for_charts=f"same {what}"),
+            cll.DamerauLevenshteinLevel(column, 1).configure(label_for_charts=f"{what} one typo apart"),
+            cll.ElseLevel().configure(label_for_charts=f"different {what}"),
+        ],
+    )
+
+
+def phone_comparison() -> ComparisonCreator:
+    return _identifier("phone_e164", "phone", "phone")
+
+
+def id_number_comparison() -> ComparisonCreator:
+    return _identifier("id_number_std", "id_number", "ID number")
+
+
+def comparisons() -> list[ComparisonCreator]:
+    """Every comparison of the LaoLink model, in the order the review page shows them."""
+    return [
+        name_comparison(),
+        birth_comparison(),
+        sex_comparison(),
+        place_comparison(),
+        phone_comparison(),
+        id_number_comparison(),
+        nationality_comparison(),
+    ]

@@ -1,0 +1,116 @@
+"""The table the match model reads, and the scratch workspace Splink runs in.
+
+Training, prediction, blocking analysis and evaluation all read records through the one
+definition here, so a model never sees columns shaped differently from those it was
+trained on. Splink's own tables go to an in-memory workspace attached to the store
+connection (spilling to parquet files under ``<db stem>.work/``), never into the store.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+from splink import DuckDBAPI
+from splink.internals.splink_dataframe import SplinkDataFrame
+
+from linkage.errors import LaoLinkError
+
+WORKSPACE = "laolink_work"
+MODEL_INPUT_TABLE = "model_input"  # inside the workspace, the current catalog while Splink runs
+
+# name_key: both name keys together, for term frequencies of whole names.
+# birth_year_min/max: the birth-year range of every record (a full or year-only date is a
+# range of one year; an age at an event date is a range of two).
+MODEL_INPUT_COLUMNS_SQL = """
+    rid,
+    given_key,
+    family_key,
+    CASE WHEN given_key IS NOT NULL AND family_key IS NOT NULL
+         THEN given_key || ' | ' || family_key END AS name_key,
+    full_name_std,
+    sex_code,
+    dob,
+    dob_year,
+    dob_month,
+    dob_day,
+    coalesce(dob_year_min, dob_year) AS birth_year_min,
+    coalesce(dob_year_max, dob_year) AS birth_year_max,
+    nationality_code,
+    province_code,
+    district_code,
+    village_key,
+    phone_e164,
+    id_number_std
+"""
+
+
+@dataclass
+class Workspace:
+    con: duckdb.DuckDBPyConnection
+    db_api: DuckDBAPI
+    store: str  # catalog name of the pipeline store, to qualify its tables
+
+    def table(self, name: str) -> str:
+        return f'"{self.store}".main.{name}'
+
+    def create_model_input(self, where: str | None = None, *, require_rows: bool = True) -> int:
+        """(Re)create the model input from standardized records; return its row count.
+
+        Records the standardizer has not seen (``std_version`` NULL) have nothing to compare.
+        """
+        condition = "std_version IS NOT NULL" + (f" AND ({where})" if where else "")
+        self.con.execute(
+            f"CREATE OR REPLACE TABLE {MODEL_INPUT_TABLE} AS "
+            f"SELECT {MODEL_INPUT_COLUMNS_SQL} FROM {self.table('records')} WHERE {condition}"
+        )
+        n = self.con.execute(f"SELECT count(*) FROM {MODEL_INPUT_TABLE}").fetchall()[0][0]
+        if n == 0 and require_rows:
+            raise LaoLinkError("no standardized records to link: run `laolink ingest` then `laolink standardize`")
+        return n
+
+    def register_model_input(self, name: str = "laolink_records") -> SplinkDataFrame:
+        return self.db_api.register(MODEL_INPUT_TABLE, dataset_display_name=name, table_name=name)
+
+
+@contextmanager
+def splink_workspace(con: duckdb.DuckDBPyConnection, work_dir: Path | None = None) -> Iterator[Workspace]:
+    """Attach an in-memory workspace to the store connection and run Splink there.
+
+    With ``work_dir`` Splink materialises its intermediate tables as parquet files in a fresh
+    sub-directory (removed afterwards), which keeps memory low at millions of records.
+    """
+    store = con.execute("SELECT current_database()").fetchall()[0][0]
+    con.execute(f"ATTACH ':memory:' AS {WORKSPACE}")
+    con.execute(f"USE {WORKSPACE}")
+    materialisation_dir = None
+    try:
+        if work_dir is not None:
+            materialisation_dir = Path(work_dir) / f"splink-{uuid.uuid4().hex[:12]}"
+            materialisation_dir.mkdir(parents=True, exist_ok=True)
+            db_api = DuckDBAPI(connection=con, materialisation="parquet", materialisation_dir=materialisation_dir)
+        else:
+            db_api = DuckDBAPI(connection=con)
+        yield Workspace(con=con, db_api=db_api, store=store)
+    finally:
+        con.execute(f'USE "{store}"')
+        con.execute(f"DETACH {WORKSPACE}")
+        if materialisation_dir is not None:
+            shutil.rmtree(materialisation_dir, ignore_errors=True)
+
+
+def tune_connection(
+    con: duckdb.DuckDBPyConnection, work_dir: Path, *, memory_limit: str = "6GB", threads: int | None = None
+) -> None:
+    """Bound DuckDB's memory and let it spill to ``work_dir`` instead of failing on large runs."""
+    Path(work_dir).mkdir(parents=True, exist_ok=True)
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(f"SET temp_directory = '{Path(work_dir) / 'duckdb-spill'}'")
+    con.execute("SET preserve_insertion_order = false")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")

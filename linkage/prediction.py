@@ -1,0 +1,260 @@
+"""Score candidate pairs with a trained model and store them with their explanation.
+
+Every stored pair keeps, besides its match weight and probability, the level it reached on
+each comparison (``gamma_*``) and that comparison's share of the weight (``mw_*``, term
+frequencies included), so any pair can be explained field by field later without re-running
+the model; ``comparison_levels`` turns each gamma into the label a steward reads.
+
+Pairs are stored down to match weight -5 (probability about 0.03): well below any review
+band, so stewards see borderline pairs, while the long tail of obvious non-matches that
+blocking produces is not kept.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import typer
+from splink import Linker
+from splink.internals.blocking_rule_library import CustomRule
+
+from linkage.blocking import DEFAULT_MAX_PAIRS, BlockingCapError, NamedRule, load_rules
+from linkage.errors import LaoLinkError
+from linkage.model_input import MODEL_INPUT_TABLE, WORKSPACE, Workspace, splink_workspace
+from linkage.training import model_version
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "demo.json"
+STORE_THRESHOLD_MATCH_WEIGHT = -5.0
+
+
+@dataclass
+class PredictReport:
+    model_version: str
+    run_id: int | None
+    records: int
+    new_records: int | None
+    pairs_estimated: int
+    pairs_stored: int
+    seconds: float
+
+
+def comparison_names(model: dict) -> list[str]:
+    return [c["output_column_name"] for c in model["comparisons"]]
+
+
+def level_labels(model: dict) -> list[tuple[str, int, str]]:
+    """(comparison, gamma, label) for every level, null levels as gamma -1 as Splink numbers them."""
+    rows = []
+    for comparison in model["comparisons"]:
+        levels = comparison["comparison_levels"]
+        gamma = len([lv for lv in levels if not lv.get("is_null_level")]) - 1
+        for level in levels:
+            label = level.get("label_for_charts") or level["sql_condition"]
+            if level.get("is_null_level"):
+                rows.append((comparison["output_column_name"], -1, label))
+            else:
+                rows.append((comparison["output_column_name"], gamma, label))
+                gamma -= 1
+    return rows
+
+
+def _prediction_columns(names: list[str]) -> list[tuple[str, str]]:
+    columns = [
+        ("rid_l", "BIGINT"),
+        ("rid_r", "BIGINT"),
+        ("match_weight", "DOUBLE"),
+        ("match_probability", "DOUBLE"),
+        ("model_version", "VARCHAR"),
+        ("run_id", "BIGINT"),
+    ]
+    columns += [(f"gamma_{n}", "INTEGER") for n in names]
+    columns += [(f"mw_{n}", "DOUBLE") for n in names]
+    return columns
+
+
+def ensure_prediction_tables(con: duckdb.DuckDBPyConnection, names: list[str], *, replace: bool) -> None:
+    """Create ``predictions`` (columns follow the model's comparisons) and ``comparison_levels``.
+
+    A model with other comparisons than the stored predictions needs a full run (``replace``).
+    """
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS comparison_levels (model_version VARCHAR NOT NULL, comparison VARCHAR NOT NULL, "
+        "gamma INTEGER NOT NULL, label VARCHAR NOT NULL, PRIMARY KEY (model_version, comparison, gamma))"
+    )
+    wanted = _prediction_columns(names)
+    existing = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'predictions' AND schema_name = 'main' "
+        "AND database_name = current_database() ORDER BY column_index"
+    ).fetchall()
+    if existing and [c for (c,) in existing] != [c for c, _ in wanted]:
+        if not replace:
+            raise LaoLinkError(
+                "the stored predictions were made by a model with other comparisons: run a full predict first"
+            )
+        con.execute("DROP TABLE predictions")
+        existing = []
+    if not existing:
+        columns_sql = ", ".join(f"{c} {t}" for c, t in wanted)
+        con.execute(f"CREATE TABLE predictions ({columns_sql})")
+
+
+def _incremental_rules(rules: list[NamedRule]) -> list[CustomRule]:
+    """Each rule, restricted to pairs with at least one new or changed record."""
+    return [CustomRule(f"({r.sql}) AND (l.laolink_new OR r.laolink_new)", sql_dialect="duckdb") for r in rules]
+
+
+def _estimate_pairs(ws: Workspace, rules: list, n_records: int) -> list[dict]:
+    """Splink's cumulative pair counts per rule (estimated from a sample above 200,000 records)."""
+    from splink.blocking_analysis import count_comparisons_from_blocking_rules
+
+    sample = min(1.0, 200_000 / max(n_records, 1))
+    counts = count_comparisons_from_blocking_rules(
+        ws.register_model_input("laolink_records_count"),
+        blocking_rules=rules,
+        link_type="dedupe_only",
+        unique_id_column_name="rid",
+        record_sample_proportion=sample,
+    )
+    return counts
+
+
+def predict(
+    con: duckdb.DuckDBPyConnection,
+    model_path: str | Path = DEFAULT_MODEL,
+    only_rids_table: str | None = None,
+    run_id: int | None = None,
+    *,
+    threshold_match_weight: float = STORE_THRESHOLD_MATCH_WEIGHT,
+    max_pairs: int = DEFAULT_MAX_PAIRS,
+    work_dir: Path | None = None,
+) -> PredictReport:
+    """Score candidate pairs and store them in ``predictions``.
+
+    Full run (``only_rids_table`` None): every stored prediction is replaced. Incremental run:
+    ``only_rids_table`` names a store table with a ``rid`` column (new or changed records);
+    only pairs involving one of them are deleted and re-scored, against all records.
+    Raises BlockingCapError, before scoring anything, if the blocking rules would generate
+    more than ``max_pairs`` pairs.
+    """
+    started = time.perf_counter()
+    model_path = Path(model_path)
+    if not model_path.exists():
+        raise LaoLinkError(f"{model_path}: model file not found (train one with `laolink train`)")
+    model = json.loads(model_path.read_text(encoding="utf-8"))
+    version = model_version(model_path)
+    names = comparison_names(model)
+    rules = load_rules_from_model(model)
+    with splink_workspace(con, work_dir) as ws:
+        new_records = None
+        if only_rids_table is None:
+            n_records = ws.create_model_input()
+            blocking = [r.rule for r in rules]
+        else:
+            n_records = ws.create_model_input()
+            ws.con.execute(
+                f"CREATE OR REPLACE TABLE {MODEL_INPUT_TABLE} AS SELECT m.*, n.rid IS NOT NULL AS laolink_new "
+                f"FROM {MODEL_INPUT_TABLE} m LEFT JOIN (SELECT DISTINCT rid FROM {ws.table(only_rids_table)}) n "
+                "USING (rid)"
+            )
+            new_records = ws.con.execute(f"SELECT count(*) FROM {MODEL_INPUT_TABLE} WHERE laolink_new").fetchall()[0][0]
+            blocking = _incremental_rules(rules)
+        counts = _estimate_pairs(ws, blocking, n_records)
+        for rule, count in zip(rules, counts, strict=True):
+            if count["cumulative_comparison_count"] > max_pairs:
+                raise BlockingCapError(
+                    f"blocking rule '{rule.name}' pushes the pairs to score to about "
+                    f"{int(count['cumulative_comparison_count']):,}, over the cap of {max_pairs:,}: "
+                    "make the rule stricter or raise --max-pairs"
+                )
+        pairs_estimated = int(counts[-1]["cumulative_comparison_count"]) if counts else 0
+        model["blocking_rules_to_generate_predictions"] = [r.get_blocking_rule("duckdb").as_dict() for r in blocking]
+        model["retain_matching_columns"] = True  # gamma_* columns come only with the matching columns
+        model["retain_intermediate_calculation_columns"] = True
+        linker = Linker(ws.register_model_input(), model)
+        scored = linker.inference.predict(threshold_match_weight=threshold_match_weight, warning_mode="never")
+        scored_columns = {c.unquote().name for c in scored.columns}
+        gamma_sql = ", ".join(f"gamma_{n}" for n in names)
+        # mw_<comparison> includes its term-frequency adjustment: prior + sum(mw_*) = match_weight.
+        mw_sql = ", ".join(
+            f"mw_{n} + coalesce(mw_tf_adj_{n}, 0)" if f"mw_tf_adj_{n}" in scored_columns else f"mw_{n}" for n in names
+        )
+        ws.con.execute(f'USE "{ws.store}"')
+        try:
+            ensure_prediction_tables(con, names, replace=only_rids_table is None)
+            con.execute("BEGIN TRANSACTION")
+            if only_rids_table is None:
+                con.execute("DELETE FROM predictions")
+            else:
+                con.execute(
+                    f"DELETE FROM predictions WHERE rid_l IN (SELECT rid FROM {only_rids_table}) "
+                    f"OR rid_r IN (SELECT rid FROM {only_rids_table})"
+                )
+            con.execute(
+                f"""
+                INSERT INTO predictions
+                SELECT least(rid_l, rid_r), greatest(rid_l, rid_r), match_weight, match_probability, ?, ?,
+                       {gamma_sql}, {mw_sql}
+                FROM laolink_work.main.{scored.physical_name}
+                """,
+                [version, run_id],
+            )
+            pairs_stored = con.execute(
+                "SELECT count(*) FROM predictions WHERE model_version = ? AND run_id IS NOT DISTINCT FROM ?",
+                [version, run_id],
+            ).fetchall()[0][0]
+            con.execute(
+                "INSERT INTO comparison_levels SELECT * FROM (SELECT ?::VARCHAR, unnest(?::VARCHAR[]), "
+                "unnest(?::INTEGER[]), unnest(?::VARCHAR[])) ON CONFLICT DO NOTHING",
+                [version, *map(list, zip(*level_labels(model), strict=True))],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            ws.con.execute(f"USE {WORKSPACE}")
+    return PredictReport(
+        model_version=version,
+        run_id=run_id,
+        records=n_records,
+        new_records=new_records,
+        pairs_estimated=pairs_estimated,
+        pairs_stored=pairs_stored,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def load_rules_from_model(model: dict) -> list[NamedRule]:
+    """The model's own prediction rules, named after blocking_rules/predict.yaml where they match."""
+    named = {r.sql: r for r in load_rules()}
+    rules = []
+    for i, entry in enumerate(model["blocking_rules_to_generate_predictions"]):
+        sql = entry["blocking_rule"] if isinstance(entry, dict) else str(entry)
+        rules.append(named.get(sql) or NamedRule(f"rule {i + 1}", "", CustomRule(sql, sql_dialect="duckdb")))
+    return rules
+
+
+def predict_command(
+    db: Path = typer.Option(Path("var/laolink.duckdb"), "--db", help="Pipeline store."),
+    model: Path = typer.Option(DEFAULT_MODEL, "--model", help="Trained model JSON."),
+    run_id: int = typer.Option(None, "--run-id", help="Run to record against each stored pair."),
+    max_pairs: int = typer.Option(DEFAULT_MAX_PAIRS, "--max-pairs", help="Refuse to score more pairs than this."),
+) -> None:
+    """Score candidate pairs and store them, with each comparison's level and weight, in `predictions`."""
+    from linkage.model_input import tune_connection
+    from linkage.paths import store_paths
+    from linkage.store import open_store
+
+    paths = store_paths(db)
+    with open_store(db) as con:
+        tune_connection(con, paths.work_dir)
+        try:
+            report = predict(con, model, run_id=run_id, max_pairs=max_pairs, work_dir=paths.work_dir)
+        except LaoLinkError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2 if not isinstance(exc, BlockingCapError) else 1) from exc
+    typer.echo(json.dumps({k: v for k, v in report.__dict__.items()} | {"seconds": round(report.seconds, 1)}))

@@ -1,0 +1,298 @@
+"""Train the match model without labels, optionally sharpened by stewards' decisions.
+
+Order: the probability that two random records match (from deterministic rules with an
+assumed recall), u by random sampling with a fixed seed, then m by expectation maximisation
+over several blocking passes (blocking_rules/train.yaml), each pass learning the comparisons
+it does not block on. With ``decisions``, the pairs stewards judged the same person add an
+estimate of m from labels. The model is written as Splink JSON with a model card beside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import typer
+from splink import Linker, SettingsCreator
+
+from linkage.blocking import PREDICT_RULES, TRAIN_RULES, load_rules, load_setting
+from linkage.comparisons import comparisons
+from linkage.errors import LaoLinkError
+from linkage.model_input import Workspace, splink_workspace
+
+DEFAULT_SEED = 42
+DEFAULT_U_PAIRS = 2_000_000
+DEFAULT_EM_PAIRS = 2_000_000
+
+
+def model_version(model_path: str | Path) -> str:
+    """``<name>-<first 12 hex of the file's sha256>``: names the exact parameters that scored a pair."""
+    path = Path(model_path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return f"{path.stem}-{digest}"
+
+
+def settings(predict_rules: str | Path = PREDICT_RULES) -> SettingsCreator:
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="rid",
+        comparisons=comparisons(),
+        blocking_rules_to_generate_predictions=[r.rule for r in load_rules(predict_rules)],
+        retain_intermediate_calculation_columns=True,
+        retain_matching_columns=True,  # Splink only keeps gamma_* columns with the matching columns
+    )
+
+
+@dataclass
+class TrainReport:
+    model_path: Path
+    card_path: Path
+    chart_path: Path
+    model_version: str
+    n_records: int
+    n_positive_decisions: int
+    seconds: float
+    parameters: dict = field(default_factory=dict)
+
+
+def decision_labels(ws: Workspace, service_db: Path) -> int:
+    """Load the latest non-superseded positive decisions as Splink pairwise labels (``labels`` table).
+
+    Decisions name records by (source, record_id); pairs whose records are not in the store
+    are skipped (they cannot teach anything about records we do not have).
+    """
+    ws.con.execute("CREATE OR REPLACE TABLE labels (rid_l BIGINT, rid_r BIGINT, clerical_match_score DOUBLE)")
+    if not service_db.exists():
+        return 0
+    with sqlite3.connect(service_db) as sconn:
+        decisions = pd.read_sql_query(
+            """
+            SELECT source_l, record_id_l, source_r, record_id_r, judgement FROM decisions d
+            WHERE decision_id NOT IN (SELECT supersedes FROM decisions WHERE supersedes IS NOT NULL)
+              AND decision_id = (SELECT max(decision_id) FROM decisions e
+                                 WHERE e.source_l = d.source_l AND e.record_id_l = d.record_id_l
+                                   AND e.source_r = d.source_r AND e.record_id_r = d.record_id_r)
+            """,
+            sconn,
+        )
+    decisions = decisions[decisions["judgement"] == "positive"]
+    if decisions.empty:
+        return 0
+    ws.con.register("laolink_decisions_df", decisions)
+    records = ws.table("records")
+    ws.con.execute(
+        f"""
+        INSERT INTO labels
+        SELECT least(a.rid, b.rid), greatest(a.rid, b.rid), 1.0
+        FROM laolink_decisions_df d
+        JOIN {records} a ON a.source = d.source_l AND a.record_id = d.record_id_l
+        JOIN {records} b ON b.source = d.source_r AND b.record_id = d.record_id_r
+        WHERE a.rid <> b.rid
+        """
+    )
+    ws.con.unregister("laolink_decisions_df")
+    return ws.con.execute("SELECT count(*) FROM labels").fetchall()[0][0]
+
+
+def train(
+    con: duckdb.DuckDBPyConnection,
+    out_path: str | Path,
+    *,
+    seed: int = DEFAULT_SEED,
+    service_db: Path | None = None,
+    u_max_pairs: float = DEFAULT_U_PAIRS,
+    em_max_pairs: float = DEFAULT_EM_PAIRS,
+    work_dir: Path | None = None,
+    data_description: str = "",
+) -> TrainReport:
+    """Train on every standardized record of the store; write ``out_path`` (JSON) and its model card."""
+    started = time.perf_counter()
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with splink_workspace(con, work_dir) as ws:
+        n_records = ws.create_model_input()
+        linker = Linker(ws.register_model_input(), settings())
+        deterministic = load_rules(TRAIN_RULES, "deterministic")
+        recall = float(load_setting(TRAIN_RULES, "deterministic_recall", 0.6))
+        linker.training.estimate_probability_two_random_records_match([r.rule for r in deterministic], recall=recall)
+        linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+        em_passes = load_rules(TRAIN_RULES, "em_passes")
+        for rule in em_passes:
+            linker.training.estimate_parameters_using_expectation_maximisation(rule.rule, max_pairs=em_max_pairs)
+        n_labels = 0
+        if service_db is not None:
+            n_labels = decision_labels(ws, service_db)
+            if n_labels:
+                linker.training.estimate_m_from_pairwise_labels("labels")
+        model = linker.misc.save_model_to_json(str(out_path), overwrite=True)
+        sources = ws.con.execute(
+            f"SELECT source, count(*) FROM {ws.table('records')} WHERE std_version IS NOT NULL GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    version = model_version(out_path)
+    parameters = {
+        "seed": seed,
+        "u_max_pairs": u_max_pairs,
+        "em_max_pairs": em_max_pairs,
+        "deterministic_rules": [r.name for r in deterministic],
+        "deterministic_recall": recall,
+        "em_passes": [r.name for r in em_passes],
+        "positive_decisions_used": n_labels,
+        "probability_two_random_records_match": model["probability_two_random_records_match"],
+    }
+    chart_path = out_path.with_suffix(".png")
+    write_mu_chart(model, chart_path)
+    card_path = out_path.with_suffix(".md")
+    card_path.write_text(
+        model_card(model, version, n_records, sources, parameters, chart_path, data_description), encoding="utf-8"
+    )
+    return TrainReport(
+        model_path=out_path,
+        card_path=card_path,
+        chart_path=chart_path,
+        model_version=version,
+        n_records=n_records,
+        n_positive_decisions=n_labels,
+        seconds=time.perf_counter() - started,
+        parameters=parameters,
+    )
+
+
+def level_parameters(model: dict) -> list[dict]:
+    """One row per non-null level: comparison, gamma, label, m, u, match weight."""
+    rows = []
+    for comparison in model["comparisons"]:
+        levels = comparison["comparison_levels"]
+        n = len([lv for lv in levels if not lv.get("is_null_level")])
+        for i, level in enumerate(lv for lv in levels if not lv.get("is_null_level")):
+            m, u = level.get("m_probability"), level.get("u_probability")
+            weight = math.log2(m / u) if m and u else None
+            rows.append(
+                {
+                    "comparison": comparison["output_column_name"],
+                    "gamma": n - 1 - i,
+                    "label": level.get("label_for_charts", level["sql_condition"]),
+                    "m": m,
+                    "u": u,
+                    "weight": weight,
+                }
+            )
+    return rows
+
+
+def write_mu_chart(model: dict, path: Path) -> None:
+    """m, u and match weight of every level, one row per level (matplotlib PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = level_parameters(model)
+    labels = [f"{r['comparison']}: {r['label']}" for r in rows]
+    fig, axes = plt.subplots(1, 3, figsize=(16, 0.32 * len(rows) + 1.5), sharey=True)
+    y = list(range(len(rows)))[::-1]
+    titles = ("m probability", "u probability", "match weight (log2 m/u)")
+    for ax, key, title in zip(axes, ("m", "u", "weight"), titles, strict=True):
+        values = [r[key] if r[key] is not None else 0 for r in rows]
+        colors = ["#3b7dd8" if v >= 0 else "#d8583b" for v in values] if key == "weight" else "#777"
+        ax.barh(y, values, color=colors)
+        ax.set_title(title)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(y, labels, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def model_card(
+    model: dict,
+    version: str,
+    n_records: int,
+    sources: list[tuple[str, int]],
+    parameters: dict,
+    chart_path: Path,
+    data_description: str,
+) -> str:
+    lines = [
+        f"# Model card: {version}",
+        "",
+        f"- Trained: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- Data: {n_records:,} standardized records"
+        + (f" ({data_description})" if data_description else "")
+        + "; by source: "
+        + ", ".join(f"{s} {n:,}" for s, n in sources),
+        "- Method: Fellegi-Sunter (Splink 5, DuckDB). Probability two random records match from "
+        "deterministic rules; u by random sampling; m by expectation maximisation over blocking passes"
+        + ("; m also from stewards' positive decisions." if parameters["positive_decisions_used"] else "."),
+        "",
+        "## Parameters",
+        "",
+    ]
+    lines += [f"- {k}: {v}" for k, v in parameters.items()]
+    lines += [
+        "",
+        f"![m and u per level]({chart_path.name})",
+        "",
+        "## Levels",
+        "",
+        "| comparison | gamma | level | m | u | match weight |",
+        "|---|---:|---|---:|---:|---:|",
+    ]
+    for r in level_parameters(model):
+        m = f"{r['m']:.4g}" if r["m"] is not None else "-"
+        u = f"{r['u']:.4g}" if r["u"] is not None else "-"
+        w = f"{r['weight']:+.2f}" if r["weight"] is not None else "-"
+        lines.append(f"| {r['comparison']} | {r['gamma']} | {r['label']} | {m} | {u} | {w} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def train_command(
+    db: Path = typer.Option(Path("var/laolink.duckdb"), "--db", help="Pipeline store."),
+    out: Path = typer.Option(..., "--out", help="Model file to write, e.g. models/NAME.json."),
+    seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Seed for u sampling (training is deterministic)."),
+    decisions: bool = typer.Option(False, "--decisions", help="Also estimate m from stewards' positive decisions."),
+    u_max_pairs: float = typer.Option(DEFAULT_U_PAIRS, "--u-max-pairs", help="Random pairs sampled to estimate u."),
+    em_max_pairs: float = typer.Option(DEFAULT_EM_PAIRS, "--em-max-pairs", help="Pairs per EM pass (sampled)."),
+) -> None:
+    """Train the match model on the standardized records; write the model JSON and its model card."""
+    from linkage.model_input import tune_connection
+    from linkage.paths import store_paths
+    from linkage.store import open_store
+
+    paths = store_paths(db)
+    with open_store(db) as con:
+        tune_connection(con, paths.work_dir)
+        try:
+            report = train(
+                con,
+                out,
+                seed=seed,
+                service_db=paths.service_db if decisions else None,
+                u_max_pairs=u_max_pairs,
+                em_max_pairs=em_max_pairs,
+                work_dir=paths.work_dir,
+                data_description=f"store {paths.db.name}",
+            )
+        except LaoLinkError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+    typer.echo(
+        json.dumps(
+            {
+                "model": str(report.model_path),
+                "model_version": report.model_version,
+                "card": str(report.card_path),
+                "records": report.n_records,
+                "positive_decisions": report.n_positive_decisions,
+                "seconds": round(report.seconds, 1),
+            }
+        )
+    )
