@@ -1,0 +1,325 @@
+"""Person clusters: connected components of model links, with steward decisions as constraints.
+
+A "same person" decision is a link whatever the model says. A "not the same" decision
+removes the model's link between the pair and, when other links still join the two
+records, cuts the weakest set of model links between them (a minimum cut, links weighted
+by match weight; decision links are never cut) and flags the clusters for review.
+
+When a "not the same" pair is joined by "same person" decisions alone (A=B, B=C, but
+A≠C), the decisions contradict each other and no cut can honour them all: the records
+stay together, as the positive decisions say, and the conflict goes to the review queue
+(``clustering_flags`` kind ``decision-conflict``) for a steward to settle.
+
+Components are found in DuckDB by min-label propagation with pointer jumping; only the
+few components that hold a "not the same" pair come into Python, for the cut.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import deque
+from dataclasses import asdict, dataclass
+
+import duckdb
+import pyarrow as pa
+
+# Capacity of a model link in the cut: its match weight, never less than this, so that
+# links below even odds still count as (weak) evidence rather than none.
+MIN_CUT_CAPACITY = 0.01
+
+
+@dataclass
+class ClusterReport:
+    run_id: int
+    threshold: float
+    records: int = 0
+    clusters: int = 0
+    singletons: int = 0
+    largest_cluster: int = 0
+    model_links: int = 0
+    decision_links: int = 0
+    negative_pairs_cut: int = 0
+    links_cut: int = 0
+    decision_conflicts: int = 0
+    iterations: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _connected_components(con: duckdb.DuckDBPyConnection, links: str, out: str) -> int:
+    """Write ``out(node, label)`` (label = lowest rid of the component) for every linked node.
+
+    Each round takes the lowest label among a node's neighbours, then jumps to the label's
+    own label, so long chains collapse in a logarithmic number of rounds.
+    """
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _cc_edges AS
+        SELECT rid_l AS a, rid_r AS b FROM {links} UNION ALL SELECT rid_r, rid_l FROM {links};
+        CREATE OR REPLACE TEMP TABLE {out} AS
+        SELECT a AS node, least(a, min(b)) AS label FROM _cc_edges GROUP BY a;
+        """
+    )
+    rounds = 0
+    while True:
+        rounds += 1
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _cc_next AS
+            WITH hooked AS (
+                SELECT e.a AS node, min(l.label) AS label FROM _cc_edges e JOIN {out} l ON l.node = e.b GROUP BY e.a
+            ), lowered AS (
+                SELECT h.node, least(h.label, o.label) AS label FROM hooked h JOIN {out} o USING (node)
+            )
+            SELECT n.node, least(n.label, p.label) AS label FROM lowered n JOIN lowered p ON p.node = n.label
+            """
+        )
+        changed = con.execute(
+            f"SELECT count(*) FROM _cc_next n JOIN {out} o USING (node) WHERE n.label <> o.label"
+        ).fetchall()[0][0]
+        con.execute(f"DROP TABLE {out}; ALTER TABLE _cc_next RENAME TO {out}")
+        if changed == 0:
+            break
+    con.execute("DROP TABLE _cc_edges")
+    return rounds
+
+
+def _reachable(adj: dict[int, dict[int, float]], start: int, usable) -> dict[int, int | None]:
+    """Breadth-first search from ``start`` over links where ``usable(u, v)``; returns parents."""
+    parent: dict[int, int | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        u = queue.popleft()
+        for v in adj[u]:
+            if v not in parent and usable(u, v):
+                parent[v] = u
+                queue.append(v)
+    return parent
+
+
+def _path(parent: dict[int, int | None], end: int) -> list[int]:
+    path = [end]
+    while parent[path[-1]] is not None:
+        path.append(parent[path[-1]])
+    return path[::-1]
+
+
+def minimum_cut(capacity: dict[int, dict[int, float]], s: int, t: int) -> list[tuple[int, int]]:
+    """Links of least total capacity whose removal separates ``s`` from ``t`` (Edmonds-Karp).
+
+    ``capacity`` is symmetric (an undirected graph); infinite links are never in the cut,
+    so there must be a path from s to t through at least one finite link.
+    """
+    flow: dict[int, dict[int, float]] = {u: dict.fromkeys(vs, 0.0) for u, vs in capacity.items()}
+
+    def residual(u: int, v: int) -> float:
+        return capacity[u][v] - flow[u][v]
+
+    while True:
+        parent = _reachable(capacity, s, lambda u, v: residual(u, v) > 1e-12)
+        if t not in parent:
+            break
+        path = _path(parent, t)
+        push = min(residual(u, v) for u, v in zip(path, path[1:], strict=False))
+        if math.isinf(push):
+            raise ValueError("the two records are joined by links that may not be cut")
+        for u, v in zip(path, path[1:], strict=False):
+            flow[u][v] += push
+            flow[v][u] -= push
+    source_side = set(parent)
+    return sorted(
+        (min(u, v), max(u, v)) for u in source_side for v in capacity[u] if v not in source_side
+    )
+
+
+def _apply_negative_decisions(
+    links: list[tuple[int, int, float, str]], negatives: list[tuple[int, int, int]]
+) -> tuple[set[tuple[int, int]], list[dict]]:
+    """Cut model links until each negative pair is apart; return the cut links and the flags.
+
+    ``links``: (rid_l, rid_r, match_weight, origin) of the affected components;
+    ``negatives``: (rid_l, rid_r, decision_id), applied in decision order.
+    """
+    capacity: dict[int, dict[int, float]] = {}
+    for a, b, weight, origin in sorted(links):
+        cap = math.inf if origin == "decision" else max(weight, MIN_CUT_CAPACITY)
+        capacity.setdefault(a, {})[b] = cap
+        capacity.setdefault(b, {})[a] = cap
+    cut: set[tuple[int, int]] = set()
+    flags: list[dict] = []
+    for a, b, decision_id in sorted(negatives, key=lambda n: n[2]):
+        if b not in _reachable(capacity, a, lambda u, v: True):
+            continue  # already apart after an earlier cut
+        by_decisions = _reachable(capacity, a, lambda u, v: math.isinf(capacity[u][v]))
+        if b in by_decisions:
+            chain = _path(by_decisions, b)
+            flags.append(
+                {
+                    "kind": "decision-conflict",
+                    "rid_l": a,
+                    "rid_r": b,
+                    "links_cut": 0,
+                    "detail": {
+                        "negative_decision_id": decision_id,
+                        "joined_by_positive_decisions": chain,
+                        "resolution": "kept together: the 'same person' decisions join them",
+                    },
+                }
+            )
+            continue
+        pair_cut = minimum_cut(capacity, a, b)
+        for u, v in pair_cut:
+            del capacity[u][v]
+            del capacity[v][u]
+        cut.update(pair_cut)
+        flags.append(
+            {
+                "kind": "negative-cut",
+                "rid_l": a,
+                "rid_r": b,
+                "links_cut": len(pair_cut),
+                "detail": {"negative_decision_id": decision_id, "cut": [list(p) for p in pair_cut]},
+            }
+        )
+    return cut, flags
+
+
+def _relabel(nodes: set[int], links: list[tuple[int, int]]) -> dict[int, int]:
+    """Label = lowest node of each component of a small graph (union-find)."""
+    parent = {n: n for n in nodes}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in links:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return {n: find(n) for n in nodes}
+
+
+def cluster_records(
+    con: duckdb.DuckDBPyConnection, *, threshold: float, run_id: int, decisions_table: str
+) -> ClusterReport:
+    """Rebuild ``record_cluster`` (every record, singletons too) and ``cluster_links`` for a run.
+
+    ``decisions_table`` is the table written by ``linkage.decisions.load_decisions_into``.
+    """
+    started = time.perf_counter()
+    report = ClusterReport(run_id=run_id, threshold=threshold)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _links AS
+        WITH model AS (
+            SELECT rid_l, rid_r, max(match_weight) AS match_weight, max(match_probability) AS match_probability
+            FROM predictions WHERE match_probability >= $threshold GROUP BY rid_l, rid_r
+        )
+        SELECT m.rid_l, m.rid_r, m.match_weight, m.match_probability, 'model' AS origin
+        FROM model m ANTI JOIN {decisions_table} d
+            ON d.rid_l = m.rid_l AND d.rid_r = m.rid_r AND d.judgement IN ('positive', 'negative')
+        UNION ALL
+        SELECT d.rid_l, d.rid_r, p.match_weight, p.match_probability, 'decision'
+        FROM {decisions_table} d
+        LEFT JOIN (SELECT rid_l, rid_r, max(match_weight) AS match_weight,
+                          max(match_probability) AS match_probability
+                   FROM predictions GROUP BY rid_l, rid_r) p USING (rid_l, rid_r)
+        WHERE d.judgement = 'positive'
+        """,
+        {"threshold": threshold},
+    )
+    report.iterations = _connected_components(con, "_links", "_labels")
+
+    # "Not the same" pairs that the links still join: cut them apart in Python.
+    negatives = con.execute(
+        f"""
+        SELECT d.rid_l, d.rid_r, d.decision_id, a.label
+        FROM {decisions_table} d
+        JOIN _labels a ON a.node = d.rid_l JOIN _labels b ON b.node = d.rid_r
+        WHERE d.judgement = 'negative' AND a.label = b.label
+        """
+    ).fetchall()
+    flags: list[dict] = []
+    if negatives:
+        labels = sorted({n[3] for n in negatives})
+        con.execute("CREATE OR REPLACE TEMP TABLE _cut_components AS SELECT unnest($1::BIGINT[]) AS label", [labels])
+        component_links = con.execute(
+            """
+            SELECT l.rid_l, l.rid_r, coalesce(l.match_weight, 0), l.origin
+            FROM _links l JOIN _labels a ON a.node = l.rid_l
+            WHERE a.label IN (SELECT label FROM _cut_components)
+            """
+        ).fetchall()
+        cut, flags = _apply_negative_decisions(component_links, [n[:3] for n in negatives])
+        if cut:
+            cut_arrow = pa.table({"rid_l": [c[0] for c in cut], "rid_r": [c[1] for c in cut]})
+            con.register("_cut_arrow", cut_arrow)
+            con.execute("DELETE FROM _links WHERE (rid_l, rid_r) IN (SELECT (rid_l, rid_r) FROM _cut_arrow)")
+            con.unregister("_cut_arrow")
+            kept = [(a, b) for a, b, _, _ in component_links if (a, b) not in cut]
+            nodes = {x for a, b, _, _ in component_links for x in (a, b)}
+            relabelled = _relabel(nodes, kept)
+            new_labels = pa.table(
+                {"node": list(relabelled), "label": list(relabelled.values())},
+                schema=pa.schema([("node", pa.int64()), ("label", pa.int64())]),
+            )
+            con.register("_new_labels", new_labels)
+            con.execute("UPDATE _labels SET label = n.label FROM _new_labels n WHERE _labels.node = n.node")
+            con.unregister("_new_labels")
+        report.links_cut = len(cut)
+    report.negative_pairs_cut = sum(1 for f in flags if f["kind"] == "negative-cut")
+    report.decision_conflicts = sum(1 for f in flags if f["kind"] == "decision-conflict")
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            """
+            DELETE FROM record_cluster;
+            INSERT INTO record_cluster
+            SELECT r.rid, coalesce(l.label, r.rid) FROM records r LEFT JOIN _labels l ON l.node = r.rid;
+            DELETE FROM cluster_links;
+            INSERT INTO cluster_links SELECT rid_l, rid_r, match_weight, match_probability, origin FROM _links;
+            DELETE FROM clustering_flags WHERE run_id = $run_id;
+            """,
+            {"run_id": run_id},
+        )
+        if flags:
+            flag_arrow = pa.table(
+                {
+                    "kind": [f["kind"] for f in flags],
+                    "rid_l": pa.array([f["rid_l"] for f in flags], pa.int64()),
+                    "rid_r": pa.array([f["rid_r"] for f in flags], pa.int64()),
+                    "links_cut": pa.array([f["links_cut"] for f in flags], pa.int32()),
+                    "detail": [json.dumps(f["detail"]) for f in flags],
+                }
+            )
+            con.register("_flag_arrow", flag_arrow)
+            con.execute(
+                "INSERT INTO clustering_flags SELECT $run_id, kind, rid_l, rid_r, links_cut, detail FROM _flag_arrow",
+                {"run_id": run_id},
+            )
+            con.unregister("_flag_arrow")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+    stats = con.execute(
+        """
+        WITH sizes AS (SELECT cluster_key, count(*) AS n FROM record_cluster GROUP BY cluster_key)
+        SELECT sum(n), count(*), count(*) FILTER (WHERE n = 1), max(n) FROM sizes
+        """
+    ).fetchall()[0]
+    report.records, report.clusters, report.singletons, report.largest_cluster = (int(x or 0) for x in stats)
+    origins = dict(con.execute("SELECT origin, count(*) FROM _links GROUP BY origin").fetchall())
+    report.model_links = origins.get("model", 0)
+    report.decision_links = origins.get("decision", 0)
+    con.execute("DROP TABLE IF EXISTS _links; DROP TABLE IF EXISTS _labels; DROP TABLE IF EXISTS _cut_components")
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report

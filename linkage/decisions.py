@@ -1,0 +1,228 @@
+"""Steward decisions: facts about pairs of (source, record_id), recorded in the service DB.
+
+A decision is appended, never edited. A steward who saw decision N as current and
+decides again names N (``expected_current``); the new row supersedes N and, with it,
+every earlier decision on the pair, because the steward saw that state. If a newer
+decision exists than the one the steward saw, :class:`DecisionConflict` is raised
+(the API answers 409) instead of overwriting work the steward never saw.
+
+A decision recorded without ``expected_current`` (a batch import, a second steward)
+supersedes the current ones only if it contradicts none of another steward's: two
+stewards who disagree both stay *live*. The latest live decision is the one applied
+(the shared contract), and the disagreement is reported by :func:`decision_conflicts`
+so it goes on the review queue; it is never resolved silently.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from enum import StrEnum
+
+import duckdb
+import pyarrow as pa
+
+from linkage.errors import LaoLinkError
+
+
+class Judgement(StrEnum):
+    positive = "positive"  # the same person
+    negative = "negative"  # not the same person
+    unsure = "unsure"
+
+
+class DecisionConflict(LaoLinkError):
+    """The pair was decided again since the decision the caller saw as current."""
+
+    def __init__(self, expected: int | None, current: int | None) -> None:
+        self.expected = expected
+        self.current = current
+        super().__init__(
+            f"this pair was decided again since you looked at it: you saw decision {expected}, "
+            f"the current one is {current}"
+        )
+
+
+@dataclass(frozen=True)
+class Decision:
+    decision_id: int
+    source_l: str
+    record_id_l: str
+    source_r: str
+    record_id_r: str
+    judgement: str
+    decided_by: str
+    decided_at: str
+    note: str | None
+    supersedes: int | None
+
+
+_COLUMNS = (
+    "decision_id, source_l, record_id_l, source_r, record_id_r, judgement, decided_by, decided_at, note, supersedes"
+)
+
+# Live decisions: those made after the last decision any steward acknowledged on the pair.
+_LIVE_SQL = f"""
+    SELECT {_COLUMNS} FROM decisions d
+    WHERE decision_id > coalesce((
+        SELECT max(s.supersedes) FROM decisions s
+        WHERE s.source_l = d.source_l AND s.record_id_l = d.record_id_l
+          AND s.source_r = d.source_r AND s.record_id_r = d.record_id_r), 0)
+"""
+
+
+def normalise_pair(source_a: str, record_id_a: str, source_b: str, record_id_b: str) -> tuple[str, str, str, str]:
+    """Order a pair by (source, record_id), as decisions are stored."""
+    if (source_a, record_id_a) == (source_b, record_id_b):
+        raise ValueError(f"a decision needs two different records, got {source_a}/{record_id_a} twice")
+    if (source_a, record_id_a) < (source_b, record_id_b):
+        return source_a, record_id_a, source_b, record_id_b
+    return source_b, record_id_b, source_a, record_id_a
+
+
+def _live_for_pair(service_con: sqlite3.Connection, pair: tuple[str, str, str, str]) -> list[Decision]:
+    rows = service_con.execute(
+        f"SELECT * FROM ({_LIVE_SQL}) WHERE source_l = ? AND record_id_l = ? AND source_r = ? AND record_id_r = ?"
+        " ORDER BY decision_id",
+        pair,
+    ).fetchall()
+    return [Decision(*row) for row in rows]
+
+
+def record_decision(
+    service_con: sqlite3.Connection,
+    source_l: str,
+    record_id_l: str,
+    source_r: str,
+    record_id_r: str,
+    judgement: str,
+    decided_by: str,
+    note: str | None = None,
+    expected_current: int | None = None,
+) -> Decision:
+    """Append a decision about a pair; raise DecisionConflict if ``expected_current`` is stale."""
+    try:
+        judgement = Judgement(judgement).value
+    except ValueError:
+        raise ValueError(f"judgement must be positive, negative or unsure, got {judgement!r}") from None
+    if not decided_by:
+        raise ValueError("a decision needs the name of who decided it")
+    pair = normalise_pair(source_l, record_id_l, source_r, record_id_r)
+    service_con.execute("BEGIN IMMEDIATE")
+    try:
+        live = _live_for_pair(service_con, pair)
+        current_id = live[-1].decision_id if live else None
+        if expected_current is not None:
+            if expected_current != current_id:
+                raise DecisionConflict(expected_current, current_id)
+            supersedes = expected_current
+        elif live and all(d.decided_by == decided_by or d.judgement == judgement for d in live):
+            supersedes = current_id
+        else:
+            supersedes = None  # no earlier decision, or another steward's that it contradicts
+        cursor = service_con.execute(
+            "INSERT INTO decisions (source_l, record_id_l, source_r, record_id_r, judgement, decided_by, note,"
+            " supersedes) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING " + _COLUMNS,
+            (*pair, judgement, decided_by, note, supersedes),
+        )
+        row = cursor.fetchone()
+        cursor.close()
+        service_con.execute("COMMIT")
+    except BaseException:
+        service_con.execute("ROLLBACK")
+        raise
+    return Decision(*row)
+
+
+def current_decisions(service_con: sqlite3.Connection) -> list[Decision]:
+    """The decision applied to each pair: its latest live decision."""
+    rows = service_con.execute(
+        f"""
+        SELECT {_COLUMNS} FROM ({_LIVE_SQL}) l
+        WHERE decision_id = (SELECT max(decision_id) FROM ({_LIVE_SQL}) m
+                             WHERE m.source_l = l.source_l AND m.record_id_l = l.record_id_l
+                               AND m.source_r = l.source_r AND m.record_id_r = l.record_id_r)
+        ORDER BY decision_id
+        """
+    ).fetchall()
+    return [Decision(*row) for row in rows]
+
+
+def decision_conflicts(service_con: sqlite3.Connection) -> list[list[Decision]]:
+    """Pairs whose live decisions disagree (two stewards, different judgements), oldest first."""
+    live = [Decision(*row) for row in service_con.execute(_LIVE_SQL + " ORDER BY decision_id").fetchall()]
+    by_pair: dict[tuple[str, str, str, str], list[Decision]] = {}
+    for d in live:
+        by_pair.setdefault((d.source_l, d.record_id_l, d.source_r, d.record_id_r), []).append(d)
+    return [ds for ds in by_pair.values() if len({d.judgement for d in ds}) > 1]
+
+
+@dataclass(frozen=True)
+class LoadedDecisions:
+    table: str
+    loaded: int
+    unknown_records: int  # decisions naming a (source, record_id) that is not in the store
+    contested: int  # pairs whose stewards disagree
+
+
+def load_decisions_into(
+    con: duckdb.DuckDBPyConnection, service_con: sqlite3.Connection, table: str = "current_decisions"
+) -> LoadedDecisions:
+    """Copy the current decision of each pair into a DuckDB temp table keyed by rids.
+
+    Columns: rid_l < rid_r, judgement, decision_id, decided_by, decided_at (TIMESTAMP, UTC),
+    contested (stewards disagree on this pair), conflict_detail (their judgements, in words).
+    """
+    decisions = current_decisions(service_con)
+    contested = {
+        (ds[0].source_l, ds[0].record_id_l, ds[0].source_r, ds[0].record_id_r): "; ".join(
+            f"{d.decided_by} said {d.judgement} on {d.decided_at}" for d in ds
+        )
+        for ds in decision_conflicts(service_con)
+    }
+    arrow = pa.table(
+        {
+            "source_l": [d.source_l for d in decisions],
+            "record_id_l": [d.record_id_l for d in decisions],
+            "source_r": [d.source_r for d in decisions],
+            "record_id_r": [d.record_id_r for d in decisions],
+            "judgement": [d.judgement for d in decisions],
+            "decision_id": pa.array([d.decision_id for d in decisions], pa.int64()),
+            "decided_by": [d.decided_by for d in decisions],
+            "decided_at": [d.decided_at for d in decisions],
+            "conflict_detail": [
+                contested.get((d.source_l, d.record_id_l, d.source_r, d.record_id_r)) for d in decisions
+            ],
+        },
+        schema=pa.schema(
+            [
+                ("source_l", pa.string()),
+                ("record_id_l", pa.string()),
+                ("source_r", pa.string()),
+                ("record_id_r", pa.string()),
+                ("judgement", pa.string()),
+                ("decision_id", pa.int64()),
+                ("decided_by", pa.string()),
+                ("decided_at", pa.string()),
+                ("conflict_detail", pa.string()),
+            ]
+        ),
+    )
+    con.register("_decisions_arrow", arrow)
+    try:
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT least(a.rid, b.rid) AS rid_l, greatest(a.rid, b.rid) AS rid_r,
+                   d.judgement, d.decision_id, d.decided_by,
+                   CAST(replace(replace(d.decided_at, 'T', ' '), 'Z', '') AS TIMESTAMP) AS decided_at,
+                   d.conflict_detail IS NOT NULL AS contested, d.conflict_detail
+            FROM _decisions_arrow d
+            JOIN records a ON a.source = d.source_l AND a.record_id = d.record_id_l
+            JOIN records b ON b.source = d.source_r AND b.record_id = d.record_id_r
+            """
+        )
+    finally:
+        con.unregister("_decisions_arrow")
+    loaded = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    return LoadedDecisions(table, loaded, len(decisions) - loaded, len(contested))

@@ -1,0 +1,206 @@
+"""Stable person IDs: map this run's clusters onto the IDs of earlier runs.
+
+Other systems keep LaoLink person IDs in their case files, so an ID must keep meaning
+the same person. The rules, applied set-based over the overlap of old persons and new
+clusters (how many of person P's records are in cluster C):
+
+- Each old person goes with the cluster that holds most of its records (ties: the cluster
+  with the lowest record). If that is the only old person going there, it keeps its ID:
+  an ID survives every night its cluster keeps its records or grows.
+- Several old persons going to one cluster is a merge: the oldest ID (lowest
+  ``created_run_id``, then lowest number) survives; the others become ``alias`` of it
+  (``merged-into`` events) and aliases of those are redirected, so an alias always
+  resolves in one step.
+- A cluster no old person goes with gets a new ID: ``split-from`` events name each old
+  person whose records it took, or a ``created`` event if all its records are new.
+- ``records-removed`` tells where an ID's records went (``detail.to``: person → count,
+  ``no_longer_stored``), ``records-added`` where they came from (``detail.from``,
+  ``new_records``). A person whose records are all gone is ``retired``.
+
+Assigning twice for the same clustering changes nothing and writes no event.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import duckdb
+
+PERSON_ID_PREFIX = "LA-P-"
+
+
+@dataclass
+class IdReport:
+    run_id: int
+    active: int = 0
+    kept: int = 0
+    created: int = 0
+    split: int = 0
+    merged: int = 0
+    retired: int = 0
+    records_added: int = 0
+    records_removed: int = 0
+    events: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _id_number(column: str) -> str:
+    return f"CAST(substr({column}, {len(PERSON_ID_PREFIX) + 1}) AS BIGINT)"
+
+
+_STEPS = f"""
+-- old person x new cluster: how many of the person's records are in the cluster
+CREATE OR REPLACE TEMP TABLE _overlap AS
+SELECT rp.person_id, rc.cluster_key, count(*) AS n
+FROM record_person rp JOIN record_cluster rc USING (rid)
+GROUP BY rp.person_id, rc.cluster_key;
+
+-- each old person goes with the cluster that holds most of its records
+CREATE OR REPLACE TEMP TABLE _major AS
+SELECT person_id, cluster_key FROM (
+    SELECT person_id, cluster_key,
+           row_number() OVER (PARTITION BY person_id ORDER BY n DESC, cluster_key) AS rn
+    FROM _overlap)
+WHERE rn = 1;
+
+-- clusters claimed by old persons; rank 1 (the oldest ID) survives a merge
+CREATE OR REPLACE TEMP TABLE _claim AS
+SELECT m.cluster_key, m.person_id,
+       row_number() OVER (PARTITION BY m.cluster_key ORDER BY p.created_run_id, {_id_number("m.person_id")}) AS rk
+FROM _major m JOIN persons p USING (person_id);
+
+CREATE OR REPLACE TEMP TABLE _cluster_size AS
+SELECT cluster_key, count(*) AS n FROM record_cluster GROUP BY cluster_key;
+
+-- this run's person of every cluster: the survivor, or a new ID numbered after the highest
+CREATE OR REPLACE TEMP TABLE _cluster_person AS
+SELECT cluster_key, person_id, false AS is_new FROM _claim WHERE rk = 1
+UNION ALL
+SELECT c.cluster_key,
+       printf('{PERSON_ID_PREFIX}%07d',
+              (SELECT coalesce(max({_id_number("person_id")}), 0) FROM persons)
+              + row_number() OVER (ORDER BY c.cluster_key)),
+       true
+FROM _cluster_size c ANTI JOIN _claim k ON k.cluster_key = c.cluster_key;
+
+-- where each old person's records go (to_person NULL: record no longer stored)
+CREATE OR REPLACE TEMP TABLE _flow AS
+SELECT rp.person_id, cp.person_id AS to_person, count(*) AS n
+FROM record_person rp
+LEFT JOIN record_cluster rc USING (rid)
+LEFT JOIN _cluster_person cp USING (cluster_key)
+GROUP BY rp.person_id, cp.person_id;
+
+-- the ID each old person resolves to after this run (NULL: retired)
+CREATE OR REPLACE TEMP TABLE _target AS
+SELECT o.person_id, cp.person_id AS target
+FROM (SELECT DISTINCT person_id FROM record_person) o
+LEFT JOIN _major m USING (person_id) LEFT JOIN _cluster_person cp USING (cluster_key);
+
+-- where each surviving person's incoming records come from (from_person NULL: new record)
+CREATE OR REPLACE TEMP TABLE _inflow AS
+SELECT cp.person_id, rp.person_id AS from_person, count(*) AS n
+FROM record_cluster rc
+JOIN _cluster_person cp USING (cluster_key)
+LEFT JOIN record_person rp USING (rid)
+WHERE NOT cp.is_new AND rp.person_id IS DISTINCT FROM cp.person_id
+GROUP BY cp.person_id, rp.person_id;
+
+CREATE OR REPLACE TEMP TABLE _events AS
+SELECT 1 AS step, cp.person_id, 'created' AS event, NULL AS other_person_id, s.n AS n_records,
+       NULL::JSON AS detail
+FROM _cluster_person cp JOIN _cluster_size s USING (cluster_key)
+WHERE cp.is_new AND cp.cluster_key NOT IN (SELECT cluster_key FROM _overlap)
+UNION ALL
+SELECT 2, cp.person_id, 'split-from', o.person_id, o.n,
+       json_object('cluster_records', s.n)
+FROM _cluster_person cp JOIN _overlap o USING (cluster_key) JOIN _cluster_size s USING (cluster_key)
+WHERE cp.is_new
+UNION ALL
+SELECT 3, k.person_id, 'merged-into', s.person_id, o.n, NULL
+FROM _claim k JOIN _claim s ON s.cluster_key = k.cluster_key AND s.rk = 1
+JOIN _overlap o ON o.person_id = k.person_id AND o.cluster_key = k.cluster_key
+WHERE k.rk > 1
+UNION ALL
+SELECT 4, f.person_id, 'records-removed', NULL, sum(f.n),
+       json_object('to', to_json(map_from_entries(
+                       coalesce(list((f.to_person, f.n)) FILTER (WHERE f.to_person IS NOT NULL), []))),
+                   'no_longer_stored', coalesce(sum(f.n) FILTER (WHERE f.to_person IS NULL), 0))
+FROM _flow f JOIN _target t USING (person_id)
+WHERE f.to_person IS DISTINCT FROM t.target OR f.to_person IS NULL
+GROUP BY f.person_id
+UNION ALL
+SELECT 5, i.person_id, 'records-added', NULL, sum(i.n),
+       json_object('from', to_json(map_from_entries(
+                       coalesce(list((i.from_person, i.n)) FILTER (WHERE i.from_person IS NOT NULL), []))),
+                   'new_records', coalesce(sum(i.n) FILTER (WHERE i.from_person IS NULL), 0))
+FROM _inflow i
+GROUP BY i.person_id;
+"""
+
+_APPLY = """
+INSERT INTO id_history (person_id, event, other_person_id, n_records, detail, run_id)
+SELECT person_id, event, other_person_id, n_records, detail, $run_id
+FROM _events ORDER BY step, person_id, other_person_id NULLS FIRST;
+
+INSERT INTO persons (person_id, status, alias_of, created_run_id, updated_run_id, n_records)
+SELECT cp.person_id, 'active', NULL, $run_id, $run_id, s.n
+FROM _cluster_person cp JOIN _cluster_size s USING (cluster_key) WHERE cp.is_new;
+
+-- aliases of a person merged tonight now point at its survivor
+UPDATE persons SET alias_of = t.target, updated_run_id = $run_id
+FROM _claim k JOIN _target t USING (person_id)
+WHERE k.rk > 1 AND persons.alias_of = k.person_id;
+
+UPDATE persons SET status = 'alias', alias_of = t.target, n_records = 0, updated_run_id = $run_id
+FROM _claim k JOIN _target t USING (person_id)
+WHERE k.rk > 1 AND persons.person_id = k.person_id;
+
+UPDATE persons SET status = 'retired', n_records = 0, updated_run_id = $run_id
+FROM _target t WHERE t.target IS NULL AND persons.person_id = t.person_id;
+
+UPDATE persons SET n_records = s.n, updated_run_id = $run_id
+FROM _cluster_person cp JOIN _cluster_size s USING (cluster_key)
+WHERE NOT cp.is_new AND persons.person_id = cp.person_id
+  AND cp.person_id IN (SELECT person_id FROM _events WHERE event IN ('records-added', 'records-removed'));
+
+DELETE FROM record_person;
+INSERT INTO record_person
+SELECT rc.rid, cp.person_id FROM record_cluster rc JOIN _cluster_person cp USING (cluster_key);
+"""
+
+
+def assign_person_ids(con: duckdb.DuckDBPyConnection, *, run_id: int) -> IdReport:
+    """Give every cluster in ``record_cluster`` a person ID, recording each change in ``id_history``."""
+    started = time.perf_counter()
+    report = IdReport(run_id=run_id)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(_STEPS)
+        counts = dict(con.execute("SELECT event, count(*) FROM _events GROUP BY event").fetchall())
+        report.kept = con.execute("SELECT count(*) FROM _cluster_person WHERE NOT is_new").fetchall()[0][0]
+        report.retired = con.execute("SELECT count(*) FROM _target WHERE target IS NULL").fetchall()[0][0]
+        report.split = con.execute(
+            "SELECT count(DISTINCT person_id) FROM _events WHERE event = 'split-from'"
+        ).fetchall()[0][0]
+        for statement in filter(str.strip, _APPLY.split(";")):
+            con.execute(statement, {"run_id": run_id} if "$run_id" in statement else None)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    report.created = counts.get("created", 0)
+    report.merged = counts.get("merged-into", 0)
+    report.records_added = counts.get("records-added", 0)
+    report.records_removed = counts.get("records-removed", 0)
+    report.events = sum(counts.values())
+    report.active = con.execute("SELECT count(*) FROM persons WHERE status = 'active'").fetchall()[0][0]
+    for table in ("_overlap", "_major", "_claim", "_cluster_size", "_cluster_person", "_flow", "_target",
+                  "_inflow", "_events"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report

@@ -1,0 +1,239 @@
+"""The review queue: what a steward should look at, most useful first.
+
+Items, with their priority (higher first):
+
+- 3 + …  stewards' decisions that contradict: two stewards disagree on a pair, or a
+  "not the same" pair that "same person" decisions join (A=B, B=C, A≠C);
+- 2 + …  clusters that a "not the same" decision split by cutting model links;
+- 1 + …  clusters held together by a weak chain: a bridge link (removing it splits the
+  cluster into two groups of at least two records), low link density for the size, or
+  birth years further apart than ``max_birth_year_gap``; larger clusters first;
+- 0 … 1  pairs whose match probability is in the uncertain band, closest to 0.5 first.
+
+A pair (or a cluster item's pair) that a steward has decided does not come back unless
+one of its records changed after the decision (``records.updated_at`` later than the
+decision's time, both UTC). The queue is rebuilt on every run.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+# A cluster this small is never "low density": two or three records linked in a chain are normal.
+MIN_SIZE_FOR_DENSITY = 5
+
+
+def _bridges(rid_l: np.ndarray, rid_r: np.ndarray, min_side: int = 2) -> list[int]:
+    """Indexes of links whose removal splits their component into two parts of at least ``min_side`` nodes.
+
+    Tarjan's bridge search, iterative, over the whole link list at once (clusters are disjoint).
+    """
+    if len(rid_l) == 0:
+        return []
+    nodes, inverse = np.unique(np.concatenate([rid_l, rid_r]), return_inverse=True)
+    m = len(rid_l)
+    a, b = inverse[:m], inverse[m:]
+    # adjacency in CSR form: every link appears once from each end
+    tails = np.concatenate([a, b])
+    order = np.argsort(tails, kind="stable")
+    heads = np.concatenate([b, a])[order].tolist()
+    link_of = np.concatenate([np.arange(m), np.arange(m)])[order].tolist()
+    start = np.searchsorted(tails[order], np.arange(len(nodes) + 1)).tolist()
+
+    n = len(nodes)
+    disc = [-1] * n
+    low = [0] * n
+    size = [1] * n  # nodes in the DFS subtree
+    found: list[int] = []
+    clock = 0
+    for root in range(n):
+        if disc[root] != -1:
+            continue
+        disc[root] = low[root] = clock
+        clock += 1
+        candidates: list[tuple[int, int]] = []  # (link, nodes below it)
+        stack = [(root, -1, start[root])]  # node, link it was entered by, next adjacency index
+        while stack:
+            node, via, i = stack[-1]
+            if i < start[node + 1]:
+                stack[-1] = (node, via, i + 1)
+                nxt, link = heads[i], link_of[i]
+                if link == via:
+                    continue
+                if disc[nxt] == -1:
+                    disc[nxt] = low[nxt] = clock
+                    clock += 1
+                    stack.append((nxt, link, start[nxt]))
+                elif disc[nxt] < low[node]:
+                    low[node] = disc[nxt]
+            else:
+                stack.pop()
+                if stack:
+                    parent = stack[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                    size[parent] += size[node]
+                    if low[node] > disc[parent]:
+                        candidates.append((via, size[node]))
+        total = size[root]
+        found.extend(link for link, below in candidates if min(below, total - below) >= min_side)
+    return found
+
+
+def _not_decided(alias: str, decisions_table: str) -> str:
+    """SQL condition: pair ``alias`` has no current decision, or a record changed since."""
+    return f"""NOT EXISTS (
+        SELECT 1 FROM {decisions_table} d
+        JOIN records a ON a.rid = d.rid_l JOIN records b ON b.rid = d.rid_r
+        WHERE d.rid_l = {alias}.rid_l AND d.rid_r = {alias}.rid_r
+          AND a.updated_at <= d.decided_at AND b.updated_at <= d.decided_at)"""
+
+
+def build_review_queue(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    band: tuple[float, float] = (0.3, 0.9),
+    run_id: int,
+    decisions_table: str,
+    max_birth_year_gap: int = 2,
+    min_density: float = 0.4,
+) -> int:
+    """Rebuild ``review_queue`` for a run from predictions, clusters, decisions and flags; return its size.
+
+    Needs ``record_cluster``/``cluster_links``/``clustering_flags`` from clustering and
+    ``record_person`` from ID assignment (cluster items name the person).
+    """
+    low, high = band
+    if not 0.0 <= low < high <= 1.0:
+        raise ValueError(f"review band must be 0 <= low < high <= 1, got {band}")
+
+    links = con.sql(
+        """
+        SELECT l.rid_l, l.rid_r, l.origin = 'model' AS is_model FROM cluster_links l
+        JOIN record_cluster c ON c.rid = l.rid_l
+        WHERE c.cluster_key IN (SELECT cluster_key FROM record_cluster GROUP BY cluster_key HAVING count(*) >= 4)
+        """
+    ).to_arrow_table()
+    is_model = links["is_model"].to_numpy(zero_copy_only=False)
+    found = np.array(_bridges(links["rid_l"].to_numpy(), links["rid_r"].to_numpy()), dtype=np.int64)
+    found = found[is_model[found]] if len(found) else found
+    con.register("_bridge_arrow", links.select(["rid_l", "rid_r"]).take(pa.array(found, pa.int64())))
+    params = {"low": low, "high": high, "run_id": run_id, "gap": max_birth_year_gap, "density": min_density,
+              "min_size": MIN_SIZE_FOR_DENSITY}
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _cluster_info AS
+        SELECT rc.cluster_key, count(*) AS size, any_value(rp.person_id) AS person_id
+        FROM record_cluster rc LEFT JOIN record_person rp USING (rid)
+        GROUP BY rc.cluster_key
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _items AS
+        -- pairs in the uncertain band
+        SELECT 'pair' AS kind, p.rid_l, p.rid_r, NULL AS cluster_key,
+               1 - 2 * abs(p.match_probability - 0.5) AS priority,
+               printf('match probability %.2f is in the uncertain band %.2f-%.2f',
+                      p.match_probability, $low, $high) AS reason,
+               p.match_probability
+        FROM (SELECT rid_l, rid_r, max(match_probability) AS match_probability FROM predictions
+              GROUP BY rid_l, rid_r) p
+        WHERE p.match_probability BETWEEN $low AND $high AND {_not_decided("p", decisions_table)}
+        UNION ALL
+        -- stewards disagree on a pair
+        SELECT 'pair', d.rid_l, d.rid_r, NULL, 3.5,
+               'stewards disagree on this pair: ' || d.conflict_detail || ' (the latest is applied)', NULL
+        FROM {decisions_table} d WHERE d.contested
+        UNION ALL
+        -- decisions that clustering could not all honour, and clusters a decision cut apart
+        SELECT 'cluster', f.rid_l, f.rid_r, c.cluster_key,
+               CASE f.kind WHEN 'decision-conflict' THEN 3.0 ELSE 2.0 END + least(i.size, 100) / 1000,
+               CASE f.kind
+                 WHEN 'decision-conflict' THEN 'decisions contradict: these two records were judged not the same'
+                      || ' person, but same-person decisions join them (records '
+                      || array_to_string(CAST(f.detail->'$.joined_by_positive_decisions' AS BIGINT[]), ', ')
+                      || '); they are kept together until a steward settles it'
+                 ELSE 'a not-the-same decision split this cluster: ' || f.links_cut
+                      || ' weakest model link(s) cut between records ' || f.rid_l || ' and ' || f.rid_r
+               END,
+               NULL
+        FROM clustering_flags f
+        JOIN record_cluster c ON c.rid IN (f.rid_l, f.rid_r)
+        JOIN _cluster_info i ON i.cluster_key = c.cluster_key
+        WHERE f.run_id = $run_id
+        UNION ALL
+        -- a bridge link between two groups of at least two records
+        SELECT 'cluster', l.rid_l, l.rid_r, c.cluster_key,
+               1.5 - l.match_probability / 2 + least(i.size, 100) / 1000,
+               printf('one link (match probability %.2f) is all that holds this cluster of %d records together',
+                      l.match_probability, i.size),
+               l.match_probability
+        FROM _bridge_arrow b
+        JOIN cluster_links l USING (rid_l, rid_r)
+        JOIN record_cluster c ON c.rid = l.rid_l
+        JOIN _cluster_info i ON i.cluster_key = c.cluster_key
+        WHERE {_not_decided("l", decisions_table)}
+        UNION ALL
+        -- few links for the size of the cluster
+        SELECT 'cluster', NULL, NULL, i.cluster_key, 1.2 + least(i.size, 100) / 1000,
+               printf('only %d links among %d records (density %.2f): a chain of weak links, not a group',
+                      k.n, i.size, k.n / (i.size * (i.size - 1) / 2)),
+               NULL
+        FROM _cluster_info i
+        JOIN (SELECT c.cluster_key, count(*) AS n FROM cluster_links l JOIN record_cluster c ON c.rid = l.rid_l
+              GROUP BY c.cluster_key) k USING (cluster_key)
+        WHERE i.size >= $min_size AND k.n / (i.size * (i.size - 1) / 2) < $density
+        UNION ALL
+        -- birth years too far apart for one person
+        SELECT 'cluster', least(y.rid_young, y.rid_old), greatest(y.rid_young, y.rid_old), y.cluster_key,
+               1.3 + least(i.size, 100) / 1000,
+               printf('birth years %d and %d are more than %d years apart', y.year_old, y.year_young, $gap),
+               NULL
+        FROM (SELECT c.cluster_key,
+                     arg_min(r.rid, coalesce(r.dob_year, r.dob_year_max)) AS rid_old,
+                     min(coalesce(r.dob_year, r.dob_year_max)) AS year_old,
+                     arg_max(r.rid, coalesce(r.dob_year, r.dob_year_min)) AS rid_young,
+                     max(coalesce(r.dob_year, r.dob_year_min)) AS year_young
+              FROM record_cluster c JOIN records r USING (rid)
+              WHERE c.cluster_key IN (SELECT cluster_key FROM _cluster_info WHERE size > 1)
+              GROUP BY c.cluster_key) y
+        JOIN _cluster_info i USING (cluster_key)
+        WHERE y.year_young - y.year_old > $gap
+          AND NOT EXISTS (
+              SELECT 1 FROM {decisions_table} d JOIN records a ON a.rid = d.rid_l JOIN records b ON b.rid = d.rid_r
+              WHERE d.rid_l = least(y.rid_young, y.rid_old) AND d.rid_r = greatest(y.rid_young, y.rid_old)
+                AND a.updated_at <= d.decided_at AND b.updated_at <= d.decided_at)
+        """,
+        params,
+    )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM review_queue")
+        con.execute(
+            """
+        -- one item per pair, and per cluster (its reasons joined, most urgent first)
+        INSERT INTO review_queue (kind, rid_l, rid_r, person_id, priority, reason, match_probability, run_id)
+        SELECT kind, rid_l, rid_r, person_id, priority, reason, match_probability, $run_id FROM (
+            SELECT 'pair' AS kind, it.rid_l, it.rid_r, NULL AS person_id, max(it.priority) AS priority,
+                   string_agg(it.reason, '; ' ORDER BY it.priority DESC) AS reason,
+                   max(it.match_probability) AS match_probability
+            FROM (SELECT DISTINCT * FROM _items) it WHERE it.kind = 'pair' GROUP BY it.rid_l, it.rid_r
+            UNION ALL
+            SELECT 'cluster', arg_max(it.rid_l, it.priority), arg_max(it.rid_r, it.priority), any_value(i.person_id),
+                   max(it.priority) + (count(*) - 1) * 0.05,
+                   string_agg(it.reason, '; ' ORDER BY it.priority DESC), arg_max(it.match_probability, it.priority)
+            FROM (SELECT DISTINCT * FROM _items) it JOIN _cluster_info i USING (cluster_key) WHERE it.kind = 'cluster'
+            GROUP BY it.cluster_key)
+        ORDER BY priority DESC, rid_l, rid_r
+        """,
+            {"run_id": run_id},
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.unregister("_bridge_arrow")
+    con.execute("DROP TABLE IF EXISTS _items; DROP TABLE IF EXISTS _cluster_info")
+    return con.execute("SELECT count(*) FROM review_queue").fetchall()[0][0]

@@ -1,0 +1,61 @@
+"""Build small real stores for clustering, ID and review-queue tests: records, predictions, decisions."""
+
+from __future__ import annotations
+
+import duckdb
+
+from linkage.decisions import load_decisions_into, record_decision
+from linkage.service_db import connect_service
+from linkage.store import connect
+
+
+def open_stores(tmp_path):
+    """A migrated pipeline store and service DB in ``tmp_path``."""
+    return connect(tmp_path / "store.duckdb"), connect_service(tmp_path / "store.service.sqlite")
+
+
+def add_records(con: duckdb.DuckDBPyConnection, rids, *, source: str = "S", dob_years=None) -> None:
+    """Store records ``rid`` with record_id ``r<rid>`` of ``source``; optional birth years by rid."""
+    dob_years = dob_years or {}
+    for rid in rids:
+        con.execute(
+            "INSERT INTO records (rid, source, record_id, row_hash, file_id, line_no, dob_year,"
+            " updated_at) VALUES (?, ?, ?, 'h', 1, ?, ?, TIMESTAMP '2026-01-01 00:00:00')",
+            [rid, source, f"r{rid}", rid, dob_years.get(rid)],
+        )
+
+
+def create_predictions(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS predictions (rid_l BIGINT, rid_r BIGINT, match_weight DOUBLE,"
+        " match_probability DOUBLE, model_version VARCHAR, run_id BIGINT)"
+    )
+
+
+def set_predictions(con: duckdb.DuckDBPyConnection, pairs: dict[tuple[int, int], float], model: str = "m1") -> None:
+    """Replace all predictions by ``{(rid_a, rid_b): match_probability}``; weight = log2 odds."""
+    create_predictions(con)
+    con.execute("DELETE FROM predictions")
+    for (a, b), p in pairs.items():
+        con.execute(
+            "INSERT INTO predictions VALUES (least(?, ?), greatest(?, ?), log2(? / (1 - ?)), ?, ?, 1)",
+            [a, b, a, b, p, p, p, model],
+        )
+
+
+def decide(svc, a: int, b: int, judgement: str, who: str = "steward1", **kwargs):
+    return record_decision(svc, "S", f"r{a}", "S", f"r{b}", judgement, who, **kwargs)
+
+
+def load(con, svc) -> str:
+    return load_decisions_into(con, svc, "current_decisions").table
+
+
+def clusters(con: duckdb.DuckDBPyConnection) -> set[frozenset[int]]:
+    """This run's clusters as sets of rids."""
+    rows = con.execute("SELECT list(rid ORDER BY rid) FROM record_cluster GROUP BY cluster_key").fetchall()
+    return {frozenset(r[0]) for r in rows}
+
+
+def persons_of(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
+    return dict(con.execute("SELECT rid, person_id FROM record_person").fetchall())
