@@ -187,6 +187,13 @@ MIGRATIONS: list[str] = [
         run_id BIGINT NOT NULL
     );
     """,
+    # 5: ingestion outcome per file (linkage/ingest.py): files rejected whole are recorded too, with the
+    # reason; headers of the file that no mapping column uses are listed
+    """
+    ALTER TABLE ingested_files ADD COLUMN status VARCHAR DEFAULT 'ingested';
+    ALTER TABLE ingested_files ADD COLUMN reason VARCHAR;
+    ALTER TABLE ingested_files ADD COLUMN ignored_headers VARCHAR;
+    """,
 ]
 
 

@@ -1,0 +1,492 @@
+"""Ingest source files into the store, losing nothing.
+
+Each file is one transaction. Its rows are read into a staging table (with their line numbers),
+then validated, de-duplicated and merged into ``records`` with set-based SQL:
+
+- a good row is stored with its raw values untouched (empty cells become NULL; ``record_id``
+  and ``source`` are trimmed, being keys); standardized columns stay NULL for ``standardize``;
+- a bad row goes to ``quarantine`` with the file, line, field and a plain-language reason;
+- a row equal to the stored record (same ``row_hash``) is unchanged; a changed one updates the
+  record (version + 1, standardized columns reset) after copying the old version to ``record_history``.
+
+A file that cannot be read at all is rejected whole and recorded (``ingested_files.status =
+'rejected'`` plus a quarantine row without a line). Re-ingesting a file with the same content
+changes nothing. Every file's counts add up: read = stored + updated + unchanged + quarantined.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import pyarrow as pa
+import typer
+
+from linkage.errors import FieldError, InputFileError
+from linkage.exchange_format import EXCHANGE_COLUMNS
+from linkage.mapping import DATE_COLUMNS, Mapping, MappingError, choose_mapping, load_mappings
+from linkage.readers import DEFAULT_BATCH_ROWS, ReadLimits, SourceFile, normalize_header, open_source
+from linkage.store import STANDARDIZED_COLUMNS
+
+MAX_CELL_CHARS = 4096
+RAW_COLUMNS: tuple[str, ...] = tuple(c for c in EXCHANGE_COLUMNS if c not in ("source", "record_id"))
+KEY_COLUMNS = ("source", "record_id")
+
+_STG = "_ingest_stg"
+_CHK = "_ingest_chk"
+_DATES = "_ingest_bad_dates"
+
+
+@dataclass
+class FileReport:
+    """What ingesting one file did. ``status``: ingested | already ingested | already rejected | rejected."""
+
+    path: str
+    status: str
+    mapping: str | None = None
+    encoding: str | None = None
+    file_id: int | None = None
+    read: int = 0
+    stored: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    reason: str | None = None
+    ignored_headers: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def adds_up(self) -> bool:
+        return self.read == self.stored + self.updated + self.unchanged + self.quarantined
+
+
+@dataclass
+class IngestReport:
+    """The outcome of one ingest call, per file and in total (for the CLI and the nightly job)."""
+
+    files: list[FileReport] = field(default_factory=list)
+
+    def _total(self, name: str) -> int:
+        return sum(getattr(f, name) for f in self.files)
+
+    @property
+    def read(self) -> int:
+        return self._total("read")
+
+    @property
+    def stored(self) -> int:
+        return self._total("stored")
+
+    @property
+    def updated(self) -> int:
+        return self._total("updated")
+
+    @property
+    def unchanged(self) -> int:
+        return self._total("unchanged")
+
+    @property
+    def quarantined(self) -> int:
+        return self._total("quarantined")
+
+    @property
+    def rejected(self) -> list[FileReport]:
+        return [f for f in self.files if f.status == "rejected"]
+
+    def totals(self) -> dict[str, int]:
+        return {k: self._total(k) for k in ("read", "stored", "updated", "unchanged", "quarantined")}
+
+    def to_dict(self) -> dict[str, object]:
+        return {"files": [asdict(f) for f in self.files], "totals": self.totals(),
+                "rejected_files": len(self.rejected)}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def resolve_columns(source: SourceFile, mapping: Mapping) -> tuple[dict[str, int], list[str]]:
+    """Header position of each mapped exchange column, and the file's headers no column uses.
+
+    A mapped header missing from the file, or present twice, rejects the file.
+    """
+    positions: dict[str, list[int]] = {}
+    for i, header in enumerate(source.headers):
+        positions.setdefault(normalize_header(header), []).append(i)
+    where = f"mapping {mapping.name!r} ({mapping.path.name})"
+    missing = [h for h in mapping.headers if normalize_header(h) not in positions]
+    if missing:
+        raise InputFileError(str(source.path), f"lacks the header(s) {', '.join(map(repr, missing))} that {where}"
+                                               f" needs; its headers are {', '.join(map(repr, source.headers))}")
+    twice = [h for h in mapping.headers if len(positions[normalize_header(h)]) > 1]
+    if twice:
+        raise InputFileError(str(source.path), f"has the header(s) {', '.join(map(repr, twice))} more than once;"
+                                               " cannot tell which column to use")
+    wanted = {column: positions[normalize_header(h)][0] for column, h in mapping.columns.items()}
+    used = set(wanted.values())
+    ignored = [h for i, h in enumerate(source.headers) if i not in used and h]
+    return wanted, ignored
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _cleaned(column: str, mapping: Mapping) -> str:
+    """SQL for a staged column as stored: keys trimmed, blank cells NULL, everything else untouched."""
+    if column not in mapping.columns:
+        if column == "source" and mapping.source:
+            return _sql_text(mapping.source)
+        return "NULL::VARCHAR"
+    if column in KEY_COLUMNS:
+        expr = f"nullif(trim(s.{column}), '')"
+        if column == "source" and mapping.source:
+            expr = f"coalesce({expr}, {_sql_text(mapping.source)})"
+        return expr
+    return f"CASE WHEN trim(s.{column}) = '' THEN NULL ELSE s.{column} END"
+
+
+def _problem_sql(mapping: Mapping, max_cell_chars: int) -> str:
+    """SQL for a row's first problem as struct(field, reason), NULL for a good row (duplicates aside)."""
+    mapped = [c for c in EXCHANGE_COLUMNS if c in mapping.columns]
+    checks = [
+        f"CASE WHEN contains({c}, chr(0)) THEN struct_pack(field := '{c}', reason := 'contains a NUL byte') END"
+        for c in mapped
+    ] + [
+        f"CASE WHEN length({c}) > {max_cell_chars} THEN struct_pack(field := '{c}', reason := 'value is '"
+        f" || length({c}) || ' characters long, over the limit of {max_cell_chars}') END"
+        for c in mapped
+    ] + [
+        "CASE WHEN c_record_id IS NULL THEN struct_pack(field := 'record_id', reason := 'no record_id') END",
+        "CASE WHEN c_source IS NULL THEN struct_pack(field := 'source', reason := 'no source') END",
+    ]
+    for c in mapping.mandatory:
+        if c in KEY_COLUMNS:
+            continue
+        checks.append(f"CASE WHEN c_{c} IS NULL THEN struct_pack(field := '{c}', reason := "
+                      "'mandatory field is empty') END")
+        if c in DATE_COLUMNS:
+            checks.append(f"CASE WHEN d_{c}_reason IS NOT NULL THEN struct_pack(field := '{c}', reason := "
+                          f"d_{c}_reason) END")
+    return "coalesce(" + ", ".join(checks) + ")"
+
+
+def _bad_dates(con: duckdb.DuckDBPyConnection, column: str, buddhist_era: bool | None) -> pa.Table:
+    """Distinct staged values of a mandatory date column that do not parse, with the reason."""
+    from linkage.dates import parse_date
+
+    today = dt.date.today()
+    values = [v for (v,) in con.execute(
+        f"SELECT DISTINCT {column} FROM {_STG} WHERE trim({column}) <> ''").fetchall()]
+    bad_values: list[str] = []
+    reasons: list[str] = []
+    for value in values:
+        try:
+            parsed = parse_date(value, buddhist_era=buddhist_era, today=today)
+        except FieldError as exc:
+            bad_values.append(value)
+            reasons.append(f"unreadable date: {exc.reason}")
+            continue
+        if parsed is None:
+            bad_values.append(value)
+            reasons.append("mandatory date is unknown")
+    return pa.table({"value": pa.array(bad_values, pa.string()), "reason": pa.array(reasons, pa.string())})
+
+
+# ---------------------------------------------------------------- one file
+
+
+def _record_rejection(con: duckdb.DuckDBPyConnection, report: FileReport, sha256: str) -> FileReport:
+    report.status = "rejected"
+    con.execute("BEGIN TRANSACTION")
+    try:
+        (file_id,) = con.execute(
+            "INSERT INTO ingested_files (path, sha256, mapping, encoding, status, reason) VALUES (?, ?, ?, ?, ?, ?)"
+            " RETURNING file_id",
+            [report.path, sha256, report.mapping or "(none)", report.encoding, "rejected", report.reason],
+        ).fetchall()[0]
+        con.execute("INSERT INTO quarantine (file_id, path, line_no, field, reason) VALUES (?, ?, NULL, NULL, ?)",
+                    [file_id, report.path, f"file rejected: {report.reason}"])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    report.file_id = file_id
+    return report
+
+
+def _stage(con: duckdb.DuckDBPyConnection, source: SourceFile, wanted: dict[str, int], file_id: int,
+           path: str, batch_rows: int) -> int:
+    """Read the file into the staging table; rows that do not fit the header go straight to quarantine."""
+    columns = list(wanted)
+    con.execute(f"DROP TABLE IF EXISTS {_STG}")
+    con.execute(f"CREATE TEMP TABLE {_STG} (line_no BIGINT, " + ", ".join(f"{c} VARCHAR" for c in columns) + ")")
+    problems = 0
+    for batch in source.batches([wanted[c] for c in columns], columns, batch_rows):
+        con.register("_ingest_batch", batch.table)
+        con.execute(f"INSERT INTO {_STG} SELECT * FROM _ingest_batch")
+        con.unregister("_ingest_batch")
+        if batch.problems:
+            bad = pa.table({
+                "line_no": pa.array([p.line_no for p in batch.problems], pa.int64()),
+                "reason": pa.array([p.reason for p in batch.problems], pa.string()),
+                "raw": pa.array([p.raw for p in batch.problems], pa.string()),
+            })
+            con.register("_ingest_bad", bad)
+            con.execute("INSERT INTO quarantine (file_id, path, line_no, field, reason, raw_line)"
+                        " SELECT ?, ?, line_no, NULL, reason, raw FROM _ingest_bad", [file_id, path])
+            con.unregister("_ingest_bad")
+            problems += len(batch.problems)
+    return problems
+
+
+def _merge(con: duckdb.DuckDBPyConnection, mapping: Mapping, file_id: int, path: str,
+           max_cell_chars: int) -> dict[str, int]:
+    """Validate the staged rows and merge them into records; returns the counts."""
+    joins = []
+    date_reasons = []
+    for c in mapping.mandatory:
+        if c in DATE_COLUMNS and c in mapping.columns:
+            con.register(f"{_DATES}_{c}", _bad_dates(con, c, mapping.buddhist_era))
+            joins.append(f"LEFT JOIN {_DATES}_{c} d_{c} ON d_{c}.value = s.{c}")
+            date_reasons.append(f"d_{c}.reason AS d_{c}_reason")
+    cleaned = ", ".join([f"{_cleaned(c, mapping)} AS c_{c}" for c in EXCHANGE_COLUMNS] + date_reasons)
+    hashed = ", ".join(f"coalesce(c_{c}, chr(30))" for c in EXCHANGE_COLUMNS)
+    con.execute(f"DROP TABLE IF EXISTS {_CHK}")
+    con.execute(f"""
+        CREATE TEMP TABLE {_CHK} AS
+        WITH checked AS (
+            SELECT line_no, {', '.join(f'c_{c}' for c in EXCHANGE_COLUMNS)},
+                   {_problem_sql(mapping, max_cell_chars)} AS problem
+            FROM (SELECT s.*, {cleaned} FROM {_STG} s {' '.join(joins)})
+        )
+        SELECT *,
+            CASE WHEN problem IS NULL THEN
+                first_value(line_no) OVER (PARTITION BY problem IS NULL, c_source, c_record_id ORDER BY line_no)
+            END AS first_line,
+            md5(concat_ws(chr(31), {hashed})) AS row_hash
+        FROM checked
+    """)
+    for c in mapping.mandatory:
+        if c in DATE_COLUMNS and c in mapping.columns:
+            con.unregister(f"{_DATES}_{c}")
+    raw_json = "to_json(struct_pack(" + ", ".join(f"{c} := s.{c}" for c in mapping.columns) + "))"
+    (quarantined,) = con.execute(f"""
+        INSERT INTO quarantine (file_id, path, line_no, field, reason, raw_line)
+        SELECT ?, ?, k.line_no,
+            coalesce(k.problem.field, 'record_id'),
+            coalesce(k.problem.reason, 'duplicate of line ' || k.first_line || ': record_id '''
+                     || k.c_record_id || ''' appears more than once in this file'),
+            {raw_json}
+        FROM {_CHK} k JOIN {_STG} s ON s.line_no = k.line_no
+        WHERE k.problem IS NOT NULL OR k.first_line <> k.line_no
+        ORDER BY k.line_no
+    """, [file_id, path]).fetchall()[0]
+    con.execute("""
+        INSERT INTO sources (source)
+        SELECT DISTINCT c_source FROM _ingest_chk
+        WHERE problem IS NULL AND c_source NOT IN (SELECT source FROM sources)
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _ingest_good AS
+        SELECT k.*, r.rid, r.row_hash AS old_hash
+        FROM {_CHK} k LEFT JOIN records r ON r.source = k.c_source AND r.record_id = k.c_record_id
+        WHERE k.problem IS NULL AND k.first_line = k.line_no
+    """)
+    counts = dict(zip(("stored", "updated", "unchanged"), con.execute("""
+        SELECT count(*) FILTER (rid IS NULL), count(*) FILTER (rid IS NOT NULL AND old_hash <> row_hash),
+               count(*) FILTER (old_hash = row_hash)
+        FROM _ingest_good
+    """).fetchall()[0], strict=True))
+    raw_list = ", ".join(RAW_COLUMNS)
+    if counts["updated"]:
+        con.execute(f"""
+            INSERT INTO record_history (rid, source, record_id, {raw_list}, row_hash, version, file_id, line_no,
+                                        replaced_by_file_id)
+            SELECT r.rid, r.source, r.record_id, {', '.join(f'r.{c}' for c in RAW_COLUMNS)}, r.row_hash, r.version,
+                   r.file_id, r.line_no, ?
+            FROM records r JOIN _ingest_good g ON g.rid = r.rid
+            WHERE g.old_hash <> g.row_hash
+        """, [file_id])
+        resets = ", ".join(f"{c} = NULL" for c in STANDARDIZED_COLUMNS)
+        con.execute(f"""
+            UPDATE records SET {', '.join(f'{c} = g.c_{c}' for c in RAW_COLUMNS)},
+                row_hash = g.row_hash, version = records.version + 1, file_id = ?, line_no = g.line_no,
+                updated_at = current_timestamp, {resets}
+            FROM _ingest_good g
+            WHERE records.rid = g.rid AND g.old_hash <> g.row_hash
+        """, [file_id])
+    if counts["stored"]:
+        con.execute(f"""
+            INSERT INTO records (source, record_id, {raw_list}, row_hash, file_id, line_no)
+            SELECT c_source, c_record_id, {', '.join(f'c_{c}' for c in RAW_COLUMNS)}, row_hash, ?, line_no
+            FROM _ingest_good WHERE rid IS NULL ORDER BY line_no
+        """, [file_id])
+    (read,) = con.execute(f"SELECT count(*) FROM {_STG}").fetchall()[0]
+    con.execute(f"DROP TABLE {_STG}; DROP TABLE {_CHK}; DROP TABLE _ingest_good")
+    return {"staged": read, "quarantined": quarantined, **counts}
+
+
+def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mapping | None = None, *,
+                mappings: Iterable[Mapping] = (), limits: ReadLimits | None = None,
+                max_cell_chars: int = MAX_CELL_CHARS, batch_rows: int = DEFAULT_BATCH_ROWS) -> FileReport:
+    """Ingest one file in one transaction. ``mapping`` None: chosen from ``mappings`` by file name."""
+    started = time.perf_counter()
+    path = Path(path)
+    report = FileReport(path=str(path.resolve()), status="ingested")
+    try:
+        mapping = mapping or choose_mapping(path.name, mappings)
+    except MappingError as exc:
+        report.reason = str(exc)
+        return _record_rejection(con, report, file_sha256(path) if path.is_file() else "")
+    report.mapping = mapping.name
+    if not path.is_file():
+        report.reason = "is not a readable file"
+        return _record_rejection(con, report, "")
+    sha256 = file_sha256(path)
+    earlier = con.execute(
+        "SELECT file_id, path, ingested_at, status FROM ingested_files"
+        " WHERE sha256 = ? AND (status = 'ingested' OR (status = 'rejected' AND mapping = ?))"
+        " ORDER BY status = 'ingested' DESC, file_id LIMIT 1", [sha256, mapping.name]).fetchall()
+    if earlier:
+        file_id, earlier_path, at, status = earlier[0]
+        report.status = "already ingested" if status == "ingested" else "already rejected"
+        report.file_id = file_id
+        report.reason = f"same content as file {file_id} ({earlier_path}), {status} {at:%Y-%m-%d %H:%M}"
+        report.seconds = time.perf_counter() - started
+        return report
+    try:
+        source = open_source(path, fmt=mapping.format, encoding=mapping.encoding, sheet=mapping.sheet,
+                             delimiter=mapping.delimiter, limits=limits)
+    except InputFileError as exc:
+        report.reason = exc.reason
+        return _record_rejection(con, report, sha256)
+    with source:
+        report.encoding = source.encoding
+        try:
+            wanted, report.ignored_headers = resolve_columns(source, mapping)
+        except InputFileError as exc:
+            report.reason = exc.reason
+            return _record_rejection(con, report, sha256)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            (file_id,) = con.execute(
+                "INSERT INTO ingested_files (path, sha256, mapping, encoding, status, ignored_headers)"
+                " VALUES (?, ?, ?, ?, 'ingested', ?) RETURNING file_id",
+                [report.path, sha256, mapping.name, report.encoding,
+                 ", ".join(report.ignored_headers) or None]).fetchall()[0]
+            misfits = _stage(con, source, wanted, file_id, report.path, batch_rows)
+            counts = _merge(con, mapping, file_id, report.path, max_cell_chars)
+            report.file_id = file_id
+            report.read = counts["staged"] + misfits
+            report.quarantined = counts["quarantined"] + misfits
+            report.stored, report.updated, report.unchanged = counts["stored"], counts["updated"], counts["unchanged"]
+            if not report.adds_up:
+                raise RuntimeError(f"{path}: ingest counts do not add up: {report}")
+            con.execute(
+                "UPDATE ingested_files SET rows_read = ?, rows_stored = ?, rows_updated = ?, rows_unchanged = ?,"
+                " rows_quarantined = ? WHERE file_id = ?",
+                [report.read, report.stored, report.updated, report.unchanged, report.quarantined, file_id])
+            con.execute("COMMIT")
+        except InputFileError as exc:
+            con.execute("ROLLBACK")
+            report.reason = exc.reason
+            report.read = report.stored = report.updated = report.unchanged = report.quarantined = 0
+            return _record_rejection(con, report, sha256)
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def ingest_files(con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path], *, mapping: str | None = None,
+                 mappings_dir: str | Path | None = None, limits: ReadLimits | None = None,
+                 max_cell_chars: int = MAX_CELL_CHARS) -> IngestReport:
+    """Ingest files into the store at ``con``, each in its own transaction, in the order given.
+
+    ``mapping`` names the mapping for every file; None picks one per file by its file_pattern.
+    Raises MappingError for an unknown mapping name or an invalid mapping file (nothing ingested).
+    """
+    known = load_mappings(mappings_dir)
+    if mapping is not None and mapping not in known:
+        raise MappingError(f"no mapping named {mapping!r}; known mappings: {', '.join(sorted(known))}")
+    report = IngestReport()
+    for path in paths:
+        report.files.append(ingest_file(con, path, known[mapping] if mapping else None, mappings=known.values(),
+                                        limits=limits, max_cell_chars=max_cell_chars))
+    return report
+
+
+# ---------------------------------------------------------------- command line
+
+_COUNTS = ("read", "stored", "updated", "unchanged", "quarantined")
+
+
+def print_report(report: IngestReport, *, rich_table: bool | None = None) -> None:
+    """Per-file and total counts: a rich table on a terminal, plain lines otherwise."""
+    if rich_table is None:
+        rich_table = sys.stdout.isatty()
+    if rich_table:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="laolink ingest")
+        for name in ("file", "status", "mapping", *_COUNTS):
+            table.add_column(name, justify="right" if name in _COUNTS else "left")
+        for f in report.files:
+            table.add_row(Path(f.path).name, f.status, f.mapping or "", *(str(getattr(f, n)) for n in _COUNTS))
+        table.add_row("total", "", "", *(str(getattr(report, n)) for n in _COUNTS), style="bold")
+        console = Console()
+        console.print(table)
+        for f in report.files:
+            if f.reason:
+                console.print(f"{f.path}: {f.status}: {f.reason}")
+            if f.ignored_headers:
+                console.print(f"{f.path}: columns not mapped, not stored: {', '.join(f.ignored_headers)}")
+        return
+    for f in report.files:
+        line = (f"{f.path}: {f.status} (mapping {f.mapping}, encoding {f.encoding}): read {f.read} = stored {f.stored}"
+                f" + updated {f.updated} + unchanged {f.unchanged} + quarantined {f.quarantined}")
+        typer.echo(line + (f"; {f.reason}" if f.reason else ""))
+        if f.ignored_headers:
+            typer.echo(f"{f.path}: columns not mapped, not stored: {', '.join(f.ignored_headers)}")
+    typer.echo(f"total: {len(report.files)} file(s), {len(report.rejected)} rejected: read {report.read} ="
+               f" stored {report.stored} + updated {report.updated} + unchanged {report.unchanged}"
+               f" + quarantined {report.quarantined}")
+
+
+def ingest_command(
+    files: Annotated[list[Path], typer.Argument(help="CSV or XLSX files to ingest, in order.")],
+    db: Annotated[Path, typer.Option("--db", help="The pipeline store (DuckDB).")] = Path("var/laolink.duckdb"),
+    mapping: Annotated[str | None, typer.Option("--mapping", help="Mapping name for every file "
+                                                 "(default: chosen per file by its file_pattern).")] = None,
+    mappings: Annotated[Path | None, typer.Option("--mappings", help="Extra directory of mapping YAML files.")] = None,
+) -> None:
+    """Validate and store source files; bad rows go to quarantine. Exit 1 if a file was rejected whole."""
+    from linkage.store import open_store
+
+    try:
+        load_mappings(mappings)  # fail on a bad mapping before opening the store
+        with open_store(db) as con:
+            report = ingest_files(con, files, mapping=mapping, mappings_dir=mappings)
+    except MappingError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    print_report(report)
+    if report.rejected:
+        raise typer.Exit(1)

@@ -1,0 +1,190 @@
+"""Source mappings: small YAML files that map a ministry's own file headers onto the exchange format.
+
+A mapping is data, not code (see ``linkage/mappings/*.yaml``)::
+
+    name: molsw_dsw                 # unique mapping name
+    source: MOLSW-DSW               # constant source for every row (or map columns.source)
+    file_pattern: "*molsw_dsw*"     # glob on the file name that selects this mapping in an inbox
+    format: xlsx                    # csv | xlsx (a .csv file of the same mapping is read as csv)
+    encoding: auto                  # csv only: auto | utf-8 | utf-8-sig | utf-16 | cp874
+    sheet: null                     # xlsx: sheet name, null = first
+    columns:                        # exchange column -> header in the file
+      record_id: "ລະຫັດ / Case No"
+      full_name: "ຊື່ / Name"
+    mandatory: [date_of_birth]      # fields whose missing/unreadable value quarantines the row
+    buddhist_era: null              # true | false | null (detect) for this source's dates
+
+Optional keys: ``priority`` (int, default 0; the highest-priority mapping whose pattern matches a
+file name is chosen, the packaged exchange mapping has -100) and ``delimiter`` (csv, default ",").
+When both ``source`` and ``columns.source`` are given, a row's own source wins and the constant
+fills rows that leave it empty.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from linkage.errors import LaoLinkError
+from linkage.exchange_format import EXCHANGE_COLUMNS
+
+PACKAGED_MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
+
+FORMATS = ("csv", "xlsx")
+ENCODINGS = ("auto", "utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp874")
+DATE_COLUMNS = ("date_of_birth", "event_date")
+
+_KEYS = {
+    "name", "source", "file_pattern", "format", "encoding", "sheet", "columns", "mandatory",
+    "buddhist_era", "priority", "delimiter",
+}
+
+
+class MappingError(LaoLinkError):
+    """A mapping file that is not valid, or no usable mapping for a file; names the mapping file."""
+
+
+@dataclass(frozen=True)
+class Mapping:
+    name: str
+    path: Path
+    columns: dict[str, str]  # exchange column -> header in the file
+    source: str | None = None
+    file_pattern: str = "*"
+    format: str = "csv"
+    encoding: str = "auto"
+    sheet: str | None = None
+    mandatory: tuple[str, ...] = ()
+    buddhist_era: bool | None = None
+    priority: int = 0
+    delimiter: str = ","
+    headers: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "headers", tuple(dict.fromkeys(self.columns.values())))
+
+    def matches(self, file_name: str) -> bool:
+        """Whether this mapping's file pattern matches a file name (case-insensitive)."""
+        return fnmatch.fnmatchcase(file_name.lower(), self.file_pattern.lower())
+
+
+def _fail(path: Path, message: str) -> MappingError:
+    return MappingError(f"mapping file {path}: {message}")
+
+
+def _optional_str(path: Path, data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise _fail(path, f"'{key}' must be a non-empty text or null, got {value!r}")
+    return value.strip() if isinstance(value, str) else None
+
+
+def parse_mapping(data: Any, path: Path) -> Mapping:
+    """Validate a mapping's parsed YAML; every problem is a MappingError naming ``path``."""
+    if not isinstance(data, dict):
+        raise _fail(path, "must be a YAML mapping of keys (name, source, columns, ...)")
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise _fail(path, f"unknown key(s) {', '.join(map(str, unknown))}; allowed: {', '.join(sorted(_KEYS))}")
+    name = _optional_str(path, data, "name")
+    if name is None:
+        raise _fail(path, "'name' is missing")
+    fmt = data.get("format", "csv")
+    if fmt not in FORMATS:
+        raise _fail(path, f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+    encoding = data.get("encoding") or "auto"
+    if encoding not in ENCODINGS:
+        raise _fail(path, f"encoding {encoding!r} is not one of {', '.join(ENCODINGS)}")
+    columns = data.get("columns")
+    if not isinstance(columns, dict) or not columns:
+        raise _fail(path, "'columns' must map exchange columns to the file's headers")
+    for column, header in columns.items():
+        if column not in EXCHANGE_COLUMNS:
+            raise _fail(path, f"unknown exchange column {column!r} in columns; known: {', '.join(EXCHANGE_COLUMNS)}")
+        if not isinstance(header, str) or not header.strip():
+            raise _fail(path, f"columns.{column} must name a header in the file, got {header!r}")
+    if "record_id" not in columns:
+        raise _fail(path, "columns.record_id is missing: every row needs its record id")
+    source = _optional_str(path, data, "source")
+    if source is None and "source" not in columns:
+        raise _fail(path, "give a constant 'source' or map columns.source")
+    mandatory = data.get("mandatory") or []
+    if not isinstance(mandatory, list):
+        raise _fail(path, f"'mandatory' must be a list of exchange columns, got {mandatory!r}")
+    for column in mandatory:
+        if column not in EXCHANGE_COLUMNS:
+            raise _fail(path, f"unknown exchange column {column!r} in mandatory")
+        if column not in columns and not (column == "source" and source):
+            raise _fail(path, f"mandatory column {column!r} is not mapped in columns")
+    buddhist_era = data.get("buddhist_era")
+    if buddhist_era not in (True, False, None):
+        raise _fail(path, f"buddhist_era must be true, false or null, got {buddhist_era!r}")
+    priority = data.get("priority", 0)
+    if not isinstance(priority, int) or isinstance(priority, bool):
+        raise _fail(path, f"priority must be an integer, got {priority!r}")
+    delimiter = data.get("delimiter", ",")
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise _fail(path, f"delimiter must be one character, got {delimiter!r}")
+    return Mapping(
+        name=name,
+        path=path,
+        columns={c: h.strip() for c, h in columns.items()},
+        source=source,
+        file_pattern=_optional_str(path, data, "file_pattern") or "*",
+        format=fmt,
+        encoding=encoding,
+        sheet=_optional_str(path, data, "sheet"),
+        mandatory=tuple(dict.fromkeys(mandatory)),
+        buddhist_era=buddhist_era,
+        priority=priority,
+        delimiter=delimiter,
+    )
+
+
+def load_mapping(path: str | Path) -> Mapping:
+    """Read and validate one mapping file."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise _fail(path, f"cannot be read: {exc}") from exc
+    return parse_mapping(data, path)
+
+
+def _load_dir(directory: Path) -> dict[str, Mapping]:
+    found: dict[str, Mapping] = {}
+    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+        mapping = load_mapping(path)
+        if mapping.name in found:
+            raise _fail(path, f"mapping name {mapping.name!r} is already used by {found[mapping.name].path}")
+        found[mapping.name] = mapping
+    return found
+
+
+def load_mappings(extra_dir: str | Path | None = None) -> dict[str, Mapping]:
+    """The packaged mappings plus those in ``extra_dir``; an extra mapping replaces a packaged one of the same name."""
+    mappings = _load_dir(PACKAGED_MAPPINGS_DIR)
+    if extra_dir is not None:
+        extra = Path(extra_dir)
+        if not extra.is_dir():
+            raise MappingError(f"mappings directory {extra} does not exist")
+        mappings.update(_load_dir(extra))
+    return mappings
+
+
+def choose_mapping(file_name: str, mappings: Iterable[Mapping]) -> Mapping:
+    """The mapping whose file pattern matches ``file_name`` with the highest priority; a tie is an error."""
+    matching = [m for m in mappings if m.matches(file_name)]
+    if not matching:
+        raise MappingError(f"no mapping's file_pattern matches {file_name!r}; pass --mapping NAME")
+    top = max(m.priority for m in matching)
+    best = sorted((m for m in matching if m.priority == top), key=lambda m: m.name)
+    if len(best) > 1:
+        names = ", ".join(m.name for m in best)
+        raise MappingError(f"{file_name!r} matches mappings {names} at the same priority; pass --mapping NAME")
+    return best[0]

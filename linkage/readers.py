@@ -1,0 +1,334 @@
+"""Read source files (CSV in any of the encodings Lao offices use, or XLSX) into Arrow batches.
+
+Each batch carries the physical line number (CSV) or sheet row number (XLSX) of every row, so a
+steward can find a quarantined row in the file. Rows whose cell count does not fit the header
+come back as :class:`RowProblem` instead of being guessed at. A file that cannot be read at all
+(undecodable bytes, not a workbook, a zip bomb, over the size cap) raises ``InputFileError``.
+
+Encodings: a BOM decides (UTF-8 or UTF-16 LE/BE); otherwise ``auto`` takes UTF-16 when every other
+byte is NUL, then UTF-8 when the whole file decodes as UTF-8, then Thai Windows-874 (cp874).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import json
+import operator
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from linkage.errors import InputFileError
+
+DEFAULT_BATCH_ROWS = 100_000
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Caps that protect the service from files that would exhaust it."""
+
+    max_file_bytes: int = 4 << 30
+    max_xlsx_uncompressed_bytes: int = 4 << 30
+    max_xlsx_ratio: int = 200  # uncompressed / compressed size of one zip member
+    max_field_chars: int = 1 << 20  # a CSV field longer than this means a runaway quote
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A row that does not fit the header: reported, never guessed at."""
+
+    line_no: int
+    reason: str
+    raw: str  # the row's cells as a JSON list
+
+
+@dataclass
+class RowBatch:
+    table: pa.Table  # line_no (int64) + one string column per requested name
+    problems: list[RowProblem]
+
+    @property
+    def rows_read(self) -> int:
+        return self.table.num_rows + len(self.problems)
+
+
+def normalize_header(text: str) -> str:
+    """Header comparison form: BOM and outer spaces dropped, inner spaces collapsed, case folded."""
+    return " ".join(text.replace("\ufeff", "").split()).casefold()
+
+
+# ---------------------------------------------------------------- encodings
+
+
+def first_decode_error(path: Path, encoding: str) -> str | None:
+    """Where ``path`` first fails to decode as ``encoding`` ('line N, byte offset M: ...'), or None."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    offset = 0
+    lines = 1
+    with path.open("rb") as f:
+        while True:
+            chunk = f.read(_CHUNK)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                good = decoder.__class__("strict").decode(chunk[: exc.start], final=False) if exc.start else ""
+                line = lines + good.count("\n")
+                bad = chunk[exc.start : exc.end].hex(" ")
+                return f"line {line}, byte offset {offset + exc.start}: bytes {bad} ({exc.reason})"
+            if not chunk:
+                return None
+            lines += text.count("\n")
+            offset += len(chunk)
+
+
+def detect_encoding(path: Path, declared: str = "auto") -> str:
+    """The encoding to read a CSV file with: its BOM, else ``declared``, else detected (see module doc)."""
+    with path.open("rb") as f:
+        head = f.read(4096)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if declared != "auto":
+        return declared
+    if len(head) >= 4 and head.count(0) * 3 >= len(head):
+        even_nuls = head[0::2].count(0)
+        return "utf-16-be" if even_nuls > head[1::2].count(0) else "utf-16-le"
+    utf8_error = first_decode_error(path, "utf-8")
+    if utf8_error is None:
+        return "utf-8"
+    if first_decode_error(path, "cp874") is None:
+        return "cp874"
+    raise InputFileError(
+        str(path), f"is not UTF-8, UTF-16 or Thai Windows-874 text (as UTF-8 it fails at {utf8_error})"
+    )
+
+
+# ---------------------------------------------------------------- sources
+
+
+class SourceFile:
+    """An open source file: its ``headers`` and its data rows in batches."""
+
+    path: Path
+    kind: str
+    encoding: str | None
+    headers: list[str]
+
+    def batches(self, wanted: Sequence[int], names: Sequence[str], batch_rows: int = DEFAULT_BATCH_ROWS
+                ) -> Iterator[RowBatch]:
+        """Batches of the data rows, keeping header positions ``wanted`` under ``names``."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the file."""
+
+    def __enter__(self) -> SourceFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _picker(wanted: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    if len(wanted) == 1:
+        index = wanted[0]
+        return lambda row: (row[index],)
+    return operator.itemgetter(*wanted)
+
+
+def _to_batch(lines: list[int], rows: list[tuple[Any, ...]], names: Sequence[str],
+              problems: list[RowProblem]) -> RowBatch:
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    arrays = [pa.array(lines, type=pa.int64())] + [pa.array(c, type=pa.string()) for c in columns]
+    return RowBatch(pa.Table.from_arrays(arrays, names=["line_no", *names]), problems)
+
+
+def _width_problem(line_no: int, cells: Sequence[Any], width: int) -> RowProblem:
+    n = len(cells)
+    if n < width:
+        reason = f"ragged line: {n} field(s) where the header has {width}"
+    else:
+        reason = f"more columns than the header: {n} field(s) where the header has {width}"
+    return RowProblem(line_no, reason, json.dumps(list(cells), ensure_ascii=False, default=str))
+
+
+class CsvSource(SourceFile):
+    kind = "csv"
+
+    def __init__(self, path: Path, *, encoding: str, delimiter: str, limits: ReadLimits) -> None:
+        self.path = path
+        self.encoding = detect_encoding(path, encoding)
+        self._limits = limits
+        self._file = path.open(encoding=self.encoding, newline="", errors="strict")
+        csv.field_size_limit(limits.max_field_chars)
+        self._reader = csv.reader(self._file, delimiter=delimiter)
+        self._last_line = 0
+        header: list[str] = []
+        for row in self._guard(self._reader):
+            if any(c.strip() for c in row):
+                header = row
+                break
+        self._last_line = self._reader.line_num
+        if not header:
+            raise InputFileError(str(path), "is empty: no header row")
+        self.headers = [h.replace("\ufeff", "").strip() for h in header]
+
+    def _guard(self, rows: Iterator[list[str]]) -> Iterator[list[str]]:
+        """Turn decoding and CSV-structure failures into an InputFileError naming the place."""
+        try:
+            yield from rows
+        except UnicodeDecodeError as exc:
+            where = first_decode_error(self.path, self.encoding) or str(exc)
+            raise InputFileError(str(self.path), f"cannot be decoded as {self.encoding}: {where}") from exc
+        except csv.Error as exc:
+            raise InputFileError(
+                str(self.path), f"CSV structure broken after line {self._reader.line_num}: {exc}"
+                " (an unbalanced quote?)") from exc
+
+    def batches(self, wanted: Sequence[int], names: Sequence[str], batch_rows: int = DEFAULT_BATCH_ROWS
+                ) -> Iterator[RowBatch]:
+        width = len(self.headers)
+        pick = _picker(wanted)
+        reader = self._reader
+        last = self._last_line
+        lines: list[int] = []
+        rows: list[tuple[Any, ...]] = []
+        problems: list[RowProblem] = []
+        for row in self._guard(reader):
+            start = last + 1
+            last = reader.line_num
+            if not any(row):
+                continue  # blank line: nothing to keep
+            if len(row) == width or (len(row) > width and not any(c.strip() for c in row[width:])):
+                rows.append(pick(row))
+                lines.append(start)
+                if len(rows) >= batch_rows:
+                    yield _to_batch(lines, rows, names, problems)
+                    lines, rows, problems = [], [], []
+            else:
+                problems.append(_width_problem(start, row, width))
+        yield _to_batch(lines, rows, names, problems)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def cell_text(value: Any) -> str | None:
+    """An XLSX cell as the text a person sees: dates ISO, whole numbers without '.0'."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def check_xlsx_container(path: Path, limits: ReadLimits) -> None:
+    """Refuse what is not an XLSX zip, or what would unpack to more than the limits allow."""
+    if not zipfile.is_zipfile(path):
+        raise InputFileError(str(path), "is not an XLSX workbook (not a zip archive); save it as .xlsx or CSV")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputFileError(str(path), f"is a damaged zip archive: {exc}") from exc
+    if "xl/workbook.xml" not in {m.filename for m in members}:
+        raise InputFileError(str(path), "is a zip archive but not an XLSX workbook (no xl/workbook.xml)")
+    total = sum(m.file_size for m in members)
+    if total > limits.max_xlsx_uncompressed_bytes:
+        raise InputFileError(
+            str(path), f"would unpack to {total:,} bytes, over the limit of {limits.max_xlsx_uncompressed_bytes:,}"
+            " (a zip bomb?)")
+    for m in members:
+        if m.file_size > (1 << 20) and m.file_size > limits.max_xlsx_ratio * max(m.compress_size, 1):
+            raise InputFileError(
+                str(path), f"member {m.filename} compresses {m.file_size // max(m.compress_size, 1):,}:1,"
+                f" over the limit of {limits.max_xlsx_ratio}:1 (a zip bomb?)")
+
+
+class XlsxSource(SourceFile):
+    kind = "xlsx"
+    encoding = None
+
+    def __init__(self, path: Path, *, sheet: str | None, limits: ReadLimits) -> None:
+        import openpyxl
+
+        self.path = path
+        check_xlsx_container(path, limits)
+        try:
+            self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for damaged workbooks
+            raise InputFileError(str(path), f"cannot be opened as an XLSX workbook: {exc}") from exc
+        if sheet is not None and sheet not in self._book.sheetnames:
+            self._book.close()
+            raise InputFileError(str(path), f"has no sheet {sheet!r} (sheets: {', '.join(self._book.sheetnames)})")
+        ws = self._book[sheet] if sheet is not None else self._book.worksheets[0]
+        ws.reset_dimensions()  # the stored dimension tag is often wrong; read what is there
+        self._rows = enumerate(ws.iter_rows(min_row=1, values_only=True), start=1)
+        header: tuple[Any, ...] = ()
+        for _, row in self._rows:
+            if any(v is not None and str(v).strip() for v in row):
+                header = row
+                break
+        if not header:
+            self._book.close()
+            raise InputFileError(str(path), "has no header row (the sheet is empty)")
+        headers = [(cell_text(v) or "").strip() for v in header]
+        while headers and not headers[-1]:
+            headers.pop()
+        self.headers = headers
+
+    def batches(self, wanted: Sequence[int], names: Sequence[str], batch_rows: int = DEFAULT_BATCH_ROWS
+                ) -> Iterator[RowBatch]:
+        width = len(self.headers)
+        pick = _picker(wanted)
+        pad = (None,) * width
+        lines: list[int] = []
+        rows: list[tuple[Any, ...]] = []
+        problems: list[RowProblem] = []
+        for number, row in self._rows:
+            cells = [cell_text(v) for v in row]
+            if not any(c is not None and c.strip() for c in cells):
+                continue
+            if any(c is not None and c.strip() for c in cells[width:]):
+                problems.append(_width_problem(number, cells, width))
+                continue
+            rows.append(pick((*cells[:width], *pad[len(cells):])))
+            lines.append(number)
+            if len(rows) >= batch_rows:
+                yield _to_batch(lines, rows, names, problems)
+                lines, rows, problems = [], [], []
+        yield _to_batch(lines, rows, names, problems)
+
+    def close(self) -> None:
+        self._book.close()
+
+
+def open_source(path: str | Path, *, fmt: str = "csv", encoding: str = "auto", sheet: str | None = None,
+                delimiter: str = ",", limits: ReadLimits | None = None) -> SourceFile:
+    """Open a source file for reading; the file's extension (.csv/.xlsx) decides over ``fmt``."""
+    path = Path(path)
+    limits = limits or ReadLimits()
+    if not path.is_file():
+        raise InputFileError(str(path), "is not a readable file")
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise InputFileError(str(path), f"is {size:,} bytes, over the limit of {limits.max_file_bytes:,}")
+    suffix = path.suffix.lower()
+    kind = "xlsx" if suffix in (".xlsx", ".xlsm") else "csv" if suffix in (".csv", ".txt", ".tsv") else fmt
+    if kind == "xlsx":
+        return XlsxSource(path, sheet=sheet, limits=limits)
+    return CsvSource(path, encoding=encoding, delimiter=delimiter, limits=limits)
