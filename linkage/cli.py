@@ -143,3 +143,11 @@ def nightly_command(
         raise typer.Exit(1) from None
     for line in report.summary():
         typer.echo(line)
+
+from linkage.serve import serve_command  # noqa: E402
+from linkage.users_cli import audit_app, keys_app, users_app  # noqa: E402
+
+app.command("serve")(serve_command)
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")

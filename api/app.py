@@ -1,0 +1,67 @@
+"""The FastAPI application: ``create_app(settings)`` wires settings, databases, errors, limits and routes.
+
+Every route under ``/api/v1`` needs a credential (session cookie or bearer API key);
+only ``/health`` and ``POST /api/v1/auth/login`` answer without one. The OpenAPI
+document is ``GET /api/v1/openapi.json`` for any authenticated principal; there is no
+public /docs page (Swagger UI would load its scripts from a CDN).
+
+To add a resource: write ``api/routes/<resource>.py`` defining ``router`` (paths
+relative to /api/v1, roles via ``Depends(require_roles(...))``) and add its name to
+``ROUTE_MODULES``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from api.deps import current_principal
+from api.errors import BodySizeLimitMiddleware, CatchAllMiddleware, install_error_handlers
+from api.published import PublishedReader
+from api.schemas import ERROR_RESPONSES
+from api.service_store import ServiceStore
+from api.settings import Settings
+from linkage import __version__
+
+API_PREFIX = "/api/v1"
+# Modules in api/routes/ whose ``router`` needs a credential (mounted under /api/v1).
+ROUTE_MODULES: tuple[str, ...] = ("meta",)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    published = PublishedReader(settings.paths)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        published.close()
+
+    app = FastAPI(
+        title="LaoLink",
+        version=__version__,
+        description="Person clusters of Lao anti-trafficking records: look-up, matching, review and runs.",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.service = ServiceStore(settings.paths.service_db)
+    app.state.published = published
+
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CatchAllMiddleware)
+
+    from api.routes import auth, health
+
+    app.include_router(health.router)
+    app.include_router(auth.router, prefix=API_PREFIX)
+    protected = APIRouter(prefix=API_PREFIX, dependencies=[Depends(current_principal)], responses=ERROR_RESPONSES)
+    for name in ROUTE_MODULES:
+        protected.include_router(importlib.import_module(f"api.routes.{name}").router)
+    app.include_router(protected)
+    return app

@@ -1,0 +1,159 @@
+"""Shared dependencies of every route: who is asking, what role they need, the databases, paging, audit.
+
+Routes under ``/api/v1`` get the principal from the router; a route declares the roles
+it needs with ``Depends(require_roles("steward"))`` (which returns the Principal),
+reads the published result with ``Depends(published_cursor)``, and records every read
+or write of person data with :func:`audit`. Refusals (401, 403, CSRF) are audited here.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import duckdb
+from fastapi import Depends, Query, Request
+
+from api.errors import ApiError
+from api.published import NotPublished
+from api.settings import Settings
+from linkage.audit import record_audit
+from linkage.auth import Principal, csrf_matches, key_principal, session_principal
+
+SESSION_COOKIE = "laolink_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FORM_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def service_db(request: Request) -> sqlite3.Connection:
+    """This thread's connection to the service database (users, keys, decisions, audit)."""
+    return request.app.state.service.connection()
+
+
+def published_cursor(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only cursor on the published snapshot for this request; 503 before the first publish."""
+    try:
+        with request.app.state.published.cursor() as cur:
+            yield cur
+    except NotPublished as exc:
+        raise ApiError(503, f"{exc}; try again after `laolink nightly` has published a run") from exc
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def audit(
+    request: Request,
+    action: str,
+    *,
+    person_ids: list[str] | tuple[str, ...] = (),
+    outcome: str = "ok",
+    status: int | None = None,
+    detail: dict | None = None,
+) -> None:
+    """Append an audit row for this request, as the principal the request was authenticated as.
+
+    Call it in every route that reads or writes person data, e.g.
+    ``audit(request, "person.read", person_ids=[person_id])`` or
+    ``audit(request, "decision.create", person_ids=ids, detail={"decision_id": n})``.
+    """
+    principal: Principal | None = getattr(request.state, "principal", None)
+    record_audit(
+        request.app.state.service.connection(),
+        action=action,
+        outcome=outcome,
+        actor=principal.actor if principal else None,
+        actor_kind=principal.kind if principal else "anonymous",
+        role=(principal.role or None) if principal else None,
+        person_ids=person_ids,
+        method=request.method,
+        path=request.url.path,
+        status=status,
+        client=client_address(request),
+        detail=detail,
+    )
+
+
+def _refuse(request: Request, status: int, message: str, reason: str, principal: Principal | None = None) -> ApiError:
+    request.state.principal = principal
+    audit(request, "access", outcome="denied", status=status, detail={"reason": reason})
+    headers = {"WWW-Authenticate": 'Bearer realm="laolink"'} if status == 401 else None
+    return ApiError(status, message, headers=headers)
+
+
+async def current_principal(request: Request) -> Principal:
+    """The user (session cookie) or system (bearer API key) making this request; 401 if neither.
+
+    Checked against the service database on every request: a disabled user or revoked
+    key is refused from the next request on. Cookie-authenticated requests that change
+    state must carry the session's CSRF token (header X-CSRF-Token or form field csrf_token).
+    """
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    con = service_db(request)
+    authorization = request.headers.get("authorization")
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        principal = key_principal(con, token.strip()) if scheme.lower() == "bearer" else None
+        if principal is None:
+            raise _refuse(request, 401, "invalid or revoked API key", "bad-key")
+        request.state.principal = principal
+        return principal
+    token = request.cookies.get(SESSION_COOKIE)
+    principal = session_principal(con, token) if token else None
+    if principal is None:
+        reason = "bad-session" if token else "no-credential"
+        raise _refuse(request, 401, "log in or send an API key as a bearer token", reason)
+    if request.method not in SAFE_METHODS:
+        given = request.headers.get(CSRF_HEADER)
+        content_type = request.headers.get("content-type", "")
+        if given is None and content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get(CSRF_FORM_FIELD)
+            given = value if isinstance(value, str) else None
+        if not csrf_matches(principal.csrf_token, given):
+            raise _refuse(request, 403, "missing or wrong CSRF token", "csrf", principal)
+    request.state.principal = principal
+    return principal
+
+
+def require_roles(*roles: str) -> Callable[..., Principal]:
+    """A dependency that returns the principal if its role is one of ``roles``, else refuses with 403."""
+
+    def check_role(request: Request, principal: Principal = Depends(current_principal)) -> Principal:
+        if principal.role not in roles:
+            raise _refuse(request, 403, f"this needs the role {' or '.join(roles)}", "role", principal)
+        return principal
+
+    return check_role
+
+
+@dataclass(frozen=True)
+class Page:
+    page: int
+    page_size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+def pagination(
+    request: Request,
+    page: int = Query(1, ge=1, le=1_000_000, description="1-based page number"),
+    page_size: int | None = Query(None, ge=1, description="items per page (at most the server's max_page_size)"),
+) -> Page:
+    """``?page=&page_size=`` with the server's default and maximum page size applied."""
+    settings = get_settings(request)
+    size = page_size or settings.default_page_size
+    if size > settings.max_page_size:
+        raise ApiError(422, f"page_size may be at most {settings.max_page_size}", field="page_size")
+    return Page(page, size)

@@ -1,0 +1,113 @@
+"""Every error the API answers is JSON: ``{"error": {"field": ..., "message": ...}}``, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("laolink.api")
+
+
+class ApiError(StarletteHTTPException):
+    """Raise from a route: ``ApiError(409, "the pair was decided meanwhile", field="expected_decision_id")``."""
+
+    def __init__(self, status_code: int, message: str, *, field: str | None = None, headers=None) -> None:
+        self.field = field
+        super().__init__(status_code, message, headers=headers)
+
+
+def error_body(message: str, field: str | None = None, **extra) -> dict:
+    return {"error": {"field": field, "message": message, **extra}}
+
+
+def _field_name(loc: tuple | list) -> str | None:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie", "form")]
+    return ".".join(parts) or None
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    problems = [
+        {"field": _field_name(e.get("loc", ())), "message": e.get("msg", "invalid value")} for e in exc.errors()
+    ]
+    first = problems[0] if problems else {"field": None, "message": "invalid request"}
+    return JSONResponse(status_code=422, content=error_body(first["message"], first["field"], problems=problems))
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    return JSONResponse(
+        status_code=exc.status_code,
+        content=error_body(str(exc.detail), getattr(exc, "field", None)),
+        headers=getattr(exc, "headers", None),
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+
+
+class CatchAllMiddleware:
+    """Outermost layer: an unexpected exception becomes a bare 500 JSON answer; only its type is logged
+    (a traceback's values could hold personal data)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            log.error("internal error %s on %s %s", type(exc).__name__, scope.get("method"), scope.get("path"))
+            if not started:
+                response = JSONResponse(status_code=500, content=error_body("internal error; it has been logged"))
+                await response(scope, receive, send)
+
+
+class BodySizeLimitMiddleware:
+    """Refuse request bodies larger than ``max_bytes`` with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_large = error_body(f"request body larger than {self.max_bytes} bytes")
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = self.max_bytes + 1
+                if declared > self.max_bytes:
+                    await JSONResponse(status_code=413, content=too_large)(scope, receive, send)
+                    return
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise ApiError(413, too_large["error"]["message"])
+            return message
+
+        await self.app(scope, limited_receive, send)

@@ -1,0 +1,76 @@
+"""What each principal may see of a record: full for stewards, masked for analysts, scoped for system keys.
+
+- steward, and a system key without a source list: every field.
+- analyst and admin: personal fields masked (names to initials, birth date to the
+  year, phone and ID numbers to their last two characters, village and name keys
+  dropped); the rest (source, record_id, role, sex, province, district, dates of
+  events, standardized codes) is kept.
+- a system key limited to some sources: its own sources' records in full; any other
+  record only as (source, record_id, role).
+
+Routes pass every record they answer with through :func:`visible_record`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from linkage.auth import Principal
+
+NAME_FIELDS = ("full_name", "given_name", "family_name", "given_name_std", "family_name_std", "full_name_std")
+TAIL_FIELDS = ("phone", "phone_e164", "id_number", "id_number_std")
+DROPPED_FIELDS = ("given_key", "family_key", "village", "village_key", "dob_month", "dob_day")
+SCOPED_FIELDS = ("source", "record_id", "role")
+
+
+def initials(name: str) -> str:
+    """'Somchai Phommavong' -> 'S. P.'; works for Lao and Thai script too (first letter of each word)."""
+    return " ".join(f"{word[0]}." for word in name.split())
+
+
+def last_two(value: str) -> str:
+    return "*" * max(len(value) - 2, 0) + value[-2:] if len(value) > 2 else "*" * len(value)
+
+
+def _birth_year(value: Any) -> Any:
+    if value is None:
+        return None
+    text = str(value)
+    digits = [part for part in text.replace("/", "-").replace(".", "-").split("-") if len(part) == 4 and part.isdigit()]
+    return digits[0] if digits else None
+
+
+def masked_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record with personal fields masked (what an analyst sees)."""
+    out = dict(record)
+    for key in NAME_FIELDS:
+        if out.get(key):
+            out[key] = initials(str(out[key]))
+    for key in TAIL_FIELDS:
+        if out.get(key):
+            out[key] = last_two(str(out[key]))
+    for key in DROPPED_FIELDS:
+        if key in out:
+            out[key] = None
+    if "date_of_birth" in out:
+        out["date_of_birth"] = _birth_year(out["date_of_birth"])
+    if "dob" in out:
+        out["dob"] = None
+    return out
+
+
+def visible_record(record: Mapping[str, Any], principal: Principal) -> dict[str, Any]:
+    """``record`` as ``principal`` may see it (see the module docstring)."""
+    if principal.role == "steward":
+        return dict(record)
+    if principal.role == "system":
+        if principal.sources is None or record.get("source") in principal.sources:
+            return dict(record)
+        return {key: record.get(key) for key in SCOPED_FIELDS}
+    return masked_record(record)
+
+
+def sees_personal_fields(principal: Principal) -> bool:
+    """Whether ``principal`` sees at least some records unmasked (pages use it to show or hide controls)."""
+    return principal.role in ("steward", "system")

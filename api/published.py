@@ -1,0 +1,153 @@
+"""The published result the API serves: the snapshot ``<stem>.published/CURRENT`` names, opened read-only.
+
+Each request takes a cursor of the snapshot current when it starts. ``CURRENT`` is
+checked again on every request with one ``stat`` (inode, mtime, size), so a newly
+published night is served without a restart; the previous snapshot's connection is
+closed once the last request that started on it has finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from linkage.paths import StorePaths
+
+
+class NotPublished(Exception):
+    """Nothing has been published yet (or the published snapshot cannot be opened)."""
+
+
+@dataclass
+class Snapshot:
+    path: Path
+    con: duckdb.DuckDBPyConnection
+    run_id: int | None
+    published_at: str | None
+    counts: dict[str, int]
+    users: int = 0
+    retired: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _release(self) -> None:
+        with self.lock:
+            self.users -= 1
+            close = self.retired and self.users == 0
+        if close:
+            self.con.close()
+
+    def _retire(self) -> None:
+        with self.lock:
+            self.retired = True
+            close = self.users == 0
+        if close:
+            self.con.close()
+
+
+def _open_snapshot(path: Path) -> Snapshot:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        run_id = published_at = None
+        if "snapshot_info" in tables:
+            rows = con.execute("SELECT run_id, CAST(published_at AS VARCHAR) FROM snapshot_info").fetchall()
+            if rows:
+                run_id, published_at = rows[0]
+        counts = {}
+        if "records" in tables:
+            counts["records"] = con.execute("SELECT count(*) FROM records").fetchall()[0][0]
+        if "persons" in tables:
+            counts["persons"] = con.execute("SELECT count(*) FROM persons WHERE status = 'active'").fetchall()[0][0]
+        if "review_queue" in tables:
+            counts["review_queue"] = con.execute("SELECT count(*) FROM review_queue").fetchall()[0][0]
+    except Exception:
+        con.close()
+        raise
+    return Snapshot(path, con, run_id, published_at, counts)
+
+
+class PublishedReader:
+    """Hands out cursors on the current snapshot and follows ``CURRENT`` as it changes."""
+
+    def __init__(self, paths: StorePaths) -> None:
+        self.paths = paths
+        self._lock = threading.Lock()
+        self._pointer_stamp: tuple[int, int, int] | None = None
+        self._snapshot: Snapshot | None = None
+
+    def _stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.paths.current_pointer)
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _target(self) -> Path | None:
+        try:
+            name = self.paths.current_pointer.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        # CURRENT names a file inside the published folder, nothing else.
+        if not name or Path(name).name != name:
+            return None
+        return self.paths.published_dir / name
+
+    def _refresh(self) -> None:
+        stamp = self._stamp()
+        if stamp == self._pointer_stamp and self._snapshot is not None:
+            return
+        with self._lock:
+            stamp = self._stamp()
+            if stamp == self._pointer_stamp and self._snapshot is not None:
+                return
+            target = self._target() if stamp else None
+            old = self._snapshot
+            if target is not None and (old is None or old.path != target):
+                self._snapshot = _open_snapshot(target)
+                if old is not None:
+                    old._retire()
+            self._pointer_stamp = stamp
+
+    def current(self) -> Snapshot | None:
+        """The snapshot being served now, or None before the first publish."""
+        # On failure keep serving the previous snapshot; /health shows which run that is.
+        with contextlib.suppress(duckdb.Error, OSError):
+            self._refresh()
+        return self._snapshot
+
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor on the current snapshot for one request; raises NotPublished before the first publish."""
+        snapshot = self.current()
+        if snapshot is None:
+            raise NotPublished("nothing is published yet: the first nightly run has not finished")
+        with snapshot.lock:
+            if snapshot.retired and snapshot.users == 0:
+                snapshot = None
+            else:
+                snapshot.users += 1
+        if snapshot is None:  # retired between current() and now: take the new one
+            with self.cursor() as cur:
+                yield cur
+            return
+        try:
+            cur = snapshot.con.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+        finally:
+            snapshot._release()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._snapshot is not None:
+                self._snapshot._retire()
+                self._snapshot = None

@@ -1,0 +1,148 @@
+"""Log in (session cookie + CSRF token), log out, and who am I."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import SESSION_COOKIE, audit, client_address, current_principal, get_settings
+from api.errors import ApiError
+from api.schemas import ERROR_RESPONSES, LoginRequest, PrincipalInfo
+from api.service_store import ServiceStore
+from api.settings import Settings
+from linkage.auth import AuthError, Principal, authenticate, create_session, end_session
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _info(principal: Principal) -> PrincipalInfo:
+    return PrincipalInfo(
+        kind=principal.kind,
+        name=principal.name,
+        role=principal.role,
+        sources=sorted(principal.sources) if principal.sources is not None else None,
+        csrf_token=principal.csrf_token,
+    )
+
+
+def set_session_cookie(response: Response, token: str, request: Request, settings: Settings) -> None:
+    """The session cookie: HttpOnly, SameSite=Strict, Secure when configured or the request came over https."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(settings.session_hours * 3600),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies or request.url.scheme == "https",
+    )
+
+
+def log_in(
+    service: ServiceStore, settings: Settings, username: str, password: str, address: str | None
+) -> tuple[Principal, str]:
+    """Check the password (argon2, slow on purpose: call from a worker thread) and start a session.
+
+    Returns the principal (with its CSRF token) and the session token for the cookie;
+    raises AuthError when refused. The review page's form log-in uses this too.
+    """
+    con = service.connection()
+    principal = authenticate(con, username, password, address=address, policy=settings.login_policy)
+    token, csrf = create_session(con, principal.name, lifetime=timedelta(hours=settings.session_hours))
+    return Principal("user", principal.name, principal.role, csrf_token=csrf), token
+
+
+async def _login_fields(request: Request) -> tuple[LoginRequest, str | None]:
+    content_type = request.headers.get("content-type", "")
+    try:
+        if content_type.startswith(FORM_TYPES):
+            form = await request.form()
+            data = {k: v for k, v in form.items() if isinstance(v, str)}
+        else:
+            data = json.loads(await request.body() or b"null")
+        if not isinstance(data, dict):
+            raise ApiError(422, "send a JSON object with username and password", field=None)
+        return LoginRequest.model_validate(data), data.get("next") if isinstance(data.get("next"), str) else None
+    except json.JSONDecodeError as exc:
+        raise ApiError(422, "the body is not valid JSON") from exc
+    except UnicodeDecodeError as exc:
+        raise ApiError(422, "the body is not UTF-8 text") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ApiError(422, first["msg"], field=".".join(str(p) for p in first["loc"]) or None) from exc
+
+
+@router.post(
+    "/login",
+    response_model=PrincipalInfo,
+    responses={**ERROR_RESPONSES, 429: {"description": "locked out after repeated failures"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": LoginRequest.model_json_schema()},
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        **LoginRequest.model_json_schema(),
+                        "properties": {
+                            **LoginRequest.model_json_schema()["properties"],
+                            "next": {"type": "string", "description": "local page to go to after logging in"},
+                        },
+                    }
+                },
+            },
+        }
+    },
+)
+async def login(request: Request) -> Response:
+    """Log in with username and password (JSON or form); sets the session cookie and returns the CSRF token.
+
+    A form post with a local ``next`` path is redirected there (303) on success.
+    """
+    fields, next_path = await _login_fields(request)
+    settings = get_settings(request)
+    try:
+        principal, token = await run_in_threadpool(
+            log_in, request.app.state.service, settings, fields.username, fields.password, client_address(request)
+        )
+    except AuthError as exc:
+        request.state.principal = Principal("user", fields.username, "")
+        status = 429 if exc.locked_out else 401
+        await run_in_threadpool(
+            audit, request, "login", outcome="denied", status=status, detail={"locked_out": exc.locked_out}
+        )
+        minutes = int(settings.login_lockout_minutes * 60)
+        raise ApiError(status, exc.reason, headers={"Retry-After": str(minutes)} if exc.locked_out else None) from exc
+    request.state.principal = principal
+    await run_in_threadpool(audit, request, "login", status=200)
+    if next_path and next_path.startswith("/") and not next_path.startswith(("//", "/\\")):
+        response: Response = RedirectResponse(next_path, status_code=303)
+    else:
+        response = Response(_info(principal).model_dump_json(), media_type="application/json")
+    set_session_cookie(response, token, request, settings)
+    return response
+
+
+@router.post("/logout", status_code=204, responses=ERROR_RESPONSES)
+def logout(request: Request, principal: Principal = Depends(current_principal)) -> Response:
+    """End this session (cookie requests need the CSRF token like any other change)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if principal.kind == "user" and token:
+        end_session(request.app.state.service.connection(), token)
+        audit(request, "logout", status=204)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+@router.get("/me", response_model=PrincipalInfo, responses=ERROR_RESPONSES)
+def me(principal: Principal = Depends(current_principal)) -> PrincipalInfo:
+    """Who this credential is, its role, source scope, and (for sessions) the CSRF token."""
+    return _info(principal)

@@ -1,0 +1,52 @@
+"""Request and response shapes of the API, kept apart from storage (the OpenAPI document is built from these)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class ErrorDetail(BaseModel):
+    field: str | None = Field(None, description="the request field at fault, when one is")
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class PrincipalInfo(BaseModel):
+    kind: Literal["user", "key"]
+    name: str = Field(description="username, or the API key's id")
+    role: Literal["admin", "steward", "analyst", "system"]
+    sources: list[str] | None = Field(None, description="sources seen in full; null means all")
+    csrf_token: str | None = Field(
+        None, description="send as X-CSRF-Token header (or csrf_token form field) with every state-changing request"
+    )
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok", "unpublished"]
+    version: str
+    published_run_id: int | None = None
+    published_at: str | None = None
+    counts: dict[str, int] = Field(default_factory=dict)
+
+
+class PageInfo(BaseModel):
+    page: int
+    page_size: int
+    total: int | None = None
+
+
+ERROR_RESPONSES = {
+    401: {"model": ErrorResponse, "description": "no valid credential"},
+    403: {"model": ErrorResponse, "description": "wrong role, or missing CSRF token"},
+    422: {"model": ErrorResponse, "description": "invalid input; names the field"},
+}

@@ -1,0 +1,31 @@
+"""The service database as the API uses it: one SQLite connection per thread, opened on first use.
+
+SQLite connections must not be shared between threads that use them at once; FastAPI
+runs sync routes in a thread pool, so each thread gets its own connection (WAL mode
+lets them read while another writes).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+from linkage.service_db import connect_service
+
+
+class ServiceStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        connect_service(path).close()  # create and migrate once, before any request
+        self._local = threading.local()
+
+    def connection(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            con.execute("PRAGMA synchronous=FULL")
+            con.execute("PRAGMA foreign_keys=ON")
+            con.execute("PRAGMA busy_timeout=30000")
+            self._local.con = con
+        return con

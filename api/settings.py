@@ -1,0 +1,40 @@
+"""Service settings: one object read from ``LAOLINK_*`` environment variables (or passed in by tests)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from linkage.auth import LoginPolicy
+from linkage.paths import StorePaths, store_paths
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LAOLINK_", extra="ignore")
+
+    db: Path = Field(Path("var/laolink.duckdb"), description="the pipeline store; every other path derives from it")
+    secure_cookies: bool = Field(False, description="always mark cookies Secure (https requests get it anyway)")
+    session_hours: float = Field(12.0, gt=0)
+    max_body_bytes: int = Field(1_000_000, gt=0, description="larger request bodies get 413")
+    default_page_size: int = Field(50, gt=0)
+    max_page_size: int = Field(500, gt=0)
+    login_max_failures: int = Field(5, gt=0, description="failed log-ins of one user within the window before lock-out")
+    login_window_minutes: float = Field(15.0, gt=0)
+    login_lockout_minutes: float = Field(15.0, gt=0)
+    login_max_address_failures: int = Field(50, gt=0, description="failed log-ins from one address within the window")
+
+    @property
+    def paths(self) -> StorePaths:
+        return store_paths(self.db)
+
+    @property
+    def login_policy(self) -> LoginPolicy:
+        return LoginPolicy(
+            max_failures=self.login_max_failures,
+            window=timedelta(minutes=self.login_window_minutes),
+            lockout=timedelta(minutes=self.login_lockout_minutes),
+            max_address_failures=self.login_max_address_failures,
+        )

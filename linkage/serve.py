@@ -1,0 +1,91 @@
+"""``laolink serve``: run the API and review page with uvicorn on one store.
+
+Demo users (``--demo-users``) exist for ``make run`` only: they are created when no user
+exists yet and the published result was made from demo data, recognised by the
+generator's ``truth.csv`` lying beside every ingested file (real sources never come
+with a ground truth). Their passwords are random and printed once (or taken from
+``LAOLINK_DEMO_PASSWORD``); there is never a default password.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import duckdb
+import typer
+
+from linkage.auth import MIN_PASSWORD_LENGTH, add_user, count_active_users
+from linkage.paths import StorePaths, store_paths
+from linkage.publish import current_snapshot
+from linkage.service_db import connect_service
+
+DEMO_ROLES: tuple[str, ...] = ("admin", "steward", "analyst")
+
+
+def published_from_demo_data(paths: StorePaths) -> bool:
+    """Whether the published snapshot exists and every file it was ingested from sits beside a truth.csv."""
+    snapshot = current_snapshot(paths)
+    if snapshot is None or not snapshot.exists():
+        return False
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if "ingested_files" not in tables:
+            return False
+        files = [r[0] for r in con.execute("SELECT DISTINCT path FROM ingested_files").fetchall()]
+    finally:
+        con.close()
+    return bool(files) and all((Path(f).parent / "truth.csv").exists() for f in files)
+
+
+def create_demo_users(paths: StorePaths) -> dict[str, str] | None:
+    """Create admin/steward/analyst demo users if allowed (see module docstring); returns their passwords."""
+    con = connect_service(paths.service_db)
+    try:
+        if count_active_users(con) or not published_from_demo_data(paths):
+            return None
+        fixed = os.environ.get("LAOLINK_DEMO_PASSWORD")
+        if fixed is not None and len(fixed) < MIN_PASSWORD_LENGTH:
+            raise typer.BadParameter(f"LAOLINK_DEMO_PASSWORD needs at least {MIN_PASSWORD_LENGTH} characters")
+        passwords = {}
+        for role in DEMO_ROLES:
+            passwords[role] = fixed or secrets.token_urlsafe(12)
+            add_user(con, role, role, passwords[role], created_by="serve --demo-users")
+        return passwords
+    finally:
+        con.close()
+
+
+def serve_command(
+    db: Path = typer.Option(Path("var/laolink.duckdb"), "--db", help="the pipeline store; the API serves its runs"),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    demo_users: bool = typer.Option(
+        False, "--demo-users", help="create demo admin/steward/analyst users (only on demo data, only if none exist)"
+    ),
+) -> None:
+    """Serve the API and review page over HTTP (put TLS in front of it; set LAOLINK_SECURE_COOKIES=1 then)."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    paths = store_paths(db)
+    if demo_users:
+        created = create_demo_users(paths)
+        if created:
+            typer.echo("Demo users created (demo data only; shown once):")
+            for name, password in created.items():
+                typer.echo(f"  {name:8} password {password}")
+        else:
+            typer.echo("No demo users created: users exist already, or the published data is not demo data.")
+    con = connect_service(paths.service_db)
+    try:
+        if not count_active_users(con):
+            typer.echo(f"No users yet. Create an admin with:  laolink users add admin --role admin --db {db}")
+    finally:
+        con.close()
+    app = create_app(Settings(db=paths.db))
+    uvicorn.run(app, host=host, port=port, access_log=False, server_header=False, log_level="info")
