@@ -1,0 +1,108 @@
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from store_builders import add_records, decide, open_stores
+
+from linkage.decisions import (
+    DecisionConflict,
+    current_decisions,
+    decision_conflicts,
+    load_decisions_into,
+    record_decision,
+)
+from linkage.service_db import connect_service
+
+
+def test_pair_is_stored_in_source_record_order(tmp_path):
+    svc = connect_service(tmp_path / "svc.sqlite")
+    d = record_decision(svc, "THAI", "9", "MOLSW", "1", "positive", "noy", note="same photo")
+    assert (d.source_l, d.record_id_l, d.source_r, d.record_id_r) == ("MOLSW", "1", "THAI", "9")
+    assert d.note == "same photo" and d.supersedes is None and d.decided_at
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("S", "1", "S", "1", "positive", "noy"), "two different records"),
+        (("S", "1", "S", "2", "maybe", "noy"), "judgement must be"),
+        (("S", "1", "S", "2", "negative", ""), "who decided"),
+    ],
+)
+def test_bad_decisions_are_refused(tmp_path, args, message):
+    svc = connect_service(tmp_path / "svc.sqlite")
+    with pytest.raises(ValueError, match=message):
+        record_decision(svc, *args)
+    assert svc.execute("SELECT count(*) FROM decisions").fetchone()[0] == 0
+
+
+def test_latest_decision_wins_and_supersedes(tmp_path):
+    svc = connect_service(tmp_path / "svc.sqlite")
+    first = record_decision(svc, "S", "1", "S", "2", "positive", "noy")
+    second = record_decision(svc, "S", "2", "S", "1", "negative", "noy", expected_current=first.decision_id)
+    assert second.supersedes == first.decision_id
+    assert [d.decision_id for d in current_decisions(svc)] == [second.decision_id]
+    assert decision_conflicts(svc) == []
+
+
+def test_stale_expected_current_raises_conflict(tmp_path):
+    svc = connect_service(tmp_path / "svc.sqlite")
+    seen = record_decision(svc, "S", "1", "S", "2", "positive", "noy")
+    newer = record_decision(svc, "S", "1", "S", "2", "negative", "kham", expected_current=seen.decision_id)
+    with pytest.raises(DecisionConflict) as raised:
+        record_decision(svc, "S", "1", "S", "2", "positive", "noy", expected_current=seen.decision_id)
+    assert raised.value.current == newer.decision_id
+    assert [d.decision_id for d in current_decisions(svc)] == [newer.decision_id]
+    # a steward who expects a decision on a pair nobody decided is also told
+    with pytest.raises(DecisionConflict):
+        record_decision(svc, "S", "3", "S", "4", "positive", "noy", expected_current=newer.decision_id)
+
+
+def test_two_stewards_who_disagree_are_a_conflict_until_one_settles_it(tmp_path):
+    con, svc = open_stores(tmp_path)
+    add_records(con, [1, 2])
+    decide(svc, 1, 2, "positive", "noy")
+    latest = decide(svc, 1, 2, "negative", "kham")  # blind: did not see noy's decision
+    conflicts = decision_conflicts(svc)
+    assert [[d.decided_by for d in ds] for ds in conflicts] == [["noy", "kham"]]
+    assert [d.decision_id for d in current_decisions(svc)] == [latest.decision_id]
+    loaded = load_decisions_into(con, svc, "cd")
+    assert loaded.contested == 1
+    row = con.execute("SELECT judgement, contested, conflict_detail FROM cd").fetchall()[0]
+    assert row[0] == "negative" and row[1] is True
+    assert "noy said positive" in row[2] and "kham said negative" in row[2]
+
+    decide(svc, 1, 2, "negative", "noy", expected_current=latest.decision_id)
+    assert decision_conflicts(svc) == []
+    assert load_decisions_into(con, svc, "cd").contested == 0
+
+
+def test_same_steward_changing_their_mind_is_no_conflict(tmp_path):
+    svc = connect_service(tmp_path / "svc.sqlite")
+    record_decision(svc, "S", "1", "S", "2", "positive", "noy")
+    record_decision(svc, "S", "1", "S", "2", "negative", "noy")
+    assert decision_conflicts(svc) == []
+    assert [d.judgement for d in current_decisions(svc)] == ["negative"]
+
+
+def test_load_maps_pairs_to_ordered_rids_and_counts_unknown_records(tmp_path):
+    con, svc = open_stores(tmp_path)
+    add_records(con, [5], source="A")
+    add_records(con, [3], source="B")  # (A, r5) < (B, r3) but rid 3 < rid 5
+    record_decision(svc, "A", "r5", "B", "r3", "negative", "noy")
+    record_decision(svc, "A", "r5", "B", "missing", "positive", "noy")
+    loaded = load_decisions_into(con, svc, "cd")
+    assert (loaded.loaded, loaded.unknown_records) == (1, 1)
+    assert con.execute("SELECT rid_l, rid_r, judgement FROM cd").fetchall() == [(3, 5, "negative")]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.sampled_from(["positive", "negative", "unsure"]), min_size=1, max_size=6))
+def test_careful_stewards_always_leave_the_last_decision_current(tmp_path_factory, judgements):
+    svc = connect_service(tmp_path_factory.mktemp("svc") / "svc.sqlite")
+    seen = None
+    for i, judgement in enumerate(judgements):
+        seen = record_decision(
+            svc, "S", "1", "S", "2", judgement, f"steward{i % 2}", expected_current=seen and seen.decision_id
+        )
+    assert [d.decision_id for d in current_decisions(svc)] == [seen.decision_id]
+    assert decision_conflicts(svc) == []
