@@ -5,8 +5,9 @@ steward can find a quarantined row in the file. Rows whose cell count does not f
 come back as :class:`RowProblem` instead of being guessed at. A file that cannot be read at all
 (undecodable bytes, not a workbook, a zip bomb, over the size cap) raises ``InputFileError``.
 
-Encodings: a BOM decides (UTF-8 or UTF-16 LE/BE); otherwise ``auto`` takes UTF-16 when every other
-byte is NUL, then UTF-8 when the whole file decodes as UTF-8, then Thai Windows-874 (cp874).
+Encodings: a BOM decides (UTF-8 or UTF-16 LE/BE); otherwise ``auto`` takes UTF-16 when many bytes
+at even (or odd) positions are NUL and almost none at the others, then UTF-8 when the whole file
+decodes as UTF-8, then Thai Windows-874 (cp874).
 """
 
 from __future__ import annotations
@@ -98,9 +99,9 @@ def detect_encoding(path: Path, declared: str = "auto") -> str:
         return "utf-16"
     if declared != "auto":
         return declared
-    if len(head) >= 4 and head.count(0) * 3 >= len(head):
-        even_nuls = head[0::2].count(0)
-        return "utf-16-be" if even_nuls > head[1::2].count(0) else "utf-16-le"
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if len(head) >= 8 and max(even, odd) * 10 >= len(head) // 2 and min(even, odd) * 100 <= len(head) // 2:
+        return "utf-16-be" if even > odd else "utf-16-le"  # ASCII characters of UTF-16 text without a BOM
     utf8_error = first_decode_error(path, "utf-8")
     if utf8_error is None:
         return "utf-8"
