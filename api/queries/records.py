@@ -1,0 +1,42 @@
+"""The record columns answered by the API, and turning result rows into plain dicts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import duckdb
+
+from linkage.exchange_format import EXCHANGE_COLUMNS
+from linkage.store import STANDARDIZED_COLUMNS
+
+STD_FIELDS: tuple[str, ...] = tuple(c for c in STANDARDIZED_COLUMNS if c != "std_version")
+RECORD_FIELDS: tuple[str, ...] = ("rid", *EXCHANGE_COLUMNS, *STD_FIELDS, "version", "updated_at")
+RECORD_SELECT = ", ".join(f"r.{c}" for c in RECORD_FIELDS)
+
+
+def plain(value: Any) -> Any:
+    """JSON-friendly scalars: dates and times as ISO text."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def rows_as_dicts(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cur.description]
+    return [{n: plain(v) for n, v in zip(names, row, strict=True)} for row in cur.fetchall()]
+
+
+def records_by_rid(con: duckdb.DuckDBPyConnection, rids: list[int]) -> dict[int, dict[str, Any]]:
+    """The full records (raw and standardized fields) with these rids."""
+    if not rids:
+        return {}
+    cur = con.execute(f"SELECT {RECORD_SELECT} FROM records r WHERE r.rid IN (SELECT unnest(?::BIGINT[]))", [rids])
+    return {row["rid"]: row for row in rows_as_dicts(cur)}
+
+
+def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    rows = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND database_name = current_database()", [table]
+    ).fetchall()
+    return rows[0][0] > 0

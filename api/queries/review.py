@@ -1,0 +1,197 @@
+"""The review queue and the pairs on it: filtered lists, and one pair explained field by field.
+
+Explanations come from the stored ``predictions`` row (its ``gamma_*`` level and ``mw_*``
+weight per comparison, labelled through ``comparison_levels``): what the stewards see is
+exactly what the nightly model computed, never a re-scoring. A pair's current decision
+comes from the service database.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import duckdb
+
+from api.queries.records import STD_FIELDS, has_table, records_by_rid, rows_as_dicts
+from linkage.exchange_format import EXCHANGE_COLUMNS
+
+# Which standardized columns show each exchange field's standardized value(s).
+FIELD_STANDARDIZED: dict[str, tuple[str, ...]] = {
+    "full_name": ("full_name_std", "name_script", "name_order_swapped"),
+    "given_name": ("given_name_std", "given_key"),
+    "family_name": ("family_name_std", "family_key"),
+    "sex": ("sex_code",),
+    "date_of_birth": ("dob", "dob_precision", "dob_year"),
+    "age": ("dob_year_min", "dob_year_max"),
+    "nationality": ("nationality_code",),
+    "province": ("province_code",),
+    "district": ("district_code",),
+    "village": ("village_key",),
+    "phone": ("phone_e164",),
+    "id_number": ("id_number_std",),
+    "event_date": ("event_date_std",),
+}
+
+_QUEUE_FILTER = """
+    ($kind IS NULL OR q.kind = $kind)
+    AND ($source IS NULL AND $province IS NULL AND $role IS NULL OR EXISTS (
+        SELECT 1 FROM records r
+        WHERE (r.rid IN (q.rid_l, q.rid_r)
+               OR (q.kind = 'cluster' AND r.rid IN (SELECT rid FROM record_person rp WHERE rp.person_id = q.person_id)))
+          AND ($source IS NULL OR r.source = $source)
+          AND ($province IS NULL OR r.province_code = $province)
+          AND ($role IS NULL OR r.role = $role)))
+"""
+
+
+def review_queue(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    kind: str | None = None,
+    source: str | None = None,
+    province: str | None = None,
+    role: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Queue items matching the filters, highest priority first, with counts by kind and by source.
+
+    ``province`` is a gazetteer code (``province_code``); an item matches a filter when one
+    of its records does (both records of a pair, every record of a flagged cluster).
+    """
+    params = {"kind": kind, "source": source, "province": province, "role": role}
+    items = rows_as_dicts(con.execute(
+        f"""SELECT q.item_id, q.kind, q.rid_l, q.rid_r, q.person_id, q.priority, q.reason,
+                   q.match_probability, q.run_id
+            FROM review_queue q WHERE {_QUEUE_FILTER}
+            ORDER BY q.priority DESC, q.item_id LIMIT $limit OFFSET $offset""",
+        {**params, "limit": limit, "offset": offset},
+    ))
+    by_kind = dict(con.execute(
+        f"SELECT q.kind, count(*) FROM review_queue q WHERE {_QUEUE_FILTER} GROUP BY q.kind ORDER BY q.kind", params
+    ).fetchall())
+    by_source = dict(con.execute(
+        f"""SELECT r.source, count(DISTINCT q.item_id) FROM review_queue q JOIN records r ON r.rid IN (q.rid_l, q.rid_r)
+            WHERE {_QUEUE_FILTER} GROUP BY r.source ORDER BY r.source""",
+        params,
+    ).fetchall())
+    records = records_by_rid(con, [r for it in items for r in (it["rid_l"], it["rid_r"]) if r is not None])
+    for it in items:
+        it["record_l"] = records.get(it["rid_l"])
+        it["record_r"] = records.get(it["rid_r"])
+    return {"items": items, "total": sum(by_kind.values()), "by_kind": by_kind, "by_source": by_source}
+
+
+def queue_item(con: duckdb.DuckDBPyConnection, item_id: int) -> dict[str, Any] | None:
+    rows = rows_as_dicts(con.execute(
+        "SELECT item_id, kind, rid_l, rid_r, person_id, priority, reason, match_probability, run_id "
+        "FROM review_queue WHERE item_id = ?",
+        [item_id],
+    ))
+    return rows[0] if rows else None
+
+
+def pair_comparisons(con: duckdb.DuckDBPyConnection, rid_a: int, rid_b: int) -> dict[str, Any] | None:
+    """The stored prediction of a pair: overall weight and probability, and each comparison's level and weight."""
+    if not has_table(con, "predictions"):
+        return None
+    lo, hi = min(rid_a, rid_b), max(rid_a, rid_b)
+    rows = rows_as_dicts(con.execute(
+        "SELECT * FROM predictions WHERE rid_l = ? AND rid_r = ? ORDER BY run_id DESC NULLS LAST LIMIT 1", [lo, hi]
+    ))
+    if not rows:
+        return None
+    pred = rows[0]
+    labels = {
+        (c, g): label
+        for c, g, label in con.execute(
+            "SELECT comparison, gamma, label FROM comparison_levels WHERE model_version = ?", [pred["model_version"]]
+        ).fetchall()
+    }
+    names = [k[len("gamma_"):] for k in pred if k.startswith("gamma_")]
+    return {
+        "match_weight": pred["match_weight"],
+        "match_probability": pred["match_probability"],
+        "model_version": pred["model_version"],
+        "run_id": pred["run_id"],
+        "comparisons": [
+            {
+                "comparison": n,
+                "gamma": pred[f"gamma_{n}"],
+                "label": labels.get((n, pred[f"gamma_{n}"])),
+                "match_weight": pred.get(f"mw_{n}"),
+            }
+            for n in names
+        ],
+    }
+
+
+def field_rows(left: dict[str, Any], right: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each exchange field side by side: raw as recorded and standardized."""
+    out = []
+    for field in EXCHANGE_COLUMNS:
+        std = FIELD_STANDARDIZED.get(field, ())
+        out.append({
+            "field": field,
+            "raw_l": left.get(field),
+            "raw_r": right.get(field),
+            "standardized_l": {c: left.get(c) for c in std if c in STD_FIELDS},
+            "standardized_r": {c: right.get(c) for c in std if c in STD_FIELDS},
+        })
+    return out
+
+
+def current_decision(
+    service_con: sqlite3.Connection, left: dict[str, Any], right: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The decision now applied to the pair (its latest live decision), or None."""
+    from linkage.decisions import _live_for_pair, normalise_pair
+
+    pair = normalise_pair(left["source"], left["record_id"], right["source"], right["record_id"])
+    live = _live_for_pair(service_con, pair)
+    if not live:
+        return None
+    d = live[-1]
+    return {
+        "decision_id": d.decision_id, "judgement": d.judgement, "decided_by": d.decided_by,
+        "decided_at": d.decided_at, "note": d.note, "contested": len({x.judgement for x in live}) > 1,
+    }
+
+
+def pair_detail(
+    con: duckdb.DuckDBPyConnection, service_con: sqlite3.Connection | None, rid_a: int, rid_b: int
+) -> dict[str, Any] | None:
+    """Both records, their fields side by side, the stored comparison and the current decision."""
+    records = records_by_rid(con, [rid_a, rid_b])
+    if rid_a not in records or rid_b not in records or rid_a == rid_b:
+        return None
+    left, right = records[rid_a], records[rid_b]
+    persons = dict(con.execute(
+        "SELECT rid, person_id FROM record_person WHERE rid IN (?, ?)", [rid_a, rid_b]
+    ).fetchall())
+    return {
+        "record_l": left,
+        "record_r": right,
+        "person_id_l": persons.get(rid_a),
+        "person_id_r": persons.get(rid_b),
+        "fields": field_rows(left, right),
+        "prediction": pair_comparisons(con, rid_a, rid_b),
+        "decision": current_decision(service_con, left, right) if service_con is not None else None,
+    }
+
+
+def review_pair(
+    con: duckdb.DuckDBPyConnection, service_con: sqlite3.Connection | None, item_id: int
+) -> dict[str, Any] | None:
+    """A pair item of the queue with its detail; None if no such pair item."""
+    item = queue_item(con, item_id)
+    if item is None or item["rid_l"] is None or item["rid_r"] is None:
+        return None
+    detail = pair_detail(con, service_con, item["rid_l"], item["rid_r"])
+    return None if detail is None else {"item": item, **detail}
+
+
+def rid_of(con: duckdb.DuckDBPyConnection, source: str, record_id: str) -> int | None:
+    rows = con.execute("SELECT rid FROM records WHERE source = ? AND record_id = ?", [source, record_id]).fetchall()
+    return rows[0][0] if rows else None

@@ -1,0 +1,143 @@
+"""Find persons by a name in any script or spelling, a birth date, a place or a phone.
+
+The name goes through the Lao name key (``linkage.name_key``), so ``ບົວສີ``, ``บัวสี`` and
+``Bouasy``/``Buasy`` find the same records; parts may come in any order. Birth date and
+province narrow the result (records whose known value contradicts them drop out) and
+raise the rank of records that agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from api.queries.records import records_by_rid, rows_as_dicts
+from linkage.errors import FieldError
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    name_keys: list[str]
+    name_romanized: str | None
+    dob_year_min: int | None
+    dob_year_max: int | None
+    dob: str | None
+    province_code: str | None
+    phone_e164: str | None
+
+
+def parse_search(
+    name: str | None = None, dob: str | None = None, province: str | None = None, phone: str | None = None
+) -> SearchQuery:
+    """Standardize the search terms as records are standardized; FieldError names the bad term."""
+    from linkage.dates import parse_date
+
+    name = (name or "").strip() or None
+    keys: list[str] = []
+    romanized = None
+    if name:
+        from linkage.name_key import name_key, romanize_name
+
+        keys = [k for k in name_key(name).split() if k]
+        romanized = romanize_name(name) or None
+        if not keys:
+            raise FieldError("no letters to search by in this name", field="name", value=name)
+    parsed = None
+    if dob and dob.strip():
+        try:
+            parsed = parse_date(dob)
+        except FieldError as exc:
+            raise FieldError(exc.reason, field="dob", value=dob) from exc
+    prov = None
+    if province and province.strip():
+        from linkage.places import province_code
+
+        try:
+            prov = province_code(province)
+        except FieldError as exc:
+            raise FieldError(exc.reason, field="province", value=province) from exc
+        if prov is None:
+            raise FieldError("unknown province", field="province", value=province)
+    tel = None
+    if phone and phone.strip():
+        from linkage.phones import phone_e164
+
+        try:
+            tel = phone_e164(phone)
+        except FieldError as exc:
+            raise FieldError(exc.reason, field="phone", value=phone) from exc
+    if not keys and tel is None:
+        raise FieldError("give a name or a phone number to search by", field="name")
+    return SearchQuery(
+        name_keys=keys,
+        name_romanized=romanized,
+        dob_year_min=parsed.year_min if parsed else None,
+        dob_year_max=parsed.year_max if parsed else None,
+        dob=parsed.date.isoformat() if parsed and parsed.date else None,
+        province_code=prov,
+        phone_e164=tel,
+    )
+
+
+_SEARCH_SQL = """
+WITH hits AS (
+    SELECT r.rid, rp.person_id,
+        (CASE WHEN r.given_key IN (SELECT unnest($keys::VARCHAR[])) THEN 2 ELSE 0 END
+         + CASE WHEN r.family_key IN (SELECT unnest($keys::VARCHAR[])) THEN 2 ELSE 0 END
+         + CASE WHEN $rom IS NOT NULL AND r.full_name_std IS NOT NULL
+                THEN jaro_winkler_similarity(r.full_name_std, $rom) ELSE 0 END
+         + CASE WHEN $phone IS NOT NULL AND r.phone_e164 = $phone THEN 3 ELSE 0 END
+         + CASE WHEN $dob IS NOT NULL AND r.dob = CAST($dob AS DATE) THEN 2
+                WHEN $ymin IS NOT NULL AND coalesce(r.dob_year_min, r.dob_year) <= $ymax
+                     AND coalesce(r.dob_year_max, r.dob_year) >= $ymin THEN 1 ELSE 0 END
+         + CASE WHEN $prov IS NOT NULL AND r.province_code = $prov THEN 1 ELSE 0 END) AS score
+    FROM records r JOIN record_person rp ON rp.rid = r.rid
+    WHERE (r.given_key IN (SELECT unnest($keys::VARCHAR[])) OR r.family_key IN (SELECT unnest($keys::VARCHAR[]))
+           OR ($phone IS NOT NULL AND r.phone_e164 = $phone))
+      AND ($ymin IS NULL OR coalesce(r.dob_year_min, r.dob_year) IS NULL
+           OR (coalesce(r.dob_year_min, r.dob_year) <= $ymax + 1 AND coalesce(r.dob_year_max, r.dob_year) >= $ymin - 1))
+      AND ($prov IS NULL OR r.province_code IS NULL OR r.province_code = $prov)
+),
+per_person AS (
+    SELECT person_id, max(score) AS score, arg_max(rid, score) AS best_rid, count(*) AS records_matched
+    FROM hits GROUP BY person_id
+)
+SELECT person_id, score, best_rid, records_matched, count(*) OVER () AS total
+FROM per_person ORDER BY score DESC, person_id
+LIMIT $limit OFFSET $offset
+"""
+
+
+def search_persons(
+    con: duckdb.DuckDBPyConnection, query: SearchQuery, *, limit: int = 50, offset: int = 0
+) -> tuple[list[dict[str, Any]], int]:
+    """Ranked persons (best-matching record of each) and the total number of persons found."""
+    rows = rows_as_dicts(con.execute(_SEARCH_SQL, _params(query, limit, offset)))
+    total = rows[0]["total"] if rows else _count(con, query) if offset else 0
+    records = records_by_rid(con, [r["best_rid"] for r in rows])
+    results = [
+        {
+            "person_id": r["person_id"],
+            "score": round(float(r["score"]), 4),
+            "records_matched": r["records_matched"],
+            "best_record": records.get(r["best_rid"]),
+        }
+        for r in rows
+    ]
+    return results, total
+
+
+def _params(query: SearchQuery, limit: int, offset: int) -> dict[str, Any]:
+    return {
+        "keys": query.name_keys, "rom": query.name_romanized, "phone": query.phone_e164,
+        "dob": query.dob, "ymin": query.dob_year_min, "ymax": query.dob_year_max,
+        "prov": query.province_code, "limit": limit, "offset": offset,
+    }
+
+
+def _count(con: duckdb.DuckDBPyConnection, query: SearchQuery) -> int:
+    """Total when the requested page is past the end (no row carries the window count then)."""
+    rows = con.execute(_SEARCH_SQL, _params(query, 1, 0)).fetchall()
+    return rows[0][4] if rows else 0

@@ -1,0 +1,361 @@
+"""Real-time matching: score one exchange-format record against the published records.
+
+The record is standardized with the nightly standardizer's own per-field parsers
+(``linkage.standardize.LOOKUPS``), shaped by the model input's own SQL
+(``linkage.model_input.MODEL_INPUT_COLUMNS_SQL``), and candidates are the published records
+that share a key with it under the prediction blocking rules. Candidates are scored in one
+DuckDB query built from the trained Splink model: each comparison's level conditions give
+its gamma, and the stored m/u probabilities give the match weights, exactly as Splink's
+own ``predict`` SQL does (term-frequency adjustments included). Building a Splink
+``Linker`` per request costs far more than the 100 ms budget (see the benchmark note in
+``benchmarks/bench_api.py``), so the SQL is generated once per snapshot and model.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from linkage.errors import FieldError, LaoLinkError
+from linkage.model_input import MODEL_INPUT_COLUMNS_SQL
+from linkage.store import STANDARDIZED_COLUMNS
+
+MAX_CANDIDATES = 2000  # records scored per request at most (one rule matching thousands is noise)
+
+
+@dataclass(frozen=True)
+class FieldComparison:
+    """How one comparison (name, birth, place...) came out for a pair, and its weight."""
+
+    comparison: str
+    gamma: int
+    label: str
+    match_weight: float
+
+
+@dataclass(frozen=True)
+class PersonMatch:
+    """A candidate person: the best-scoring of its records and why it scored so."""
+
+    person_id: str | None
+    match_weight: float
+    match_probability: float
+    rid: int
+    source: str
+    record_id: str
+    records_compared: int
+    fields: list[FieldComparison]
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    model_version: str
+    standardized: dict[str, Any]
+    candidates_scored: int
+    persons: list[PersonMatch]
+
+
+# --- standardizing one record -------------------------------------------------------------
+
+
+def standardize_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The standardized columns of one exchange-format record, as the nightly standardizer fills them.
+
+    Raises FieldError naming the exchange-format field when a value cannot be parsed.
+    """
+    from linkage.standardize import LOOKUPS
+
+    def text(column: str) -> str | None:
+        value = record.get(column)
+        if value is None:
+            return None
+        value = str(value)
+        return value if value.strip() else None
+
+    out: dict[str, Any] = {}
+    for lookup in LOOKUPS:
+        values = [text(c) for c in lookup.raw]
+        try:
+            parsed = None if all(v is None for v in values) else lookup.parse(*values)
+        except FieldError as exc:
+            field_name = exc.field or lookup.raw[0]
+            raise FieldError(exc.reason, field=field_name, value=exc.value if exc.value is not None
+                             else values[0]) from exc
+        for i, (name, _) in enumerate(lookup.outputs):
+            out[name] = None if parsed is None else parsed[i]
+    # Combine the parts the way standardize()'s UPDATE does (ages give birth-year ranges).
+    age_min, age_max = out.pop("age_year_min", None), out.pop("age_year_max", None)
+    out.pop("event_year_min", None)
+    out.pop("event_year_max", None)
+    if out.get("dob_precision") is None and age_min is not None:
+        out["dob_precision"] = "range"
+    out["dob_year_min"] = out.get("dob_year_min") if out.get("dob_year_min") is not None else age_min
+    out["dob_year_max"] = out.get("dob_year_max") if out.get("dob_year_max") is not None else age_max
+    return {c: out.get(c) for c in STANDARDIZED_COLUMNS if c != "std_version"}
+
+
+# --- the scorer: SQL generated once per snapshot and model ------------------------------
+
+
+@dataclass
+class _Comparison:
+    name: str
+    gamma_sql: str  # CASE ... END AS gamma_<name>
+    mw_sql: str  # CASE ... END AS mw_<name>
+    tf_sql: str | None  # CASE ... END AS mw_tf_adj_<name>
+    labels: dict[int, str]
+
+
+@dataclass
+class RealtimeScorer:
+    """Scores one standardized record against a snapshot's records with one model."""
+
+    model_version: str
+    prior_weight: float
+    comparisons: list[_Comparison]
+    input_columns: list[str]
+    blocking_sql: str
+    tf_columns: list[str]
+    tf: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def score_sql(self) -> str:
+        left = ", ".join(f'$_l_{c} AS "{c}_l"' for c in self.input_columns)
+        tf_left = ", ".join(
+            f'CAST($_tf_{c} AS DOUBLE) AS "tf_{c}_l", CAST(NULL AS DOUBLE) AS "tf_{c}_r"' for c in self.tf_columns
+        )
+        right = ", ".join(f'c."{c}" AS "{c}_r"' for c in self.input_columns)
+        gammas = ",\n".join(c.gamma_sql for c in self.comparisons)
+        weights = ",\n".join(
+            part for c in self.comparisons for part in (c.mw_sql, c.tf_sql) if part is not None
+        )
+        mw_names = [f"mw_{c.name}" + (f" + mw_tf_adj_{c.name}" if c.tf_sql else "") for c in self.comparisons]
+        per_field = ", ".join(f"{expr} AS w_{c.name}" for expr, c in zip(mw_names, self.comparisons, strict=True))
+        gamma_cols = ", ".join(f"gamma_{c.name}" for c in self.comparisons)
+        total = " + ".join(f"w_{c.name}" for c in self.comparisons)
+        return f"""
+        WITH cand AS (
+            SELECT * FROM (SELECT {MODEL_INPUT_COLUMNS_SQL} FROM records WHERE std_version IS NOT NULL) c
+            WHERE {self.blocking_sql}
+            LIMIT {MAX_CANDIDATES}
+        ),
+        pairs AS (
+            SELECT {left}{', ' + tf_left if tf_left else ''}, {right}, c.rid AS rid_r FROM cand c
+        ),
+        g AS (SELECT *, {gammas} FROM pairs),
+        w AS (SELECT rid_r, {gamma_cols}, {weights} FROM g),
+        f AS (SELECT rid_r, {gamma_cols}, {per_field} FROM w),
+        scored AS (SELECT *, {self.prior_weight!r} + {total} AS match_weight FROM f)
+        SELECT s.*, pow(2, s.match_weight) / (1 + pow(2, s.match_weight)) AS match_probability,
+               r.source, r.record_id, rp.person_id
+        FROM scored s
+        JOIN records r ON r.rid = s.rid_r
+        LEFT JOIN record_person rp ON rp.rid = s.rid_r
+        ORDER BY s.match_weight DESC
+        """
+
+    def score(
+        self, con: duckdb.DuckDBPyConnection, standardized: Mapping[str, Any], *, top_k: int = 5,
+        min_probability: float = 0.0,
+    ) -> MatchResult:
+        model_row = _model_input_row(con, standardized)
+        params: dict[str, Any] = {}
+        for c in self.input_columns:
+            params[f"_l_{c}"] = model_row.get(c)
+        for c in self.tf_columns:
+            value = model_row.get(c)
+            params[f"_tf_{c}"] = None if value is None else self.tf.get(c, {}).get(value)
+        for c in _blocking_params(self.blocking_sql):
+            params[c] = model_row.get(c)
+        cur = con.execute(self.score_sql, params)
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        return MatchResult(
+            model_version=self.model_version,
+            standardized=dict(standardized),
+            candidates_scored=len(rows),
+            persons=self._best_per_person(rows, top_k, min_probability),
+        )
+
+    def _best_per_person(self, rows: list[dict[str, Any]], top_k: int, min_probability: float) -> list[PersonMatch]:
+        best: dict[str, PersonMatch] = {}
+        counts: dict[str, int] = {}
+        for row in rows:  # ordered by weight, so the first row of a person is its best
+            key = row["person_id"] or f"rid:{row['rid_r']}"
+            counts[key] = counts.get(key, 0) + 1
+            if key in best or row["match_probability"] < min_probability:
+                continue
+            fields = [
+                FieldComparison(
+                    comparison=c.name,
+                    gamma=int(row[f"gamma_{c.name}"]),
+                    label=c.labels.get(int(row[f"gamma_{c.name}"]), ""),
+                    match_weight=float(row[f"w_{c.name}"]),
+                )
+                for c in self.comparisons
+            ]
+            best[key] = PersonMatch(
+                person_id=row["person_id"], match_weight=float(row["match_weight"]),
+                match_probability=float(row["match_probability"]), rid=int(row["rid_r"]),
+                source=row["source"], record_id=row["record_id"], records_compared=0, fields=fields,
+            )
+            if len(best) >= top_k:
+                break
+        return [
+            PersonMatch(**{**p.__dict__, "records_compared": counts[k]}) for k, p in best.items()
+        ]
+
+
+def _model_input_row(con: duckdb.DuckDBPyConnection, standardized: Mapping[str, Any]) -> dict[str, Any]:
+    """The model input of one standardized record, through the model input's own SQL."""
+    columns = [c for c in STANDARDIZED_COLUMNS if c != "std_version"]
+    values = ", ".join(f"CAST($v_{c} AS {STANDARDIZED_COLUMNS[c]}) AS {c}" for c in columns)
+    sql = f"SELECT {MODEL_INPUT_COLUMNS_SQL} FROM (SELECT CAST(0 AS BIGINT) AS rid, {values}) records"
+    cur = con.execute(sql, {f"v_{c}": standardized.get(c) for c in columns})
+    names = [d[0] for d in cur.description]
+    return dict(zip(names, cur.fetchall()[0], strict=True))
+
+
+_SIDE_COLUMN = re.compile(r'\b([lr])\.("?)([A-Za-z_][A-Za-z0-9_]*)\2')
+
+
+def _blocking_params(sql: str) -> list[str]:
+    return sorted(set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql)))
+
+
+def blocking_filter_sql(rule_sqls: list[str]) -> str:
+    """Blocking rules on ``l.``/``r.`` turned into a filter on candidates ``c`` with ``$column`` parameters."""
+
+    def side(m: re.Match[str]) -> str:
+        return f"${m.group(3)}" if m.group(1) == "l" else f'c."{m.group(3)}"'
+
+    return " OR ".join(f"({_SIDE_COLUMN.sub(side, sql)})" for sql in rule_sqls)
+
+
+def build_scorer(
+    con: duckdb.DuckDBPyConnection, model_version: str, settings: dict[str, Any], rule_sqls: list[str]
+) -> RealtimeScorer:
+    """Generate the scoring SQL of a model (Splink's own level SQL and weights) and load term frequencies."""
+    from splink.internals.settings_creator import SettingsCreator
+
+    spl = SettingsCreator.from_path_or_dict(settings).get_settings("duckdb")
+    comparisons = []
+    input_columns: list[str] = []
+    tf_columns: list[str] = []
+    for comp in spl.comparisons:
+        levels = comp.comparison_levels
+        gamma_col = comp._gamma_column_name
+        name = comp.output_column_name
+        mw = "\n".join(cl._match_weight_sql(gamma_col) for cl in levels)
+        tf_sql = None
+        if comp._has_tf_adjustments:
+            tf_sql = "CASE\n" + "\n".join(cl._tf_adjustment_sql(gamma_col, levels) for cl in levels) + \
+                f"\nEND AS mw_tf_adj_{name}"
+            for col in comp._tf_adjustment_input_columns:
+                if col.input_name not in tf_columns:
+                    tf_columns.append(col.input_name)
+        comparisons.append(
+            _Comparison(
+                name=name,
+                gamma_sql=comp._case_statement,
+                mw_sql=f"CASE\n{mw}\nEND AS mw_{name}",
+                tf_sql=tf_sql,
+                labels={cl.comparison_vector_value: cl.label_for_charts for cl in levels},
+            )
+        )
+        for col in comp._input_columns_used_by_case_statement:
+            if col.input_name not in input_columns:
+                input_columns.append(col.input_name)
+    prior = spl._probability_two_random_records_match
+    scorer = RealtimeScorer(
+        model_version=model_version,
+        prior_weight=math.log2(prior / (1 - prior)),
+        comparisons=comparisons,
+        input_columns=input_columns,
+        blocking_sql=blocking_filter_sql(rule_sqls),
+        tf_columns=tf_columns,
+    )
+    scorer.tf = _term_frequencies(con, tf_columns)
+    return scorer
+
+
+def _term_frequencies(con: duckdb.DuckDBPyConnection, columns: list[str]) -> dict[str, dict[str, float]]:
+    """Each value's share of the non-null values of a column, as Splink's term-frequency tables hold it."""
+    out: dict[str, dict[str, float]] = {}
+    for col in columns:
+        rows = con.execute(
+            f"""SELECT "{col}", count(*) / sum(count(*)) OVER ()
+                FROM (SELECT {MODEL_INPUT_COLUMNS_SQL} FROM records WHERE std_version IS NOT NULL)
+                WHERE "{col}" IS NOT NULL GROUP BY "{col}" """
+        ).fetchall()
+        out[col] = dict(rows)
+    return out
+
+
+# --- choosing the model of a snapshot, and caching the scorer ---------------------------
+
+_cache: dict[tuple[str, str], RealtimeScorer] = {}
+_cache_lock = threading.Lock()
+
+
+def snapshot_model(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, Any]]:
+    """The model that scored the snapshot's run (the newest model when the run names none)."""
+    import json
+
+    rows = con.execute(
+        """SELECT m.model_version, m.settings_json FROM models m
+           LEFT JOIN runs r ON r.model_version = m.model_version
+           ORDER BY (r.run_id = (SELECT max(run_id) FROM snapshot_info)) DESC NULLS LAST,
+                    m.first_used_run_id DESC NULLS LAST, m.model_version DESC
+           LIMIT 1"""
+    ).fetchall()
+    if not rows:
+        raise LaoLinkError("the published snapshot holds no model: run `laolink nightly` first")
+    version, settings = rows[0]
+    return version, json.loads(settings) if isinstance(settings, str) else settings
+
+
+def model_blocking_rules(settings: dict[str, Any]) -> list[str]:
+    """The model's own prediction blocking rules (those of blocking_rules/predict.yaml when it has none)."""
+    entries = settings.get("blocking_rules_to_generate_predictions") or []
+    rules = [e["blocking_rule"] if isinstance(e, dict) else str(e) for e in entries]
+    if not rules:
+        from linkage.blocking import load_rules
+
+        rules = [r.sql for r in load_rules()]
+    return rules
+
+
+def _snapshot_identity(con: duckdb.DuckDBPyConnection) -> str:
+    rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return str(rows[0][0]) if rows else ""
+
+
+def scorer_for(con: duckdb.DuckDBPyConnection, rule_sqls: list[str] | None = None) -> RealtimeScorer:
+    """The scorer of this snapshot's model, built once per snapshot file and model."""
+    version, settings = snapshot_model(con)
+    key = (_snapshot_identity(con), version)
+    with _cache_lock:
+        scorer = _cache.get(key)
+        if scorer is None:
+            if rule_sqls is None:
+                rule_sqls = model_blocking_rules(settings)
+            scorer = build_scorer(con, version, settings, rule_sqls)
+            for old in [k for k in _cache if k[0] != key[0]]:
+                del _cache[old]  # a newer snapshot replaced that one
+            _cache[key] = scorer
+    return scorer
+
+
+def match_record(
+    con: duckdb.DuckDBPyConnection, record: Mapping[str, Any], *, top_k: int = 5, min_probability: float = 0.0
+) -> MatchResult:
+    """The best candidate persons for one exchange-format record, best first, with per-field reasons."""
+    standardized = standardize_record(record)
+    return scorer_for(con).score(con, standardized, top_k=top_k, min_probability=min_probability)
