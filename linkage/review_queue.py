@@ -6,8 +6,9 @@ Items, with their priority (higher first):
   "not the same" pair that "same person" decisions join (A=B, B=C, A≠C);
 - 2 + …  clusters that a "not the same" decision split by cutting model links;
 - 1 + …  clusters held together by a weak chain: a bridge link (removing it splits the
-  cluster into two groups of at least two records), low link density for the size, or
-  birth years further apart than ``max_birth_year_gap``; larger clusters first;
+  cluster into two groups of at least two records; weaker links first), birth years
+  further apart than ``max_birth_year_gap``, low link density for the size; larger
+  clusters first; a cluster with several of these gets one item with every reason;
 - 0 … 1  pairs whose match probability is in the uncertain band, closest to 0.5 first.
 
 A pair (or a cluster item's pair) that a steward has decided does not come back unless
@@ -166,7 +167,7 @@ def build_review_queue(
         UNION ALL
         -- a bridge link between two groups of at least two records
         SELECT 'cluster', l.rid_l, l.rid_r, c.cluster_key,
-               1.5 - l.match_probability / 2 + least(i.size, 100) / 1000,
+               1.5 + (1 - l.match_probability) + least(i.size, 100) / 1000,
                printf('one link (match probability %.2f) is all that holds this cluster of %d records together',
                       l.match_probability, i.size),
                l.match_probability
@@ -188,7 +189,7 @@ def build_review_queue(
         UNION ALL
         -- birth years too far apart for one person
         SELECT 'cluster', least(y.rid_young, y.rid_old), greatest(y.rid_young, y.rid_old), y.cluster_key,
-               1.3 + least(i.size, 100) / 1000,
+               1.4 + least(i.size, 100) / 1000,
                printf('birth years %d and %d are more than %d years apart', y.year_old, y.year_young, $gap),
                NULL
         FROM (SELECT c.cluster_key,

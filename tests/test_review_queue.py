@@ -1,0 +1,181 @@
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from store_builders import add_records, decide, load, open_stores, set_predictions
+
+from linkage.clustering import cluster_records
+from linkage.person_ids import assign_person_ids
+from linkage.review_queue import _bridges, build_review_queue
+
+
+@pytest.fixture
+def stores(tmp_path):
+    con, svc = open_stores(tmp_path)
+    yield con, svc
+    con.close()
+
+
+def night(con, svc, run_id=1, band=(0.3, 0.9), **options):
+    table = load(con, svc)
+    cluster_records(con, threshold=0.9, run_id=run_id, decisions_table=table)
+    assign_person_ids(con, run_id=run_id)
+    return build_review_queue(con, band=band, run_id=run_id, decisions_table=table, **options)
+
+
+def queue(con):
+    return con.execute(
+        "SELECT kind, rid_l, rid_r, person_id, priority, reason, match_probability FROM review_queue"
+        " ORDER BY priority DESC, item_id"
+    ).fetchall()
+
+
+def test_uncertain_pairs_closest_to_even_odds_come_first(stores):
+    con, svc = stores
+    add_records(con, range(1, 9))
+    set_predictions(con, {(1, 2): 0.35, (3, 4): 0.52, (5, 6): 0.8, (7, 8): 0.95, (1, 8): 0.1})
+    assert night(con, svc) == 3
+    items = queue(con)
+    assert [(k, a, b) for k, a, b, *_ in items] == [("pair", 3, 4), ("pair", 1, 2), ("pair", 5, 6)]
+    assert items[0][4] == pytest.approx(0.96)
+    assert items[0][5] == "match probability 0.52 is in the uncertain band 0.30-0.90"
+    assert items[0][6] == pytest.approx(0.52)
+
+
+def test_decided_pair_leaves_the_queue_and_returns_when_a_record_changes(stores):
+    con, svc = stores
+    add_records(con, range(1, 5))
+    set_predictions(con, {(1, 2): 0.5, (3, 4): 0.6})
+    decide(svc, 1, 2, "unsure")
+    night(con, svc)
+    assert [(a, b) for _, a, b, *_ in queue(con)] == [(3, 4)]
+    # record 2 is re-ingested with new content after the decision
+    con.execute("UPDATE records SET version = 2, updated_at = TIMESTAMP '2100-01-01' WHERE rid = 2")
+    night(con, svc, run_id=2)
+    assert [(a, b) for _, a, b, *_ in queue(con)] == [(1, 2), (3, 4)]
+
+
+def test_bridge_between_two_groups_is_queued(stores):
+    con, svc = stores
+    add_records(con, range(1, 8))
+    pairs = {(1, 2): 0.99, (2, 3): 0.99, (1, 3): 0.99, (4, 5): 0.99, (5, 6): 0.99, (4, 6): 0.99, (3, 4): 0.93}
+    pairs[(6, 7)] = 0.99  # 7 hangs off one link too, but a lone record is not a "group"
+    set_predictions(con, pairs)
+    night(con, svc, min_density=0.2)
+    [item] = queue(con)
+    kind, a, b, person_id, priority, reason, p = item
+    assert (kind, a, b, p) == ("cluster", 3, 4, pytest.approx(0.93))
+    assert person_id == con.execute("SELECT person_id FROM record_person WHERE rid = 1").fetchall()[0][0]
+    assert reason == "one link (match probability 0.93) is all that holds this cluster of 7 records together"
+    assert 1 < priority < 2
+
+
+def test_birth_years_too_far_apart_are_queued_with_a_configurable_gap(stores):
+    con, svc = stores
+    add_records(con, range(1, 4), dob_years={1: 1990, 2: 1991, 3: 1995})
+    set_predictions(con, {(1, 2): 0.99, (2, 3): 0.99, (1, 3): 0.99})
+    night(con, svc)
+    [item] = queue(con)
+    assert item[:3] == ("cluster", 1, 3)
+    assert item[5] == "birth years 1990 and 1995 are more than 2 years apart"
+    assert night(con, svc, run_id=2, max_birth_year_gap=5) == 0
+
+
+def test_low_density_cluster_is_queued(stores):
+    con, svc = stores
+    add_records(con, range(1, 7))
+    # a star: every link is a bridge to a lone record (not queued as a bridge), density 5/15
+    set_predictions(con, {(1, k): 0.99 for k in range(2, 7)})
+    night(con, svc)
+    [item] = queue(con)
+    assert item[0] == "cluster" and item[1] is None
+    assert item[5] == "only 5 links among 6 records (density 0.33): a chain of weak links, not a group"
+    assert night(con, svc, run_id=2, min_density=0.3) == 0
+
+
+def test_cluster_split_by_a_negative_decision_is_queued_on_both_sides(stores):
+    con, svc = stores
+    add_records(con, range(1, 7))
+    set_predictions(
+        con, {(1, 2): 0.99, (2, 3): 0.99, (1, 3): 0.99, (4, 5): 0.99, (5, 6): 0.99, (4, 6): 0.99, (3, 4): 0.95}
+    )
+    decide(svc, 1, 6, "negative")
+    night(con, svc)
+    items = queue(con)
+    assert [(k, a, b) for k, a, b, *_ in items] == [("cluster", 1, 6), ("cluster", 1, 6)]
+    assert len({i[3] for i in items}) == 2  # the two persons the cut made
+    assert all(2 < i[4] < 3 for i in items)
+    assert items[0][5] == (
+        "a not-the-same decision split this cluster: 1 weakest model link(s) cut between records 1 and 6"
+    )
+
+
+def test_decision_conflicts_are_queued_first(stores):
+    con, svc = stores
+    add_records(con, range(1, 7))
+    set_predictions(con, {(5, 6): 0.5})
+    decide(svc, 1, 2, "positive")
+    decide(svc, 2, 3, "positive")
+    decide(svc, 1, 3, "negative")  # contradicts the two above
+    decide(svc, 4, 5, "positive", "noy")
+    decide(svc, 4, 5, "negative", "kham")  # another steward, who did not see noy's decision
+    night(con, svc)
+    items = queue(con)
+    assert [(k, a, b) for k, a, b, *_ in items] == [("pair", 4, 5), ("cluster", 1, 3), ("pair", 5, 6)]
+    assert items[0][5].startswith("stewards disagree on this pair: noy said positive")
+    assert "judged not the same person, but same-person decisions join them (records 1, 2, 3)" in items[1][5]
+
+
+def test_queue_is_rebuilt_each_run(stores):
+    con, svc = stores
+    add_records(con, range(1, 3))
+    set_predictions(con, {(1, 2): 0.5})
+    night(con, svc, run_id=1)
+    night(con, svc, run_id=2)
+    assert con.execute("SELECT run_id, count(*) FROM review_queue GROUP BY run_id").fetchall() == [(2, 1)]
+
+
+def _brute_force_bridges(edges, min_side):
+    def components(es):
+        parent = {x: x for e in edges for x in e}
+
+        def find(x):
+            while parent[x] != x:
+                x = parent[x]
+            return x
+
+        for a, b in es:
+            parent[find(a)] = find(b)
+        groups = {}
+        for x in parent:
+            groups.setdefault(find(x), set()).add(x)
+        return list(groups.values())
+
+    before = len(components(edges))
+    found = []
+    for i, (a, b) in enumerate(edges):
+        rest = edges[:i] + edges[i + 1 :]
+        parts = components(rest)
+        if len(parts) > before:
+            side_a = next(p for p in parts if a in p)
+            side_b = next(p for p in parts if b in p)
+            if min(len(side_a), len(side_b)) >= min_side:
+                found.append(i)
+    return found
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sets(st.tuples(st.integers(1, 12), st.integers(1, 12)).filter(lambda e: e[0] < e[1]), max_size=20))
+def test_bridges_match_brute_force(edges):
+    edges = sorted(edges)
+    rid_l = np.array([a for a, _ in edges], dtype=np.int64)
+    rid_r = np.array([b for _, b in edges], dtype=np.int64)
+    for min_side in (1, 2):
+        assert sorted(_bridges(rid_l, rid_r, min_side)) == _brute_force_bridges(edges, min_side)
+
+
+def test_bridges_of_a_clique_are_none():
+    edges = list(itertools.combinations(range(1, 6), 2))
+    assert _bridges(np.array([a for a, _ in edges]), np.array([b for _, b in edges]), 1) == []
