@@ -90,6 +90,20 @@ SERVICE_MIGRATIONS: list[str] = [
         SELECT RAISE(ABORT, 'the audit log is append-only: rows cannot be deleted');
     END;
     """,
+    # 3: records posted to POST /match?persist=true, in the exchange format, for the next nightly run
+    """
+    CREATE TABLE pending_records (
+        pending_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        record_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        role TEXT, full_name TEXT, given_name TEXT, family_name TEXT, sex TEXT, date_of_birth TEXT, age TEXT,
+        nationality TEXT, province TEXT, district TEXT, village TEXT, phone TEXT, id_number TEXT, event_date TEXT,
+        received_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        received_by TEXT NOT NULL,
+        ingested_run_id INTEGER
+    );
+    CREATE INDEX pending_records_waiting ON pending_records (ingested_run_id, pending_id);
+    """,
 ]
 
 
