@@ -1,0 +1,163 @@
+"""Provinces and districts of Laos in Latin, Lao and Thai spellings, to one code each."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from linkage.errors import FieldError
+from linkage.places import district_code, load_gazetteer, province_code, village_key
+
+ISO_3166_2_LA = {"LA-AT", "LA-BK", "LA-BL", "LA-CH", "LA-HO", "LA-KH", "LA-LM", "LA-LP", "LA-OU", "LA-PH", "LA-SL",
+                 "LA-SV", "LA-VI", "LA-VT", "LA-XA", "LA-XE", "LA-XI", "LA-XS"}
+
+
+def test_gazetteer_has_all_provinces_and_their_districts() -> None:
+    places = load_gazetteer().places
+    provinces = {c for c, p in places.items() if p.level == "province"}
+    assert provinces == ISO_3166_2_LA
+    districts = [p for p in places.values() if p.level == "district"]
+    assert len(districts) == 148
+    for d in districts:
+        assert d.province_code in provinces and d.code.startswith(d.province_code + "-")
+        assert d.name and d.name_lo
+    per_province = {p: sum(d.province_code == p for d in districts) for p in provinces}
+    assert per_province["LA-VT"] == 9 and per_province["LA-SV"] == 15 and per_province["LA-CH"] == 10
+    assert per_province["LA-LP"] == 12 and per_province["LA-BK"] == 5 and per_province["LA-OU"] == 7
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        # Vientiane Capital under its many names
+        ("Vientiane Capital", "LA-VT"), ("Vientiane Prefecture", "LA-VT"), ("Nakhon Luang", "LA-VT"),
+        ("Vientiane Municipality", "LA-VT"), ("ນະຄອນຫຼວງວຽງຈັນ", "LA-VT"), ("ນະຄອນຫລວງວຽງຈັນ", "LA-VT"),
+        ("นครหลวงเวียงจันทน์", "LA-VT"),
+        # Vientiane Province is a different place
+        ("Vientiane Province", "LA-VI"), ("Khoueng Vientiane", "LA-VI"), ("ແຂວງວຽງຈັນ", "LA-VI"),
+        # Savannakhet
+        ("Savannakhet", "LA-SV"), ("Savannaketh", "LA-SV"), ("Suvannakhet", "LA-SV"), ("SAVANNAKHET", "LA-SV"),
+        ("Savannakhet Province", "LA-SV"), ("Khoueng Savannakhet", "LA-SV"), ("ສະຫວັນນະເຂດ", "LA-SV"),
+        ("ແຂວງສະຫວັນນະເຂດ", "LA-SV"), ("ແຂວງ ສະຫວັນນະເຂດ", "LA-SV"), ("สะหวันนะเขต", "LA-SV"),
+        ("แขวงสะหวันนะเขต", "LA-SV"),
+        # Xayaboury
+        ("Xayaboury", "LA-XA"), ("Sayabouly", "LA-XA"), ("Sainyabuli", "LA-XA"), ("Xaignabouli", "LA-XA"),
+        ("ໄຊຍະບູລີ", "LA-XA"), ("ไซยะบุรี", "LA-XA"),
+        # Oudomxay
+        ("Oudomxay", "LA-OU"), ("Oudomxai", "LA-OU"), ("Udomxai", "LA-OU"), ("ອຸດົມໄຊ", "LA-OU"),
+        # Luang Prabang
+        ("Luang Prabang", "LA-LP"), ("Louangphabang", "LA-LP"), ("Luang Phrabang", "LA-LP"), ("ຫຼວງພະບາງ", "LA-LP"),
+        ("หลวงพระบาง", "LA-LP"),
+        # the rest, one Latin variant and the Lao name each
+        ("Phongsali", "LA-PH"), ("ຜົ້ງສາລີ", "LA-PH"), ("Louang Namtha", "LA-LM"), ("ຫຼວງນ້ຳທາ", "LA-LM"),
+        ("Bokèo", "LA-BK"), ("ບໍ່ແກ້ວ", "LA-BK"), ("Houaphan", "LA-HO"), ("ຫົວພັນ", "LA-HO"),
+        ("Xiangkhouang", "LA-XI"), ("ຊຽງຂວາງ", "LA-XI"), ("Bolikhamxai", "LA-BL"), ("ບໍລິຄຳໄຊ", "LA-BL"),
+        ("Khammouan", "LA-KH"), ("ຄຳມ່ວນ", "LA-KH"), ("Saravane", "LA-SL"), ("ສາລະວັນ", "LA-SL"),
+        ("Sekong", "LA-XE"), ("ເຊກອງ", "LA-XE"), ("Champassak", "LA-CH"), ("ຈຳປາສັກ", "LA-CH"),
+        ("Attapu", "LA-AT"), ("ອັດຕະປື", "LA-AT"), ("Xaisomboun", "LA-XS"), ("ໄຊສົມບູນ", "LA-XS"),
+        # codes themselves
+        ("LA-SV", "LA-SV"), ("la-vt", "LA-VT"),
+    ],
+)
+def test_province_spellings(text: str, code: str) -> None:
+    assert province_code(text) == code
+
+
+def test_every_listed_spelling_of_a_province_reaches_it() -> None:
+    gaz = load_gazetteer()
+    for place in gaz.places.values():
+        if place.level != "province":
+            continue
+        for spelling in (place.name, place.name_lo, *place.spellings):
+            if spelling in ("Vientiane", "ວຽງຈັນ", "เวียงจันทน์"):
+                continue
+            assert province_code(spelling) == place.code, spelling
+
+
+def test_every_district_name_reaches_its_district() -> None:
+    gaz = load_gazetteer()
+    for place in gaz.places.values():
+        if place.level != "district":
+            continue
+        for spelling in (place.name, place.name_lo, *place.spellings):
+            assert district_code(spelling, place.province_code) == place.code, spelling
+
+
+@pytest.mark.parametrize(
+    ("text", "province", "code"),
+    [
+        ("Kaysone Phomvihane", None, "LA-SV-01"), ("Kaysone Phomvihan", None, "LA-SV-01"),
+        ("Muang Kaysone Phomvihane", "LA-SV", "LA-SV-01"), ("ໄກສອນ ພົມວິຫານ", None, "LA-SV-01"),
+        ("ເມືອງໄກສອນພົມວິຫານ", "LA-SV", "LA-SV-01"), ("Khanthabouly", None, "LA-SV-01"),
+        ("Chanthabouly", None, "LA-VT-01"), ("Chanthabuly", "LA-VT", "LA-VT-01"), ("ຈັນທະບູລີ", None, "LA-VT-01"),
+        ("Sisattanak District", None, "LA-VT-04"), ("Hatxayfong", None, "LA-VT-07"),
+        ("Pakse", None, "LA-CH-01"), ("Pakxe", None, "LA-CH-01"), ("ປາກເຊ", None, "LA-CH-01"),
+        ("ปากเซ", None, "LA-CH-01"),
+        ("Houayxay", None, "LA-BK-01"), ("Huay Xai", None, "LA-BK-01"), ("ຫ້ວຍຊາຍ", "LA-BK", "LA-BK-01"),
+        ("Thakhek", None, "LA-KH-01"), ("Tha Khaek", None, "LA-KH-01"), ("ທ່າແຂກ", None, "LA-KH-01"),
+        ("Muang Xay", "LA-OU", "LA-OU-01"), ("Phonsavan", None, "LA-XI-01"), ("Vang Vieng", None, "LA-VI-05"),
+        ("Luang Prabang", "LA-LP", "LA-LP-01"), ("Sam Neua", None, "LA-HO-01"), ("Paksan", None, "LA-BL-01"),
+        # names shared by two districts, settled by the province
+        ("Xaysetha", "LA-AT", "LA-AT-01"), ("Xaysettha", "LA-VT", "LA-VT-03"),
+        ("Viengkham", "LA-LP", "LA-LP-10"), ("Viengkham", "LA-VI", "LA-VI-09"),
+        ("Phonthong", "LA-CH", "LA-CH-06"), ("LA-SV-01", None, "LA-SV-01"),
+    ],
+)
+def test_district_spellings(text: str, province: str | None, code: str) -> None:
+    assert district_code(text, province) == code
+
+
+@pytest.mark.parametrize(
+    ("text", "province", "reason"),
+    [
+        ("Xaysetha", None, "'Xaysetha' may be Xaysetha (LA-AT-01) or Xaysettha (LA-VT-03); the province is needed"),
+        ("Pakse", "LA-SV", "'Pakse' is Pakse (LA-CH-01), not a district of Savannakhet"),
+        ("Gotham", None, "not a district of Laos in the gazetteer"),
+    ],
+)
+def test_district_errors(text: str, province: str | None, reason: str) -> None:
+    with pytest.raises(FieldError) as err:
+        district_code(text, province)
+    assert err.value.reason == reason
+    assert err.value.field == "district"
+
+
+def test_bare_vientiane_is_ambiguous_not_guessed() -> None:
+    with pytest.raises(FieldError) as err:
+        province_code("Vientiane")
+    assert "LA-VT" in err.value.reason and "LA-VI" in err.value.reason
+
+
+def test_unknown_and_empty_provinces() -> None:
+    with pytest.raises(FieldError) as err:
+        province_code("Bangkok")
+    assert err.value.reason == "not a province of Laos in the gazetteer"
+    assert province_code(None) is None
+    assert province_code("  ") is None
+    assert district_code("", "LA-SV") is None
+
+
+def test_village_key_drops_ban_and_spacing() -> None:
+    assert village_key("Ban Nongdouang") == village_key("Nong Douang") == village_key("Nongdouang")
+    assert village_key("ບ້ານໜອງດວງ") == village_key("ໜອງດວງ")
+    assert village_key("บ้านหนองดวง") == village_key("หนองดวง")
+    assert village_key("") is None
+    assert village_key("Ban Nongdouang") != village_key("Ban Phonsavang")
+
+
+@given(st.text(max_size=30))
+def test_place_parsers_raise_only_field_error(text: str) -> None:
+    for parse in (province_code, district_code, village_key):
+        with contextlib.suppress(FieldError):
+            parse(text)
+
+
+@given(st.sampled_from(sorted(ISO_3166_2_LA)))
+def test_province_code_of_its_own_name_and_code_is_itself(code: str) -> None:
+    place = load_gazetteer().places[code]
+    assert province_code(place.name) == code
+    assert province_code(place.name_lo) == code
+    assert province_code(code) == code
