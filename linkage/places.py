@@ -61,17 +61,18 @@ _LATIN_PREFIXES = ("province of", "khoueng", "khouang", "khueng", "kwaeng", "khw
                    "muang", "mueang", "meuang", "muong", "district of", "district", "ban", "baan", "village of",
                    "village")
 _LATIN_SUFFIXES = ("province", "prov", "district", "dist", "village", "city", "town")
-_SCRIPT_PREFIXES = ("ແຂວງ", "ເມືອງ", "ບ້ານ", "ຂ.", "ມ.", "ບ.", "จังหวัด", "แขวง", "อำเภอ", "เมือง", "หมู่บ้าน", "บ้าน",
-                    "จ.", "อ.", "บ.")
-_PREFIX_RE = re.compile(r"^(?:" + "|".join(re.escape(p) for p in _LATIN_PREFIXES) + r")\b[\s.:]*")
-_SUFFIX_RE = re.compile(r"[\s,]+(?:" + "|".join(re.escape(p) for p in _LATIN_SUFFIXES) + r")\.?$")
+# Abbreviations (ຂ. ມ. ບ. / จ. อ. บ.) appear with their dot turned into a space by _normal.
+_SCRIPT_PREFIXES = ("ແຂວງ", "ເມືອງ", "ບ້ານ", "ຂ ", "ມ ", "ບ ", "จังหวัด", "แขวง", "อำเภอ", "เมือง", "หมู่บ้าน", "บ้าน",
+                    "จ ", "อ ", "บ ")
+_PREFIX_RE = re.compile(r"^(?:" + "|".join(re.escape(p) for p in _LATIN_PREFIXES) + r")\b\s*")
+_SUFFIX_RE = re.compile(r"\s+(?:" + "|".join(re.escape(p) for p in _LATIN_SUFFIXES) + r")$")
 _CODE_RE = re.compile(r"^LA-[A-Z]{2}(?:-\d{2})?$")
 
 
 def _normal(text: str) -> str:
     """NFC, lower case, one spelling of ຫຼ (ຫລ is the same letter), punctuation to spaces."""
     s = unicodedata.normalize("NFC", text).lower().replace("ຫລ", "ຫຼ").replace("\u200b", "")
-    s = re.sub(r"[\-_/(),'’`\"]", " ", s)
+    s = re.sub(r"[\-_/(),.:;'’`\"]", " ", s)
     return re.sub(r"\s+", " ", s).strip()
 
 
