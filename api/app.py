@@ -27,7 +27,10 @@ from linkage import __version__
 
 API_PREFIX = "/api/v1"
 # Modules in api/routes/ whose ``router`` needs a credential (mounted under /api/v1).
-ROUTE_MODULES: tuple[str, ...] = ("meta",)
+ROUTE_MODULES: tuple[str, ...] = (
+    "meta",
+    "admin",
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

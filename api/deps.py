@@ -31,9 +31,17 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def service_db(request: Request) -> sqlite3.Connection:
-    """This thread's connection to the service database (users, keys, decisions, audit)."""
-    return request.app.state.service.connection()
+def service_db(request: Request) -> Iterator[sqlite3.Connection]:
+    """A connection to the service database (users, keys, decisions) for this request only.
+
+    (FastAPI may run a dependency and its route in different worker threads, so a
+    per-thread connection must not be handed to a route.)
+    """
+    con = request.app.state.service.open()
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 def published_cursor(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -98,7 +106,7 @@ async def current_principal(request: Request) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    con = service_db(request)
+    con = request.app.state.service.connection()
     authorization = request.headers.get("authorization")
     if authorization:
         scheme, _, token = authorization.partition(" ")
@@ -133,6 +141,7 @@ def require_roles(*roles: str) -> Callable[..., Principal]:
             raise _refuse(request, 403, f"this needs the role {' or '.join(roles)}", "role", principal)
         return principal
 
+    check_role.laolink_roles = frozenset(roles)  # read by the access-control tests
     return check_role
 
 

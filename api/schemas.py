@@ -50,3 +50,38 @@ ERROR_RESPONSES = {
     403: {"model": ErrorResponse, "description": "wrong role, or missing CSRF token"},
     422: {"model": ErrorResponse, "description": "invalid input; names the field"},
 }
+
+
+class UserInfo(BaseModel):
+    username: str
+    role: Literal["admin", "steward", "analyst", "system"]
+    created_at: str
+    created_by: str | None = None
+    disabled_at: str | None = None
+
+
+class NewUser(BaseModel):
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    role: Literal["admin", "steward", "analyst", "system"]
+    password: str = Field(min_length=12, max_length=1000)
+
+
+class KeyInfo(BaseModel):
+    key_id: str
+    name: str
+    role: Literal["admin", "steward", "analyst", "system"]
+    sources: list[str] | None = None
+    created_at: str
+    created_by: str | None = None
+    revoked_at: str | None = None
+
+
+class NewKey(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    role: Literal["admin", "steward", "analyst", "system"] = "system"
+    sources: list[str] | None = Field(None, max_length=100, description="sources seen in full; null means all")
+
+
+class CreatedKey(BaseModel):
+    key_id: str
+    key: str = Field(description="shown only in this answer; only its hash is stored")

@@ -20,12 +20,17 @@ class ServiceStore:
         connect_service(path).close()  # create and migrate once, before any request
         self._local = threading.local()
 
+    def open(self) -> sqlite3.Connection:
+        """A new connection (autocommit; use BEGIN IMMEDIATE for multi-statement writes)."""
+        con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        con.execute("PRAGMA synchronous=FULL")
+        con.execute("PRAGMA foreign_keys=ON")
+        con.execute("PRAGMA busy_timeout=30000")
+        return con
+
     def connection(self) -> sqlite3.Connection:
+        """This thread's connection: for code that runs start to end in one thread (auth checks, audit)."""
         con = getattr(self._local, "con", None)
         if con is None:
-            con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            con.execute("PRAGMA synchronous=FULL")
-            con.execute("PRAGMA foreign_keys=ON")
-            con.execute("PRAGMA busy_timeout=30000")
-            self._local.con = con
+            con = self._local.con = self.open()
         return con

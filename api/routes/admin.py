@@ -1,0 +1,92 @@
+"""Admin: users and API keys (the same operations as `laolink users` / `laolink keys`), every change audited."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from fastapi import APIRouter, Depends, Request
+
+from api.deps import audit, require_roles, service_db
+from api.errors import ApiError
+from api.schemas import CreatedKey, KeyInfo, NewKey, NewUser, UserInfo
+from linkage import auth
+from linkage.errors import LaoLinkError
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+admin_only = require_roles("admin")
+
+
+@router.get("/users", response_model=list[UserInfo])
+def list_users(_: auth.Principal = Depends(admin_only), con: sqlite3.Connection = Depends(service_db)):
+    """Every user with role and state (never a password hash)."""
+    return auth.list_users(con)
+
+
+@router.post("/users", response_model=UserInfo, status_code=201)
+def add_user(
+    body: NewUser,
+    request: Request,
+    principal: auth.Principal = Depends(admin_only),
+    con: sqlite3.Connection = Depends(service_db),
+):
+    """Add a user with a password the admin hands over in person."""
+    try:
+        auth.add_user(con, body.username, body.role, body.password, created_by=principal.actor)
+    except LaoLinkError as exc:
+        raise ApiError(409 if "exists" in str(exc) else 422, str(exc), field="username") from exc
+    audit(request, "user.add", status=201, detail={"username": body.username, "role": body.role})
+    return next(u for u in auth.list_users(con) if u["username"] == body.username)
+
+
+@router.post("/users/{username}/disable", response_model=UserInfo)
+def disable_user(
+    username: str,
+    request: Request,
+    _: auth.Principal = Depends(admin_only),
+    con: sqlite3.Connection = Depends(service_db),
+):
+    """Disable a user; their sessions end at once."""
+    try:
+        auth.disable_user(con, username)
+    except LaoLinkError as exc:
+        raise ApiError(404 if "does not exist" in str(exc) else 409, str(exc), field="username") from exc
+    audit(request, "user.disable", detail={"username": username})
+    return next(u for u in auth.list_users(con) if u["username"] == username)
+
+
+@router.get("/keys", response_model=list[KeyInfo])
+def list_keys(_: auth.Principal = Depends(admin_only), con: sqlite3.Connection = Depends(service_db)):
+    """Every API key's id, name, role, scope and state (never the key)."""
+    return auth.list_keys(con)
+
+
+@router.post("/keys", response_model=CreatedKey, status_code=201)
+def create_key(
+    body: NewKey,
+    request: Request,
+    principal: auth.Principal = Depends(admin_only),
+    con: sqlite3.Connection = Depends(service_db),
+):
+    """Create an API key; the answer is the only time the key is shown."""
+    try:
+        key_id, key = auth.create_key(con, body.name, body.role, sources=body.sources, created_by=principal.actor)
+    except LaoLinkError as exc:
+        raise ApiError(422, str(exc), field="name") from exc
+    audit(request, "key.create", status=201, detail={"key_id": key_id, "role": body.role, "sources": body.sources})
+    return CreatedKey(key_id=key_id, key=key)
+
+
+@router.post("/keys/{key_id}/revoke", response_model=KeyInfo)
+def revoke_key(
+    key_id: str,
+    request: Request,
+    _: auth.Principal = Depends(admin_only),
+    con: sqlite3.Connection = Depends(service_db),
+):
+    """Revoke a key; it is refused from the next request on."""
+    try:
+        auth.revoke_key(con, key_id)
+    except LaoLinkError as exc:
+        raise ApiError(404 if "does not exist" in str(exc) else 409, str(exc), field="key_id") from exc
+    audit(request, "key.revoke", detail={"key_id": key_id})
+    return next(k for k in auth.list_keys(con) if k["key_id"] == key_id)
