@@ -66,6 +66,7 @@ _EMPTY = {"-", "--", "n/a", "na", "nil", "none", "unknown", "ບໍ່ຮູ້"
 _ABOUT = re.compile(r"^(?:about|approx\.?|approximately|around|circa|ca\.?|c\.|c|~|ປະມານ|ประมาณ)\s*")
 _BE_MARK = re.compile(r"(?:พ\.?\s?ศ\.?|ພ\.?\s?ສ\.?|\bb\.?e\.?)(?=\s|\d|$)")
 _CE_MARK = re.compile(r"(?:ค\.?\s?ศ\.?|ຄ\.?\s?ສ\.?|\bc\.?e\.?|\ba\.?d\.?)(?=\s|\d|$)")
+_LABEL = re.compile(r"^(?:ວັນທີ|ວັນເດືອນປີເກີດ|ເກີດ|วันที่|วันเกิด|เกิด|dob|born|date)\s*:?\s*")
 _TIME = re.compile(r"[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 
 _NUM_DMY = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2}|\d{4})$")
@@ -102,8 +103,8 @@ class ParsedDate:
 
 
 def _clean(text: str) -> str:
-    s = text.translate(_DIGITS).strip().lower()
-    return re.sub(r"\s+", " ", s)
+    s = re.sub(r"\s+", " ", text.translate(_DIGITS).strip().lower())
+    return _LABEL.sub("", s)
 
 
 def _fail(reason: str, text: str) -> FieldError:
