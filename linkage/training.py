@@ -9,6 +9,7 @@ estimate of m from labels. The model is written as Splink JSON with a model card
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -125,14 +126,25 @@ def train(
         linker.training.estimate_probability_two_random_records_match([r.rule for r in deterministic], recall=recall)
         linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
         em_passes = load_rules(TRAIN_RULES, "em_passes")
+        em_failed = {}
         for rule in em_passes:
-            linker.training.estimate_parameters_using_expectation_maximisation(rule.rule, max_pairs=em_max_pairs)
+            before = copy.deepcopy(linker._settings_obj.core_model_settings)
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(rule.rule, max_pairs=em_max_pairs)
+            except ValueError as exc:
+                # On small data a level's m can underflow to 0, which Splink rejects mid-pass, leaving
+                # the pass's reduced settings behind: restore them and go on with the other passes.
+                linker._settings_obj.core_model_settings = before
+                em_failed[rule.name] = str(exc).splitlines()[0]
+        if len(em_failed) == len(em_passes):
+            raise LaoLinkError(f"every EM pass failed: {em_failed}")
         n_labels = 0
         if service_db is not None:
             n_labels = decision_labels(ws, service_db)
             if n_labels:
                 linker.training.estimate_m_from_pairwise_labels("labels")
-        model = linker.misc.save_model_to_json(str(out_path), overwrite=True)
+        model = stable_model(linker.misc.save_model_to_json())
+        out_path.write_text(json.dumps(model, indent=4, ensure_ascii=False) + "\n", encoding="utf-8")
         sources = ws.con.execute(
             f"SELECT source, count(*) FROM {ws.table('records')} WHERE std_version IS NOT NULL GROUP BY 1 ORDER BY 1"
         ).fetchall()
@@ -143,7 +155,8 @@ def train(
         "em_max_pairs": em_max_pairs,
         "deterministic_rules": [r.name for r in deterministic],
         "deterministic_recall": recall,
-        "em_passes": [r.name for r in em_passes],
+        "em_passes": [r.name for r in em_passes if r.name not in em_failed],
+        "em_passes_failed": em_failed,
         "positive_decisions_used": n_labels,
         "probability_two_random_records_match": model["probability_two_random_records_match"],
     }
@@ -163,6 +176,27 @@ def train(
         seconds=time.perf_counter() - started,
         parameters=parameters,
     )
+
+
+def stable_model(model: dict) -> dict:
+    """The same data and seed give byte-identical files, so the model version only changes with the model.
+
+    Splink stamps a random ``linker_uid``, and parallel sums differ in the last bits: fix the one,
+    round the other to 10 significant digits. A level EM never saw among matches can come out as
+    m = 0, which Splink refuses to load: it is floored at 1e-12 (a weight of about -40).
+    """
+
+    def rounded(value: object) -> object:
+        return max(float(f"{value:.10g}"), 1e-12) if isinstance(value, float) else value
+
+    model = dict(model, linker_uid="laolink")
+    model["probability_two_random_records_match"] = rounded(model["probability_two_random_records_match"])
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            for key in ("m_probability", "u_probability"):
+                if key in level:
+                    level[key] = rounded(level[key])
+    return model
 
 
 def level_parameters(model: dict) -> list[dict]:
