@@ -151,3 +151,7 @@ app.command("serve")(serve_command)
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+
+from linkage.demo_data.generate import demo_data_command  # noqa: E402
+
+app.command("demo-data")(demo_data_command)

@@ -1,0 +1,1 @@
+"""Synthetic demo data: invented persons and the messy source files that record them (never real people)."""
