@@ -73,14 +73,14 @@ def _connected_components(con: duckdb.DuckDBPyConnection, links: str, out: str) 
             WITH hooked AS (
                 SELECT e.a AS node, min(l.label) AS label FROM _cc_edges e JOIN {out} l ON l.node = e.b GROUP BY e.a
             ), lowered AS (
-                SELECT h.node, least(h.label, o.label) AS label FROM hooked h JOIN {out} o USING (node)
+                SELECT h.node, least(h.label, o.label) AS label, o.label AS before
+                FROM hooked h JOIN {out} o USING (node)
             )
-            SELECT n.node, least(n.label, p.label) AS label FROM lowered n JOIN lowered p ON p.node = n.label
+            SELECT n.node, least(n.label, p.label) AS label, least(n.label, p.label) <> n.before AS changed
+            FROM lowered n JOIN lowered p ON p.node = n.label
             """
         )
-        changed = con.execute(
-            f"SELECT count(*) FROM _cc_next n JOIN {out} o USING (node) WHERE n.label <> o.label"
-        ).fetchall()[0][0]
+        changed = con.execute("SELECT count(*) FROM _cc_next WHERE changed").fetchall()[0][0]
         con.execute(f"DROP TABLE {out}; ALTER TABLE _cc_next RENAME TO {out}")
         if changed == 0:
             break
@@ -225,12 +225,10 @@ def cluster_records(
         FROM model m ANTI JOIN {decisions_table} d
             ON d.rid_l = m.rid_l AND d.rid_r = m.rid_r AND d.judgement IN ('positive', 'negative')
         UNION ALL
-        SELECT d.rid_l, d.rid_r, p.match_weight, p.match_probability, 'decision'
-        FROM {decisions_table} d
-        LEFT JOIN (SELECT rid_l, rid_r, max(match_weight) AS match_weight,
-                          max(match_probability) AS match_probability
-                   FROM predictions GROUP BY rid_l, rid_r) p USING (rid_l, rid_r)
+        SELECT d.rid_l, d.rid_r, max(p.match_weight), max(p.match_probability), 'decision'
+        FROM {decisions_table} d LEFT JOIN predictions p USING (rid_l, rid_r)
         WHERE d.judgement = 'positive'
+        GROUP BY d.rid_l, d.rid_r
         """,
         {"threshold": threshold},
     )
