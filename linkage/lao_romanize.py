@@ -82,6 +82,8 @@ VOWEL_TEMPLATES: list[tuple[str, str, str, str]] = [
     ("", "ວ", "ua", "closed"),
     ("ໄ", "", "ai", "open"),
     ("ໃ", "", "ai", "open"),
+    ("ໄ", "ຍ", "ai", "open"),  # old spelling, and Thai ไ-ย: ໄທຍ
+
     ("ເ", "ົາ", "ao", "open"),
     ("", "ຳ", "am", "open"),
     ("", "", "inherent", "both"),  # old or abbreviated spelling with no written vowel

@@ -1,0 +1,152 @@
+"""One phonetic key for every spelling of a Lao name, in Lao, Thai or Latin script.
+
+Two forms are made from any name text:
+
+* ``romanize_name``: the finer form for string similarity: Lao and Thai script
+  romanized (Thai goes through Lao script), lower-cased, accents and ALA-LC
+  diacritics stripped, punctuation removed, one space between words.
+* ``name_key``: the finer form with each word folded by ``FOLD_RULES``, so that
+  French-based official spellings, BGN/PCGN and ALA-LC, Thai RTGS spellings and
+  ad-hoc English spellings of one name agree.
+
+Lao ພ (ph) and ຟ (f) are different sounds, and no romanization system writes
+one for the other, so ph/p fold together (ad-hoc spellings drop the h:
+Phonsavanh / Ponsavan, ປ and ພ are both heard as 'p' by English writers) but f
+stays apart.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from linkage.lao_romanize import romanize_lao
+from linkage.thai_to_lao import thai_to_lao
+
+_V = "aeiou"
+_C = "bcdfghjklmnpqrstvwxz"
+
+# Each rule: (pattern, replacement, attested pair of spellings it unites).
+# Applied in order to one lower-case, de-accented word, repeated until nothing changes.
+FOLD_RULES: list[tuple[str, str, str]] = [
+    # English long vowels spelled ee / oo.
+    ("ee", "i", "Bounmee / Bounmy"),
+    ("oo", "u", "Boonmee / Bounmy (Thai-style 'Boon' for ບຸນ)"),
+    # French silent e after a final n (it only marks a long vowel).
+    (f"(?<=[{_V}y]n)e$", "", "Siphandone / Siphandon, Phomvihane / Phomvihan"),
+    (f"(?<=[{_V}]n)e(?=[bcdfgjklmpqrstvxz])", "", "Phonesavanh / Phonsavanh"),
+    # Pali r-clusters are not pronounced in Lao: ພຣະ = ພະ.
+    ("([kpt]h?)r", r"\1", "Luang Prabang / Louangphabang"),
+    # French ou = u of BGN, ALA-LC and RTGS.
+    ("ou", "u", "Xayamoungkhoun / Sayamungkhun"),
+    # w as a glide after a consonant is the French ou: ຂວາງ.
+    (f"(?<=[{_C}])w(?=[{_V}])", "u", "Xiengkhouang / Xieng Khwang"),
+    # ຍ written gn (French), ny (BGN, ALA-LC), nh (Vietnamese-style) or y before a vowel.
+    (f"n*(?:gn|ny|nh)(?=[{_V}y])", "y", "Xaignabouli / Sainyabuli / Xayabouly, Bounnhang / Bounyang"),
+    # ie at the end is the English i; elsewhere ie and ia are the one vowel ຽ.
+    ("ie$", "i", "Malie / Maly (ad-hoc English)"),
+    ("ie", "ia", "Viengxay / Viangxai"),
+    # ແ is è (French), ae (RTGS) or e.
+    ("ae", "e", "Kaeo / Keo"),
+    # ເືອ is eua (French), uea (RTGS), ua (BGN); ຶ ື ເີ are eu, ue, oe or u.
+    ("(?:eu|ue|oe)a", "ua", "Meuang / Mueang / Muang"),
+    ("eu|ue|oe", "u", "Attapeu / Attapu, Dakcheung / Dakchung"),
+    # ເົາ written ao, au or (English) ow; illustrative ad-hoc spellings of ດາວ, ເຂົາ.
+    ("au", "ao", "Khau / Khao"),
+    (f"ow(?![{_V}])", "ao", "Dow / Dao"),
+    # y after a vowel is i (ໄ ay/ai, final ີ y/i); iy before a vowel is one y.
+    (f"y(?![{_V}])", "i", "Khamtay / Khamtai, Bouasy / Bouasi, Kaysone / Kaisone"),
+    (f"iy(?=[{_V}])", "y", "Xaignabouli / Xayabouly (after gn → y)"),
+    # Aspirated pairs that ad-hoc spellings do not keep apart.
+    ("ph", "p", "Phonsavanh / Ponsavan"),
+    ("th", "t", "Gnommalath / Gnommalat"),
+    ("kh", "k", "Savannakhet / Savannaket"),
+    # ຈ: ch (French, RTGS), j (English), č (ALA-LC, de-accented to c).
+    ("ch|j", "j", "Chanthala / Jantala (ad-hoc English j for ຈ), ALA-LC č de-accented to c+h"),
+    ("ck|q|c", "k", "Thammasack / Thammasak, Champasack / Champasak"),
+    # ຊ and ສ: x (French), s, z; Lao has one s sound.
+    ("[xz]", "s", "Xayamoungkhoun / Sayamungkhun, Oudomxay / Oudomsay"),
+    ("w", "v", "Phouthavong / Phouthawong"),
+    # Lao names have no r: ລ and ຣ are both l.
+    ("r", "l", "Xayaboury / Sayabouly"),
+    # A final l or r is the Thai final ล/ร, sounding n.
+    (f"l(?![{_V}y])", "n", "Kamol / Kamon, Somporn / Somphone"),
+    # h after a consonant other than the aspirates marks nothing: final nh is n.
+    ("(?<=[bdgjlmnsv])h", "", "Souvanh / Souvan, Keobounphanh / Keobounphan"),
+    # Final ດ written d or t.
+    (f"d(?![{_V}y])", "t", "Phoukoud / Phoukout"),
+    # Doubled letters mark nothing.
+    (r"([a-z])\1+", r"\1", "Thammasack / Thamasak, Sisattanak / Sisatanak"),
+]
+_COMPILED = [(re.compile(p), r) for p, r, _ in FOLD_RULES]
+
+# Letters NFKD does not take apart, and ALA-LC letters with their own spelling.
+_SPECIAL_LETTERS = str.maketrans(
+    {"æ": "ae", "ǣ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "ß": "ss",
+     "ł": "l", "ı": "i", "ñ": "ny", "č": "ch", "ư": "u", "ơ": "o"}
+)
+_APOSTROPHES = re.compile("['’ʼʻ`´]")
+
+
+def detect_script(text: str | None) -> str:
+    """'lao' | 'thai' | 'latin' | 'mixed' | 'empty' by the letters present.
+
+    Letters of any other script, or of more than one script, give 'mixed'.
+    """
+    if not text:
+        return "empty"
+    scripts = set()
+    for ch in text:
+        if "\u0e80" <= ch <= "\u0eff":
+            if ch.isalpha() or unicodedata.category(ch) == "Mn":
+                scripts.add("lao")
+        elif "\u0e00" <= ch <= "\u0e7f":
+            if ch.isalpha() or unicodedata.category(ch) == "Mn":
+                scripts.add("thai")
+        elif ch.isalpha():
+            scripts.add("latin" if unicodedata.name(ch, "").startswith("LATIN") else "other")
+    if not scripts:
+        return "empty"
+    if len(scripts) == 1 and "other" not in scripts:
+        return scripts.pop()
+    return "mixed"
+
+
+def _finer_once(text: str) -> str:
+    text = romanize_lao(thai_to_lao(text)).lower().translate(_SPECIAL_LETTERS)
+    text = _APOSTROPHES.sub("", text)
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    text = "".join(ch if ch.isalnum() else " " for ch in text)
+    return " ".join(text.split())
+
+
+@lru_cache(maxsize=500_000)
+def romanize_name(text: str | None) -> str:
+    """Any script → romanized, lower-case, de-accented words separated by one space."""
+    if not text:
+        return ""
+    out = _finer_once(text)
+    for _ in range(4):
+        again = _finer_once(out)
+        if again == out:
+            break
+        out = again
+    return out
+
+
+@lru_cache(maxsize=500_000)
+def _fold_word(word: str) -> str:
+    for _ in range(8):
+        before = word
+        for pattern, repl in _COMPILED:
+            word = pattern.sub(repl, word)
+        if word == before:
+            break
+    return word
+
+
+@lru_cache(maxsize=500_000)
+def name_key(text: str | None) -> str:
+    """Phonetic Lao name key; multi-word input gives the keys of its words joined by one space."""
+    return " ".join(k for k in (_fold_word(w) for w in romanize_name(text).split()) if k)
