@@ -134,6 +134,19 @@ def record_decision(
     return Decision(*row)
 
 
+def decision_history(
+    service_con: sqlite3.Connection, source_a: str, record_id_a: str, source_b: str, record_id_b: str
+) -> list[Decision]:
+    """Every decision ever recorded on a pair, oldest first (the last live one is current)."""
+    pair = normalise_pair(source_a, record_id_a, source_b, record_id_b)
+    rows = service_con.execute(
+        f"SELECT {_COLUMNS} FROM decisions WHERE source_l = ? AND record_id_l = ? AND source_r = ? AND record_id_r = ?"
+        " ORDER BY decision_id",
+        pair,
+    ).fetchall()
+    return [Decision(*row) for row in rows]
+
+
 def current_decisions(service_con: sqlite3.Connection) -> list[Decision]:
     """The decision applied to each pair: its latest live decision."""
     rows = service_con.execute(
@@ -170,7 +183,8 @@ def load_decisions_into(
 ) -> LoadedDecisions:
     """Copy the current decision of each pair into a DuckDB temp table keyed by rids.
 
-    Columns: rid_l < rid_r, judgement, decision_id, decided_by, decided_at (TIMESTAMP, UTC),
+    Columns: rid_l < rid_r, judgement, decision_id, decided_by, decided_at (TIMESTAMP in the
+    session's time zone, like ``records.updated_at``),
     contested (stewards disagree on this pair), conflict_detail (their judgements, in words).
     """
     decisions = current_decisions(service_con)
@@ -215,7 +229,9 @@ def load_decisions_into(
             CREATE OR REPLACE TEMP TABLE {table} AS
             SELECT least(a.rid, b.rid) AS rid_l, greatest(a.rid, b.rid) AS rid_r,
                    d.judgement, d.decision_id, d.decided_by,
-                   CAST(replace(replace(d.decided_at, 'T', ' '), 'Z', '') AS TIMESTAMP) AS decided_at,
+                   -- SQLite writes UTC; compare in the session's time base, as records.updated_at is stored
+                   CAST(CAST(replace(replace(d.decided_at, 'T', ' '), 'Z', '') || '+00' AS TIMESTAMPTZ) AS TIMESTAMP)
+                       AS decided_at,
                    d.conflict_detail IS NOT NULL AS contested, d.conflict_detail
             FROM _decisions_arrow d
             JOIN records a ON a.source = d.source_l AND a.record_id = d.record_id_l

@@ -13,7 +13,7 @@ Items, with their priority (higher first):
 
 A pair (or a cluster item's pair) that a steward has decided does not come back unless
 one of its records changed after the decision (``records.updated_at`` later than the
-decision's time, both UTC). The queue is rebuilt on every run.
+decision's time). The queue is rebuilt on every run.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from linkage.decisions import (
     DecisionConflict,
     current_decisions,
     decision_conflicts,
+    decision_history,
     load_decisions_into,
     record_decision,
 )
@@ -42,6 +43,7 @@ def test_latest_decision_wins_and_supersedes(tmp_path):
     assert second.supersedes == first.decision_id
     assert [d.decision_id for d in current_decisions(svc)] == [second.decision_id]
     assert decision_conflicts(svc) == []
+    assert decision_history(svc, "S", "2", "S", "1") == [first, second]
 
 
 def test_stale_expected_current_raises_conflict(tmp_path):
@@ -106,3 +108,13 @@ def test_careful_stewards_always_leave_the_last_decision_current(tmp_path_factor
         )
     assert [d.decision_id for d in current_decisions(svc)] == [seen.decision_id]
     assert decision_conflicts(svc) == []
+
+
+def test_decision_time_is_compared_in_the_stores_time_base(tmp_path):
+    con, svc = open_stores(tmp_path)
+    add_records(con, [1, 2])
+    decide(svc, 1, 2, "positive")
+    con.execute("SET TimeZone = 'Asia/Vientiane'")
+    load_decisions_into(con, svc, "cd")
+    skew = con.execute("SELECT epoch(current_timestamp::TIMESTAMP) - epoch(decided_at) FROM cd").fetchall()[0][0]
+    assert 0 <= skew < 60
