@@ -60,7 +60,8 @@ def _month_names() -> dict[str, tuple[int, str]]:
 
 
 _MONTHS = _month_names()
-_MONTH_ALT = "|".join(sorted((re.escape(k) for k in [*_MONTHS, *_THAI_MONTH_ABBR]), key=len, reverse=True))
+_MONTH_SPELLINGS = {*_MONTHS, *_THAI_MONTH_ABBR, *(a.rstrip(".") for a in _THAI_MONTH_ABBR)}
+_MONTH_ALT = "|".join(sorted((re.escape(k) for k in _MONTH_SPELLINGS), key=len, reverse=True))
 
 _EMPTY = {"-", "--", "n/a", "na", "nil", "none", "unknown", "ບໍ່ຮູ້", "ບໍ່ຮູ້ຈັກ", "ไม่ทราบ", "ไม่ระบุ"}
 _ABOUT = re.compile(r"^(?:about|approx\.?|approximately|around|circa|ca\.?|c\.|c|~|ປະມານ|ประมาณ)\s*")
@@ -103,7 +104,7 @@ class ParsedDate:
 
 
 def _clean(text: str) -> str:
-    s = re.sub(r"\s+", " ", text.translate(_DIGITS).strip().lower())
+    s = re.sub(r"[\s()\[\]]+", " ", text.translate(_DIGITS).lower()).strip()
     return _LABEL.sub("", s)
 
 
