@@ -15,7 +15,6 @@ the province, when known, settles it.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import re
 import unicodedata
 from collections import defaultdict
@@ -24,15 +23,7 @@ from functools import lru_cache
 from importlib import resources
 
 from linkage.errors import FieldError
-
-if importlib.util.find_spec("linkage.name_key") is not None:
-    from linkage.name_key import name_key
-else:  # pragma: no cover - only until linkage/name_key.py lands
-
-    def name_key(text: str) -> str:
-        """Stand-in for the Lao name key: lower-case, de-accented, letters and digits only."""
-        decomposed = unicodedata.normalize("NFD", text.lower())
-        return "".join(c for c in decomposed if c.isalnum() or (unicodedata.category(c) == "Mn" and c > "\u0e00"))
+from linkage.name_key import name_key
 
 
 @dataclass(frozen=True)
