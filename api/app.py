@@ -18,7 +18,12 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 
 from api.deps import current_principal
-from api.errors import BodySizeLimitMiddleware, CatchAllMiddleware, install_error_handlers
+from api.errors import (
+    BodySizeLimitMiddleware,
+    CatchAllMiddleware,
+    SecurityHeadersMiddleware,
+    install_error_handlers,
+)
 from api.published import PublishedReader
 from api.schemas import ERROR_RESPONSES
 from api.service_store import ServiceStore
@@ -58,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CatchAllMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every answer
 
     from api.routes import auth, health
 

@@ -262,3 +262,41 @@ def test_new_publish_is_served_without_restart(tmp_path):
         publish_empty_run(db, run_id=8)
         assert httpx.get(f"{server.base_url}/health").json()["published_run_id"] == 8
 
+
+
+def test_security_headers_on_answers(api_server):
+    for response in (httpx.get(f"{api_server.base_url}/health"), api_server.client().get("/api/v1/auth/me")):
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+
+
+def _published_routes(routes_app) -> list[tuple[str, str, frozenset[str] | None]]:
+    from api.deps import published_cursor
+
+    def reads_published(dependant) -> bool:
+        return any(dep.call is published_cursor or reads_published(dep) for dep in dependant.dependencies)
+
+    out = []
+    for route in iter_route_contexts(routes_app.routes):
+        if isinstance(route.original_route, APIRoute) and "GET" in route.methods and reads_published(route.dependant):
+            out.append(route)
+    return out
+
+
+def test_data_routes_answer_503_before_anything_is_published(tmp_path, routes):
+    app = create_app(Settings(db=tmp_path / "routes.duckdb"))
+    data_routes = _published_routes(app)
+    if not data_routes:
+        pytest.skip("no route reads the published result yet")
+    db = tmp_path / "laolink.duckdb"
+    with start_api_server(db) as server:
+        clients = {}
+        for route in data_routes:
+            roles = {m_p_r[2] for m_p_r in routes if m_p_r[1] == re.sub(r"\{[^}]+\}", "1", route.path)}
+            allowed = next(iter(roles)) or frozenset({"steward"})
+            role = sorted(allowed)[0]
+            client = clients.setdefault(role, server.client_as(role))
+            response = client.get(re.sub(r"\{[^}]+\}", "1", route.path), params={"name": "x"})
+            assert response.status_code == 503, (route.path, response.text)
+            assert "published" in response.json()["error"]["message"]
