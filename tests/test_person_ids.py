@@ -4,8 +4,9 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from store_builders import add_records, open_stores, persons_of
+from store_builders import add_records, decide, load, open_stores, persons_of, set_predictions
 
+from linkage.clustering import cluster_records
 from linkage.person_ids import assign_person_ids
 
 
@@ -138,6 +139,24 @@ def test_split_majority_keeps_the_id_and_history_says_where_records_went(con):
     ]
     assert person(con, new) == ("active", None, 2, 2, 2)
     assert person(con, old) == ("active", None, 1, 2, 3)
+
+
+def test_steward_split_keeps_the_id_with_the_majority_end_to_end(tmp_path):
+    con, svc = open_stores(tmp_path)
+    add_records(con, range(1, 8))
+    chain = {(1, 2): 0.99, (2, 3): 0.99, (1, 3): 0.99, (3, 4): 0.92, (4, 5): 0.99, (5, 6): 0.99, (4, 6): 0.99}
+    set_predictions(con, chain | {(6, 7): 0.99})
+    for run_id in (1, 2):
+        if run_id == 2:
+            decide(svc, 1, 7, "negative")  # the weak link 3-4 is cut: {1,2,3} | {4,5,6,7}
+        cluster_records(con, threshold=0.9, run_id=run_id, decisions_table=load(con, svc))
+        assign_person_ids(con, run_id=run_id)
+        if run_id == 1:
+            old = persons_of(con)[1]
+    ids = persons_of(con)
+    assert ids[4] == old and ids[1] != old and ids[1] == ids[2] == ids[3]
+    assert [(e, o, n) for _, e, o, n, _ in events(con, 2)] == [("split-from", old, 3), ("records-removed", None, 3)]
+    con.close()
 
 
 def test_records_moving_between_existing_persons(con):
