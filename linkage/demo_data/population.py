@@ -20,6 +20,7 @@ HOUSEHOLD_SIZES = np.array([1, 2, 3, 4, 5])
 HOUSEHOLD_P = np.array([0.50, 0.26, 0.14, 0.07, 0.03])
 TWIN_P = 0.07
 FATHER_P = 0.06
+LATEST_BIRTH_YEAR = 2005
 
 
 @dataclass
@@ -62,8 +63,8 @@ def make_persons(n: int, villages: Villages, rng: np.random.Generator, first: in
 
     h_family = rng.choice(len(FAMILY_NAMES), size=n_house, p=zipf_weights(len(FAMILY_NAMES), 0.85))
     h_village = rng.choice(len(villages.weight), size=n_house, p=villages.weight)
-    age = np.clip(14 + rng.gamma(2.0, 6.0, size=n_house), 14, 62).astype(np.int64)
-    h_year = 2021 - age
+    age = np.clip(16 + rng.gamma(2.0, 6.0, size=n_house), 16, 62).astype(np.int64)
+    h_year = 2021 - age  # born 2005 at the latest: old enough at a 2015 record
     h_month = rng.integers(1, 13, size=n_house)
     h_day = rng.integers(1, 29, size=n_house)
 
@@ -72,6 +73,7 @@ def make_persons(n: int, villages: Villages, rng: np.random.Generator, first: in
     male = rng.random(n) < 0.42
     offset = rng.integers(1, 7, size=n) * np.where(rng.random(n) < 0.5, -1, 1)
     year = h_year[household] + np.where(relation == 1, offset, 0) - np.where(relation == 3, rng.integers(22, 36, n), 0)
+    year = np.minimum(year, LATEST_BIRTH_YEAR)
     month = np.where(relation == 1, rng.integers(1, 13, n), h_month[household])
     day = np.where(relation == 1, rng.integers(1, 29, n), h_day[household])
 
