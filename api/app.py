@@ -35,6 +35,11 @@ API_PREFIX = "/api/v1"
 ROUTE_MODULES: tuple[str, ...] = (
     "meta",
     "admin",
+    "persons",
+    "match",
+    "review",
+    "runs",
+    "reconcile",
 )
 
 

@@ -84,9 +84,10 @@ def standardize_record(record: Mapping[str, Any]) -> dict[str, Any]:
         try:
             parsed = None if all(v is None for v in values) else lookup.parse(*values)
         except FieldError as exc:
-            field_name = exc.field or lookup.raw[0]
-            raise FieldError(exc.reason, field=field_name, value=exc.value if exc.value is not None
-                             else values[0]) from exc
+            # Name the exchange-format field (parsers name their own kind of value, e.g. "date").
+            field_name = exc.field if exc.field in lookup.raw else lookup.raw[0]
+            value = values[lookup.raw.index(field_name)]
+            raise FieldError(exc.reason, field=field_name, value=value) from exc
         for i, (name, _) in enumerate(lookup.outputs):
             out[name] = None if parsed is None else parsed[i]
     # Combine the parts the way standardize()'s UPDATE does (ages give birth-year ranges).

@@ -21,7 +21,7 @@ from linkage.store import STANDARDIZED_COLUMNS, connect
 MODEL_VERSION = "test-model-000000000001"
 
 
-def test_model() -> dict[str, Any]:
+def fixed_model() -> dict[str, Any]:
     """The LaoLink model's settings (real comparisons and blocking rules) with fixed m/u values.
 
     Non-null levels, strongest first, get m falling and u rising, so stronger evidence
@@ -114,7 +114,7 @@ def build_snapshot(
                 [r["run_id"], r.get("status", "ok"), r.get("model_version", MODEL_VERSION),
                  json.dumps(r.get("report", {}))],
             )
-        model = model or test_model()
+        model = model or fixed_model()
         con.execute("INSERT INTO models VALUES (?, 'models/test.json', ?, ?)", [MODEL_VERSION, json.dumps(model), 1])
         _insert_predictions(con, model, predictions, rid, run_id)
         con.execute("CHECKPOINT")

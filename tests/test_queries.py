@@ -67,8 +67,8 @@ QUEUE = [
     {"kind": "cluster", "person_id": "LA-P-0000007", "priority": 0.5, "reason": "decision-conflict"},
 ]
 RUNS = [
-    {"run_id": 1, "report": {"pairs_scored": 10}},
-    {"run_id": 2, "status": "failed", "report": {"error": "boom"}},
+    {"run_id": 1, "status": "failed", "report": {"error": "boom"}},
+    {"run_id": 2, "report": {"pairs_scored": 10}},
 ]
 
 
@@ -188,8 +188,8 @@ def test_rid_of(snap):
 def test_runs_newest_first_with_reports(snap):
     runs, total = list_runs(snap)
     assert total == 2 and [r["run_id"] for r in runs] == [2, 1]
-    assert get_run(snap, 1)["report"] == {"pairs_scored": 10}
-    assert get_run(snap, 2)["status"] == "failed" and get_run(snap, 3) is None
+    assert get_run(snap, 2)["report"] == {"pairs_scored": 10} and get_run(snap, 2)["status"] == "ok"
+    assert get_run(snap, 1)["status"] == "failed" and get_run(snap, 3) is None
 
 
 def test_search_by_phone_in_any_format(snap):
@@ -209,3 +209,41 @@ def test_search_bad_date_names_the_field():
     with pytest.raises(FieldError) as err:
         parse_search(name="Bouasy", dob="31/02/2001")
     assert err.value.field == "dob"
+
+
+@pytest.fixture(scope="module")
+def std_snap(tmp_path_factory):
+    pytest.importorskip("linkage.name_parse")
+    raw = [
+        {"source": "MOLSW-DSW", "record_id": "A1", "full_name": "Ms Bouasy Thammasack", "date_of_birth": "04/07/2001",
+         "province": "Savannakhet"},
+        {"source": "MOPS-AHTD", "record_id": "B1", "full_name": "ບົວສີ ທຳມະສັກ", "date_of_birth": "2001"},
+        {"source": "TH-REPAT", "record_id": "C1", "full_name": "นางสาว บัวสี พมมะจัน", "date_of_birth": "1985",
+         "province": "Vientiane Capital"},
+        {"source": "PROV-SVK", "record_id": "D1", "full_name": "Khamla Sisavath", "date_of_birth": "1999"},
+    ]
+    db = tmp_path_factory.mktemp("std-snap") / "laolink.duckdb"
+    path = build_snapshot(
+        db, raw, standardize=True,
+        persons=[{"person_id": p} for p in ("LA-P-0000001", "LA-P-0000002", "LA-P-0000003")],
+        record_person={("MOLSW-DSW", "A1"): "LA-P-0000001", ("MOPS-AHTD", "B1"): "LA-P-0000001",
+                       ("TH-REPAT", "C1"): "LA-P-0000002", ("PROV-SVK", "D1"): "LA-P-0000003"},
+    )
+    con = duckdb.connect(str(path), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize("name", ["ບົວສີ ທຳມະສັກ", "Buasi Thammasak", "บัวสี ทำมะสัก", "Thammasack Bouasy"])
+def test_search_finds_the_person_in_any_script_or_order(std_snap, name):
+    results, total = search_persons(std_snap, parse_search(name=name))
+    assert results[0]["person_id"] == "LA-P-0000001" and results[0]["records_matched"] == 2
+    assert total == 2  # LA-P-0000002 shares the given name only, ranked below
+    assert results[1]["person_id"] == "LA-P-0000002" and results[1]["score"] < results[0]["score"]
+
+
+def test_search_birth_date_and_province_narrow(std_snap):
+    results, _ = search_persons(std_snap, parse_search(name="Bouasy", dob="1985"))
+    assert [r["person_id"] for r in results] == ["LA-P-0000002"]
+    results, _ = search_persons(std_snap, parse_search(name="Bouasy", province="Vientiane Capital"))
+    assert [r["person_id"] for r in results] == ["LA-P-0000002", "LA-P-0000001"]  # B1 has no province

@@ -1,0 +1,77 @@
+"""Real-time matching: one exchange-format record in, the best candidate persons out, with reasons."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import duckdb
+from fastapi import APIRouter, Depends, Query, Request
+
+from api.deps import audit, published_cursor, require_roles, service_db
+from api.errors import ApiError
+from api.schemas_data import ExchangeRecord, MatchResponse, PendingOut
+from linkage.auth import Principal
+from linkage.errors import FieldError, LaoLinkError
+from linkage.exchange_format import EXCHANGE_COLUMNS, ROLES
+from linkage.realtime_match import match_record
+
+router = APIRouter(tags=["match"])
+
+
+def persist_record(service: sqlite3.Connection, record: ExchangeRecord, received_by: str) -> PendingOut:
+    """Store the record in ``pending_records`` for the next nightly run to ingest."""
+    values = record.model_dump()
+    columns = list(EXCHANGE_COLUMNS)
+    row = service.execute(
+        f"INSERT INTO pending_records ({', '.join(columns)}, received_by) VALUES ({', '.join('?' * len(columns))}, ?)"
+        " RETURNING pending_id, received_at",
+        [values[c] for c in columns] + [received_by],
+    ).fetchone()
+    return PendingOut(pending_id=row[0], received_at=row[1])
+
+
+@router.post("/match", response_model=MatchResponse, responses={403: {"description": "source outside the key's scope"}})
+def match(
+    request: Request,
+    record: ExchangeRecord,
+    top_k: int = Query(5, ge=1, le=50, description="how many candidate persons to return"),
+    min_probability: float = Query(0.0, ge=0.0, le=1.0, description="leave out candidates below this probability"),
+    persist: bool = Query(False, description="also store the record for the next nightly run"),
+    principal: Principal = Depends(require_roles("system", "steward", "admin")),
+    con: duckdb.DuckDBPyConnection = Depends(published_cursor),
+    service: sqlite3.Connection = Depends(service_db),
+) -> MatchResponse:
+    """Score the record against every published record sharing a blocking key with it; answer the best
+    persons with their match probability and, per comparison, the level reached and its match weight."""
+    if record.role and record.role.strip() and record.role.strip().lower() not in ROLES:
+        raise ApiError(422, f"role must be one of {', '.join(sorted(ROLES))} or empty", field="role")
+    if persist:
+        for name in ("record_id", "source"):
+            if not (getattr(record, name) or "").strip():
+                raise ApiError(422, f"{name} is required to store the record (persist=true)", field=name)
+        if principal.sources is not None and record.source not in principal.sources:
+            raise ApiError(403, f"this key may not store records of source {record.source}", field="source")
+    try:
+        result = match_record(con, record.model_dump(), top_k=top_k, min_probability=min_probability)
+    except FieldError as exc:
+        raise ApiError(422, exc.reason, field=exc.field) from exc
+    except LaoLinkError as exc:
+        raise ApiError(503, str(exc)) from exc
+    persisted = persist_record(service, record, principal.actor) if persist else None
+    person_ids = [p.person_id for p in result.persons if p.person_id]
+    audit(request, "match", person_ids=person_ids, status=200,
+          detail={"candidates_scored": result.candidates_scored,
+                  "persisted": persisted.pending_id if persisted else None})
+    return MatchResponse(
+        model_version=result.model_version,
+        candidates_scored=result.candidates_scored,
+        persons=[
+            {
+                "person_id": p.person_id, "match_probability": p.match_probability, "match_weight": p.match_weight,
+                "source": p.source, "record_id": p.record_id, "records_compared": p.records_compared,
+                "fields": [f.__dict__ for f in p.fields],
+            }
+            for p in result.persons
+        ],
+        persisted=persisted,
+    )

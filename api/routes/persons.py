@@ -1,0 +1,65 @@
+"""Persons: look one up by ID (following aliases and splits), or search by name, birth date, place, phone."""
+
+from __future__ import annotations
+
+import duckdb
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from api.deps import Page, audit, pagination, published_cursor, require_roles
+from api.errors import ApiError
+from api.masking import visible_record
+from api.queries.persons import get_person
+from api.queries.search import parse_search, search_persons
+from api.schemas import PageInfo
+from api.schemas_data import PersonOut, SearchResponse
+from linkage.auth import Principal
+from linkage.errors import FieldError
+
+router = APIRouter(prefix="/persons", tags=["persons"])
+READERS = ("admin", "steward", "analyst", "system")
+
+
+@router.get("/{person_id}", response_model=PersonOut, responses={404: {"description": "unknown person ID"}})
+def read_person(
+    request: Request,
+    person_id: str = Path(min_length=1, max_length=64),
+    principal: Principal = Depends(require_roles(*READERS)),
+    con: duckdb.DuckDBPyConnection = Depends(published_cursor),
+) -> PersonOut:
+    """A person's records (masked per role and source scope), the scored links inside the cluster, and its
+    ID history. An ID merged into another answers 200 with ``status: alias`` and ``resolved_to``; an ID
+    whose records were all split off answers ``status: retired`` with ``successors``."""
+    person = get_person(con, person_id)
+    if person is None:
+        audit(request, "person.read", person_ids=[person_id], outcome="error", status=404)
+        raise ApiError(404, f"no person {person_id}", field="person_id")
+    person["records"] = [visible_record(r, principal) for r in person["records"]]
+    ids = [person_id] + [p for p in [person["resolved_to"], *person["successors"]] if p and p != person_id]
+    audit(request, "person.read", person_ids=ids, status=200, detail={"records": len(person["records"])})
+    return PersonOut.model_validate(person)
+
+
+@router.get("", response_model=SearchResponse)
+def find_persons(
+    request: Request,
+    name: str | None = Query(None, max_length=200, description="a name in Lao, Thai or Latin script, any spelling"),
+    dob: str | None = Query(None, max_length=50, description="birth date as written (15/03/1998, 1998, 03/2541...)"),
+    province: str | None = Query(None, max_length=100, description="province name in any spelling, or its code"),
+    phone: str | None = Query(None, max_length=50, description="phone number in any usual format"),
+    page: Page = Depends(pagination),
+    principal: Principal = Depends(require_roles(*READERS)),
+    con: duckdb.DuckDBPyConnection = Depends(published_cursor),
+) -> SearchResponse:
+    """Persons whose records match, best first; give a name or a phone, optionally a birth date and place."""
+    try:
+        query = parse_search(name=name, dob=dob, province=province, phone=phone)
+    except FieldError as exc:
+        raise ApiError(422, exc.reason, field=exc.field) from exc
+    hits, total = search_persons(con, query, limit=page.page_size, offset=page.offset)
+    for hit in hits:
+        if hit["best_record"] is not None:
+            hit["best_record"] = visible_record(hit["best_record"], principal)
+    terms = [t for t, v in (("name", name), ("dob", dob), ("province", province), ("phone", phone)) if v]
+    audit(request, "person.search", person_ids=[h["person_id"] for h in hits], status=200,
+          detail={"terms": terms, "total": total})
+    return SearchResponse(page=PageInfo(page=page.page, page_size=page.page_size, total=total), items=hits)

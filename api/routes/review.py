@@ -1,0 +1,171 @@
+"""Review: the queue of candidate pairs and flagged clusters, one pair side by side, and decisions.
+
+Stewards and admins see records in full; analysts may read the queue and pairs with personal
+fields masked but not decide. A decision is never edited or deleted: a newer decision changes
+it, and a steward who names the decision they saw (``expected_decision_id``) gets 409 instead
+of silently overwriting a decision made meanwhile.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Literal
+
+import duckdb
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from api.deps import Page, audit, pagination, published_cursor, require_roles, service_db
+from api.errors import ApiError
+from api.masking import visible_record
+from api.queries.persons import persons_of_rids
+from api.queries.review import review_pair, review_queue, rid_of
+from api.schemas import PageInfo
+from api.schemas_data import DecisionCreated, DecisionRequest, PairOut, QueueResponse
+from linkage.auth import Principal
+from linkage.decisions import DecisionConflict, record_decision
+from linkage.errors import FieldError
+
+router = APIRouter(tags=["review"])
+READERS = ("steward", "admin", "analyst")
+DECIDERS = ("steward", "admin")
+JUDGEMENTS = {"same": "positive", "not_same": "negative", "unsure": "unsure"}
+
+
+def _province_code(text: str | None) -> str | None:
+    """A province filter as a gazetteer code; the text is taken as a code when the gazetteer does not know it."""
+    if not text:
+        return None
+    try:
+        from linkage.places import province_code
+    except ImportError:
+        return text
+    try:
+        return province_code(text) or text
+    except FieldError:
+        return text
+
+
+@router.get("/review/queue", response_model=QueueResponse)
+def read_queue(
+    request: Request,
+    kind: Literal["pair", "cluster"] | None = Query(None),
+    source: str | None = Query(None, max_length=100, description="items with a record from this source"),
+    province: str | None = Query(None, max_length=100, description="items with a record from this province"),
+    role: Literal["victim", "suspect", "witness"] | None = Query(None),
+    page: Page = Depends(pagination),
+    principal: Principal = Depends(require_roles(*READERS)),
+    con: duckdb.DuckDBPyConnection = Depends(published_cursor),
+) -> QueueResponse:
+    """Queue items, highest priority first, with the count of matching items by kind and by source."""
+    q = review_queue(con, kind=kind, source=source, province=_province_code(province), role=role,
+                     limit=page.page_size, offset=page.offset)
+    for item in q["items"]:
+        for side in ("record_l", "record_r"):
+            if item[side] is not None:
+                item[side] = visible_record(item[side], principal)
+    rids = [r for it in q["items"] for r in (it["rid_l"], it["rid_r"]) if r is not None]
+    person_ids = sorted(set(persons_of_rids(con, rids).values()) | {it["person_id"] for it in q["items"]
+                                                                    if it["person_id"]})
+    audit(request, "review.queue", person_ids=person_ids, status=200,
+          detail={"kind": kind, "source": source, "province": province, "role": role, "total": q["total"]})
+    return QueueResponse(
+        page=PageInfo(page=page.page, page_size=page.page_size, total=q["total"]),
+        by_kind=q["by_kind"], by_source=q["by_source"], items=q["items"],
+    )
+
+
+@router.get("/review/pairs/{item_id}", response_model=PairOut, responses={404: {"description": "no such pair item"}})
+def read_pair(
+    request: Request,
+    item_id: int = Path(ge=1, le=2**62),
+    principal: Principal = Depends(require_roles(*READERS)),
+    con: duckdb.DuckDBPyConnection = Depends(published_cursor),
+    service: sqlite3.Connection = Depends(service_db),
+) -> PairOut:
+    """Both records side by side (raw and standardized), each comparison's stored level label, gamma and
+    match weight, the overall probability, and the pair's current decision (send its decision_id back as
+    expected_decision_id)."""
+    pair = review_pair(con, service, item_id)
+    if pair is None:
+        raise ApiError(404, f"no pair item {item_id} on the review queue", field="item_id")
+    pair["record_l"] = visible_record(pair["record_l"], principal)
+    pair["record_r"] = visible_record(pair["record_r"], principal)
+    if principal.role == "analyst":  # the side-by-side fields carry the same personal values
+        for row in pair["fields"]:
+            masked_l = visible_record({row["field"]: row["raw_l"], **row["standardized_l"]}, principal)
+            masked_r = visible_record({row["field"]: row["raw_r"], **row["standardized_r"]}, principal)
+            row["raw_l"], row["raw_r"] = masked_l[row["field"]], masked_r[row["field"]]
+            row["standardized_l"] = {k: masked_l[k] for k in row["standardized_l"]}
+            row["standardized_r"] = {k: masked_r[k] for k in row["standardized_r"]}
+    ids = sorted({p for p in (pair["person_id_l"], pair["person_id_r"]) if p})
+    audit(request, "review.pair", person_ids=ids, status=200, detail={"item_id": item_id})
+    return PairOut.model_validate(pair)
+
+
+@router.post("/decisions", response_model=DecisionCreated, status_code=201,
+             responses={404: {"description": "a record is unknown"},
+                        409: {"description": "the pair was decided again since expected_decision_id"}})
+def create_decision(
+    request: Request,
+    body: DecisionRequest,
+    principal: Principal = Depends(require_roles(*DECIDERS)),
+    con: duckdb.DuckDBPyConnection = Depends(published_cursor),
+    service: sqlite3.Connection = Depends(service_db),
+) -> DecisionCreated:
+    """Record that two records are the same person, not the same, or unsure, with an optional note.
+    Name the decision you saw as current in expected_decision_id (null when there was none): if another
+    decision was made meanwhile the answer is 409 and nothing is stored."""
+    if (body.source_l, body.record_id_l) == (body.source_r, body.record_id_r):
+        raise ApiError(422, "a decision needs two different records", field="record_id_r")
+    rids = []
+    for side in ("l", "r"):
+        rid = rid_of(con, getattr(body, f"source_{side}"), getattr(body, f"record_id_{side}"))
+        if rid is None:
+            raise ApiError(404, f"no published record {getattr(body, f'source_{side}')}/"
+                                f"{getattr(body, f'record_id_{side}')}", field=f"record_id_{side}")
+        rids.append(rid)
+    person_ids = sorted(set(persons_of_rids(con, rids).values()))
+    try:
+        with _pair_lock(request):
+            current = _current_id(service, body)
+            if body.expected_decision_id is None and current is not None:
+                # The steward saw no decision but one exists now: a conflict, not a second opinion.
+                raise DecisionConflict(None, current)
+            d = record_decision(
+                service, body.source_l, body.record_id_l, body.source_r, body.record_id_r,
+                JUDGEMENTS[body.judgement], principal.actor, note=body.note,
+                expected_current=body.expected_decision_id,
+            )
+    except DecisionConflict as exc:
+        audit(request, "decision.create", person_ids=person_ids, outcome="error", status=409,
+              detail={"expected": exc.expected, "current": exc.current})
+        raise ApiError(409, str(exc), field="expected_decision_id") from exc
+    audit(request, "decision.create", person_ids=person_ids, status=201,
+          detail={"decision_id": d.decision_id, "judgement": d.judgement, "supersedes": d.supersedes})
+    return DecisionCreated(
+        decision_id=d.decision_id, judgement=d.judgement, decided_by=d.decided_by, decided_at=d.decided_at,
+        note=d.note, source_l=d.source_l, record_id_l=d.record_id_l, source_r=d.source_r,
+        record_id_r=d.record_id_r, supersedes=d.supersedes,
+    )
+
+
+@contextmanager
+def _pair_lock(request: Request) -> Iterator[None]:
+    """Serialise check-then-record of decisions across threads and worker processes (an OS file lock)."""
+    path = request.app.state.settings.paths.service_db.with_suffix(".decisions.lock")
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _current_id(service: sqlite3.Connection, body: DecisionRequest) -> int | None:
+    from linkage.decisions import _live_for_pair, normalise_pair
+
+    live = _live_for_pair(service, normalise_pair(body.source_l, body.record_id_l, body.source_r, body.record_id_r))
+    return live[-1].decision_id if live else None

@@ -1,0 +1,202 @@
+"""Real-time matching: candidates by blocking keys, scores identical to Splink's, the right person first."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from snapshot_builder import build_snapshot, fixed_model
+
+from linkage.errors import FieldError
+from linkage.model_input import MODEL_INPUT_COLUMNS_SQL
+from linkage.realtime_match import (
+    _model_input_row,
+    blocking_filter_sql,
+    match_record,
+    scorer_for,
+    standardize_record,
+)
+
+BOUASY = dict(given_key="BUASI", family_key="THAMASAK", full_name_std="bouasy thammasack", sex_code="F",
+              dob="2001-07-04", dob_year=2001, dob_month=7, dob_day=4, dob_precision="day",
+              province_code="SV", district_code="SV-01", phone_e164="+8562055550101", nationality_code="LAO")
+
+
+def rec(source, record_id, **std):
+    return {"source": source, "record_id": record_id, "role": "victim", **std}
+
+
+RECORDS = [
+    rec("MOLSW-DSW", "A1", **BOUASY),
+    rec("MOPS-AHTD", "A2", **{**BOUASY, "phone_e164": None, "dob": None, "dob_month": None, "dob_day": None,
+                              "dob_precision": "year", "full_name_std": "buasi thammasak"}),
+    # same name, other person: different birth year, sex, district, phone
+    rec("TH-REPAT", "B1", **{**BOUASY, "sex_code": "M", "dob": "1980-01-02", "dob_year": 1980, "dob_month": 1,
+                             "dob_day": 2, "district_code": "VT-02", "province_code": "VT",
+                             "phone_e164": "+66812345678"}),
+    # shares only the phone with the query
+    rec("PROV-SVK", "C1", given_key="NOI", family_key="PHOMMA", full_name_std="noy phomma", sex_code="F",
+        phone_e164="+8562055550101"),
+    # shares nothing with the query
+    rec("PROV-SVK", "D1", given_key="KAMLA", family_key="SISAVAT", full_name_std="khamla sisavath", dob_year=1990,
+        district_code="VT-01", province_code="VT"),
+]
+RECORD_PERSON = {
+    ("MOLSW-DSW", "A1"): "LA-P-0000001", ("MOPS-AHTD", "A2"): "LA-P-0000001",
+    ("TH-REPAT", "B1"): "LA-P-0000002", ("PROV-SVK", "C1"): "LA-P-0000003", ("PROV-SVK", "D1"): "LA-P-0000004",
+}
+PERSONS = [{"person_id": f"LA-P-000000{i}"} for i in range(1, 5)]
+
+
+@pytest.fixture(scope="module")
+def snap(tmp_path_factory):
+    db = tmp_path_factory.mktemp("rt") / "laolink.duckdb"
+    path = build_snapshot(db, RECORDS, persons=PERSONS, record_person=RECORD_PERSON)
+    con = duckdb.connect(str(path), read_only=True)
+    yield con
+    con.close()
+
+
+def std_of(**kw):
+    base = {c: None for c in standardize_record({})}
+    base.update(kw)
+    return base
+
+
+def splink_weight(con, scorer, query_std, candidate_rid):
+    """Splink's own score of the pair (compare_records), term frequencies given as the scorer sees them."""
+    from splink import DuckDBAPI
+    from splink.internals.realtime import compare_records
+
+    left = _model_input_row(con, query_std)
+    cur = con.execute(f"SELECT {MODEL_INPUT_COLUMNS_SQL} FROM records WHERE rid = ?", [candidate_rid])
+    right = dict(zip([d[0] for d in cur.description], cur.fetchall()[0], strict=True))
+    for col in scorer.tf_columns:
+        left[f"tf_{col}"] = scorer.tf[col].get(left[col]) if left[col] is not None else None
+        right[f"tf_{col}"] = scorer.tf[col].get(right[col]) if right[col] is not None else None
+    left["rid"], right["rid"] = -1, right["rid"]
+    df = compare_records(left, right, fixed_model(), DuckDBAPI(duckdb.connect())).as_record_list()
+    return df[0]["match_weight"], {k: v for k, v in df[0].items() if k.startswith("gamma_")}
+
+
+def test_blocking_rules_become_a_parameterised_filter():
+    sql = blocking_filter_sql(['(l."family_key" = r."family_key") AND (l."dob_year" = r."dob_year")',
+                               "l.given_key = r.family_key AND l.family_key = r.given_key"])
+    assert sql == ('(($family_key = c."family_key") AND ($dob_year = c."dob_year")) OR '
+                   '($given_key = c."family_key" AND $family_key = c."given_key")')
+
+
+def test_right_person_first_and_reasons(snap):
+    query = std_of(**{**BOUASY, "full_name_std": "bouasy thammasak"})
+    result = scorer_for(snap).score(snap, query, top_k=10)
+    ids = [p.person_id for p in result.persons]
+    assert ids[0] == "LA-P-0000001"
+    assert set(ids) == {"LA-P-0000001", "LA-P-0000002", "LA-P-0000003"}  # D1 shares no blocking key
+    assert result.candidates_scored == 4
+    best = result.persons[0]
+    assert best.records_compared == 2 and best.record_id == "A1"
+    fields = {f.comparison: f for f in best.fields}
+    assert fields["birth"].label == "same full birth date" and fields["phone"].label == "same phone"
+    assert fields["id_number"].gamma == -1 and fields["id_number"].match_weight == 0
+    assert best.match_probability > result.persons[1].match_probability
+
+
+def test_scores_equal_splinks_own(snap):
+    scorer = scorer_for(snap)
+    query = std_of(**{**BOUASY, "dob": None, "dob_month": None, "dob_day": None, "dob_precision": "year",
+                      "district_code": None})
+    result = scorer.score(snap, query, top_k=10)
+    assert result.persons
+    for person in result.persons:
+        weight, gammas = splink_weight(snap, scorer, query, person.rid)
+        assert person.match_weight == pytest.approx(weight, abs=1e-9)
+        assert {f"gamma_{f.comparison}": f.gamma for f in person.fields} == gammas
+
+
+keys = st.sampled_from(["BUASI", "THAMASAK", "NOI", "PHOMMA", "KAMLA", None])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    given_key=keys, family_key=keys, dob_year=st.sampled_from([1980, 1990, 2000, 2001, 2002, None]),
+    dob_month=st.sampled_from([1, 4, 7, None]), sex=st.sampled_from(["F", "M", None]),
+    phone=st.sampled_from(["+8562055550101", "+8562055550102", None]),
+    district=st.sampled_from(["SV-01", "VT-01", None]),
+)
+def test_any_record_scores_as_splink_scores_it(snap, given_key, family_key, dob_year, dob_month, sex, phone,
+                                               district):
+    query = std_of(given_key=given_key, family_key=family_key, dob_year=dob_year, dob_month=dob_month,
+                   sex_code=sex, phone_e164=phone, district_code=district,
+                   province_code=district.split("-")[0] if district else None,
+                   full_name_std=" ".join(k.lower() for k in (given_key, family_key) if k) or None)
+    scorer = scorer_for(snap)
+    for person in scorer.score(snap, query, top_k=3).persons:
+        weight, _ = splink_weight(snap, scorer, query, person.rid)
+        assert person.match_weight == pytest.approx(weight, abs=1e-9)
+
+
+def test_min_probability_and_top_k(snap):
+    query = std_of(**BOUASY)
+    scorer = scorer_for(snap)
+    assert len(scorer.score(snap, query, top_k=1).persons) == 1
+    strong = scorer.score(snap, query, top_k=10, min_probability=0.99).persons
+    assert [p.person_id for p in strong] == ["LA-P-0000001"]
+
+
+def test_record_without_keys_has_no_candidates(snap):
+    assert scorer_for(snap).score(snap, std_of(sex_code="F"), top_k=5).persons == []
+
+
+def test_bad_birth_date_names_the_field():
+    with pytest.raises(FieldError) as err:
+        standardize_record({"date_of_birth": "31/02/2001"})
+    assert err.value.field == "date_of_birth"
+
+
+def test_standardize_record_fills_dates_and_ages():
+    std = standardize_record({"date_of_birth": "15/03/2541", "phone": "020 5555 0101"})
+    assert (std["dob"].isoformat(), std["dob_year"], std["dob_precision"]) == ("1998-03-15", 1998, "day")
+    assert std["phone_e164"] == "+8562055550101"
+    aged = standardize_record({"age": "17", "event_date": "12/09/2019"})
+    assert aged["dob_precision"] == "range" and aged["dob_year_min"] in (2001, 2002) and aged["dob_year_max"] == 2002
+
+
+VARIANTS = [
+    {"full_name": "Ms Bouasy Thammasack", "date_of_birth": "04/07/2001", "sex": "F", "province": "Savannakhet"},
+    {"full_name": "ບົວສີ ທຳມະສັກ", "date_of_birth": "2001", "sex": "ຍິງ", "province": "ສະຫວັນນະເຂດ"},
+    {"full_name": "นางสาว บัวสี ทำมะสัก", "date_of_birth": "04/07/2544", "sex": "หญิง"},
+    {"given_name": "Buasi", "family_name": "Thammasak", "date_of_birth": "2001-07-04"},
+]
+
+
+@pytest.fixture(scope="module")
+def real_snap(tmp_path_factory):
+    pytest.importorskip("linkage.name_parse")
+    raw = [
+        {"source": "MOLSW-DSW", "record_id": "A1", "full_name": "Bouasy Thammasack", "given_name": "Bouasy",
+         "family_name": "Thammasack", "sex": "F", "date_of_birth": "04/07/2001", "province": "Savannakhet",
+         "phone": "+856 20 5555 0101"},
+        {"source": "TH-REPAT", "record_id": "B1", "full_name": "Khamla Sisavath", "sex": "F",
+         "date_of_birth": "1999", "province": "Savannakhet"},
+        {"source": "PROV-SVK", "record_id": "C1", "full_name": "Bouasy Phommachanh", "sex": "F",
+         "date_of_birth": "1985", "province": "Vientiane Capital"},
+    ]
+    db = tmp_path_factory.mktemp("rt-real") / "laolink.duckdb"
+    path = build_snapshot(
+        db, raw, standardize=True, persons=[{"person_id": f"LA-P-000001{i}"} for i in range(3)],
+        record_person={("MOLSW-DSW", "A1"): "LA-P-0000010", ("TH-REPAT", "B1"): "LA-P-0000011",
+                       ("PROV-SVK", "C1"): "LA-P-0000012"},
+    )
+    con = duckdb.connect(str(path), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=["latin", "lao", "thai", "split-romanized"])
+def test_script_and_spelling_variants_find_the_person(real_snap, variant):
+    result = match_record(real_snap, variant, top_k=3)
+    assert result.persons and result.persons[0].person_id == "LA-P-0000010"
+    best = result.persons[0]
+    assert {f.comparison: f.label for f in best.fields}["name"] == "Lao name key equal (given and family)"
+    assert all(best.match_weight > other.match_weight for other in result.persons[1:])
