@@ -348,16 +348,16 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mappi
     started = time.perf_counter()
     path = Path(path)
     report = FileReport(path=str(path.resolve()), status="ingested")
+    if not path.is_file():  # nothing to hash or keep: reported, not recorded
+        report.status, report.reason = "rejected", "is not a readable file"
+        return report
+    sha256 = file_sha256(path)
     try:
         mapping = mapping or choose_mapping(path.name, mappings)
     except MappingError as exc:
         report.reason = str(exc)
-        return _record_rejection(con, report, file_sha256(path) if path.is_file() else "")
+        return _record_rejection(con, report, sha256)
     report.mapping = mapping.name
-    if not path.is_file():
-        report.reason = "is not a readable file"
-        return _record_rejection(con, report, "")
-    sha256 = file_sha256(path)
     earlier = con.execute(
         "SELECT file_id, path, ingested_at, status FROM ingested_files"
         " WHERE sha256 = ? AND (status = 'ingested' OR (status = 'rejected' AND mapping = ?))"
@@ -460,7 +460,8 @@ def print_report(report: IngestReport, *, rich_table: bool | None = None) -> Non
                 console.print(f"{f.path}: columns not mapped, not stored: {', '.join(f.ignored_headers)}")
         return
     for f in report.files:
-        line = (f"{f.path}: {f.status} (mapping {f.mapping}, encoding {f.encoding}): read {f.read} = stored {f.stored}"
+        how = ", ".join(f"{k} {v}" for k, v in (("mapping", f.mapping), ("encoding", f.encoding)) if v)
+        line = (f"{f.path}: {f.status}{f' ({how})' if how else ''}: read {f.read} = stored {f.stored}"
                 f" + updated {f.updated} + unchanged {f.unchanged} + quarantined {f.quarantined}")
         typer.echo(line + (f"; {f.reason}" if f.reason else ""))
         if f.ignored_headers:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from linkage.cli import app
 from linkage.exchange_format import EXCHANGE_COLUMNS
-from linkage.ingest import IngestReport, ingest_files
+from linkage.ingest import IngestReport, ingest_files, print_report
 from linkage.mapping import MappingError
 from linkage.readers import ReadLimits
 from linkage.store import connect
@@ -403,7 +403,7 @@ def test_cli_prints_the_summary_and_fails_on_a_rejected_file(tmp_path):
 
 
 def test_unknown_mapping_name_ingests_nothing(con, tmp_path):
-    with pytest.raises(MappingError, match="no mapping named 'nosuch'; known mappings: exchange"):
+    with pytest.raises(MappingError, match="no mapping named 'nosuch'; known mappings: .*exchange"):
         ingest_files(con, [write_csv(tmp_path / "a.csv", [row("A-1")])], mapping="nosuch")
     assert con.execute("SELECT count(*) FROM ingested_files").fetchall() == [(0,)]
 
@@ -414,3 +414,18 @@ def test_quarantine_keeps_the_raw_values(con, tmp_path):
     (raw,) = con.execute("SELECT raw_line FROM quarantine").fetchall()[0]
     assert json.loads(raw)["full_name"] == "ນາງ ນ້ອຍ"
     assert json.loads(raw)["phone"] == "020"
+
+
+def test_missing_file_is_reported_not_recorded(con, tmp_path):
+    report = ingest(con, [tmp_path / "nowhere.csv", tmp_path])
+    assert [(f.status, f.reason) for f in report.files] == [("rejected", "is not a readable file")] * 2
+    assert con.execute("SELECT count(*) FROM ingested_files").fetchall() == [(0,)]
+
+
+def test_rich_table_summary(con, tmp_path, capsys):
+    report = ingest(con, [write_csv(tmp_path / "a.csv", [row("A-1"), row("")])])
+    print_report(report, rich_table=True)
+    out = capsys.readouterr().out
+    assert "a.csv" in out and "exchange" in out and "total" in out
+    totals = [line.replace("│", " ").split()[-5:] for line in out.splitlines() if "total" in line]
+    assert totals == [["2", "1", "0", "0", "1"]]

@@ -92,8 +92,10 @@ def test_extra_directory_adds_and_overrides(tmp_path):
     write(tmp_path, "molsw.yaml", MOLSW)
     write(tmp_path, "exchange.yaml", (PACKAGED_MAPPINGS_DIR / "exchange.yaml").read_text().replace(
         "priority: -100", "priority: -50"))
+    packaged = load_mappings()
     mappings = load_mappings(tmp_path)
-    assert set(mappings) == {"exchange", "molsw_dsw"}
+    assert set(mappings) == set(packaged) | {"molsw_dsw"}
+    assert mappings["molsw_dsw"].path == tmp_path / "molsw.yaml"
     assert mappings["exchange"].priority == -50
     assert mappings["exchange"].path == tmp_path / "exchange.yaml"
 
