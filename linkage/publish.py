@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from linkage.faults import fault_point
 from linkage.paths import StorePaths
 
 # Tables copied into every snapshot; a table a store does not have yet is skipped.
@@ -74,18 +75,27 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, paths: StorePaths, run_id: 
         for table in PUBLISHED_TABLES:
             if table in existing:
                 con.execute(f"CREATE TABLE snap.{table} AS SELECT * FROM main.{table}")
-        con.execute("CREATE TABLE snap.snapshot_info AS SELECT ? AS run_id, CAST(current_timestamp AS TIMESTAMP) AS published_at",
-                    [run_id])
+        if "runs" in existing:  # the snapshot shows its own run as done
+            con.execute("UPDATE snap.runs SET status = 'ok', finished_at = CAST(current_timestamp AS TIMESTAMP)"
+                        " WHERE run_id = ?", [run_id])
+        con.execute(
+            "CREATE TABLE snap.snapshot_info AS"
+            " SELECT ? AS run_id, CAST(current_timestamp AS TIMESTAMP) AS published_at",
+            [run_id],
+        )
         con.execute("CHECKPOINT snap")
     finally:
         con.execute("DETACH snap")
     _fsync(tmp)
+    fault_point("publish:snapshot-written")
     os.replace(tmp, final)
+    fault_point("publish:snapshot-renamed")
     pointer_tmp = paths.current_pointer.with_suffix(".tmp")
     pointer_tmp.write_text(final.name + "\n", encoding="utf-8")
     _fsync(pointer_tmp)
     os.replace(pointer_tmp, paths.current_pointer)
     _fsync(paths.published_dir)
+    fault_point("publish:pointer-swapped")
     _remove_old_snapshots(paths, keep=final)
     return final
 

@@ -1,0 +1,304 @@
+"""The nightly job: ingest the inbox, standardize, predict, cluster with decisions, assign IDs, publish.
+
+Every step commits its own work and is safe to repeat, and an unfinished run is resumed
+under the same run id, so a run killed at any point is finished by running it again
+with exactly the result an uninterrupted run would have had. Readers keep the last
+published snapshot until ``publish_snapshot`` swaps in the new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from linkage.faults import fault_point
+from linkage.paths import StorePaths, store_paths
+from linkage.publish import publish_snapshot
+
+log = logging.getLogger("laolink.nightly")
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "demo.json"
+
+
+@dataclass
+class NightlyConfig:
+    inbox: Path
+    db: Path
+    model: Path = DEFAULT_MODEL
+    threshold: float = 0.9
+    review_band: tuple[float, float] = (0.3, 0.9)
+    max_pairs: int | None = None
+    memory_limit: str = "8GB"
+    threads: int | None = None
+
+
+@dataclass
+class RunReport:
+    run_id: int
+    status: str = "running"
+    model_version: str | None = None
+    files: list[dict[str, Any]] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+    standardize: dict[str, Any] = field(default_factory=dict)
+    pairs_scored: int = 0
+    clusters: dict[str, Any] = field(default_factory=dict)
+    persons: dict[str, Any] = field(default_factory=dict)
+    review_queue: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+
+    def summary(self) -> list[str]:
+        r = self.rows
+        p = self.persons
+        lines = [
+            f"run {self.run_id}: {self.status} (model {self.model_version})",
+            f"files {len(self.files)}; rows read {r.get('read', 0)}, stored {r.get('stored', 0)}, "
+            f"updated {r.get('updated', 0)}, unchanged {r.get('unchanged', 0)}, "
+            f"quarantined {r.get('quarantined', 0)}",
+            f"pairs scored {self.pairs_scored}; persons: new {p.get('created', 0)}, merges {p.get('merged', 0)}, "
+            f"splits {p.get('split', 0)}; review queue {self.review_queue}",
+            "time: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items()),
+        ]
+        if self.error:
+            lines.append(f"error: {self.error}")
+        return lines
+
+
+def model_version(model_path: Path) -> str:
+    """A model's version: its file name and the hash of its content, so retraining shows."""
+    digest = hashlib.sha256(model_path.read_bytes()).hexdigest()[:12]
+    return f"{model_path.stem}-{digest}"
+
+
+def _start_or_resume_run(con: duckdb.DuckDBPyConnection, version: str) -> int:
+    unfinished = con.execute(
+        "SELECT run_id FROM runs WHERE status IN ('running', 'publishing') ORDER BY run_id DESC LIMIT 1"
+    ).fetchall()
+    if unfinished:
+        run_id = unfinished[0][0]
+        log.info("resuming unfinished run %s", run_id)
+        return run_id
+    return con.execute(
+        "INSERT INTO runs (status, model_version) VALUES ('running', ?) RETURNING run_id", [version]
+    ).fetchall()[0][0]
+
+
+class StepTimer:
+    """Times steps and reports progress: a rich status line on a terminal, log lines otherwise."""
+
+    def __init__(self, report: RunReport, on_step: Callable[[str], None] | None = None) -> None:
+        self.report = report
+        self.on_step = on_step
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        log.info("run %s: %s ...", self.report.run_id, name)
+        if self.on_step:
+            self.on_step(name)
+        start = time.perf_counter()
+        fault_point(f"{name}:start")
+        yield
+        fault_point(f"{name}:end")
+        self.report.seconds[name] = round(time.perf_counter() - start, 3)
+        log.info("run %s: %s done in %.1fs", self.report.run_id, name, self.report.seconds[name])
+
+
+def _configure(con: duckdb.DuckDBPyConnection, cfg: NightlyConfig, paths: StorePaths) -> None:
+    paths.work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    con.execute(f"SET memory_limit = '{cfg.memory_limit}'")
+    con.execute(f"SET temp_directory = '{paths.work_dir / 'spill'}'")
+    if cfg.threads:
+        con.execute(f"SET threads = {int(cfg.threads)}")
+
+
+def _inbox_files(inbox: Path) -> list[Path]:
+    if not inbox.is_dir():
+        raise FileNotFoundError(f"inbox {inbox} is not a directory")
+    return sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def run_nightly(cfg: NightlyConfig, on_step: Callable[[str], None] | None = None) -> RunReport:
+    """Run (or resume) one nightly run; returns its report, also stored in ``runs``."""
+    from linkage.store import connect
+
+    paths = store_paths(cfg.db)
+    version = model_version(cfg.model)
+    con = connect(paths.db)
+    try:
+        _configure(con, cfg, paths)
+        run_id = _start_or_resume_run(con, version)
+        report = RunReport(run_id=run_id, model_version=version)
+        timer = StepTimer(report, on_step)
+        try:
+            _run_steps(con, cfg, paths, report, timer)
+            report.status = "ok"
+        except Exception as exc:
+            report.status = "failed"
+            report.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            _finish_run(con, report)
+            raise
+        _finish_run(con, report)
+        _write_report_files(paths, report)
+        fault_point("finish")
+        return report
+    finally:
+        con.close()
+
+
+def _finish_run(con: duckdb.DuckDBPyConnection, report: RunReport) -> None:
+    con.execute(
+        "UPDATE runs SET status = ?, finished_at = current_timestamp, report = ? WHERE run_id = ?",
+        [report.status, json.dumps(asdict(report)), report.run_id],
+    )
+
+
+def _write_report_files(paths: StorePaths, report: RunReport) -> None:
+    runs_dir = paths.work_dir / "runs"
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    (runs_dir / f"run-{report.run_id:06d}.json").write_text(json.dumps(asdict(report), indent=2), encoding="utf-8")
+    (runs_dir / f"run-{report.run_id:06d}.txt").write_text("\n".join(report.summary()) + "\n", encoding="utf-8")
+
+
+def _pending_records_file(paths: StorePaths, run_id: int) -> tuple[Path | None, list[int]]:
+    """Records posted to /match with persist=true, written as an exchange-format CSV to ingest."""
+    import csv
+
+    from linkage.exchange_format import EXCHANGE_COLUMNS
+    from linkage.service_db import connect_service
+
+    service = connect_service(paths.service_db)
+    try:
+        rows = service.execute(
+            f"SELECT pending_id, {', '.join(EXCHANGE_COLUMNS)} FROM pending_records"
+            " WHERE ingested_run_id IS NULL OR ingested_run_id = ? ORDER BY pending_id",
+            (run_id,),
+        ).fetchall()
+    finally:
+        service.close()
+    if not rows:
+        return None, []
+    out = paths.work_dir / "pending" / f"pending-run-{run_id:06d}-{rows[0][0]}-{rows[-1][0]}.csv"
+    out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with out.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(EXCHANGE_COLUMNS)
+        writer.writerows(row[1:] for row in rows)
+    return out, [row[0] for row in rows]
+
+
+def _mark_pending_ingested(paths: StorePaths, pending_ids: list[int], run_id: int) -> None:
+    from linkage.service_db import connect_service
+
+    service = connect_service(paths.service_db)
+    try:
+        service.execute("BEGIN IMMEDIATE")
+        service.executemany(
+            "UPDATE pending_records SET ingested_run_id = ? WHERE pending_id = ?", [(run_id, i) for i in pending_ids]
+        )
+        service.execute("COMMIT")
+    finally:
+        service.close()
+
+
+def _records_to_score(con: duckdb.DuckDBPyConnection, version: str) -> tuple[bool, int]:
+    """Fill ``nightly_to_score`` with records the current model has not scored as they are now.
+
+    Returns (full, count): full when any record was scored by another model (a new model
+    re-scores everything), else only new and changed records are scored.
+    """
+    other_model = con.execute(
+        "SELECT count(*) FROM records WHERE scored_model IS NOT NULL AND scored_model <> ?", [version]
+    ).fetchall()[0][0]
+    full = other_model > 0
+    con.execute(
+        "CREATE OR REPLACE TABLE nightly_to_score AS SELECT rid, version FROM records WHERE std_version IS NOT NULL"
+        + ("" if full else " AND (scored_model IS DISTINCT FROM ? OR scored_version IS DISTINCT FROM version)"),
+        [] if full else [version],
+    )
+    return full, con.execute("SELECT count(*) FROM nightly_to_score").fetchall()[0][0]
+
+
+def _register_model(con: duckdb.DuckDBPyConnection, model: Path, version: str, run_id: int) -> None:
+    con.execute(
+        "INSERT INTO models VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [version, str(model), model.read_text(encoding="utf-8"), run_id],
+    )
+
+
+def _run_steps(
+    con: duckdb.DuckDBPyConnection, cfg: NightlyConfig, paths: StorePaths, report: RunReport, timer: StepTimer
+) -> None:
+    from linkage.clustering import cluster_records
+    from linkage.decisions import load_decisions_into
+    from linkage.ingest import ingest_files
+    from linkage.person_ids import assign_person_ids
+    from linkage.prediction import predict
+    from linkage.review_queue import build_review_queue
+    from linkage.service_db import connect_service
+    from linkage.standardize import standardize
+
+    run_id, version = report.run_id, report.model_version
+    with timer.step("ingest"):
+        pending_file, pending_ids = _pending_records_file(paths, run_id)
+        files = _inbox_files(cfg.inbox) + ([pending_file] if pending_file else [])
+        ingested = ingest_files(con, files)
+        fault_point("ingest:after-files")
+        if pending_ids:
+            _mark_pending_ingested(paths, pending_ids, run_id)
+            fault_point("ingest:after-pending")
+        report.files = [
+            {k: v for k, v in f.__dict__.items() if k != "ignored_headers"} for f in ingested.files
+        ]
+        report.rows = {**ingested.totals(), "rejected_files": len(ingested.rejected)}
+    with timer.step("standardize"):
+        std = standardize(con)
+        report.standardize = {"records": std.records, **{k: v.__dict__ for k, v in std.fields.items()}}
+    with timer.step("predict"):
+        _register_model(con, cfg.model, version, run_id)
+        full, to_score = _records_to_score(con, version)
+        if to_score:
+            kwargs = {"max_pairs": cfg.max_pairs} if cfg.max_pairs else {}
+            predicted = predict(
+                con, cfg.model, None if full else "nightly_to_score", run_id,
+                work_dir=paths.work_dir / "splink", **kwargs,
+            )
+            report.pairs_scored = predicted.pairs_stored
+            fault_point("predict:after-scoring")
+            con.execute(
+                "UPDATE records SET scored_model = ?, scored_version = s.version "
+                "FROM nightly_to_score s WHERE records.rid = s.rid",
+                [version],
+            )
+        con.execute("DROP TABLE nightly_to_score")
+    with timer.step("cluster"):
+        service = connect_service(paths.service_db)
+        try:
+            decisions = load_decisions_into(con, service)
+        finally:
+            service.close()
+        fault_point("cluster:after-decisions")
+        clusters = cluster_records(con, threshold=cfg.threshold, run_id=run_id, decisions_table=decisions.table)
+        fault_point("cluster:after-clustering")
+        ids = assign_person_ids(con, run_id=run_id)
+        fault_point("cluster:after-ids")
+        report.review_queue = build_review_queue(
+            con, band=cfg.review_band, run_id=run_id, decisions_table=decisions.table
+        )
+        report.clusters = {"clusters": clusters.clusters, "singletons": clusters.singletons,
+                           "largest": clusters.largest_cluster, "decisions": decisions.loaded}
+        report.persons = {"created": ids.created, "merged": ids.merged, "split": ids.split, "kept": ids.kept,
+                          "retired": ids.retired}
+    with timer.step("publish"):
+        report.status = "publishing"  # resumable: a run killed while publishing publishes again
+        _finish_run(con, report)
+        fault_point("publish:after-status")
+        publish_snapshot(con, paths, run_id)
