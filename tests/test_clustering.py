@@ -61,6 +61,8 @@ def test_negative_decision_cuts_the_weakest_links_and_flags_the_cluster(store):
     assert len(flags) == 1 and flags[0][:5] == (1, "negative-cut", 1, 6, 2)
     detail = json.loads(flags[0][5])
     assert detail == {"negative_decision_id": decision.decision_id, "cut": [[2, 5], [3, 4]]}
+    kept = {(a, b) for a, b in con.execute("SELECT rid_l, rid_r FROM cluster_links").fetchall()}
+    assert kept == set(TWO_GROUPS) - {(2, 5), (3, 4), (8, 9)}
 
 
 def test_cut_takes_the_weak_link_not_the_strong_group(tmp_path):
