@@ -199,11 +199,11 @@ def _bad_dates(con: duckdb.DuckDBPyConnection, column: str, buddhist_era: bool |
             parsed = parse_date(value, buddhist_era=buddhist_era, today=today)
         except FieldError as exc:
             bad_values.append(value)
-            reasons.append(f"unreadable date: {exc.reason}")
+            reasons.append(f"unreadable date {value!r}: {exc.reason}")
             continue
         if parsed is None:
             bad_values.append(value)
-            reasons.append("mandatory date is unknown")
+            reasons.append(f"mandatory date is not known: {value!r}")
     return pa.table({"value": pa.array(bad_values, pa.string()), "reason": pa.array(reasons, pa.string())})
 
 
