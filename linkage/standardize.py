@@ -219,7 +219,9 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> 
                 dob_year = s.dob_year, dob_month = s.dob_month, dob_day = s.dob_day,
                 dob_year_min = coalesce(s.dob_year_min, s.age_year_min),
                 dob_year_max = coalesce(s.dob_year_max, s.age_year_max),
-                nationality_code = s.nationality_code, province_code = s.province_code,
+                nationality_code = s.nationality_code,
+                -- an ambiguous or missing province is known from a district that exists once
+                province_code = coalesce(s.province_code, substr(s.district_code, 1, 5)),
                 district_code = s.district_code, village_key = s.village_key,
                 phone_e164 = s.phone_e164, id_number_std = s.id_number_std,
                 event_date_std = s.event_date_std, std_version = {STD_VERSION}
