@@ -62,12 +62,13 @@ _COLUMNS = (
 )
 
 # Live decisions: those made after the last decision any steward acknowledged on the pair.
+_PAIR = "source_l, record_id_l, source_r, record_id_r"
 _LIVE_SQL = f"""
-    SELECT {_COLUMNS} FROM decisions d
-    WHERE decision_id > coalesce((
-        SELECT max(s.supersedes) FROM decisions s
-        WHERE s.source_l = d.source_l AND s.record_id_l = d.record_id_l
-          AND s.source_r = d.source_r AND s.record_id_r = d.record_id_r), 0)
+    SELECT {", ".join("d." + c.strip() for c in _COLUMNS.split(","))}
+    FROM decisions d
+    JOIN (SELECT {_PAIR}, coalesce(max(supersedes), 0) AS cutoff FROM decisions GROUP BY {_PAIR}) c
+        USING ({_PAIR})
+    WHERE d.decision_id > c.cutoff
 """
 
 
@@ -81,10 +82,11 @@ def normalise_pair(source_a: str, record_id_a: str, source_b: str, record_id_b: 
 
 
 def _live_for_pair(service_con: sqlite3.Connection, pair: tuple[str, str, str, str]) -> list[Decision]:
+    same_pair = "source_l = ? AND record_id_l = ? AND source_r = ? AND record_id_r = ?"
     rows = service_con.execute(
-        f"SELECT * FROM ({_LIVE_SQL}) WHERE source_l = ? AND record_id_l = ? AND source_r = ? AND record_id_r = ?"
-        " ORDER BY decision_id",
-        pair,
+        f"SELECT {_COLUMNS} FROM decisions WHERE {same_pair} AND decision_id >"
+        f" (SELECT coalesce(max(supersedes), 0) FROM decisions WHERE {same_pair}) ORDER BY decision_id",
+        pair + pair,
     ).fetchall()
     return [Decision(*row) for row in rows]
 
@@ -151,10 +153,10 @@ def current_decisions(service_con: sqlite3.Connection) -> list[Decision]:
     """The decision applied to each pair: its latest live decision."""
     rows = service_con.execute(
         f"""
-        SELECT {_COLUMNS} FROM ({_LIVE_SQL}) l
-        WHERE decision_id = (SELECT max(decision_id) FROM ({_LIVE_SQL}) m
-                             WHERE m.source_l = l.source_l AND m.record_id_l = l.record_id_l
-                               AND m.source_r = l.source_r AND m.record_id_r = l.record_id_r)
+        SELECT {_COLUMNS} FROM (
+            SELECT *, row_number() OVER (PARTITION BY {_PAIR} ORDER BY decision_id DESC) AS rank
+            FROM ({_LIVE_SQL}))
+        WHERE rank = 1
         ORDER BY decision_id
         """
     ).fetchall()
