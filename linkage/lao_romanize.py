@@ -139,15 +139,32 @@ def _clusters(word: str, j: int) -> list[tuple[int, str, bool, float]]:
     return out
 
 
+def _index_templates() -> dict[tuple[str, str], list[tuple[str, str, str]]]:
+    """Templates by (pre-posed vowel, first character after the consonant)."""
+    index: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for pre, post, vowel, kind in VOWEL_TEMPLATES:
+        index.setdefault((pre, post[:1]), []).append((post, vowel, kind))
+    return index
+
+
+_TEMPLATES_BY_START = _index_templates()
+_PRE_POSED = frozenset(pre for pre, *_ in VOWEL_TEMPLATES if pre)
+
+
 def _candidates(word: str, i: int) -> list[tuple[int, float, Syllable]]:
     """Every syllable that can start at position i: (end, cost, syllable)."""
     out = []
-    for pre, post, vowel, kind in VOWEL_TEMPLATES:
-        if pre and not word.startswith(pre, i):
-            continue
-        j = i + len(pre)
-        for k, initial, is_y, ccost in _clusters(word, j):
-            if initial.endswith("ou") and (vowel in ("inherent", "ua") or post.startswith("ົ")):
+    n = len(word)
+    pre = word[i] if word[i] in _PRE_POSED else ""
+    j = i + len(pre)
+    for k, initial, is_y, ccost in _clusters(word, j):
+        after = word[k] if k < n else ""
+        templates = _TEMPLATES_BY_START.get((pre, ""), [])
+        if after:
+            templates = templates + _TEMPLATES_BY_START.get((pre, after), [])
+        glide = initial.endswith("ou") and ccost == GLIDE_COST
+        for post, vowel, kind in templates:
+            if glide and (vowel in ("inherent", "ua") or post.startswith("ົ")):
                 continue
             if post and not word.startswith(post, k):
                 continue
@@ -156,7 +173,7 @@ def _candidates(word: str, i: int) -> list[tuple[int, float, Syllable]]:
             syl = Syllable(initial, vowel, None, is_y)
             if kind in ("open", "both"):
                 out.append((end, cost, syl))
-            if kind in ("closed", "both") and end < len(word):
+            if kind in ("closed", "both") and end < n:
                 f = word[end]
                 if f in FINALS:
                     odd = ODD_FINAL_COST if (vowel, f) in {("e", "ຍ"), ("o", "ວ"), ("a", "ວ")} else 0.0

@@ -40,8 +40,8 @@ FOLD_RULES: list[tuple[str, str, str]] = [
     ("([kpt]h?)r", r"\1", "Luang Prabang / Louangphabang"),
     # French ou = u of BGN, ALA-LC and RTGS.
     ("ou", "u", "Xayamoungkhoun / Sayamungkhun"),
-    # w as a glide after a consonant is the French ou: ຂວາງ.
-    (f"(?<=[{_C}])w(?=[{_V}])", "u", "Xiengkhouang / Xieng Khwang"),
+    # w as a glide after kh is the French ou (ຂວ ຄວ); elsewhere w is the initial ວ.
+    (f"(?<=kh)w(?=[{_V}])", "u", "Xiengkhouang / Xiengkhwang"),
     # ຍ written gn (French), ny (BGN, ALA-LC), nh (Vietnamese-style) or y before a vowel.
     (f"n*(?:gn|ny|nh)(?=[{_V}y])", "y", "Xaignabouli / Sainyabuli / Xayabouly, Bounnhang / Bounyang"),
     # ie at the end is the English i; elsewhere ie and ia are the one vowel ຽ.
@@ -63,7 +63,7 @@ FOLD_RULES: list[tuple[str, str, str]] = [
     ("th", "t", "Gnommalath / Gnommalat"),
     ("kh", "k", "Savannakhet / Savannaket"),
     # ຈ: ch (French, RTGS), j (English), č (ALA-LC, de-accented to c).
-    ("ch|j", "j", "Chanthala / Jantala (ad-hoc English j for ຈ), ALA-LC č de-accented to c+h"),
+    ("ch|j", "j", "Chanthala / Jantala (ad-hoc English j for ຈ; ALA-LC č becomes ch)"),
     ("ck|q|c", "k", "Thammasack / Thammasak, Champasack / Champasak"),
     # ຊ and ສ: x (French), s, z; Lao has one s sound.
     ("[xz]", "s", "Xayamoungkhoun / Sayamungkhun, Oudomxay / Oudomsay"),
