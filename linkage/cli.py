@@ -115,6 +115,7 @@ def nightly_command(
     model: str = typer.Option(None, "--model", help="Splink model JSON (default: models/demo.json)."),
     threshold: float = typer.Option(0.9, "--threshold", help="Match probability that links two records."),
     memory_limit: str = typer.Option("8GB", "--memory-limit", help="DuckDB memory limit; beyond it DuckDB spills."),
+    max_temp_size: str = typer.Option(None, "--max-temp-size", help="Cap on DuckDB's spill files, e.g. 50GB."),
 ) -> None:
     """Run the whole night: ingest, standardize, predict, cluster with decisions, assign IDs, publish."""
     import logging
@@ -128,7 +129,7 @@ def nightly_command(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     cfg = NightlyConfig(
         inbox=Path(inbox), db=Path(db), model=Path(model) if model else DEFAULT_MODEL,
-        threshold=threshold, memory_limit=memory_limit,
+        threshold=threshold, memory_limit=memory_limit, max_temp_size=max_temp_size,
     )
     console = Console(stderr=True)
     try:

@@ -38,6 +38,7 @@ class NightlyConfig:
     review_band: tuple[float, float] = (0.3, 0.9)
     max_pairs: int | None = None
     memory_limit: str = "8GB"
+    max_temp_size: str | None = None  # cap on DuckDB's spill files (the disk it may fill)
     threads: int | None = None
 
 
@@ -116,6 +117,8 @@ def _configure(con: duckdb.DuckDBPyConnection, cfg: NightlyConfig, paths: StoreP
     paths.work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     con.execute(f"SET memory_limit = '{cfg.memory_limit}'")
     con.execute(f"SET temp_directory = '{paths.work_dir / 'spill'}'")
+    if cfg.max_temp_size:
+        con.execute(f"SET max_temp_directory_size = '{cfg.max_temp_size}'")
     if cfg.threads:
         con.execute(f"SET threads = {int(cfg.threads)}")
 

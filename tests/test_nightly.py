@@ -183,3 +183,22 @@ def test_killed_run_leaves_last_night_served_and_rerun_finishes_it(
     if point == "finish":  # the killed run had finished: the re-run is a new, empty night
         result.pop("run"), expected.pop("run")
     assert result == expected
+
+
+@pytest.mark.slow
+def test_disk_full_mid_run_fails_cleanly_and_rerun_finishes(night1_store, nights, uninterrupted_night2, tmp_path):
+    db = _copy_deployment(night1_store, tmp_path / "full")
+    _post_pending_record(db)
+    served_before = _published(db)
+    env = {k: v for k, v in os.environ.items() if k != "LAOLINK_KILL_AT"}
+    full = subprocess.run(  # spill space of 1 MB with 20 MB of memory: the disk "fills" mid-run
+        [sys.executable, "-m", "linkage", "nightly", "--inbox", str(nights["night2"]), "--db", str(db),
+         "--memory-limit", "20MB", "--max-temp-size", "1MB"],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert full.returncode == 1
+    assert full.stderr.strip().splitlines()[-1].startswith("nightly run failed: ")
+    assert _published(db) == served_before
+    rerun = _run_cli(nights["night2"], db)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert _published(db) == uninterrupted_night2
