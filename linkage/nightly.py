@@ -81,12 +81,12 @@ def model_version(model_path: Path) -> str:
 
 
 def _start_or_resume_run(con: duckdb.DuckDBPyConnection, version: str) -> int:
-    unfinished = con.execute(
-        "SELECT run_id FROM runs WHERE status IN ('running', 'publishing') ORDER BY run_id DESC LIMIT 1"
-    ).fetchall()
-    if unfinished:
-        run_id = unfinished[0][0]
-        log.info("resuming unfinished run %s", run_id)
+    """The latest run if it did not end well (killed, failed), else a new run."""
+    latest = con.execute("SELECT run_id, status FROM runs ORDER BY run_id DESC LIMIT 1").fetchall()
+    if latest and latest[0][1] != "ok":
+        run_id = latest[0][0]
+        log.info("resuming run %s (%s)", run_id, latest[0][1])
+        con.execute("UPDATE runs SET status = 'running', model_version = ? WHERE run_id = ?", [version, run_id])
         return run_id
     return con.execute(
         "INSERT INTO runs (status, model_version) VALUES ('running', ?) RETURNING run_id", [version]
