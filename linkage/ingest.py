@@ -138,7 +138,7 @@ def resolve_columns(source: SourceFile, mapping: Mapping) -> tuple[dict[str, int
                                                " cannot tell which column to use")
     wanted = {column: positions[normalize_header(h)][0] for column, h in mapping.columns.items()}
     used = set(wanted.values())
-    ignored = [h for i, h in enumerate(source.headers) if i not in used and h]
+    ignored = [h or f"(column {i + 1}, no header)" for i, h in enumerate(source.headers) if i not in used]
     return wanted, ignored
 
 

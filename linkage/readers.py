@@ -180,7 +180,10 @@ class CsvSource(SourceFile):
         self._last_line = self._reader.line_num
         if not header:
             raise InputFileError(str(path), "is empty: no header row")
-        self.headers = [h.replace("\ufeff", "").strip() for h in header]
+        headers = [h.replace("\ufeff", "").strip() for h in header]
+        while headers and not headers[-1]:
+            headers.pop()  # a trailing delimiter on the header line; data under it is a misfit row
+        self.headers = headers
 
     def _guard(self, rows: Iterator[list[str]]) -> Iterator[list[str]]:
         """Turn decoding and CSV-structure failures into an InputFileError naming the place."""

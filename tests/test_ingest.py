@@ -447,3 +447,11 @@ def test_demo_sources_quarantine_exactly_the_rows_the_generator_broke(con, tmp_p
     got = {(path.rsplit("/", 1)[-1], line, field) for path, line, field in con.execute(
         "SELECT path, line_no, field FROM quarantine").fetchall()}
     assert got == expected
+
+
+def test_columns_no_mapping_uses_are_reported(con, tmp_path):
+    path = write_csv(tmp_path / "a.csv", [row("A-1") + ["y", "note"]], header=HEADER + ["", "Remarks"])
+    f = ingest(con, [path]).files[0]
+    assert (f.stored, f.ignored_headers) == (1, ["(column 17, no header)", "Remarks"])
+    assert con.execute("SELECT ignored_headers FROM ingested_files").fetchall() == [
+        ("(column 17, no header), Remarks",)]

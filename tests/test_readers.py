@@ -199,3 +199,13 @@ def test_cell_text(value, text):
 
 def test_normalize_header():
     assert normalize_header("\ufeff  Date  of Birth ") == normalize_header("date of birth")
+
+
+def test_trailing_delimiter_on_the_header_line(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text("a,b,\n1,2,\n3,4,x\n", encoding="utf-8")
+    headers, rows, problems, _ = read_all(path)
+    assert headers == ["a", "b"]
+    assert rows == [(2, "1", "2")]
+    assert [(p.line_no, p.reason) for p in problems] == [
+        (3, "more columns than the header: 3 field(s) where the header has 2")]
