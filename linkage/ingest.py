@@ -12,6 +12,9 @@ then validated, de-duplicated and merged into ``records`` with set-based SQL:
 A file that cannot be read at all is rejected whole and recorded (``ingested_files.status =
 'rejected'`` plus a quarantine row without a line). Re-ingesting a file with the same content
 changes nothing. Every file's counts add up: read = stored + updated + unchanged + quarantined.
+
+Callers (the CLI, the nightly job) use :func:`ingest_files`, which commits per file and so must not
+be called inside an open transaction; its :class:`IngestReport` has per-file and total counts.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ KEY_COLUMNS = ("source", "record_id")
 
 _STG = "_ingest_stg"
 _CHK = "_ingest_chk"
+_GOOD = "_ingest_good"
 _DATES = "_ingest_bad_dates"
 
 
@@ -296,21 +300,21 @@ def _merge(con: duckdb.DuckDBPyConnection, mapping: Mapping, file_id: int, path:
         WHERE k.problem IS NOT NULL OR k.first_line <> k.line_no
         ORDER BY k.line_no
     """, [file_id, path]).fetchall()[0]
-    con.execute("""
+    con.execute(f"""
         INSERT INTO sources (source)
-        SELECT DISTINCT c_source FROM _ingest_chk
+        SELECT DISTINCT c_source FROM {_CHK}
         WHERE problem IS NULL AND c_source NOT IN (SELECT source FROM sources)
     """)
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _ingest_good AS
+        CREATE OR REPLACE TEMP TABLE {_GOOD} AS
         SELECT k.*, r.rid, r.row_hash AS old_hash
         FROM {_CHK} k LEFT JOIN records r ON r.source = k.c_source AND r.record_id = k.c_record_id
         WHERE k.problem IS NULL AND k.first_line = k.line_no
     """)
-    counts = dict(zip(("stored", "updated", "unchanged"), con.execute("""
+    counts = dict(zip(("stored", "updated", "unchanged"), con.execute(f"""
         SELECT count(*) FILTER (rid IS NULL), count(*) FILTER (rid IS NOT NULL AND old_hash <> row_hash),
                count(*) FILTER (old_hash = row_hash)
-        FROM _ingest_good
+        FROM {_GOOD}
     """).fetchall()[0], strict=True))
     raw_list = ", ".join(RAW_COLUMNS)
     if counts["updated"]:
@@ -319,7 +323,7 @@ def _merge(con: duckdb.DuckDBPyConnection, mapping: Mapping, file_id: int, path:
                                         replaced_by_file_id)
             SELECT r.rid, r.source, r.record_id, {', '.join(f'r.{c}' for c in RAW_COLUMNS)}, r.row_hash, r.version,
                    r.file_id, r.line_no, ?
-            FROM records r JOIN _ingest_good g ON g.rid = r.rid
+            FROM records r JOIN {_GOOD} g ON g.rid = r.rid
             WHERE g.old_hash <> g.row_hash
         """, [file_id])
         resets = ", ".join(f"{c} = NULL" for c in STANDARDIZED_COLUMNS)
@@ -327,17 +331,17 @@ def _merge(con: duckdb.DuckDBPyConnection, mapping: Mapping, file_id: int, path:
             UPDATE records SET {', '.join(f'{c} = g.c_{c}' for c in RAW_COLUMNS)},
                 row_hash = g.row_hash, version = records.version + 1, file_id = ?, line_no = g.line_no,
                 updated_at = current_timestamp, {resets}
-            FROM _ingest_good g
+            FROM {_GOOD} g
             WHERE records.rid = g.rid AND g.old_hash <> g.row_hash
         """, [file_id])
     if counts["stored"]:
         con.execute(f"""
             INSERT INTO records (source, record_id, {raw_list}, row_hash, file_id, line_no)
             SELECT c_source, c_record_id, {', '.join(f'c_{c}' for c in RAW_COLUMNS)}, row_hash, ?, line_no
-            FROM _ingest_good WHERE rid IS NULL ORDER BY line_no
+            FROM {_GOOD} WHERE rid IS NULL ORDER BY line_no
         """, [file_id])
     (read,) = con.execute(f"SELECT count(*) FROM {_STG}").fetchall()[0]
-    con.execute(f"DROP TABLE {_STG}; DROP TABLE {_CHK}; DROP TABLE _ingest_good")
+    con.execute(f"DROP TABLE {_STG}; DROP TABLE {_CHK}; DROP TABLE {_GOOD}")
     return {"staged": read, "quarantined": quarantined, **counts}
 
 
