@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 
+from api.audit_writer import AuditWriter
 from api.deps import current_principal
 from api.errors import (
     BodySizeLimitMiddleware,
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
+        app.state.audit_writer.close()
         published.close()
 
     app = FastAPI(
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.service = ServiceStore(settings.paths.service_db)
+    app.state.audit_writer = AuditWriter(app.state.service, synchronous=settings.audit_synchronous)
     app.state.published = published
 
     install_error_handlers(app)

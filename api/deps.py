@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import duckdb
 from fastapi import Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiError
 from api.published import NotPublished
 from api.settings import Settings
-from linkage.audit import record_audit
 from linkage.auth import Principal, csrf_matches, key_principal, session_principal
 
 SESSION_COOKIE = "laolink_session"
@@ -71,10 +71,11 @@ def audit(
     Call it in every route that reads or writes person data, e.g.
     ``audit(request, "person.read", person_ids=[person_id])`` or
     ``audit(request, "decision.create", person_ids=ids, detail={"decision_id": n})``.
+    It returns once the row is committed (a few ms, shared with concurrent requests):
+    call it from sync routes (``def``), or through ``run_in_threadpool`` in ``async def`` ones.
     """
     principal: Principal | None = getattr(request.state, "principal", None)
-    record_audit(
-        request.app.state.service.connection(),
+    request.app.state.audit_writer.write(
         action=action,
         outcome=outcome,
         actor=principal.actor if principal else None,
@@ -90,6 +91,7 @@ def audit(
 
 
 def _refuse(request: Request, status: int, message: str, reason: str, principal: Principal | None = None) -> ApiError:
+    """Audit a refusal and return the error to raise (blocks on the audit write: not on the event loop)."""
     request.state.principal = principal
     audit(request, "access", outcome="denied", status=status, detail={"reason": reason})
     headers = {"WWW-Authenticate": 'Bearer realm="laolink"'} if status == 401 else None
@@ -112,14 +114,14 @@ async def current_principal(request: Request) -> Principal:
         scheme, _, token = authorization.partition(" ")
         principal = key_principal(con, token.strip()) if scheme.lower() == "bearer" else None
         if principal is None:
-            raise _refuse(request, 401, "invalid or revoked API key", "bad-key")
+            raise await run_in_threadpool(_refuse, request, 401, "invalid or revoked API key", "bad-key")
         request.state.principal = principal
         return principal
     token = request.cookies.get(SESSION_COOKIE)
     principal = session_principal(con, token) if token else None
     if principal is None:
         reason = "bad-session" if token else "no-credential"
-        raise _refuse(request, 401, "log in or send an API key as a bearer token", reason)
+        raise await run_in_threadpool(_refuse, request, 401, "log in or send an API key as a bearer token", reason)
     if request.method not in SAFE_METHODS:
         given = request.headers.get(CSRF_HEADER)
         content_type = request.headers.get("content-type", "")
@@ -128,7 +130,7 @@ async def current_principal(request: Request) -> Principal:
             value = form.get(CSRF_FORM_FIELD)
             given = value if isinstance(value, str) else None
         if not csrf_matches(principal.csrf_token, given):
-            raise _refuse(request, 403, "missing or wrong CSRF token", "csrf", principal)
+            raise await run_in_threadpool(_refuse, request, 403, "missing or wrong CSRF token", "csrf", principal)
     request.state.principal = principal
     return principal
 
@@ -166,3 +168,8 @@ def pagination(
     if size > settings.max_page_size:
         raise ApiError(422, f"page_size may be at most {settings.max_page_size}", field="page_size")
     return Page(page, size)
+
+
+async def audit_async(request: Request, action: str, **kwargs) -> None:
+    """:func:`audit` for ``async def`` routes: waits for the commit in a worker thread, not on the event loop."""
+    await run_in_threadpool(audit, request, action, **kwargs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +26,9 @@ class Settings(BaseSettings):
     login_window_minutes: float = Field(15.0, gt=0)
     login_lockout_minutes: float = Field(15.0, gt=0)
     login_max_address_failures: int = Field(50, gt=0, description="failed log-ins from one address within the window")
+    audit_synchronous: Literal["FULL", "NORMAL"] = Field(
+        "FULL", description="FULL: no answer leaves before its audit row is on disk; NORMAL may lose the last rows"
+    )
 
     @property
     def paths(self) -> StorePaths:

@@ -127,3 +127,30 @@ def test_cli_users_keys_and_audit_export(tmp_path):
     assert result.exit_code == 0 and result.stdout == ""
     assert run("audit", "export", "--since", "yesterday").exit_code != 0
     assert store_paths(db).service_db.exists()
+
+
+def test_audit_writer_group_commits_from_many_threads(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from api.audit_writer import AuditWriter
+    from api.service_store import ServiceStore
+
+    store = ServiceStore(tmp_path / "svc.sqlite")
+    writer = AuditWriter(store)
+
+    def write(n: int) -> str:
+        try:
+            writer.write(action=f"read-{n}", outcome="maybe" if n == 13 else "ok", actor=f"u{n}", actor_kind="user",
+                         person_ids=[f"LA-P-{n:07d}"])
+        except LaoLinkError as exc:
+            return str(exc)
+        return "ok"
+
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(write, range(320)))
+    writer.close()
+    assert results.count("ok") == 319 and "outcome" in results[13]
+    con = store.open()
+    rows = con.execute("SELECT action FROM audit").fetchall()
+    con.close()
+    assert sorted(r[0] for r in rows) == sorted(f"read-{n}" for n in range(320) if n != 13)
