@@ -36,6 +36,9 @@ CONSONANTS = frozenset(INITIALS)
 # ຫ before a sonorant only marks the tone class: ຫງ ຫຍ ຫນ ຫມ ຫລ ຫວ read as the sonorant.
 H_LED = frozenset("ງຍນມລວຣ")
 
+# Consonants that take ວ as a glide (ຂວາງ khouang); labials never do.
+GLIDE_INITIALS = frozenset("ກຂຄງຈສຊຍດຕຖທນລຮ")
+
 # Native finals and their sound; loan finals (Pali/Sanskrit spellings, Thai
 # script converted letter by letter) are read as the native final of their class.
 FINALS: dict[str, str] = {"ກ": "k", "ງ": "ng", "ດ": "t", "ນ": "n", "ບ": "p", "ມ": "m", "ຍ": "y", "ວ": "o"}
@@ -107,7 +110,8 @@ CANCELLED = re.compile("[\u0e81-\u0eae][\u0eb0-\u0ebc]*\u0ecc")  # letter (+ its
 LAO_RUN = re.compile("[\u0e80-\u0eff]+")
 LAO_DIGITS = str.maketrans("໐໑໒໓໔໕໖໗໘໙", "0123456789")
 
-INHERENT_COST = 2.0
+INHERENT_COST = 2.0  # open syllable with no written vowel (rare)
+INHERENT_CLOSED_COST = 1.6  # closed one: Thai writes every short closed o so (สม = ສົມ)
 GLIDE_COST = 0.3
 CLUSTER_COST = 0.5
 LOAN_FINAL_COST = 0.6
@@ -132,7 +136,7 @@ def _clusters(word: str, j: int) -> list[tuple[int, str, bool, float]]:
         out.append((j + 2, INITIALS[nxt], nxt == "ຍ", 0.0))
     if nxt == "ຼ":
         out.append((j + 2, INITIALS[c] + "l" if c != "ຫ" else "l", False, 0.0))
-    if nxt == "ວ" and c not in "ວອ":
+    if nxt == "ວ" and c in GLIDE_INITIALS:
         out.append((j + 2, INITIALS[c] + "ou", False, GLIDE_COST))
     if nxt == "ຣ" and c in "ກຂຄຕທປພບສ":
         out.append((j + 2, INITIALS[c] + "r", False, CLUSTER_COST))
@@ -169,10 +173,12 @@ def _candidates(word: str, i: int) -> list[tuple[int, float, Syllable]]:
             if post and not word.startswith(post, k):
                 continue
             end = k + len(post)
-            cost = 1.0 + ccost + (INHERENT_COST if vowel == "inherent" else 0.0)
+            cost = 1.0 + ccost
             syl = Syllable(initial, vowel, None, is_y)
             if kind in ("open", "both"):
-                out.append((end, cost, syl))
+                out.append((end, cost + (INHERENT_COST if vowel == "inherent" else 0.0), syl))
+            if vowel == "inherent":
+                cost += INHERENT_CLOSED_COST
             if kind in ("closed", "both") and end < n:
                 f = word[end]
                 if f in FINALS:

@@ -35,7 +35,7 @@ FOLD_RULES: list[tuple[str, str, str]] = [
     ("oo", "u", "Boonmee / Bounmy (Thai-style 'Boon' for ບຸນ)"),
     # French silent e after a final n (it only marks a long vowel).
     (f"(?<=[{_V}y]n)e$", "", "Siphandone / Siphandon, Phomvihane / Phomvihan"),
-    (f"(?<=[{_V}]n)e(?=[bcdfgjklmpqrstvxz])", "", "Phonesavanh / Phonsavanh"),
+    (f"(?<=[{_V}]n)e(?=[bcdfgjklmnpqrstvxz])", "", "Phonesavanh / Phonsavanh, Phonenoy / Phonnoy"),
     # Pali r-clusters are not pronounced in Lao: ພຣະ = ພະ.
     ("([kpt]h?)r", r"\1", "Luang Prabang / Louangphabang"),
     # French ou = u of BGN, ALA-LC and RTGS.

@@ -55,6 +55,8 @@ _REWRITES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(f"เ({_C}{_TONE})า(?!ะ)"), r"ເ\1ົາ"),
     # open 'ua' -ัว → -ົວ: บัว = ບົວ
     (re.compile(f"({_C})ั({_TONE})ว"), r"\1ົ\2ວ"),
+    # -วง after a syllable closed by ง น ม ก บ ว is the name word ວົງ, not the vowel ua: แสงวง = ແສງວົງ
+    (re.compile("(?<=[ก-ฮ\u0e30-\u0e4e])([งนมกบว])วง(?![\u0e30-\u0e4e])"), r"\1ວົງ"),
     # word-final consonant + ร reads -on: พร = ພອນ, นคร = ນຄອນ
     (re.compile(f"(?<![เแโใไ])(?<![เแโใไ][ก-ฮ])({_C})ร(?![ก-๛])"), r"\1ອນ"),
     # final ร ล ญ ฬ (after a written vowel) sound n in Lao: บุญ = ບຸນ, กมล(ร) ...
