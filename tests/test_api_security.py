@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import httpx
 import pytest
@@ -62,10 +63,10 @@ def test_every_other_route_needs_a_credential(api_server, routes):
         if (method, path) in OPEN_ROUTES:
             continue
         response = _send(client, method, path)
-        checked += 1
         if not path.startswith("/api/") and response.status_code in (302, 303, 307):
             assert "/login" in response.headers["location"], (method, path)  # pages send people to log in
             continue
+        checked += 1
         assert response.status_code == 401, (method, path, response.text)
         assert response.json()["error"]["message"]
         assert response.headers["www-authenticate"].startswith("Bearer")
@@ -300,3 +301,25 @@ def test_data_routes_answer_503_before_anything_is_published(tmp_path, routes):
             response = client.get(re.sub(r"\{[^}]+\}", "1", route.path), params={"name": "x"})
             assert response.status_code == 503, (route.path, response.text)
             assert "published" in response.json()["error"]["message"]
+
+
+def test_allowed_changes_are_audited_and_the_log_is_append_only(api_server):
+    admin_name, admin_password = api_server.add_user("admin")
+    at_login = api_server.last_audit_id()
+    admin = api_server.login(admin_name, admin_password)
+    before = api_server.last_audit_id()
+    target, _ = api_server.add_user("analyst")
+    assert admin.post(f"/api/v1/admin/users/{target}/disable").status_code == 200
+    rows = api_server.audit_rows(after=before)
+    assert [(r["action"], r["actor"], r["role"], r["outcome"], r["client"]) for r in rows] == [
+        ("user.disable", admin_name, "admin", "ok", "127.0.0.1")
+    ]
+    assert rows[0]["method"] == "POST" and rows[0]["path"] == f"/api/v1/admin/users/{target}/disable"
+    with api_server.service() as con:
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            con.execute("UPDATE audit SET actor = 'someone else' WHERE audit_id = ?", (rows[0]["audit_id"],))
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            con.execute("DELETE FROM audit WHERE audit_id = ?", (rows[0]["audit_id"],))
+    assert api_server.audit_rows(after=before)[0]["actor"] == admin_name
+    logins = [r for r in api_server.audit_rows(after=at_login) if r["action"] == "login"]
+    assert [(r["actor"], r["outcome"]) for r in logins] == [(admin_name, "ok")]
