@@ -22,16 +22,14 @@ the header being line 1. The same arguments always give the same bytes.
 from __future__ import annotations
 
 import csv
-import io
-import re
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import typer
 
+from linkage.demo_data.files import write_csv, write_xlsx
 from linkage.demo_data.places import PROVINCES, Villages, make_villages
 from linkage.demo_data.population import Persons, concat_persons, make_persons
 from linkage.demo_data.sources import PROFILES, XLSX_MAX_ROWS, Profile, RecordBatch, render_rows
@@ -276,37 +274,6 @@ def render_file(world: World, plan: FilePlan, k: int) -> list[tuple[str, ...]]:
     return out
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str) -> None:
-    with path.open("w", encoding=encoding, newline="") as f:
-        writer = csv.writer(f, lineterminator="\r\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-
-
-_FIXED_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
-_CORE_TIMES = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
-
-
-def _write_xlsx(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    """An XLSX of text cells, with fixed timestamps so the same rows give the same bytes."""
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Cases")
-    ws.append(header)
-    for row in rows:
-        ws.append(row)
-    raw = io.BytesIO()
-    wb.save(raw)
-    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = _CORE_TIMES.sub(rb"\g<1>2026-01-01T00:00:00Z\g<3>", data)
-            dst.writestr(zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME), data,
-                         compress_type=zipfile.ZIP_DEFLATED)
-
-
 def write_file(path: Path, profile: Profile, rows: list[tuple[str, ...]]) -> None:
     """Write rows in the profile's own shape: its headers, its format, its encoding."""
     if profile.headers:
@@ -316,9 +283,9 @@ def write_file(path: Path, profile: Profile, rows: list[tuple[str, ...]]) -> Non
     else:
         header, table = list(EXCHANGE_COLUMNS), [list(r) for r in rows]
     if path.suffix == ".xlsx":
-        _write_xlsx(path, header, table)
+        write_xlsx(path, header, table)
     else:
-        _write_csv(path, header, table, profile.encoding)
+        write_csv(path, header, table, profile.encoding)
 
 
 def generate(out: Path, n_persons: int, seed: int, night: int = 1) -> dict[str, int]:

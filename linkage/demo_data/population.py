@@ -21,6 +21,7 @@ HOUSEHOLD_P = np.array([0.50, 0.26, 0.14, 0.07, 0.03])
 TWIN_P = 0.07
 FATHER_P = 0.06
 LATEST_BIRTH_YEAR = 2005
+GIVEN_ZIPF, FAMILY_ZIPF = 0.8, 0.7  # Bounmy about 1 in 12 persons, Vongsa about 1 in 20
 
 
 @dataclass
@@ -61,7 +62,7 @@ def make_persons(n: int, villages: Villages, rng: np.random.Generator, first: in
     household = np.repeat(np.arange(n_house), sizes)
     member = np.arange(n) - np.repeat(np.cumsum(sizes) - sizes, sizes)
 
-    h_family = rng.choice(len(FAMILY_NAMES), size=n_house, p=zipf_weights(len(FAMILY_NAMES), 0.85))
+    h_family = rng.choice(len(FAMILY_NAMES), size=n_house, p=zipf_weights(len(FAMILY_NAMES), FAMILY_ZIPF))
     h_village = rng.choice(len(villages.weight), size=n_house, p=villages.weight)
     age = np.clip(16 + rng.gamma(2.0, 6.0, size=n_house), 16, 62).astype(np.int64)
     h_year = 2021 - age  # born 2005 at the latest: old enough at a 2015 record
@@ -77,7 +78,7 @@ def make_persons(n: int, villages: Villages, rng: np.random.Generator, first: in
     month = np.where(relation == 1, rng.integers(1, 13, n), h_month[household])
     day = np.where(relation == 1, rng.integers(1, 29, n), h_day[household])
 
-    given_p = zipf_weights(len(GIVEN_NAMES), 1.0)
+    given_p = zipf_weights(len(GIVEN_NAMES), GIVEN_ZIPF)
     sexes = np.array([g.sex for g in GIVEN_NAMES])
     pools = {}
     for is_male, excluded in ((False, "M"), (True, "F")):
