@@ -103,7 +103,7 @@ FINAL_V_AFTER: dict[str, str] = {"i": "ou", "ii": "ou", "ou": "", "eu": "ou"}
 
 # Word-final ນ: the French spelling marks a long vowel with a silent e (Phomvihane,
 # Siphandone, Outhine) and short a with h (Souvanh, Keobounphanh).
-FINAL_N_SILENT_E = frozenset({"aa", "ua", "uea", "or", "o", "i", "ii", "e", "ae"})
+FINAL_N_SILENT_E = frozenset({"aa", "ua", "uea", "or", "o", "i", "ii", "e", "ae", "oe"})
 
 TONE_MARKS = re.compile("[\u0ec8-\u0ecb]")
 CANCELLED = re.compile("[\u0e81-\u0eae][\u0eb0-\u0ebc]*\u0ecc")  # letter (+ its vowel) killed by ໌

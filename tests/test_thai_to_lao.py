@@ -31,6 +31,8 @@ from linkage.thai_to_lao import thai_to_lao
         ("ณัฐ", "ນັຖ"),  # ณ → ນ, ฐ → ຖ
         ("รัตนา", "ລັຕນາ"),  # Lao names have no r
         ("เพชร", "ເພຊ"),  # final ชร: ร silent
+        ("แสงวง", "ແສງວົງ"),  # -วง after a closed syllable is ວົງ ...
+        ("ดวง", "ດວງ"),  # ... but ดวง is the vowel ua
         ("๑๒", "໑໒"),
         ("Ms บัวสี", "Ms ບົວສີ"),
         ("ບົວສີ", "ບົວສີ"),  # Lao passes through
@@ -52,6 +54,9 @@ def test_thai_to_lao(thai: str, lao: str) -> None:
         ("สมพร", "Somphone"),
         ("สีสุลิด", "Sisoulith"),
         ("หลวงพะบาง", "Louangphabang"),
+        ("อุดมวิไล", "Oudomvilay"),  # ມ takes no ວ glide: ອຸ|ດົມ|ວິ|ໄລ
+        ("แก้ววงสา", "Keovongsa"),
+        ("จะเลิน", "Chaleune"),  # Thai เ-ิน is Lao ເ-ີນ
     ],
 )
 def test_thai_names_romanize_like_lao(thai: str, latin: str) -> None:
