@@ -141,8 +141,8 @@ class QueueItemOut(BaseModel):
     match_probability: float | None
     run_id: int
     person_id: str | None
-    record_l: RecordOut | None  # type: ignore[valid-type]
-    record_r: RecordOut | None  # type: ignore[valid-type]
+    record_l: RecordOut | None = None  # type: ignore[valid-type]
+    record_r: RecordOut | None = None  # type: ignore[valid-type]
 
 
 class QueueResponse(BaseModel):

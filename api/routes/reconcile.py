@@ -65,7 +65,8 @@ def reconcile_one(con: duckdb.DuckDBPyConnection, query: dict[str, Any], princip
     dob, province = _property(query, "dob"), _property(query, "province")
     terms = parse_search(name=name[:200], dob=dob, province=province)
     hits, _ = search_persons(con, terms, limit=limit)
-    best = NAME_MAX + (DOB_MAX if dob else 0) + (PROVINCE_MAX if province else 0)
+    # the best score these terms allow (a year-only birth date agrees for 1, a full date for 2)
+    best = NAME_MAX + (0 if dob is None else DOB_MAX if terms.dob else 1) + (PROVINCE_MAX if province else 0)
     results = []
     for hit in hits:
         record = visible_record(hit["best_record"] or {}, principal)
