@@ -1,10 +1,12 @@
 """Audit rows from many request threads, written durably in shared transactions (group commit).
 
 Every read of person data is audited, so the audit insert is on the hot path. One
-fsync per row (about 5 ms here) would serialise 16 concurrent clients behind each
-other; instead one writer thread takes every row queued meanwhile, inserts them in one
-transaction and commits once. Each request still waits until its row is committed
-(``synchronous=FULL`` by default), so no answer leaves before its audit row is on disk.
+writer thread takes every row queued meanwhile, inserts them in one transaction and
+commits once; each request waits until its row is committed, so no answer leaves
+before its audit row is in the database. With ``synchronous=NORMAL`` (the default, WAL
+mode) a commit survives a crash of the server process but not a power loss in the
+moment after it; ``FULL`` waits for the disk too, one fsync shared by the batch
+(measured here: 16 threads writing, p95 4.8 ms with NORMAL, 15.6 ms with FULL).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ class _Pending:
 
 
 class AuditWriter:
-    def __init__(self, service: ServiceStore, *, synchronous: str = "FULL") -> None:
+    def __init__(self, service: ServiceStore, *, synchronous: str = "NORMAL") -> None:
         self._service = service
         self._synchronous = synchronous
         self._queue: queue.Queue[_Pending | None] = queue.Queue()

@@ -26,9 +26,9 @@ class Settings(BaseSettings):
     login_window_minutes: float = Field(15.0, gt=0)
     login_lockout_minutes: float = Field(15.0, gt=0)
     login_max_address_failures: int = Field(50, gt=0, description="failed log-ins from one address within the window")
-    audit_synchronous: Literal["FULL", "NORMAL"] = Field(
-        "FULL", description="FULL: no answer leaves before its audit row is on disk; NORMAL may lose the last rows"
-    )
+    # NORMAL (WAL): a committed audit row survives a crash or kill of the server; only a power loss or kernel
+    # crash may lose the last moments. FULL also waits for the disk (about +5-15 ms per answer at 16 clients).
+    audit_synchronous: Literal["FULL", "NORMAL"] = Field("NORMAL", description="SQLite synchronous for audit rows")
 
     @property
     def paths(self) -> StorePaths:
