@@ -231,7 +231,8 @@ def test_cli_writes_the_files(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("official", "hand", "expected"), [
     ("Bouasy", "english", "Buasi"), ("Thammasack", "english", "Thammasak"),
     ("Xayamoungkhoun", "english", "Sayamungkhun"), ("Bounmy", "english", "Bunmi"),
-    ("Xayamoungkhoun", "bgn", "Sayamoungkhoun"), ("Siphandone", "ala", "Siphandōn"),
+    ("Xayamoungkhoun", "bgn", "Sayamoungkhoun"), ("Siphandone", "ala", "Sīphandōn"), ("Bounmy", "ala", "Bunmī"),
+    ("Vongsa", "ala", "Vongsā"),
     ("Vongsa", "rtgs", "Wongsa"), ("Bouasy", "rtgs", "Buasi"), ("Keo", "rtgs", "Kaeo"),
     ("Phommachanh", "official", "Phommachanh"),
 ])
@@ -260,3 +261,17 @@ def test_every_name_in_thai_script_fits_windows_874() -> None:
 def test_a_latin_typo_is_one_small_slip(text: str, u_kind: float, u_pos: float) -> None:
     out = latin_typo(text, u_kind, u_pos)
     assert out[0] == text[0] and abs(len(out) - len(text)) <= 1
+
+
+def test_night3_follows_night2_without_re_sending_the_same_record_twice(tmp_path: Path) -> None:
+    world = build_world(300, 5, 3)
+    assert len(set(world.resends[2].tolist()) & set(world.resends[3].tolist())) == 0
+    assert (world.night[world.resends[3]] < 3).all()
+    generate(tmp_path / "n2", 300, 5, night=2)
+    generate(tmp_path / "n3", 300, 5, night=3)
+    truth2 = (tmp_path / "n2" / "truth.csv").read_text().splitlines()
+    truth3 = (tmp_path / "n3" / "truth.csv").read_text().splitlines()
+    assert truth3[: len(truth2)] == truth2 and len(truth3) > len(truth2)
+    assert all(p.name.startswith("night3_") for p in _data_files(tmp_path / "n3"))
+    quarantine2 = (tmp_path / "n2" / "expected_quarantine.csv").read_text().splitlines()
+    assert (tmp_path / "n3" / "expected_quarantine.csv").read_text().splitlines()[: len(quarantine2)] == quarantine2

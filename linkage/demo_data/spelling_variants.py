@@ -16,9 +16,9 @@ _RULES: dict[str, tuple[tuple[str, str], ...]] = {
     "official": (),
     # BGN/PCGN-like: s for ຊ, no French "nh"/"ck"/"th" endings, ai for ໄ, ô for a closed o.
     "bgn": (("x", "s"), ("ck$", "k"), ("nh$", "n"), ("one$", "ôn"), ("ay$", "ai"), ("th$", "t")),
-    # ALA-LC-like with diacritics: long vowels with a macron.
-    "ala": (("x", "s"), ("ck$", "k"), ("nh$", "n"), ("ou", "ū"), ("one$", "ōn"), ("ay$", "ai"), ("oy$", "oi"),
-            ("y$", "ī"), ("th$", "t"), ("eua", "ư̄a")),
+    # ALA-LC-like with diacritics: long vowels get a macron, read from the Lao spelling (``_ala_lengths``).
+    "ala": (("x", "s"), ("ck$", "k"), ("nh$", "n"), ("ou", "u"), ("one$", "ōn"), ("ay$", "ai"), ("oy$", "oi"),
+            ("th$", "t"), ("eua", "ư̄a")),
     # Ad-hoc English as NGO staff write what they hear (Bunmi, Buasi, Sayamungkhun, Thammasak).
     "english": (("ou", "u"), ("x", "s"), ("ck$", "k"), ("nh$", "n"), ("one$", "on"), ("y$", "i")),
     # A lighter hand of the same kind: only the most common habits.
@@ -34,6 +34,18 @@ _OPEN_E = {"ala": "æ", "rtgs": "ae"}
 _PLAIN_E = re.compile(r"(?<![iu])e(?!u)")
 
 
+# Long vowels in Lao script and where their macron goes in the Latin word.
+_LONG_VOWELS = (("ີ", re.compile(r"(?<![ao])i|y$"), "ī"), ("ູ", re.compile("u"), "ū"),
+                ("າ", re.compile(r"(?<![uei])a(?![iyou])"), "ā"))
+
+
+def _ala_lengths(lao: str, out: str) -> str:
+    for vowel, pattern, long in _LONG_VOWELS:
+        if vowel in lao:
+            out = pattern.sub(long, out, count=1)
+    return out.replace("y", "i") if out.endswith("y") else out
+
+
 def spell_word(lao: str, latin: str, hand: str) -> str:
     """One name word written by ``hand``, from its Lao spelling and official romanization."""
     out = latin
@@ -41,6 +53,8 @@ def spell_word(lao: str, latin: str, hand: str) -> str:
         out = pattern.sub(replacement, out)
     if hand in _OPEN_E and "ແ" in lao:
         out = _PLAIN_E.sub(_OPEN_E[hand], out, count=1)
+    if hand == "ala":
+        out = _ala_lengths(lao, out)
     return out
 
 
