@@ -174,22 +174,28 @@ def _reference_components(n, edges):
 @settings(max_examples=20, deadline=None)
 @given(
     st.lists(st.tuples(st.integers(1, 25), st.integers(1, 25), st.floats(0.5, 0.999)), max_size=40),
-    st.lists(st.tuples(st.integers(1, 25), st.integers(1, 25)), max_size=3),
+    st.lists(st.tuples(st.integers(1, 25), st.integers(1, 25), st.booleans()), max_size=5),
 )
-def test_components_match_a_reference_and_negative_pairs_end_apart(tmp_path_factory, edges, negatives):
+def test_components_match_a_reference_and_decisions_always_hold(tmp_path_factory, edges, decisions):
     con, svc = open_stores(tmp_path_factory.mktemp("cl"))
     add_records(con, range(1, 26))
     pairs = {(min(a, b), max(a, b)): p for a, b, p in edges if a != b}
     set_predictions(con, pairs)
     run(con, svc, threshold=0.5)
     assert clusters(con) == _reference_components(25, pairs)
-    negative_pairs = {(min(a, b), max(a, b)) for a, b in negatives if a != b}
-    for a, b in negative_pairs:
-        decide(svc, a, b, "negative")
+    judged = {(min(a, b), max(a, b)): same for a, b, same in decisions if a != b}
+    for (a, b), same in judged.items():
+        decide(svc, a, b, "positive" if same else "negative")
     run(con, svc, run_id=2, threshold=0.5)
     after = clusters(con)
     assert sum(len(c) for c in after) == 25
-    assert not any({a, b} <= c for c in after for a, b in negative_pairs)
-    # cutting only ever splits clusters, never joins them
-    assert all(any(c <= old for old in _reference_components(25, pairs)) for c in after)
+    flagged = "SELECT rid_l, rid_r FROM clustering_flags WHERE kind = 'decision-conflict'"
+    conflicts = set(con.execute(flagged).fetchall())
+    for (a, b), same in judged.items():
+        together = any({a, b} <= c for c in after)
+        assert together == same or (a, b) in conflicts
+    # a conflict is flagged only when same-person decisions alone join the pair
+    positives = [pair for pair, same in judged.items() if same]
+    for a, b in conflicts:
+        assert any({a, b} <= c for c in _reference_components(25, positives))
     con.close()
