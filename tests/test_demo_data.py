@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -86,6 +89,17 @@ def test_same_arguments_give_the_same_bytes(night1: Path, tmp_path: Path) -> Non
     other = tmp_path / "other"
     generate(other, N, SEED + 1)
     assert (other / "truth.csv").read_bytes() != (night1 / "truth.csv").read_bytes()
+
+
+def test_same_bytes_across_processes_whatever_the_hash_seed(tmp_path: Path) -> None:
+    digests = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / hash_seed
+        subprocess.run([sys.executable, "-m", "linkage", "demo-data", "--out", str(out), "--persons", "120",
+                        "--seed", "4", "--night", "2"], check=True, capture_output=True,
+                       env={**os.environ, "PYTHONHASHSEED": hash_seed})
+        digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.iterdir())})
+    assert digests[0] == digests[1] and len(digests[0]) >= 7
 
 
 def test_files_have_their_declared_shape_and_encoding(night1: Path) -> None:
