@@ -24,12 +24,14 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-core >/dev/null; }
 
+# The demo's source files go to an inbox folder; truth.csv stays beside it, for `laolink evaluate`.
 $(DEMO_DIR)/truth.csv: | $(BIN)/laolink
 	$(BIN)/laolink demo-data --out $(DEMO_DIR) --persons $(DEMO_PERSONS) --seed 7
+	mkdir -p $(DEMO_DIR)/inbox && mv $(DEMO_DIR)/night1_* $(DEMO_DIR)/inbox/
 
 run: $(BIN)/laolink $(DEMO_DIR)/truth.csv
-	$(BIN)/laolink nightly --inbox $(DEMO_DIR) --db $(DB)
-	$(BIN)/laolink serve --db $(DB) --host $(HOST) --port $(PORT)
+	$(BIN)/laolink nightly --inbox $(DEMO_DIR)/inbox --db $(DB)
+	$(BIN)/laolink serve --db $(DB) --host $(HOST) --port $(PORT) --demo-users
 
 test: $(BIN)/laolink browser
 	$(BIN)/ruff check .
