@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from linkage.name_key import detect_script, name_key, romanize_name
 
@@ -93,10 +94,24 @@ def _leading_title(tokens: list[str], n_found: int) -> tuple[str, list[str]] | N
     return None
 
 
+_BRACKETED = re.compile(r"[(\[{][^)\]}]*[)\]}]")
+_ALIAS = re.compile(r"\s(?:aka|a\.k\.a\.?|alias|dit|or)\s.*$", re.IGNORECASE)
+_GLUED_DOT = re.compile(r"(?<=[A-Za-z])\.(?=[A-Za-z])")
+
+
+def _clean(text: str) -> str:
+    """Drop bracketed remarks and aliases ("Bouasy (Noy)", "Bouasy aka Noy"); unglue "Ms.Bouasy"."""
+    unbracketed = _BRACKETED.sub(" ", text)
+    if unbracketed.strip():
+        text = unbracketed
+    return _GLUED_DOT.sub(". ", _ALIAS.sub("", text))
+
+
 def _strip_titles(text: str | None) -> tuple[str, list[str]]:
     """Remove leading honorifics/ranks; returns the rest and the titles found."""
     if not text:
         return "", []
+    text = _clean(text)
     titles: list[str] = []
     tokens = text.replace("\u200b", " ").split()
     while tokens:
@@ -117,7 +132,7 @@ def _split_full(text: str) -> tuple[str, str, bool]:
     """(given, family, swapped) from a full name with titles removed."""
     if "," in text:
         family, _, given = text.partition(",")
-        family, given = family.strip(), given.strip()
+        family, given = family.strip(), _strip_titles(given)[0].strip()
         if family and given:
             return given, family, True
         text = family or given
@@ -137,6 +152,12 @@ def _remove_words(full: str, part: str) -> str:
     return " ".join(w for w in full.split() if name_key(w) not in part_keys)
 
 
+def _part_key(text: str) -> str | None:
+    """Key of a whole name part: its words written together (Keo Bounphanh = Keobounphanh, ບົວ ສີ = ບົວສີ)."""
+    return name_key("".join(romanize_name(text).split())) or None
+
+
+@lru_cache(maxsize=200_000)
 def parse_name(full_name: str | None, given_name: str | None, family_name: str | None) -> ParsedName:
     """Given and family name (finer forms and keys), honorifics stripped, swapped order detected."""
     full, t_full = _strip_titles(full_name)
@@ -161,8 +182,8 @@ def parse_name(full_name: str | None, given_name: str | None, family_name: str |
     return ParsedName(
         given_std=given_std,
         family_std=family_std,
-        given_key=name_key(given) or None,
-        family_key=name_key(family) or None,
+        given_key=_part_key(given),
+        family_key=_part_key(family),
         honorifics=honorifics,
         swapped=swapped,
         nickname_only=nickname_only,

@@ -77,7 +77,24 @@ def test_lone_title_is_not_eaten() -> None:
 
 def test_multi_word_family_name() -> None:
     p = parse_name("Sisavath Keo Bounphanh", None, None)
-    assert (p.given_std, p.family_std, p.family_key) == ("sisavath", "keo bounphanh", "keo bunpan")
+    assert (p.given_std, p.family_std, p.family_key) == ("sisavath", "keo bounphanh", "keobunpan")
+    # a part's key is its words written together, so spacing does not matter
+    assert p.family_key == parse_name("Sisavath Keobounphanh", None, None).family_key
+    assert parse_name(None, "ບົວ ສີ", "ທຳມະສັກ").given_key == parse_name(None, "Bouasy", "X").given_key
+
+
+@pytest.mark.parametrize(
+    "full",
+    [
+        "Bouasy Thammasack (Noy)",  # bracketed nickname or remark
+        "Bouasy Thammasack aka Noy",
+        "Ms.Bouasy Thammasack",  # title glued with a dot
+        "Thammasack, Ms Bouasy",  # title after the comma
+    ],
+)
+def test_remarks_and_glued_titles(full: str) -> None:
+    p = parse_name(full, None, None)
+    assert (p.given_std, p.family_std) == BOUASY
 
 
 def test_empty() -> None:
