@@ -45,7 +45,7 @@ PROVINCES: tuple[Province, ...] = (
     Province("LA-XI", "ຊຽງຂວາງ", "Xiengkhouang", ("Xieng Khouang", "Xiangkhoang", "Xiengkhuang"), 2.5,
              (("ແປກ", "Pek"), ("ຄຳ", "Kham"), ("ໜອງແຮດ", "Nonghet"), ("ຄູນ", "Khoun"), ("ພູກູດ", "Phoukout"),
               ("ຜາໄຊ", "Phaxay"))),
-    Province("LA-VI", "ວຽງຈັນ", "Vientiane Province", ("Vientiane", "Vientiane Prov.", "Viangchan Province"), 4,
+    Province("LA-VI", "ແຂວງວຽງຈັນ", "Vientiane Province", ("Vientiane", "Vientiane Prov.", "Viangchan Province"), 4,
              (("ໂພນໂຮງ", "Phonhong"), ("ທຸລະຄົມ", "Thoulakhom"), ("ແກ້ວອຸດົມ", "Keo Oudom"), ("ກາສີ", "Kasy"),
               ("ວັງວຽງ", "Vangvieng"), ("ເຟືອງ", "Feuang"), ("ຊະນະຄາມ", "Xanakharm"), ("ຫີນເຫີບ", "Hinheup"))),
     Province("LA-BL", "ບໍລິຄຳໄຊ", "Bolikhamxay", ("Borikhamxay", "Bolikhamsai", "Borikhamsay"), 3,
