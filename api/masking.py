@@ -61,13 +61,15 @@ def masked_record(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def visible_record(record: Mapping[str, Any], principal: Principal) -> dict[str, Any]:
-    """``record`` as ``principal`` may see it (see the module docstring)."""
-    if principal.role == "steward":
-        return dict(record)
-    if principal.role == "system":
-        if principal.sources is None or record.get("source") in principal.sources:
-            return dict(record)
+    """``record`` as ``principal`` may see it (see the module docstring).
+
+    A source list limits any key that has one, whatever its role: other sources'
+    records shrink to (source, record_id, role) before the role's own masking.
+    """
+    if principal.sources is not None and record.get("source") not in principal.sources:
         return {key: record.get(key) for key in SCOPED_FIELDS}
+    if principal.role in ("steward", "system"):
+        return dict(record)
     return masked_record(record)
 
 

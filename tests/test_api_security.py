@@ -347,3 +347,20 @@ def test_page_size_is_limited_on_every_paginated_route(api_server, tmp_path, rou
         assert response.status_code == 422, (path, response.text)
         assert response.json()["error"]["field"] == "page_size"
         assert client.get(path, params={"page": 0, "name": "x"}).json()["error"]["field"] == "page"
+
+
+def test_unexpected_errors_answer_500_without_details(tmp_path, caplog):
+    from fastapi.testclient import TestClient
+
+    app = create_app(Settings(db=tmp_path / "laolink.duckdb"))
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("Somchai Phommavong born 1998-03-15")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/boom")
+    assert response.status_code == 500
+    assert response.json() == {"error": {"field": None, "message": "internal error; it has been logged"}}
+    assert "Somchai" not in response.text and "Traceback" not in response.text
+    assert "RuntimeError" in caplog.text and "Somchai" not in caplog.text  # logged, without the personal data

@@ -207,6 +207,13 @@ def test_scoped_key_sees_only_identifiers_of_other_sources():
     assert visible_record(own, SCOPED) == own
 
 
+def test_source_scope_limits_keys_of_any_role():
+    scoped_steward = Principal("key", "k2", "steward", frozenset({"DIC"}))
+    assert visible_record(RECORD, scoped_steward) == {"source": "MOLSW", "record_id": "V-0001", "role": "victim"}
+    scoped_analyst = Principal("key", "k3", "analyst", frozenset({"MOLSW"}))
+    assert visible_record(RECORD, scoped_analyst)["given_name"] == "S."
+
+
 def test_masking_leaves_missing_fields_alone():
     assert masked_record({"source": "A", "full_name": None, "phone": ""}) == {"source": "A", "full_name": None,
                                                                              "phone": ""}
