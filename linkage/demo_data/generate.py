@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,7 +84,7 @@ PROVINCIAL_SHARE = 0.3  # of the records of persons from a province with its own
 
 
 def _sources_for(persons: Persons, villages: Villages, person: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    national = np.array([0.0 if p.home_province else p.weight for p in PROFILES])
+    national = np.array([p.weight for p in PROFILES])
     source = rng.choice(len(PROFILES), size=len(person), p=national / national.sum())
     home = np.array([p.code for p in PROVINCES])[villages.province[persons.village[person - persons.first]]]
     local = rng.random(len(person)) < PROVINCIAL_SHARE
@@ -288,7 +289,8 @@ def write_file(path: Path, profile: Profile, rows: list[tuple[str, ...]]) -> Non
         write_csv(path, header, table, profile.encoding)
 
 
-def generate(out: Path, n_persons: int, seed: int, night: int = 1) -> dict[str, int]:
+def generate(out: Path, n_persons: int, seed: int, night: int = 1,
+             on_file: Callable[[Path, int], None] | None = None) -> dict[str, int]:
     """Write night ``night``'s files, truth.csv and expected_quarantine.csv into ``out``; rows per file."""
     if n_persons < 10:
         raise ValueError("--persons must be at least 10")
@@ -301,6 +303,8 @@ def generate(out: Path, n_persons: int, seed: int, night: int = 1) -> dict[str, 
         rows = render_file(world, plan, night)
         write_file(out / plan.name, plan.profile, rows)
         written[plan.name] = len(rows)
+        if on_file:
+            on_file(out / plan.name, len(rows))
     with (out / "truth.csv").open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["source", "record_id", "person_id"])
@@ -324,10 +328,8 @@ def demo_data_command(
     """Write synthetic demo source files (never real people), truth.csv and expected_quarantine.csv."""
     start = time.perf_counter()
     try:
-        written = generate(out, persons, seed, night)
+        written = generate(out, persons, seed, night, on_file=lambda path, n: typer.echo(f"{path}: {n} rows"))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    for name, n in written.items():
-        typer.echo(f"{out / name}: {n} rows")
     typer.echo(f"{sum(written.values())} rows in {len(written)} files, night {night}, "
                f"{time.perf_counter() - start:.1f}s")

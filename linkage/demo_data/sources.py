@@ -26,7 +26,7 @@ class Profile:
 
     source: str
     slug: str  # file names: night<K>_<slug>.<ext>
-    weight: float  # share of all records
+    weight: float  # share of the records (provincial offices: see generate.PROVINCIAL_SHARE)
     headers: dict[str, str] | None  # exchange column -> own header; None = exchange format
     file_format: str  # csv | xlsx (xlsx falls back to csv above XLSX_MAX_ROWS)
     encoding: str  # Python codec of the csv file
@@ -125,7 +125,7 @@ PROFILES: tuple[Profile, ...] = (
         event_style={"dmy": 1.0}, phone=0.4, ids=0.1, role="none",
     ),
     Profile(
-        source="PROV-SVK", slug="prov_svk", weight=0.07, headers=None, file_format="csv", encoding="utf-8",
+        source="PROV-SVK", slug="prov_svk", weight=0.0, headers=None, file_format="csv", encoding="utf-8",
         script={"lao": 0.45, "latin": 0.55}, hands={"official": 0.4, "english": 0.4, "ala": 0.2},
         layout={"full": 0.5, "split": 0.3, "both": 0.2}, swap_full=0.2, swap_split=0.1, honorific=0.2, typo=0.1,
         given_only=0.02, dob={"dmy": 0.45, "mdy": 0.05, "dmy_dot": 0.1, "year": 0.15, "month_year": 0.05,
@@ -138,7 +138,7 @@ PROFILES: tuple[Profile, ...] = (
         event_style={"dmy": 0.6, "iso": 0.4}, phone=0.5, ids=0.25, home_province="LA-SV",
     ),
     Profile(
-        source="PROV-CPS", slug="prov_cps", weight=0.06, headers=None, file_format="csv", encoding="utf-8",
+        source="PROV-CPS", slug="prov_cps", weight=0.0, headers=None, file_format="csv", encoding="utf-8",
         script={"lao": 0.3, "latin": 0.7}, hands={"official": 0.5, "english": 0.3, "bgn": 0.2},
         layout={"full": 0.4, "split": 0.4, "both": 0.2}, swap_full=0.25, swap_split=0.15, honorific=0.15, typo=0.1,
         given_only=0.02, dob={"dmy": 0.5, "mdy": 0.05, "year": 0.2, "age": 0.15, "missing": 0.1}, wrong_year=0.03,
