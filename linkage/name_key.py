@@ -9,6 +9,10 @@ Two forms are made from any name text:
   French-based official spellings, BGN/PCGN and ALA-LC, Thai RTGS spellings and
   ad-hoc English spellings of one name agree.
 
+Known limit: RTGS writes both Thai จ and ช as ch, and Lao ຊ (x) is Thai ช in
+cognate names, so an RTGS "Chai" for ໄຊ keys as ໄຈ; the key keeps ch (ຈ) apart
+from x/s (ຊ ສ) because merging them makes Chom = Som, Chit = Sit.
+
 Lao ພ (ph) and ຟ (f) are different sounds, and no romanization system writes
 one for the other, so ph/p fold together (ad-hoc spellings drop the h:
 Phonsavanh / Ponsavan, ປ and ພ are both heard as 'p' by English writers) but f
@@ -52,6 +56,8 @@ FOLD_RULES: list[tuple[str, str, str]] = [
     # ເືອ is eua (French), uea (RTGS), ua (BGN); ຶ ື ເີ are eu, ue, oe or u.
     ("(?:eu|ue|oe)a", "ua", "Meuang / Mueang / Muang"),
     ("eu|ue|oe", "u", "Attapeu / Attapu, Dakcheung / Dakchung"),
+    # Final ວ after ແ/ເ: o (French, RTGS) or w (informal Thai-English).
+    (f"(?<=e)w(?![{_V}])", "o", "Kaew / Keo"),
     # ເົາ written ao, au or (English) ow; illustrative ad-hoc spellings of ດາວ, ເຂົາ.
     ("au", "ao", "Khau / Khao"),
     (f"ow(?![{_V}])", "ao", "Dow / Dao"),
