@@ -43,6 +43,10 @@ SCRIPT_TITLES: list[tuple[str, str]] = sorted(
         ("นางสาว", "nangsao"), ("เด็กหญิง", "dekying"), ("เด็กชาย", "dekchai"), ("นาย", "nai"),
         ("นาง", "nang"), ("ด.ญ.", "dekying"), ("ด.ช.", "dekchai"), ("น.ส.", "nangsao"),
         ("ดร.", "dr"), ("คุณ", "khun"),
+        ("พันตำรวจเอก", "pol col"), ("พันตำรวจโท", "pol lt col"), ("พันตำรวจตรี", "pol maj"),
+        ("ร้อยตำรวจเอก", "pol capt"), ("ร้อยตำรวจโท", "pol lt"), ("ร้อยตำรวจตรี", "pol sub lt"),
+        ("พันเอก", "col"), ("พันโท", "lt col"), ("พันตรี", "maj"), ("ร้อยเอก", "capt"), ("ร้อยโท", "lt"),
+        ("ร้อยตรี", "sub lt"),
     ],
     key=lambda t: -len(t[0]),
 )
@@ -96,7 +100,7 @@ def _leading_title(tokens: list[str], n_found: int) -> tuple[str, list[str]] | N
 
 _BRACKETED = re.compile(r"[(\[{][^)\]}]*[)\]}]")
 _ALIAS = re.compile(r"\s(?:aka|a\.k\.a\.?|alias|dit|or)\s.*$", re.IGNORECASE)
-_GLUED_DOT = re.compile(r"(?<=[A-Za-z])\.(?=[A-Za-z])")
+_GLUED_DOT = re.compile(r"(?<=[A-Za-z]{2})\.(?=[A-Za-z])")  # Ms.Bouasy, Lt.Col. but not H.E.
 
 
 def _clean(text: str) -> str:

@@ -30,6 +30,11 @@ BOUASY = ("bouasy", "thammasack")
         ("Lt. Col. Bouasy Thammasack", None, None, ("lt", "col"), False),
         ("Pol. Maj. Bouasy Thammasack", None, None, ("pol", "maj"), False),
         ("Dr Bouasy Thammasack", None, None, ("dr",), False),
+        ("H.E. Bouasy Thammasack", None, None, ("he",), False),
+        ("Lt.Col. Bouasy Thammasack", None, None, ("lt", "col"), False),
+        ("พันตำรวจโท บัวสี ทำมะสัก", None, None, ("pol lt col",), False),
+        ("พ.ต.ท. บัวสี ทำมะสัก", None, None, ("พ.ต.ท.",), False),  # any dotted abbreviation is a rank
+        ("ພັນເອກ ບົວສີ ທຳມະສັກ", None, None, ("col",), False),
         ("THAMMASACK Bouasy", None, None, (), True),  # family name in capitals first
         ("Thammasack, Bouasy", None, None, (), True),  # comma order
         ("Ms THAMMASACK Bouasy", None, None, ("ms",), True),
