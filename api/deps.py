@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import duckdb
 from fastapi import Depends, Query, Request
+from fastapi.security import APIKeyCookie, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiError
@@ -98,7 +99,18 @@ def _refuse(request: Request, status: int, message: str, reason: str, principal:
     return ApiError(status, message, headers=headers)
 
 
-async def current_principal(request: Request) -> Principal:
+# Declared so the OpenAPI document names both ways in; current_principal reads the raw headers itself.
+_bearer_scheme = HTTPBearer(auto_error=False, scheme_name="apiKey", description="an API key: llk_<key id>_<secret>")
+_cookie_scheme = APIKeyCookie(
+    name=SESSION_COOKIE, auto_error=False, scheme_name="session", description="set by POST /api/v1/auth/login"
+)
+
+
+async def current_principal(
+    request: Request,
+    _bearer: object = Depends(_bearer_scheme),
+    _cookie: object = Depends(_cookie_scheme),
+) -> Principal:
     """The user (session cookie) or system (bearer API key) making this request; 401 if neither.
 
     Checked against the service database on every request: a disabled user or revoked
