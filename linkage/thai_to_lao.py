@@ -55,6 +55,11 @@ _REWRITES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(f"เ({_C}{_TONE})า(?!ะ)"), r"ເ\1ົາ"),
     # open 'ua' -ัว → -ົວ: บัว = ບົວ
     (re.compile(f"({_C})ั({_TONE})ว"), r"\1ົ\2ວ"),
+    # ศร/สร read s (ศรี = ສີ), ทร at the start reads x (ทราย = ຊາຍ)
+    (re.compile("[ศส]ร(?=[ะัาำิีึืุู็่-๋])"), "ส"),
+    (re.compile("(?<![ก-๛])ทร(?=[ะัาำิีึืุู็่-๋])"), "ซ"),
+    # other r-clusters keep ຣ, which Lao reads as a cluster and the name key drops: พระ = ພຣະ
+    (re.compile("([กขคตปพผบ])ร(?=[ะัาำิีึืุู็่-๋])"), "\\1ຣ"),
     # -วง after a syllable closed by ง น ม ก บ ว is the name word ວົງ, not the vowel ua: แสงวง = ແສງວົງ
     (re.compile("(?<=[ก-ฮ\u0e30-\u0e4e])([งนมกบว])วง(?![\u0e30-\u0e4e])"), r"\1ວົງ"),
     # word-final consonant + ร reads -on: พร = ພອນ, นคร = ນຄອນ

@@ -31,6 +31,8 @@ from linkage.thai_to_lao import thai_to_lao
         ("ณัฐ", "ນັຖ"),  # ณ → ນ, ฐ → ຖ
         ("รัตนา", "ລັຕນາ"),  # Lao names have no r
         ("เพชร", "ເພຊ"),  # final ชร: ร silent
+        ("ศรีสะหวาด", "ສີສະຫວາດ"),  # ศร reads s
+        ("พระบาง", "ພຣະບາງ"),  # r-cluster kept as ຣ (romanized Phrabang, keyed as Phabang)
         ("แสงวง", "ແສງວົງ"),  # -วง after a closed syllable is ວົງ ...
         ("ดวง", "ດວງ"),  # ... but ดวง is the vowel ua
         ("๑๒", "໑໒"),
