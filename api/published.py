@@ -20,6 +20,13 @@ import duckdb
 
 from linkage.paths import StorePaths
 
+# (name in /health, table it needs, SQL)
+COUNTS: tuple[tuple[str, str, str], ...] = (
+    ("records", "records", "SELECT count(*) FROM records"),
+    ("persons", "persons", "SELECT count(*) FROM persons WHERE status = 'active'"),
+    ("review_queue", "review_queue", "SELECT count(*) FROM review_queue"),
+)
+
 
 class NotPublished(Exception):
     """Nothing has been published yet (or the published snapshot cannot be opened)."""
@@ -61,12 +68,10 @@ def _open_snapshot(path: Path) -> Snapshot:
             if rows:
                 run_id, published_at = rows[0]
         counts = {}
-        if "records" in tables:
-            counts["records"] = con.execute("SELECT count(*) FROM records").fetchall()[0][0]
-        if "persons" in tables:
-            counts["persons"] = con.execute("SELECT count(*) FROM persons WHERE status = 'active'").fetchall()[0][0]
-        if "review_queue" in tables:
-            counts["review_queue"] = con.execute("SELECT count(*) FROM review_queue").fetchall()[0][0]
+        for name, table, sql in COUNTS:
+            if table in tables:
+                with contextlib.suppress(duckdb.Error):  # a count is informative only: never block serving
+                    counts[name] = con.execute(sql).fetchall()[0][0]
     except Exception:
         con.close()
         raise
