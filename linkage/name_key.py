@@ -29,7 +29,6 @@ from linkage.lao_romanize import romanize_lao
 from linkage.thai_to_lao import thai_to_lao
 
 _V = "aeiou"
-_C = "bcdfghjklmnpqrstvwxz"
 
 # Each rule: (pattern, replacement, attested pair of spellings it unites).
 # Applied in order to one lower-case, de-accented word, repeated until nothing changes.
