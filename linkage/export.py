@@ -57,6 +57,21 @@ def _open_published(db: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(snapshot), read_only=True)
 
 
+def _audit_export(db: str | os.PathLike[str], what: str, rows: int, out: Path) -> None:
+    """An export reads every person: it goes in the audit log."""
+    import getpass
+
+    from linkage.audit import record_audit
+    from linkage.service_db import connect_service
+
+    service = connect_service(store_paths(db).service_db)
+    try:
+        record_audit(service, action=f"export-{what}", outcome="ok", actor=getpass.getuser(), actor_kind="cli",
+                     detail={"rows": rows, "out": str(out)})
+    finally:
+        service.close()
+
+
 def _copy(con: duckdb.DuckDBPyConnection, sql: str, out: Path) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     con.execute(f"CREATE TEMP TABLE export_rows AS {sql}")
@@ -69,9 +84,11 @@ def export_clusters(db: str | os.PathLike[str], out: Path) -> int:
     con = _open_published(db)
     try:
         sql = CLUSTERS_SQL.format(source=neutralise_sql("r.source"), record_id=neutralise_sql("r.record_id"))
-        return _copy(con, sql, out)
+        rows = _copy(con, sql, out)
     finally:
         con.close()
+    _audit_export(db, "clusters", rows, out)
+    return rows
 
 
 def export_persons(db: str | os.PathLike[str], out: Path) -> int:
@@ -84,6 +101,8 @@ def export_persons(db: str | os.PathLike[str], out: Path) -> int:
             given=neutralise_sql("mode(r.given_name_std)"),
             family=neutralise_sql("mode(r.family_name_std)"),
         )
-        return _copy(con, sql, out)
+        rows = _copy(con, sql, out)
     finally:
         con.close()
+    _audit_export(db, "persons", rows, out)
+    return rows

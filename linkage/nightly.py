@@ -148,9 +148,11 @@ def run_nightly(cfg: NightlyConfig, on_step: Callable[[str], None] | None = None
             report.status = "failed"
             report.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             _finish_run(con, report)
+            _audit_run(paths, report)
             raise
         _finish_run(con, report)
         _write_report_files(paths, report)
+        _audit_run(paths, report)
         fault_point("finish")
         return report
     finally:
@@ -162,6 +164,25 @@ def _finish_run(con: duckdb.DuckDBPyConnection, report: RunReport) -> None:
         "UPDATE runs SET status = ?, finished_at = current_timestamp, report = ? WHERE run_id = ?",
         [report.status, json.dumps(asdict(report)), report.run_id],
     )
+
+
+def _audit_run(paths: StorePaths, report: RunReport) -> None:
+    """A run writes persons: it goes in the audit log like any other write (counts only, no names)."""
+    import getpass
+
+    from linkage.audit import record_audit
+    from linkage.service_db import connect_service
+
+    service = connect_service(paths.service_db)
+    try:
+        record_audit(
+            service, action="nightly-run", outcome="ok" if report.status == "ok" else "error",
+            actor=getpass.getuser(), actor_kind="cli",
+            detail={"run_id": report.run_id, "status": report.status, "rows": report.rows,
+                    "persons": report.persons, "error": report.error},
+        )
+    finally:
+        service.close()
 
 
 def _write_report_files(paths: StorePaths, report: RunReport) -> None:

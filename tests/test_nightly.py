@@ -202,3 +202,22 @@ def test_disk_full_mid_run_fails_cleanly_and_rerun_finishes(night1_store, nights
     rerun = _run_cli(nights["night2"], db)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert _published(db) == uninterrupted_night2
+
+
+def test_exports_cover_every_record_and_are_audited(night1_store, tmp_path):
+    from linkage.export import export_clusters, export_persons, neutralise_sql
+
+    db = _copy_deployment(night1_store, tmp_path / "export")
+    n = export_clusters(db, tmp_path / "clusters.csv")
+    with (tmp_path / "clusters.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == n == _published(db)["records"][0][0]
+    assert list(rows[0]) == ["source", "record_id", "person_id"]
+    persons = export_persons(db, tmp_path / "persons.csv")
+    assert persons == len({r["person_id"] for r in rows})
+    service = connect_service(store_paths(db).service_db)
+    actions = [r[0] for r in service.execute("SELECT action FROM audit ORDER BY audit_id")]
+    assert actions[-2:] == ["export-clusters", "export-persons"] and "nightly-run" in actions
+    values = ["=HYPERLINK(\"x\")", "+66 81", "-2+3", "@SUM(A1)", "\tx", "Bouasy"]
+    got = duckdb.execute(f"SELECT {neutralise_sql('v')} FROM (SELECT unnest(?::VARCHAR[]) AS v)", [values]).fetchall()
+    assert [g[0] for g in got] == ["'" + v for v in values[:5]] + ["Bouasy"]
