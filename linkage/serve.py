@@ -2,8 +2,8 @@
 
 Demo users (``--demo-users``) exist for ``make run`` only: they are created when no user
 exists yet and the published result was made from demo data, recognised by the
-generator's ``truth.csv`` lying beside every ingested file (real sources never come
-with a ground truth). Their passwords are random and printed once (or taken from
+generator's ``truth.csv`` lying beside every ingested file or beside its inbox folder
+(real sources never come with a ground truth). Their passwords are random and printed once (or taken from
 ``LAOLINK_DEMO_PASSWORD``); there is never a default password.
 """
 
@@ -25,7 +25,8 @@ DEMO_ROLES: tuple[str, ...] = ("admin", "steward", "analyst")
 
 
 def published_from_demo_data(paths: StorePaths) -> bool:
-    """Whether the published snapshot exists and every file it was ingested from sits beside a truth.csv."""
+    """Whether the published snapshot exists and every file it was ingested from has a truth.csv in its
+    folder or the folder above (`make run` moves the demo files into an inbox folder beside truth.csv)."""
     snapshot = current_snapshot(paths)
     if snapshot is None or not snapshot.exists():
         return False
@@ -37,7 +38,9 @@ def published_from_demo_data(paths: StorePaths) -> bool:
         files = [r[0] for r in con.execute("SELECT DISTINCT path FROM ingested_files").fetchall()]
     finally:
         con.close()
-    return bool(files) and all((Path(f).parent / "truth.csv").exists() for f in files)
+    return bool(files) and all(
+        (Path(f).parent / "truth.csv").exists() or (Path(f).parent.parent / "truth.csv").exists() for f in files
+    )
 
 
 def create_demo_users(paths: StorePaths) -> dict[str, str] | None:

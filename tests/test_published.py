@@ -63,12 +63,12 @@ def test_broken_new_snapshot_keeps_the_previous_one_served(tmp_path):
     reader.close()
 
 
-def _published_with_file(tmp_path, with_truth: bool):
-    inbox = tmp_path / "inbox"
+def _published_with_file(tmp_path, with_truth: bool, truth_above: bool = False):
+    inbox = tmp_path / "demo" / "inbox"
     inbox.mkdir(parents=True)
     (inbox / "molsw.csv").write_text("record_id,source\n1,MOLSW\n")
     if with_truth:
-        (inbox / "truth.csv").write_text("source,record_id,person\n")
+        ((inbox.parent if truth_above else inbox) / "truth.csv").write_text("source,record_id,person\n")
     db = tmp_path / "laolink.duckdb"
     con = connect(db)
     con.execute(
@@ -92,3 +92,5 @@ def test_demo_users_only_on_demo_data(tmp_path, monkeypatch):
                                                                    "analyst": "analyst"}
     con.close()
     assert create_demo_users(demo) is None  # never twice, never over existing users
+    beside_inbox = _published_with_file(tmp_path / "make-run", with_truth=True, truth_above=True)
+    assert set(create_demo_users(beside_inbox)) == {"admin", "steward", "analyst"}
