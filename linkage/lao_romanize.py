@@ -116,6 +116,7 @@ GLIDE_COST = 0.3
 CLUSTER_COST = 0.5
 LOAN_FINAL_COST = 0.6
 ODD_FINAL_COST = 0.1  # ເCຍ is 'ia', not 'e' + final ຍ
+SKIP_COST = 5.0
 
 
 class Syllable(NamedTuple):
@@ -189,27 +190,26 @@ def _candidates(word: str, i: int) -> list[tuple[int, float, Syllable]]:
     return out
 
 
-def segment(word: str) -> list[Syllable] | None:
-    """Cheapest reading of a Lao word as syllables, or None if it cannot be read."""
+def segment(word: str) -> list[Syllable]:
+    """Cheapest reading of a Lao word as syllables; a character no syllable can hold
+    (a stray or doubled mark) is skipped at a high cost rather than losing the word."""
     n = len(word)
-    best: list[tuple[float, int, Syllable] | None] = [None] * (n + 1)
+    best: list[tuple[int, Syllable | None]] = [(n, None)] * (n + 1)
     best_cost = [float("inf")] * (n + 1)
     best_cost[n] = 0.0
     for i in range(n - 1, -1, -1):
+        best_cost[i] = SKIP_COST + best_cost[i + 1]
+        best[i] = (i + 1, None)
         for end, cost, syl in sorted(_candidates(word, i), key=lambda c: -c[0]):
             total = cost + best_cost[end]
             if total < best_cost[i] - 1e-9:
                 best_cost[i] = total
-                best[i] = (total, end, syl)
-    if best[0] is None:
-        return None
+                best[i] = (end, syl)
     out, i = [], 0
     while i < n:
-        entry = best[i]
-        if entry is None:
-            return None
-        out.append(entry[2])
-        i = entry[1]
+        i, syl = best[i]
+        if syl is not None:
+            out.append(syl)
     return out
 
 
