@@ -36,7 +36,7 @@ def make_links(con, n: int, m: int, *, seed: int, local: bool) -> None:
         FROM (SELECT a, {partner} AS b, 0.3 + 0.7 * (hash(i + {seed}) % 1000) / 1000.0 AS p
               FROM (SELECT i, (hash(i + {seed} * 31) % {n}) + 1 AS a FROM range({m}) t(i)))
         WHERE a <> b
-        QUALIFY row_number() OVER (PARTITION BY least(a, b), greatest(a, b)) = 1
+        QUALIFY row_number() OVER (PARTITION BY least(a, b), greatest(a, b) ORDER BY p) = 1
         """
     )
 

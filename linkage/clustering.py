@@ -10,8 +10,9 @@ A≠C), the decisions contradict each other and no cut can honour them all: the 
 stay together, as the positive decisions say, and the conflict goes to the review queue
 (``clustering_flags`` kind ``decision-conflict``) for a steward to settle.
 
-Components are found in DuckDB by min-label propagation with pointer jumping; only the
-few components that hold a "not the same" pair come into Python, for the cut.
+Components are found in DuckDB by graph contraction (min-label hooking with pointer
+jumping); only the few components that hold a "not the same" pair come into Python, for
+the cut.
 """
 
 from __future__ import annotations
@@ -53,38 +54,58 @@ class ClusterReport:
 def _connected_components(con: duckdb.DuckDBPyConnection, links: str, out: str) -> int:
     """Write ``out(node, label)`` (label = lowest rid of the component) for every linked node.
 
-    Each round takes the lowest label among a node's neighbours, then jumps to the label's
-    own label, so long chains collapse in a logarithmic number of rounds.
+    Graph contraction: each round every node takes the lowest of itself and its neighbours,
+    pointer jumping makes those choices point straight at their lowest, the links are
+    rewritten between the chosen nodes (dropping those inside one), and each original
+    node's label follows. Both the nodes and the links shrink every round, so the number
+    of rounds grows with the logarithm of the component size, not with its length.
     """
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _cc_edges AS
-        SELECT rid_l AS a, rid_r AS b FROM {links} UNION ALL SELECT rid_r, rid_l FROM {links};
+        CREATE OR REPLACE TEMP TABLE _cc_links AS
+        SELECT DISTINCT least(rid_l, rid_r) AS a, greatest(rid_l, rid_r) AS b FROM {links} WHERE rid_l <> rid_r;
         CREATE OR REPLACE TEMP TABLE {out} AS
-        SELECT a AS node, least(a, min(b)) AS label FROM _cc_edges GROUP BY a;
+        SELECT a AS node, a AS label FROM _cc_links UNION SELECT b, b FROM _cc_links;
         """
     )
     rounds = 0
-    while True:
+    while con.execute("SELECT count(*) FROM _cc_links").fetchall()[0][0] > 0:
         rounds += 1
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _cc_hook AS
+            SELECT a AS node, least(a, min(b)) AS label
+            FROM (SELECT a, b FROM _cc_links UNION ALL SELECT b, a FROM _cc_links)
+            GROUP BY a
+            """
+        )
+        while True:  # pointer jumping until every node points at the end of its chain
+            con.execute(
+                """
+                CREATE OR REPLACE TEMP TABLE _cc_jump AS
+                SELECT h.node, p.label, p.label <> h.label AS changed
+                FROM _cc_hook h JOIN _cc_hook p ON p.node = h.label
+                """
+            )
+            changed = con.execute("SELECT count(*) FROM _cc_jump WHERE changed").fetchall()[0][0]
+            con.execute("DROP TABLE _cc_hook; ALTER TABLE _cc_jump RENAME TO _cc_hook")
+            if changed == 0:
+                break
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _cc_next AS
-            WITH hooked AS (
-                SELECT e.a AS node, min(l.label) AS label FROM _cc_edges e JOIN {out} l ON l.node = e.b GROUP BY e.a
-            ), lowered AS (
-                SELECT h.node, least(h.label, o.label) AS label, o.label AS before
-                FROM hooked h JOIN {out} o USING (node)
-            )
-            SELECT n.node, least(n.label, p.label) AS label, least(n.label, p.label) <> n.before AS changed
-            FROM lowered n JOIN lowered p ON p.node = n.label
+            SELECT DISTINCT least(ha.label, hb.label) AS a, greatest(ha.label, hb.label) AS b
+            FROM _cc_links l JOIN _cc_hook ha ON ha.node = l.a JOIN _cc_hook hb ON hb.node = l.b
+            WHERE ha.label <> hb.label;
+            DROP TABLE _cc_links;
+            ALTER TABLE _cc_next RENAME TO _cc_links;
+            CREATE OR REPLACE TEMP TABLE _cc_relabelled AS
+            SELECT o.node, coalesce(h.label, o.label) AS label FROM {out} o LEFT JOIN _cc_hook h ON h.node = o.label;
+            DROP TABLE {out};
+            ALTER TABLE _cc_relabelled RENAME TO {out};
             """
         )
-        changed = con.execute("SELECT count(*) FROM _cc_next WHERE changed").fetchall()[0][0]
-        con.execute(f"DROP TABLE {out}; ALTER TABLE _cc_next RENAME TO {out}")
-        if changed == 0:
-            break
-    con.execute("DROP TABLE _cc_edges")
+    con.execute("DROP TABLE IF EXISTS _cc_links; DROP TABLE IF EXISTS _cc_hook")
     return rounds
 
 
