@@ -249,6 +249,9 @@ def create_key(
     if not name.strip():
         raise LaoLinkError("a key needs a name saying which system uses it")
     cleaned = sorted({s.strip() for s in sources or [] if s.strip()}) or None
+    if sources is not None and cleaned is None:
+        # an empty list must not silently mean "every source"
+        raise LaoLinkError("sources must name at least one source; leave it out for a key that sees all sources")
     key_id = secrets.token_hex(6)
     key = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
     con.execute(

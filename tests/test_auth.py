@@ -141,6 +141,8 @@ def test_api_key_lifecycle(con):
     with pytest.raises(LaoLinkError, match="does not exist"):
         auth.revoke_key(con, "nope")
     assert auth.list_keys(con)[0]["sources"] == ["DIC", "MOLSW"]
+    with pytest.raises(LaoLinkError, match="at least one source"):
+        auth.create_key(con, "nothing", "system", sources=[" ", ""])
 
 
 # --- masking -------------------------------------------------------------------------------
