@@ -71,7 +71,7 @@ def create_key(
     try:
         key_id, key = auth.create_key(con, body.name, body.role, sources=body.sources, created_by=principal.actor)
     except LaoLinkError as exc:
-        raise ApiError(422, str(exc), field="name") from exc
+        raise ApiError(422, str(exc), field="sources" if "source" in str(exc) else "name") from exc
     audit(request, "key.create", status=201, detail={"key_id": key_id, "role": body.role, "sources": body.sources})
     return CreatedKey(key_id=key_id, key=key)
 
