@@ -17,7 +17,7 @@ from fastapi import Depends, Query, Request
 from fastapi.security import APIKeyCookie, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from api.errors import ApiError
+from api.errors import ApiError, LoginRedirect
 from api.published import NotPublished
 from api.settings import Settings
 from linkage.auth import Principal, csrf_matches, key_principal, session_principal
@@ -145,6 +145,17 @@ async def current_principal(
             raise await run_in_threadpool(_refuse, request, 403, "missing or wrong CSRF token", "csrf", principal)
     request.state.principal = principal
     return principal
+
+
+async def page_principal(request: Request) -> Principal:
+    """For HTML pages: :func:`current_principal`, but without a valid session the browser is sent
+    (303) to ``/login?next=<this page>`` instead of getting a 401 (the refusal is audited all the same)."""
+    try:
+        return await current_principal(request)
+    except ApiError as exc:
+        if exc.status_code == 401:
+            raise LoginRedirect(request.url.path) from exc
+        raise
 
 
 def require_roles(*roles: str) -> Callable[..., Principal]:

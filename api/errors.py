@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("laolink.api")
@@ -45,9 +46,25 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     )
 
 
+class LoginRedirect(Exception):
+    """Raised by page dependencies when there is no valid session: answered with 303 to the log-in page."""
+
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+        super().__init__(next_path)
+
+
+LOGIN_PAGE = "/login"
+
+
+async def _login_redirect(request: Request, exc: LoginRedirect) -> RedirectResponse:
+    return RedirectResponse(f"{LOGIN_PAGE}?{urlencode({'next': exc.next_path})}", status_code=303)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(LoginRedirect, _login_redirect)
 
 
 class CatchAllMiddleware:

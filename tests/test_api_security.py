@@ -364,3 +364,29 @@ def test_unexpected_errors_answer_500_without_details(tmp_path, caplog):
     assert response.json() == {"error": {"field": None, "message": "internal error; it has been logged"}}
     assert "Somchai" not in response.text and "Traceback" not in response.text
     assert "RuntimeError" in caplog.text and "Somchai" not in caplog.text  # logged, without the personal data
+
+
+def test_pages_without_a_session_redirect_to_login(tmp_path):
+    from fastapi import Depends
+    from fastapi.testclient import TestClient
+
+    from api.deps import page_principal
+    from linkage.auth import Principal, add_user
+    from linkage.service_db import connect_service
+
+    settings = Settings(db=tmp_path / "laolink.duckdb")
+    app = create_app(settings)
+
+    @app.get("/review")
+    def review_page(principal: Principal = Depends(page_principal)) -> dict:
+        return {"role": principal.role}
+
+    con = connect_service(settings.paths.service_db)
+    add_user(con, "noy", "analyst", "a long enough password")
+    con.close()
+    with TestClient(app, follow_redirects=False) as client:
+        response = client.get("/review")
+        assert response.status_code == 303 and response.headers["location"] == "/login?next=%2Freview"
+        assert client.post("/api/v1/auth/login", json={"username": "noy", "password": "a long enough password"}
+                           ).status_code == 200
+        assert client.get("/review").json() == {"role": "analyst"}
