@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--links", type=int, default=1_500_000)
     parser.add_argument("--decisions", type=int, default=1000)
+    parser.add_argument("--negatives", type=int, default=0, help="not-same decisions between records 3 apart")
     parser.add_argument("--local", action="store_true")
     parser.add_argument("--threshold", type=float, default=0.3)
     args = parser.parse_args()
@@ -64,6 +65,9 @@ def main() -> None:
             a, b = 1 + (k * 7919) % n, 1 + (k * 104729 + 13) % n
             if a != b:
                 record_decision(svc, "BENCH", str(a), "BENCH", str(b), "positive", "bench")
+        for k in range(args.negatives):
+            a = 1 + (k * 15485863) % (n - 3)
+            record_decision(svc, "BENCH", str(a), "BENCH", str(a + 3), "negative", "bench")
 
         for night, seed in ((1, 1), (2, 2)):
             if night == 2:  # replace 1% of the links
@@ -89,6 +93,9 @@ def main() -> None:
                 "clusters": clusters.clusters,
                 "largest_cluster": clusters.largest_cluster,
                 "rounds": clusters.iterations,
+                "negative_pairs_cut": clusters.negative_pairs_cut,
+                "links_cut": clusters.links_cut,
+                "decision_conflicts": clusters.decision_conflicts,
                 "ids": {k: v for k, v in ids.as_dict().items() if k not in ("run_id", "seconds")},
                 "queued": queued,
             }

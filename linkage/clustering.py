@@ -109,8 +109,11 @@ def _connected_components(con: duckdb.DuckDBPyConnection, links: str, out: str) 
     return rounds
 
 
-def _reachable(adj: dict[int, dict[int, float]], start: int, usable) -> dict[int, int | None]:
-    """Breadth-first search from ``start`` over links where ``usable(u, v)``; returns parents."""
+def _reachable(adj: dict[int, dict[int, float]], start: int, usable, stop: int | None = None) -> dict[int, int | None]:
+    """Breadth-first search from ``start`` over links where ``usable(u, v)``; returns parents.
+
+    With ``stop``, the search ends as soon as that node is reached.
+    """
     parent: dict[int, int | None] = {start: None}
     queue = deque([start])
     while queue:
@@ -118,6 +121,8 @@ def _reachable(adj: dict[int, dict[int, float]], start: int, usable) -> dict[int
         for v in adj[u]:
             if v not in parent and usable(u, v):
                 parent[v] = u
+                if v == stop:
+                    return parent
                 queue.append(v)
     return parent
 
@@ -135,13 +140,13 @@ def minimum_cut(capacity: dict[int, dict[int, float]], s: int, t: int) -> list[t
     ``capacity`` is symmetric (an undirected graph); infinite links are never in the cut,
     so there must be a path from s to t through at least one finite link.
     """
-    flow: dict[int, dict[int, float]] = {u: dict.fromkeys(vs, 0.0) for u, vs in capacity.items()}
+    flow: dict[tuple[int, int], float] = {}  # only links that carry flow: the rest of the graph is never copied
 
     def residual(u: int, v: int) -> float:
-        return capacity[u][v] - flow[u][v]
+        return capacity[u][v] - flow.get((u, v), 0.0)
 
     while True:
-        parent = _reachable(capacity, s, lambda u, v: residual(u, v) > 1e-12)
+        parent = _reachable(capacity, s, lambda u, v: residual(u, v) > 1e-12, stop=t)
         if t not in parent:
             break
         path = _path(parent, t)
@@ -149,8 +154,8 @@ def minimum_cut(capacity: dict[int, dict[int, float]], s: int, t: int) -> list[t
         if math.isinf(push):
             raise ValueError("the two records are joined by links that may not be cut")
         for u, v in zip(path, path[1:], strict=False):
-            flow[u][v] += push
-            flow[v][u] -= push
+            flow[u, v] = flow.get((u, v), 0.0) + push
+            flow[v, u] = flow.get((v, u), 0.0) - push
     source_side = set(parent)
     return sorted(
         (min(u, v), max(u, v)) for u in source_side for v in capacity[u] if v not in source_side
@@ -173,9 +178,7 @@ def _apply_negative_decisions(
     cut: set[tuple[int, int]] = set()
     flags: list[dict] = []
     for a, b, decision_id in sorted(negatives, key=lambda n: n[2]):
-        if b not in _reachable(capacity, a, lambda u, v: True):
-            continue  # already apart after an earlier cut
-        by_decisions = _reachable(capacity, a, lambda u, v: math.isinf(capacity[u][v]))
+        by_decisions = _reachable(capacity, a, lambda u, v: math.isinf(capacity[u][v]), stop=b)
         if b in by_decisions:
             chain = _path(by_decisions, b)
             flags.append(
@@ -193,6 +196,8 @@ def _apply_negative_decisions(
             )
             continue
         pair_cut = minimum_cut(capacity, a, b)
+        if not pair_cut:
+            continue  # already apart after an earlier cut
         for u, v in pair_cut:
             del capacity[u][v]
             del capacity[v][u]
