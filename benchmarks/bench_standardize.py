@@ -1,0 +1,112 @@
+"""Benchmark the standardize step and the Lao name key on the demo data; one JSON line of figures.
+
+    .venv/bin/python benchmarks/bench_standardize.py --persons 8000
+    .venv/bin/python benchmarks/bench_standardize.py --persons 400000   # about 1,000,000 records
+
+Generates the demo sources (not timed), ingests them (not timed), then times
+`standardize` and measures, with the truth file:
+
+- spelling_agreement: of every spelling the demo's hands write for each name part (official,
+  BGN-like, ALA-LC, two ad-hoc English hands, Thai RTGS, Lao script, Thai script), the share
+  whose name key equals the official spelling's key;
+- key_agreement: of all pairs of records of the same true person that both carry a given
+  and a family name, the share whose (given_key, family_key) agree, in either order (typos
+  the sources make — 2 to 10 % of records — are in this figure: a key does not undo typos);
+- key_collision: of as many random pairs of records of different persons (same kind of
+  records), the share whose keys agree; and the share of distinct persons whose key is
+  shared with another person (common names make this far from zero, by nature).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from linkage.demo_data.generate import generate  # noqa: E402
+from linkage.ingest import ingest_files  # noqa: E402
+from linkage.standardize import standardize  # noqa: E402
+from linkage.store import open_store  # noqa: E402
+
+KEY_AGREEMENT_SQL = """
+WITH named AS (
+    SELECT t.person_id, r.rid, r.given_key, r.family_key FROM records r
+    JOIN truth t ON t.source = r.source AND t.record_id = r.record_id
+    WHERE r.given_key IS NOT NULL AND r.family_key IS NOT NULL
+), same AS (
+    SELECT (a.given_key = b.given_key AND a.family_key = b.family_key)
+        OR (a.given_key = b.family_key AND a.family_key = b.given_key) AS agree
+    FROM named a JOIN named b ON a.person_id = b.person_id AND a.rid < b.rid
+), numbered AS (
+    SELECT *, row_number() OVER (ORDER BY hash(rid, 17)) AS n, count(*) OVER () AS total FROM named
+), diff AS (  -- each record against a pseudo-random other record
+    SELECT a.given_key = b.given_key AND a.family_key = b.family_key AS agree
+    FROM numbered a JOIN numbered b ON b.n = (a.n % a.total) + 1 WHERE a.person_id <> b.person_id
+), person_keys AS (
+    SELECT given_key, family_key, count(DISTINCT person_id) AS persons FROM named GROUP BY ALL
+)
+SELECT (SELECT count(*) FROM same), (SELECT avg(agree::INTEGER) FROM same),
+       (SELECT count(*) FROM diff), (SELECT avg(agree::INTEGER) FROM diff),
+       (SELECT sum(persons) FILTER (WHERE persons > 1) / sum(persons) FROM person_keys)
+"""
+
+
+def spelling_agreement() -> tuple[int, float]:
+    """Share of the demo hands' spellings of each name part that reach the official spelling's key."""
+    from linkage.demo_data.names import FAMILY_NAMES, GIVEN_NAMES
+    from linkage.demo_data.spelling_variants import HANDS, lao_to_thai, spell_name
+    from linkage.name_key import name_key
+
+    total = agree = 0
+    for name in GIVEN_NAMES + FAMILY_NAMES:
+        ref = name_key(name.official)
+        variants = [spell_name(name, hand) for hand in HANDS] + [name.lao, lao_to_thai(name.lao)]
+        total += len(variants)
+        agree += sum(name_key(v) == ref for v in variants)
+    return total, agree / total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=8000)
+    parser.add_argument("--seed", type=int, default=101)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "demo"
+        generate(out, args.persons, seed=args.seed)
+        with open_store(Path(tmp) / "bench.duckdb") as con:
+            ingest_files(con, sorted(out.glob("night1_*")))
+            con.execute(f"CREATE TABLE truth AS SELECT * FROM read_csv('{out / 'truth.csv'}', all_varchar=true)")
+            started = time.perf_counter()
+            report = standardize(con)
+            seconds = time.perf_counter() - started
+            same_pairs, agreement, diff_pairs, collision, shared_key_persons = con.execute(
+                KEY_AGREEMENT_SQL
+            ).fetchall()[0]
+    peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    spellings, spelling_share = spelling_agreement()
+    print(json.dumps({
+        "benchmark": "standardize",
+        "records": report.records,
+        "standardize_s": round(seconds, 2),
+        "records_per_s": round(report.records / seconds),
+        "peak_rss_mb": round(peak / 1024),
+        "spellings": spellings,
+        "spelling_agreement": round(spelling_share, 4),
+        "same_person_name_pairs": same_pairs,
+        "key_agreement": round(agreement, 4),
+        "different_person_pairs": diff_pairs,
+        "key_collision": round(collision, 5),
+        "persons_sharing_a_name_key": round(float(shared_key_persons), 4),
+        "unparsed": {name: c.unparsed for name, c in report.fields.items() if c.unparsed},
+    }))
+
+
+if __name__ == "__main__":
+    main()
