@@ -145,17 +145,25 @@ class LoginPolicy:
     max_address_failures: int = 50
 
 
-def _failures_since(con: sqlite3.Connection, column: str, value: str, since: datetime) -> tuple[int, str | None]:
-    """Failed attempts for ``column = value`` after ``since`` and after the last success; and the latest one."""
+def _user_failures(con: sqlite3.Connection, username: str, since: datetime) -> tuple[int, str | None]:
+    """Failed log-ins of a user after ``since`` and after their last success; and the latest one."""
     row = con.execute(
-        f"""
+        """
         SELECT count(*), max(at) FROM login_attempts
-        WHERE {column} = ? AND outcome = 'failed' AND at > ?
-          AND at > coalesce((SELECT max(at) FROM login_attempts WHERE {column} = ? AND outcome = 'ok'), '')
+        WHERE username = ? AND outcome = 'failed' AND at > ?
+          AND at > coalesce((SELECT max(at) FROM login_attempts WHERE username = ? AND outcome = 'ok'), '')
         """,
-        (value, _stamp(since), value),
+        (username, _stamp(since), username),
     ).fetchall()[0]
     return row[0], row[1]
+
+
+def _address_failures(con: sqlite3.Connection, address: str, since: datetime) -> int:
+    """Failed log-ins from an address after ``since`` (a success of one's own account does not reset it)."""
+    return con.execute(
+        "SELECT count(*) FROM login_attempts WHERE address = ? AND outcome = 'failed' AND at > ?",
+        (address, _stamp(since)),
+    ).fetchall()[0][0]
 
 
 def authenticate(
@@ -166,11 +174,10 @@ def authenticate(
     Every attempt is recorded. The message never says whether the user exists.
     """
     now = _now()
-    failures, latest = _failures_since(con, "username", username, now - policy.window)
+    failures, latest = _user_failures(con, username, now - policy.window)
     locked = failures >= policy.max_failures and latest is not None and latest > _stamp(now - policy.lockout)
     if address is not None and not locked:
-        address_failures, _ = _failures_since(con, "address", address, now - policy.window)
-        locked = address_failures >= policy.max_address_failures
+        locked = _address_failures(con, address, now - policy.window) >= policy.max_address_failures
     if locked:
         con.execute(
             "INSERT INTO login_attempts (username, address, outcome) VALUES (?, ?, 'locked')", (username, address)

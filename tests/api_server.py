@@ -14,7 +14,9 @@ Fixtures (loaded for every test through ``tests/conftest.py``):
           with start_api_server(db) as server:
               yield server
 
-  ``env`` sets ``LAOLINK_*`` settings for that server (e.g. ``{"LAOLINK_MAX_PAGE_SIZE": "10"}``).
+  ``env`` sets ``LAOLINK_*`` settings for that server (e.g. ``{"LAOLINK_MAX_PAGE_SIZE": "10"}``); pass
+  ``env=SHARED_SERVER_ENV`` for a server many tests share, so their failed log-ins from
+  127.0.0.1 do not trip the per-address limit for everyone.
 
 An ``ApiServer`` makes credentials directly in the server's service database (the
 server reads it on every request) and hands out ``httpx.Client`` objects:
@@ -53,6 +55,8 @@ from linkage.service_db import connect_service
 from linkage.store import connect
 
 REPO = Path(__file__).resolve().parents[1]
+# Settings of servers shared by many tests, which all come from 127.0.0.1 (use it for your own shared servers too).
+SHARED_SERVER_ENV = {"LAOLINK_LOGIN_MAX_ADDRESS_FAILURES": "100000"}
 _names = itertools.count(1)
 
 
@@ -186,8 +190,12 @@ def publish_empty_run(db: Path, run_id: int = 1) -> Path:
 
 @pytest.fixture(scope="session")
 def api_server(tmp_path_factory) -> Iterator[ApiServer]:
-    """A shared real server over a store with one empty published run; make your own credentials on it."""
+    """A shared real server over a store with one empty published run; make your own credentials on it.
+
+    Every test connects from 127.0.0.1, so the per-address log-in limit is raised here (tests of
+    that limit start their own server); the per-user lock-out is as in production.
+    """
     db = tmp_path_factory.mktemp("api-server") / "laolink.duckdb"
     publish_empty_run(db)
-    with start_api_server(db) as server:
+    with start_api_server(db, env=SHARED_SERVER_ENV) as server:
         yield server

@@ -88,6 +88,21 @@ def test_success_resets_the_failure_count(con):
     assert auth.authenticate(con, "noy", PASSWORD, address=None, policy=POLICY).role == "steward"
 
 
+def test_address_limit_is_not_reset_by_a_success(con):
+    policy = LoginPolicy(max_failures=3, max_address_failures=4)
+    auth.add_user(con, "mine", "analyst", PASSWORD)
+    for victim in ("a", "b", "c"):
+        with pytest.raises(AuthError):
+            auth.authenticate(con, victim, "guess guess guess", address="10.9.9.9", policy=policy)
+    auth.authenticate(con, "mine", PASSWORD, address="10.9.9.9", policy=policy)  # own account: still fine
+    with pytest.raises(AuthError):
+        auth.authenticate(con, "d", "guess guess guess", address="10.9.9.9", policy=policy)
+    with pytest.raises(AuthError) as info:
+        auth.authenticate(con, "mine", PASSWORD, address="10.9.9.9", policy=policy)
+    assert info.value.locked_out
+    assert auth.authenticate(con, "mine", PASSWORD, address="10.1.1.1", policy=policy).name == "mine"
+
+
 def test_unknown_user_and_wrong_password_give_the_same_message(con):
     auth.add_user(con, "noy", "steward", PASSWORD)
     messages = set()
