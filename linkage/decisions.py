@@ -24,6 +24,9 @@ import pyarrow as pa
 
 from linkage.errors import LaoLinkError
 
+# ``expected_current`` for a steward who saw no decision on the pair (decision ids start at 1).
+NO_DECISION = 0
+
 
 class Judgement(StrEnum):
     positive = "positive"  # the same person
@@ -102,7 +105,11 @@ def record_decision(
     note: str | None = None,
     expected_current: int | None = None,
 ) -> Decision:
-    """Append a decision about a pair; raise DecisionConflict if ``expected_current`` is stale."""
+    """Append a decision about a pair; raise DecisionConflict if ``expected_current`` is stale.
+
+    ``expected_current``: the decision id the steward saw as current, or ``NO_DECISION`` (0)
+    if they saw none; ``None`` records without checking (imports, scripts).
+    """
     try:
         judgement = Judgement(judgement).value
     except ValueError:
@@ -115,9 +122,9 @@ def record_decision(
         live = _live_for_pair(service_con, pair)
         current_id = live[-1].decision_id if live else None
         if expected_current is not None:
-            if expected_current != current_id:
+            if expected_current != (current_id or NO_DECISION):
                 raise DecisionConflict(expected_current, current_id)
-            supersedes = expected_current
+            supersedes = expected_current or None
         elif live and all(d.decided_by == decided_by or d.judgement == judgement for d in live):
             supersedes = current_id
         else:
@@ -134,6 +141,14 @@ def record_decision(
         service_con.execute("ROLLBACK")
         raise
     return Decision(*row)
+
+
+def current_decision_id(
+    service_con: sqlite3.Connection, source_a: str, record_id_a: str, source_b: str, record_id_b: str
+) -> int | None:
+    """The id of the decision applied to a pair now (its latest live one), or None."""
+    live = _live_for_pair(service_con, normalise_pair(source_a, record_id_a, source_b, record_id_b))
+    return live[-1].decision_id if live else None
 
 
 def decision_history(

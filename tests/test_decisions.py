@@ -4,7 +4,9 @@ from hypothesis import strategies as st
 from store_builders import add_records, decide, open_stores
 
 from linkage.decisions import (
+    NO_DECISION,
     DecisionConflict,
+    current_decision_id,
     current_decisions,
     decision_conflicts,
     decision_history,
@@ -57,6 +59,13 @@ def test_stale_expected_current_raises_conflict(tmp_path):
     # a steward who expects a decision on a pair nobody decided is also told
     with pytest.raises(DecisionConflict):
         record_decision(svc, "S", "3", "S", "4", "positive", "noy", expected_current=newer.decision_id)
+    # and so is one who saw no decision on a pair that has one now
+    with pytest.raises(DecisionConflict):
+        record_decision(svc, "S", "1", "S", "2", "positive", "noy", expected_current=NO_DECISION)
+    first = record_decision(svc, "S", "3", "S", "4", "positive", "noy", expected_current=NO_DECISION)
+    assert first.supersedes is None
+    assert current_decision_id(svc, "S", "4", "S", "3") == first.decision_id
+    assert current_decision_id(svc, "S", "5", "S", "6") is None
 
 
 def test_two_stewards_who_disagree_are_a_conflict_until_one_settles_it(tmp_path):
