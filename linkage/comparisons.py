@@ -14,6 +14,10 @@ import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink.internals.comparison_creator import ComparisonCreator
 
+NAME_KEYS_EQUAL = "Lao name key equal (given and family)"
+# Floor of a value's term frequency: a name seen once in a million records says a lot, but not infinitely much.
+TF_MINIMUM_U = 1e-5
+
 
 def _level(sql: str, label: str) -> cll.CustomLevel:
     return cll.CustomLevel(sql, label_for_charts=label)
@@ -32,7 +36,7 @@ def name_comparison() -> ComparisonCreator:
             ).configure(is_null_level=True),
             # name_key is both keys together: equal exactly when both parts are equal.
             cll.ExactMatchLevel("name_key", term_frequency_adjustments=True).configure(
-                label_for_charts="Lao name key equal (given and family)", tf_minimum_u_value=0.001
+                label_for_charts=NAME_KEYS_EQUAL, tf_minimum_u_value=TF_MINIMUM_U
             ),
             _level(
                 '"given_key_l" = "family_key_r" AND "family_key_l" = "given_key_r"',
@@ -45,13 +49,15 @@ def name_comparison() -> ComparisonCreator:
                 '"given_key_l" = "given_key_r" AND ("family_key_l" IS NULL OR "family_key_r" IS NULL)',
                 "given name key equal, family name missing on one side (nickname)",
             ).configure(
-                tf_adjustment_column="given_key", tf_minimum_u_value=0.001, disable_tf_exact_match_detection=True
+                tf_adjustment_column="given_key", tf_minimum_u_value=TF_MINIMUM_U, disable_tf_exact_match_detection=True
             ),
             cll.JaroWinklerLevel("full_name_std", 0.85).configure(
                 label_for_charts="romanized full name Jaro-Winkler ≥ 0.85"
             ),
             _level('"given_key_l" = "given_key_r"', "given name key equal, family name different"),
-            _level('"family_key_l" = "family_key_r"', "family name key equal, given name different"),
+            # No level for "family equal, given different": within a household (siblings, twins born
+            # the same day, a father and son in the same village) it is the normal case, and any
+            # positive weight for it joins brothers and sisters. It falls to "names different".
             cll.ElseLevel().configure(label_for_charts="names different"),
         ],
     )
@@ -129,9 +135,13 @@ def place_comparison() -> ComparisonCreator:
                 '"province_code_l" IS NULL OR "province_code_r" IS NULL', label_for_charts="province missing"
             ).configure(is_null_level=True),
             _level(
-                '"district_code_l" = "district_code_r" AND "village_key_l" = "village_key_r"', "same village"
+                '"village_key_l" = "village_key_r" AND "province_code_l" = "province_code_r" AND '
+                '("district_code_l" = "district_code_r" OR "district_code_l" IS NULL OR "district_code_r" IS NULL)',
+                "same village",
             ).configure(
-                tf_adjustment_column="village_key", tf_minimum_u_value=0.001, disable_tf_exact_match_detection=True
+                tf_adjustment_column="village_key",
+                tf_minimum_u_value=TF_MINIMUM_U,
+                disable_tf_exact_match_detection=True,
             ),
             _level('"district_code_l" = "district_code_r"', "same district"),
             _level(

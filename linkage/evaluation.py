@@ -84,7 +84,9 @@ def connected_components(con: duckdb.DuckDBPyConnection, nodes_sql: str, edges_s
     return rounds
 
 
-def pairwise_scores(con: duckdb.DuckDBPyConnection, truth: str, threshold: float) -> dict:
+def pairwise_scores(
+    con: duckdb.DuckDBPyConnection, truth: str, threshold: float, predictions: str = "predictions"
+) -> dict:
     """Pairwise P/R/F1 at ``threshold`` and the F1-maximising threshold (over the stored pairs)."""
     true_pairs = con.execute(
         f"SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM (SELECT count(*) n FROM {truth} GROUP BY person_id)"
@@ -93,7 +95,7 @@ def pairwise_scores(con: duckdb.DuckDBPyConnection, truth: str, threshold: float
         f"""
         CREATE OR REPLACE TEMP TABLE eval_pairs AS
         SELECT p.match_weight, p.match_probability, (tl.person_id = tr.person_id) AS is_match
-        FROM predictions p JOIN {truth} tl ON tl.rid = p.rid_l JOIN {truth} tr ON tr.rid = p.rid_r
+        FROM {predictions} p JOIN {truth} tl ON tl.rid = p.rid_l JOIN {truth} tr ON tr.rid = p.rid_r
         """
     )
     tp, fp = con.execute(
@@ -134,12 +136,14 @@ def pairwise_scores(con: duckdb.DuckDBPyConnection, truth: str, threshold: float
     return result | {"_curve": curve}
 
 
-def cluster_scores(con: duckdb.DuckDBPyConnection, truth: str, threshold: float) -> dict:
+def cluster_scores(
+    con: duckdb.DuckDBPyConnection, truth: str, threshold: float, predictions: str = "predictions"
+) -> dict:
     """Pairwise and B-cubed precision/recall of connected components at ``threshold``."""
     rounds = connected_components(
         con,
         f"SELECT rid FROM {truth}",
-        f"SELECT rid_l, rid_r FROM predictions WHERE match_probability >= {float(threshold)}",
+        f"SELECT rid_l, rid_r FROM {predictions} WHERE match_probability >= {float(threshold)}",
         "eval_clusters",
     )
     row = con.execute(

@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import sqlite3
+import statistics
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,11 +28,11 @@ from splink import Linker, SettingsCreator
 from linkage.blocking import PREDICT_RULES, TRAIN_RULES, load_rules, load_setting
 from linkage.comparisons import comparisons
 from linkage.errors import LaoLinkError
-from linkage.model_input import Workspace, splink_workspace
+from linkage.model_input import MODEL_INPUT_TABLE, Workspace, splink_workspace
 
 DEFAULT_SEED = 42
 DEFAULT_U_PAIRS = 2_000_000
-DEFAULT_EM_PAIRS = 2_000_000
+DEFAULT_EM_PAIRS = 500_000
 
 
 def model_version(model_path: str | Path) -> str:
@@ -123,21 +124,44 @@ def train(
         linker = Linker(ws.register_model_input(), settings())
         deterministic = load_rules(TRAIN_RULES, "deterministic")
         recall = float(load_setting(TRAIN_RULES, "deterministic_recall", 0.6))
+        seconds: dict[str, float] = {}
+        mark = time.perf_counter()
         linker.training.estimate_probability_two_random_records_match([r.rule for r in deterministic], recall=recall)
+        seconds["probability_two_random_records_match"] = round(time.perf_counter() - mark, 1)
+        mark = time.perf_counter()
         linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+        seconds["u"], mark = round(time.perf_counter() - mark, 1), time.perf_counter()
         em_passes = load_rules(TRAIN_RULES, "em_passes")
-        em_failed = {}
+        pass_entries = load_setting(TRAIN_RULES, "em_passes", [])
+        measures = {e["name"]: e.get("measures") for e in pass_entries}
+        columns = {e["name"]: e.get("columns") for e in pass_entries}
+        em_failed: dict[str, str] = {}
+        lambda_estimates: dict[str, float] = {}
         for rule in em_passes:
             before = copy.deepcopy(linker._settings_obj.core_model_settings)
             try:
-                linker.training.estimate_parameters_using_expectation_maximisation(rule.rule, max_pairs=em_max_pairs)
+                session = linker.training.estimate_parameters_using_expectation_maximisation(
+                    rule.rule, max_pairs=em_max_pairs
+                )
             except ValueError as exc:
                 # On small data a level's m can underflow to 0, which Splink rejects mid-pass, leaving
                 # the pass's reduced settings behind: restore them and go on with the other passes.
                 linker._settings_obj.core_model_settings = before
                 em_failed[rule.name] = str(exc).splitlines()[0]
+            else:
+                if measures.get(rule.name):
+                    lambda_estimates[rule.name] = session.core_model_settings.probability_two_random_records_match
+            seconds[f"em {rule.name}"], mark = round(time.perf_counter() - mark, 1), time.perf_counter()
         if len(em_failed) == len(em_passes):
             raise LaoLinkError(f"every EM pass failed: {em_failed}")
+        lambda_deterministic = linker._settings_obj._probability_two_random_records_match
+        lambda_by_pass = {
+            name: probability_from_em_pass(ws, linker, measures[name] | {"columns": columns[name]}, blocked)
+            for name, blocked in lambda_estimates.items()
+        }
+        usable = [v for v in lambda_by_pass.values() if v is not None]
+        if usable:
+            linker._settings_obj._probability_two_random_records_match = statistics.median(usable)
         n_labels = 0
         if service_db is not None:
             n_labels = decision_labels(ws, service_db)
@@ -155,10 +179,13 @@ def train(
         "em_max_pairs": em_max_pairs,
         "deterministic_rules": [r.name for r in deterministic],
         "deterministic_recall": recall,
+        "probability_two_random_records_match_from_deterministic_rules": lambda_deterministic,
+        "probability_two_random_records_match_by_em_pass": lambda_by_pass,
         "em_passes": [r.name for r in em_passes if r.name not in em_failed],
         "em_passes_failed": em_failed,
         "positive_decisions_used": n_labels,
         "probability_two_random_records_match": model["probability_two_random_records_match"],
+        "seconds": seconds,
     }
     chart_path = out_path.with_suffix(".png")
     write_mu_chart(model, chart_path)
@@ -197,6 +224,39 @@ def stable_model(model: dict) -> dict:
                 if key in level:
                     level[key] = rounded(level[key])
     return model
+
+
+def probability_from_em_pass(ws: Workspace, linker: Linker, measures: dict, lambda_blocked: float) -> float | None:
+    """The probability two random records match, measured by one EM pass (None if EM degenerated).
+
+    EM measured the share of matches among the pass's blocked pairs (``lambda_blocked``). Those
+    pairs hold ``lambda_blocked * pairs_blocked`` matches, which is the share ``recall`` of all
+    matches: recall = m(the level the pass blocks on) * P(a pair is not in the comparison's null
+    level). ``measures`` (blocking_rules/train.yaml) names that level and the per-record condition
+    for having the field. The deterministic rules' recall is only a guess, and Splink's own
+    reversal of a blocking rule ignores missing values, which for sparse fields (phones, dates)
+    overstates the result many times over.
+    """
+    if not 1e-6 < lambda_blocked < 1:
+        return None  # EM fell into its degenerate solution (everything or nothing a match)
+    columns = measures["columns"]
+    not_null = " AND ".join(f"{c} IS NOT NULL" for c in columns)
+    key = ", ".join(columns)
+    pairs_blocked, n, present = ws.con.execute(
+        f"""
+        SELECT (SELECT coalesce(sum(k * (k - 1) / 2), 0) FROM (SELECT count(*) AS k FROM {MODEL_INPUT_TABLE}
+                WHERE {not_null} GROUP BY {key})),
+               count(*), count(*) FILTER ({measures["present"]})
+        FROM {MODEL_INPUT_TABLE}
+        """
+    ).fetchall()[0]
+    comparison = linker._settings_obj._get_comparison_by_output_column_name(measures["comparison"])
+    m_level = next(lv.m_probability for lv in comparison.comparison_levels if lv.label_for_charts == measures["level"])
+    recall = (m_level or 0) * (present / n) ** 2
+    total_pairs = n * (n - 1) / 2
+    if not recall or not total_pairs or not pairs_blocked:
+        return None
+    return min(1.0, lambda_blocked * pairs_blocked / (recall * total_pairs))
 
 
 def level_parameters(model: dict) -> list[dict]:
