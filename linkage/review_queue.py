@@ -9,7 +9,8 @@ Items, with their priority (higher first):
   cluster into two groups of at least two records; weaker links first), birth years
   further apart than ``max_birth_year_gap``, low link density for the size; larger
   clusters first; a cluster with several of these gets one item with every reason;
-- 0 … 1  pairs whose match probability is in the uncertain band, closest to 0.5 first.
+- 0 … 1  pairs whose match probability is in the uncertain band, closest to 0.5 first
+  (``person_id`` set when the pair is in one person now).
 
 A pair (or a cluster item's pair) that a steward has decided does not come back unless
 one of its records changed after the decision (``records.updated_at`` later than the
@@ -217,10 +218,17 @@ def build_review_queue(
         -- one item per pair, and per cluster (its reasons joined, most urgent first)
         INSERT INTO review_queue (kind, rid_l, rid_r, person_id, priority, reason, match_probability, run_id)
         SELECT kind, rid_l, rid_r, person_id, priority, reason, match_probability, $run_id FROM (
-            SELECT 'pair' AS kind, it.rid_l, it.rid_r, NULL AS person_id, max(it.priority) AS priority,
-                   string_agg(it.reason, '; ' ORDER BY it.priority DESC) AS reason,
+            SELECT 'pair' AS kind, it.rid_l, it.rid_r,
+                   CASE WHEN any_value(pl.person_id) = any_value(pr.person_id) THEN any_value(pl.person_id) END
+                       AS person_id,
+                   max(it.priority) AS priority,
+                   string_agg(it.reason, '; ' ORDER BY it.priority DESC)
+                       || CASE WHEN any_value(pl.person_id) = any_value(pr.person_id)
+                               THEN ' (now in the same person)' ELSE ' (now in different persons)' END AS reason,
                    max(it.match_probability) AS match_probability
-            FROM (SELECT DISTINCT * FROM _items) it WHERE it.kind = 'pair' GROUP BY it.rid_l, it.rid_r
+            FROM (SELECT DISTINCT * FROM _items) it
+            LEFT JOIN record_person pl ON pl.rid = it.rid_l LEFT JOIN record_person pr ON pr.rid = it.rid_r
+            WHERE it.kind = 'pair' GROUP BY it.rid_l, it.rid_r
             UNION ALL
             SELECT 'cluster', arg_max(it.rid_l, it.priority), arg_max(it.rid_r, it.priority), any_value(i.person_id),
                    max(it.priority) + (count(*) - 1) * 0.05,

@@ -40,8 +40,19 @@ def test_uncertain_pairs_closest_to_even_odds_come_first(stores):
     items = queue(con)
     assert [(k, a, b) for k, a, b, *_ in items] == [("pair", 3, 4), ("pair", 1, 2), ("pair", 5, 6)]
     assert items[0][4] == pytest.approx(0.96)
-    assert items[0][5] == "match probability 0.52 is in the uncertain band 0.30-0.90"
+    assert items[0][5] == "match probability 0.52 is in the uncertain band 0.30-0.90 (now in different persons)"
     assert items[0][6] == pytest.approx(0.52)
+    assert items[0][3] is None
+
+
+def test_uncertain_pair_inside_one_person_names_it(stores):
+    con, svc = stores
+    add_records(con, range(1, 4))
+    set_predictions(con, {(1, 2): 0.99, (2, 3): 0.99, (1, 3): 0.6})
+    night(con, svc)
+    [item] = queue(con)
+    assert item[3] == con.execute("SELECT person_id FROM record_person WHERE rid = 1").fetchall()[0][0]
+    assert item[5].endswith("(now in the same person)")
 
 
 def test_decided_pair_leaves_the_queue_and_returns_when_a_record_changes(stores):
