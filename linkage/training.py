@@ -322,8 +322,9 @@ def model_card(
         + (f" ({data_description})" if data_description else "")
         + "; by source: "
         + ", ".join(f"{s} {n:,}" for s, n in sources),
-        "- Method: Fellegi-Sunter (Splink 5, DuckDB). Probability two random records match from "
-        "deterministic rules; u by random sampling; m by expectation maximisation over blocking passes"
+        "- Method: Fellegi-Sunter (Splink 5, DuckDB). u by random sampling; m by expectation maximisation "
+        "over blocking passes; the probability that two random records match measured by those passes "
+        "(first estimate from deterministic rules)"
         + ("; m also from stewards' positive decisions." if parameters["positive_decisions_used"] else "."),
         "",
         "## Parameters",
@@ -355,6 +356,7 @@ def train_command(
     decisions: bool = typer.Option(False, "--decisions", help="Also estimate m from stewards' positive decisions."),
     u_max_pairs: float = typer.Option(DEFAULT_U_PAIRS, "--u-max-pairs", help="Random pairs sampled to estimate u."),
     em_max_pairs: float = typer.Option(DEFAULT_EM_PAIRS, "--em-max-pairs", help="Pairs per EM pass (sampled)."),
+    describe: str = typer.Option("", "--describe", help="What the data is, for the model card."),
 ) -> None:
     """Train the match model on the standardized records; write the model JSON and its model card."""
     from linkage.model_input import tune_connection
@@ -373,7 +375,7 @@ def train_command(
                 u_max_pairs=u_max_pairs,
                 em_max_pairs=em_max_pairs,
                 work_dir=paths.work_dir,
-                data_description=f"store {paths.db.name}",
+                data_description=describe or f"store {paths.db.name}",
             )
         except LaoLinkError as exc:
             typer.echo(f"error: {exc}", err=True)
