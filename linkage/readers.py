@@ -251,6 +251,10 @@ def check_xlsx_container(path: Path, limits: ReadLimits) -> None:
         raise InputFileError(str(path), f"is a damaged zip archive: {exc}") from exc
     if "xl/workbook.xml" not in {m.filename for m in members}:
         raise InputFileError(str(path), "is a zip archive but not an XLSX workbook (no xl/workbook.xml)")
+    macros = [m.filename for m in members if m.filename.lower().endswith(("vbaproject.bin", "vbaprojectsignature.bin"))]
+    if macros:
+        raise InputFileError(str(path), f"contains a macro project ({macros[0]}); macros are never run or stored:"
+                                        " save the sheet as .xlsx without macros, or as CSV")
     total = sum(m.file_size for m in members)
     if total > limits.max_xlsx_uncompressed_bytes:
         raise InputFileError(
@@ -281,7 +285,7 @@ class XlsxSource(SourceFile):
             raise InputFileError(str(path), f"has no sheet {sheet!r} (sheets: {', '.join(self._book.sheetnames)})")
         ws = self._book[sheet] if sheet is not None else self._book.worksheets[0]
         ws.reset_dimensions()  # the stored dimension tag is often wrong; read what is there
-        self._rows = enumerate(ws.iter_rows(min_row=1, values_only=True), start=1)
+        self._rows = self._guard(enumerate(ws.iter_rows(min_row=1, values_only=True), start=1))
         header: tuple[Any, ...] = ()
         for _, row in self._rows:
             if any(v is not None and str(v).strip() for v in row):
@@ -294,6 +298,15 @@ class XlsxSource(SourceFile):
         while headers and not headers[-1]:
             headers.pop()
         self.headers = headers
+
+    def _guard(self, rows: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        """Turn a sheet that breaks while read (bad XML, an entity bomb, a bad CRC) into an InputFileError."""
+        number = 0
+        try:
+            for number, row in rows:
+                yield number, row
+        except Exception as exc:  # the XML parser and zipfile raise many kinds
+            raise InputFileError(str(self.path), f"sheet cannot be read after row {number}: {exc}") from exc
 
     def batches(self, wanted: Sequence[int], names: Sequence[str], batch_rows: int = DEFAULT_BATCH_ROWS
                 ) -> Iterator[RowBatch]:
