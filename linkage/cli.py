@@ -156,3 +156,7 @@ app.add_typer(audit_app, name="audit")
 from linkage.demo_data.generate import demo_data_command  # noqa: E402
 
 app.command("demo-data")(demo_data_command)
+
+from linkage.decisions_cli import decisions_app  # noqa: E402
+
+app.add_typer(decisions_app, name="decisions")

@@ -127,3 +127,21 @@ def test_decision_time_is_compared_in_the_stores_time_base(tmp_path):
     load_decisions_into(con, svc, "cd")
     skew = con.execute("SELECT epoch(current_timestamp::TIMESTAMP) - epoch(decided_at) FROM cd").fetchall()[0][0]
     assert 0 <= skew < 60
+
+
+def test_cli_records_decisions_refuses_stale_ones_and_lists_conflicts(tmp_path):
+    from typer.testing import CliRunner
+
+    from linkage.cli import app
+
+    db = str(tmp_path / "store.duckdb")
+    runner = CliRunner()
+    add = ["decisions", "add", "MOLSW", "1", "THAI", "9"]
+    ok = runner.invoke(app, [*add, "positive", "--db", db, "--by", "noy", "--note", "same photo"])
+    assert ok.exit_code == 0 and ok.output.startswith("decision 1: MOLSW/1 and THAI/9 positive by noy")
+    assert runner.invoke(app, [*add, "negative", "--db", db, "--by", "kham"]).exit_code == 0
+    stale = runner.invoke(app, [*add, "unsure", "--db", db, "--by", "kham", "--expected", "1"])
+    assert stale.exit_code == 1 and "the current one is 2" in stale.output
+    listed = runner.invoke(app, ["decisions", "conflicts", "--db", db])
+    assert "noy said positive (decision 1); kham said negative (decision 2)" in listed.output
+    assert listed.output.rstrip().endswith("1 pair(s) in conflict")
