@@ -7,7 +7,7 @@ come back as :class:`RowProblem` instead of being guessed at. A file that cannot
 
 Encodings: a BOM decides (UTF-8 or UTF-16 LE/BE); otherwise ``auto`` takes UTF-16 when many bytes
 at even (or odd) positions are NUL and almost none at the others, then UTF-8 when the whole file
-decodes as UTF-8, then Thai Windows-874 (cp874).
+decodes as UTF-8, then Thai Windows-874 (cp874) unless that reads as impossible Thai (Western accents).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import json
 import operator
+import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -89,6 +90,21 @@ def first_decode_error(path: Path, encoding: str) -> str | None:
             offset += len(chunk)
 
 
+# Latin letter + Thai combining mark, or a Thai character alone between Latin letters: never real Thai,
+# but what Latin-1/Windows-1252 accents (é, í, ó, ...) become when read as Windows-874.
+_IMPOSSIBLE_THAI = re.compile(r"[A-Za-z][\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]|[A-Za-z][\u0e01-\u0e5b][A-Za-z]")
+
+
+def _western_read_as_thai(path: Path) -> str | None:
+    """The first impossible Thai spelling (with context) in ``path`` read as cp874, or None."""
+    with path.open(encoding="cp874", errors="strict", newline="") as f:
+        while chunk := f.read(_CHUNK):
+            found = _IMPOSSIBLE_THAI.search(chunk)
+            if found:
+                return chunk[max(found.start() - 10, 0):found.end() + 10]
+    return None
+
+
 def detect_encoding(path: Path, declared: str = "auto") -> str:
     """The encoding to read a CSV file with: its BOM, else ``declared``, else detected (see module doc)."""
     with path.open("rb") as f:
@@ -106,7 +122,12 @@ def detect_encoding(path: Path, declared: str = "auto") -> str:
     if utf8_error is None:
         return "utf-8"
     if first_decode_error(path, "cp874") is None:
-        return "cp874"
+        western = _western_read_as_thai(path)
+        if western is None:
+            return "cp874"
+        raise InputFileError(str(path), f"is not UTF-8 and reads as Windows-874 only as impossible Thai ({western!r}:"
+                                        " a Thai mark or letter inside a Latin word); Latin-1/Windows-1252 text?"
+                                        " Save it as UTF-8")
     raise InputFileError(
         str(path), f"is not UTF-8, UTF-16 or Thai Windows-874 text (as UTF-8 it fails at {utf8_error})"
     )
