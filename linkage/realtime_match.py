@@ -296,12 +296,11 @@ def build_mirror(con: duckdb.DuckDBPyConnection, rules: list[KeyRule]) -> duckdb
         f"""SELECT m.*, r.source AS _source, r.record_id AS _record_id, rp.person_id AS _person_id
             FROM (SELECT {COLUMNS} FROM records WHERE std_version IS NOT NULL) m
             JOIN records r USING (rid) LEFT JOIN record_person rp USING (rid)"""
-    ).to_arrow_table()
+    ).to_arrow_reader(100_000)  # streamed in batches
     mirror = duckdb.connect()
     mirror.register("mi_arrow", table)
     mirror.execute("CREATE TABLE mi AS SELECT * FROM mi_arrow ORDER BY rid")
     mirror.unregister("mi_arrow")
-    del table
     hashes = []
     for r in rules:
         columns = ", ".join(f'"{c}"' for c in r.right)

@@ -139,3 +139,13 @@ def _insert_predictions(con, model: dict, predictions, rid: dict, run_id: int) -
             [min(a, b), max(a, b), p.get("match_weight", 0.0), p["match_probability"], MODEL_VERSION, run_id,
              *gammas, *mws],
         )
+
+
+def gamma_of(comparison: str, label: str) -> int:
+    """The gamma of the level with this label in the fixed model (levels are numbered by Splink)."""
+    from linkage.prediction import level_labels
+
+    for name, gamma, level_label in level_labels(fixed_model()):
+        if name == comparison and level_label == label:
+            return gamma
+    raise KeyError(f"{comparison}: no level labelled {label!r}")

@@ -11,7 +11,12 @@ import time
 
 import pytest
 from api_server import publish_empty_run, start_api_server
-from snapshot_builder import build_snapshot
+from snapshot_builder import build_snapshot, gamma_of
+
+NAME_KEYS_EQUAL = gamma_of("name", "Lao name key equal (given and family)")
+YEAR_ONE_SIDE = gamma_of("birth", "same birth year (one side year only)")
+SAME_PHONE = gamma_of("phone", "same phone")
+
 
 pytest.importorskip("linkage.name_parse")
 
@@ -31,7 +36,8 @@ PERSONS = [{"person_id": P1, "n_records": 2}, {"person_id": P2, "n_records": 1},
 RECORD_PERSON = {("MOLSW-DSW", "A1"): P1, ("MOPS-AHTD", "B1"): P1, ("TH-REPAT", "C1"): P2, ("PROV-SVK", "D1"): P3}
 PREDICTIONS = [
     {"l": ("MOLSW-DSW", "A1"), "r": ("MOPS-AHTD", "B1"), "match_probability": 0.98, "match_weight": 6.0,
-     "gamma": {"name": 7, "birth": 5, "phone": 2}, "mw": {"name": 4.0, "birth": 1.0, "phone": 5.0}},
+     "gamma": {"name": NAME_KEYS_EQUAL, "birth": YEAR_ONE_SIDE, "phone": SAME_PHONE},
+     "mw": {"name": 4.0, "birth": 1.0, "phone": 5.0}},
     {"l": ("TH-REPAT", "C1"), "r": ("PROV-SVK", "D1"), "match_probability": 0.6, "match_weight": 0.5,
      "gamma": {"name": 5, "birth": 4}, "mw": {"name": 2.0, "birth": 0.5}},
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from snapshot_builder import build_snapshot
+from snapshot_builder import build_snapshot, gamma_of
 
 from api.queries.persons import get_person, resolve_person
 from api.queries.review import review_pair, review_queue, rid_of
@@ -13,6 +13,10 @@ from api.queries.search import parse_search, search_persons
 from linkage.decisions import record_decision
 from linkage.errors import FieldError
 from linkage.service_db import connect_service
+
+NAME_KEYS_EQUAL = gamma_of("name", "Lao name key equal (given and family)")
+YEAR_ONE_SIDE = gamma_of("birth", "same birth year (one side year only)")
+SAME_PHONE = gamma_of("phone", "same phone")
 
 
 def rec(source, record_id, **kw):
@@ -58,9 +62,11 @@ HISTORY = [
     {"person_id": "LA-P-0000006", "event": "split-from", "other_person_id": "LA-P-0000004", "n_records": 1},
 ]
 PAIR_AB = {"l": ("MOLSW-DSW", "A1"), "r": ("MOPS-AHTD", "B1"), "match_probability": 0.97, "match_weight": 5.0,
-           "gamma": {"name": 7, "birth": 5, "phone": -1}, "mw": {"name": 3.5, "birth": 2.0, "phone": 0.0}}
+           "gamma": {"name": NAME_KEYS_EQUAL, "birth": YEAR_ONE_SIDE, "phone": -1},
+           "mw": {"name": 3.5, "birth": 2.0, "phone": 0.0}}
 PAIR_CD = {"l": ("TH-REPAT", "C1"), "r": ("PROV-SVK", "D1"), "match_probability": 0.55, "match_weight": 0.3,
-           "gamma": {"name": 7, "birth": 4, "place": 0}, "mw": {"name": 3.5, "birth": 0.5, "place": -3.0}}
+           "gamma": {"name": NAME_KEYS_EQUAL, "birth": 4, "place": 0},
+           "mw": {"name": 3.5, "birth": 0.5, "place": -3.0}}
 QUEUE = [
     {"l": ("TH-REPAT", "C1"), "r": ("PROV-SVK", "D1"), "priority": 0.9, "match_probability": 0.55},
     {"l": ("MOLSW-DSW", "A1"), "r": ("MOPS-AHTD", "B1"), "priority": 0.2, "match_probability": 0.97},

@@ -13,12 +13,14 @@ from typing import Any
 
 import duckdb
 
+from api.queries.person_index import person_index_for
 from api.queries.records import has_table, plain, records_by_rid, rows_as_dicts
 
 MAX_ALIAS_HOPS = 50
 
 
 def person_row(con: duckdb.DuckDBPyConnection, person_id: str) -> dict[str, Any] | None:
+    """The persons row (``con``: the snapshot or its person index)."""
     cur = con.execute(
         "SELECT person_id, status, alias_of, created_run_id, updated_run_id, n_records FROM persons "
         "WHERE person_id = ?",
@@ -47,10 +49,12 @@ def resolve_person(con: duckdb.DuckDBPyConnection, person_id: str) -> str | None
 
 def id_history(con: duckdb.DuckDBPyConnection, person_id: str) -> list[dict[str, Any]]:
     """Events of this ID, and events of other IDs that name it (merged into it, split from it)."""
-    cur = con.execute(
-        'SELECT event_id, person_id, event, other_person_id, n_records, detail, run_id, "at" FROM id_history '
-        "WHERE person_id = ? OR other_person_id = ? ORDER BY \"at\", event_id",
-        [person_id, person_id],
+    columns = 'event_id, person_id, event, other_person_id, n_records, detail, run_id, "at"'
+    cur = con.execute(  # two equalities, not an OR, so each can use an index
+        f"""SELECT * FROM (SELECT {columns} FROM id_history WHERE person_id = $p
+                           UNION SELECT {columns} FROM id_history WHERE other_person_id = $p)
+            ORDER BY "at", event_id""",
+        {"p": person_id},
     )
     rows = rows_as_dicts(cur)
     for row in rows:
@@ -96,15 +100,24 @@ def get_person(con: duckdb.DuckDBPyConnection, person_id: str) -> dict[str, Any]
     """The person with its records, links and history; None for an unknown ID.
 
     For an alias or retired ID, ``records`` and ``links`` are empty and ``resolved_to`` /
-    ``successors`` say where the records went.
+    ``successors`` say where the records went. Reads go through the in-memory index of
+    the snapshot ``con`` reads (``api.queries.person_index``).
     """
-    row = person_row(con, person_id)
+    idx = person_index_for(con).cursor()
+    try:
+        return _get_person(idx, person_id)
+    finally:
+        idx.close()
+
+
+def _get_person(idx: duckdb.DuckDBPyConnection, person_id: str) -> dict[str, Any] | None:
+    row = person_row(idx, person_id)
     if row is None:
         return None
-    history = id_history(con, person_id)
+    history = id_history(idx, person_id)
     out: dict[str, Any] = {
         **row,
-        "resolved_to": resolve_person(con, person_id) if row["status"] != "active" else person_id,
+        "resolved_to": resolve_person(idx, person_id) if row["status"] != "active" else person_id,
         "successors": successors(history, person_id) if row["status"] != "active" else [],
         "history": history,
         "records": [],
@@ -112,13 +125,13 @@ def get_person(con: duckdb.DuckDBPyConnection, person_id: str) -> dict[str, Any]
     }
     if row["status"] != "active":
         return out
-    rids = [r[0] for r in con.execute(
+    rids = [r[0] for r in idx.execute(
         "SELECT rid FROM record_person WHERE person_id = ? ORDER BY rid", [person_id]
     ).fetchall()]
-    records = records_by_rid(con, rids)
+    records = records_by_rid(idx, rids)
     out["records"] = [records[r] for r in rids if r in records]
     by_rid = {r["rid"]: r for r in out["records"]}
-    links = cluster_links(con, rids)
+    links = cluster_links(idx, rids)
     for link in links:
         for side in ("l", "r"):
             rec = by_rid.get(link[f"rid_{side}"], {})
