@@ -42,14 +42,14 @@ def name_comparison() -> ComparisonCreator:
                 '"given_key_l" = "family_key_r" AND "family_key_l" = "given_key_r"',
                 "Lao name key equal with given and family swapped",
             ),
-            cll.JaroWinklerLevel("full_name_std", 0.94).configure(
-                label_for_charts="romanized full name Jaro-Winkler ≥ 0.94"
-            ),
             _level(
                 '"given_key_l" = "given_key_r" AND ("family_key_l" IS NULL OR "family_key_r" IS NULL)',
                 "given name key equal, family name missing on one side (nickname)",
             ).configure(
                 tf_adjustment_column="given_key", tf_minimum_u_value=TF_MINIMUM_U, disable_tf_exact_match_detection=True
+            ),
+            cll.JaroWinklerLevel("full_name_std", 0.94).configure(
+                label_for_charts="romanized full name Jaro-Winkler ≥ 0.94"
             ),
             cll.JaroWinklerLevel("full_name_std", 0.85).configure(
                 label_for_charts="romanized full name Jaro-Winkler ≥ 0.85"
@@ -134,12 +134,13 @@ def place_comparison() -> ComparisonCreator:
             cll.CustomLevel(
                 '"province_code_l" IS NULL OR "province_code_r" IS NULL', label_for_charts="province missing"
             ).configure(is_null_level=True),
+            # village_id is province + village key: a village name is only unique within a province.
             _level(
-                '"village_key_l" = "village_key_r" AND "province_code_l" = "province_code_r" AND '
+                '"village_id_l" = "village_id_r" AND '
                 '("district_code_l" = "district_code_r" OR "district_code_l" IS NULL OR "district_code_r" IS NULL)',
                 "same village",
             ).configure(
-                tf_adjustment_column="village_key",
+                tf_adjustment_column="village_id",
                 tf_minimum_u_value=TF_MINIMUM_U,
                 disable_tf_exact_match_detection=True,
             ),

@@ -25,6 +25,8 @@ WORKSPACE = "laolink_work"
 MODEL_INPUT_TABLE = "model_input"  # inside the workspace, the current catalog while Splink runs
 
 # name_key: both name keys together, for term frequencies of whole names.
+# village_id: province and village key, for term frequencies of village names within a province
+# (Nonghin or Thasai recur in many provinces; within one they say much more).
 # birth_year_min/max: the birth-year range of every record (a full or year-only date is a
 # range of one year; an age at an event date is a range of two).
 MODEL_INPUT_COLUMNS_SQL = """
@@ -34,6 +36,8 @@ MODEL_INPUT_COLUMNS_SQL = """
     CASE WHEN given_key IS NOT NULL AND family_key IS NOT NULL
          THEN given_key || ' | ' || family_key END AS name_key,
     full_name_std,
+    given_name_std,
+    family_name_std,
     sex_code,
     dob,
     dob_year,
@@ -45,6 +49,8 @@ MODEL_INPUT_COLUMNS_SQL = """
     province_code,
     district_code,
     village_key,
+    CASE WHEN province_code IS NOT NULL AND village_key IS NOT NULL
+         THEN province_code || ' | ' || village_key END AS village_id,
     phone_e164,
     id_number_std
 """

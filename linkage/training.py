@@ -33,6 +33,7 @@ from linkage.model_input import MODEL_INPUT_TABLE, Workspace, splink_workspace
 DEFAULT_SEED = 42
 DEFAULT_U_PAIRS = 2_000_000
 DEFAULT_EM_PAIRS = 500_000
+M_FLOOR = 0.001  # no level is impossible for the same person: at most about -10 bits against
 
 
 def model_version(model_path: str | Path) -> str:
@@ -209,20 +210,22 @@ def stable_model(model: dict) -> dict:
     """The same data and seed give byte-identical files, so the model version only changes with the model.
 
     Splink stamps a random ``linker_uid``, and parallel sums differ in the last bits: fix the one,
-    round the other to 10 significant digits. A level EM never saw among matches can come out as
-    m = 0, which Splink refuses to load: it is floored at 1e-12 (a weight of about -40).
+    round the other to 10 significant digits. m is floored at ``M_FLOOR``: a level EM never saw
+    among matches (a person's sex or province written differently) still happens in real records
+    through clerical error, and must weigh as strong evidence against, not as impossibility.
     """
 
-    def rounded(value: object) -> object:
-        return max(float(f"{value:.10g}"), 1e-12) if isinstance(value, float) else value
+    def rounded(value: object, floor: float = 1e-12) -> object:
+        return max(float(f"{value:.10g}"), floor) if isinstance(value, float) else value
 
     model = dict(model, linker_uid="laolink")
     model["probability_two_random_records_match"] = rounded(model["probability_two_random_records_match"])
     for comparison in model["comparisons"]:
         for level in comparison["comparison_levels"]:
-            for key in ("m_probability", "u_probability"):
-                if key in level:
-                    level[key] = rounded(level[key])
+            if "m_probability" in level:
+                level["m_probability"] = rounded(level["m_probability"], M_FLOOR)
+            if "u_probability" in level:
+                level["u_probability"] = rounded(level["u_probability"])
     return model
 
 
