@@ -23,6 +23,8 @@ PUBLISHED_TABLES: tuple[str, ...] = (
     "persons",
     "id_history",
     "review_queue",
+    "cluster_links",
+    "clustering_flags",
     "predictions",
     "comparison_levels",
     "runs",
