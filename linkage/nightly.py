@@ -236,8 +236,9 @@ def _mark_pending_ingested(paths: StorePaths, pending_ids: list[int], run_id: in
 def _records_to_score(con: duckdb.DuckDBPyConnection, version: str) -> tuple[bool, int]:
     """Fill ``nightly_to_score`` with records the current model has not scored as they are now.
 
-    Returns (full, count): full when any record was scored by another model (a new model
-    re-scores everything), else only new and changed records are scored.
+    ``version`` names the model and the standardizer version together. Returns (full, count):
+    full when any record was scored under another version (a new model or a new
+    standardizer re-scores everything), else only new and changed records are scored.
     """
     other_model = con.execute(
         "SELECT count(*) FROM records WHERE scored_model IS NOT NULL AND scored_model <> ?", [version]
@@ -268,7 +269,7 @@ def _run_steps(
     from linkage.prediction import predict
     from linkage.review_queue import build_review_queue
     from linkage.service_db import connect_service
-    from linkage.standardize import standardize
+    from linkage.standardize import STD_VERSION, standardize
 
     run_id, version = report.run_id, report.model_version
     with timer.step("ingest"):
@@ -288,7 +289,8 @@ def _run_steps(
         report.standardize = {"records": std.records, **{k: v.__dict__ for k, v in std.fields.items()}}
     with timer.step("predict"):
         _register_model(con, cfg.model, version, run_id)
-        full, to_score = _records_to_score(con, version)
+        scoring = f"{version}/std{STD_VERSION}"
+        full, to_score = _records_to_score(con, scoring)
         if to_score:
             kwargs = {"max_pairs": cfg.max_pairs} if cfg.max_pairs else {}
             predicted = predict(
@@ -300,7 +302,7 @@ def _run_steps(
             con.execute(
                 "UPDATE records SET scored_model = ?, scored_version = s.version "
                 "FROM nightly_to_score s WHERE records.rid = s.rid",
-                [version],
+                [scoring],
             )
         con.execute("DROP TABLE nightly_to_score")
     with timer.step("cluster"):
