@@ -256,7 +256,7 @@ def test_blocking_report_refuses_rules_over_the_cap(trained):
     runner = CliRunner()
     ok = runner.invoke(app, ["blocking", "report", "--db", str(trained["db"]), "--max-pairs", "50000000"])
     assert ok.exit_code == 0, ok.output
-    assert "family_key+birth_year" in ok.output and "total pairs to score" in ok.output
+    assert "name+province" in ok.output and "total pairs to score" in ok.output
     with splink_workspace(trained["con"]) as ws:
         ws.create_model_input()
         counts = count_pairs(ws, load_rules())
