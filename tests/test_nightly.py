@@ -221,3 +221,47 @@ def test_exports_cover_every_record_and_are_audited(night1_store, tmp_path):
     values = ["=HYPERLINK(\"x\")", "+66 81", "-2+3", "@SUM(A1)", "\tx", "Bouasy"]
     got = duckdb.execute(f"SELECT {neutralise_sql('v')} FROM (SELECT unnest(?::VARCHAR[]) AS v)", [values]).fetchall()
     assert [g[0] for g in got] == ["'" + v for v in values[:5]] + ["Bouasy"]
+
+
+def _two_records_of_one_person(db: Path) -> tuple[tuple[str, str], tuple[str, str], str]:
+    con = duckdb.connect(str(current_snapshot(store_paths(db))), read_only=True)
+    try:
+        rows = con.execute(
+            """SELECT rp.person_id, list((r.source, r.record_id) ORDER BY r.source, r.record_id)
+               FROM records r JOIN record_person rp USING (rid) GROUP BY rp.person_id HAVING count(*) = 2
+               ORDER BY rp.person_id LIMIT 1"""
+        ).fetchall()
+    finally:
+        con.close()
+    person_id, members = rows[0]
+    a, b = (tuple(m.values()) for m in members)  # DuckDB gives each (source, record_id) as a dict
+    return a, b, person_id
+
+
+def test_not_same_decision_splits_and_survives_reruns_and_retraining(night1_store, tmp_path, nights):
+    from linkage.decisions import record_decision
+
+    db = _copy_deployment(night1_store, tmp_path / "decide")
+    a, b, person_id = _two_records_of_one_person(db)
+    service = connect_service(store_paths(db).service_db)
+    record_decision(service, *a, *b, "negative", "steward1", note="different mothers' names")
+    service.close()
+
+    def persons_of() -> dict[tuple[str, str], str]:
+        return {(s, r): p for s, r, p in _published(db)["record_person"] if (s, r) in (a, b)}
+
+    run_nightly(NightlyConfig(inbox=nights["night1"], db=db, model=DEFAULT_MODEL))
+    after = persons_of()
+    assert after[a] != after[b] and person_id in after.values()  # one part keeps the ID
+    new_id = (set(after.values()) - {person_id}).pop()
+    history = [h for h in _published(db)["history"] if h[0] == new_id]
+    assert any(event == "split-from" and other == person_id for _, event, other, *_ in history)
+
+    run_nightly(NightlyConfig(inbox=nights["night1"], db=db, model=DEFAULT_MODEL))
+    assert persons_of() == after  # a re-run keeps the decision and the IDs
+
+    retrained = tmp_path / "retrained.json"  # same parameters, new model version: everything re-scored
+    retrained.write_text(DEFAULT_MODEL.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    report = run_nightly(NightlyConfig(inbox=nights["night1"], db=db, model=retrained))
+    assert report.pairs_scored > 0
+    assert persons_of() == after
