@@ -129,7 +129,7 @@ def test_queue_is_ordered_by_priority_with_counts(snap):
     q = review_queue(snap)
     assert [it["priority"] for it in q["items"]] == [0.9, 0.5, 0.2]
     assert q["total"] == 3 and q["by_kind"] == {"cluster": 1, "pair": 2}
-    assert q["by_source"] == {"MOLSW-DSW": 1, "MOPS-AHTD": 1, "PROV-SVK": 1, "TH-REPAT": 1}
+    assert q["by_source"] == {"MOLSW-DSW": 1, "MOPS-AHTD": 1, "PROV-SVK": 2, "TH-REPAT": 1}  # C1-D1 and E1's cluster
     assert q["items"][0]["record_l"]["record_id"] == "C1" and q["items"][1]["record_l"] is None
 
 

@@ -24,6 +24,7 @@ _TABLES = {
     "record_person": ("SELECT rid, person_id FROM record_person", ["person_id", "rid"]),
     "id_history": ('SELECT event_id, person_id, event, other_person_id, n_records, CAST(detail AS VARCHAR) AS detail, '
                    'run_id, "at" FROM id_history', ["person_id", "other_person_id"]),
+    "review_queue": ("SELECT * FROM review_queue", ["item_id"]),
     "predictions": ("SELECT rid_l, rid_r, match_weight, match_probability, model_version, run_id FROM predictions",
                     ["rid_l"]),
 }

@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from api.queries.person_index import person_index_for
 from api.queries.records import STD_FIELDS, has_table, records_by_rid, rows_as_dicts
 from linkage.exchange_format import EXCHANGE_COLUMNS
 
@@ -33,15 +34,28 @@ FIELD_STANDARDIZED: dict[str, tuple[str, ...]] = {
     "event_date": ("event_date_std",),
 }
 
-_QUEUE_FILTER = """
-    ($kind IS NULL OR q.kind = $kind)
-    AND ($source IS NULL AND $province IS NULL AND $role IS NULL OR EXISTS (
-        SELECT 1 FROM records r
-        WHERE (r.rid IN (q.rid_l, q.rid_r)
-               OR (q.kind = 'cluster' AND r.rid IN (SELECT rid FROM record_person rp WHERE rp.person_id = q.person_id)))
-          AND ($source IS NULL OR r.source = $source)
-          AND ($province IS NULL OR r.province_code = $province)
-          AND ($role IS NULL OR r.role = $role)))
+# Items matching the filters. Each item's records (both of a pair, every record of a flagged
+# cluster) are listed first and joined to records by rid, a hash join built on the queue side,
+# so the records table is read once whatever the queue size.
+_MATCHING_SQL = """
+WITH q AS (SELECT * FROM review_queue WHERE $kind IS NULL OR kind = $kind),
+item_rids AS (
+    SELECT item_id, rid_l AS rid FROM q WHERE rid_l IS NOT NULL
+    UNION ALL SELECT item_id, rid_r FROM q WHERE rid_r IS NOT NULL
+    UNION ALL SELECT q.item_id, rp.rid FROM q JOIN record_person rp ON rp.person_id = q.person_id
+              WHERE q.kind = 'cluster'
+),
+item_records AS (
+    SELECT i.item_id, r.source, r.province_code, r.role FROM item_rids i JOIN records r ON r.rid = i.rid
+),
+matching AS (
+    SELECT item_id FROM q WHERE $source IS NULL AND $province IS NULL AND $role IS NULL
+    UNION
+    SELECT item_id FROM item_records
+    WHERE NOT ($source IS NULL AND $province IS NULL AND $role IS NULL)
+      AND ($source IS NULL OR source = $source) AND ($province IS NULL OR province_code = $province)
+      AND ($role IS NULL OR role = $role)
+)
 """
 
 
@@ -58,25 +72,36 @@ def review_queue(
     """Queue items matching the filters, highest priority first, with counts by kind and by source.
 
     ``province`` is a gazetteer code (``province_code``); an item matches a filter when one
-    of its records does (both records of a pair, every record of a flagged cluster).
+    of its records does (both records of a pair, every record of a flagged cluster). Reads
+    go through the snapshot's in-memory index (``api.queries.person_index``).
     """
+    idx = person_index_for(con).cursor()
+    try:
+        return _review_queue(idx, kind, source, province, role, limit, offset)
+    finally:
+        idx.close()
+
+
+def _review_queue(idx, kind, source, province, role, limit, offset) -> dict[str, Any]:
     params = {"kind": kind, "source": source, "province": province, "role": role}
-    items = rows_as_dicts(con.execute(
-        f"""SELECT q.item_id, q.kind, q.rid_l, q.rid_r, q.person_id, q.priority, q.reason,
+    items = rows_as_dicts(idx.execute(
+        f"""{_MATCHING_SQL}
+            SELECT q.item_id, q.kind, q.rid_l, q.rid_r, q.person_id, q.priority, q.reason,
                    q.match_probability, q.run_id
-            FROM review_queue q WHERE {_QUEUE_FILTER}
+            FROM q JOIN matching m USING (item_id)
             ORDER BY q.priority DESC, q.item_id LIMIT $limit OFFSET $offset""",
         {**params, "limit": limit, "offset": offset},
     ))
-    by_kind = dict(con.execute(
-        f"SELECT q.kind, count(*) FROM review_queue q WHERE {_QUEUE_FILTER} GROUP BY q.kind ORDER BY q.kind", params
-    ).fetchall())
-    by_source = dict(con.execute(
-        f"""SELECT r.source, count(DISTINCT q.item_id) FROM review_queue q JOIN records r ON r.rid IN (q.rid_l, q.rid_r)
-            WHERE {_QUEUE_FILTER} GROUP BY r.source ORDER BY r.source""",
+    by_kind = dict(idx.execute(
+        f"{_MATCHING_SQL} SELECT q.kind, count(*) FROM q JOIN matching USING (item_id) GROUP BY q.kind ORDER BY q.kind",
         params,
     ).fetchall())
-    records = records_by_rid(con, [r for it in items for r in (it["rid_l"], it["rid_r"]) if r is not None])
+    by_source = dict(idx.execute(
+        f"""{_MATCHING_SQL} SELECT r.source, count(DISTINCT r.item_id) FROM item_records r
+            JOIN matching USING (item_id) GROUP BY r.source ORDER BY r.source""",
+        params,
+    ).fetchall())
+    records = records_by_rid(idx, [r for it in items for r in (it["rid_l"], it["rid_r"]) if r is not None])
     for it in items:
         it["record_l"] = records.get(it["rid_l"])
         it["record_r"] = records.get(it["rid_r"])

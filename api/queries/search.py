@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from api.queries.person_index import person_index_for
 from api.queries.records import records_by_rid, rows_as_dicts
 from linkage.errors import FieldError
 
@@ -113,10 +114,17 @@ LIMIT $limit OFFSET $offset
 def search_persons(
     con: duckdb.DuckDBPyConnection, query: SearchQuery, *, limit: int = 50, offset: int = 0
 ) -> tuple[list[dict[str, Any]], int]:
-    """Ranked persons (best-matching record of each) and the total number of persons found."""
-    rows = rows_as_dicts(con.execute(_SEARCH_SQL, _params(query, limit, offset)))
-    total = rows[0]["total"] if rows else _count(con, query) if offset else 0
-    records = records_by_rid(con, [r["best_rid"] for r in rows])
+    """Ranked persons (best-matching record of each) and the total number of persons found.
+
+    Reads go through the snapshot's in-memory index (``api.queries.person_index``).
+    """
+    idx = person_index_for(con).cursor()
+    try:
+        rows = rows_as_dicts(idx.execute(_SEARCH_SQL, _params(query, limit, offset)))
+        total = rows[0]["total"] if rows else _count(idx, query) if offset else 0
+        records = records_by_rid(idx, [r["best_rid"] for r in rows])
+    finally:
+        idx.close()
     results = [
         {
             "person_id": r["person_id"],
