@@ -234,7 +234,7 @@ def _two_records_of_one_person(db: Path) -> tuple[tuple[str, str], tuple[str, st
     finally:
         con.close()
     person_id, members = rows[0]
-    a, b = (tuple(m.values()) for m in members)  # DuckDB gives each (source, record_id) as a dict
+    a, b = (tuple(m) for m in members)
     return a, b, person_id
 
 
