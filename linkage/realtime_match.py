@@ -115,11 +115,13 @@ class _Comparison:
 
 @dataclass(frozen=True)
 class KeyRule:
-    """A blocking rule made only of ``l.a = r.b`` equalities: candidates are found by a hash of the key."""
+    """A blocking rule whose top-level conjuncts include ``l.a = r.b`` equalities: candidates are found
+    by a hash of that key, then, if the rule says more (``residual``), filtered by the whole rule."""
 
     number: int
     left: tuple[str, ...]  # query columns, in order
     right: tuple[str, ...]  # candidate columns, in the same order
+    residual: str | None = None  # the whole rule as a filter on candidates ``c``, when it says more
 
 
 @dataclass
@@ -184,14 +186,22 @@ class RealtimeScorer:
             for i, (value, column) in enumerate(zip(values, rule.right, strict=True)):
                 params[f"k{rule.number}_{i}"] = value
                 names.append(f"CAST($k{rule.number}_{i} AS {self.column_types[column]})")
-            parts.append(f"SELECT rid FROM bk WHERE h = hash({rule.number}, {', '.join(names)})")
+            lookup = f"SELECT rid FROM bk WHERE h = hash({rule.number}, {', '.join(names)})"
+            if rule.residual:
+                hits = [r[0] for r in _run(cur, lookup, params)]
+                if not hits:
+                    continue
+                params[f"hits{rule.number}"] = hits
+                params.update({c: model_row.get(c) for c in _blocking_params(rule.residual)})
+                lookup = f"SELECT rid FROM mi c WHERE rid = ANY($hits{rule.number}::BIGINT[]) AND {rule.residual}"
+            parts.append(lookup)
         if self.scan_sql:
             parts.append(f"SELECT rid FROM mi c WHERE {self.scan_sql}")
             params.update({c: model_row.get(c) for c in _blocking_params(self.scan_sql)})
         if not parts:
             return []
         sql = f"SELECT DISTINCT rid FROM ({' UNION ALL '.join(parts)}) ORDER BY rid LIMIT {MAX_CANDIDATES}"
-        return [r[0] for r in cur.execute(sql, params).fetchall()]
+        return [r[0] for r in _run(cur, sql, params)]
 
     def score(
         self, con: duckdb.DuckDBPyConnection | None, standardized: Mapping[str, Any], *, top_k: int = 5,
@@ -265,6 +275,12 @@ _SIDE_COLUMN = re.compile(r'\b([lr])\.("?)([A-Za-z_][A-Za-z0-9_]*)\2')
 _EQUALITY = re.compile(r'\bl\.("?)([A-Za-z_][A-Za-z0-9_]*)\1\s*=\s*r\.("?)([A-Za-z_][A-Za-z0-9_]*)\3')
 
 
+def _run(cur: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[tuple]:
+    """Execute with only the parameters the SQL names (DuckDB refuses extra ones)."""
+    used = set(_blocking_params(sql))
+    return cur.execute(sql, {k: v for k, v in params.items() if k in used}).fetchall()
+
+
 def _blocking_params(sql: str) -> list[str]:
     return sorted(set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql)))
 
@@ -278,13 +294,58 @@ def blocking_filter_sql(rule_sqls: list[str]) -> str:
     return " OR ".join(f"({_SIDE_COLUMN.sub(side, sql)})" for sql in rule_sqls)
 
 
+def _conjuncts(sql: str) -> list[str] | None:
+    """The rule's top-level AND parts, outer parentheses stripped; None if it has a top-level OR."""
+    parts, depth, start = [], 0, 0
+    tokens = re.finditer(r"\(|\)|\bAND\b|\bOR\b", sql, flags=re.IGNORECASE)
+    for m in tokens:
+        t = m.group(0).upper()
+        if t == "(":
+            depth += 1
+        elif t == ")":
+            depth -= 1
+        elif depth == 0 and t == "OR":
+            return None
+        elif depth == 0 and t == "AND":
+            parts.append(sql[start:m.start()])
+            start = m.end()
+    parts.append(sql[start:])
+    out = []
+    for part in parts:
+        part = part.strip()
+        while part.startswith("(") and part.endswith(")") and _balanced(part[1:-1]):
+            part = part[1:-1].strip()
+        out.append(part)
+    return out
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def key_rule(number: int, sql: str) -> KeyRule | None:
-    """The rule as key equalities, or None when it holds anything else (such rules are scanned)."""
-    pairs = [(m.group(2), m.group(4)) for m in _EQUALITY.finditer(sql)]
-    rest = re.sub(r"\b(AND|and)\b|[()\s]", "", _EQUALITY.sub("", sql))
-    if not pairs or rest:
+    """The rule's top-level equalities as a key (with the whole rule as residual filter when it says
+    more), or None when it has none (such rules are scanned)."""
+    conjuncts = _conjuncts(sql)
+    if conjuncts is None:
         return None
-    return KeyRule(number, tuple(p[0] for p in pairs), tuple(p[1] for p in pairs))
+    pairs, other = [], False
+    for part in conjuncts:
+        m = _EQUALITY.fullmatch(part) if conjuncts and part else None
+        if m:
+            pairs.append((m.group(2), m.group(4)))
+        else:
+            other = True
+    if not pairs:
+        return None
+    return KeyRule(number, tuple(p[0] for p in pairs), tuple(p[1] for p in pairs),
+                   residual=blocking_filter_sql([sql]) if other else None)
 
 
 def build_mirror(con: duckdb.DuckDBPyConnection, rules: list[KeyRule]) -> duckdb.DuckDBPyConnection:
