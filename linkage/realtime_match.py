@@ -372,8 +372,6 @@ def build_mirror(con: duckdb.DuckDBPyConnection, rules: list[KeyRule]) -> duckdb
     # ART indexes turn the point lookups into index scans (about 0.2 s to build per million rows).
     mirror.execute("CREATE UNIQUE INDEX mi_rid ON mi (rid)")
     mirror.execute("CREATE INDEX bk_h ON bk (h)")
-    # One request is one small query: parallelism inside it only adds overhead under concurrent requests.
-    mirror.execute("SET threads = 1")
     return mirror
 
 

@@ -49,7 +49,6 @@ def build_person_index(con: duckdb.DuckDBPyConnection, path: str) -> PersonIndex
         mem.unregister("src")
         for column in indexed:
             mem.execute(f'CREATE INDEX {table}_{column} ON {table} ("{column}")')
-    mem.execute("SET threads = 1")
     return PersonIndex(path, mem)
 
 
