@@ -46,10 +46,12 @@ def build_store(workdir: Path, persons: int, seed: int) -> tuple[Path, Path, dic
 
 def run_laolink(db: Path, truth: Path, *, threshold: float, model: Path | None, seed: int) -> dict:
     from linkage.clustering import cluster_records
+    from linkage.decisions import load_decisions_into
     from linkage.evaluation import cluster_scores, load_truth, pairwise_scores
     from linkage.model_input import tune_connection
     from linkage.paths import store_paths
     from linkage.prediction import predict
+    from linkage.service_db import connect_service
     from linkage.store import connect
     from linkage.training import train
 
@@ -74,8 +76,11 @@ def run_laolink(db: Path, truth: Path, *, threshold: float, model: Path | None, 
         figures["pairs_stored"] = report.pairs_stored
 
         start = time.perf_counter()
-        con.execute("CREATE OR REPLACE TEMP TABLE bench_no_decisions (rid_l BIGINT, rid_r BIGINT, judgement VARCHAR)")
-        clusters = cluster_records(con, threshold=threshold, run_id=1, decisions_table="bench_no_decisions")
+        with tempfile.TemporaryDirectory() as tmp:  # no steward decisions yet
+            service = connect_service(Path(tmp) / "bench.service.sqlite")
+            load_decisions_into(con, service, "bench_decisions")
+            service.close()
+        clusters = cluster_records(con, threshold=threshold, run_id=1, decisions_table="bench_decisions")
         figures["cluster_s"] = round(time.perf_counter() - start, 2)
         figures["n_clusters"] = clusters.clusters
 

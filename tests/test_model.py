@@ -275,3 +275,29 @@ def test_bad_blocking_rules_file_names_the_rule(tmp_path):
     path.write_text("rules:\n  - name: both\n    columns: [a]\n    sql: l.a = r.a\n")
     with pytest.raises(LaoLinkError, match=r"rules.yaml: rule 1 \(both\)"):
         load_rules(path)
+
+
+def test_stewards_decisions_train_m_and_serve_as_labels(trained, tmp_path):
+    from linkage.service_db import connect_service
+
+    rows = trained["rows"]
+    by_person: dict[str, list[dict]] = {}
+    for r in rows:
+        by_person.setdefault(r["person_id"], []).append(r)
+    same = next(rs for rs in by_person.values() if len(rs) >= 2)[:2]
+    other = [rows[0], next(r for r in rows if r["person_id"] != rows[0]["person_id"])]
+    service = tmp_path / "store.service.sqlite"
+    svc = connect_service(service)
+    for (a, b), judgement in ((same, "positive"), (other, "negative")):
+        (a, b) = sorted((a, b), key=lambda r: (r["source"], r["record_id"]))
+        svc.execute(
+            "INSERT INTO decisions (source_l, record_id_l, source_r, record_id_r, judgement, decided_by) "
+            "VALUES (?, ?, ?, ?, ?, 'steward')",
+            (a["source"], a["record_id"], b["source"], b["record_id"], judgement),
+        )
+    svc.close()
+    report = train(trained["con"], tmp_path / "with_decisions.json", seed=3, service_db=service)
+    assert report.n_positive_decisions == 1
+    assert "positive_decisions_used: 1" in report.card_path.read_text()
+    scores = evaluate(trained["con"], service_db=service, threshold=0.5)
+    assert scores["decisions"]["labelled_pairs"] == 2
