@@ -324,5 +324,10 @@ def test_reconcile_manifest_and_queries(server):
     assert via_get["q0"]["result"][0]["id"] == P1
     bad = client.post("/api/v1/reconcile", data={"queries": "[1, 2]"})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "queries"
+    odd = client.post("/api/v1/reconcile", data={"queries": json.dumps({"q0": {"query": "Bouasy", "properties": 7,
+                                                                                "limit": "x"}})})
+    assert odd.status_code == 200 and odd.json()["q0"]["result"][0]["id"] == P1
+    empty = client.post("/api/v1/reconcile", data={"queries": json.dumps({"q0": {"query": ""}})})
+    assert empty.status_code == 422 and empty.json()["error"]["field"] == "queries.q0"
     masked = server.client_as("analyst").post("/api/v1/reconcile", data={"queries": json.dumps(queries)}).json()
     assert masked["q0"]["result"][0]["name"] == "M. B. T."

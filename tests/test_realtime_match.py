@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from snapshot_builder import build_snapshot, fixed_model
 
 from linkage.errors import FieldError
+from linkage.exchange_format import EXCHANGE_COLUMNS
 from linkage.model_input import MODEL_INPUT_COLUMNS_SQL
 from linkage.realtime_match import (
     _model_input_row,
@@ -20,6 +21,7 @@ from linkage.realtime_match import (
     scorer_for,
     standardize_record,
 )
+from linkage.store import STANDARDIZED_COLUMNS
 
 BOUASY = dict(given_key="BUASI", family_key="THAMASAK", full_name_std="bouasy thammasack", sex_code="F",
               dob="2001-07-04", dob_year=2001, dob_month=7, dob_day=4, dob_precision="day",
@@ -162,6 +164,22 @@ def test_min_probability_and_top_k(snap):
 
 def test_record_without_keys_has_no_candidates(snap):
     assert scorer_for(snap).score(snap, std_of(sex_code="F"), top_k=5).persons == []
+
+
+field_text = st.one_of(st.none(), st.text(max_size=30), st.sampled_from(
+    ["ນາງ ບົວສີ", "นางสาว", "Ms", "31/02/2001", "15/03/2541", "about 20", "+856 20", "ໆ", "-", "0"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({c: field_text for c in EXCHANGE_COLUMNS}))
+def test_any_input_standardizes_or_names_a_field(record):
+    """Whatever a caller sends, standardizing gives values or a FieldError naming an exchange field."""
+    try:
+        std = standardize_record(record)
+    except FieldError as exc:
+        assert exc.field in EXCHANGE_COLUMNS
+    else:
+        assert set(std) == {c for c in STANDARDIZED_COLUMNS if c != "std_version"}
 
 
 def test_bad_birth_date_names_the_field():

@@ -49,7 +49,8 @@ def manifest(request: Request) -> dict[str, Any]:
 
 
 def _property(query: dict[str, Any], pid: str) -> str | None:
-    for prop in query.get("properties") or []:
+    props = query.get("properties")
+    for prop in props if isinstance(props, list) else []:
         if isinstance(prop, dict) and prop.get("pid") == pid and prop.get("v") not in (None, ""):
             value = prop["v"]
             return str(value.get("id") if isinstance(value, dict) else value)
