@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SIZE ?= 20000
 
-.PHONY: run test lint bench browser clean
+.PHONY: run test lint bench browser clean soak
 
 $(BIN)/laolink: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ lint: $(BIN)/laolink
 
 bench: $(BIN)/laolink
 	$(BIN)/python benchmarks/run_all.py --size $(SIZE)
+
+# 32 clients read persons and post decisions while a nightly run publishes; fails on any 5xx or lost decision.
+SOAK_SECONDS ?= 120
+soak: $(BIN)/laolink
+	LAOLINK_SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/python benchmarks/soak.py
 
 clean:
 	rm -rf var build *.egg-info
