@@ -96,12 +96,14 @@ _IMPOSSIBLE_THAI = re.compile(r"[A-Za-z][\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]|[A-Za
 
 
 def _western_read_as_thai(path: Path) -> str | None:
-    """The first impossible Thai spelling (with context) in ``path`` read as cp874, or None."""
+    """Where ``path`` read as cp874 first spells impossible Thai ('line N'), or None. No text: it may be a name."""
+    lines = 1
     with path.open(encoding="cp874", errors="strict", newline="") as f:
         while chunk := f.read(_CHUNK):
             found = _IMPOSSIBLE_THAI.search(chunk)
             if found:
-                return chunk[max(found.start() - 10, 0):found.end() + 10]
+                return f"line {lines + chunk.count(chr(10), 0, found.start())}"
+            lines += chunk.count("\n")
     return None
 
 
@@ -125,7 +127,7 @@ def detect_encoding(path: Path, declared: str = "auto") -> str:
         western = _western_read_as_thai(path)
         if western is None:
             return "cp874"
-        raise InputFileError(str(path), f"is not UTF-8 and reads as Windows-874 only as impossible Thai ({western!r}:"
+        raise InputFileError(str(path), f"is not UTF-8 and reads as Windows-874 only as impossible Thai ({western}:"
                                         " a Thai mark or letter inside a Latin word); Latin-1/Windows-1252 text?"
                                         " Save it as UTF-8")
     raise InputFileError(
