@@ -53,6 +53,7 @@ def build_snapshot(
     predictions: Sequence[Mapping[str, Any]] = (),
     runs: Sequence[Mapping[str, Any]] = ({"run_id": 1, "status": "ok", "report": {"pairs_scored": 0}},),
     model: dict[str, Any] | None = None,
+    predict_with: Path | None = None,
     standardize: bool = False,
     run_id: int = 1,
 ) -> Path:
@@ -61,7 +62,8 @@ def build_snapshot(
     ``records`` hold exchange-format fields and, unless ``standardize`` runs the real
     standardizer, the standardized columns. ``record_person`` maps (source, record_id) to a
     person ID; review-queue and prediction rows name records by (source, record_id) in
-    ``l``/``r`` keys and get their rids filled in.
+    ``l``/``r`` keys and get their rids filled in. ``predict_with`` (a model file) runs the real
+    prediction step instead of inserting ``predictions``.
     """
     con = connect(db)
     try:
@@ -114,9 +116,20 @@ def build_snapshot(
                 [r["run_id"], r.get("status", "ok"), r.get("model_version", MODEL_VERSION),
                  json.dumps(r.get("report", {}))],
             )
-        model = model or fixed_model()
-        con.execute("INSERT INTO models VALUES (?, 'models/test.json', ?, ?)", [MODEL_VERSION, json.dumps(model), 1])
-        _insert_predictions(con, model, predictions, rid, run_id)
+        if predict_with is not None:  # the real prediction step with a real model file
+            from linkage.prediction import predict
+            from linkage.training import model_version
+
+            version = model_version(predict_with)
+            con.execute("UPDATE runs SET model_version = ?", [version])
+            con.execute("INSERT INTO models VALUES (?, ?, ?, ?)",
+                        [version, str(predict_with), predict_with.read_text(encoding="utf-8"), run_id])
+            predict(con, predict_with, run_id=run_id)
+        else:
+            model = model or fixed_model()
+            con.execute("INSERT INTO models VALUES (?, 'models/test.json', ?, ?)",
+                        [MODEL_VERSION, json.dumps(model), 1])
+            _insert_predictions(con, model, predictions, rid, run_id)
         con.execute("CHECKPOINT")
         return publish_snapshot(con, store_paths(db), run_id)
     finally:

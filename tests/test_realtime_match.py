@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -16,9 +17,11 @@ from linkage.model_input import MODEL_INPUT_COLUMNS_SQL
 from linkage.realtime_match import (
     _model_input_row,
     blocking_filter_sql,
+    build_scorer,
     match_record,
     model_blocking_rules,
     scorer_for,
+    snapshot_model,
     standardize_record,
 )
 from linkage.store import STANDARDIZED_COLUMNS
@@ -234,3 +237,42 @@ def test_script_and_spelling_variants_find_the_person(real_snap, variant):
     best = result.persons[0]
     assert {f.comparison: f.label for f in best.fields}["name"] == "Lao name key equal (given and family)"
     assert all(best.match_weight > other.match_weight for other in result.persons[1:])
+
+
+DEMO_MODEL = Path(__file__).resolve().parents[1] / "models" / "demo.json"
+
+
+@pytest.mark.skipif(not DEMO_MODEL.exists(), reason="no trained demo model")
+def test_scores_equal_the_nightly_predictions_of_the_trained_model(tmp_path):
+    """Scoring a stored record against another gives exactly the weight and levels the nightly stored."""
+    pytest.importorskip("linkage.name_parse")
+    names = [("Bouasy", "Thammasack"), ("Bouasy", "Thammasak"), ("ບົວສີ", "ທຳມະສັກ"), ("Khamla", "Sisavath"),
+             ("Khamla", "Sisavat"), ("Noy", "Phommachanh"), ("Noi", "Phommachan")]
+    raw = [
+        {"source": "S", "record_id": str(i), "given_name": g, "family_name": f, "sex": "F",
+         "date_of_birth": ["04/07/2001", "2001", "07/04/2001", "12/01/1990", "1990", "03/03/1985", "03/03/1986"][i],
+         "province": "Savannakhet" if i % 2 else "ສະຫວັນນະເຂດ",
+         "phone": "020 5555 0101" if i < 3 else None}
+        for i, (g, f) in enumerate(names)
+    ]
+    path = build_snapshot(tmp_path / "laolink.duckdb", raw, standardize=True, predict_with=DEMO_MODEL)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        version, settings_json = snapshot_model(con)
+        scorer = build_scorer(con, version, settings_json, model_blocking_rules(settings_json))  # not the cached one
+        gamma_cols = [c for (c,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'predictions' AND column_name LIKE 'gamma_%'"
+        ).fetchall()]
+        stored = con.execute(f"SELECT rid_l, rid_r, match_weight, {', '.join(gamma_cols)} FROM predictions").fetchall()
+        assert len(stored) >= 4, stored  # pairs reaching different levels and weights
+        std_cols = [c for c in STANDARDIZED_COLUMNS if c != "std_version"]
+        for rid_l, rid_r, weight, *gammas in stored:
+            std = dict(zip(std_cols, con.execute(f"SELECT {', '.join(std_cols)} FROM records WHERE rid = ?",
+                                                 [rid_l]).fetchall()[0], strict=True))
+            scorer.candidates = lambda cur, row, rid_r=rid_r: [rid_r]  # score just this pair
+            person = scorer.score(con, std, top_k=1).persons[0]
+            assert person.match_weight == pytest.approx(weight, abs=1e-9)
+            assert {f"gamma_{f.comparison}": f.gamma for f in person.fields} == dict(zip(gamma_cols, gammas,
+                                                                                           strict=True))
+    finally:
+        con.close()
