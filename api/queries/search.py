@@ -82,11 +82,18 @@ def parse_search(
     )
 
 
+# Records sharing a name key part or the phone are found through the index's ART indexes
+# (one equality look-up each), then scored; records of no person are left out.
 _SEARCH_SQL = """
-WITH hits AS (
-    SELECT r.rid, rp.person_id,
-        (CASE WHEN r.given_key IN (SELECT unnest($keys::VARCHAR[])) THEN 2 ELSE 0 END
-         + CASE WHEN r.family_key IN (SELECT unnest($keys::VARCHAR[])) THEN 2 ELSE 0 END
+WITH found AS (
+    SELECT rid FROM records WHERE given_key = ANY($keys::VARCHAR[])
+    UNION SELECT rid FROM records WHERE family_key = ANY($keys::VARCHAR[])
+    UNION SELECT rid FROM records WHERE phone_e164 = $phone
+),
+hits AS (
+    SELECT r.rid, r._person_id AS person_id,
+        (CASE WHEN list_contains($keys::VARCHAR[], r.given_key) THEN 2 ELSE 0 END
+         + CASE WHEN list_contains($keys::VARCHAR[], r.family_key) THEN 2 ELSE 0 END
          + CASE WHEN $rom IS NOT NULL AND r.full_name_std IS NOT NULL
                 THEN jaro_winkler_similarity(r.full_name_std, $rom) ELSE 0 END
          + CASE WHEN $phone IS NOT NULL AND r.phone_e164 = $phone THEN 3 ELSE 0 END
@@ -94,9 +101,8 @@ WITH hits AS (
                 WHEN $ymin IS NOT NULL AND coalesce(r.dob_year_min, r.dob_year) <= $ymax
                      AND coalesce(r.dob_year_max, r.dob_year) >= $ymin THEN 1 ELSE 0 END
          + CASE WHEN $prov IS NOT NULL AND r.province_code = $prov THEN 1 ELSE 0 END) AS score
-    FROM records r JOIN record_person rp ON rp.rid = r.rid
-    WHERE (r.given_key IN (SELECT unnest($keys::VARCHAR[])) OR r.family_key IN (SELECT unnest($keys::VARCHAR[]))
-           OR ($phone IS NOT NULL AND r.phone_e164 = $phone))
+    FROM records r
+    WHERE r.rid IN (SELECT rid FROM found) AND r._person_id IS NOT NULL
       AND ($ymin IS NULL OR coalesce(r.dob_year_min, r.dob_year) IS NULL
            OR (coalesce(r.dob_year_min, r.dob_year) <= $ymax + 1 AND coalesce(r.dob_year_max, r.dob_year) >= $ymin - 1))
       AND ($prov IS NULL OR r.province_code IS NULL OR r.province_code = $prov)
