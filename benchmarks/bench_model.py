@@ -122,16 +122,18 @@ def main() -> None:
             db, truth, build = build_store(Path(tmp), args.persons, args.seed)
         else:
             db, truth = args.db, args.truth
+        plain = None
+        if not args.skip_plain:  # first, so its peak memory is not inflated by ours (RSS carries over a fork)
+            out = subprocess.run(
+                [sys.executable, str(ROOT / "benchmarks" / "bench_plain_splink.py"), "--db", str(db), "--truth",
+                 str(truth), "--threshold", str(args.threshold)],
+                check=True, capture_output=True, text=True,
+            )  # fmt: skip
+            plain = json.loads(out.stdout.strip().splitlines()[-1])
         ours = run_laolink(db, truth, threshold=args.threshold, model=args.model, seed=42) | build
         print(json.dumps(ours), flush=True)
-        if args.skip_plain:
+        if plain is None:
             return
-        out = subprocess.run(
-            [sys.executable, str(ROOT / "benchmarks" / "bench_plain_splink.py"), "--db", str(db), "--truth", str(truth),
-             "--threshold", str(args.threshold)],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
-        plain = json.loads(out.stdout.strip().splitlines()[-1])
         print(json.dumps(plain), flush=True)
         keys = ("records", "pairwise_f1_after_clustering", "pairwise_f1_after_clustering_at_best_threshold",
                 "bcubed_precision", "bcubed_recall", "train_s", "predict_s", "cluster_s", "total_s",

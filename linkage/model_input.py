@@ -84,6 +84,14 @@ class Workspace:
         return self.db_api.register(MODEL_INPUT_TABLE, dataset_display_name=name, table_name=name)
 
 
+def default_work_dir(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The store's scratch directory (``<db stem>.work/``), or None for an in-memory store."""
+    from linkage.paths import store_paths
+
+    rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return store_paths(rows[0][0]).work_dir if rows and rows[0][0] else None
+
+
 @contextmanager
 def splink_workspace(con: duckdb.DuckDBPyConnection, work_dir: Path | None = None) -> Iterator[Workspace]:
     """Attach an in-memory workspace to the store connection and run Splink there.

@@ -24,7 +24,7 @@ from splink.internals.blocking_rule_library import CustomRule
 
 from linkage.blocking import DEFAULT_MAX_PAIRS, BlockingCapError, NamedRule, load_rules
 from linkage.errors import LaoLinkError
-from linkage.model_input import MODEL_INPUT_TABLE, WORKSPACE, Workspace, splink_workspace
+from linkage.model_input import MODEL_INPUT_TABLE, WORKSPACE, Workspace, default_work_dir, splink_workspace
 from linkage.training import model_version
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "demo.json"
@@ -138,9 +138,11 @@ def predict(
     ``only_rids_table`` names a store table with a ``rid`` column (new or changed records);
     only pairs involving one of them are deleted and re-scored, against all records.
     Raises BlockingCapError, before scoring anything, if the blocking rules would generate
-    more than ``max_pairs`` pairs.
+    more than ``max_pairs`` pairs. Splink's intermediate tables go to parquet files under
+    ``work_dir`` (default: the store's ``<db stem>.work/``).
     """
     started = time.perf_counter()
+    work_dir = work_dir or default_work_dir(con)
     model_path = Path(model_path)
     if not model_path.exists():
         raise LaoLinkError(f"{model_path}: model file not found (train one with `laolink train`)")

@@ -28,7 +28,7 @@ from splink import Linker, SettingsCreator
 from linkage.blocking import PREDICT_RULES, TRAIN_RULES, load_rules, load_setting
 from linkage.comparisons import comparisons
 from linkage.errors import LaoLinkError
-from linkage.model_input import MODEL_INPUT_TABLE, Workspace, splink_workspace
+from linkage.model_input import MODEL_INPUT_TABLE, Workspace, default_work_dir, splink_workspace
 
 DEFAULT_SEED = 42
 DEFAULT_U_PAIRS = 2_000_000
@@ -118,6 +118,7 @@ def train(
 ) -> TrainReport:
     """Train on every standardized record of the store; write ``out_path`` (JSON) and its model card."""
     started = time.perf_counter()
+    work_dir = work_dir or default_work_dir(con)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with splink_workspace(con, work_dir) as ws:
