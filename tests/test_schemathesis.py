@@ -19,6 +19,8 @@ import schemathesis
 from api_server import start_api_server
 from demo_deployment import demo_model, nightly_store
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
@@ -96,13 +98,18 @@ def _real_case(operation, real: dict):
 
 
 def _fuzz(operation, check) -> None:
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-    @given(case=operation.as_strategy())
-    def generated(case):
-        check(operation, case)
+    """Valid requests (the schema's own values) and invalid ones (wrong types, missing fields, out of range)."""
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy(generation_mode=mode))
+        def generated(case):
+            check(operation, case)
 
-    generated()
+        try:
+            generated()
+        except Unsatisfiable:
+            assert mode is GenerationMode.NEGATIVE  # an operation with no input has no invalid request
 
 
 @pytest.mark.slow
