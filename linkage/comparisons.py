@@ -42,6 +42,14 @@ def name_comparison() -> ComparisonCreator:
                 '"given_key_l" = "family_key_r" AND "family_key_l" = "given_key_r"',
                 "Lao name key equal with given and family swapped",
             ),
+            cll.CustomLevel(
+                '("given_key_l" = "family_key_r" '
+                'AND jaro_winkler_similarity("family_name_std_l", "given_name_std_r") >= 0.88) '
+                'OR ("family_key_l" = "given_key_r" '
+                'AND jaro_winkler_similarity("given_name_std_l", "family_name_std_r") >= 0.88)',
+                label_for_charts="given and family swapped, one part equal, the other spelled alike (JW ≥ 0.88)",
+                base_dialect_str="duckdb",
+            ),
             _level(
                 '"given_key_l" = "given_key_r" AND ("family_key_l" IS NULL OR "family_key_r" IS NULL)',
                 "given name key equal, family name missing on one side (nickname)",
