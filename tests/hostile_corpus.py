@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
 import os
 import struct
@@ -90,6 +91,19 @@ def _xlsx(rows: list[list[object]], header: list[str] = HEADER) -> Callable[[Pat
         book.save(path)
 
     return make
+
+
+def _excel_oddities(path: Path) -> None:
+    """Error cells, a date cell of 0 (Excel's 00/01/1900, read as a time), a date in 2999, huge and negative ages."""
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(HEADER)
+    ws.append(row("XO-1", full_name="#DIV/0!", date_of_birth=dt.datetime(2999, 1, 1)))  # type: ignore[arg-type]
+    ws.append(row("XO-2", full_name="Noy", date_of_birth=0, age=1e308))  # type: ignore[arg-type]
+    ws.cell(3, HEADER.index("date_of_birth") + 1).number_format = "dd/mm/yyyy"
+    ws.append(row("XO-3", full_name="#REF!", age=-3))  # type: ignore[arg-type]
+    ws.cell(4, HEADER.index("full_name") + 1).data_type = "e"
+    book.save(path)
 
 
 def _xlsm_with_macro(path: Path) -> None:
@@ -209,6 +223,14 @@ def corpus() -> list[Hostile]:
         Hostile("zip_bomb.xlsx", _zip_bomb, "rejected", "(a zip bomb?)"),
         Hostile("zip_bomb_lying_size.xlsx", _zip_bomb_lying_size, "rejected", "cannot be opened as an XLSX workbook"),
         Hostile("billion_laughs.xlsx", _billion_laughs, "rejected", "limit on input amplification factor"),
+        Hostile("excel_oddities.xlsx", _excel_oddities, "std_issue", "",
+                bad=(("XO-1", "date_of_birth"), ("XO-2", "age"), ("XO-2", "date_of_birth"), ("XO-3", "age")),
+                stored=("XO-1", "XO-2", "XO-3"), raw={"XO-1": "#DIV/0!", "XO-3": "#REF!"}),
+        Hostile("'; DROP TABLE records; --.csv", _write(csv_text([row("SQL-1", full_name="Robert'); DROP TABLE")])),
+                "stored", stored=("SQL-1",), raw={"SQL-1": "Robert'); DROP TABLE"},
+                note="a file name and a cell written as SQL are only ever bound as parameters"),
+        Hostile("ບັນຊີ ລາຍຊື່ 2024 (copy).csv", _write(csv_text([row("LAO-1", full_name="ບົວສີ")])), "stored",
+                stored=("LAO-1",)),
         Hostile("not_a_zip.xlsx", _write(csv_text([row("NZ-1")])), "rejected", "not a zip archive"),
         Hostile("binary_garbage.csv", lambda p: p.write_bytes(os.urandom(64 << 10)), "rejected",
                 "is not UTF-8, UTF-16 or Thai Windows-874 text"),
