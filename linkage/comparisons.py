@@ -163,13 +163,15 @@ def place_comparison() -> ComparisonCreator:
     )
 
 
-def _identifier(column: str, output: str, what: str) -> ComparisonCreator:
+def _identifier(column: str, output: str, what: str, *, term_frequencies: bool = False) -> ComparisonCreator:
     return cl.CustomComparison(
         output_column_name=output,
         comparison_description=f"{what.capitalize()}: equal, or one typo apart",
         comparison_levels=[
             cll.NullLevel(column).configure(label_for_charts=f"{what} missing"),
-            cll.ExactMatchLevel(column).configure(label_for_charts=f"same {what}"),
+            cll.ExactMatchLevel(column, term_frequency_adjustments=term_frequencies).configure(
+                label_for_charts=f"same {what}"
+            ),
             cll.DamerauLevenshteinLevel(column, 1).configure(label_for_charts=f"{what} one typo apart"),
             cll.ElseLevel().configure(label_for_charts=f"different {what}"),
         ],
@@ -177,7 +179,9 @@ def _identifier(column: str, output: str, what: str) -> ComparisonCreator:
 
 
 def phone_comparison() -> ComparisonCreator:
-    return _identifier("phone_e164", "phone", "phone")
+    # A number on the records of several people (a family's phone, a broker's, a shelter's)
+    # says less than a number on one person's records: term frequencies weigh it down.
+    return _identifier("phone_e164", "phone", "phone", term_frequencies=True)
 
 
 def id_number_comparison() -> ComparisonCreator:
