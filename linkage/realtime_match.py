@@ -147,7 +147,7 @@ class RealtimeScorer:
 
     @property
     def score_sql(self) -> str:
-        left = ", ".join(f'$_l_{c} AS "{c}_l"' for c in self.input_columns)
+        left = ", ".join(f'CAST($_l_{c} AS {self.column_types[c]}) AS "{c}_l"' for c in self.input_columns)
         tf_left = ", ".join(
             f'CAST($_tf_{c} AS DOUBLE) AS "tf_{c}_l", CAST(NULL AS DOUBLE) AS "tf_{c}_r"' for c in self.tf_columns
         )
