@@ -481,8 +481,16 @@ def model_blocking_rules(settings: dict[str, Any]) -> list[str]:
 
 
 def _snapshot_identity(con: duckdb.DuckDBPyConnection) -> str:
+    """The snapshot file's path and identity (inode, mtime): a file replaced under the same name is new."""
+    import os
+
     rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
-    return str(rows[0][0]) if rows else ""
+    path = str(rows[0][0]) if rows and rows[0][0] else ""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return path
+    return f"{path}:{st.st_ino}:{st.st_mtime_ns}"
 
 
 def scorer_for(con: duckdb.DuckDBPyConnection, rule_sqls: list[str] | None = None) -> RealtimeScorer:
