@@ -135,7 +135,7 @@ def predict(
     """Score candidate pairs and store them in ``predictions``.
 
     Full run (``only_rids_table`` None): every stored prediction is replaced. Incremental run:
-    ``only_rids_table`` names a store table with a ``rid`` column (new or changed records);
+    ``only_rids_table`` names a table (in the store, or temporary) with a ``rid`` column (new or changed records);
     only pairs involving one of them are deleted and re-scored, against all records.
     Raises BlockingCapError, before scoring anything, if the blocking rules would generate
     more than ``max_pairs`` pairs. Splink's intermediate tables go to parquet files under
@@ -157,10 +157,13 @@ def predict(
             blocking = [r.rule for r in rules]
         else:
             n_records = ws.create_model_input()
+            temporary = ws.con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [only_rids_table]
+            ).fetchall()[0][0]
+            new_rids = only_rids_table if temporary else ws.table(only_rids_table)
             ws.con.execute(
                 f"CREATE OR REPLACE TABLE {MODEL_INPUT_TABLE} AS SELECT m.*, n.rid IS NOT NULL AS laolink_new "
-                f"FROM {MODEL_INPUT_TABLE} m LEFT JOIN (SELECT DISTINCT rid FROM {ws.table(only_rids_table)}) n "
-                "USING (rid)"
+                f"FROM {MODEL_INPUT_TABLE} m LEFT JOIN (SELECT DISTINCT rid FROM {new_rids}) n USING (rid)"
             )
             new_records = ws.con.execute(f"SELECT count(*) FROM {MODEL_INPUT_TABLE} WHERE laolink_new").fetchall()[0][0]
             blocking = _incremental_rules(rules)

@@ -228,7 +228,8 @@ def test_evaluation_rejects_a_truth_file_without_person_ids(trained, tmp_path):
         evaluate(trained["con"], truth_path=bad)
 
 
-def test_incremental_predict_rescores_only_pairs_with_new_records(trained, tmp_path):
+@pytest.mark.parametrize("kind", ["TEMP TABLE", "TABLE"])
+def test_incremental_predict_rescores_only_pairs_with_new_records(trained, tmp_path, kind):
     db = tmp_path / "inc.duckdb"
     rows = [r for r in trained["rows"] if r["rid"] <= 600]
     con = connect(db)
@@ -236,7 +237,7 @@ def test_incremental_predict_rescores_only_pairs_with_new_records(trained, tmp_p
     predict(con, trained["model"], run_id=1)
     before = con.execute("SELECT * FROM predictions ORDER BY rid_l, rid_r").df()
     _insert(con, [r for r in rows if r["rid"] > 500])
-    con.execute("CREATE TABLE new_rids AS SELECT rid FROM records WHERE rid > 500")
+    con.execute(f"CREATE {kind} new_rids AS SELECT rid FROM records WHERE rid > 500")
     report = predict(con, trained["model"], only_rids_table="new_rids", run_id=2)
     assert report.new_records == 100
     incremental = con.execute("SELECT * FROM predictions ORDER BY rid_l, rid_r").df()
