@@ -160,7 +160,8 @@ def test_any_record_scores_as_splink_scores_it(snap, given_key, family_key, dob_
 def test_min_probability_and_top_k(snap):
     query = std_of(**BOUASY)
     scorer = scorer_for(snap)
-    assert len(scorer.score(snap, query, top_k=1).persons) == 1
+    only = scorer.score(snap, query, top_k=1).persons
+    assert len(only) == 1 and only[0].records_compared == 2  # both records of the person were scored
     strong = scorer.score(snap, query, top_k=10, min_probability=0.99).persons
     assert [p.person_id for p in strong] == ["LA-P-0000001"]
 
