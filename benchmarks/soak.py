@@ -109,7 +109,7 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 def soak(work: Path, *, clients: int, seconds: float, persons_n: int, nightly_after: float,
          max_extra: float) -> dict:
-    model = demo_model(work)
+    model = demo_model()
     night1 = demo_inbox(work / "night1", night=1, persons=persons_n)
     night2 = demo_inbox(work / "night2", night=2, persons=persons_n)
     db = work / "deploy" / "laolink.duckdb"

@@ -1,8 +1,8 @@
 """Real demo deployments for the reliability and security tests: demo inbox, model, a nightly-built store.
 
 ``demo_inbox(out, night)`` writes one night of the demo generator's source files into ``out/inbox``;
-``demo_model(base)`` is the shipped ``models/demo.json``, or (while none is committed) a model trained
-on a demo store in ``base``; ``nightly_store(base)`` runs the real nightly job and returns its --db path.
+``demo_model()`` is the shipped ``models/demo.json``; ``nightly_store(base, model)`` runs the real nightly
+job and returns its --db path.
 """
 
 from __future__ import annotations
@@ -28,27 +28,10 @@ def demo_inbox(out: Path, night: int = 1, persons: int = PERSONS, seed: int = SE
     return inbox
 
 
-def demo_model(base: Path) -> Path:
-    """The shipped demo model, or one trained on demo data into ``base`` when none is committed yet."""
-    if DEFAULT_MODEL.is_file():
-        return DEFAULT_MODEL
-    out = base / "model" / "demo.json"
-    if out.is_file():
-        return out
-    from linkage.ingest import ingest_files
-    from linkage.standardize import standardize
-    from linkage.store import connect
-    from linkage.training import train
-
-    inbox = demo_inbox(base / "train-data", persons=400, seed=5)
-    con = connect(base / "train-data" / "train.duckdb")
-    try:
-        ingest_files(con, sorted(inbox.iterdir()))
-        standardize(con)
-        train(con, out, work_dir=base / "train-data" / "work")
-    finally:
-        con.close()
-    return out
+def demo_model() -> Path:
+    """The shipped demo model (``models/demo.json``)."""
+    assert DEFAULT_MODEL.is_file(), f"{DEFAULT_MODEL} is missing: train it with `laolink train`"
+    return DEFAULT_MODEL
 
 
 def nightly_store(base: Path, model: Path, night: int = 1) -> Path:

@@ -95,7 +95,7 @@ def routes(tmp_path_factory) -> list[Route]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     base = tmp_path_factory.mktemp("matrix")
-    db = nightly_store(base, demo_model(base))
+    db = nightly_store(base, demo_model())
     with start_api_server(db) as srv:
         yield srv
 

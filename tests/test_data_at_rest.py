@@ -69,7 +69,7 @@ def deployment(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAOLINK_")}
     nightly = subprocess.run(
         [sys.executable, "-m", "linkage", "nightly", "--inbox", str(inbox), "--db", str(db),
-         "--model", str(demo_model(base)), "--memory-limit", "2GB"],
+         "--model", str(demo_model()), "--memory-limit", "2GB"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=900, preexec_fn=lambda: os.umask(0o022))
     assert nightly.returncode == 0, nightly.stderr[-2000:]
     ingest = subprocess.run(

@@ -121,7 +121,7 @@ def test_whole_nightly_run_survives_the_corpus_and_exports_formulas_neutralised(
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAOLINK_")}
     run = subprocess.run(
         [sys.executable, "-m", "linkage", "nightly", "--inbox", str(inbox), "--db", str(db),
-         "--model", str(demo_model(base)), "--memory-limit", "2GB"],
+         "--model", str(demo_model()), "--memory-limit", "2GB"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "Traceback" not in run.stderr

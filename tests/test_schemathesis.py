@@ -36,7 +36,7 @@ SKIP = {("POST", "/api/v1/runs")}
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     base = tmp_path_factory.mktemp("schemathesis")
-    db = nightly_store(base, demo_model(base))
+    db = nightly_store(base, demo_model())
     with start_api_server(db) as srv:
         yield srv
 
