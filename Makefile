@@ -31,7 +31,7 @@ $(DEMO_DIR)/truth.csv: | $(BIN)/laolink
 
 run: $(BIN)/laolink $(DEMO_DIR)/truth.csv
 	$(BIN)/laolink nightly --inbox $(DEMO_DIR)/inbox --db $(DB)
-	$(BIN)/laolink serve --db $(DB) --host $(HOST) --port $(PORT) --demo-users
+	$(BIN)/laolink serve --db $(DB) --inbox $(DEMO_DIR)/inbox --host $(HOST) --port $(PORT) --demo-users
 
 test: $(BIN)/laolink browser
 	$(BIN)/ruff check .

@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LAOLINK_", extra="ignore")
 
     db: Path = Field(Path("var/laolink.duckdb"), description="the pipeline store; every other path derives from it")
+    inbox: Path | None = Field(None, description="the folder of ministry files that POST /runs ingests")
     secure_cookies: bool = Field(False, description="always mark cookies Secure (https requests get it anyway)")
     session_hours: float = Field(12.0, gt=0)
     max_body_bytes: int = Field(1_000_000, gt=0, description="larger request bodies get 413")

@@ -84,7 +84,8 @@ def normalise_pair(source_a: str, record_id_a: str, source_b: str, record_id_b: 
     return source_b, record_id_b, source_a, record_id_a
 
 
-def _live_for_pair(service_con: sqlite3.Connection, pair: tuple[str, str, str, str]) -> list[Decision]:
+def live_decisions(service_con: sqlite3.Connection, pair: tuple[str, str, str, str]) -> list[Decision]:
+    """The decisions on a normalised pair that no later decision superseded, oldest first."""
     same_pair = "source_l = ? AND record_id_l = ? AND source_r = ? AND record_id_r = ?"
     rows = service_con.execute(
         f"SELECT {_COLUMNS} FROM decisions WHERE {same_pair} AND decision_id >"
@@ -119,7 +120,7 @@ def record_decision(
     pair = normalise_pair(source_l, record_id_l, source_r, record_id_r)
     service_con.execute("BEGIN IMMEDIATE")
     try:
-        live = _live_for_pair(service_con, pair)
+        live = live_decisions(service_con, pair)
         current_id = live[-1].decision_id if live else None
         if expected_current is not None:
             if expected_current != (current_id or NO_DECISION):
@@ -147,7 +148,7 @@ def current_decision_id(
     service_con: sqlite3.Connection, source_a: str, record_id_a: str, source_b: str, record_id_b: str
 ) -> int | None:
     """The id of the decision applied to a pair now (its latest live one), or None."""
-    live = _live_for_pair(service_con, normalise_pair(source_a, record_id_a, source_b, record_id_b))
+    live = live_decisions(service_con, normalise_pair(source_a, record_id_a, source_b, record_id_b))
     return live[-1].decision_id if live else None
 
 

@@ -65,6 +65,7 @@ def serve_command(
     db: Path = typer.Option(Path("var/laolink.duckdb"), "--db", help="the pipeline store; the API serves its runs"),
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
+    inbox: Path = typer.Option(None, "--inbox", help="the folder an admin's POST /runs ingests (or LAOLINK_INBOX)"),
     demo_users: bool = typer.Option(
         False, "--demo-users", help="create demo admin/steward/analyst users (only on demo data, only if none exist)"
     ),
@@ -90,5 +91,5 @@ def serve_command(
             typer.echo(f"No users yet. Create an admin with:  laolink users add admin --role admin --db {db}")
     finally:
         con.close()
-    app = create_app(Settings(db=paths.db))
+    app = create_app(Settings(db=paths.db, **({"inbox": inbox} if inbox else {})))
     uvicorn.run(app, host=host, port=port, access_log=False, server_header=False, log_level="info")

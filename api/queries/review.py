@@ -171,10 +171,10 @@ def current_decision(
     service_con: sqlite3.Connection, left: dict[str, Any], right: dict[str, Any]
 ) -> dict[str, Any] | None:
     """The decision now applied to the pair (its latest live decision), or None."""
-    from linkage.decisions import _live_for_pair, normalise_pair
+    from linkage.decisions import live_decisions, normalise_pair
 
     pair = normalise_pair(left["source"], left["record_id"], right["source"], right["record_id"])
-    live = _live_for_pair(service_con, pair)
+    live = live_decisions(service_con, pair)
     if not live:
         return None
     d = live[-1]

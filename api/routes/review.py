@@ -165,7 +165,6 @@ def _pair_lock(request: Request) -> Iterator[None]:
 
 
 def _current_id(service: sqlite3.Connection, body: DecisionRequest) -> int | None:
-    from linkage.decisions import _live_for_pair, normalise_pair
+    from linkage.decisions import current_decision_id
 
-    live = _live_for_pair(service, normalise_pair(body.source_l, body.record_id_l, body.source_r, body.record_id_r))
-    return live[-1].decision_id if live else None
+    return current_decision_id(service, body.source_l, body.record_id_l, body.source_r, body.record_id_r)

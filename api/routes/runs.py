@@ -57,9 +57,6 @@ def running_pid(settings: Settings) -> int | None:
     return pid
 
 
-def _inbox(settings: Settings) -> FsPath | None:
-    value = getattr(settings, "inbox", None) or os.environ.get("LAOLINK_INBOX")
-    return FsPath(value) if value else None
 
 
 @router.get("", response_model=RunsResponse)
@@ -99,7 +96,7 @@ def start_run(request: Request, _principal=Depends(require_roles("admin"))) -> R
     import subprocess
 
     settings: Settings = request.app.state.settings
-    inbox = _inbox(settings)
+    inbox = settings.inbox
     if inbox is None or not inbox.is_dir():
         raise ApiError(503, "no inbox folder configured (set LAOLINK_INBOX)", field="inbox")
     work = _work_dir(settings)
