@@ -8,6 +8,7 @@ a formula by a spreadsheet; such cells are prefixed with an apostrophe.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -75,7 +76,12 @@ def _audit_export(db: str | os.PathLike[str], what: str, rows: int, out: Path) -
 def _copy(con: duckdb.DuckDBPyConnection, sql: str, out: Path) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     con.execute(f"CREATE TEMP TABLE export_rows AS {sql}")
-    con.execute(f"COPY export_rows TO '{out}' (HEADER, DELIMITER ',', QUOTE '\"')")
+    # Personal data: written in a private folder, made owner-only, then moved into place (whatever the umask).
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".export-") as private:
+        part = Path(private) / out.name
+        con.execute(f"COPY export_rows TO '{part}' (HEADER, DELIMITER ',', QUOTE '\"')")
+        os.chmod(part, 0o600)
+        os.replace(part, out)
     return con.execute("SELECT count(*) FROM export_rows").fetchall()[0][0]
 
 
