@@ -107,6 +107,27 @@ def test_store_service_db_and_snapshots_are_owner_only(deployment):
         _owner_only(paths.work_dir)  # spill files, Splink's work tables, run reports: nobody else may enter
 
 
+def test_exports_and_backups_are_owner_only(deployment, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAOLINK_")}
+    commands = [["export", "persons", "--out", str(tmp_path / "persons.csv")],
+                ["export", "clusters", "--out", str(tmp_path / "clusters.csv")],
+                ["export", "persons", "--out", str(tmp_path / "persons.csv")],  # over an existing file too
+                ["backup", "--out", str(tmp_path / "backups")]]
+    for command in commands:
+        done = subprocess.run([sys.executable, "-m", "linkage", *command, "--db", str(deployment["db"])],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+                              preexec_fn=lambda: os.umask(0o022))
+        assert done.returncode == 0, done.stderr[-1000:]
+    assert "Zyxwvut" in (tmp_path / "persons.csv").read_text(encoding="utf-8").title()  # personal data indeed
+    _owner_only(tmp_path / "persons.csv")
+    _owner_only(tmp_path / "clusters.csv")
+    backups = list((tmp_path / "backups").rglob("*"))
+    data = [p for p in backups if p.is_dir() or ".duckdb" in p.name or ".sqlite" in p.name]
+    assert len(data) >= 4  # the folder, the store, the service database, the snapshot
+    for item in data:  # (the manifest of counts and paths sits in the owner-only folder)
+        _owner_only(item)
+
+
 def test_logs_never_contain_names_birth_dates_phones_or_id_numbers(deployment):
     logs = list(deployment["logs"])
     with start_api_server(deployment["db"]) as server:
