@@ -49,6 +49,7 @@ from linkage.publish import current_snapshot  # noqa: E402
 @dataclass
 class ClientStats:
     latencies: list[float] = field(default_factory=list)
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
     statuses: Counter = field(default_factory=Counter)
     transport_errors: list[str] = field(default_factory=list)
     server_errors: list[str] = field(default_factory=list)
@@ -93,6 +94,7 @@ def _client_loop(client: httpx.Client, stats: ClientStats, stop: threading.Event
                     last_seen[i] = response.json()["decision_id"]
                     stats.acknowledged.append(last_seen[i])
             stats.latencies.append(time.perf_counter() - started)
+            stats.by_kind.setdefault(kind, []).append(stats.latencies[-1])
         except httpx.TransportError as exc:
             stats.transport_errors.append(f"{type(exc).__name__}: {exc}")
             continue
@@ -173,6 +175,8 @@ def soak(work: Path, *, clients: int, seconds: float, persons_n: int, nightly_af
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
         "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
         "by_status": {f"{kind} {code}": n for (kind, code), n in sorted(statuses.items())},
+        "p99_ms_by_kind": {kind: round(percentile(sorted(x for s in stats for x in s.by_kind.get(kind, [])), 0.99)
+                                       * 1000, 1) for kind in ("person", "search", "queue", "decision")},
         "decisions_acknowledged": len(acknowledged),
         "decisions_stored": len(stored),
         "decisions_lost": len(set(acknowledged) - set(stored)),
