@@ -175,6 +175,18 @@ def _formula_rows() -> list[list[str]]:
     return [row(v, full_name=v, source="=cmd|' /C calc'!A0" if k == "FX-2" else SOURCE) for k, v in FORMULAS.items()]
 
 
+BORDER_HEADER = ["Ref No", "Surname", "Given names", "Sex", "Date of Birth", "Nationality", "Passport No",
+                 "Place of Birth", "Phone", "Date of Entry"]
+
+
+def _border_dates(path: Path) -> None:
+    """The border checkpoint's own mapping (UTF-16, birth date mandatory): impossible dates quarantine the row."""
+    rows = [["HB-1", "PHOMMA", "Noy", "F", "1990-05-04", "LAO", "P1234567", "Savannakhet", "", "2024-01-02"]]
+    rows += [[f"HB-{i}", "PHOMMA", "Noy", "F", dob, "LAO", "", "", "", "2024-01-02"]
+             for i, dob in enumerate(["31/02/2001", "00/00/0000", "2999-01-01", "", "-5"], start=2)]
+    path.write_bytes(codecs.BOM_UTF16_LE + csv_text(rows, header=BORDER_HEADER).encode("utf-16-le"))
+
+
 def corpus() -> list[Hostile]:
     """The hostile files, each with the outcome it must have."""
     latin1 = csv_text([row("L1-1", full_name="José Müller", village="Nông Bôn")])
@@ -231,6 +243,9 @@ def corpus() -> list[Hostile]:
                 note="a file name and a cell written as SQL are only ever bound as parameters"),
         Hostile("ບັນຊີ ລາຍຊື່ 2024 (copy).csv", _write(csv_text([row("LAO-1", full_name="ບົວສີ")])), "stored",
                 stored=("LAO-1",)),
+        Hostile("hostile_border_fb1.csv", _border_dates, "quarantined", "",
+                bad=((3, "date_of_birth"), (4, "date_of_birth"), (5, "date_of_birth"), (6, "date_of_birth"),
+                     (7, "date_of_birth")), stored=("HB-1",)),
         Hostile("not_a_zip.xlsx", _write(csv_text([row("NZ-1")])), "rejected", "not a zip archive"),
         Hostile("binary_garbage.csv", lambda p: p.write_bytes(os.urandom(64 << 10)), "rejected",
                 "is not UTF-8, UTF-16 or Thai Windows-874 text"),

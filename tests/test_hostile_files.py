@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from demo_deployment import demo_inbox, demo_model
-from hostile_corpus import FORMULAS, MACRO_MARKER, SOURCE, Hostile, corpus
+from hostile_corpus import FORMULAS, MACRO_MARKER, Hostile, corpus
 from typer.testing import CliRunner
 
 from linkage.cli import app
@@ -141,8 +141,9 @@ def test_whole_nightly_run_survives_the_corpus_and_exports_formulas_neutralised(
     try:
         for h in CORPUS:
             check_outcome(con, h, inbox / h.name)
-        stored_hostile = con.execute("SELECT count(*) FROM records WHERE source = ? OR record_id IN ?",
-                                     [SOURCE, list(FORMULAS.values())]).fetchall()[0][0]
+        stored_hostile = con.execute(
+            "SELECT count(*) FROM records r JOIN ingested_files f USING (file_id) WHERE f.path IN ?",
+            [[str((inbox / h.name).resolve()) for h in CORPUS]]).fetchall()[0][0]
     finally:
         con.close()
     assert stored_hostile == sum(len(h.stored) for h in CORPUS)
