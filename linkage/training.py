@@ -223,6 +223,14 @@ def stable_model(model: dict) -> dict:
     model["probability_two_random_records_match"] = rounded(model["probability_two_random_records_match"])
     for comparison in model["comparisons"]:
         for level in comparison["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            # A level the data never showed gets no arbitrary Splink default: without m nor u it
+            # is neutral (m = u = 1); with u alone it is as rare among matches as the floor allows.
+            if "m_probability" not in level and "u_probability" not in level:
+                level["m_probability"] = level["u_probability"] = 1.0
+            elif "m_probability" not in level:
+                level["m_probability"] = M_FLOOR
             if "m_probability" in level:
                 level["m_probability"] = rounded(level["m_probability"], M_FLOOR)
             if "u_probability" in level:
