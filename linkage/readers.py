@@ -270,7 +270,7 @@ def check_xlsx_container(path: Path, limits: ReadLimits) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
+    except Exception as exc:  # zipfile raises many kinds (BadZipFile, OSError, a name flagged UTF-8 that is not, ...)
         raise InputFileError(str(path), f"is a damaged zip archive: {exc}") from exc
     if "xl/workbook.xml" not in {m.filename for m in members}:
         raise InputFileError(str(path), "is a zip archive but not an XLSX workbook (no xl/workbook.xml)")
@@ -306,6 +306,9 @@ class XlsxSource(SourceFile):
         if sheet is not None and sheet not in self._book.sheetnames:
             self._book.close()
             raise InputFileError(str(path), f"has no sheet {sheet!r} (sheets: {', '.join(self._book.sheetnames)})")
+        if not self._book.worksheets:  # a damaged workbook can list no sheet at all
+            self._book.close()
+            raise InputFileError(str(path), "has no worksheet (a damaged workbook?)")
         ws = self._book[sheet] if sheet is not None else self._book.worksheets[0]
         ws.reset_dimensions()  # the stored dimension tag is often wrong; read what is there
         self._rows = self._guard(enumerate(ws.iter_rows(min_row=1, values_only=True), start=1))
