@@ -175,6 +175,16 @@ def _formula_rows() -> list[list[str]]:
     return [row(v, full_name=v, source="=cmd|' /C calc'!A0" if k == "FX-2" else SOURCE) for k, v in FORMULAS.items()]
 
 
+def _zip_name_flagged_utf8(path: Path) -> None:
+    """A workbook whose zip directory flags a member name as UTF-8 when its bytes are not."""
+    _xlsx([row("ZU-1")])(path)
+    data = bytearray(path.read_bytes())
+    central = data.find(b"PK\x01\x02")
+    struct.pack_into("<H", data, central + 8, struct.unpack_from("<H", data, central + 8)[0] | 0x800)
+    data[central + 46] = 0xFF
+    path.write_bytes(bytes(data))
+
+
 BORDER_HEADER = ["Ref No", "Surname", "Given names", "Sex", "Date of Birth", "Nationality", "Passport No",
                  "Place of Birth", "Phone", "Date of Entry"]
 
@@ -246,6 +256,7 @@ def corpus() -> list[Hostile]:
         Hostile("hostile_border_fb1.csv", _border_dates, "quarantined", "",
                 bad=((3, "date_of_birth"), (4, "date_of_birth"), (5, "date_of_birth"), (6, "date_of_birth"),
                      (7, "date_of_birth")), stored=("HB-1",)),
+        Hostile("zip_name_not_utf8.xlsx", _zip_name_flagged_utf8, "rejected", "damaged zip archive"),
         Hostile("not_a_zip.xlsx", _write(csv_text([row("NZ-1")])), "rejected", "not a zip archive"),
         Hostile("binary_garbage.csv", lambda p: p.write_bytes(os.urandom(64 << 10)), "rejected",
                 "is not UTF-8, UTF-16 or Thai Windows-874 text"),

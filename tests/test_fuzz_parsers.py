@@ -240,3 +240,74 @@ def _parses_to_none(field: str, value: str) -> bool:
         return parse(value) is None
     except FieldError:
         return False
+
+
+# ---------------------------------------------------------------- the file readers, byte by byte
+
+
+def _read_all(path) -> int:
+    """Open a source file and read every row of every header, as ingest does; the rows read."""
+    from linkage.readers import open_source
+
+    with open_source(path) as source:
+        wanted = list(range(len(source.headers))) or [0]
+        names = [f"c{i}" for i in range(len(wanted))]
+        return sum(batch.rows_read for batch in source.batches(wanted, names, batch_rows=50))
+
+
+def _workbook_bytes() -> bytes:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["record_id", "source", "full_name", "date_of_birth"])
+    for i in range(5):
+        ws.append([f"R-{i}", "S", "ບົວສີ Bouasy บัวสี", "15/03/1998"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+WORKBOOK = _workbook_bytes()
+csv_bytes = st.one_of(
+    st.binary(max_size=2000),
+    st.builds(lambda head, body: head + body, st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"]),
+              st.lists(st.sampled_from([b"record_id,source\n", b"a,b\n", b'"x\n', b"\x00", b"\r", b"\xe9", b"\xff",
+                                        b",,,,", b"\xe0\xba\x9a", "ບົວ".encode("utf-16-le")]), max_size=40)
+              .map(b"".join)),
+)
+
+
+@FUZZ
+@given(csv_bytes)
+def test_csv_reader_raises_only_input_file_error(tmp_path_factory, data):
+    from linkage.errors import InputFileError
+
+    path = tmp_path_factory.mktemp("csv") / "fuzz.csv"
+    path.write_bytes(data)
+    try:
+        _read_all(path)
+    except InputFileError as exc:
+        assert exc.reason and str(path) in str(exc)
+
+
+CENTRAL = WORKBOOK.find(b"PK\x01\x02")  # the zip directory: names, flags and sizes the reader trusts first
+positions = st.one_of(st.integers(0, len(WORKBOOK) - 1), st.integers(CENTRAL, len(WORKBOOK) - 1))
+
+
+@FUZZ
+@given(st.lists(st.tuples(positions, st.integers(0, 255)), min_size=1, max_size=8), st.integers(0, len(WORKBOOK)))
+def test_xlsx_reader_raises_only_input_file_error(tmp_path_factory, flips, cut):
+    from linkage.errors import InputFileError
+
+    data = bytearray(WORKBOOK)
+    for position, value in flips:
+        data[position] = value
+    path = tmp_path_factory.mktemp("xlsx") / "fuzz.xlsx"
+    path.write_bytes(bytes(data[:cut]) if cut < 64 else bytes(data))
+    try:
+        _read_all(path)
+    except InputFileError as exc:
+        assert exc.reason and str(path) in str(exc)
