@@ -17,6 +17,7 @@ import duckdb
 import typer
 
 from linkage.auth import MIN_PASSWORD_LENGTH, add_user, count_active_users
+from linkage.errors import LaoLinkError
 from linkage.paths import StorePaths, store_paths
 from linkage.publish import current_snapshot
 from linkage.service_db import connect_service
@@ -61,6 +62,11 @@ def create_demo_users(paths: StorePaths) -> dict[str, str] | None:
         con.close()
 
 
+def default_workers() -> int:
+    """One server process per core, at most 4: Python code holds the GIL, so one process uses one core."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def serve_command(
     db: Path = typer.Option(Path("var/laolink.duckdb"), "--db", help="the pipeline store; the API serves its runs"),
     host: str = typer.Option("127.0.0.1", "--host"),
@@ -69,12 +75,13 @@ def serve_command(
     demo_users: bool = typer.Option(
         False, "--demo-users", help="create demo admin/steward/analyst users (only on demo data, only if none exist)"
     ),
+    workers: int = typer.Option(
+        default_workers(), "--workers", min=1,
+        help="server processes (each holds its own in-memory copy of the published result, ~1 GB per million records)",
+    ),
 ) -> None:
     """Serve the API and review page over HTTP (put TLS in front of it; set LAOLINK_SECURE_COOKIES=1 then)."""
     import uvicorn
-
-    from api.app import create_app
-    from api.settings import Settings
 
     paths = store_paths(db)
     if demo_users:
@@ -91,5 +98,36 @@ def serve_command(
             typer.echo(f"No users yet. Create an admin with:  laolink users add admin --role admin --db {db}")
     finally:
         con.close()
-    app = create_app(Settings(db=paths.db, **({"inbox": inbox} if inbox else {})))
-    uvicorn.run(app, host=host, port=port, access_log=False, server_header=False, log_level="info")
+    # Worker processes build the app from the environment (Settings reads LAOLINK_*).
+    os.environ["LAOLINK_DB"] = str(paths.db)
+    if inbox:
+        os.environ["LAOLINK_INBOX"] = str(inbox)
+    uvicorn.run("linkage.serve:app_from_environment", factory=True, workers=workers, host=host, port=port,
+                access_log=False, server_header=False, log_level="info")
+
+
+def app_from_environment():
+    """The API app of one server process, configured from ``LAOLINK_*`` (set by :func:`serve_command`)."""
+    import threading
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    app = create_app(Settings())
+    threading.Thread(target=warm_up, args=(app,), name="laolink-warm-up", daemon=True).start()
+    return app
+
+
+def warm_up(app) -> None:
+    """Build the in-memory copies of the published result that look-ups and matching read (a few seconds
+    per million records), so the first requests to each server process do not wait for them."""
+    from api.published import NotPublished
+    from api.queries.person_index import person_index_for
+    from linkage.realtime_match import scorer_for
+
+    try:
+        with app.state.published.cursor() as cur:
+            person_index_for(cur)
+            scorer_for(cur)
+    except (NotPublished, LaoLinkError, duckdb.Error) as exc:  # requests build them (or answer why not)
+        typer.echo(f"warm-up skipped: {exc}", err=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sys
+import threading
 import time
 from pathlib import Path as FsPath
 
@@ -113,5 +114,7 @@ def start_run(request: Request, _principal=Depends(require_roles("admin"))) -> R
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                        start_new_session=True)
         (work / PID_FILE).write_text(str(process.pid))
+        # Reap the run when it ends: another server process cannot, and would see the zombie as running.
+        threading.Thread(target=process.wait, name="laolink-run-reaper", daemon=True).start()
     audit(request, "run.start", status=202, detail={"pid": process.pid, "log": str(log_path)})
     return RunStarted(pid=process.pid, log=str(log_path), command=command)
