@@ -2,7 +2,8 @@
 
 Builds a store from the demo generator (demo-data, ingest, standardize; not timed with the
 model) unless ``--db`` and ``--truth`` are given, then trains, predicts and clusters with the
-LaoLink model, measures pairwise F1 after clustering (and B-cubed), and runs
+LaoLink model, measures pairwise F1 after the production clustering (linkage/clustering.py, consistency
+cuts included; and B-cubed), and runs
 benchmarks/bench_plain_splink.py on the same store in a subprocess. Prints one JSON line
 per model, then one line with both side by side.
 
@@ -47,7 +48,7 @@ def build_store(workdir: Path, persons: int, seed: int) -> tuple[Path, Path, dic
 def run_laolink(db: Path, truth: Path, *, threshold: float, model: Path | None, seed: int) -> dict:
     from linkage.clustering import cluster_records
     from linkage.decisions import load_decisions_into
-    from linkage.evaluation import cluster_scores, load_truth, pairwise_scores
+    from linkage.evaluation import cluster_scores, load_truth, pairwise_scores, record_cluster_scores
     from linkage.model_input import tune_connection
     from linkage.paths import store_paths
     from linkage.prediction import predict
@@ -83,11 +84,12 @@ def run_laolink(db: Path, truth: Path, *, threshold: float, model: Path | None, 
         clusters = cluster_records(con, threshold=threshold, run_id=1, decisions_table="bench_decisions")
         figures["cluster_s"] = round(time.perf_counter() - start, 2)
         figures["n_clusters"] = clusters.clusters
+        figures["consistency_pairs_cut"] = clusters.consistency_pairs_cut
 
         load_truth(con, truth)
         pairwise = pairwise_scores(con, "eval_truth", threshold)
         pairwise.pop("_curve")
-        scores = cluster_scores(con, "eval_truth", threshold)
+        scores = record_cluster_scores(con, "eval_truth")  # production clusters, consistency cuts applied
         best = pairwise.get("best_threshold", {}).get("match_probability")
         at_best = cluster_scores(con, "eval_truth", best) if best else None
     finally:

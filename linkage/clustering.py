@@ -10,6 +10,11 @@ A≠C), the decisions contradict each other and no cut can honour them all: the 
 stay together, as the positive decisions say, and the conflict goes to the review queue
 (``clustering_flags`` kind ``decision-conflict``) for a steward to settle.
 
+Clusters must also be consistent (``linkage.consistency``): two records of one cluster that
+contradict each other outright (birth years a generation apart) are treated like a "not the
+same" decision, after the stewards' own: the weakest links between them are cut and the cluster
+is flagged (``consistency-cut``). A pair that "same person" decisions join stays together.
+
 Components are found in DuckDB by graph contraction (min-label hooking with pointer
 jumping); only the few components that hold a "not the same" pair come into Python, for
 the cut.
@@ -25,6 +30,8 @@ from dataclasses import asdict, dataclass
 
 import duckdb
 import pyarrow as pa
+
+from linkage.consistency import DEFAULT_RULES, ConsistencyRules, constraint_pairs
 
 # Capacity of a model link in the cut: its match weight, never less than this, so that
 # links below even odds still count as (weak) evidence rather than none.
@@ -42,6 +49,7 @@ class ClusterReport:
     model_links: int = 0
     decision_links: int = 0
     negative_pairs_cut: int = 0
+    consistency_pairs_cut: int = 0
     links_cut: int = 0
     decision_conflicts: int = 0
     iterations: int = 0
@@ -163,12 +171,16 @@ def minimum_cut(capacity: dict[int, dict[int, float]], s: int, t: int) -> list[t
 
 
 def _apply_negative_decisions(
-    links: list[tuple[int, int, float, str]], negatives: list[tuple[int, int, int]]
+    links: list[tuple[int, int, float, str]],
+    negatives: list[tuple[int, int, int]],
+    constraints: list[tuple[int, int, str]] = (),
 ) -> tuple[set[tuple[int, int]], list[dict]]:
     """Cut model links until each negative pair is apart; return the cut links and the flags.
 
     ``links``: (rid_l, rid_r, match_weight, origin) of the affected components;
-    ``negatives``: (rid_l, rid_r, decision_id), applied in decision order.
+    ``negatives``: (rid_l, rid_r, decision_id), applied in decision order; then
+    ``constraints``: (rid_l, rid_r, reason) from the consistency rules, which yield silently
+    to "same person" decisions (a steward saw both records and judged them one person).
     """
     capacity: dict[int, dict[int, float]] = {}
     for a, b, weight, origin in sorted(links):
@@ -211,6 +223,25 @@ def _apply_negative_decisions(
                 "detail": {"negative_decision_id": decision_id, "cut": [list(p) for p in pair_cut]},
             }
         )
+    for a, b, reason in constraints:
+        if b not in _reachable(capacity, a, lambda u, v: True, stop=b):
+            continue  # already apart after an earlier cut
+        if b in _reachable(capacity, a, lambda u, v: math.isinf(capacity[u][v]), stop=b):
+            continue
+        pair_cut = minimum_cut(capacity, a, b)
+        for u, v in pair_cut:
+            del capacity[u][v]
+            del capacity[v][u]
+        cut.update(pair_cut)
+        flags.append(
+            {
+                "kind": "consistency-cut",
+                "rid_l": a,
+                "rid_r": b,
+                "links_cut": len(pair_cut),
+                "detail": {"reason": reason, "cut": [list(p) for p in pair_cut]},
+            }
+        )
     return cut, flags
 
 
@@ -231,12 +262,31 @@ def _relabel(nodes: set[int], links: list[tuple[int, int]]) -> dict[int, int]:
     return {n: find(n) for n in nodes}
 
 
+def _labels_of(con: duckdb.DuckDBPyConnection, pairs: list[tuple[int, int, str]]) -> list[int]:
+    """Component labels of the records of ``pairs`` (both ends share one)."""
+    if not pairs:
+        return []
+    rids = sorted({p[0] for p in pairs})
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT label FROM _labels WHERE node IN (SELECT unnest($1::BIGINT[]))", [rids]
+        ).fetchall()
+    ]
+
+
 def cluster_records(
-    con: duckdb.DuckDBPyConnection, *, threshold: float, run_id: int, decisions_table: str
+    con: duckdb.DuckDBPyConnection,
+    *,
+    threshold: float,
+    run_id: int,
+    decisions_table: str,
+    consistency: ConsistencyRules | None = DEFAULT_RULES,
 ) -> ClusterReport:
     """Rebuild ``record_cluster`` (every record, singletons too) and ``cluster_links`` for a run.
 
-    ``decisions_table`` is the table written by ``linkage.decisions.load_decisions_into``.
+    ``decisions_table`` is the table written by ``linkage.decisions.load_decisions_into``;
+    ``consistency`` the contradictions that split a cluster (None: no consistency cuts).
     """
     started = time.perf_counter()
     report = ClusterReport(run_id=run_id, threshold=threshold)
@@ -269,9 +319,10 @@ def cluster_records(
         WHERE d.judgement = 'negative' AND a.label = b.label
         """
     ).fetchall()
+    constraints = constraint_pairs(con, "_labels", consistency) if consistency else []
     flags: list[dict] = []
-    if negatives:
-        labels = sorted({n[3] for n in negatives})
+    if negatives or constraints:
+        labels = sorted({n[3] for n in negatives} | set(_labels_of(con, constraints)))
         con.execute("CREATE OR REPLACE TEMP TABLE _cut_components AS SELECT unnest($1::BIGINT[]) AS label", [labels])
         component_links = con.execute(
             """
@@ -280,7 +331,7 @@ def cluster_records(
             WHERE a.label IN (SELECT label FROM _cut_components)
             """
         ).fetchall()
-        cut, flags = _apply_negative_decisions(component_links, [n[:3] for n in negatives])
+        cut, flags = _apply_negative_decisions(component_links, [n[:3] for n in negatives], constraints)
         if cut:
             cut_arrow = pa.table({"rid_l": [c[0] for c in cut], "rid_r": [c[1] for c in cut]})
             con.register("_cut_arrow", cut_arrow)
@@ -298,6 +349,7 @@ def cluster_records(
             con.unregister("_new_labels")
         report.links_cut = len(cut)
     report.negative_pairs_cut = sum(1 for f in flags if f["kind"] == "negative-cut")
+    report.consistency_pairs_cut = sum(1 for f in flags if f["kind"] == "consistency-cut")
     report.decision_conflicts = sum(1 for f in flags if f["kind"] == "decision-conflict")
 
     con.execute("BEGIN TRANSACTION")

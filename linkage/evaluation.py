@@ -146,10 +146,24 @@ def cluster_scores(
         f"SELECT rid_l, rid_r FROM {predictions} WHERE match_probability >= {float(threshold)}",
         "eval_clusters",
     )
+    return _score_clusters(con, truth, "eval_clusters") | {"threshold": threshold, "propagation_rounds": rounds}
+
+
+def record_cluster_scores(con: duckdb.DuckDBPyConnection, truth: str) -> dict:
+    """The same scores for the production clusters in ``record_cluster`` (``linkage.clustering``:
+    decisions and consistency cuts applied), as the nightly run builds them."""
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW eval_record_cluster AS SELECT rid, cluster_key AS cluster FROM record_cluster"
+    )
+    return _score_clusters(con, truth, "eval_record_cluster")
+
+
+def _score_clusters(con: duckdb.DuckDBPyConnection, truth: str, clusters: str) -> dict:
+    """Pairwise and B-cubed precision/recall of ``clusters(rid, cluster)`` against ``truth``."""
     row = con.execute(
         f"""
         WITH cp AS (SELECT c.cluster, t.person_id, count(*) AS n
-                    FROM eval_clusters c JOIN {truth} t USING (rid) GROUP BY ALL),
+                    FROM {clusters} c JOIN {truth} t USING (rid) GROUP BY ALL),
              cs AS (SELECT cluster, sum(n) AS n FROM cp GROUP BY cluster),
              ps AS (SELECT person_id, sum(n) AS n FROM cp GROUP BY person_id)
         SELECT (SELECT sum(n * (n - 1) / 2) FROM cp) AS tp,
@@ -166,7 +180,6 @@ def cluster_scores(
     precision = tp / predicted if predicted else 1.0
     recall = tp / truth_pairs if truth_pairs else 1.0
     return {
-        "threshold": threshold,
         "clusters": int(clusters),
         "persons": int(persons),
         "pairwise_precision": precision,
@@ -175,7 +188,6 @@ def cluster_scores(
         "bcubed_precision": b3_p / records,
         "bcubed_recall": b3_r / records,
         "bcubed_f1": _f1(b3_p / records, b3_r / records),
-        "propagation_rounds": rounds,
     }
 
 

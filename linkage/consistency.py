@@ -1,0 +1,79 @@
+"""Cluster consistency: pairs of records in one cluster that cannot be one person.
+
+Links are decided pair by pair, so a chain can join what no single link would: a father's
+record and his namesake son's each link to a record of the same name without a birth date,
+and the three become one cluster although father and son were born 25 years apart. After
+the connected components, every pair of records of a cluster that contradict each other
+outright becomes a "not the same" constraint, and clustering cuts the weakest links between
+them exactly as it does for a steward's "not the same" decision (a steward's "same person"
+decision is never cut).
+
+A contradiction is evidence no single person's records give, whatever the names:
+- birth years more than ``max_birth_year_gap`` apart, both known (a full date, a year, or the
+  range an age gives); a person's own records disagree by a year or two, not by a generation;
+- different sex codes, both present (off by default: a miswritten sex is a data-entry
+  error the model already weighs; turn on where sex is reliably recorded);
+- different ID numbers, both present (off by default: one person may show different
+  documents, an ID card in one source and a passport in another).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class ConsistencyRules:
+    """Which contradictions inside a cluster make two of its records separate persons."""
+
+    max_birth_year_gap: int | None = 10  # None: birth years never constrain
+    different_sex: bool = False
+    different_id_number: bool = False
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def conditions(self) -> list[tuple[str, str]]:
+        """(reason, SQL over ``a``/``b`` records) for each active rule."""
+        out = []
+        if self.max_birth_year_gap is not None:
+            gap = int(self.max_birth_year_gap)
+            lo_a, hi_a = "coalesce(a.dob_year_min, a.dob_year)", "coalesce(a.dob_year_max, a.dob_year)"
+            lo_b, hi_b = "coalesce(b.dob_year_min, b.dob_year)", "coalesce(b.dob_year_max, b.dob_year)"
+            out.append((f"birth years more than {gap} years apart", f"({lo_a} > {hi_b} + {gap} OR {lo_b} > {hi_a} + {gap})"))
+        if self.different_sex:
+            out.append(("different sex", "a.sex_code <> b.sex_code"))
+        if self.different_id_number:
+            out.append(("different ID numbers", "a.id_number_std <> b.id_number_std"))
+        return out
+
+
+DEFAULT_RULES = ConsistencyRules()
+
+
+def constraint_pairs(
+    con: duckdb.DuckDBPyConnection, labels: str, rules: ConsistencyRules = DEFAULT_RULES
+) -> list[tuple[int, int, str]]:
+    """(rid_l, rid_r, reason) for every contradicting pair of records in one component of ``labels``.
+
+    ``labels(node, label)`` holds the component of every linked record (clustering's working
+    table). The pairs come out ordered, so cutting them is deterministic.
+    """
+    conditions = rules.conditions()
+    if not conditions:
+        return []
+    reason = "CASE " + " ".join(f"WHEN {sql} THEN '{why}'" for why, sql in conditions) + " END"
+    return con.execute(
+        f"""
+        WITH members AS (
+            SELECT l.label, r.rid, r.dob_year, r.dob_year_min, r.dob_year_max, r.sex_code, r.id_number_std
+            FROM {labels} l JOIN records r ON r.rid = l.node
+        )
+        SELECT a.rid, b.rid, {reason} AS reason
+        FROM members a JOIN members b ON a.label = b.label AND a.rid < b.rid
+        WHERE {" OR ".join(f"({sql})" for _, sql in conditions)}
+        ORDER BY a.rid, b.rid
+        """
+    ).fetchall()
