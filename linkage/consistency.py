@@ -42,7 +42,8 @@ class ConsistencyRules:
             gap = int(self.max_birth_year_gap)
             lo_a, hi_a = "coalesce(a.dob_year_min, a.dob_year)", "coalesce(a.dob_year_max, a.dob_year)"
             lo_b, hi_b = "coalesce(b.dob_year_min, b.dob_year)", "coalesce(b.dob_year_max, b.dob_year)"
-            out.append((f"birth years more than {gap} years apart", f"({lo_a} > {hi_b} + {gap} OR {lo_b} > {hi_a} + {gap})"))
+            apart = f"({lo_a} > {hi_b} + {gap} OR {lo_b} > {hi_a} + {gap})"
+            out.append((f"birth years more than {gap} years apart", apart))
         if self.different_sex:
             out.append(("different sex", "a.sex_code <> b.sex_code"))
         if self.different_id_number:
