@@ -93,13 +93,13 @@ def read_pair(
         raise ApiError(404, f"no pair item {item_id} on the review queue", field="item_id")
     pair["record_l"] = visible_record(pair["record_l"], principal)
     pair["record_r"] = visible_record(pair["record_r"], principal)
-    if principal.role == "analyst":  # the side-by-side fields carry the same personal values
-        for row in pair["fields"]:
-            masked_l = visible_record({row["field"]: row["raw_l"], **row["standardized_l"]}, principal)
-            masked_r = visible_record({row["field"]: row["raw_r"], **row["standardized_r"]}, principal)
-            row["raw_l"], row["raw_r"] = masked_l[row["field"]], masked_r[row["field"]]
-            row["standardized_l"] = {k: masked_l[k] for k in row["standardized_l"]}
-            row["standardized_r"] = {k: masked_r[k] for k in row["standardized_r"]}
+    for row in pair["fields"]:  # the side-by-side fields carry the same personal values: masked the same way
+        for side in ("l", "r"):  # (with the record's source, so a source-limited key hides other sources)
+            raw, std = f"raw_{side}", f"standardized_{side}"
+            masked = visible_record({**row[std], row["field"]: row[raw],
+                                     "source": pair[f"record_{side}"]["source"]}, principal)
+            row[raw] = masked.get(row["field"])
+            row[std] = {k: masked.get(k) for k in row[std]}
     ids = sorted({p for p in (pair["person_id_l"], pair["person_id_r"]) if p})
     audit(request, "review.pair", person_ids=ids, status=200, detail={"item_id": item_id})
     return PairOut.model_validate(pair)
