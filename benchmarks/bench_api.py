@@ -150,18 +150,37 @@ def start_server(db: Path, workers: int) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("server did not start")
 
 
-def server_rss_mb(pid: int) -> dict[str, int]:
-    """Resident memory of the server process and each of its worker processes (Linux /proc)."""
-    out = {}
-    todo = [pid]
+def server_processes(pid: int) -> list[int]:
+    """The server process and its worker processes (Linux /proc)."""
+    out, todo = [], [pid]
     while todo:
         p = todo.pop()
+        out.append(p)
         with contextlib.suppress(OSError):
-            status = Path(f"/proc/{p}/status").read_text()
-            out[str(p)] = int(next(x for x in status.splitlines() if x.startswith("VmRSS:")).split()[1]) // 1024
             for task in Path(f"/proc/{p}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
     return out
+
+
+def server_rss_mb(pid: int) -> dict[str, int]:
+    """Resident memory of the server process and each of its worker processes."""
+    out = {}
+    for p in server_processes(pid):
+        with contextlib.suppress(OSError, StopIteration):
+            status = Path(f"/proc/{p}/status").read_text()
+            out[str(p)] = int(next(x for x in status.splitlines() if x.startswith("VmRSS:")).split()[1]) // 1024
+    return out
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the server processes have used: per request, it does not depend on how
+    busy the shared machine is, where latency does."""
+    total = 0
+    for p in server_processes(pid):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def samples(db: Path, n: int = 2000) -> tuple[list[str], list[dict]]:
@@ -271,7 +290,10 @@ def main() -> None:
                               "server_rss_mb": server_rss_mb(process.pid)}), flush=True)
             for endpoint in ("GET /persons/{id}", "POST /match"):
                 for clients in (1, 16):
+                    cpu = server_cpu_seconds(process.pid)
                     result = run_level(base, key, endpoint, clients, args.requests, args.seconds, ids, queries)
+                    result["server_cpu_ms_per_request"] = round(
+                        (server_cpu_seconds(process.pid) - cpu) * 1000 / max(result["requests"], 1), 1)
                     print(json.dumps({"size": args.size if args.db is None else str(args.db), **result}), flush=True)
         finally:
             process.terminate()

@@ -19,7 +19,8 @@ from api.queries.records import RECORD_SELECT, has_table
 
 _TABLES = {
     "records": (f"SELECT {RECORD_SELECT}, rp.person_id AS _person_id FROM records r "
-                "LEFT JOIN record_person rp ON rp.rid = r.rid", ["rid", "given_key", "family_key", "phone_e164"]),
+                "LEFT JOIN record_person rp ON rp.rid = r.rid",
+                ["rid", "_person_id", "given_key", "family_key", "phone_e164"]),
     "persons": ("SELECT person_id, status, alias_of, created_run_id, updated_run_id, n_records FROM persons",
                 ["person_id"]),
     "record_person": ("SELECT rid, person_id FROM record_person", ["person_id", "rid"]),

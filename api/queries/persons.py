@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 
 from api.queries.person_index import person_index_for
-from api.queries.records import has_table, plain, records_by_rid, rows_as_dicts
+from api.queries.records import POINT_READS, RECORD_SELECT, has_table, plain, rows_as_dicts
 
 MAX_ALIAS_HOPS = 50
 
@@ -83,6 +83,19 @@ def cluster_links(con: duckdb.DuckDBPyConnection, rids: list[int]) -> list[dict[
     """Scored pairs with both records in the cluster, strongest first."""
     if len(rids) < 2 or not has_table(con, "predictions"):
         return []
+    if len(rids) <= POINT_READS:
+        # One equality per rid (an index scan each, where a semi-join scans every prediction).
+        inside = set(rids)
+        cur = con.execute(
+            " UNION ALL ".join(
+                "SELECT rid_l, rid_r, match_weight, match_probability, model_version, run_id FROM predictions "
+                "WHERE rid_l = ?" for _ in rids
+            ),
+            list(rids),
+        )
+        links = [link for link in rows_as_dicts(cur) if link["rid_r"] in inside]
+        return sorted(links, key=lambda x: (x["match_probability"] is None, -(x["match_probability"] or 0.0),
+                                            x["rid_l"], x["rid_r"]))
     cur = con.execute(
         """
         WITH c AS (SELECT unnest(?::BIGINT[]) AS rid)
@@ -125,11 +138,11 @@ def _get_person(idx: duckdb.DuckDBPyConnection, person_id: str) -> dict[str, Any
     }
     if row["status"] != "active":
         return out
-    rids = [r[0] for r in idx.execute(
-        "SELECT rid FROM record_person WHERE person_id = ? ORDER BY rid", [person_id]
-    ).fetchall()]
-    records = records_by_rid(idx, rids)
-    out["records"] = [records[r] for r in rids if r in records]
+    # The index's records carry their person (indexed): one look-up for all of them.
+    out["records"] = rows_as_dicts(idx.execute(
+        f"SELECT {RECORD_SELECT} FROM records r WHERE r._person_id = ? ORDER BY r.rid", [person_id]
+    ))
+    rids = [r["rid"] for r in out["records"]]
     by_rid = {r["rid"]: r for r in out["records"]}
     links = cluster_links(idx, rids)
     for link in links:
