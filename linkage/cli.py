@@ -113,9 +113,11 @@ def nightly_command(
     inbox: str = typer.Option(..., "--inbox", help="Folder of ministry files to ingest."),
     db: str = typer.Option(..., "--db", help="Pipeline store (DuckDB file)."),
     model: str = typer.Option(None, "--model", help="Splink model JSON (default: models/demo.json)."),
-    threshold: float = typer.Option(0.9, "--threshold", help="Match probability that links two records."),
+    threshold: float = typer.Option(0.8, "--threshold", help="Match probability that links two records."),
     memory_limit: str = typer.Option("8GB", "--memory-limit", help="DuckDB memory limit; beyond it DuckDB spills."),
     max_temp_size: str = typer.Option(None, "--max-temp-size", help="Cap on DuckDB's spill files, e.g. 50GB."),
+    max_pairs: int = typer.Option(None, "--max-pairs", help="Stop before scoring if blocking gives more pairs."),
+    engine: str = typer.Option("duckdb", "--engine", help="Splink backend for scoring: duckdb or spark."),
 ) -> None:
     """Run the whole night: ingest, standardize, predict, cluster with decisions, assign IDs, publish."""
     import logging
@@ -130,6 +132,7 @@ def nightly_command(
     cfg = NightlyConfig(
         inbox=Path(inbox), db=Path(db), model=Path(model) if model else DEFAULT_MODEL,
         threshold=threshold, memory_limit=memory_limit, max_temp_size=max_temp_size,
+        max_pairs=max_pairs, engine=engine,
     )
     console = Console(stderr=True)
     try:

@@ -34,12 +34,13 @@ class NightlyConfig:
     inbox: Path
     db: Path
     model: Path = DEFAULT_MODEL
-    threshold: float = 0.9
-    review_band: tuple[float, float] = (0.3, 0.9)
+    threshold: float = 0.8  # with consistency cuts (linkage.consistency), F1 after clustering peaks here
+    review_band: tuple[float, float] = (0.3, 0.8)
     max_pairs: int | None = None
     memory_limit: str = "8GB"
     max_temp_size: str | None = None  # cap on DuckDB's spill files (the disk it may fill)
     threads: int | None = None
+    engine: str = "duckdb"  # Splink backend for scoring: duckdb or spark (linkage.engines)
 
 
 @dataclass
@@ -295,7 +296,7 @@ def _run_steps(
             kwargs = {"max_pairs": cfg.max_pairs} if cfg.max_pairs else {}
             predicted = predict(
                 con, cfg.model, None if full else "nightly_to_score", run_id,
-                work_dir=paths.work_dir / "splink", **kwargs,
+                work_dir=paths.work_dir / "splink", engine=cfg.engine, **kwargs,
             )
             report.pairs_scored = predicted.pairs_stored
             fault_point("predict:after-scoring")

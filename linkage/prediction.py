@@ -19,10 +19,10 @@ from pathlib import Path
 
 import duckdb
 import typer
-from splink import Linker
 from splink.internals.blocking_rule_library import CustomRule
 
 from linkage.blocking import DEFAULT_MAX_PAIRS, BlockingCapError, NamedRule, load_rules
+from linkage.engines import predict_pairs
 from linkage.errors import LaoLinkError
 from linkage.model_input import MODEL_INPUT_TABLE, WORKSPACE, Workspace, default_work_dir, splink_workspace
 from linkage.training import model_version
@@ -131,6 +131,7 @@ def predict(
     threshold_match_weight: float = STORE_THRESHOLD_MATCH_WEIGHT,
     max_pairs: int = DEFAULT_MAX_PAIRS,
     work_dir: Path | None = None,
+    engine: str = "duckdb",
 ) -> PredictReport:
     """Score candidate pairs and store them in ``predictions``.
 
@@ -179,9 +180,7 @@ def predict(
         model["blocking_rules_to_generate_predictions"] = [r.get_blocking_rule("duckdb").as_dict() for r in blocking]
         model["retain_matching_columns"] = True  # gamma_* columns come only with the matching columns
         model["retain_intermediate_calculation_columns"] = True
-        linker = Linker(ws.register_model_input(), model)
-        scored = linker.inference.predict(threshold_match_weight=threshold_match_weight, warning_mode="never")
-        scored_columns = {c.unquote().name for c in scored.columns}
+        scored_table, scored_columns = predict_pairs(ws, model, threshold_match_weight, engine)
         gamma_sql = ", ".join(f"gamma_{n}" for n in names)
         # mw_<comparison> includes its term-frequency adjustment: prior + sum(mw_*) = match_weight.
         mw_sql = ", ".join(
@@ -203,7 +202,7 @@ def predict(
                 INSERT INTO predictions
                 SELECT least(rid_l, rid_r), greatest(rid_l, rid_r), match_weight, match_probability, ?, ?,
                        {gamma_sql}, {mw_sql}
-                FROM laolink_work.main.{scored.physical_name}
+                FROM laolink_work.main.{scored_table}
                 """,
                 [version, run_id],
             )
@@ -248,6 +247,7 @@ def predict_command(
     model: Path = typer.Option(DEFAULT_MODEL, "--model", help="Trained model JSON."),
     run_id: int = typer.Option(None, "--run-id", help="Run to record against each stored pair."),
     max_pairs: int = typer.Option(DEFAULT_MAX_PAIRS, "--max-pairs", help="Refuse to score more pairs than this."),
+    engine: str = typer.Option("duckdb", "--engine", help="Splink backend: duckdb or spark."),
 ) -> None:
     """Score candidate pairs and store them, with each comparison's level and weight, in `predictions`."""
     from linkage.model_input import tune_connection
@@ -258,7 +258,7 @@ def predict_command(
     with open_store(db) as con:
         tune_connection(con, paths.work_dir)
         try:
-            report = predict(con, model, run_id=run_id, max_pairs=max_pairs, work_dir=paths.work_dir)
+            report = predict(con, model, run_id=run_id, max_pairs=max_pairs, work_dir=paths.work_dir, engine=engine)
         except LaoLinkError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2 if not isinstance(exc, BlockingCapError) else 1) from exc

@@ -27,6 +27,7 @@ from splink import Linker, SettingsCreator
 
 from linkage.blocking import PREDICT_RULES, TRAIN_RULES, load_rules, load_setting
 from linkage.comparisons import comparisons
+from linkage.engines import copy_to_engine, make_linker, model_json
 from linkage.errors import LaoLinkError
 from linkage.model_input import MODEL_INPUT_TABLE, Workspace, default_work_dir, splink_workspace
 
@@ -115,6 +116,7 @@ def train(
     em_max_pairs: float = DEFAULT_EM_PAIRS,
     work_dir: Path | None = None,
     data_description: str = "",
+    engine: str = "duckdb",
 ) -> TrainReport:
     """Train on every standardized record of the store; write ``out_path`` (JSON) and its model card."""
     started = time.perf_counter()
@@ -123,7 +125,7 @@ def train(
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with splink_workspace(con, work_dir) as ws:
         n_records = ws.create_model_input()
-        linker = Linker(ws.register_model_input(), settings())
+        linker = make_linker(ws, settings(), engine)
         deterministic = load_rules(TRAIN_RULES, "deterministic")
         recall = float(load_setting(TRAIN_RULES, "deterministic_recall", 0.6))
         seconds: dict[str, float] = {}
@@ -168,8 +170,9 @@ def train(
         if service_db is not None:
             n_labels = decision_labels(ws, service_db)
             if n_labels:
+                copy_to_engine(ws, linker, "labels")
                 linker.training.estimate_m_from_pairwise_labels("labels")
-        model = stable_model(linker.misc.save_model_to_json())
+        model = stable_model(model_json(linker))
         out_path.write_text(json.dumps(model, indent=4, ensure_ascii=False) + "\n", encoding="utf-8")
         sources = ws.con.execute(
             f"SELECT source, count(*) FROM {ws.table('records')} WHERE std_version IS NOT NULL GROUP BY 1 ORDER BY 1"
@@ -369,6 +372,7 @@ def train_command(
     u_max_pairs: float = typer.Option(DEFAULT_U_PAIRS, "--u-max-pairs", help="Random pairs sampled to estimate u."),
     em_max_pairs: float = typer.Option(DEFAULT_EM_PAIRS, "--em-max-pairs", help="Pairs per EM pass (sampled)."),
     describe: str = typer.Option("", "--describe", help="What the data is, for the model card."),
+    engine: str = typer.Option("duckdb", "--engine", help="Splink backend: duckdb or spark."),
 ) -> None:
     """Train the match model on the standardized records; write the model JSON and its model card."""
     from linkage.model_input import tune_connection
@@ -388,6 +392,7 @@ def train_command(
                 em_max_pairs=em_max_pairs,
                 work_dir=paths.work_dir,
                 data_description=describe or f"store {paths.db.name}",
+                engine=engine,
             )
         except LaoLinkError as exc:
             typer.echo(f"error: {exc}", err=True)

@@ -1,0 +1,163 @@
+"""Which backend Splink runs on: DuckDB (the default, one server) or Spark (a cluster).
+
+The store stays in DuckDB either way. With ``engine="spark"`` the model input goes to Spark
+as Arrow, Splink trains or scores there with the same settings, blocking rules and
+comparisons (its SQL is transpiled from DuckDB's dialect by sqlglot), and the scored pairs
+come back to DuckDB as Arrow, in the same shape as DuckDB's own.
+
+The Spark session is local (``local[2]``) unless ``LAOLINK_SPARK_MASTER`` names a cluster,
+e.g. ``spark://host:7077`` or ``yarn``; other Spark settings (executor memory, cores) go in
+``$SPARK_CONF_DIR/spark-defaults.conf`` as for any Spark application. ``LAOLINK_SPARK_DRIVER_MEMORY``
+(default 4g) sizes the driver, which holds the Arrow batches on their way in and out.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlglot
+from splink import Linker, SettingsCreator
+
+from linkage.errors import LaoLinkError
+from linkage.model_input import MODEL_INPUT_TABLE, Workspace
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+ENGINES = ("duckdb", "spark")
+_sessions: dict[str, SparkSession] = {}
+
+
+def check_engine(engine: str) -> str:
+    if engine not in ENGINES:
+        raise LaoLinkError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+    return engine
+
+
+def spark_session(work_dir: Path | None = None) -> SparkSession:
+    """One Spark session per process, with Splink's similarity jar (its Scala UDFs) on the classpath."""
+    master = os.environ.get("LAOLINK_SPARK_MASTER", "local[2]")
+    if master in _sessions:
+        return _sessions[master]
+    try:
+        from pyspark.sql import SparkSession
+        from splink.backends.spark import similarity_jar_location
+    except ImportError as exc:  # pragma: no cover - pyspark is in the project's dependencies
+        raise LaoLinkError("the Spark engine needs pyspark: pip install 'laolink[spark]'") from exc
+    scratch = Path(work_dir or os.environ.get("TMPDIR", "/tmp")) / "spark"
+    scratch.mkdir(parents=True, exist_ok=True)
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("laolink")
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.driver.memory", os.environ.get("LAOLINK_SPARK_DRIVER_MEMORY", "4g"))
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.local.dir", str(scratch / "local"))
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.session.timeZone", "UTC")
+    )
+    if master.startswith("local"):
+        builder = builder.config("spark.sql.shuffle.partitions", "8").config("spark.default.parallelism", "8")
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    session.sparkContext.setCheckpointDir(str(scratch / "checkpoints"))
+    _sessions[master] = session
+    return session
+
+
+def make_linker(ws: Workspace, settings: Any, engine: str = "duckdb") -> Linker:
+    """A Splink linker over the workspace's model input, on ``engine``."""
+    if check_engine(engine) == "duckdb":
+        return Linker(ws.register_model_input(), settings)
+    from splink import SparkAPI
+
+    if isinstance(settings, SettingsCreator):
+        settings = settings.create_settings_dict("duckdb")
+    spark = spark_session(_work_dir(ws))
+    frame = spark.createDataFrame(ws.con.sql(f"SELECT * FROM {MODEL_INPUT_TABLE}").to_arrow_table())
+    db_api = SparkAPI(spark_session=spark, num_partitions_on_repartition=8)
+    records = db_api.register(frame, dataset_display_name="laolink_records", table_name="laolink_records")
+    linker = Linker(records, spark_settings(settings))
+    linker._laolink_duckdb_settings = settings  # to save the trained model in DuckDB's dialect
+    return linker
+
+
+def _spark_sql(sql: str) -> str:
+    """DuckDB SQL of a level or blocking rule as Spark SQL with Splink's Scala similarity UDFs."""
+    out = sqlglot.transpile(sql, read="duckdb", write="spark")[0]
+    return re.sub(r"\bJAROWINKLER_SIMILARITY\(", "jaro_winkler(", out, flags=re.IGNORECASE)
+
+
+def _spark_rule(rule: Any) -> Any:
+    if isinstance(rule, str):
+        return _spark_sql(rule)
+    return {**rule, "blocking_rule": _spark_sql(rule["blocking_rule"]), "sql_dialect": "spark"}
+
+
+def spark_settings(settings: dict) -> dict:
+    """A DuckDB-dialect settings dict (or saved model) with every SQL condition and rule in Spark's dialect."""
+    out = copy.deepcopy(settings)
+    out["sql_dialect"] = "spark"
+    for comparison in out.get("comparisons", []):
+        for level in comparison["comparison_levels"]:
+            if level["sql_condition"].strip().upper() != "ELSE":
+                level["sql_condition"] = _spark_sql(level["sql_condition"])
+    for key in ("blocking_rules_to_generate_predictions", "deterministic_rules"):
+        if key in out:
+            out[key] = [_spark_rule(r) for r in out[key]]
+    return out
+
+
+def model_json(linker: Linker) -> dict:
+    """The trained model as Splink saves it, in DuckDB's dialect whichever engine trained it."""
+    model = linker.misc.save_model_to_json()
+    duckdb_settings = getattr(linker, "_laolink_duckdb_settings", None)
+    if duckdb_settings is None:
+        return model
+    model["sql_dialect"] = "duckdb"
+    for comparison, original in zip(model["comparisons"], duckdb_settings["comparisons"], strict=True):
+        for level, level_original in zip(comparison["comparison_levels"], original["comparison_levels"], strict=True):
+            level["sql_condition"] = level_original["sql_condition"]
+    for key in ("blocking_rules_to_generate_predictions", "deterministic_rules"):
+        if key in duckdb_settings:
+            model[key] = copy.deepcopy(duckdb_settings[key])
+    return model
+
+
+def _work_dir(ws: Workspace) -> Path | None:
+    from linkage.paths import store_paths
+
+    rows = ws.con.execute("SELECT path FROM duckdb_databases() WHERE database_name = ?", [ws.store]).fetchall()
+    return store_paths(rows[0][0]).work_dir if rows and rows[0][0] else None
+
+
+def copy_to_engine(ws: Workspace, linker: Linker, table: str) -> None:
+    """Make a workspace table (e.g. training labels) visible to the linker's backend under the same name."""
+    if linker._db_api.sql_dialect.sql_dialect_str == "duckdb":
+        return
+    arrow = ws.con.sql(f"SELECT * FROM {table}").to_arrow_table()
+    linker._db_api.spark.createDataFrame(arrow).createOrReplaceTempView(table)
+
+
+def predict_pairs(ws: Workspace, model: dict, threshold_match_weight: float, engine: str) -> tuple[str, set[str]]:
+    """Score the blocked pairs; return the workspace table holding them and its column names."""
+    linker = make_linker(ws, model, engine)
+    scored = linker.inference.predict(threshold_match_weight=threshold_match_weight, warning_mode="never")
+    columns = {c.unquote().name for c in scored.columns}
+    if engine == "duckdb":
+        return scored.physical_name, columns
+    table = f"spark_scored_{uuid.uuid4().hex[:8]}"
+    arrow = scored.as_spark_dataframe().toArrow()
+    ws.con.register("laolink_spark_arrow", arrow)
+    try:
+        ws.con.execute(f"CREATE TABLE {table} AS SELECT * FROM laolink_spark_arrow")
+    finally:
+        ws.con.unregister("laolink_spark_arrow")
+    scored.drop_table_from_database_and_remove_from_cache()
+    return table, columns
