@@ -17,6 +17,11 @@ from splink.internals.comparison_creator import ComparisonCreator
 NAME_KEYS_EQUAL = "Lao name key equal (given and family)"
 # Floor of a value's term frequency: a name seen once in a million records says a lot, but not infinitely much.
 TF_MINIMUM_U = 1e-5
+# Same family name key but given names not spelled alike: the pattern of siblings and twins.
+NOT_ONLY_FAMILY_ALIKE = (
+    'NOT ("family_key_l" = "family_key_r" '
+    'AND coalesce(jaro_winkler_similarity("given_name_std_l", "given_name_std_r"), 0) < 0.88)'
+)
 
 
 def _level(sql: str, label: str) -> cll.CustomLevel:
@@ -56,11 +61,17 @@ def name_comparison() -> ComparisonCreator:
             ).configure(
                 tf_adjustment_column="given_key", tf_minimum_u_value=TF_MINIMUM_U, disable_tf_exact_match_detection=True
             ),
-            cll.JaroWinklerLevel("full_name_std", 0.94).configure(
-                label_for_charts="romanized full name Jaro-Winkler ≥ 0.94"
+            # The full name's similarity counts only when it is not just the shared family name:
+            # a brother's full name (same family name, another given name) scores as high as a typo.
+            cll.CustomLevel(
+                f'jaro_winkler_similarity("full_name_std_l", "full_name_std_r") >= 0.94 AND {NOT_ONLY_FAMILY_ALIKE}',
+                label_for_charts="romanized full name Jaro-Winkler ≥ 0.94",
+                base_dialect_str="duckdb",
             ),
-            cll.JaroWinklerLevel("full_name_std", 0.85).configure(
-                label_for_charts="romanized full name Jaro-Winkler ≥ 0.85"
+            cll.CustomLevel(
+                f'jaro_winkler_similarity("full_name_std_l", "full_name_std_r") >= 0.85 AND {NOT_ONLY_FAMILY_ALIKE}',
+                label_for_charts="romanized full name Jaro-Winkler ≥ 0.85",
+                base_dialect_str="duckdb",
             ),
             _level('"given_key_l" = "given_key_r"', "given name key equal, family name different"),
             # No level for "family equal, given different": within a household (siblings, twins born

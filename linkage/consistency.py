@@ -11,10 +11,19 @@ decision is never cut).
 A contradiction is evidence no single person's records give, whatever the names:
 - birth years more than ``max_birth_year_gap`` apart, both known (a full date, a year, or the
   range an age gives); a person's own records disagree by a year or two, not by a generation;
-- different sex codes, both present (off by default: a miswritten sex is a data-entry
-  error the model already weighs; turn on where sex is reliably recorded);
-- different ID numbers, both present (off by default: one person may show different
-  documents, an ID card in one source and a passport in another).
+- different sex codes, both present;
+- different districts of origin, both present: where a person comes from does not change
+  between records (the trained model agrees: a person's records disagree on the district
+  about once in a thousand pairs). Turn it off for data that records where a person lives
+  now or was found rather than where they come from;
+- off by default: different full birth dates (a typo in a day is common, and twins are
+  better told apart by their names), different ID numbers (one person may show an ID card in
+  one source and a passport in another).
+
+Measured on demo data (20,000 records, tuning seeds 1-3, threshold 0.8): pairwise F1 after
+clustering rises from 0.957 (no cuts) to about 0.97; each rule adds precision and costs
+almost no recall. The cost of a wrong constraint is bounded: one weak link is cut and a
+steward sees the cluster in the review queue.
 """
 
 from __future__ import annotations
@@ -29,7 +38,9 @@ class ConsistencyRules:
     """Which contradictions inside a cluster make two of its records separate persons."""
 
     max_birth_year_gap: int | None = 10  # None: birth years never constrain
-    different_sex: bool = False
+    different_birth_date: bool = False
+    different_district: bool = True
+    different_sex: bool = True
     different_id_number: bool = False
 
     def as_dict(self) -> dict:
@@ -44,6 +55,16 @@ class ConsistencyRules:
             lo_b, hi_b = "coalesce(b.dob_year_min, b.dob_year)", "coalesce(b.dob_year_max, b.dob_year)"
             apart = f"({lo_a} > {hi_b} + {gap} OR {lo_b} > {hi_a} + {gap})"
             out.append((f"birth years more than {gap} years apart", apart))
+        if self.different_birth_date:
+            out.append(
+                (
+                    "different full birth dates",
+                    "a.dob <> b.dob AND NOT (year(a.dob) = year(b.dob) AND month(a.dob) = day(b.dob) "
+                    "AND day(a.dob) = month(b.dob))",
+                )
+            )
+        if self.different_district:
+            out.append(("different districts", "a.district_code <> b.district_code"))
         if self.different_sex:
             out.append(("different sex", "a.sex_code <> b.sex_code"))
         if self.different_id_number:
@@ -69,7 +90,8 @@ def constraint_pairs(
     return con.execute(
         f"""
         WITH members AS (
-            SELECT l.label, r.rid, r.dob_year, r.dob_year_min, r.dob_year_max, r.sex_code, r.id_number_std
+            SELECT l.label, r.rid, r.dob, r.dob_year, r.dob_year_min, r.dob_year_max,
+                   r.district_code, r.sex_code, r.id_number_std
             FROM {labels} l JOIN records r ON r.rid = l.node
         )
         SELECT a.rid, b.rid, {reason} AS reason

@@ -21,7 +21,7 @@ import typer
 
 from linkage.errors import InputFileError, LaoLinkError
 
-DEFAULT_THRESHOLD = 0.9
+DEFAULT_THRESHOLD = 0.8  # the nightly's (linkage.nightly.NightlyConfig)
 
 
 def _f1(p: float, r: float) -> float:

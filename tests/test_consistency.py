@@ -71,17 +71,43 @@ def test_same_person_decisions_are_never_cut(store):
     assert (report.consistency_pairs_cut, report.links_cut) == (1, 1)
 
 
-def test_sex_and_id_rules_only_when_asked(store):
+NO_YEARS = ConsistencyRules(max_birth_year_gap=None, different_sex=False, different_district=False)
+
+
+def test_sex_and_district_rules_by_default_id_number_only_when_asked(store):
     con, svc = store
     con.execute("UPDATE records SET dob_year = NULL")
     con.execute("UPDATE records SET sex_code = CASE WHEN rid = 1 THEN 'F' ELSE 'M' END")
+    run(con, svc, consistency=NO_YEARS)
+    assert frozenset({1, 2, 3, 4}) in clusters(con)
+    run(con, svc)
+    assert frozenset({1}) in clusters(con)
+    con.execute("UPDATE records SET sex_code = NULL, district_code = 'LA-VT-0' || rid WHERE rid IN (1, 4)")
+    run(con, svc)
+    assert {frozenset({1}), frozenset({2, 3, 4})} <= clusters(con)  # 1-2 is the weakest link between 1 and 4
+    con.execute("UPDATE records SET district_code = NULL, id_number_std = 'P' || rid WHERE rid IN (3, 4)")
     run(con, svc)
     assert frozenset({1, 2, 3, 4}) in clusters(con)
-    run(con, svc, consistency=ConsistencyRules(different_sex=True))
-    assert frozenset({1}) in clusters(con)
-    con.execute("UPDATE records SET sex_code = NULL, id_number_std = 'P' || rid WHERE rid IN (3, 4)")
     run(con, svc, consistency=ConsistencyRules(different_id_number=True))
     assert {frozenset({1, 2, 3}), frozenset({4})} <= clusters(con)
+
+
+def test_full_birth_dates_only_when_asked_and_never_a_transposition(store):
+    con, svc = store
+    con.execute("UPDATE records SET dob_year = NULL")
+    dates = {1: "2001-03-04", 3: "2001-04-03", 4: "2001-05-06"}
+    for rid, day in dates.items():
+        con.execute("UPDATE records SET dob = ?::DATE, dob_year = 2001 WHERE rid = ?", [day, rid])
+    run(con, svc)
+    assert frozenset({1, 2, 3, 4}) in clusters(con)
+    con.execute("CREATE TEMP TABLE _one AS SELECT rid AS node, 1 AS label FROM records WHERE rid <= 4")
+    # 1 and 3 differ only by a day-month transposition; 4 contradicts both.
+    assert constraint_pairs(con, "_one", ConsistencyRules(different_birth_date=True)) == [
+        (1, 4, "different full birth dates"),
+        (3, 4, "different full birth dates"),
+    ]
+    run(con, svc, consistency=ConsistencyRules(different_birth_date=True))
+    assert clusters(con) == {frozenset({1}), frozenset({2, 3}), frozenset({4}), frozenset({5})}
 
 
 @settings(max_examples=25, deadline=None)
