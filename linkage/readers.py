@@ -216,9 +216,10 @@ class CsvSource(SourceFile):
             where = first_decode_error(self.path, self.encoding) or str(exc)
             raise InputFileError(str(self.path), f"cannot be decoded as {self.encoding}: {where}") from exc
         except csv.Error as exc:
+            hint = (f"a cell over {self._limits.max_field_chars:,} characters: an unbalanced quote, or a cell"
+                    " too big to be a record field" if "field limit" in str(exc) else "an unbalanced quote?")
             raise InputFileError(
-                str(self.path), f"CSV structure broken after line {self._reader.line_num}: {exc}"
-                " (an unbalanced quote?)") from exc
+                str(self.path), f"CSV structure broken after line {self._reader.line_num}: {exc} ({hint})") from exc
 
     def batches(self, wanted: Sequence[int], names: Sequence[str], batch_rows: int = DEFAULT_BATCH_ROWS
                 ) -> Iterator[RowBatch]:

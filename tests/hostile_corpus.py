@@ -224,7 +224,7 @@ def corpus() -> list[Hostile]:
         Hostile("nul_bytes.csv", _write(csv_text([row("NUL-1"), row("NUL-2", full_name="Noy\x00\x00x"),
                                                   row("NUL-3", phone="020\x005555")])),
                 "quarantined", "contains a NUL byte", bad=((3, "full_name"), (4, "phone")), stored=("NUL-1",)),
-        Hostile("ten_mb_cell.csv", _huge_cell, "rejected", "CSV structure broken after line",
+        Hostile("ten_mb_cell.csv", _huge_cell, "rejected", "a cell over 1,048,576 characters",
                 note="a 10 MB cell is over the reader's 1 MB field cap: the file is refused, not truncated"),
         Hostile("long_cell.csv", _write(csv_text([row("LC-1"), row("LC-2", full_name="ບົວ" * 5000)])),
                 "quarantined", "over the limit of 4096", bad=((3, "full_name"),), stored=("LC-1",)),
