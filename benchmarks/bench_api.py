@@ -227,17 +227,21 @@ def run_level(base: str, key: str, endpoint: str, clients: int, requests: int, s
                     if next(counter, None) is None:
                         return
                 t0 = time.perf_counter()
-                if endpoint == "GET /persons/{id}":
-                    conn.request("GET", f"/api/v1/persons/{rng.choice(ids)}", headers=headers)
-                else:
-                    conn.request("POST", "/api/v1/match", body=json.dumps(rng.choice(queries)), headers=headers)
-                response = conn.getresponse()
-                response.read()
+                try:
+                    if endpoint == "GET /persons/{id}":
+                        conn.request("GET", f"/api/v1/persons/{rng.choice(ids)}", headers=headers)
+                    else:
+                        conn.request("POST", "/api/v1/match", body=json.dumps(rng.choice(queries)), headers=headers)
+                    response = conn.getresponse()
+                    response.read()
+                    ok = response.status == 200
+                except (OSError, http.client.HTTPException):  # a timeout counts as an error; reconnect
+                    conn.close()
+                    ok = False
                 elapsed = (time.perf_counter() - t0) * 1000
                 with lock:
                     latencies.append(elapsed)
-                    if response.status != 200:
-                        errors += 1
+                    errors += not ok
         finally:
             conn.close()
 
