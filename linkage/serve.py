@@ -23,6 +23,7 @@ from linkage.publish import current_snapshot
 from linkage.service_db import connect_service
 
 DEMO_ROLES: tuple[str, ...] = ("admin", "steward", "analyst")
+WARM_UP_RECORDS = 100_000  # smaller published results are copied on first use (in a second or less)
 
 
 def published_from_demo_data(paths: StorePaths) -> bool:
@@ -77,7 +78,7 @@ def serve_command(
     ),
     workers: int = typer.Option(
         default_workers(), "--workers", min=1,
-        help="server processes (each holds its own in-memory copy of the published result, ~1 GB per million records)",
+        help="server processes (each holds its own in-memory copy of the published result: ~1.7 GB per 1M records)",
     ),
 ) -> None:
     """Serve the API and review page over HTTP (put TLS in front of it; set LAOLINK_SECURE_COOKIES=1 then)."""
@@ -125,6 +126,9 @@ def warm_up(app) -> None:
     from api.queries.person_index import person_index_for
     from linkage.realtime_match import scorer_for
 
+    snapshot = app.state.published.current()
+    if snapshot is None or snapshot.counts.get("records", 0) < WARM_UP_RECORDS:
+        return
     try:
         with app.state.published.cursor() as cur:
             person_index_for(cur)
