@@ -44,8 +44,8 @@ def plan(size: int) -> list[tuple[str, list[str]]]:
 def _summary(line: dict) -> str:
     """The headline figures of one JSON line, whatever benchmark printed it."""
     keys = ("records", "rows", "total_s", "wall_s", "seconds", "wall_s_by_new_records", "pairs_scored",
-            "pairs_per_s", "rows_per_s", "records_per_s", "peak_rss_mb", "ratio_to_plain_same_steps",
-            "pairwise_f1_after_clustering")  # fmt: skip
+            "pairs_compared", "pairs_stored", "pairs_per_s", "rows_per_s", "records_per_s", "peak_rss_mb",
+            "ratio_to_plain_same_steps", "pairwise_f1_after_clustering")  # fmt: skip
     shown = {k: line[k] for k in keys if k in line and not isinstance(line[k], list)}
     return json.dumps(shown or line)[:400]
 
