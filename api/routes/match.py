@@ -7,7 +7,7 @@ import sqlite3
 import duckdb
 from fastapi import APIRouter, Depends, Query, Request
 
-from api.deps import audit, published_cursor, require_roles, service_db
+from api.deps import audit, published_cursor, require_roles
 from api.errors import ApiError
 from api.schemas_data import ExchangeRecord, MatchResponse, PendingOut
 from linkage.auth import Principal
@@ -39,7 +39,6 @@ def match(
     persist: bool = Query(False, description="also store the record for the next nightly run"),
     principal: Principal = Depends(require_roles("system", "steward", "admin")),
     con: duckdb.DuckDBPyConnection = Depends(published_cursor),
-    service: sqlite3.Connection = Depends(service_db),
 ) -> MatchResponse:
     """Score the record against every published record sharing a blocking key with it; answer the best
     persons with their match probability and, per comparison, the level reached and its match weight."""
@@ -57,7 +56,13 @@ def match(
         raise ApiError(422, exc.reason, field=exc.field) from exc
     except LaoLinkError as exc:
         raise ApiError(503, str(exc)) from exc
-    persisted = persist_record(service, record, principal.actor) if persist else None
+    persisted = None
+    if persist:  # a service database connection only when it is needed (most matches only read)
+        service = request.app.state.service.open()
+        try:
+            persisted = persist_record(service, record, principal.actor)
+        finally:
+            service.close()
     person_ids = [p.person_id for p in result.persons if p.person_id]
     audit(request, "match", person_ids=person_ids, status=200,
           detail={"candidates_scored": result.candidates_scored,
