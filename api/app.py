@@ -81,4 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for name in ROUTE_MODULES:
         protected.include_router(importlib.import_module(f"api.routes.{name}").router)
     app.include_router(protected)
+    from api.pages import install_pages
+
+    install_pages(app)  # the review page: HTML routes at the root, /static
     return app
