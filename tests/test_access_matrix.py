@@ -29,7 +29,9 @@ from api.settings import Settings
 from linkage.paths import store_paths
 from linkage.publish import current_snapshot
 
-OPEN_ROUTES = {("GET", "/health"), ("POST", "/api/v1/auth/login"), ("GET", "/login"), ("POST", "/login")}
+# /lang/{lang} only sets the interface-language cookie (the log-in page has the switch too)
+OPEN_ROUTES = {("GET", "/health"), ("POST", "/api/v1/auth/login"), ("GET", "/login"), ("POST", "/login"),
+               ("GET", "/lang/{lang}")}
 SAFE = {"GET", "HEAD", "OPTIONS"}
 START_RUN = ("POST", "/api/v1/runs")  # really starts a nightly run: only refusals are tried on it
 INJECTIONS = [
@@ -189,7 +191,7 @@ def test_refused_credentials_on_every_route_are_401_and_audited(server, routes, 
             continue
         response = send(client, route, fill(route, real))
         assert refused_as_anonymous(route, response), (kind, route, response.status_code, response.text[:300])
-        checked += response.status_code == 401
+        checked += response.status_code == 401 or route.is_page  # a page's redirect to log in is a refusal too
     refused = [r for r in server.audit_rows(after=before) if r["outcome"] == "denied" and r["status"] == 401]
     assert checked > 15 and len(refused) == checked, (kind, checked, len(refused))
     assert all(r["client"] == "127.0.0.1" and r["person_ids"] == [] for r in refused)

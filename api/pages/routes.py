@@ -87,7 +87,7 @@ def forbidden_handler(request: Request, _exc: _Forbidden) -> Response:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home() -> Response:
+def home(_principal: Principal = Depends(page_user)) -> Response:
     return RedirectResponse("/queue", status_code=303)
 
 
