@@ -156,8 +156,8 @@ def _cleaned(column: str, mapping: Mapping) -> str:
         if column == "source" and mapping.source:
             return _sql_text(mapping.source)
         return "NULL::VARCHAR"
-    if column in KEY_COLUMNS:
-        expr = f"nullif(trim(s.{column}), '')"
+    if column in KEY_COLUMNS:  # keys also lose a byte-order mark glued to them (U+FEFF, zero-width space)
+        expr = f"nullif(trim(regexp_replace(s.{column}, '[\\x{{FEFF}}\\x{{200B}}]', '', 'g')), '')"
         if column == "source" and mapping.source:
             expr = f"coalesce({expr}, {_sql_text(mapping.source)})"
         return expr
