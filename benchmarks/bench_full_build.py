@@ -23,7 +23,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, emit, generate_demo, last_json_line, machine, peak_rss_mb, source_files  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    ROOT,
+    emit,
+    generate_demo,
+    last_json_line,
+    machine,
+    peak_rss_mb,
+    run_worker,
+    source_files,
+)
 
 
 def build(db: Path, demo: Path, *, engine: str, memory_limit: str, threads: int | None, seed: int) -> dict:
@@ -125,7 +134,7 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--worker", str(db), str(demo), "--engine", args.engine,
                "--memory-limit", args.memory_limit]  # fmt: skip
         cmd += ["--threads", str(args.threads)] if args.threads else []
-        ours = last_json_line(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+        ours = run_worker(cmd)
         ours["demo_data_s"] = demo_s
         ours["machine"] = load_before
         if not args.skip_plain:

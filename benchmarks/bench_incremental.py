@@ -17,7 +17,6 @@ import argparse
 import csv
 import io
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import emit, generate_demo, last_json_line, machine, peak_rss_mb, source_files  # noqa: E402
+from benchmarks.common import emit, generate_demo, machine, peak_rss_mb, run_worker, source_files  # noqa: E402
 
 _ENCODINGS = (("utf-16", b"\xff\xfe"), ("utf-8-sig", b"\xef\xbb\xbf"))
 
@@ -87,7 +86,7 @@ def night(db: Path, inbox: Path, memory_limit: str) -> dict:
 
 def _worker(db: Path, inbox: Path, memory_limit: str) -> dict:
     cmd = [sys.executable, __file__, "--worker", str(db), str(inbox), "--memory-limit", memory_limit]
-    return last_json_line(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    return run_worker(cmd)
 
 
 def main() -> None:

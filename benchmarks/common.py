@@ -49,3 +49,11 @@ def source_files(demo: Path, night: int = 1) -> list[Path]:
 
 def last_json_line(stdout: str) -> dict:
     return json.loads(stdout.strip().splitlines()[-1])
+
+
+def run_worker(cmd: list[str]) -> dict:
+    """Run a benchmark worker process; its JSON line, or an error carrying the end of its stderr."""
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"worker failed ({proc.returncode}): " + "\n".join(proc.stderr.strip().splitlines()[-15:]))
+    return last_json_line(proc.stdout)
