@@ -239,12 +239,18 @@ def _records_to_score(con: duckdb.DuckDBPyConnection, version: str) -> tuple[boo
 
     ``version`` names the model and the standardizer version together. Returns (full, count):
     full when any record was scored under another version (a new model or a new
-    standardizer re-scores everything), else only new and changed records are scored.
+    standardizer re-scores everything) or most records are unscored, else only new and
+    changed records are scored.
     """
-    other_model = con.execute(
-        "SELECT count(*) FROM records WHERE scored_model IS NOT NULL AND scored_model <> ?", [version]
-    ).fetchall()[0][0]
-    full = other_model > 0
+    other_model, unscored, standardized = con.execute(
+        "SELECT count(*) FILTER (WHERE scored_model IS NOT NULL AND scored_model <> ?),"
+        " count(*) FILTER (WHERE scored_model IS DISTINCT FROM ? OR scored_version IS DISTINCT FROM version),"
+        " count(*) FROM records WHERE std_version IS NOT NULL",
+        [version, version],
+    ).fetchall()[0]
+    # A new model re-scores everything; so does a night that brings most of the records (the first
+    # night, a bulk load): scoring "pairs that involve a new record" gains nothing then.
+    full = other_model > 0 or 2 * unscored >= standardized
     con.execute(
         "CREATE OR REPLACE TABLE nightly_to_score AS SELECT rid, version FROM records WHERE std_version IS NOT NULL"
         + ("" if full else " AND (scored_model IS DISTINCT FROM ? OR scored_version IS DISTINCT FROM version)"),
