@@ -46,6 +46,17 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def snapshot_identity(con: duckdb.DuckDBPyConnection) -> str:
+    """The open snapshot file's path and identity (inode, mtime): a file replaced under the same name is new."""
+    rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    path = str(rows[0][0]) if rows and rows[0][0] else ""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return path
+    return f"{path}:{st.st_ino}:{st.st_mtime_ns}"
+
+
 def current_snapshot(paths: StorePaths) -> Path | None:
     """The snapshot readers are served now, or None before the first publish."""
     try:

@@ -607,22 +607,11 @@ def model_blocking_rules(settings: dict[str, Any]) -> list[str]:
     return rules
 
 
-def _snapshot_identity(con: duckdb.DuckDBPyConnection) -> str:
-    """The snapshot file's path and identity (inode, mtime): a file replaced under the same name is new."""
-    import os
-
-    rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
-    path = str(rows[0][0]) if rows and rows[0][0] else ""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return path
-    return f"{path}:{st.st_ino}:{st.st_mtime_ns}"
-
-
 def scorer_for(con: duckdb.DuckDBPyConnection, rule_sqls: list[str] | None = None) -> RealtimeScorer:
     """The scorer of this snapshot's model, built once per snapshot file and model."""
-    identity = _snapshot_identity(con)
+    from linkage.publish import snapshot_identity
+
+    identity = snapshot_identity(con)
     model = _models.get(identity)
     if model is None:  # a snapshot is read-only: its model never changes
         model = _models[identity] = snapshot_model(con)

@@ -9,13 +9,13 @@ memory: about 350 MB per million records, built in a few seconds on first use.
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 
 import duckdb
 
 from api.queries.records import RECORD_SELECT, has_table
+from linkage.publish import snapshot_identity
 
 _TABLES = {
     "records": (f"SELECT {RECORD_SELECT}, rp.person_id AS _person_id FROM records r "
@@ -58,20 +58,9 @@ _cache: dict[str, PersonIndex] = {}
 _lock = threading.Lock()
 
 
-def snapshot_path(con: duckdb.DuckDBPyConnection) -> str:
-    """The snapshot file's path and identity (inode, mtime): a file replaced under the same name is new."""
-    rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
-    path = str(rows[0][0]) if rows and rows[0][0] else ""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return path
-    return f"{path}:{st.st_ino}:{st.st_mtime_ns}"
-
-
 def person_index_for(con: duckdb.DuckDBPyConnection) -> PersonIndex:
     """The index of the snapshot ``con`` reads (built on first use; an older snapshot's is dropped)."""
-    path = snapshot_path(con)
+    path = snapshot_identity(con)
     with _lock:
         index = _cache.get(path)
         if index is None:
