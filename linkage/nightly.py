@@ -65,7 +65,8 @@ class RunReport:
             f"run {self.run_id}: {self.status} (model {self.model_version})",
             f"files {len(self.files)}; rows read {r.get('read', 0)}, stored {r.get('stored', 0)}, "
             f"updated {r.get('updated', 0)}, unchanged {r.get('unchanged', 0)}, "
-            f"quarantined {r.get('quarantined', 0)}",
+            f"quarantined {r.get('quarantined', 0)}; files rejected {r.get('rejected_files', 0)}, "
+            f"skipped {r.get('skipped_files', 0)}",
             f"pairs scored {self.pairs_scored}; persons: new {p.get('created', 0)}, merges {p.get('merged', 0)}, "
             f"splits {p.get('split', 0)}; review queue {self.review_queue}",
             "time: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items()),
@@ -124,10 +125,22 @@ def _configure(con: duckdb.DuckDBPyConnection, cfg: NightlyConfig, paths: StoreP
         con.execute(f"SET threads = {int(cfg.threads)}")
 
 
-def _inbox_files(inbox: Path) -> list[Path]:
+def _inbox_files(inbox: Path) -> tuple[list[Path], list[dict[str, str]]]:
+    """The files to ingest, and what was left in the inbox with the reason (so nothing vanishes silently).
+
+    Hidden files are skipped: they are uploads still being written or editors' scratch files.
+    """
     if not inbox.is_dir():
         raise FileNotFoundError(f"inbox {inbox} is not a directory")
-    return sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith("."))
+    files, skipped = [], []
+    for p in sorted(inbox.iterdir()):
+        if p.name.startswith("."):
+            skipped.append({"path": str(p), "status": "skipped", "reason": "hidden file (name starts with '.')"})
+        elif not p.is_file():
+            skipped.append({"path": str(p), "status": "skipped", "reason": "not a regular file (folders are not read)"})
+        else:
+            files.append(p)
+    return files, skipped
 
 
 def run_nightly(cfg: NightlyConfig, on_step: Callable[[str], None] | None = None) -> RunReport:
@@ -281,16 +294,16 @@ def _run_steps(
     run_id, version = report.run_id, report.model_version
     with timer.step("ingest"):
         pending_file, pending_ids = _pending_records_file(paths, run_id)
-        files = _inbox_files(cfg.inbox) + ([pending_file] if pending_file else [])
-        ingested = ingest_files(con, files)
+        files, skipped = _inbox_files(cfg.inbox)
+        ingested = ingest_files(con, files + ([pending_file] if pending_file else []))
         fault_point("ingest:after-files")
         if pending_ids:
             _mark_pending_ingested(paths, pending_ids, run_id)
             fault_point("ingest:after-pending")
         report.files = [
             {k: v for k, v in f.__dict__.items() if k != "ignored_headers"} for f in ingested.files
-        ]
-        report.rows = {**ingested.totals(), "rejected_files": len(ingested.rejected)}
+        ] + skipped
+        report.rows = {**ingested.totals(), "rejected_files": len(ingested.rejected), "skipped_files": len(skipped)}
     with timer.step("standardize"):
         std = standardize(con)
         report.standardize = {"records": std.records, **{k: v.__dict__ for k, v in std.fields.items()}}

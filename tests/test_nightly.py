@@ -265,3 +265,16 @@ def test_not_same_decision_splits_and_survives_reruns_and_retraining(night1_stor
     report = run_nightly(NightlyConfig(inbox=nights["night1"], db=db, model=retrained))
     assert report.pairs_scored > 0
     assert persons_of() == after
+
+
+def test_files_left_in_the_inbox_are_reported_with_the_reason(night1_store, tmp_path):
+    db = _copy_deployment(night1_store, tmp_path / "skips")
+    inbox = tmp_path / "inbox"
+    (inbox / "archive").mkdir(parents=True)
+    (inbox / ".upload.csv.part").write_text("record_id,source\n", encoding="utf-8")
+    report = run_nightly(NightlyConfig(inbox=inbox, db=db, model=DEFAULT_MODEL))
+    skipped = {Path(f["path"]).name: f["reason"] for f in report.files if f.get("status") == "skipped"}
+    assert skipped == {".upload.csv.part": "hidden file (name starts with '.')",
+                       "archive": "not a regular file (folders are not read)"}
+    assert report.rows["skipped_files"] == 2
+    assert "skipped 2" in "\n".join(report.summary())
