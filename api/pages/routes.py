@@ -213,7 +213,7 @@ def pair_page(
 ) -> Response:
     pair = review_queries.review_pair(con, request.app.state.service.connection(), item_id)
     if pair is None or not pair.get("record_l") or not pair.get("record_r"):
-        return _render(request, principal, "message.html", status=404, message_key="not_found")
+        return _message(request, principal, 404)
     person_ids = sorted({p for p in (pair.get("person_id_l"), pair.get("person_id_r")) if p})
     audit(request, "page.pair", person_ids=person_ids, detail={"item_id": item_id})
     left, right = visible_record(pair["record_l"], principal), visible_record(pair["record_r"], principal)
@@ -298,7 +298,7 @@ def person_page(
 ) -> Response:
     person = person_queries.get_person(con, person_id)
     if person is None:
-        return _render(request, principal, "message.html", status=404, message_key="not_found")
+        return _message(request, principal, 404)
     audit(request, "page.person", person_ids=[person_id])
     records = [visible_record(r, principal) for r in person.get("records") or []]
     return _render(request, principal, "person.html", person=person, records=records,
@@ -331,13 +331,12 @@ def split_record(
     con: duckdb.DuckDBPyConnection = Depends(published_cursor),
 ) -> Response:
     """A "not the same" decision between the record and every record of the person it is linked to."""
+    if not _can_decide(principal):
+        return _message(request, principal, 403)
     person = person_queries.get_person(con, person_id)
-    if person is None or not _can_decide(principal):
-        return _render(request, principal, "message.html", status=403 if person else 404,
-                       message_key="forbidden" if person else "not_found")
-    by_rid = {r["rid"]: r for r in person.get("records") or []}
+    by_rid = {r["rid"]: r for r in (person or {}).get("records") or []}
     if rid not in by_rid:
-        return _render(request, principal, "message.html", status=404, message_key="not_found")
+        return _message(request, principal, 404)
     linked = {link["rid_r"] if link["rid_l"] == rid else link["rid_l"] for link in person.get("links") or []
               if rid in (link["rid_l"], link["rid_r"])}
     others = linked or (set(by_rid) - {rid})
@@ -355,15 +354,20 @@ def merge_person(
     con: duckdb.DuckDBPyConnection = Depends(published_cursor),
 ) -> Response:
     """A "same person" decision between one record of each person."""
+    if not _can_decide(principal):
+        return _message(request, principal, 403)
     person, other_person = person_queries.get_person(con, person_id), person_queries.get_person(con, other.strip())
-    if person is None or other_person is None or not _can_decide(principal):
-        return _render(request, principal, "message.html", status=404 if _can_decide(principal) else 403,
-                       message_key="not_found" if _can_decide(principal) else "forbidden")
-    a, b = (person.get("records") or [None])[0], (other_person.get("records") or [None])[0]
+    a = ((person or {}).get("records") or [None])[0]
+    b = ((other_person or {}).get("records") or [None])[0]
     if a is None or b is None:
-        return _render(request, principal, "message.html", status=404, message_key="not_found")
+        return _message(request, principal, 404)
     _decide(request, principal, [(a, b)], "positive", note, person_id, other_person["person_id"])
     return RedirectResponse(f"/persons/{person_id}?notice=decision_pending", status_code=303)
+
+
+def _message(request: Request, principal: Principal, status: int) -> Response:
+    return _render(request, principal, "message.html", status=status,
+                   message_key="forbidden" if status == 403 else "not_found")
 
 
 def _decide(request: Request, principal: Principal, pairs: list[tuple[dict, dict]], judgement: str, note: str,
