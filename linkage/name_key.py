@@ -8,6 +8,9 @@ Two forms are made from any name text:
 * ``name_key``: the finer form with each word folded by ``FOLD_RULES``, so that
   French-based official spellings, BGN/PCGN and ALA-LC, Thai RTGS spellings and
   ad-hoc English spellings of one name agree.
+* ``name_skeleton``: the key with ``SKELETON_RULES`` (vowels, stray h, the g of ng,
+  look-alike consonants gone): a coarser second level on which a name that a clerk
+  has mistyped still mostly agrees, at the price of more different names agreeing.
 
 Known limit: RTGS writes both Thai จ and ช as ch, and Lao ຊ (x) is Thai ช in
 cognate names, so an RTGS "Chai" for ໄຊ keys as ໄຈ; the key keeps ch (ຈ) apart
@@ -33,6 +36,10 @@ _V = "aeiou"
 # Each rule: (pattern, replacement, attested pair of spellings it unites).
 # Applied in order to one lower-case, de-accented word, repeated until nothing changes.
 FOLD_RULES: list[tuple[str, str, str]] = [
+    # A doubled consonant marks nothing (Thammasack / Thamasak, below); undone first, so that the
+    # rules below see one letter: a doubled l is not a final l (ລ read as n), a doubled c before h
+    # is not c (k) + ch (ຈ). Both are clerks' slips: Souvanthilath / Souvanthillath, Vichit / Vicchit.
+    ("([b-df-hj-np-tv-z])\\1+", r"\1", "Souvanthilath / Souvanthillath, Vichit / Vicchit"),
     # English long vowels spelled ee / oo.
     ("ee", "i", "Bounmee / Bounmy"),
     ("oo", "u", "Boonmee / Bounmy (Thai-style 'Boon' for ບຸນ)"),
@@ -85,6 +92,33 @@ FOLD_RULES: list[tuple[str, str, str]] = [
     (r"([a-z])\1+", r"\1", "Thammasack / Thamasak, Sisattanak / Sisatanak"),
 ]
 _COMPILED = [(re.compile(p), r) for p, r, _ in FOLD_RULES]
+
+# The coarse key (``name_skeleton``): rules applied once, in order, to a word's name key. The
+# name key folds the ways of *spelling* a name; the skeleton also absorbs the commonest *slips*
+# of a clerk's hand (a vowel mistyped, dropped, doubled or swapped with its neighbour, a stray h,
+# a dropped g of ng, the Lao-script look-alike consonants), at the price of joining some different
+# names (Bounmy = Bounma, Phet = Phat): it is a second, coarser level beside the key, never a
+# replacement for it. The examples are slips seen in the sources (the demo's hands make the same).
+SKELETON_RULES: list[tuple[str, str, str]] = [
+    # Vowels and y after the first letter: the key has already folded their spellings, so what is
+    # still apart is a slip, or a different vowel (the price of this key).
+    ("(?<=.)[aeiouy]", "", "Souk / Sok, Noy / Nooy, Vongsa / Voongsa, Kham / Khma"),
+    # h after the first letter: the key has folded the aspirates, what is left is a stray h or the
+    # ຫ of a syllable between vowels.
+    ("(?<=.)h", "", "Sithala / Sihtala, Vanh / Vahn"),
+    # g is left only from ng (the key writes gn ຍ as y): final ງ and ນ are heard alike, and
+    # the g of ng is the letter clerks drop or swap most.
+    ("g", "", "Vongsa / Vonsa, Viengsy / Viensi, Pheng / Phegn"),
+    # ບ b and ປ p, ດ d and ຕ t differ in Lao script by one stroke, and unaspirated ປ ຕ sound b d
+    # to English ears: the look-alikes are the commonest Lao-script slip.
+    ("p", "b", "Bounthala / Pounthala (ບຸນ / ປຸນ)"),
+    ("t", "d", "Khamdeng / Khamteng (ແດງ / ແຕງ), Siphandone / Siphantone"),
+    # A ch that loses its h is c, which the key reads as k (ck and c are k).
+    ("j", "k", "Souvanchansy / Souvancansy, Chandao / Candao"),
+    # The same letter twice once the vowels are gone is one letter.
+    (r"(.)\1+", r"\1", "Phommasy / Phmomasy (m-m), Chansisavath / Chanissavath (s-s)"),
+]
+_SKELETON = [(re.compile(p), r) for p, r, _ in SKELETON_RULES]
 
 # Letters NFKD does not take apart, and ALA-LC letters with their own spelling.
 _SPECIAL_LETTERS = str.maketrans(
@@ -155,3 +189,29 @@ def _fold_word(word: str) -> str:
 def name_key(text: str | None) -> str:
     """Phonetic Lao name key; multi-word input gives the keys of its words joined by one space."""
     return " ".join(k for k in (_fold_word(w) for w in romanize_name(text).split()) if k)
+
+
+def skeleton_word(key_word: str) -> str:
+    """``SKELETON_RULES`` applied to one word of a name key (a skeleton is its own skeleton)."""
+    for pattern, repl in _SKELETON:
+        key_word = pattern.sub(repl, key_word)
+    return key_word
+
+
+@lru_cache(maxsize=500_000)
+def name_skeleton(text: str | None) -> str:
+    """Coarse name key: each word's name key through ``SKELETON_RULES``, joined by one space like ``name_key``."""
+    return " ".join(k for k in (skeleton_word(w) for w in name_key(text).split()) if k)
+
+
+def skeleton_sql(column: str) -> str:
+    """``name_skeleton`` of a one-word name key column, as DuckDB SQL (NULL or an empty skeleton give NULL).
+
+    The model input computes the skeleton from the stored key this way, so the store and the API
+    carry no second name field; ``tests/test_name_key.py`` checks it against ``name_skeleton``.
+    """
+    c = f'"{column}"'
+    rest = f"regexp_replace(substr({c}, 2), '[aeiouyh]', '', 'g')"  # vowels, y and h after the first letter
+    s = f"translate(replace(left({c}, 1) || {rest}, 'g', ''), 'ptj', 'bdk')"
+    return (f"nullif(array_to_string(list_filter(string_split({s}, ''), "
+            f"lambda ch, i: i = 1 OR ch <> string_split({s}, '')[i - 1]), ''), '')")

@@ -19,7 +19,9 @@ import pyarrow as pa
 
 from linkage.errors import FieldError
 
-STD_VERSION = 1
+# Raised whenever a standardizer's output changes, so stored records are standardized again
+# (2: the name key undoes doubled consonants first).
+STD_VERSION = 2
 
 _EMPTY = "\x00"  # join key standing for NULL, so lookups join with plain equality
 

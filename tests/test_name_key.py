@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linkage.name_key import FOLD_RULES, detect_script, name_key, romanize_name
+from linkage.name_key import (
+    FOLD_RULES,
+    SKELETON_RULES,
+    detect_script,
+    name_key,
+    name_skeleton,
+    romanize_name,
+    skeleton_sql,
+    skeleton_word,
+)
 
 # Attested spellings of the same names, in Lao script, Thai script and Latin.
 SAME_NAME = [
@@ -83,14 +92,73 @@ def test_different_names_table_is_collision_free_overall() -> None:
     assert len(set(keys)) == len(names)
 
 
+def _example_groups(example: str) -> list[list[str]]:
+    """A rule's documented example: comma-separated groups of spellings split by '/', notes in brackets dropped."""
+    groups = [[s.strip() for s in group.split("/")] for group in re.sub(r"\(.*?\)", "", example).split(",")]
+    assert all(len(g) >= 2 for g in groups), example
+    return groups
+
+
 @pytest.mark.parametrize("rule", FOLD_RULES, ids=[r[0] for r in FOLD_RULES])
 def test_each_rule_unites_its_documented_example(rule: tuple[str, str, str]) -> None:
-    example = re.sub(r"\(.*?\)", "", rule[2])
-    for group in example.split(","):
-        spellings = [s.strip() for s in group.split("/")]
-        assert len(spellings) >= 2
-        keys = {name_key(s).replace(" ", "") for s in spellings}
+    for group in _example_groups(rule[2]):
+        keys = {name_key(s).replace(" ", "") for s in group}
         assert len(keys) == 1, (group, keys)
+
+
+@pytest.mark.parametrize("rule", SKELETON_RULES, ids=[r[0] for r in SKELETON_RULES])
+def test_each_skeleton_rule_unites_its_documented_example(rule: tuple[str, str, str]) -> None:
+    for group in _example_groups(rule[2]):
+        assert len({name_skeleton(s) for s in group}) == 1, group
+        assert len({name_key(s) for s in group}) > 1, f"{group}: the key alone already unites them"
+
+
+# Different names that differ in a consonant: the coarse key keeps them apart too.
+SKELETON_DIFFERENT = [
+    ("Phet", "Pheng"), ("Keo", "Kham"), ("Khamla", "Khamsy"), ("Thongdy", "Thongsy"), ("Sombath", "Somboun"),
+    ("Fa", "Pha"), ("Phommachanh", "Phommavong"), ("Souk", "Souksavanh"), ("Khamphet", "Khamphou"),
+    ("Bouasy", "Bouavone"), ("Vilay", "Vilayvanh"), ("Manivong", "Many"),
+]
+
+
+@pytest.mark.parametrize(("a", "b"), SKELETON_DIFFERENT)
+def test_skeleton_keeps_consonant_differences(a: str, b: str) -> None:
+    assert name_skeleton(a) != name_skeleton(b)
+
+
+def test_skeleton_is_coarser_than_the_key() -> None:
+    """Names with one key have one skeleton (the skeleton is a function of the key)."""
+    for spellings in SAME_NAME:
+        assert len({name_skeleton(s) for s in spellings}) == 1, spellings
+
+
+_SQL = None
+
+
+def _sql_skeletons(keys: list[str]) -> list[str | None]:
+    import duckdb
+
+    global _SQL
+    if _SQL is None:
+        _SQL = duckdb.connect()
+    _SQL.execute("CREATE OR REPLACE TEMP TABLE t (i INTEGER, k VARCHAR)")
+    if keys:
+        _SQL.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(keys)))
+    return [r[0] for r in _SQL.execute(f"SELECT {skeleton_sql('k')} FROM t ORDER BY i").fetchall()]
+
+
+def test_skeleton_sql_is_the_python_skeleton_on_demo_names() -> None:
+    """The model input's SQL skeleton equals ``name_skeleton`` on every spelling of every demo name."""
+    from linkage.demo_data.names import FAMILY_NAMES, GIVEN_NAMES
+    from linkage.demo_data.spelling_variants import HANDS, lao_to_thai, spell_name
+
+    keys = sorted({
+        name_key(v).replace(" ", "")
+        for name in GIVEN_NAMES + FAMILY_NAMES
+        for v in [spell_name(name, hand) for hand in HANDS] + [name.lao, lao_to_thai(name.lao)]
+    })
+    assert _sql_skeletons(keys) == [skeleton_word(k) or None for k in keys]
+    assert _sql_skeletons([None, ""]) == [None, None]
 
 
 def test_key_works_per_name_part() -> None:
@@ -172,3 +240,16 @@ def test_demo_generator_spellings_agree() -> None:
         total += len(variants)
         agree += sum(name_key(v) == ref for v in variants)
     assert agree / total >= 0.98
+
+
+@given(any_names)
+def test_skeleton_of_a_skeleton_is_itself(text: str) -> None:
+    for word in name_key(text).split():
+        once = skeleton_word(word)
+        assert skeleton_word(once) == once
+
+
+@given(st.lists(any_names, max_size=10))
+def test_skeleton_sql_is_the_python_skeleton(texts: list[str]) -> None:
+    keys = [name_key(t).replace(" ", "") for t in texts]
+    assert _sql_skeletons(keys) == [skeleton_word(k) or None for k in keys]
