@@ -11,9 +11,11 @@ moment after it; ``FULL`` waits for the disk too, one fsync shared by the batch
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from api.service_store import ServiceStore
@@ -27,6 +29,7 @@ class _Pending:
     row: dict
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
+    notify: Callable[[], None] | None = None  # called by the writer thread once done is set
 
 
 class AuditWriter:
@@ -55,6 +58,29 @@ class AuditWriter:
         self._queue.put(pending)
         if not pending.done.wait(timeout=60):
             raise TimeoutError("the audit log did not accept the row within 60 s")
+        if pending.error is not None:
+            raise pending.error
+
+    async def write_async(self, **row) -> None:
+        """:meth:`write` for the event loop: awaits the commit without holding a worker thread."""
+        self._ensure_started()
+        loop = asyncio.get_running_loop()
+        committed = loop.create_future()
+
+        def settle() -> None:
+            if not committed.done():
+                committed.set_result(None)
+
+        def notify() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody is waiting
+                loop.call_soon_threadsafe(settle)
+
+        pending = _Pending(row, notify=notify)
+        self._queue.put(pending)
+        try:
+            await asyncio.wait_for(committed, timeout=60)
+        except TimeoutError:
+            raise TimeoutError("the audit log did not accept the row within 60 s") from None
         if pending.error is not None:
             raise pending.error
 
@@ -99,6 +125,8 @@ class AuditWriter:
         finally:
             for pending in batch:
                 pending.done.set()
+                if pending.notify is not None:
+                    pending.notify()
 
     def close(self) -> None:
         if self._thread is not None:

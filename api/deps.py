@@ -9,7 +9,7 @@ or write of person data with :func:`audit`. Refusals (401, 403, CSRF) are audite
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 
 import duckdb
@@ -18,7 +18,7 @@ from fastapi.security import APIKeyCookie, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiError, LoginRedirect
-from api.published import NotPublished
+from api.published import NotPublished, Snapshot
 from api.settings import Settings
 from linkage.auth import Principal, csrf_matches, key_principal, session_principal
 
@@ -54,11 +54,20 @@ def published_cursor(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
         raise ApiError(503, f"{exc}; try again after `laolink nightly` has published a run") from exc
 
 
+async def published_snapshot(request: Request) -> AsyncIterator[Snapshot]:
+    """The published snapshot for this request (kept open until it ends); 503 before the first publish."""
+    try:
+        with request.app.state.published.snapshot() as snapshot:
+            yield snapshot
+    except NotPublished as exc:
+        raise ApiError(503, f"{exc}; try again after `laolink nightly` has published a run") from exc
+
+
 def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def audit(
+def _audit_row(
     request: Request,
     action: str,
     *,
@@ -66,17 +75,9 @@ def audit(
     outcome: str = "ok",
     status: int | None = None,
     detail: dict | None = None,
-) -> None:
-    """Append an audit row for this request, as the principal the request was authenticated as.
-
-    Call it in every route that reads or writes person data, e.g.
-    ``audit(request, "person.read", person_ids=[person_id])`` or
-    ``audit(request, "decision.create", person_ids=ids, detail={"decision_id": n})``.
-    It returns once the row is committed (a few ms, shared with concurrent requests):
-    call it from sync routes (``def``), or through ``run_in_threadpool`` in ``async def`` ones.
-    """
+) -> dict:
     principal: Principal | None = getattr(request.state, "principal", None)
-    request.app.state.audit_writer.write(
+    return dict(
         action=action,
         outcome=outcome,
         actor=principal.actor if principal else None,
@@ -89,6 +90,20 @@ def audit(
         client=client_address(request),
         detail=detail,
     )
+
+
+def audit(request: Request, action: str, **fields) -> None:
+    """Append an audit row for this request, as the principal the request was authenticated as.
+
+    ``fields``: ``person_ids`` (default none), ``outcome`` ("ok", "denied" or "error"), ``status``, ``detail``.
+
+    Call it in every route that reads or writes person data, e.g.
+    ``audit(request, "person.read", person_ids=[person_id])`` or
+    ``audit(request, "decision.create", person_ids=ids, detail={"decision_id": n})``.
+    It returns once the row is committed (a few ms, shared with concurrent requests):
+    call it from sync routes (``def``); ``async def`` ones await :func:`audit_async`.
+    """
+    request.app.state.audit_writer.write(**_audit_row(request, action, **fields))
 
 
 def _refuse(request: Request, status: int, message: str, reason: str, principal: Principal | None = None) -> ApiError:
@@ -161,9 +176,10 @@ async def page_principal(request: Request) -> Principal:
 def require_roles(*roles: str) -> Callable[..., Principal]:
     """A dependency that returns the principal if its role is one of ``roles``, else refuses with 403."""
 
-    def check_role(request: Request, principal: Principal = Depends(current_principal)) -> Principal:
+    async def check_role(request: Request, principal: Principal = Depends(current_principal)) -> Principal:
         if principal.role not in roles:
-            raise _refuse(request, 403, f"this needs the role {' or '.join(roles)}", "role", principal)
+            raise await run_in_threadpool(
+                _refuse, request, 403, f"this needs the role {' or '.join(roles)}", "role", principal)
         return principal
 
     check_role.laolink_roles = frozenset(roles)  # read by the access-control tests
@@ -194,5 +210,5 @@ def pagination(
 
 
 async def audit_async(request: Request, action: str, **kwargs) -> None:
-    """:func:`audit` for ``async def`` routes: waits for the commit in a worker thread, not on the event loop."""
-    await run_in_threadpool(audit, request, action, **kwargs)
+    """:func:`audit` for ``async def`` routes: awaits the commit (the event loop serves others meanwhile)."""
+    await request.app.state.audit_writer.write_async(**_audit_row(request, action, **kwargs))

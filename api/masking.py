@@ -68,9 +68,17 @@ def visible_record(record: Mapping[str, Any], principal: Principal) -> dict[str,
     """
     if principal.sources is not None and record.get("source") not in principal.sources:
         return {key: record.get(key) for key in SCOPED_FIELDS}
-    if principal.role in ("steward", "system"):
+    if principal.role in FULL_VIEW_ROLES:
         return dict(record)
     return masked_record(record)
+
+
+FULL_VIEW_ROLES = ("steward", "system")
+
+
+def sees_every_field(principal: Principal) -> bool:
+    """Whether :func:`visible_record` gives ``principal`` every record whole (no source list, a full-view role)."""
+    return principal.sources is None and principal.role in FULL_VIEW_ROLES
 
 
 def sees_personal_fields(principal: Principal) -> bool:

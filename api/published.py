@@ -19,6 +19,8 @@ from pathlib import Path
 import duckdb
 
 from linkage.paths import StorePaths
+from linkage.person_docs import PersonDocs, open_person_docs
+from linkage.publish import register_identity, snapshot_identity
 
 # (name in /health, table it needs, SQL)
 COUNTS: tuple[tuple[str, str, str], ...] = (
@@ -39,6 +41,8 @@ class Snapshot:
     run_id: int | None
     published_at: str | None
     counts: dict[str, int]
+    identity: str = ""  # linkage.publish.snapshot_identity of the file, known without a query
+    docs: PersonDocs | None = None  # the person documents built with the snapshot (linkage.person_docs)
     users: int = 0
     retired: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -48,14 +52,30 @@ class Snapshot:
             self.users -= 1
             close = self.retired and self.users == 0
         if close:
-            self.con.close()
+            self._close()
 
     def _retire(self) -> None:
         with self.lock:
             self.retired = True
             close = self.users == 0
         if close:
-            self.con.close()
+            self._close()
+
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor on this snapshot (use inside :meth:`PublishedReader.snapshot`'s block)."""
+        cur = self.con.cursor()
+        register_identity(cur, self.identity)
+        try:
+            yield cur
+        finally:
+            register_identity(cur, None)
+            cur.close()
+
+    def _close(self) -> None:
+        if self.docs is not None:
+            self.docs.close()
+        self.con.close()
 
 
 def _open_snapshot(path: Path) -> Snapshot:
@@ -72,10 +92,11 @@ def _open_snapshot(path: Path) -> Snapshot:
             if table in tables:
                 with contextlib.suppress(duckdb.Error):  # a count is informative only: never block serving
                     counts[name] = con.execute(sql).fetchall()[0][0]
+        identity = snapshot_identity(con)
     except Exception:
         con.close()
         raise
-    return Snapshot(path, con, run_id, published_at, counts)
+    return Snapshot(path, con, run_id, published_at, counts, identity=identity, docs=open_person_docs(path))
 
 
 class PublishedReader:
@@ -130,6 +151,12 @@ class PublishedReader:
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor on the current snapshot for one request; raises NotPublished before the first publish."""
+        with self.snapshot() as snapshot, snapshot.cursor() as cur:
+            yield cur
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        """The current snapshot, kept open until the block ends; raises NotPublished before the first publish."""
         snapshot = self.current()
         if snapshot is None:
             raise NotPublished("nothing is published yet: the first nightly run has not finished")
@@ -139,15 +166,11 @@ class PublishedReader:
             else:
                 snapshot.users += 1
         if snapshot is None:  # retired between current() and now: take the new one
-            with self.cursor() as cur:
-                yield cur
+            with self.snapshot() as newer:
+                yield newer
             return
         try:
-            cur = snapshot.con.cursor()
-            try:
-                yield cur
-            finally:
-                cur.close()
+            yield snapshot
         finally:
             snapshot._release()
 

@@ -46,8 +46,23 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+_known_identities: dict[int, str] = {}  # id(cursor) -> identity, while the API's cursor is open
+
+
+def register_identity(cur: duckdb.DuckDBPyConnection, identity: str | None) -> None:
+    """Remember (``identity``) or forget (None) the identity of a cursor the API opened on a snapshot whose
+    identity it knows already, so :func:`snapshot_identity` answers without a query."""
+    if identity is None:
+        _known_identities.pop(id(cur), None)
+    else:
+        _known_identities[id(cur)] = identity
+
+
 def snapshot_identity(con: duckdb.DuckDBPyConnection) -> str:
     """The open snapshot file's path and identity (inode, mtime): a file replaced under the same name is new."""
+    known = _known_identities.get(id(con))
+    if known is not None:
+        return known
     rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
     path = str(rows[0][0]) if rows and rows[0][0] else ""
     try:
@@ -100,6 +115,9 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, paths: StorePaths, run_id: 
     finally:
         con.execute("DETACH snap")
     _fsync(tmp)
+    from linkage.person_docs import build_person_docs, docs_path
+
+    build_person_docs(tmp, docs_path(final))  # what GET /persons/{id} answers, one document per person
     fault_point("publish:snapshot-written")
     os.replace(tmp, final)
     fault_point("publish:snapshot-renamed")
@@ -119,3 +137,4 @@ def _remove_old_snapshots(paths: StorePaths, keep: Path) -> None:
     for old in snapshots[:-SNAPSHOTS_KEPT]:
         if old != keep:
             old.unlink(missing_ok=True)
+            old.with_name(old.name + ".persons.sqlite").unlink(missing_ok=True)

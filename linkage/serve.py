@@ -130,6 +130,11 @@ def warm_up(app) -> None:
     if snapshot is None or snapshot.counts.get("records", 0) < WARM_UP_RECORDS:
         return
     try:
+        if snapshot.docs is None:  # published before person documents existed: write them once
+            from linkage.person_docs import build_person_docs, open_person_docs
+
+            build_person_docs(snapshot.path)
+            snapshot.docs = open_person_docs(snapshot.path)
         with app.state.published.cursor() as cur:
             person_index_for(cur)
             scorer_for(cur)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import duckdb
-from fastapi import APIRouter, Depends, Path, Query, Request
+import json
 
-from api.deps import Page, audit, pagination, published_cursor, require_roles
+import duckdb
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import Page, audit, audit_async, pagination, published_cursor, published_snapshot, require_roles
 from api.errors import ApiError
-from api.masking import visible_record
+from api.masking import sees_every_field, visible_record
+from api.published import Snapshot
 from api.queries.persons import get_person
 from api.queries.search import parse_search, search_persons
 from api.schemas import PageInfo
@@ -20,23 +24,39 @@ READERS = ("admin", "steward", "analyst", "system")
 
 
 @router.get("/{person_id}", response_model=PersonOut, responses={404: {"description": "unknown person ID"}})
-def read_person(
+async def read_person(
     request: Request,
     person_id: str = Path(min_length=1, max_length=64),
     principal: Principal = Depends(require_roles(*READERS)),
-    con: duckdb.DuckDBPyConnection = Depends(published_cursor),
-) -> PersonOut:
+    snapshot: Snapshot = Depends(published_snapshot),
+) -> Response:
     """A person's records (masked per role and source scope), the scored links inside the cluster, and its
     ID history. An ID merged into another answers 200 with ``status: alias`` and ``resolved_to``; an ID
     whose records were all split off answers ``status: retired`` with ``successors``."""
-    person = get_person(con, person_id)
+    # An active person's answer was written when the snapshot was published (linkage.person_docs): one
+    # keyed read. Other IDs (aliases, retired), and snapshots without the document file, are read live.
+    doc = snapshot.docs.get(person_id) if snapshot.docs is not None else None
+    if doc is None:
+        person = await run_in_threadpool(_live_person, snapshot, person_id)
+    elif sees_every_field(principal):
+        # The stored document is exactly PersonOut's JSON of the unmasked person: sent as it is.
+        records = doc.count(b'{"rid":')  # one per record (inside a JSON string a quote would be escaped)
+        await audit_async(request, "person.read", person_ids=[person_id], status=200, detail={"records": records})
+        return Response(content=doc, media_type="application/json")
+    else:
+        person = json.loads(doc)
     if person is None:
-        audit(request, "person.read", person_ids=[person_id], outcome="error", status=404)
+        await audit_async(request, "person.read", person_ids=[person_id], outcome="error", status=404)
         raise ApiError(404, f"no person {person_id}", field="person_id")
     person["records"] = [visible_record(r, principal) for r in person["records"]]
     ids = [person_id] + [p for p in [person["resolved_to"], *person["successors"]] if p and p != person_id]
-    audit(request, "person.read", person_ids=ids, status=200, detail={"records": len(person["records"])})
-    return PersonOut.model_validate(person)
+    await audit_async(request, "person.read", person_ids=ids, status=200, detail={"records": len(person["records"])})
+    return Response(content=PersonOut.model_validate(person).model_dump_json(), media_type="application/json")
+
+
+def _live_person(snapshot: Snapshot, person_id: str) -> dict | None:
+    with snapshot.cursor() as con:
+        return get_person(con, person_id)
 
 
 @router.get("", response_model=SearchResponse)
