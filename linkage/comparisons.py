@@ -15,6 +15,7 @@ import splink.comparison_library as cl
 from splink.internals.comparison_creator import ComparisonCreator
 
 NAME_KEYS_EQUAL = "Lao name key equal (given and family)"
+NAME_SKELETONS_EQUAL = "Lao name skeleton equal (given and family, either order): a slip the key does not undo"
 # Floor of a value's term frequency: a name seen once in a million records says a lot, but not infinitely much.
 TF_MINIMUM_U = 1e-5
 # Same family name key but given names not spelled alike: the pattern of siblings and twins.
@@ -46,6 +47,16 @@ def name_comparison() -> ComparisonCreator:
             _level(
                 '"given_key_l" = "family_key_r" AND "family_key_l" = "given_key_r"',
                 "Lao name key equal with given and family swapped",
+            ),
+            # The coarse keys (linkage.name_key.name_skeleton): a slip in one part (a vowel, h, the g of
+            # ng, a look-alike consonant) that the key does not undo; either order. Not when only the
+            # family name is alike: Bounmy and Bounma Vongsa are skeleton-equal siblings.
+            cll.CustomLevel(
+                '(("given_skeleton_l" = "given_skeleton_r" AND "family_skeleton_l" = "family_skeleton_r") '
+                'OR ("given_skeleton_l" = "family_skeleton_r" AND "family_skeleton_l" = "given_skeleton_r")) '
+                f'AND {NOT_ONLY_FAMILY_ALIKE}',
+                label_for_charts=NAME_SKELETONS_EQUAL,
+                base_dialect_str="duckdb",
             ),
             cll.CustomLevel(
                 '("given_key_l" = "family_key_r" '

@@ -20,21 +20,26 @@ from splink import DuckDBAPI
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from linkage.errors import LaoLinkError
+from linkage.name_key import skeleton_sql
 
 WORKSPACE = "laolink_work"
 MODEL_INPUT_TABLE = "model_input"  # inside the workspace, the current catalog while Splink runs
 
 # name_key: both name keys together, for term frequencies of whole names.
+# given_skeleton/family_skeleton: the coarse keys (linkage.name_key.name_skeleton) of the name keys,
+# computed here from the stored keys, so that the store and the API carry no further name field.
 # village_id: province and village key, for term frequencies of village names within a province
 # (Nonghin or Thasai recur in many provinces; within one they say much more).
 # birth_year_min/max: the birth-year range of every record (a full or year-only date is a
 # range of one year; an age at an event date is a range of two).
-MODEL_INPUT_COLUMNS_SQL = """
+MODEL_INPUT_COLUMNS_SQL = f"""
     rid,
     given_key,
     family_key,
     CASE WHEN given_key IS NOT NULL AND family_key IS NOT NULL
          THEN given_key || ' | ' || family_key END AS name_key,
+    {skeleton_sql("given_key")} AS given_skeleton,
+    {skeleton_sql("family_key")} AS family_skeleton,
     full_name_std,
     given_name_std,
     family_name_std,
