@@ -15,6 +15,11 @@ Generates the demo sources (not timed), ingests them (not timed), then times
 - key_collision: of as many random pairs of records of different persons (same kind of
   records), the share whose keys agree; and the share of distinct persons whose key is
   shared with another person (common names make this far from zero, by nature).
+- key_or_skeleton_agreement / skeleton_collision: the same two figures for the second, coarser
+  name level of the model (``linkage.name_key.name_skeleton``, which absorbs some typos): pairs
+  whose keys *or* skeletons agree, and different-person pairs whose skeletons agree (a skeleton is
+  a function of the key, so this is also "key or skeleton"). The key figures above do not count it.
+  ``benchmarks/name_key_misses.py`` shows which typo each remaining miss comes from.
 """
 
 from __future__ import annotations
@@ -31,29 +36,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from linkage.demo_data.generate import generate  # noqa: E402
 from linkage.ingest import ingest_files  # noqa: E402
+from linkage.name_key import skeleton_sql  # noqa: E402
 from linkage.standardize import standardize  # noqa: E402
 from linkage.store import open_store  # noqa: E402
 
-KEY_AGREEMENT_SQL = """
+KEY_AGREEMENT_SQL = f"""
 WITH named AS (
-    SELECT t.person_id, r.rid, r.given_key, r.family_key FROM records r
+    SELECT t.person_id, r.rid, r.given_key, r.family_key,
+           {skeleton_sql("given_key")} AS gs, {skeleton_sql("family_key")} AS fs FROM records r
     JOIN truth t ON t.source = r.source AND t.record_id = r.record_id
     WHERE r.given_key IS NOT NULL AND r.family_key IS NOT NULL
 ), same AS (
     SELECT (a.given_key = b.given_key AND a.family_key = b.family_key)
-        OR (a.given_key = b.family_key AND a.family_key = b.given_key) AS agree
+        OR (a.given_key = b.family_key AND a.family_key = b.given_key) AS agree,
+           coalesce((a.gs = b.gs AND a.fs = b.fs) OR (a.gs = b.fs AND a.fs = b.gs), false) AS agree_skeleton
     FROM named a JOIN named b ON a.person_id = b.person_id AND a.rid < b.rid
 ), numbered AS (
     SELECT *, row_number() OVER (ORDER BY hash(rid, 17)) AS n, count(*) OVER () AS total FROM named
 ), diff AS (  -- each record against a pseudo-random other record
-    SELECT a.given_key = b.given_key AND a.family_key = b.family_key AS agree
+    SELECT a.given_key = b.given_key AND a.family_key = b.family_key AS agree,
+           coalesce(a.gs = b.gs AND a.fs = b.fs, false) AS agree_skeleton
     FROM numbered a JOIN numbered b ON b.n = (a.n % a.total) + 1 WHERE a.person_id <> b.person_id
 ), person_keys AS (
     SELECT given_key, family_key, count(DISTINCT person_id) AS persons FROM named GROUP BY ALL
 )
 SELECT (SELECT count(*) FROM same), (SELECT avg(agree::INTEGER) FROM same),
        (SELECT count(*) FROM diff), (SELECT avg(agree::INTEGER) FROM diff),
-       (SELECT sum(persons) FILTER (WHERE persons > 1) / sum(persons) FROM person_keys)
+       (SELECT sum(persons) FILTER (WHERE persons > 1) / sum(persons) FROM person_keys),
+       (SELECT avg((agree OR agree_skeleton)::INTEGER) FROM same),
+       (SELECT avg(agree_skeleton::INTEGER) FROM diff)
 """
 
 
@@ -86,7 +97,7 @@ def main() -> None:
             started = time.perf_counter()
             report = standardize(con)
             seconds = time.perf_counter() - started
-            same_pairs, agreement, diff_pairs, collision, shared_key_persons = con.execute(
+            same_pairs, agreement, diff_pairs, collision, shared_key_persons, either, skeleton_collision = con.execute(
                 KEY_AGREEMENT_SQL
             ).fetchall()[0]
     peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
@@ -104,6 +115,8 @@ def main() -> None:
         "different_person_pairs": diff_pairs,
         "key_collision": round(collision, 5),
         "persons_sharing_a_name_key": round(float(shared_key_persons), 4),
+        "key_or_skeleton_agreement": round(either, 4),
+        "skeleton_collision": round(skeleton_collision, 5),
         "unparsed": {name: c.unparsed for name, c in report.fields.items() if c.unparsed},
     }))
 
