@@ -36,6 +36,13 @@ from linkage.consistency import DEFAULT_RULES, ConsistencyRules, constraint_pair
 # Capacity of a model link in the cut: its match weight, never less than this, so that
 # links below even odds still count as (weak) evidence rather than none.
 MIN_CUT_CAPACITY = 0.01
+# No one person has this many records: a component this large is a chain of namesakes (or a
+# placeholder name and date a source uses for "unknown"), not a person. Its model links are held
+# to ever stricter thresholds until its parts are smaller, and it is flagged for review. Left
+# whole, it would publish one person ID for thousands of people, and its consistency check
+# (every pair of its records) would grow with the square of its size.
+MAX_CLUSTER_RECORDS = 500
+STRICTER_THRESHOLDS = (0.9, 0.95, 0.99, 0.999, 0.9999)
 
 
 @dataclass
@@ -52,6 +59,7 @@ class ClusterReport:
     consistency_pairs_cut: int = 0
     links_cut: int = 0
     decision_conflicts: int = 0
+    oversized_components: int = 0
     iterations: int = 0
     seconds: float = 0.0
 
@@ -115,6 +123,51 @@ def _connected_components(con: duckdb.DuckDBPyConnection, links: str, out: str) 
         )
     con.execute("DROP TABLE IF EXISTS _cc_links; DROP TABLE IF EXISTS _cc_hook")
     return rounds
+
+
+def _break_oversized_components(con: duckdb.DuckDBPyConnection, threshold: float, max_records: int) -> list[dict]:
+    """Hold the model links of components over ``max_records`` to stricter thresholds; one flag per component.
+
+    Decision links are never dropped. A part still too large at the strictest threshold
+    stays as it is (flagged; its consistency check is skipped).
+    """
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _oversized AS SELECT node, label AS origin, NULL::DOUBLE AS threshold "
+        "FROM _labels WHERE label IN (SELECT label FROM _labels GROUP BY label HAVING count(*) > ?)",
+        [max_records],
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE _dropped (rid_l BIGINT, rid_r BIGINT)")
+    for stricter in (t for t in STRICTER_THRESHOLDS if t > threshold):
+        big = [r[0] for r in con.execute(
+            "SELECT label FROM _labels GROUP BY label HAVING count(*) > ?", [max_records]).fetchall()]
+        if not big:
+            break
+        params = {"t": stricter, "big": big}
+        con.execute(
+            "UPDATE _oversized SET threshold = $t "
+            "WHERE node IN (SELECT node FROM _labels WHERE label IN (SELECT unnest($big::BIGINT[])))",
+            params,
+        )
+        con.execute(
+            "INSERT INTO _dropped SELECT k.rid_l, k.rid_r FROM _links k JOIN _labels l ON l.node = k.rid_l "
+            "WHERE k.origin = 'model' AND k.match_probability < $t AND l.label IN (SELECT unnest($big::BIGINT[]))",
+            params,
+        )
+        con.execute("DELETE FROM _links WHERE (rid_l, rid_r) IN (SELECT (rid_l, rid_r) FROM _dropped)")
+        _connected_components(con, "_links", "_labels")
+    rows = con.execute(
+        """
+        SELECT o.origin, count(*), max(o.threshold),
+               (SELECT count(*) FROM _dropped d JOIN _oversized x ON x.node = d.rid_l WHERE x.origin = o.origin)
+        FROM _oversized o GROUP BY o.origin ORDER BY o.origin
+        """
+    ).fetchall()
+    con.execute("DROP TABLE _oversized; DROP TABLE _dropped")
+    return [
+        {"kind": "oversized-cluster", "rid_l": origin, "rid_r": origin, "links_cut": dropped,
+         "detail": {"records": size, "max_records": max_records, "threshold": strictest}}
+        for origin, size, strictest, dropped in rows
+    ]  # fmt: skip
 
 
 def _reachable(adj: dict[int, dict[int, float]], start: int, usable, stop: int | None = None) -> dict[int, int | None]:
@@ -282,11 +335,13 @@ def cluster_records(
     run_id: int,
     decisions_table: str,
     consistency: ConsistencyRules | None = DEFAULT_RULES,
+    max_records: int = MAX_CLUSTER_RECORDS,
 ) -> ClusterReport:
     """Rebuild ``record_cluster`` (every record, singletons too) and ``cluster_links`` for a run.
 
     ``decisions_table`` is the table written by ``linkage.decisions.load_decisions_into``;
-    ``consistency`` the contradictions that split a cluster (None: no consistency cuts).
+    ``consistency`` the contradictions that split a cluster (None: no consistency cuts);
+    ``max_records`` the size over which a component's model links must pass stricter thresholds.
     """
     started = time.perf_counter()
     report = ClusterReport(run_id=run_id, threshold=threshold)
@@ -309,6 +364,8 @@ def cluster_records(
         {"threshold": threshold},
     )
     report.iterations = _connected_components(con, "_links", "_labels")
+    flags: list[dict] = _break_oversized_components(con, threshold, max_records)
+    report.oversized_components = len(flags)
 
     # "Not the same" pairs that the links still join: cut them apart in Python.
     negatives = con.execute(
@@ -319,8 +376,7 @@ def cluster_records(
         WHERE d.judgement = 'negative' AND a.label = b.label
         """
     ).fetchall()
-    constraints = constraint_pairs(con, "_labels", consistency) if consistency else []
-    flags: list[dict] = []
+    constraints = constraint_pairs(con, "_labels", consistency, max_records) if consistency else []
     if negatives or constraints:
         labels = sorted({n[3] for n in negatives} | set(_labels_of(con, constraints)))
         con.execute("CREATE OR REPLACE TEMP TABLE _cut_components AS SELECT unnest($1::BIGINT[]) AS label", [labels])
@@ -331,7 +387,8 @@ def cluster_records(
             WHERE a.label IN (SELECT label FROM _cut_components)
             """
         ).fetchall()
-        cut, flags = _apply_negative_decisions(component_links, [n[:3] for n in negatives], constraints)
+        cut, cut_flags = _apply_negative_decisions(component_links, [n[:3] for n in negatives], constraints)
+        flags += cut_flags
         if cut:
             cut_arrow = pa.table({"rid_l": [c[0] for c in cut], "rid_r": [c[1] for c in cut]})
             con.register("_cut_arrow", cut_arrow)

@@ -272,6 +272,14 @@ def _records_to_score(con: duckdb.DuckDBPyConnection, version: str) -> tuple[boo
     return full, con.execute("SELECT count(*) FROM nightly_to_score").fetchall()[0][0]
 
 
+def _scoring_version(con: duckdb.DuckDBPyConnection, model: Path, version: str) -> str:
+    """The model and standardizer version with the prior scaled to the store: a change of any re-scores all."""
+    from linkage.model_file import prior_for_store
+
+    n = con.execute("SELECT count(*) FROM records WHERE std_version IS NOT NULL").fetchall()[0][0]
+    return f"{version}/prior{prior_for_store(json.loads(model.read_text(encoding='utf-8')), n):.6g}"
+
+
 def _register_model(con: duckdb.DuckDBPyConnection, model: Path, version: str, run_id: int) -> None:
     con.execute(
         "INSERT INTO models VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -309,7 +317,7 @@ def _run_steps(
         report.standardize = {"records": std.records, **{k: v.__dict__ for k, v in std.fields.items()}}
     with timer.step("predict"):
         _register_model(con, cfg.model, version, run_id)
-        scoring = f"{version}/std{STD_VERSION}"
+        scoring = _scoring_version(con, cfg.model, f"{version}/std{STD_VERSION}")
         full, to_score = _records_to_score(con, scoring)
         if to_score:
             kwargs = {"max_pairs": cfg.max_pairs} if cfg.max_pairs else {}

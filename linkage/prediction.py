@@ -24,6 +24,7 @@ from splink.internals.blocking_rule_library import CustomRule
 from linkage.blocking import DEFAULT_MAX_PAIRS, BlockingCapError, NamedRule, load_rules
 from linkage.engines import predict_pairs
 from linkage.errors import LaoLinkError
+from linkage.model_file import settings_for_store
 from linkage.model_input import MODEL_INPUT_TABLE, WORKSPACE, Workspace, default_work_dir, splink_workspace
 from linkage.training import model_version
 
@@ -40,6 +41,7 @@ class PredictReport:
     pairs_estimated: int
     pairs_stored: int
     seconds: float
+    prior: float  # the probability two random records match, scaled to the store (linkage.model_file)
 
 
 def comparison_names(model: dict) -> list[str]:
@@ -147,17 +149,17 @@ def predict(
     model_path = Path(model_path)
     if not model_path.exists():
         raise LaoLinkError(f"{model_path}: model file not found (train one with `laolink train`)")
-    model = json.loads(model_path.read_text(encoding="utf-8"))
+    model_file = json.loads(model_path.read_text(encoding="utf-8"))
     version = model_version(model_path)
-    names = comparison_names(model)
-    rules = load_rules_from_model(model)
+    names = comparison_names(model_file)
+    rules = load_rules_from_model(model_file)
     with splink_workspace(con, work_dir) as ws:
         new_records = None
+        n_records = ws.create_model_input()
+        model = settings_for_store(model_file, n_records)
         if only_rids_table is None:
-            n_records = ws.create_model_input()
             blocking = [r.rule for r in rules]
         else:
-            n_records = ws.create_model_input()
             temporary = ws.con.execute(
                 "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [only_rids_table]
             ).fetchall()[0][0]
@@ -229,6 +231,7 @@ def predict(
         pairs_estimated=pairs_estimated,
         pairs_stored=pairs_stored,
         seconds=time.perf_counter() - started,
+        prior=model["probability_two_random_records_match"],
     )
 
 

@@ -501,7 +501,9 @@ def build_scorer(
     and load term frequencies."""
     from splink.internals.settings_creator import SettingsCreator
 
-    spl = SettingsCreator.from_path_or_dict(settings).get_settings("duckdb")
+    from linkage.model_file import prior_for_store, splink_settings
+
+    spl = SettingsCreator.from_path_or_dict(splink_settings(settings)).get_settings("duckdb")
     comparisons = []
     input_columns: list[str] = []
     tf_columns: list[str] = []
@@ -529,7 +531,6 @@ def build_scorer(
         for col in comp._input_columns_used_by_case_statement:
             if col.input_name not in input_columns:
                 input_columns.append(col.input_name)
-    prior = spl._probability_two_random_records_match
     key_rules, scanned = [], []
     for number, sql in enumerate(rule_sqls):
         rule = key_rule(number, sql)
@@ -538,6 +539,8 @@ def build_scorer(
         else:
             key_rules.append(rule)
     mirror = build_mirror(con, key_rules)
+    # the prior the nightly run scaled to this store (the snapshot holds every standardized record)
+    prior = prior_for_store(settings, mirror.execute("SELECT count(*) FROM mi").fetchall()[0][0])
     column_types = dict(mirror.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'mi'")
                         .fetchall())
     return RealtimeScorer(

@@ -157,6 +157,10 @@ def build_review_queue(
                       || ' person, but same-person decisions join them (records '
                       || array_to_string(CAST(f.detail->'$.joined_by_positive_decisions' AS BIGINT[]), ', ')
                       || '); they are kept together until a steward settles it'
+                 WHEN 'oversized-cluster' THEN 'links chained ' || (f.detail->>'$.records')
+                      || ' records, more than one person has (' || (f.detail->>'$.max_records')
+                      || '): only model links of match probability ' || (f.detail->>'$.threshold')
+                      || ' or more were kept in them (' || f.links_cut || ' weaker links dropped)'
                  WHEN 'consistency-cut' THEN 'records that cannot be one person ('
                       || coalesce(f.detail->>'$.reason', 'contradicting fields') || ') were cut apart: '
                       || f.links_cut || ' weakest model link(s) cut between records ' || f.rid_l || ' and ' || f.rid_r

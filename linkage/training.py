@@ -29,6 +29,7 @@ from linkage.blocking import PREDICT_RULES, TRAIN_RULES, load_rules, load_settin
 from linkage.comparisons import comparisons
 from linkage.engines import copy_to_engine, make_linker, model_json
 from linkage.errors import LaoLinkError
+from linkage.model_file import LAOLINK_KEY
 from linkage.model_input import MODEL_INPUT_TABLE, Workspace, default_work_dir, splink_workspace
 
 DEFAULT_SEED = 42
@@ -172,7 +173,7 @@ def train(
             if n_labels:
                 copy_to_engine(ws, linker, "labels")
                 linker.training.estimate_m_from_pairwise_labels("labels")
-        model = stable_model(model_json(linker))
+        model = stable_model(model_json(linker)) | {LAOLINK_KEY: {"training_records": n_records}}
         out_path.write_text(json.dumps(model, indent=4, ensure_ascii=False) + "\n", encoding="utf-8")
         sources = ws.con.execute(
             f"SELECT source, count(*) FROM {ws.table('records')} WHERE std_version IS NOT NULL GROUP BY 1 ORDER BY 1"
@@ -341,6 +342,8 @@ def model_card(
         "over blocking passes; the probability that two random records match measured by those passes "
         "(first estimate from deterministic rules)"
         + ("; m also from stewards' positive decisions." if parameters["positive_decisions_used"] else "."),
+        f"- Prior at scale: on a store larger than these {n_records:,} records, the probability that two random "
+        "records match is scaled down with the store's size (`linkage/model_file.py`).",
         "",
         "## Parameters",
         "",

@@ -199,3 +199,22 @@ def test_components_match_a_reference_and_decisions_always_hold(tmp_path_factory
     for a, b in conflicts:
         assert any({a, b} <= c for c in _reference_components(25, positives))
     con.close()
+
+
+def test_a_chain_longer_than_any_person_is_held_to_stricter_links_and_flagged(tmp_path):
+    """Twelve records chained by links at 0.85: no person has that many (here: 5), so only strong links stay."""
+    con, svc = open_stores(tmp_path)
+    add_records(con, range(1, 14))
+    chain = {(i, i + 1): 0.85 for i in range(1, 12)} | {(1, 2): 0.999, (5, 6): 0.95, (12, 13): 0.97}
+    set_predictions(con, chain)
+    decide(svc, 3, 4, "positive")
+    report = cluster_records(con, threshold=0.8, run_id=1, decisions_table=load(con, svc), max_records=5)
+    singletons = {frozenset({r}) for r in (7, 8, 9, 10, 11)}
+    assert clusters(con) == {frozenset({1, 2}), frozenset({3, 4}), frozenset({5, 6}), frozenset({12, 13})} | singletons
+    assert report.oversized_components == 1
+    (kind, rid_l, links_cut, detail), = con.execute(
+        "SELECT kind, rid_l, links_cut, detail FROM clustering_flags").fetchall()  # fmt: skip
+    # 13 records > 5: links under 0.9 dropped (the 3-4 decision is never dropped); 12-13 was never oversized.
+    assert (kind, rid_l, links_cut) == ("oversized-cluster", 1, 8)
+    assert json.loads(detail) == {"records": 13, "max_records": 5, "threshold": 0.9}
+    con.close()

@@ -17,6 +17,7 @@ from linkage.blocking import BlockingCapError, check_cap, count_pairs, load_rule
 from linkage.cli import app
 from linkage.errors import LaoLinkError
 from linkage.evaluation import evaluate
+from linkage.model_file import store_size_bucket, training_records
 from linkage.model_input import splink_workspace
 from linkage.prediction import predict
 from linkage.store import connect
@@ -193,6 +194,27 @@ LEVEL_CASES = [
         {"birth": "birth-year ranges overlap (age or partial date)", "id_number": "ID number one typo apart"},
     ),
 ]  # fmt: skip
+
+
+def test_predict_shifts_every_weight_by_the_scaled_prior(trained, tmp_path):
+    """Claiming the model saw only 100 records: the 700-record store's weights fall by the prior's log-odds."""
+    con = trained["con"]
+    model = json.loads(trained["model"].read_text())
+    assert training_records(model) == len(trained["rows"])
+    measured = model["probability_two_random_records_match"]
+    model["laolink"] = {"training_records": 100}
+    small = tmp_path / "trained-on-100.json"
+    small.write_text(json.dumps(model))
+    before = dict(con.execute("SELECT (rid_l, rid_r), match_weight FROM predictions").fetchall())
+    report = predict(con, small, run_id=9, threshold_match_weight=-1000)
+    assert report.prior == pytest.approx(measured * 99 / (store_size_bucket(report.records) - 1))
+    after = dict(con.execute("SELECT (rid_l, rid_r), match_weight FROM predictions").fetchall())
+    shift = math.log2(report.prior / (1 - report.prior)) - math.log2(measured / (1 - measured))
+    assert shift < -2
+    common = before.keys() & after.keys()
+    assert len(common) == len(before) > 0
+    assert all(abs(after[k] - before[k] - shift) < 1e-6 for k in common)
+    predict(con, trained["model"], run_id=1)  # the fixture's predictions again, for the other tests
 
 
 @pytest.mark.parametrize("left,right,expected", LEVEL_CASES)

@@ -1,0 +1,64 @@
+"""A trained model file: Splink's settings, plus LaoLink's facts about the training data.
+
+Splink refuses settings keys it does not know, so LaoLink keeps its own under one key,
+``laolink``, which ``splink_settings`` removes before Splink sees the model.
+
+The prior (the probability that two random records match) is a property of the store, not
+only of the model. A person has about as many records in a store of a million as in one of
+twenty thousand, so the matching pairs grow with the records N while all pairs grow with N².
+A prior measured on N_train records is therefore scaled by (N_train - 1) / (N - 1) for a larger
+store. Unscaled, the demo model trained on 20,553 records overstated every match weight at
+1,023,925 records by log2(50) = 5.6 bits: namesakes linked above the 0.8 threshold and chained
+106,903 records into one cluster (whose consistency check then spilled tens of GB to disk);
+scaled, the largest cluster has 39 records. The prior is never scaled up for a store smaller
+than the training data (a pilot, a first province): there a raised prior would link namesakes
+on evidence the model never weighed, while the measured one errs towards keeping them apart.
+
+The store size is rounded to a quarter of a doubling (at most 0.125 bits off), so the prior,
+and with it every stored pair's weight, changes only when the store grows by about a fifth;
+the nightly job then scores every pair again (the prior is part of its scoring version).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+LAOLINK_KEY = "laolink"
+
+
+def splink_settings(model: dict[str, Any]) -> dict[str, Any]:
+    """The model as Splink takes it (without LaoLink's own key)."""
+    return {k: v for k, v in model.items() if k != LAOLINK_KEY}
+
+
+def training_records(model: dict[str, Any]) -> int | None:
+    """How many records the model was trained on (None for a model file that does not say)."""
+    value = (model.get(LAOLINK_KEY) or {}).get("training_records")
+    return int(value) if value else None
+
+
+def store_size_bucket(n_records: int) -> int:
+    """``n_records`` rounded to the nearest quarter of a doubling."""
+    if n_records < 2:
+        return max(n_records, 1)
+    return round(2 ** (round(4 * math.log2(n_records)) / 4))
+
+
+def prior_for_store(model: dict[str, Any], n_records: int) -> float:
+    """The probability that two random records of a store of ``n_records`` match, under this model."""
+    measured = float(model["probability_two_random_records_match"])
+    trained_on = training_records(model)
+    if trained_on is None:
+        return measured
+    n = store_size_bucket(n_records)
+    if n <= store_size_bucket(trained_on):  # the training store's own size scores as it was trained
+        return measured
+    return measured * (trained_on - 1) / (n - 1)
+
+
+def settings_for_store(model: dict[str, Any], n_records: int) -> dict[str, Any]:
+    """Splink settings of the model with its prior scaled to a store of ``n_records``."""
+    settings = splink_settings(model)
+    settings["probability_two_random_records_match"] = prior_for_store(model, n_records)
+    return settings

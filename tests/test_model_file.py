@@ -1,0 +1,38 @@
+"""The prior scaled to the store: a model trained on a small store, applied to a large one."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from linkage.model_file import prior_for_store, settings_for_store, store_size_bucket, training_records
+
+MODEL = {"probability_two_random_records_match": 1e-4, "laolink": {"training_records": 20_000}}
+
+
+def test_the_prior_falls_with_the_store_size():
+    n = 1_048_576  # a whole number of doublings: its own bucket
+    assert store_size_bucket(n) == n
+    assert prior_for_store(MODEL, n) == pytest.approx(1e-4 * 19_999 / (n - 1))
+    # A store five times larger gives a prior about five times smaller (each bucket is within 2^0.125 of its size).
+    assert prior_for_store(MODEL, 100_000) / prior_for_store(MODEL, 500_000) == pytest.approx(5, rel=0.19)
+
+
+def test_the_prior_is_never_raised_for_a_smaller_store_nor_scaled_without_a_training_size():
+    assert prior_for_store(MODEL, 50) == prior_for_store(MODEL, 20_000) == prior_for_store(MODEL, 21_000) == 1e-4
+    unsized = {"probability_two_random_records_match": 1e-4}
+    assert training_records(unsized) is None and prior_for_store(unsized, 10**7) == 1e-4
+
+
+def test_buckets_change_only_when_the_store_grows_by_about_a_fifth():
+    assert store_size_bucket(1_000_000) == store_size_bucket(1_010_000)
+    assert store_size_bucket(1_000_000) != store_size_bucket(1_250_000)
+    for n in (3, 999, 123_457, 7_654_321):
+        assert abs(math.log2(store_size_bucket(n) / n)) <= 0.125 + 1e-9
+
+
+def test_splink_never_sees_laolinks_own_key():
+    settings = settings_for_store(MODEL, 1_000_000)
+    assert "laolink" not in settings and settings["probability_two_random_records_match"] < 1e-4
+    assert "laolink" in MODEL  # the model itself is not changed
