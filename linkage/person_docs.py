@@ -130,6 +130,7 @@ def build_person_docs(snapshot: Path, out: Path | None = None) -> Path | None:
         tables = _tables(con)
         if not {"persons", "records", "record_person"} <= tables:
             return None
+        con.execute("SET enable_progress_bar = false")
         reader = con.execute(docs_sql(con))
         old_umask = os.umask(0o077)
         try:

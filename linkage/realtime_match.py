@@ -192,44 +192,75 @@ class RealtimeScorer:
         """
 
     def candidates(self, cur: duckdb.DuckDBPyConnection, model_row: Mapping[str, Any]) -> list[int]:
-        """Rids of records sharing a blocking key with the query record (at most MAX_CANDIDATES, lowest rids).
+        """Rids of records sharing a blocking key with the query record (at most MAX_CANDIDATES, lowest rids)."""
+        return self.candidates_many(cur, [model_row])[0]
 
-        DuckDB hashes the query's keys (one small query); the records of each hash are then found by
-        binary search in the sorted copy of ``bk`` (``bk_hash``/``bk_rid``), not by 16 index scans.
+    def candidates_many(self, cur: duckdb.DuckDBPyConnection, model_rows: list[Mapping[str, Any]]) -> list[list[int]]:
+        """:meth:`candidates` of several query records, in two queries whatever their number.
+
+        DuckDB hashes every query's keys (one query over the queries' values); the records of each
+        hash are then found by binary search in the sorted copy of ``bk`` (``bk_hash``/``bk_rid``), not
+        by index scans; rules that say more than their key, and rules without one, filter ``mi`` in one
+        more query for all queries together.
         """
-        params: dict[str, Any] = {}
-        hashes: list[tuple[KeyRule, str]] = []
+        found: list[set[int]] = [set() for _ in model_rows]
+        if not model_rows:
+            return []
+        params: dict[str, Any] = {"_j": list(range(len(model_rows)))}
+        columns, exprs = ["unnest($_j::INTEGER[]) AS _j"], []
         for rule in self.key_rules:
-            values = [model_row.get(c) for c in rule.left]
-            if any(v is None for v in values):
-                continue  # a null never blocks
             names = []
-            for i, (value, column) in enumerate(zip(values, rule.right, strict=True)):
-                params[f"k{rule.number}_{i}"] = value
-                names.append(f"CAST($k{rule.number}_{i} AS {self.column_types[column]})")
-            hashes.append((rule, f"hash({rule.number}, {', '.join(names)})"))
-        found: set[int] = set()
-        parts = []
-        if hashes:
-            row = _run(cur, "SELECT " + ", ".join(expr for _, expr in hashes), params)[0]
-            for (rule, _), h in zip(hashes, row, strict=True):
-                hits = self.records_of_hash(h)
-                if not hits:
-                    continue
-                if rule.residual:
-                    params[f"hits{rule.number}"] = hits
-                    params.update({c: model_row.get(c) for c in _blocking_params(rule.residual)})
-                    parts.append(
-                        f"SELECT rid FROM mi c WHERE rid = ANY($hits{rule.number}::BIGINT[]) AND {rule.residual}"
-                    )
-                else:
-                    found.update(hits)
+            for i, (left, right) in enumerate(zip(rule.left, rule.right, strict=True)):
+                name = f"k{rule.number}_{i}"
+                params[name] = [row.get(left) for row in model_rows]
+                columns.append(f"unnest(CAST(${name} AS {self.column_types[right]}[])) AS {name}")
+                names.append(name)
+            exprs.append(f"hash({rule.number}, {', '.join(names)})")
+        hit_j: list[int] = []  # (query, rid, rule) of hits a rule's residual filters
+        hit_rid: list[int] = []
+        hit_rule: list[int] = []
+        if exprs:
+            hashed = _run(cur, f"SELECT {', '.join(exprs)} FROM (SELECT {', '.join(columns)}) ORDER BY _j", params)
+            for j, (row, hashes) in enumerate(zip(model_rows, hashed, strict=True)):
+                for rule, h in zip(self.key_rules, hashes, strict=True):
+                    if any(row.get(c) is None for c in rule.left):
+                        continue  # a null never blocks
+                    hits = self.records_of_hash(h)
+                    if not hits:
+                        continue
+                    if rule.residual:
+                        hit_j += [j] * len(hits)
+                        hit_rid += hits
+                        hit_rule += [rule.number] * len(hits)
+                    else:
+                        found[j].update(hits)
+        # Residuals and key-less rules: one query for all the query records, whose values are the columns
+        # of ``p`` (one row per query record), so its cost does not grow with their number.
+        selects, used = [], []
+        if hit_rid:
+            residuals = [r for r in self.key_rules if r.residual]
+            used += [r.residual for r in residuals]
+            params.update({"_hj": hit_j, "_hr": hit_rid, "_hn": hit_rule})
+            selects.append("SELECT h._j, c.rid FROM h JOIN (SELECT * FROM mi WHERE rid = ANY($_hr::BIGINT[])) c "
+                           "USING (rid) JOIN p USING (_j) WHERE "
+                           + " OR ".join(f"(h._rule = {r.number} AND {_on_query_values(r.residual)})"
+                                         for r in residuals))
         if self.scan_sql:
-            parts.append(f"SELECT rid FROM mi c WHERE {self.scan_sql}")
-            params.update({c: model_row.get(c) for c in _blocking_params(self.scan_sql)})
-        if parts:
-            found.update(r[0] for r in _run(cur, " UNION ALL ".join(parts), params))
-        return sorted(found)[:MAX_CANDIDATES]
+            used.append(self.scan_sql)
+            selects.append(f"SELECT p._j, c.rid FROM p, mi c WHERE {_on_query_values(self.scan_sql)}")
+        if selects:
+            values = ["unnest($_j::INTEGER[]) AS _j"]
+            for name in _blocking_params(" ".join(used)):
+                params[f"p_{name}"] = [row.get(name) for row in model_rows]
+                typed = f"CAST($p_{name} AS {self.column_types[name]}[])" if name in self.column_types else f"$p_{name}"
+                values.append(f'unnest({typed}) AS "_p_{name}"')
+            ctes = [f"p AS (SELECT {', '.join(values)})"]
+            if hit_rid:
+                ctes.append("h AS (SELECT unnest($_hj::INTEGER[]) AS _j, unnest($_hr::BIGINT[]) AS rid, "
+                            "unnest($_hn::INTEGER[]) AS _rule)")
+            for j, rid in _run(cur, f"WITH {', '.join(ctes)} " + " UNION ALL ".join(selects), params):
+                found[j].add(rid)
+        return [sorted(f)[:MAX_CANDIDATES] for f in found]
 
     def records_of_hash(self, h: int) -> list[int]:
         """The rids whose key hash is ``h``."""
@@ -242,13 +273,7 @@ class RealtimeScorer:
         min_probability: float = 0.0,
     ) -> MatchResult:
         """Score against the mirror (``con``, the snapshot, is not read: the mirror holds what is needed)."""
-        cur = self.mirror.cursor()
-        try:
-            model_row = _model_input_row(cur, standardized)
-            rids = self.candidates(cur, model_row)
-        finally:
-            cur.close()
-        rows = self._batcher.score(model_row, rids) if rids else []
+        rows = self._batcher.score(standardized)
         return MatchResult(
             model_version=self.model_version,
             standardized=dict(standardized),
@@ -262,6 +287,22 @@ class RealtimeScorer:
             if self.batcher is None:
                 self.batcher = ScoreBatcher(self)
             return self.batcher
+
+    def match_rows(self, standardized: list[Mapping[str, Any]]) -> list[list[dict[str, Any]]]:
+        """The scored candidate rows of each standardized query record, best first: model input, candidates
+        and scores each in one query for all the records."""
+        cur = self.mirror.cursor()
+        try:
+            model_rows = _model_input_rows(cur, standardized)
+            rids = self.candidates_many(cur, model_rows)
+        finally:
+            cur.close()
+        scored = [j for j, r in enumerate(rids) if r]
+        out: list[list[dict[str, Any]]] = [[] for _ in standardized]
+        if scored:
+            for j, rows in zip(scored, self.score_rows([(model_rows[j], rids[j]) for j in scored]), strict=True):
+                out[j] = rows
+        return out
 
     def score_rows(self, jobs: list[tuple[Mapping[str, Any], list[int]]]) -> list[list[dict[str, Any]]]:
         """The scored candidate rows of each (model input row, candidate rids) job, best first, in one query."""
@@ -314,12 +355,13 @@ class RealtimeScorer:
 
 
 class ScoreBatcher:
-    """Scores requests that arrive together in one query (like a group commit).
+    """Scores requests that arrive together in one go (like a group commit).
 
-    Most of a score query's cost is DuckDB planning it (about 15 ms for the model's CASE
-    expressions, whether it scores 2 candidates or 200), so one thread takes every job
-    queued meanwhile and scores them all at once: under 16 concurrent clients the cost per
-    request falls to a fraction of a query; a lone request waits for nothing.
+    Most of a query's cost is DuckDB planning it (about 15 ms for the score query's CASE
+    expressions, whether it scores 2 candidates or 200; a few ms for the model input's and the
+    keys'), so one thread takes every job queued meanwhile and runs each step once for them all
+    (:meth:`RealtimeScorer.match_rows`): under 16 concurrent clients the cost per request falls to
+    a fraction of the queries; a lone request waits for nothing.
     """
 
     def __init__(self, scorer: RealtimeScorer) -> None:
@@ -327,8 +369,8 @@ class ScoreBatcher:
         self._queue: queue.Queue[_Job] = queue.Queue()
         threading.Thread(target=self._run, name="laolink-match-scorer", daemon=True).start()
 
-    def score(self, model_row: Mapping[str, Any], rids: list[int]) -> list[dict[str, Any]]:
-        job = _Job(model_row, rids)
+    def score(self, standardized: Mapping[str, Any]) -> list[dict[str, Any]]:
+        job = _Job(standardized)
         self._queue.put(job)
         job.done.wait()
         if job.error is not None:
@@ -359,7 +401,7 @@ class ScoreBatcher:
                 job.error = LaoLinkError("the published snapshot changed: try again")
             return
         try:
-            results = scorer.score_rows([(job.model_row, job.rids) for job in batch])
+            results = scorer.match_rows([job.standardized for job in batch])
         except Exception as exc:
             if len(batch) > 1:  # one bad job must not fail the others: score them one by one
                 for job in batch:
@@ -373,8 +415,7 @@ class ScoreBatcher:
 
 @dataclass
 class _Job:
-    model_row: Mapping[str, Any]
-    rids: list[int]
+    standardized: Mapping[str, Any]
     rows: list[dict[str, Any]] = field(default_factory=list)
     error: BaseException | None = None
     done: threading.Event = field(default_factory=threading.Event)
@@ -382,12 +423,19 @@ class _Job:
 
 def _model_input_row(con: duckdb.DuckDBPyConnection, standardized: Mapping[str, Any]) -> dict[str, Any]:
     """The model input of one standardized record, through the model input's own SQL."""
+    return _model_input_rows(con, [standardized])[0]
+
+
+def _model_input_rows(con: duckdb.DuckDBPyConnection, standardized: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The model input of several standardized records in one query (each with rid 0, as it has none)."""
     columns = [c for c in STANDARDIZED_COLUMNS if c != "std_version"]
-    values = ", ".join(f"CAST($v_{c} AS {STANDARDIZED_COLUMNS[c]}) AS {c}" for c in columns)
-    sql = f"SELECT {MODEL_INPUT_COLUMNS_SQL} FROM (SELECT CAST(0 AS BIGINT) AS rid, {values}) records"
-    cur = con.execute(sql, {f"v_{c}": standardized.get(c) for c in columns})
+    values = ", ".join(f"unnest(CAST($v_{c} AS {STANDARDIZED_COLUMNS[c]}[])) AS {c}" for c in columns)
+    sql = (f"SELECT {MODEL_INPUT_COLUMNS_SQL} FROM (SELECT unnest($_j::BIGINT[]) AS rid, {values}) records "
+           "ORDER BY rid")
+    params = {f"v_{c}": [s.get(c) for s in standardized] for c in columns}
+    cur = con.execute(sql, {"_j": list(range(len(standardized))), **params})
     names = [d[0] for d in cur.description]
-    return dict(zip(names, cur.fetchall()[0], strict=True))
+    return [{**dict(zip(names, row, strict=True)), "rid": 0} for row in cur.fetchall()]
 
 
 _SIDE_COLUMN = re.compile(r'\b([lr])\.("?)([A-Za-z_][A-Za-z0-9_]*)\2')
@@ -398,6 +446,11 @@ def _run(cur: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> li
     """Execute with only the parameters the SQL names (DuckDB refuses extra ones)."""
     used = set(_blocking_params(sql))
     return cur.execute(sql, {k: v for k, v in params.items() if k in used}).fetchall()
+
+
+def _on_query_values(sql: str) -> str:
+    """A blocking filter's ``$column`` parameters as the columns ``p."_p_<column>"`` of the query records."""
+    return re.sub(r"\$([A-Za-z_][A-Za-z0-9_]*)", r'p."_p_\1"', sql)
 
 
 def _blocking_params(sql: str) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 from snapshot_builder import build_snapshot
 from test_realtime_match import BOUASY, PERSONS, RECORD_PERSON, RECORDS, std_of
 
-from linkage.realtime_match import _model_input_row, scorer_for
+from linkage.realtime_match import _model_input_row, _model_input_rows, scorer_for
 
 QUERIES = [
     std_of(**{**BOUASY, "full_name_std": "bouasy thammasak"}),
@@ -76,17 +76,29 @@ def test_a_job_that_fails_fails_alone(snap):
     outcome: dict[str, object] = {}
     barrier = threading.Barrier(2)
 
-    def run(name: str, row) -> None:
+    def run(name: str, standardized) -> None:
         barrier.wait()
         try:
-            outcome[name] = scorer._batcher.score(row, good_rids)
+            outcome[name] = scorer._batcher.score(standardized)
         except duckdb.Error as exc:
             outcome[name] = exc
 
-    threads = [threading.Thread(target=run, args=(n, r)) for n, r in (("good", good), ("bad", bad))]
+    bad_record = {**QUERIES[0], "dob": "not a date"}  # the model input query casts it to DATE
+    threads = [threading.Thread(target=run, args=(n, r)) for n, r in (("good", QUERIES[0]), ("bad", bad_record))]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=60)
-    assert outcome["good"] == scorer.score_rows([(good, good_rids)])[0]
+    assert outcome["good"] == scorer.score_rows([(good, good_rids)])[0] == scorer.match_rows([QUERIES[0]])[0]
     assert isinstance(outcome["bad"], duckdb.Error)
+
+
+def test_model_input_and_candidates_of_many_records_equal_each_alone(snap):
+    scorer = scorer_for(snap)
+    cur = scorer.mirror.cursor()
+    rows = [_model_input_row(cur, q) for q in QUERIES]
+    assert _model_input_rows(cur, QUERIES) == rows
+    together = scorer.candidates_many(cur, rows)
+    assert together == [scorer.candidates_many(cur, [row])[0] for row in rows]
+    assert any(together) and together[-1] == []
+    assert scorer.match_rows(QUERIES) == [scorer.match_rows([q])[0] for q in QUERIES]
