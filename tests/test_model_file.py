@@ -36,3 +36,29 @@ def test_splink_never_sees_laolinks_own_key():
     settings = settings_for_store(MODEL, 1_000_000)
     assert "laolink" not in settings and settings["probability_two_random_records_match"] < 1e-4
     assert "laolink" in MODEL  # the model itself is not changed
+
+
+def test_the_nightly_scores_everything_again_when_growth_changes_the_prior(tmp_path):
+    """The scaled prior is part of the nightly's scoring version: pairs scored under another prior are re-scored."""
+    import json
+
+    from store_builders import add_records, open_stores
+
+    from linkage.nightly import _records_to_score, _scoring_version
+
+    model = tmp_path / "m.json"
+    model.write_text(json.dumps(MODEL | {"laolink": {"training_records": 100}}))
+    con, _ = open_stores(tmp_path)
+    add_records(con, range(1, 301))
+    con.execute("UPDATE records SET std_version = 1")
+    first = _scoring_version(con, model, "m/std1")
+    con.execute("UPDATE records SET scored_model = ?, scored_version = version", [first])
+    add_records(con, range(301, 311))  # 3 % more: the same bucket, only the new records are scored
+    con.execute("UPDATE records SET std_version = 1")
+    assert _scoring_version(con, model, "m/std1") == first
+    assert _records_to_score(con, first) == (False, 10)
+    add_records(con, range(311, 601))  # twice the records: a new prior, every record is scored again
+    con.execute("UPDATE records SET std_version = 1")
+    grown = _scoring_version(con, model, "m/std1")
+    assert grown != first and _records_to_score(con, grown) == (True, 600)
+    con.close()
