@@ -16,6 +16,7 @@ import duckdb
 from linkage.errors import LaoLinkError
 from linkage.paths import store_paths
 from linkage.publish import current_snapshot
+from linkage.store import sql_literal
 
 
 def neutralise_sql(expr: str) -> str:
@@ -79,7 +80,7 @@ def _copy(con: duckdb.DuckDBPyConnection, sql: str, out: Path) -> int:
     # Personal data: written in a private folder, made owner-only, then moved into place (whatever the umask).
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".export-") as private:
         part = Path(private) / out.name
-        con.execute(f"COPY export_rows TO '{part}' (HEADER, DELIMITER ',', QUOTE '\"')")
+        con.execute(f"COPY export_rows TO {sql_literal(part)} (HEADER, DELIMITER ',', QUOTE '\"')")
         os.chmod(part, 0o600)
         os.replace(part, out)
     return con.execute("SELECT count(*) FROM export_rows").fetchall()[0][0]

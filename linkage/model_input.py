@@ -21,6 +21,7 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 
 from linkage.errors import LaoLinkError
 from linkage.name_key import skeleton_sql
+from linkage.store import sql_literal
 
 WORKSPACE = "laolink_work"
 MODEL_INPUT_TABLE = "model_input"  # inside the workspace, the current catalog while Splink runs
@@ -128,8 +129,8 @@ def tune_connection(
 ) -> None:
     """Bound DuckDB's memory and let it spill to ``work_dir`` instead of failing on large runs."""
     Path(work_dir).mkdir(parents=True, exist_ok=True)
-    con.execute(f"SET memory_limit = '{memory_limit}'")
-    con.execute(f"SET temp_directory = '{Path(work_dir) / 'duckdb-spill'}'")
+    con.execute(f"SET memory_limit = {sql_literal(memory_limit)}")
+    con.execute(f"SET temp_directory = {sql_literal(Path(work_dir) / 'duckdb-spill')}")
     con.execute("SET preserve_insertion_order = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")

@@ -23,6 +23,7 @@ import duckdb
 from linkage.faults import fault_point
 from linkage.paths import StorePaths, store_paths
 from linkage.publish import publish_snapshot
+from linkage.store import sql_literal
 
 log = logging.getLogger("laolink.nightly")
 
@@ -117,10 +118,10 @@ class StepTimer:
 
 def _configure(con: duckdb.DuckDBPyConnection, cfg: NightlyConfig, paths: StorePaths) -> None:
     paths.work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    con.execute(f"SET memory_limit = '{cfg.memory_limit}'")
-    con.execute(f"SET temp_directory = '{paths.work_dir / 'spill'}'")
+    con.execute(f"SET memory_limit = {sql_literal(cfg.memory_limit)}")
+    con.execute(f"SET temp_directory = {sql_literal(paths.work_dir / 'spill')}")
     if cfg.max_temp_size:
-        con.execute(f"SET max_temp_directory_size = '{cfg.max_temp_size}'")
+        con.execute(f"SET max_temp_directory_size = {sql_literal(cfg.max_temp_size)}")
     if cfg.threads:
         con.execute(f"SET threads = {int(cfg.threads)}")
 

@@ -15,6 +15,7 @@ import duckdb
 
 from linkage.faults import fault_point
 from linkage.paths import StorePaths
+from linkage.store import sql_literal
 
 # Tables copied into every snapshot; a table a store does not have yet is skipped.
 PUBLISHED_TABLES: tuple[str, ...] = (
@@ -96,7 +97,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, paths: StorePaths, run_id: 
     }
     old_umask = os.umask(0o077)
     try:
-        con.execute(f"ATTACH '{tmp}' AS snap")
+        con.execute(f"ATTACH {sql_literal(tmp)} AS snap")
     finally:
         os.umask(old_umask)
     try:

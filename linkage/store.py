@@ -197,6 +197,11 @@ MIGRATIONS: list[str] = [
 ]
 
 
+def sql_literal(value: object) -> str:
+    """``value`` as a SQL string literal, for statements that take no parameters (SET, COPY ... TO, ATTACH)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """Return the store's schema version (0 for an empty file)."""
     con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")

@@ -47,11 +47,15 @@ QUEUE = [
 ]
 
 
+RUN = {"run_id": 1, "status": "ok", "report": {"pairs_scored": 0, "files": [
+    {"path": "/srv/laolink/inbox/night1_mops_ahtd.csv", "status": "stored", "rows_read": 3}]}}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     db = tmp_path_factory.mktemp("api-data") / "laolink.duckdb"
     build_snapshot(db, RAW, standardize=True, persons=PERSONS, record_person=RECORD_PERSON,
-                   predictions=PREDICTIONS, review_queue=QUEUE)
+                   predictions=PREDICTIONS, review_queue=QUEUE, runs=[RUN])
     with start_api_server(db) as srv:
         yield srv
 
@@ -275,8 +279,13 @@ def test_runs_list_and_report(server):
     client = server.client_as("analyst")
     runs = client.get("/api/v1/runs").json()
     assert [r["run_id"] for r in runs["items"]] == [1] and runs["running"] is False
-    assert client.get("/api/v1/runs/1").json()["status"] == "ok"
+    report = client.get("/api/v1/runs/1").json()
+    assert report["status"] == "ok"
     assert client.get("/api/v1/runs/42").status_code == 404
+    # Where the inbox lies on the server is for admins: other readers see file names only.
+    assert [f["path"] for f in report["report"]["files"]] == ["night1_mops_ahtd.csv"]
+    admin = server.client_as("admin").get("/api/v1/runs/1").json()
+    assert [f["path"] for f in admin["report"]["files"]] == ["/srv/laolink/inbox/night1_mops_ahtd.csv"]
 
 
 def test_post_runs_starts_one_run_at_a_time(tmp_path):

@@ -278,3 +278,14 @@ def test_files_left_in_the_inbox_are_reported_with_the_reason(night1_store, tmp_
                        "archive": "not a regular file (folders are not read)"}
     assert report.rows["skipped_files"] == 2
     assert "skipped 2" in "\n".join(report.summary())
+
+
+def test_paths_with_quotes_work_for_the_nightly_and_exports(night1_store, tmp_path, nights):
+    """An operator's folder names reach DuckDB's SET and COPY statements as literals, never as SQL."""
+    from linkage.export import export_clusters
+
+    db = _copy_deployment(night1_store, tmp_path / "Ban Nongkhai's store")
+    report = run_nightly(NightlyConfig(inbox=nights["night1"], db=db, model=DEFAULT_MODEL, max_temp_size="1GB"))
+    assert report.status == "ok"
+    out = tmp_path / "it's here" / "clusters 'night'.csv"
+    assert export_clusters(db, out) == _published(db)["records"][0][0] and out.exists()

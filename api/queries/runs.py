@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import PurePath
 from typing import Any
 
 import duckdb
@@ -30,8 +31,24 @@ def list_runs(con: duckdb.DuckDBPyConnection, *, limit: int = 50, offset: int = 
     return rows, total
 
 
-def get_run(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, Any] | None:
+def _file_names_only(report: dict[str, Any]) -> dict[str, Any]:
+    """The report with each file's server path cut to its name (where the inbox is says nothing to a reader)."""
+    files = report.get("files")
+    if isinstance(files, list):
+        report["files"] = [
+            f | {"path": PurePath(str(f["path"])).name} if isinstance(f, dict) and f.get("path") else f for f in files
+        ]
+    return report
+
+
+def get_run(con: duckdb.DuckDBPyConnection, run_id: int, *, with_paths: bool = False) -> dict[str, Any] | None:
+    """One run and its report; file paths on the server only ``with_paths`` (for admins)."""
     rows = rows_as_dicts(con.execute(
         "SELECT run_id, started_at, finished_at, status, model_version, report FROM runs WHERE run_id = ?", [run_id]
     ))
-    return _decode(rows[0]) if rows else None
+    if not rows:
+        return None
+    run = _decode(rows[0])
+    if not with_paths and isinstance(run.get("report"), dict):
+        run["report"] = _file_names_only(run["report"])
+    return run

@@ -79,11 +79,13 @@ def read_runs(
 @router.get("/{run_id}", response_model=RunDetail, responses={404: {"description": "no such published run"}})
 def read_run(
     run_id: int = Path(ge=1, le=2**62),
-    _principal=Depends(require_roles(*READERS)),
+    principal=Depends(require_roles(*READERS)),
     con: duckdb.DuckDBPyConnection = Depends(published_cursor),
 ) -> RunDetail:
-    """One run with its report (files, rows, pairs scored, persons created/merged/split, timings)."""
-    run = get_run(con, run_id)
+    """One run with its report (files, rows, pairs scored, persons created/merged/split, timings).
+
+    Admins see where each file was on the server; other roles see file names only."""
+    run = get_run(con, run_id, with_paths=principal.role == "admin")
     if run is None:
         raise ApiError(404, f"no published run {run_id}", field="run_id")
     return RunDetail.model_validate(run)
