@@ -221,7 +221,7 @@ def pair_page(
     outcome = _comparison_outcomes(con, prediction)
     rows = [
         {"label": label, "raw_l": _raw(left, raw), "raw_r": _raw(right, raw),
-         "std_l": left.get(std) if std else None, "std_r": right.get(std) if std else None,
+         "std_l": _standardized(left, std), "std_r": _standardized(right, std),
          "outcome": outcome.get(comparison, "") if comparison else ""}
         for label, raw, std, comparison in PAIR_FIELDS
     ]
@@ -240,6 +240,25 @@ def _raw(record: dict[str, Any], column: str) -> Any:
     if column == "date_of_birth" and record.get("age"):
         return f"({record['age']})"
     return value
+
+
+def _standardized(record: dict[str, Any], column: str | None) -> Any:
+    """A field as standardized; a birth date known only to the month, year or a range of years says so.
+
+    A Buddhist-Era year or an age then shows beside the Common-Era year it was read as.
+    """
+    if column is None:
+        return None
+    value = record.get(column)
+    if column != "dob" or value:
+        return value
+    low, high = record.get("dob_year_min"), record.get("dob_year_max")
+    if low and high and low != high:
+        return f"{low}–{high}"
+    year = record.get("dob_year") or low
+    if year and record.get("dob_month"):
+        return f"{record['dob_month']:02d}/{year}"
+    return str(year) if year else None
 
 
 def _comparison_outcomes(con: duckdb.DuckDBPyConnection, prediction: dict[str, Any]) -> dict[str, str]:
