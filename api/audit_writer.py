@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from api.service_store import ServiceStore
 from linkage.audit import record_audit
+from linkage.thread_signal import thread_signal
 
 MAX_BATCH = 1000
 
@@ -64,17 +65,7 @@ class AuditWriter:
     async def write_async(self, **row) -> None:
         """:meth:`write` for the event loop: awaits the commit without holding a worker thread."""
         self._ensure_started()
-        loop = asyncio.get_running_loop()
-        committed = loop.create_future()
-
-        def settle() -> None:
-            if not committed.done():
-                committed.set_result(None)
-
-        def notify() -> None:
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody is waiting
-                loop.call_soon_threadsafe(settle)
-
+        committed, notify = thread_signal()
         pending = _Pending(row, notify=notify)
         self._queue.put(pending)
         try:

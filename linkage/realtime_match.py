@@ -3,14 +3,16 @@
 The record is standardized with the nightly standardizer's own per-field parsers
 (``linkage.standardize.LOOKUPS``), shaped by the model input's own SQL
 (``linkage.model_input.MODEL_INPUT_COLUMNS_SQL``), and candidates are the published records
-that share a key with it under the prediction blocking rules. Candidates are scored in one
-DuckDB query built from the trained Splink model: each comparison's level conditions give
-its gamma, and the stored m/u probabilities give the match weights, exactly as Splink's
-own ``predict`` SQL does (term-frequency adjustments included), so a pair scores exactly as
-the nightly run stored it (tests/test_realtime_match.py checks this against the real predict
-step). Measured here: Splink's own ``compare_records`` takes about 130 ms per call for ten
-candidates (57 ms with its SQL cache), this query about 12 ms, so the SQL is generated once
-per snapshot and model and Splink is not called per request.
+that share a key with it under the prediction blocking rules. Candidates get their levels
+in one DuckDB query built from the trained Splink model (each comparison's level conditions
+give its gamma), and the stored m/u probabilities give the match weights, added up in numpy
+exactly as Splink's own ``predict`` SQL does (term-frequency adjustments included), so a pair
+scores exactly as the nightly run stored it (tests/test_realtime_match.py checks this against
+the real predict step). Measured here: Splink's own ``compare_records`` takes about 130 ms per
+call for ten candidates (57 ms with its SQL cache), these queries about 13 ms for one request
+and 16 ms for eight together (most of it DuckDB planning them), so the SQL is generated once
+per snapshot and model, Splink is not called per request, and concurrent requests share the
+queries (``ScoreBatcher``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import queue
 import re
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +33,7 @@ import numpy as np
 from linkage.errors import FieldError, LaoLinkError
 from linkage.model_input import MODEL_INPUT_COLUMNS_SQL
 from linkage.store import STANDARDIZED_COLUMNS
+from linkage.thread_signal import thread_signal
 
 MAX_CANDIDATES = 2000  # records scored per request at most (one rule matching thousands is noise)
 MAX_BATCH = 64  # requests scored in one query at most
@@ -116,9 +119,11 @@ def standardize_record(record: Mapping[str, Any]) -> dict[str, Any]:
 class _Comparison:
     name: str
     gamma_sql: str  # CASE ... END AS gamma_<name>
-    mw_sql: str  # CASE ... END AS mw_<name>
-    tf_sql: str | None  # CASE ... END AS mw_tf_adj_<name>
     labels: dict[int, str]
+    weights: dict[int, float]  # level -> match weight (Splink's, as its predict SQL casts it)
+    # level -> (term frequency column, adjustment weight, log2 u of the exact match, minimum u): Splink's
+    # term-frequency adjustment, weight * (log2 u - log2(max(tf, minimum))), when the query value has a tf
+    tf: dict[int, tuple[str, float, float, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -158,69 +163,64 @@ class RealtimeScorer:
 
     @property
     def score_sql(self) -> str:
-        """Scores the candidates of several query records at once: query ``i`` (``$_qid[i]``) has the values
-        ``$_l_<column>[i]``; candidate pairs are (``$_cq[j]``, ``$_cr[j]``). Rows come out ordered by query."""
+        """The comparison levels (gammas) of the candidates of several query records at once: query ``i``
+        (``$_qid[i]``) has the values ``$_l_<column>[i]``; candidate pairs are (``$_cq[j]``, ``$_cr[j]``).
+        Only the levels need SQL (string similarities); their weights are added up in numpy."""
         left = ", ".join(
             f'unnest(CAST($_l_{c} AS {self.column_types[c]}[])) AS "{c}_l"' for c in self.input_columns
         )
-        tf_left = "".join(f', unnest(CAST($_tf_{c} AS DOUBLE[])) AS "tf_{c}_l"' for c in self.tf_columns)
-        tf_right = "".join(f', CAST(NULL AS DOUBLE) AS "tf_{c}_r"' for c in self.tf_columns)
         right = ", ".join(f'c."{c}" AS "{c}_r"' for c in self.input_columns)
         gammas = ",\n".join(c.gamma_sql for c in self.comparisons)
-        weights = ",\n".join(
-            part for c in self.comparisons for part in (c.mw_sql, c.tf_sql) if part is not None
-        )
-        mw_names = [f"mw_{c.name}" + (f" + mw_tf_adj_{c.name}" if c.tf_sql else "") for c in self.comparisons]
-        per_field = ", ".join(f"{expr} AS w_{c.name}" for expr, c in zip(mw_names, self.comparisons, strict=True))
-        gamma_cols = ", ".join(f"gamma_{c.name}" for c in self.comparisons)
-        total = " + ".join(f"w_{c.name}" for c in self.comparisons)
         return f"""
-        WITH q AS (SELECT unnest($_qid::INTEGER[]) AS _qid, {left}{tf_left}),
+        WITH q AS (SELECT unnest($_qid::INTEGER[]) AS _qid, {left}),
         qc AS (SELECT unnest($_cq::INTEGER[]) AS _qid, unnest($_cr::BIGINT[]) AS rid),
         cand AS (SELECT * FROM mi WHERE rid = ANY($_cr::BIGINT[])),
         pairs AS (
-            SELECT q.*{tf_right}, {right}, c.rid AS rid_r,
+            SELECT q.*, {right}, c.rid AS rid_r,
                    c._source AS source, c._record_id AS record_id, c._person_id AS person_id
             FROM qc JOIN cand c USING (rid) JOIN q USING (_qid)
-        ),
-        g AS MATERIALIZED (SELECT *, {gammas} FROM pairs),
-        w AS MATERIALIZED (SELECT _qid, rid_r, source, record_id, person_id, {gamma_cols}, {weights} FROM g),
-        f AS (SELECT _qid, rid_r, source, record_id, person_id, {gamma_cols}, {per_field} FROM w),
-        scored AS (SELECT *, {self.prior_weight!r} + {total} AS match_weight FROM f)
-        SELECT *, pow(2, match_weight) / (1 + pow(2, match_weight)) AS match_probability
-        FROM scored ORDER BY _qid, match_weight DESC, rid_r
+        )
+        SELECT _qid, rid_r, source, record_id, person_id, {gammas} FROM pairs
         """
 
     def candidates(self, cur: duckdb.DuckDBPyConnection, model_row: Mapping[str, Any]) -> list[int]:
         """Rids of records sharing a blocking key with the query record (at most MAX_CANDIDATES, lowest rids)."""
         return self.candidates_many(cur, [model_row])[0]
 
-    def candidates_many(self, cur: duckdb.DuckDBPyConnection, model_rows: list[Mapping[str, Any]]) -> list[list[int]]:
+    def key_hash_sql(self, column: Callable[[str], str]) -> list[str]:
+        """Each key rule's hash of a query record, its key columns named by ``column`` (as ``bk`` hashes the
+        candidates' own columns: the query's values cast to the candidate columns' types)."""
+        return [f"hash({rule.number}, "
+                + ", ".join(f"CAST({column(left)} AS {self.column_types[right]})"
+                            for left, right in zip(rule.left, rule.right, strict=True)) + ")"
+                for rule in self.key_rules]
+
+    def candidates_many(
+        self, cur: duckdb.DuckDBPyConnection, model_rows: list[Mapping[str, Any]], hashed: list[tuple] | None = None
+    ) -> list[list[int]]:
         """:meth:`candidates` of several query records, in two queries whatever their number.
 
-        DuckDB hashes every query's keys (one query over the queries' values); the records of each
-        hash are then found by binary search in the sorted copy of ``bk`` (``bk_hash``/``bk_rid``), not
-        by index scans; rules that say more than their key, and rules without one, filter ``mi`` in one
-        more query for all queries together.
+        DuckDB hashes every query's keys (one query over the queries' values, unless ``hashed`` has them
+        already: :meth:`model_inputs`); the records of each hash are then found by binary search in the
+        sorted copy of ``bk`` (``bk_hash``/``bk_rid``), not by index scans; rules that say more than their
+        key, and rules without one, filter ``mi`` in one more query for all queries together.
         """
         found: list[set[int]] = [set() for _ in model_rows]
         if not model_rows:
             return []
         params: dict[str, Any] = {"_j": list(range(len(model_rows)))}
-        columns, exprs = ["unnest($_j::INTEGER[]) AS _j"], []
-        for rule in self.key_rules:
-            names = []
-            for i, (left, right) in enumerate(zip(rule.left, rule.right, strict=True)):
-                name = f"k{rule.number}_{i}"
-                params[name] = [row.get(left) for row in model_rows]
-                columns.append(f"unnest(CAST(${name} AS {self.column_types[right]}[])) AS {name}")
-                names.append(name)
-            exprs.append(f"hash({rule.number}, {', '.join(names)})")
+        if hashed is None and self.key_rules:
+            columns = sorted({c for rule in self.key_rules for c in rule.left})
+            for c in columns:
+                params[f"k_{c}"] = [row.get(c) for row in model_rows]
+            values = ", ".join(["unnest($_j::INTEGER[]) AS _j",
+                                *(f'unnest(CAST($k_{c} AS {self.column_types[c]}[])) AS "k_{c}"' for c in columns)])
+            exprs = self.key_hash_sql(lambda c: f'"k_{c}"')
+            hashed = _run(cur, f"SELECT {', '.join(exprs)} FROM (SELECT {values}) ORDER BY _j", params)
         hit_j: list[int] = []  # (query, rid, rule) of hits a rule's residual filters
         hit_rid: list[int] = []
         hit_rule: list[int] = []
-        if exprs:
-            hashed = _run(cur, f"SELECT {', '.join(exprs)} FROM (SELECT {', '.join(columns)}) ORDER BY _j", params)
+        if hashed is not None:
             for j, (row, hashes) in enumerate(zip(model_rows, hashed, strict=True)):
                 for rule, h in zip(self.key_rules, hashes, strict=True):
                     if any(row.get(c) is None for c in rule.left):
@@ -273,7 +273,17 @@ class RealtimeScorer:
         min_probability: float = 0.0,
     ) -> MatchResult:
         """Score against the mirror (``con``, the snapshot, is not read: the mirror holds what is needed)."""
-        rows = self._batcher.score(standardized)
+        return self._result(standardized, self._batcher.score(standardized), top_k, min_probability)
+
+    async def score_async(
+        self, standardized: Mapping[str, Any], *, top_k: int = 5, min_probability: float = 0.0
+    ) -> MatchResult:
+        """:meth:`score` for the event loop: awaits the scoring thread without holding a worker thread."""
+        return self._result(standardized, await self._batcher.score_async(standardized), top_k, min_probability)
+
+    def _result(
+        self, standardized: Mapping[str, Any], rows: list[dict[str, Any]], top_k: int, min_probability: float
+    ) -> MatchResult:
         return MatchResult(
             model_version=self.model_version,
             standardized=dict(standardized),
@@ -288,13 +298,21 @@ class RealtimeScorer:
                 self.batcher = ScoreBatcher(self)
             return self.batcher
 
+    def model_inputs(
+        self, cur: duckdb.DuckDBPyConnection, standardized: list[Mapping[str, Any]]
+    ) -> tuple[list[dict[str, Any]], list[tuple] | None]:
+        """The model input rows of standardized query records and their key hashes, in one query."""
+        exprs = self.key_hash_sql(lambda c: f'"{c}"')
+        rows, hashed = _model_input_query(cur, standardized, exprs)
+        return rows, hashed if exprs else None
+
     def match_rows(self, standardized: list[Mapping[str, Any]]) -> list[list[dict[str, Any]]]:
         """The scored candidate rows of each standardized query record, best first: model input, candidates
         and scores each in one query for all the records."""
         cur = self.mirror.cursor()
         try:
-            model_rows = _model_input_rows(cur, standardized)
-            rids = self.candidates_many(cur, model_rows)
+            model_rows, hashed = self.model_inputs(cur, standardized)
+            rids = self.candidates_many(cur, model_rows, hashed)
         finally:
             cur.close()
         scored = [j for j, r in enumerate(rids) if r]
@@ -305,26 +323,58 @@ class RealtimeScorer:
         return out
 
     def score_rows(self, jobs: list[tuple[Mapping[str, Any], list[int]]]) -> list[list[dict[str, Any]]]:
-        """The scored candidate rows of each (model input row, candidate rids) job, best first, in one query."""
+        """The scored candidate rows of each (model input row, candidate rids) job, best first, in one query.
+
+        Each comparison's weight is its level's match weight plus, at a level with a term-frequency
+        adjustment, Splink's adjustment for the query's value (the candidate side has none, as in the
+        nightly's tables); the match weight is the prior plus the comparisons' weights, added in the
+        order Splink's predict SQL adds them, so a pair scores exactly as the nightly stored it.
+        """
         params: dict[str, Any] = {"_qid": list(range(len(jobs))), "_cq": [], "_cr": []}
         for c in self.input_columns:
             params[f"_l_{c}"] = [row.get(c) for row, _ in jobs]
-        for c in self.tf_columns:
-            values = [row.get(c) for row, _ in jobs]
-            params[f"_tf_{c}"] = [None if v is None else self.tf.get(c, {}).get(v) for v in values]
         for qid, (_, rids) in enumerate(jobs):
             params["_cq"].extend([qid] * len(rids))
             params["_cr"].extend(rids)
-        out: list[list[dict[str, Any]]] = [[] for _ in jobs]
         cur = self.mirror.cursor()
         try:
-            result = cur.execute(self.score_sql, params)
-            names = [d[0] for d in result.description]
-            for r in result.fetchall():
-                row = dict(zip(names, r, strict=True))
-                out[row.pop("_qid")].append(row)
+            cols = cur.execute(self.score_sql, params).fetchnumpy()
         finally:
             cur.close()
+        out: list[list[dict[str, Any]]] = [[] for _ in jobs]
+        qid = np.asarray(cols["_qid"], dtype=np.int64)
+        if len(qid) == 0:
+            return out
+        tf_of_query = {  # the query's term frequency per tf column (NaN: none)
+            c: np.array([np.nan if (f := self.tf.get(c, {}).get(row.get(c))) is None else f for row, _ in jobs])
+            for c in self.tf_columns
+        }
+        total = np.full(len(qid), self.prior_weight)
+        fields: dict[str, Any] = {}
+        for comp in self.comparisons:
+            gamma = np.asarray(cols[f"gamma_{comp.name}"], dtype=np.int64)
+            weight = np.full(len(qid), np.nan)
+            adjustment = np.zeros(len(qid))
+            for level, w in comp.weights.items():
+                weight[gamma == level] = w
+            for level, (column, tf_weight, log2_u, minimum) in comp.tf.items():
+                tf = tf_of_query[column][qid]
+                at = (gamma == level) & ~np.isnan(tf)
+                adjustment[at] = tf_weight * (log2_u - np.log2(np.maximum(tf[at], minimum)))
+            w_field = weight + adjustment
+            total = total + w_field
+            fields[f"gamma_{comp.name}"] = gamma.tolist()
+            fields[f"w_{comp.name}"] = w_field.tolist()
+        rid = np.asarray(cols["rid_r"], dtype=np.int64)
+        order = np.lexsort((rid, -total, qid))  # by query, best first, then by rid
+        text = {k: list(cols[k]) for k in ("source", "record_id", "person_id")}
+        rid_list, total_list, qid_list = rid.tolist(), total.tolist(), qid.tolist()
+        prob_list = [_probability(w) for w in total_list]
+        for i in order.tolist():
+            row = {"rid_r": rid_list[i], **{k: _plain(v[i]) for k, v in text.items()},
+                   **{k: v[i] for k, v in fields.items()},
+                   "match_weight": total_list[i], "match_probability": prob_list[i]}
+            out[qid_list[i]].append(row)
         return out
 
     def _best_per_person(self, rows: list[dict[str, Any]], top_k: int, min_probability: float) -> list[PersonMatch]:
@@ -377,6 +427,15 @@ class ScoreBatcher:
             raise job.error
         return job.rows
 
+    async def score_async(self, standardized: Mapping[str, Any]) -> list[dict[str, Any]]:
+        finished, notify = thread_signal()
+        job = _Job(standardized, notify=notify)
+        self._queue.put(job)
+        await finished
+        if job.error is not None:
+            raise job.error
+        return job.rows
+
     def _run(self) -> None:
         while True:
             try:
@@ -393,6 +452,8 @@ class ScoreBatcher:
             finally:
                 for job in batch:
                     job.done.set()
+                    if job.notify is not None:
+                        job.notify()
 
     def _score(self, batch: list[_Job]) -> None:
         scorer = self._scorer()
@@ -419,6 +480,7 @@ class _Job:
     rows: list[dict[str, Any]] = field(default_factory=list)
     error: BaseException | None = None
     done: threading.Event = field(default_factory=threading.Event)
+    notify: Callable[[], None] | None = None  # called by the scoring thread once done is set
 
 
 def _model_input_row(con: duckdb.DuckDBPyConnection, standardized: Mapping[str, Any]) -> dict[str, Any]:
@@ -428,14 +490,23 @@ def _model_input_row(con: duckdb.DuckDBPyConnection, standardized: Mapping[str, 
 
 def _model_input_rows(con: duckdb.DuckDBPyConnection, standardized: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The model input of several standardized records in one query (each with rid 0, as it has none)."""
+    return _model_input_query(con, standardized, [])[0]
+
+
+def _model_input_query(
+    con: duckdb.DuckDBPyConnection, standardized: list[Mapping[str, Any]], extra: list[str]
+) -> tuple[list[dict[str, Any]], list[tuple]]:
+    """Model input rows, and per row the values of the ``extra`` expressions over its columns."""
     columns = [c for c in STANDARDIZED_COLUMNS if c != "std_version"]
     values = ", ".join(f"unnest(CAST($v_{c} AS {STANDARDIZED_COLUMNS[c]}[])) AS {c}" for c in columns)
-    sql = (f"SELECT {MODEL_INPUT_COLUMNS_SQL} FROM (SELECT unnest($_j::BIGINT[]) AS rid, {values}) records "
-           "ORDER BY rid")
+    model_input = f"SELECT {MODEL_INPUT_COLUMNS_SQL} FROM (SELECT unnest($_j::BIGINT[]) AS rid, {values}) records"
+    sql = f"WITH m AS ({model_input}) SELECT {', '.join(['m.*', *extra])} FROM m ORDER BY rid"
     params = {f"v_{c}": [s.get(c) for s in standardized] for c in columns}
     cur = con.execute(sql, {"_j": list(range(len(standardized))), **params})
-    names = [d[0] for d in cur.description]
-    return [{**dict(zip(names, row, strict=True)), "rid": 0} for row in cur.fetchall()]
+    names = [d[0] for d in cur.description][:len(cur.description) - len(extra)]
+    rows = cur.fetchall()
+    return ([{**dict(zip(names, row[:len(names)], strict=True)), "rid": 0} for row in rows],
+            [tuple(row[len(names):]) for row in rows])
 
 
 _SIDE_COLUMN = re.compile(r'\b([lr])\.("?)([A-Za-z_][A-Za-z0-9_]*)\2')
@@ -446,6 +517,22 @@ def _run(cur: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> li
     """Execute with only the parameters the SQL names (DuckDB refuses extra ones)."""
     used = set(_blocking_params(sql))
     return cur.execute(sql, {k: v for k, v in params.items() if k in used}).fetchall()
+
+
+def _probability(weight: float) -> float:
+    """pow(2, w) / (1 + pow(2, w)) as the SQL computes it (C pow; numpy's may differ in the last bit)."""
+    try:
+        odds = math.pow(2.0, weight)
+    except OverflowError:  # a weight over 1024: certain
+        return 1.0
+    return odds / (1 + odds)
+
+
+def _plain(value: Any) -> Any:
+    """A value of a fetched numpy column as Python (None for a masked or missing one)."""
+    if value is np.ma.masked or value is None:
+        return None
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _on_query_values(sql: str) -> str:
@@ -562,23 +649,25 @@ def build_scorer(
     tf_columns: list[str] = []
     for comp in spl.comparisons:
         levels = comp.comparison_levels
-        gamma_col = comp._gamma_column_name
         name = comp.output_column_name
-        mw = "\n".join(cl._match_weight_sql(gamma_col) for cl in levels)
-        tf_sql = None
-        if comp._has_tf_adjustments:
-            tf_sql = "CASE\n" + "\n".join(cl._tf_adjustment_sql(gamma_col, levels) for cl in levels) + \
-                f"\nEND AS mw_tf_adj_{name}"
-            for col in comp._tf_adjustment_input_columns:
-                if col.input_name not in tf_columns:
-                    tf_columns.append(col.input_name)
+        tf: dict[int, tuple[str, float, float, float]] = {}
+        for cl in levels:  # the levels whose _tf_adjustment_sql is not 0 (splink comparison_level.py)
+            if (cl.comparison_vector_value == -1 or not cl._has_tf_adjustments or cl._tf_adjustment_weight == 0
+                    or cl._is_else_level):
+                continue
+            column = cl._tf_adjustment_input_column.input_name
+            tf[cl.comparison_vector_value] = (
+                column, float(cl._tf_adjustment_weight),
+                math.log2(cl._u_probability_corresponding_to_exact_match(levels)), float(cl._tf_minimum_u_value))
+            if column not in tf_columns:
+                tf_columns.append(column)
         comparisons.append(
             _Comparison(
                 name=name,
                 gamma_sql=comp._case_statement,
-                mw_sql=f"CASE\n{mw}\nEND AS mw_{name}",
-                tf_sql=tf_sql,
                 labels={cl.comparison_vector_value: cl.label_for_charts for cl in levels},
+                weights={cl.comparison_vector_value: float(cl._match_weight) for cl in levels},
+                tf=tf,
             )
         )
         for col in comp._input_columns_used_by_case_statement:
@@ -685,6 +774,12 @@ def scorer_for(con: duckdb.DuckDBPyConnection, rule_sqls: list[str] | None = Non
                 del _models[old]
             _cache[key] = scorer
     return scorer
+
+
+def built_scorer(identity: str) -> RealtimeScorer | None:
+    """The scorer of the snapshot with this identity (``linkage.publish.snapshot_identity``) if it is built."""
+    model = _models.get(identity)
+    return _cache.get((identity, model[0])) if model is not None else None
 
 
 def match_record(

@@ -100,5 +100,7 @@ def test_model_input_and_candidates_of_many_records_equal_each_alone(snap):
     assert _model_input_rows(cur, QUERIES) == rows
     together = scorer.candidates_many(cur, rows)
     assert together == [scorer.candidates_many(cur, [row])[0] for row in rows]
+    model_rows, hashed = scorer.model_inputs(cur, QUERIES)  # the hashes computed with the model input
+    assert model_rows == rows and scorer.candidates_many(cur, model_rows, hashed) == together
     assert any(together) and together[-1] == []
     assert scorer.match_rows(QUERIES) == [scorer.match_rows([q])[0] for q in QUERIES]

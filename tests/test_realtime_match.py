@@ -270,7 +270,7 @@ def test_scores_equal_the_nightly_predictions_of_the_trained_model(tmp_path):
         for rid_l, rid_r, weight, *gammas in stored:
             std = dict(zip(std_cols, con.execute(f"SELECT {', '.join(std_cols)} FROM records WHERE rid = ?",
                                                  [rid_l]).fetchall()[0], strict=True))
-            scorer.candidates_many = lambda cur, rows, rid_r=rid_r: [[rid_r] for _ in rows]  # just this pair
+            scorer.candidates_many = lambda cur, rows, hashed=None, rid_r=rid_r: [[rid_r] for _ in rows]  # this pair
             person = scorer.score(con, std, top_k=1).persons[0]
             assert person.match_weight == pytest.approx(weight, abs=1e-9)
             assert {f"gamma_{f.comparison}": f.gamma for f in person.fields} == dict(zip(gamma_cols, gammas,

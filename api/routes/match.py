@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import sqlite3
 
-import duckdb
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import audit, published_cursor, require_roles
+from api.deps import audit_async, published_snapshot, require_roles
 from api.errors import ApiError
+from api.published import Snapshot
 from api.schemas_data import ExchangeRecord, MatchResponse, PendingOut
 from linkage.auth import Principal
 from linkage.errors import FieldError, LaoLinkError
 from linkage.exchange_format import EXCHANGE_COLUMNS, ROLES
-from linkage.realtime_match import match_record
+from linkage.realtime_match import RealtimeScorer, built_scorer, scorer_for, standardize_record
 
 router = APIRouter(tags=["match"])
 
@@ -31,15 +32,15 @@ def persist_record(service: sqlite3.Connection, record: ExchangeRecord, received
 
 
 @router.post("/match", response_model=MatchResponse, responses={403: {"description": "source outside the key's scope"}})
-def match(
+async def match(
     request: Request,
     record: ExchangeRecord,
     top_k: int = Query(5, ge=1, le=50, description="how many candidate persons to return"),
     min_probability: float = Query(0.0, ge=0.0, le=1.0, description="leave out candidates below this probability"),
     persist: bool = Query(False, description="also store the record for the next nightly run"),
     principal: Principal = Depends(require_roles("system", "steward", "admin")),
-    con: duckdb.DuckDBPyConnection = Depends(published_cursor),
-) -> MatchResponse:
+    snapshot: Snapshot = Depends(published_snapshot),
+) -> Response:
     """Score the record against every published record sharing a blocking key with it; answer the best
     persons with their match probability and, per comparison, the level reached and its match weight."""
     if record.role and record.role.strip() and record.role.strip().lower() not in ROLES:
@@ -51,23 +52,22 @@ def match(
         if principal.sources is not None and record.source not in principal.sources:
             raise ApiError(403, f"this key may not store records of source {record.source}", field="source")
     try:
-        result = match_record(con, record.model_dump(), top_k=top_k, min_probability=min_probability)
+        standardized = standardize_record(record.model_dump())
+        # The scorer is built once per snapshot (at warm-up); building it reads the snapshot: not on the loop.
+        scorer = built_scorer(snapshot.identity) or await run_in_threadpool(_scorer_of, snapshot)
+        result = await scorer.score_async(standardized, top_k=top_k, min_probability=min_probability)
     except FieldError as exc:
         raise ApiError(422, exc.reason, field=exc.field) from exc
     except LaoLinkError as exc:
         raise ApiError(503, str(exc)) from exc
     persisted = None
     if persist:  # a service database connection only when it is needed (most matches only read)
-        service = request.app.state.service.open()
-        try:
-            persisted = persist_record(service, record, principal.actor)
-        finally:
-            service.close()
+        persisted = await run_in_threadpool(_persist, request, record, principal.actor)
     person_ids = [p.person_id for p in result.persons if p.person_id]
-    audit(request, "match", person_ids=person_ids, status=200,
-          detail={"candidates_scored": result.candidates_scored,
-                  "persisted": persisted.pending_id if persisted else None})
-    return MatchResponse(
+    await audit_async(request, "match", person_ids=person_ids, status=200,
+                      detail={"candidates_scored": result.candidates_scored,
+                              "persisted": persisted.pending_id if persisted else None})
+    answer = MatchResponse(
         model_version=result.model_version,
         candidates_scored=result.candidates_scored,
         persons=[
@@ -80,3 +80,17 @@ def match(
         ],
         persisted=persisted,
     )
+    return Response(content=answer.model_dump_json(), media_type="application/json")  # validated once, above
+
+
+def _scorer_of(snapshot: Snapshot) -> RealtimeScorer:
+    with snapshot.cursor() as con:
+        return scorer_for(con)
+
+
+def _persist(request: Request, record: ExchangeRecord, received_by: str) -> PendingOut:
+    service = request.app.state.service.open()
+    try:
+        return persist_record(service, record, received_by)
+    finally:
+        service.close()
