@@ -168,10 +168,10 @@ def build_review_queue(
                       || ' weakest model link(s) cut between records ' || f.rid_l || ' and ' || f.rid_r
                END,
                NULL
-        FROM clustering_flags f
-        JOIN record_cluster c ON c.rid IN (f.rid_l, f.rid_r)
+        FROM (SELECT *, unnest(list_distinct([rid_l, rid_r])) AS end_rid FROM clustering_flags
+              WHERE run_id = $run_id) f  -- each end's cluster, by equality (an IN join scans every record per flag)
+        JOIN record_cluster c ON c.rid = f.end_rid
         JOIN _cluster_info i ON i.cluster_key = c.cluster_key
-        WHERE f.run_id = $run_id
         UNION ALL
         -- a bridge link between two groups of at least two records
         SELECT 'cluster', l.rid_l, l.rid_r, c.cluster_key,
