@@ -148,6 +148,7 @@ def build_person_docs(snapshot: Path, out: Path | None = None) -> Path | None:
             db.commit()
         finally:
             db.close()
+        os.chmod(tmp, 0o600)  # personal data, whatever the umask
         fd = os.open(tmp, os.O_RDONLY)
         try:
             os.fsync(fd)
