@@ -180,8 +180,7 @@ def predict(
                 )
         pairs_estimated = int(counts[-1]["cumulative_comparison_count"]) if counts else 0
         model["blocking_rules_to_generate_predictions"] = [r.get_blocking_rule("duckdb").as_dict() for r in blocking]
-        model["retain_matching_columns"] = True  # gamma_* columns come only with the matching columns
-        model["retain_intermediate_calculation_columns"] = True
+        model["retain_intermediate_calculation_columns"] = True  # mw_* and the term-frequency adjustments
         scored_table, scored_columns = predict_pairs(ws, model, threshold_match_weight, engine)
         gamma_sql = ", ".join(f"gamma_{n}" for n in names)
         # mw_<comparison> includes its term-frequency adjustment: prior + sum(mw_*) = match_weight.
