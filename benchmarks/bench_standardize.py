@@ -20,9 +20,6 @@ Generates the demo sources (not timed), ingests them (not timed), then times
   whose keys *or* skeletons agree, and different-person pairs whose skeletons agree (a skeleton is
   a function of the key, so this is also "key or skeleton"). The key figures above do not count it.
   ``benchmarks/name_key_misses.py`` shows which typo each remaining miss comes from.
-- key_skeleton_or_frame_agreement / frame_collision: the same for the third, coarsest key
-  (``linkage.name_key.name_frame``), which is *not* a model level (it did not raise F1); apart from
-  the figures above.
 """
 
 from __future__ import annotations
@@ -39,29 +36,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from linkage.demo_data.generate import generate  # noqa: E402
 from linkage.ingest import ingest_files  # noqa: E402
-from linkage.name_key import frame_sql, skeleton_sql  # noqa: E402
+from linkage.name_key import skeleton_sql  # noqa: E402
 from linkage.standardize import standardize  # noqa: E402
 from linkage.store import open_store  # noqa: E402
 
 KEY_AGREEMENT_SQL = f"""
 WITH named AS (
     SELECT t.person_id, r.rid, r.given_key, r.family_key,
-           {skeleton_sql("given_key")} AS gs, {skeleton_sql("family_key")} AS fs,
-           {frame_sql("given_key")} AS gf, {frame_sql("family_key")} AS ff FROM records r
+           {skeleton_sql("given_key")} AS gs, {skeleton_sql("family_key")} AS fs FROM records r
     JOIN truth t ON t.source = r.source AND t.record_id = r.record_id
     WHERE r.given_key IS NOT NULL AND r.family_key IS NOT NULL
 ), same AS (
     SELECT (a.given_key = b.given_key AND a.family_key = b.family_key)
         OR (a.given_key = b.family_key AND a.family_key = b.given_key) AS agree,
-           coalesce((a.gs = b.gs AND a.fs = b.fs) OR (a.gs = b.fs AND a.fs = b.gs), false) AS agree_skeleton,
-           coalesce((a.gf = b.gf AND a.ff = b.ff) OR (a.gf = b.ff AND a.ff = b.gf), false) AS agree_frame
+           coalesce((a.gs = b.gs AND a.fs = b.fs) OR (a.gs = b.fs AND a.fs = b.gs), false) AS agree_skeleton
     FROM named a JOIN named b ON a.person_id = b.person_id AND a.rid < b.rid
 ), numbered AS (
     SELECT *, row_number() OVER (ORDER BY hash(rid, 17)) AS n, count(*) OVER () AS total FROM named
 ), diff AS (  -- each record against a pseudo-random other record
     SELECT a.given_key = b.given_key AND a.family_key = b.family_key AS agree,
-           coalesce(a.gs = b.gs AND a.fs = b.fs, false) AS agree_skeleton,
-           coalesce(a.gf = b.gf AND a.ff = b.ff, false) AS agree_frame
+           coalesce(a.gs = b.gs AND a.fs = b.fs, false) AS agree_skeleton
     FROM numbered a JOIN numbered b ON b.n = (a.n % a.total) + 1 WHERE a.person_id <> b.person_id
 ), person_keys AS (
     SELECT given_key, family_key, count(DISTINCT person_id) AS persons FROM named GROUP BY ALL
@@ -70,9 +64,7 @@ SELECT (SELECT count(*) FROM same), (SELECT avg(agree::INTEGER) FROM same),
        (SELECT count(*) FROM diff), (SELECT avg(agree::INTEGER) FROM diff),
        (SELECT sum(persons) FILTER (WHERE persons > 1) / sum(persons) FROM person_keys),
        (SELECT avg((agree OR agree_skeleton)::INTEGER) FROM same),
-       (SELECT avg(agree_skeleton::INTEGER) FROM diff),
-       (SELECT avg((agree OR agree_skeleton OR agree_frame)::INTEGER) FROM same),
-       (SELECT avg(agree_frame::INTEGER) FROM diff)
+       (SELECT avg(agree_skeleton::INTEGER) FROM diff)
 """
 
 
@@ -105,8 +97,9 @@ def main() -> None:
             started = time.perf_counter()
             report = standardize(con)
             seconds = time.perf_counter() - started
-            (same_pairs, agreement, diff_pairs, collision, shared_key_persons, either, skeleton_collision,
-             any_of_three, frame_collision) = con.execute(KEY_AGREEMENT_SQL).fetchall()[0]
+            same_pairs, agreement, diff_pairs, collision, shared_key_persons, either, skeleton_collision = con.execute(
+                KEY_AGREEMENT_SQL
+            ).fetchall()[0]
     peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     spellings, spelling_share = spelling_agreement()
     print(json.dumps({
@@ -124,8 +117,6 @@ def main() -> None:
         "persons_sharing_a_name_key": round(float(shared_key_persons), 4),
         "key_or_skeleton_agreement": round(either, 4),
         "skeleton_collision": round(skeleton_collision, 5),
-        "key_skeleton_or_frame_agreement": round(any_of_three, 4),
-        "frame_collision": round(frame_collision, 5),
         "unparsed": {name: c.unparsed for name, c in report.fields.items() if c.unparsed},
     }))
 

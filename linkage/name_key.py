@@ -11,9 +11,6 @@ Two forms are made from any name text:
 * ``name_skeleton``: the key with ``SKELETON_RULES`` (vowels, stray h, the g of ng,
   look-alike consonants gone): a coarser second level on which a name that a clerk
   has mistyped still mostly agrees, at the price of more different names agreeing.
-* ``name_frame``: the skeleton cut by ``FRAME_RULE`` to its first two and last consonants, a
-  third, coarser key still, for a consonant dropped, added or mistyped inside a long name. Not a
-  model level: measured as one (benchmarks/bench_model.py), it left pairwise F1 unchanged or lower.
 
 Known limit: RTGS writes both Thai จ and ช as ch, and Lao ຊ (x) is Thai ช in
 cognate names, so an RTGS "Chai" for ໄຊ keys as ໄຈ; the key keeps ch (ຈ) apart
@@ -123,24 +120,6 @@ SKELETON_RULES: list[tuple[str, str, str]] = [
 ]
 _SKELETON = [(re.compile(p), r) for p, r, _ in SKELETON_RULES]
 
-# The coarsest key (``name_frame``), applied to a word's skeleton: a skeleton of four or more
-# consonants keeps its first two and its last. The skeleton rules leave apart a consonant dropped,
-# added (a vowel mistyped as a consonant key), mistyped or swapped inside a name; in a long name
-# the frame absorbs them. Different long names that share their ends join too (Phommachanh =
-# Phommavong: b-m-n), so the frame could only be a third, weaker level beside key and skeleton. Measured on
-# the demo data (benchmarks/bench_standardize.py): key, skeleton or frame agree on 0.983 of the
-# same-person pairs (key or skeleton 0.976), and 0.05 % of all different-person pairs share a
-# frame (0.02 % a skeleton). Ends of a name alone (first and last consonant) reach 0.99 but join
-# 0.24 % of different persons; a sorted or pairwise-ordered skeleton for transposed letters, or
-# the skeleton without its last consonant, gain 0.000-0.003 (benchmark seed 101). As a model
-# level (frame equal, with or without one part's skeleton equal) it did not raise pairwise F1
-# (seed 2024 0.9743 -> 0.9742 / 0.9743, seed 4242 0.9726 -> 0.9721): the pairs it adds are
-# mostly linked already by birth date and phone, so the model does not use it.
-FRAME_RULE: tuple[str, str, str] = (
-    "^(..).+(.)$", r"\1\2", "Thongsila / Thongila, Phouthilath / Phouthiltah, Keobounnavong / Keobounmavong",
-)
-_FRAME = re.compile(FRAME_RULE[0])
-
 # Letters NFKD does not take apart, and ALA-LC letters with their own spelling.
 _SPECIAL_LETTERS = str.maketrans(
     {"æ": "ae", "ǣ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "ß": "ss",
@@ -223,22 +202,6 @@ def skeleton_word(key_word: str) -> str:
 def name_skeleton(text: str | None) -> str:
     """Coarse name key: each word's name key through ``SKELETON_RULES``, joined by one space like ``name_key``."""
     return " ".join(k for k in (skeleton_word(w) for w in name_key(text).split()) if k)
-
-
-def frame_word(key_word: str) -> str:
-    """``FRAME_RULE`` applied to the skeleton of one word of a name key."""
-    return _FRAME.sub(FRAME_RULE[1], skeleton_word(key_word))
-
-
-@lru_cache(maxsize=500_000)
-def name_frame(text: str | None) -> str:
-    """Coarsest name key: each word's skeleton cut to its first two and last consonants, joined by one space."""
-    return " ".join(k for k in (frame_word(w) for w in name_key(text).split()) if k)
-
-
-def frame_sql(column: str) -> str:
-    """``name_frame`` of a one-word name key column, as DuckDB SQL (NULL or an empty frame give NULL)."""
-    return f"regexp_replace({skeleton_sql(column)}, '^(..).+(.)$', '\\1\\2')"
 
 
 def skeleton_sql(column: str) -> str:

@@ -10,12 +10,8 @@ from hypothesis import strategies as st
 
 from linkage.name_key import (
     FOLD_RULES,
-    FRAME_RULE,
     SKELETON_RULES,
     detect_script,
-    frame_sql,
-    frame_word,
-    name_frame,
     name_key,
     name_skeleton,
     romanize_name,
@@ -137,7 +133,6 @@ def test_skeleton_is_coarser_than_the_key() -> None:
 
 
 _SQL = None
-_DEMO_KEYS: list[str] = []  # every demo spelling's key, filled by the skeleton test below
 
 
 def _sql_skeletons(keys: list[str]) -> list[str | None]:
@@ -162,7 +157,6 @@ def test_skeleton_sql_is_the_python_skeleton_on_demo_names() -> None:
         for name in GIVEN_NAMES + FAMILY_NAMES
         for v in [spell_name(name, hand) for hand in HANDS] + [name.lao, lao_to_thai(name.lao)]
     })
-    _DEMO_KEYS[:] = keys
     assert _sql_skeletons(keys) == [skeleton_word(k) or None for k in keys]
     assert _sql_skeletons([None, ""]) == [None, None]
 
@@ -259,43 +253,3 @@ def test_skeleton_of_a_skeleton_is_itself(text: str) -> None:
 def test_skeleton_sql_is_the_python_skeleton(texts: list[str]) -> None:
     keys = [name_key(t).replace(" ", "") for t in texts]
     assert _sql_skeletons(keys) == [skeleton_word(k) or None for k in keys]
-
-
-def test_frame_rule_unites_its_documented_example() -> None:
-    for group in _example_groups(FRAME_RULE[2]):
-        assert len({name_frame(s) for s in group}) == 1, group
-        assert len({name_skeleton(s) for s in group}) > 1, f"{group}: the skeleton alone already unites them"
-
-
-def test_frame_is_coarser_than_the_skeleton() -> None:
-    """Names with one key have one frame; a short skeleton is its own frame."""
-    for spellings in SAME_NAME:
-        assert len({name_frame(s) for s in spellings}) == 1, spellings
-    assert name_frame("Souk") == name_skeleton("Souk") == "sk"
-    assert name_frame("Phommachanh") == "bmn"
-
-
-def _sql_skeleton_demo_keys() -> list[str]:
-    if not _DEMO_KEYS:
-        test_skeleton_sql_is_the_python_skeleton_on_demo_names()
-    return _DEMO_KEYS
-
-
-def _sql_frames(keys: list[str]) -> list[str | None]:
-    _sql_skeletons([])  # the connection and the table
-    _SQL.execute("DELETE FROM t")
-    if keys:
-        _SQL.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(keys)))
-    return [r[0] for r in _SQL.execute(f"SELECT {frame_sql('k')} FROM t ORDER BY i").fetchall()]
-
-
-def test_frame_sql_is_the_python_frame_on_demo_names() -> None:
-    keys = _sql_skeleton_demo_keys()
-    assert _sql_frames(keys) == [frame_word(k) or None for k in keys]
-    assert _sql_frames([None, ""]) == [None, None]
-
-
-@given(st.lists(any_names, max_size=10))
-def test_frame_sql_is_the_python_frame(texts: list[str]) -> None:
-    keys = [name_key(t).replace(" ", "") for t in texts]
-    assert _sql_frames(keys) == [frame_word(k) or None for k in keys]
