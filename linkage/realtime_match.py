@@ -9,8 +9,8 @@ give its gamma), and the stored m/u probabilities give the match weights, added 
 exactly as Splink's own ``predict`` SQL does (term-frequency adjustments included), so a pair
 scores exactly as the nightly run stored it (tests/test_realtime_match.py checks this against
 the real predict step). Measured here: Splink's own ``compare_records`` takes about 130 ms per
-call for ten candidates (57 ms with its SQL cache), these queries about 13 ms for one request
-and 16 ms for eight together (most of it DuckDB planning them), so the SQL is generated once
+call for ten candidates (57 ms with its SQL cache), these queries about 11 ms for one request
+and 14 ms for eight together at 1M records (most of it DuckDB binding them), so the SQL is generated once
 per snapshot and model, Splink is not called per request, and concurrent requests share the
 queries (``ScoreBatcher``).
 """
