@@ -35,6 +35,9 @@ from linkage.model_input import MODEL_INPUT_TABLE, Workspace, default_work_dir, 
 DEFAULT_SEED = 42
 DEFAULT_U_PAIRS = 2_000_000
 DEFAULT_EM_PAIRS = 500_000
+# EM iterates over the counts of each pattern of levels (a few thousand rows) instead of every sampled pair:
+# term frequencies only sharpen a pair's weight at prediction, they are not parameters EM learns.
+EM_ON_LEVEL_PATTERNS = True
 M_FLOOR = 0.001  # no level is impossible for the same person: at most about -10 bits against
 
 
@@ -146,7 +149,7 @@ def train(
             before = copy.deepcopy(linker._settings_obj.core_model_settings)
             try:
                 session = linker.training.estimate_parameters_using_expectation_maximisation(
-                    rule.rule, max_pairs=em_max_pairs
+                    rule.rule, max_pairs=em_max_pairs, estimate_without_term_frequencies=EM_ON_LEVEL_PATTERNS
                 )
             except ValueError as exc:
                 # On small data a level's m can underflow to 0, which Splink rejects mid-pass, leaving
