@@ -158,8 +158,9 @@ def build_review_queue(
                       || array_to_string(CAST(f.detail->'$.joined_by_positive_decisions' AS BIGINT[]), ', ')
                       || '); they are kept together until a steward settles it'
                  WHEN 'oversized-cluster' THEN 'links chained ' || (f.detail->>'$.records')
-                      || ' records, more than one person has (' || (f.detail->>'$.max_records')
-                      || '): only model links of match probability ' || (f.detail->>'$.threshold')
+                      || ' records into one cluster, more than any one person has (limit '
+                      || (f.detail->>'$.max_records') || '): only model links of match probability '
+                      || (f.detail->>'$.threshold')
                       || ' or more were kept in them (' || f.links_cut || ' weaker links dropped)'
                  WHEN 'consistency-cut' THEN 'records that cannot be one person ('
                       || coalesce(f.detail->>'$.reason', 'contradicting fields') || ') were cut apart: '

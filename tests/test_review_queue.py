@@ -190,3 +190,19 @@ def test_bridges_match_brute_force(edges):
 def test_bridges_of_a_clique_are_none():
     edges = list(itertools.combinations(range(1, 6), 2))
     assert _bridges(np.array([a for a, _ in edges]), np.array([b for _, b in edges]), 1) == []
+
+
+def test_a_chain_too_long_for_one_person_is_on_the_queue_with_the_threshold_it_was_held_to(stores):
+    con, svc = stores
+    add_records(con, range(1, 12))
+    set_predictions(con, {(i, i + 1): 0.95 for i in range(1, 11)} | {(1, 2): 0.9999})
+    table = load(con, svc)
+    report = cluster_records(con, threshold=0.9, run_id=1, decisions_table=table, max_records=4)
+    assign_person_ids(con, run_id=1)
+    build_review_queue(con, band=(0.3, 0.9), run_id=1, decisions_table=table)
+    assert report.oversized_components == 1 and report.largest_cluster == 2
+    (kind, rid_l, _, person_id, _, reason, _), = [i for i in queue(con) if "chained" in i[5]]  # fmt: skip
+    assert (kind, rid_l) == ("cluster", 1) and person_id is not None
+    # 0.95 (the first stricter threshold) keeps every link; 0.99 drops the nine links at 0.95.
+    assert reason == ("links chained 11 records into one cluster, more than any one person has (limit 4): only "
+                      "model links of match probability 0.99 or more were kept in them (9 weaker links dropped)")
