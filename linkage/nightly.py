@@ -349,7 +349,8 @@ def _run_steps(
             con, band=cfg.review_band, run_id=run_id, decisions_table=decisions.table
         )
         report.clusters = {"clusters": clusters.clusters, "singletons": clusters.singletons,
-                           "largest": clusters.largest_cluster, "decisions": decisions.loaded}
+                           "largest": clusters.largest_cluster, "decisions": decisions.loaded,
+                           "oversized_held_to_stricter_links": clusters.oversized_components}
         report.persons = {"created": ids.created, "merged": ids.merged, "split": ids.split, "kept": ids.kept,
                           "retired": ids.retired}
     with timer.step("publish"):
