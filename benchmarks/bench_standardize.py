@@ -34,11 +34,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from linkage.demo_data.generate import generate  # noqa: E402
-from linkage.ingest import ingest_files  # noqa: E402
+from benchmarks.common import ingested_demo_store  # noqa: E402
 from linkage.name_key import skeleton_sql  # noqa: E402
 from linkage.standardize import standardize  # noqa: E402
-from linkage.store import open_store  # noqa: E402
 
 KEY_AGREEMENT_SQL = f"""
 WITH named AS (
@@ -88,18 +86,13 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=8000)
     parser.add_argument("--seed", type=int, default=101)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "demo"
-        generate(out, args.persons, seed=args.seed)
-        with open_store(Path(tmp) / "bench.duckdb") as con:
-            ingest_files(con, sorted(out.glob("night1_*")))
-            con.execute(f"CREATE TABLE truth AS SELECT * FROM read_csv('{out / 'truth.csv'}', all_varchar=true)")
-            started = time.perf_counter()
-            report = standardize(con)
-            seconds = time.perf_counter() - started
-            same_pairs, agreement, diff_pairs, collision, shared_key_persons, either, skeleton_collision = con.execute(
-                KEY_AGREEMENT_SQL
-            ).fetchall()[0]
+    with tempfile.TemporaryDirectory() as tmp, ingested_demo_store(Path(tmp), args.persons, args.seed) as con:
+        started = time.perf_counter()
+        report = standardize(con)
+        seconds = time.perf_counter() - started
+        same_pairs, agreement, diff_pairs, collision, shared_key_persons, either, skeleton_collision = con.execute(
+            KEY_AGREEMENT_SQL
+        ).fetchall()[0]
     peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     spellings, spelling_share = spelling_agreement()
     print(json.dumps({

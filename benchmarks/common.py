@@ -8,6 +8,8 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,3 +59,18 @@ def run_worker(cmd: list[str]) -> dict:
     if proc.returncode != 0:
         raise RuntimeError(f"worker failed ({proc.returncode}): " + "\n".join(proc.stderr.strip().splitlines()[-15:]))
     return last_json_line(proc.stdout)
+
+
+@contextmanager
+def ingested_demo_store(tmp: Path, persons: int, seed: int) -> Iterator:
+    """A store of the demo's night 1 (``persons`` persons), ingested, not standardized, with ``truth`` loaded."""
+    from linkage.demo_data.generate import generate
+    from linkage.ingest import ingest_files
+    from linkage.store import open_store
+
+    out = Path(tmp) / "demo"
+    generate(out, persons, seed=seed)
+    with open_store(Path(tmp) / "bench.duckdb") as con:
+        ingest_files(con, sorted(out.glob("night1_*")))
+        con.execute("CREATE TABLE truth AS SELECT * FROM read_csv(?, all_varchar=true)", [str(out / "truth.csv")])
+        yield con

@@ -51,12 +51,11 @@ corruptions.latin_typo = _recording(corruptions.latin_typo, "latin")
 corruptions.lao_typo = _recording(corruptions.lao_typo, "lao")
 corruptions.thai_typo = _recording(corruptions.thai_typo, "thai")
 
-from linkage.demo_data.generate import build_world, generate  # noqa: E402
+from benchmarks.common import ingested_demo_store  # noqa: E402
+from linkage.demo_data.generate import build_world  # noqa: E402
 from linkage.demo_data.names import FAMILY_NAMES, GIVEN_NAMES  # noqa: E402
-from linkage.ingest import ingest_files  # noqa: E402
 from linkage.name_key import name_key, name_skeleton  # noqa: E402
 from linkage.standardize import standardize  # noqa: E402
-from linkage.store import open_store  # noqa: E402
 
 
 def _pairs_agree(rows: list[tuple], *keys) -> tuple[int, int]:
@@ -97,19 +96,14 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=40)
     args = parser.parse_args()
     world = build_world(args.persons, args.seed, 1)
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "demo"
-        generate(out, args.persons, seed=args.seed)
-        with open_store(Path(tmp) / "bench.duckdb") as con:
-            ingest_files(con, sorted(out.glob("night1_*")))
-            con.execute(f"CREATE TABLE truth AS SELECT * FROM read_csv('{out / 'truth.csv'}', all_varchar=true)")
-            standardize(con)
-            rows = con.execute("""
-                SELECT t.person_id, r.given_key, r.family_key, r.given_name_std, r.family_name_std,
-                       coalesce(r.full_name, ''), coalesce(r.given_name, ''), coalesce(r.family_name, ''), r.source
-                FROM records r JOIN truth t ON t.source = r.source AND t.record_id = r.record_id
-                WHERE r.given_key IS NOT NULL AND r.family_key IS NOT NULL ORDER BY r.rid
-            """).fetchall()
+    with tempfile.TemporaryDirectory() as tmp, ingested_demo_store(Path(tmp), args.persons, args.seed) as con:
+        standardize(con)
+        rows = con.execute("""
+            SELECT t.person_id, r.given_key, r.family_key, r.given_name_std, r.family_name_std,
+                   coalesce(r.full_name, ''), coalesce(r.given_name, ''), coalesce(r.family_name, ''), r.source
+            FROM records r JOIN truth t ON t.source = r.source AND t.record_id = r.record_id
+            WHERE r.given_key IS NOT NULL AND r.family_key IS NOT NULL ORDER BY r.rid
+        """).fetchall()
 
     def official(pid: str) -> tuple[str, str]:
         p = int(pid[3:]) - 1
