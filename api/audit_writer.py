@@ -11,26 +11,24 @@ moment after it; ``FULL`` waits for the disk too, one fsync shared by the batch
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import queue
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from api.service_store import ServiceStore
 from linkage.audit import record_audit
-from linkage.thread_signal import thread_signal
+from linkage.thread_signal import Completion
 
 MAX_BATCH = 1000
+TIMEOUT = 60  # seconds a request waits for its audit row before it fails
+LATE = f"the audit log did not accept the row within {TIMEOUT} s"
 
 
 @dataclass
 class _Pending:
     row: dict
-    done: threading.Event = field(default_factory=threading.Event)
-    error: BaseException | None = None
-    notify: Callable[[], None] | None = None  # called by the writer thread once done is set
+    completion: Completion = field(default_factory=Completion)  # its error: why the row was not written
 
 
 class AuditWriter:
@@ -57,23 +55,14 @@ class AuditWriter:
         self._ensure_started()
         pending = _Pending(row)
         self._queue.put(pending)
-        if not pending.done.wait(timeout=60):
-            raise TimeoutError("the audit log did not accept the row within 60 s")
-        if pending.error is not None:
-            raise pending.error
+        pending.completion.wait(TIMEOUT, LATE)
 
     async def write_async(self, **row) -> None:
         """:meth:`write` for the event loop: awaits the commit without holding a worker thread."""
         self._ensure_started()
-        committed, notify = thread_signal()
-        pending = _Pending(row, notify=notify)
+        pending = _Pending(row, Completion(on_event_loop=True))
         self._queue.put(pending)
-        try:
-            await asyncio.wait_for(committed, timeout=60)
-        except TimeoutError:
-            raise TimeoutError("the audit log did not accept the row within 60 s") from None
-        if pending.error is not None:
-            raise pending.error
+        await pending.completion.wait_async(TIMEOUT, LATE)
 
     def _run(self) -> None:
         con = self._service.open()
@@ -112,12 +101,10 @@ class AuditWriter:
                 try:
                     record_audit(con, **pending.row)
                 except BaseException as exc:
-                    pending.error = exc
+                    pending.completion.error = exc
         finally:
             for pending in batch:
-                pending.done.set()
-                if pending.notify is not None:
-                    pending.notify()
+                pending.completion.finish()
 
     def close(self) -> None:
         if self._thread is not None:

@@ -33,7 +33,7 @@ import numpy as np
 from linkage.errors import FieldError, LaoLinkError
 from linkage.model_input import MODEL_INPUT_COLUMNS_SQL
 from linkage.store import STANDARDIZED_COLUMNS
-from linkage.thread_signal import thread_signal
+from linkage.thread_signal import Completion
 
 MAX_CANDIDATES = 2000  # records scored per request at most (one rule matching thousands is noise)
 MAX_BATCH = 64  # requests scored in one query at most
@@ -183,10 +183,6 @@ class RealtimeScorer:
         SELECT _qid, rid_r, source, record_id, person_id, {gammas} FROM pairs
         """
 
-    def candidates(self, cur: duckdb.DuckDBPyConnection, model_row: Mapping[str, Any]) -> list[int]:
-        """Rids of records sharing a blocking key with the query record (at most MAX_CANDIDATES, lowest rids)."""
-        return self.candidates_many(cur, [model_row])[0]
-
     def key_hash_sql(self, column: Callable[[str], str]) -> list[str]:
         """Each key rule's hash of a query record, its key columns named by ``column`` (as ``bk`` hashes the
         candidates' own columns: the query's values cast to the candidate columns' types)."""
@@ -198,7 +194,8 @@ class RealtimeScorer:
     def candidates_many(
         self, cur: duckdb.DuckDBPyConnection, model_rows: list[Mapping[str, Any]], hashed: list[tuple] | None = None
     ) -> list[list[int]]:
-        """:meth:`candidates` of several query records, in two queries whatever their number.
+        """Rids of the records sharing a blocking key with each query record (at most MAX_CANDIDATES, lowest
+        rids), in two queries whatever their number.
 
         DuckDB hashes every query's keys (one query over the queries' values, unless ``hashed`` has them
         already: :meth:`model_inputs`); the records of each hash are then found by binary search in the
@@ -422,18 +419,13 @@ class ScoreBatcher:
     def score(self, standardized: Mapping[str, Any]) -> list[dict[str, Any]]:
         job = _Job(standardized)
         self._queue.put(job)
-        job.done.wait()
-        if job.error is not None:
-            raise job.error
+        job.completion.wait()
         return job.rows
 
     async def score_async(self, standardized: Mapping[str, Any]) -> list[dict[str, Any]]:
-        finished, notify = thread_signal()
-        job = _Job(standardized, notify=notify)
+        job = _Job(standardized, Completion(on_event_loop=True))
         self._queue.put(job)
-        await finished
-        if job.error is not None:
-            raise job.error
+        await job.completion.wait_async()
         return job.rows
 
     def _run(self) -> None:
@@ -451,15 +443,13 @@ class ScoreBatcher:
                 self._score(batch)
             finally:
                 for job in batch:
-                    job.done.set()
-                    if job.notify is not None:
-                        job.notify()
+                    job.completion.finish()
 
     def _score(self, batch: list[_Job]) -> None:
         scorer = self._scorer()
         if scorer is None:  # cannot happen while a request holds the scorer; never leave one waiting
             for job in batch:
-                job.error = LaoLinkError("the published snapshot changed: try again")
+                job.completion.error = LaoLinkError("the published snapshot changed: try again")
             return
         try:
             results = scorer.match_rows([job.standardized for job in batch])
@@ -468,7 +458,7 @@ class ScoreBatcher:
                 for job in batch:
                     self._score([job])
                 return
-            batch[0].error = exc
+            batch[0].completion.error = exc
             return
         for job, rows in zip(batch, results, strict=True):
             job.rows = rows
@@ -477,20 +467,8 @@ class ScoreBatcher:
 @dataclass
 class _Job:
     standardized: Mapping[str, Any]
+    completion: Completion = field(default_factory=Completion)  # its error: why the job was not scored
     rows: list[dict[str, Any]] = field(default_factory=list)
-    error: BaseException | None = None
-    done: threading.Event = field(default_factory=threading.Event)
-    notify: Callable[[], None] | None = None  # called by the scoring thread once done is set
-
-
-def _model_input_row(con: duckdb.DuckDBPyConnection, standardized: Mapping[str, Any]) -> dict[str, Any]:
-    """The model input of one standardized record, through the model input's own SQL."""
-    return _model_input_rows(con, [standardized])[0]
-
-
-def _model_input_rows(con: duckdb.DuckDBPyConnection, standardized: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The model input of several standardized records in one query (each with rid 0, as it has none)."""
-    return _model_input_query(con, standardized, [])[0]
 
 
 def _model_input_query(

@@ -7,9 +7,9 @@ import threading
 import duckdb
 import pytest
 from snapshot_builder import build_snapshot
-from test_realtime_match import BOUASY, PERSONS, RECORD_PERSON, RECORDS, std_of
+from test_realtime_match import BOUASY, PERSONS, RECORD_PERSON, RECORDS, model_input_row, std_of
 
-from linkage.realtime_match import _model_input_row, _model_input_rows, scorer_for
+from linkage.realtime_match import _model_input_query, scorer_for
 
 QUERIES = [
     std_of(**{**BOUASY, "full_name_std": "bouasy thammasak"}),
@@ -34,7 +34,7 @@ def snap(tmp_path_factory):
 def test_one_query_for_many_jobs_equals_one_query_each(snap):
     scorer = scorer_for(snap)
     cur = scorer.mirror.cursor()
-    jobs = [(row, scorer.candidates(cur, row)) for row in (_model_input_row(cur, q) for q in QUERIES)]
+    jobs = [(row, scorer.candidates_many(cur, [row])[0]) for row in (model_input_row(cur, q) for q in QUERIES)]
     together = scorer.score_rows(jobs)
     alone = [scorer.score_rows([job])[0] for job in jobs]
     assert together == alone
@@ -68,8 +68,8 @@ def test_concurrent_matches_answer_as_sequential_ones(snap):
 def test_a_job_that_fails_fails_alone(snap):
     scorer = scorer_for(snap)
     cur = scorer.mirror.cursor()
-    good = _model_input_row(cur, QUERIES[0])
-    good_rids = scorer.candidates(cur, good)
+    good = model_input_row(cur, QUERIES[0])
+    good_rids = scorer.candidates_many(cur, [good])[0]
     bad = {**good, "dob": "not a date"}  # the query casts it to DATE: this job's query fails
     with pytest.raises(duckdb.Error):
         scorer.score_rows([(bad, good_rids)])
@@ -96,8 +96,8 @@ def test_a_job_that_fails_fails_alone(snap):
 def test_model_input_and_candidates_of_many_records_equal_each_alone(snap):
     scorer = scorer_for(snap)
     cur = scorer.mirror.cursor()
-    rows = [_model_input_row(cur, q) for q in QUERIES]
-    assert _model_input_rows(cur, QUERIES) == rows
+    rows = [model_input_row(cur, q) for q in QUERIES]
+    assert _model_input_query(cur, QUERIES, [])[0] == rows
     together = scorer.candidates_many(cur, rows)
     assert together == [scorer.candidates_many(cur, [row])[0] for row in rows]
     model_rows, hashed = scorer.model_inputs(cur, QUERIES)  # the hashes computed with the model input

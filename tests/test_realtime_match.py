@@ -15,7 +15,7 @@ from linkage.errors import FieldError
 from linkage.exchange_format import EXCHANGE_COLUMNS
 from linkage.model_input import MODEL_INPUT_COLUMNS_SQL
 from linkage.realtime_match import (
-    _model_input_row,
+    _model_input_query,
     blocking_filter_sql,
     build_scorer,
     match_record,
@@ -29,6 +29,11 @@ from linkage.store import STANDARDIZED_COLUMNS
 BOUASY = dict(given_key="BUASI", family_key="THAMASAK", full_name_std="bouasy thammasack", sex_code="F",
               dob="2001-07-04", dob_year=2001, dob_month=7, dob_day=4, dob_precision="day",
               province_code="SV", district_code="SV-01", phone_e164="+8562055550101", nationality_code="LAO")
+
+
+def model_input_row(con, standardized):
+    """The model input of one standardized record, through the query real-time matching runs."""
+    return _model_input_query(con, [standardized], [])[0][0]
 
 
 def rec(source, record_id, **std):
@@ -77,7 +82,7 @@ def splink_weight(con, scorer, query_std, candidate_rid):
     from splink import DuckDBAPI
     from splink.internals.realtime import compare_records
 
-    left = _model_input_row(con, query_std)
+    left = model_input_row(con, query_std)
     cur = con.execute(f"SELECT {MODEL_INPUT_COLUMNS_SQL} FROM records WHERE rid = ?", [candidate_rid])
     right = dict(zip([d[0] for d in cur.description], cur.fetchall()[0], strict=True))
     for col in scorer.tf_columns:
@@ -91,7 +96,7 @@ def splink_weight(con, scorer, query_std, candidate_rid):
 def brute_force_candidates(snap, query_std) -> list[int]:
     """Every record any of the model's blocking rules pairs with the query, by scanning them all."""
     scorer = scorer_for(snap)
-    row = _model_input_row(snap, query_std)
+    row = model_input_row(snap, query_std)
     sql = blocking_filter_sql(model_blocking_rules(fixed_model()))
     params = {p: row.get(p) for p in set(re.findall(r"\$(\w+)", sql))}
     cur = scorer.mirror.cursor()
@@ -151,7 +156,7 @@ def test_any_record_scores_as_splink_scores_it(snap, given_key, family_key, dob_
                    full_name_std=" ".join(k.lower() for k in (given_key, family_key) if k) or None)
     scorer = scorer_for(snap)
     cur = scorer.mirror.cursor()
-    assert scorer.candidates(cur, _model_input_row(cur, query)) == brute_force_candidates(snap, query)
+    assert scorer.candidates_many(cur, [model_input_row(cur, query)])[0] == brute_force_candidates(snap, query)
     for person in scorer.score(snap, query, top_k=3).persons:
         weight, _ = splink_weight(snap, scorer, query, person.rid)
         assert person.match_weight == pytest.approx(weight, abs=1e-9)
