@@ -60,6 +60,9 @@ def masked_record(record: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+FULL_VIEW_ROLES = ("steward", "system")  # roles that see records unmasked (within their source scope)
+
+
 def visible_record(record: Mapping[str, Any], principal: Principal) -> dict[str, Any]:
     """``record`` as ``principal`` may see it (see the module docstring).
 
@@ -73,9 +76,6 @@ def visible_record(record: Mapping[str, Any], principal: Principal) -> dict[str,
     return masked_record(record)
 
 
-FULL_VIEW_ROLES = ("steward", "system")
-
-
 def sees_every_field(principal: Principal) -> bool:
     """Whether :func:`visible_record` gives ``principal`` every record whole (no source list, a full-view role)."""
     return principal.sources is None and principal.role in FULL_VIEW_ROLES
@@ -83,4 +83,4 @@ def sees_every_field(principal: Principal) -> bool:
 
 def sees_personal_fields(principal: Principal) -> bool:
     """Whether ``principal`` sees at least some records unmasked (pages use it to show or hide controls)."""
-    return principal.role in ("steward", "system")
+    return principal.role in FULL_VIEW_ROLES

@@ -47,6 +47,7 @@ def test_publish_writes_a_document_per_active_person_equal_to_the_live_answer(sn
             assert json.loads(doc) == json.loads(live.model_dump_json()), person_id
             assert PersonOut.model_validate_json(doc) == live
             assert doc.count(b'{"rid":') == len(live.records)
+            assert docs.entry(person_id) == (doc, len(live.records))
         assert docs.get("LA-P-9999999") is None
         with_links = json.loads(docs.get("LA-P-0000001"))
         assert len(with_links["records"]) == 2 and len(with_links["links"]) == 1

@@ -35,16 +35,16 @@ async def read_person(
     whose records were all split off answers ``status: retired`` with ``successors``."""
     # An active person's answer was written when the snapshot was published (linkage.person_docs): one
     # keyed read. Other IDs (aliases, retired), and snapshots without the document file, are read live.
-    doc = snapshot.docs.get(person_id) if snapshot.docs is not None else None
-    if doc is None:
+    entry = snapshot.docs.entry(person_id) if snapshot.docs is not None else None
+    if entry is None:
         person = await run_in_threadpool(_live_person, snapshot, person_id)
     elif sees_every_field(principal):
         # The stored document is exactly PersonOut's JSON of the unmasked person: sent as it is.
-        records = doc.count(b'{"rid":')  # one per record (inside a JSON string a quote would be escaped)
+        doc, records = entry
         await audit_async(request, "person.read", person_ids=[person_id], status=200, detail={"records": records})
         return Response(content=doc, media_type="application/json")
     else:
-        person = json.loads(doc)
+        person = json.loads(entry[0])
     if person is None:
         await audit_async(request, "person.read", person_ids=[person_id], outcome="error", status=404)
         raise ApiError(404, f"no person {person_id}", field="person_id")
