@@ -76,17 +76,22 @@ DEFAULT_RULES = ConsistencyRules()
 
 
 def constraint_pairs(
-    con: duckdb.DuckDBPyConnection, labels: str, rules: ConsistencyRules = DEFAULT_RULES, max_records: int = 500
+    con: duckdb.DuckDBPyConnection,
+    labels: str,
+    rules: ConsistencyRules = DEFAULT_RULES,
+    max_records: int | None = None,
 ) -> list[tuple[int, int, str]]:
     """(rid_l, rid_r, reason) for every contradicting pair of records in one component of ``labels``.
 
     ``labels(node, label)`` holds the component of every linked record (clustering's working
-    table); components over ``max_records`` are left out (every pair of them is too many, and
-    clustering has flagged them). The pairs come out ordered, so cutting them is deterministic.
+    table); components over ``max_records`` (if given) are left out (every pair of them is too many,
+    and clustering has flagged them). The pairs come out ordered, so cutting them is deterministic.
     """
     conditions = rules.conditions()
     if not conditions:
         return []
+    small = "" if max_records is None else (
+        f"WHERE l.label IN (SELECT label FROM {labels} GROUP BY label HAVING count(*) <= {int(max_records)})")
     reason = "CASE " + " ".join(f"WHEN {sql} THEN '{why}'" for why, sql in conditions) + " END"
     return con.execute(
         f"""
@@ -94,7 +99,7 @@ def constraint_pairs(
             SELECT l.label, r.rid, r.dob, r.dob_year, r.dob_year_min, r.dob_year_max,
                    r.district_code, r.sex_code, r.id_number_std
             FROM {labels} l JOIN records r ON r.rid = l.node
-            WHERE l.label IN (SELECT label FROM {labels} GROUP BY label HAVING count(*) <= {int(max_records)})
+            {small}
         )
         SELECT a.rid, b.rid, {reason} AS reason
         FROM members a JOIN members b ON a.label = b.label AND a.rid < b.rid
