@@ -20,6 +20,12 @@ Generates the demo sources (not timed), ingests them (not timed), then times
   whose keys *or* skeletons agree, and different-person pairs whose skeletons agree (a skeleton is
   a function of the key, so this is also "key or skeleton"). The key figures above do not count it.
   ``benchmarks/name_key_misses.py`` shows which typo each remaining miss comes from.
+- name_part_*: the same figures per name part, the unit a Lao name key is made for (issue #3: "works
+  per name part"; "all spellings of one Lao name agree"): each same-person record pair is two name
+  pairs, its given names and its family names (in the order that pairs more of them: a source that
+  swaps the order still writes the same two names), and the share of those whose keys (or keys or
+  skeletons) agree; collisions likewise over the given-name and family-name pairs of the
+  different-person pairs. A typo touches one name of a record, so it costs one name pair of two.
 """
 
 from __future__ import annotations
@@ -38,6 +44,15 @@ from benchmarks.common import ingested_demo_store  # noqa: E402
 from linkage.name_key import skeleton_sql  # noqa: E402
 from linkage.standardize import standardize  # noqa: E402
 
+_SKELETON = {"given": "gs", "family": "fs"}
+
+
+def either(part_a: str, part_b: str) -> str:
+    """SQL: 1 when name part ``part_a`` of record a and ``part_b`` of record b agree on the key or the skeleton."""
+    return (f"coalesce(a.{part_a}_key = b.{part_b}_key OR a.{_SKELETON[part_a]} = b.{_SKELETON[part_b]}, false)"
+            "::INTEGER")
+
+
 KEY_AGREEMENT_SQL = f"""
 WITH named AS (
     SELECT t.person_id, r.rid, r.given_key, r.family_key,
@@ -47,13 +62,20 @@ WITH named AS (
 ), same AS (
     SELECT (a.given_key = b.given_key AND a.family_key = b.family_key)
         OR (a.given_key = b.family_key AND a.family_key = b.given_key) AS agree,
-           coalesce((a.gs = b.gs AND a.fs = b.fs) OR (a.gs = b.fs AND a.fs = b.gs), false) AS agree_skeleton
+           coalesce((a.gs = b.gs AND a.fs = b.fs) OR (a.gs = b.fs AND a.fs = b.gs), false) AS agree_skeleton,
+           -- name parts: of the pair's two names (given, family; in the order that pairs more of them), how many agree
+           greatest((a.given_key = b.given_key)::INTEGER + (a.family_key = b.family_key)::INTEGER,
+                    (a.given_key = b.family_key)::INTEGER + (a.family_key = b.given_key)::INTEGER) AS parts_key,
+           greatest({either("given", "given")} + {either("family", "family")},
+                    {either("given", "family")} + {either("family", "given")}) AS parts_either
     FROM named a JOIN named b ON a.person_id = b.person_id AND a.rid < b.rid
 ), numbered AS (
     SELECT *, row_number() OVER (ORDER BY hash(rid, 17)) AS n, count(*) OVER () AS total FROM named
 ), diff AS (  -- each record against a pseudo-random other record
     SELECT a.given_key = b.given_key AND a.family_key = b.family_key AS agree,
-           coalesce(a.gs = b.gs AND a.fs = b.fs, false) AS agree_skeleton
+           coalesce(a.gs = b.gs AND a.fs = b.fs, false) AS agree_skeleton,
+           (a.given_key = b.given_key)::INTEGER + (a.family_key = b.family_key)::INTEGER AS parts_key,
+           {either("given", "given")} + {either("family", "family")} AS parts_either
     FROM numbered a JOIN numbered b ON b.n = (a.n % a.total) + 1 WHERE a.person_id <> b.person_id
 ), person_keys AS (
     SELECT given_key, family_key, count(DISTINCT person_id) AS persons FROM named GROUP BY ALL
@@ -62,7 +84,9 @@ SELECT (SELECT count(*) FROM same), (SELECT avg(agree::INTEGER) FROM same),
        (SELECT count(*) FROM diff), (SELECT avg(agree::INTEGER) FROM diff),
        (SELECT sum(persons) FILTER (WHERE persons > 1) / sum(persons) FROM person_keys),
        (SELECT avg((agree OR agree_skeleton)::INTEGER) FROM same),
-       (SELECT avg(agree_skeleton::INTEGER) FROM diff)
+       (SELECT avg(agree_skeleton::INTEGER) FROM diff),
+       (SELECT sum(parts_key) / (2 * count(*)) FROM same), (SELECT sum(parts_either) / (2 * count(*)) FROM same),
+       (SELECT sum(parts_key) / (2 * count(*)) FROM diff), (SELECT sum(parts_either) / (2 * count(*)) FROM diff)
 """
 
 
@@ -90,9 +114,9 @@ def main() -> None:
         started = time.perf_counter()
         report = standardize(con)
         seconds = time.perf_counter() - started
-        same_pairs, agreement, diff_pairs, collision, shared_key_persons, either, skeleton_collision = con.execute(
-            KEY_AGREEMENT_SQL
-        ).fetchall()[0]
+        figures = con.execute(KEY_AGREEMENT_SQL).fetchall()[0]
+    (same_pairs, agreement, diff_pairs, collision, shared_key_persons, either_agreement, skeleton_collision,
+     part_key, part_either, part_key_collision, part_either_collision) = figures
     peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     spellings, spelling_share = spelling_agreement()
     print(json.dumps({
@@ -108,8 +132,13 @@ def main() -> None:
         "different_person_pairs": diff_pairs,
         "key_collision": round(collision, 5),
         "persons_sharing_a_name_key": round(float(shared_key_persons), 4),
-        "key_or_skeleton_agreement": round(either, 4),
+        "key_or_skeleton_agreement": round(either_agreement, 4),
         "skeleton_collision": round(skeleton_collision, 5),
+        "name_part_pairs": 2 * same_pairs,
+        "name_part_key_agreement": round(float(part_key), 4),
+        "name_part_key_or_skeleton_agreement": round(float(part_either), 4),
+        "name_part_key_collision": round(float(part_key_collision), 5),
+        "name_part_key_or_skeleton_collision": round(float(part_either_collision), 5),
         "unparsed": {name: c.unparsed for name, c in report.fields.items() if c.unparsed},
     }))
 
