@@ -132,21 +132,47 @@ def _names(codes: frozenset[str] | set[str]) -> str:
     return " or ".join(f"{places[c].name} ({c})" for c in sorted(codes))
 
 
+def _province_candidates(text: str) -> frozenset[str]:
+    gaz = load_gazetteer()
+    code = text.strip().upper()
+    if _CODE_RE.match(code) and code in gaz.places and gaz.places[code].level == "province":
+        return frozenset({code})
+    return _candidates(text, gaz.province_index)
+
+
 @lru_cache(maxsize=50_000)
 def province_code(text: str | None) -> str | None:
     """ISO 3166-2:LA code of a province written in any script; None for empty, FieldError when unknown."""
     if text is None or not text.strip():
         return None
-    gaz = load_gazetteer()
-    code = text.strip().upper()
-    if _CODE_RE.match(code) and code in gaz.places and gaz.places[code].level == "province":
-        return code
-    found = _candidates(text, gaz.province_index)
+    found = _province_candidates(text)
     if len(found) == 1:
         return next(iter(found))
     if found:
         raise FieldError(f"'{text.strip()}' may be {_names(found)}", field="province", value=text)
     raise FieldError("not a province of Laos in the gazetteer", field="province", value=text)
+
+
+@lru_cache(maxsize=100_000)
+def record_province_code(province: str | None, district: str | None) -> str | None:
+    """A record's province: ``province_code``, or, for a name two provinces share ('Vientiane': the
+    capital or the province), the one of them in which the record's district lies (Phonhong: the
+    province). FieldError as ``province_code`` when the district does not settle it."""
+    try:
+        return province_code(province)
+    except FieldError:
+        if province is None or not district or not district.strip():
+            raise
+        settled = set()
+        for candidate in _province_candidates(province):
+            try:
+                district_code(district, candidate)
+            except FieldError:
+                continue
+            settled.add(candidate)
+        if len(settled) != 1:
+            raise
+        return settled.pop()
 
 
 @lru_cache(maxsize=100_000)

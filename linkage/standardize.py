@@ -20,8 +20,9 @@ import pyarrow as pa
 from linkage.errors import FieldError
 
 # Raised whenever a standardizer's output changes, so stored records are standardized again
-# (2: the name key undoes doubled consonants first).
-STD_VERSION = 2
+# (2: the name key undoes doubled consonants first; 3: a province name two provinces share is settled
+# by the record's district, and so is a district name two provinces share when the province is one of them).
+STD_VERSION = 3
 
 _EMPTY = "\x00"  # join key standing for NULL, so lookups join with plain equality
 
@@ -109,11 +110,18 @@ def _single(fn_path: str) -> Callable[[str | None], Sequence[Any] | None]:
     return parse
 
 
+def _province_outputs(province: str | None, district: str | None) -> Sequence[Any] | None:
+    from linkage.places import record_province_code
+
+    value = record_province_code(province, district)
+    return None if value is None else (value,)
+
+
 def _district_outputs(district: str | None, province: str | None) -> Sequence[Any] | None:
-    from linkage.places import district_code, province_code
+    from linkage.places import district_code, record_province_code
 
     try:
-        prov = province_code(province)
+        prov = record_province_code(province, district)
     except FieldError:
         prov = None
     value = district_code(district, prov)
@@ -144,7 +152,7 @@ LOOKUPS: tuple[_Lookup, ...] = (
     _Lookup("sex", ("sex",), (("sex_code", pa.string()),), _single("linkage.codes.sex_code")),
     _Lookup("nationality", ("nationality",), (("nationality_code", pa.string()),),
             _single("linkage.codes.nationality_code")),
-    _Lookup("province", ("province",), (("province_code", pa.string()),), _single("linkage.places.province_code")),
+    _Lookup("province", ("province", "district"), (("province_code", pa.string()),), _province_outputs),
     _Lookup("district", ("district", "province"), (("district_code", pa.string()),), _district_outputs),
     _Lookup("village", ("village",), (("village_key", pa.string()),), _single("linkage.places.village_key")),
     _Lookup("phone", ("phone",), (("phone_e164", pa.string()),), _single("linkage.phones.phone_e164")),

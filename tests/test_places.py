@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from linkage.errors import FieldError
-from linkage.places import district_code, load_gazetteer, province_code, village_key
+from linkage.places import district_code, load_gazetteer, province_code, record_province_code, village_key
 
 ISO_3166_2_LA = {"LA-AT", "LA-BK", "LA-BL", "LA-CH", "LA-HO", "LA-KH", "LA-LM", "LA-LP", "LA-OU", "LA-PH", "LA-SL",
                  "LA-SV", "LA-VI", "LA-VT", "LA-XA", "LA-XE", "LA-XI", "LA-XS"}
@@ -144,6 +144,48 @@ def test_bare_vientiane_is_ambiguous_not_guessed() -> None:
     with pytest.raises(FieldError) as err:
         province_code("Vientiane")
     assert "LA-VT" in err.value.reason and "LA-VI" in err.value.reason
+
+
+@pytest.mark.parametrize(("province", "district", "code"), [
+    ("Vientiane", "Phonhong", "LA-VI"),  # a district of Vientiane Province
+    ("Vientiane", "Sisattanak", "LA-VT"),  # a district of the capital
+    ("ວຽງຈັນ", "ໂພນໂຮງ", "LA-VI"),
+    ("Vientiane", "Xaysetha", "LA-VT"),  # a district name of Attapeu and of the capital: the capital's
+    ("Savannakhet", None, "LA-SV"),  # an unshared name needs no district
+    ("Savannakhet", "Phonhong", "LA-SV"),  # ... and is not overruled by one (the district is the one in error)
+])
+def test_a_shared_province_name_is_settled_by_the_district(province, district, code) -> None:
+    assert record_province_code(province, district) == code
+
+
+@pytest.mark.parametrize("district", [None, "", "Kaysone Phomvihane", "Nowhere"])
+def test_a_shared_province_name_the_district_does_not_settle_stays_an_error(district) -> None:
+    with pytest.raises(FieldError) as err:
+        record_province_code("Vientiane", district)
+    assert "LA-VT" in err.value.reason and "LA-VI" in err.value.reason
+
+
+def test_standardize_settles_vientiane_by_district_and_lists_only_what_it_cannot(tmp_path) -> None:
+    from linkage.standardize import standardize
+    from linkage.store import connect
+
+    con = connect(tmp_path / "store.duckdb")
+    rows = [("V-1", "Vientiane", "Phonhong"), ("V-2", "Vientiane", "Xaysetha"), ("V-3", "Vientiane", None),
+            ("V-4", "Vientiane", "Kaysone Phomvihane")]
+    for i, (record_id, province, district) in enumerate(rows):
+        con.execute("INSERT INTO records (source, record_id, row_hash, file_id, line_no, province, district) "
+                    "VALUES ('T', ?, 'h', 1, ?, ?, ?)", [record_id, i + 2, province, district])
+    report = standardize(con)
+    got = dict(((r, (p, d)) for r, p, d in con.execute(
+        "SELECT record_id, province_code, district_code FROM records").fetchall()))
+    assert got["V-1"] == ("LA-VI", "LA-VI-01")
+    assert got["V-2"] == ("LA-VT", "LA-VT-03")  # province and district each settle the other
+    assert got["V-3"] == (None, None)
+    issues = {r: f for r, f in con.execute(
+        "SELECT record_id, field FROM std_issues JOIN records USING (rid) WHERE field = 'province'").fetchall()}
+    assert issues == {"V-3": "province", "V-4": "province"}
+    assert (report.fields["province"].parsed, report.fields["province"].unparsed) == (2, 2)
+    con.close()
 
 
 def test_unknown_and_empty_provinces() -> None:
