@@ -21,7 +21,8 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 
 from linkage.errors import LaoLinkError
 from linkage.name_key import skeleton_sql
-from linkage.store import sql_literal
+from linkage.paths import StorePaths, store_paths
+from linkage.store import open_store, sql_literal
 
 WORKSPACE = "laolink_work"
 MODEL_INPUT_TABLE = "model_input"  # inside the workspace, the current catalog while Splink runs
@@ -134,3 +135,12 @@ def tune_connection(
     con.execute("SET preserve_insertion_order = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
+
+
+@contextmanager
+def open_tuned_store(db: Path) -> Iterator[tuple[duckdb.DuckDBPyConnection, StorePaths]]:
+    """The pipeline store and its paths, its connection tuned (:func:`tune_connection`) for a model run."""
+    paths = store_paths(db)
+    with open_store(db) as con:
+        tune_connection(con, paths.work_dir)
+        yield con, paths

@@ -25,7 +25,14 @@ from linkage.blocking import DEFAULT_MAX_PAIRS, BlockingCapError, NamedRule, loa
 from linkage.engines import predict_pairs
 from linkage.errors import LaoLinkError
 from linkage.model_file import settings_for_store
-from linkage.model_input import MODEL_INPUT_TABLE, WORKSPACE, Workspace, default_work_dir, splink_workspace
+from linkage.model_input import (
+    MODEL_INPUT_TABLE,
+    WORKSPACE,
+    Workspace,
+    default_work_dir,
+    open_tuned_store,
+    splink_workspace,
+)
 from linkage.training import model_version
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "demo.json"
@@ -252,13 +259,7 @@ def predict_command(
     engine: str = typer.Option("duckdb", "--engine", help="Splink backend: duckdb or spark."),
 ) -> None:
     """Score candidate pairs and store them, with each comparison's level and weight, in `predictions`."""
-    from linkage.model_input import tune_connection
-    from linkage.paths import store_paths
-    from linkage.store import open_store
-
-    paths = store_paths(db)
-    with open_store(db) as con:
-        tune_connection(con, paths.work_dir)
+    with open_tuned_store(db) as (con, paths):
         try:
             report = predict(con, model, run_id=run_id, max_pairs=max_pairs, work_dir=paths.work_dir, engine=engine)
         except LaoLinkError as exc:

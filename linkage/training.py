@@ -30,7 +30,7 @@ from linkage.comparisons import comparisons
 from linkage.engines import copy_to_engine, make_linker, model_json
 from linkage.errors import LaoLinkError
 from linkage.model_file import LAOLINK_KEY
-from linkage.model_input import MODEL_INPUT_TABLE, Workspace, default_work_dir, splink_workspace
+from linkage.model_input import MODEL_INPUT_TABLE, Workspace, default_work_dir, open_tuned_store, splink_workspace
 
 DEFAULT_SEED = 42
 DEFAULT_U_PAIRS = 2_000_000
@@ -381,13 +381,7 @@ def train_command(
     engine: str = typer.Option("duckdb", "--engine", help="Splink backend: duckdb or spark."),
 ) -> None:
     """Train the match model on the standardized records; write the model JSON and its model card."""
-    from linkage.model_input import tune_connection
-    from linkage.paths import store_paths
-    from linkage.store import open_store
-
-    paths = store_paths(db)
-    with open_store(db) as con:
-        tune_connection(con, paths.work_dir)
+    with open_tuned_store(db) as (con, paths):
         try:
             report = train(
                 con,
