@@ -41,7 +41,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import ingested_demo_store  # noqa: E402
-from linkage.name_key import skeleton_sql  # noqa: E402
+from linkage.demo_data.spelling_variants import spelling_agreement  # noqa: E402
+from linkage.name_key import name_key, skeleton_sql  # noqa: E402
 from linkage.standardize import standardize  # noqa: E402
 
 _SKELETON = {"given": "gs", "family": "fs"}
@@ -90,21 +91,6 @@ SELECT (SELECT count(*) FROM same), (SELECT avg(agree::INTEGER) FROM same),
 """
 
 
-def spelling_agreement() -> tuple[int, float]:
-    """Share of the demo hands' spellings of each name part that reach the official spelling's key."""
-    from linkage.demo_data.names import FAMILY_NAMES, GIVEN_NAMES
-    from linkage.demo_data.spelling_variants import HANDS, lao_to_thai, spell_name
-    from linkage.name_key import name_key
-
-    total = agree = 0
-    for name in GIVEN_NAMES + FAMILY_NAMES:
-        ref = name_key(name.official)
-        variants = [spell_name(name, hand) for hand in HANDS] + [name.lao, lao_to_thai(name.lao)]
-        total += len(variants)
-        agree += sum(name_key(v) == ref for v in variants)
-    return total, agree / total
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=8000)
@@ -118,7 +104,7 @@ def main() -> None:
     (same_pairs, agreement, diff_pairs, collision, shared_key_persons, either_agreement, skeleton_collision,
      part_key, part_either, part_key_collision, part_either_collision) = figures
     peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    spellings, spelling_share = spelling_agreement()
+    spellings, spelling_share = spelling_agreement(name_key)
     print(json.dumps({
         "benchmark": "standardize",
         "records": report.records,

@@ -8,8 +8,9 @@ for any Lao name, not only the ones in ``names``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from linkage.demo_data.names import Name
+from linkage.demo_data.names import FAMILY_NAMES, GIVEN_NAMES, Name
 
 # (pattern, replacement) applied in order to one lower-case word; "$" is the end of the word.
 _RULES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -92,3 +93,23 @@ def lao_to_thai(text: str) -> str:
     for pattern, replacement in _THAI_PRE:
         text = pattern.sub(replacement, text)
     return _THAI_SHORT_E.sub("\\1็", _LAO_BLOCK.sub("", text.translate(_LAO_TO_THAI)))
+
+
+def name_spellings(name: Name) -> list[str]:
+    """Every way the demo writes a name: each hand's romanization, the Lao script, the Thai script."""
+    return [spell_name(name, hand) for hand in HANDS] + [name.lao, lao_to_thai(name.lao)]
+
+
+def spelling_agreement(key: Callable[[str], str]) -> tuple[int, float]:
+    """How many spellings of the demo's name parts there are (``name_spellings``), and the share of them
+    whose ``key`` is the key of the official spelling.
+
+    The name key comes as an argument: the generator is written apart from ``linkage.name_key`` so as to test it.
+    """
+    total = agree = 0
+    for name in GIVEN_NAMES + FAMILY_NAMES:
+        ref = key(name.official)
+        variants = name_spellings(name)
+        total += len(variants)
+        agree += sum(key(v) == ref for v in variants)
+    return total, agree / total
