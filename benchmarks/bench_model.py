@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import add_model_scores  # noqa: E402
 
 
 def build_store(workdir: Path, persons: int, seed: int) -> tuple[Path, Path, dict]:
@@ -94,17 +96,7 @@ def run_laolink(db: Path, truth: Path, *, threshold: float, model: Path | None, 
         at_best = cluster_scores(con, "eval_truth", best) if best else None
     finally:
         con.close()
-    figures["pairwise_f1_after_clustering"] = round(scores["pairwise_f1"], 4)
-    figures["pairwise_precision_after_clustering"] = round(scores["pairwise_precision"], 4)
-    figures["pairwise_recall_after_clustering"] = round(scores["pairwise_recall"], 4)
-    figures["bcubed_precision"] = round(scores["bcubed_precision"], 4)
-    figures["bcubed_recall"] = round(scores["bcubed_recall"], 4)
-    figures["pairwise_f1_before_clustering"] = round(pairwise["f1"], 4)
-    figures["best_threshold"] = {k: round(v, 4) for k, v in pairwise.get("best_threshold", {}).items()}
-    figures["pairwise_f1_after_clustering_at_best_threshold"] = round(at_best["pairwise_f1"], 4) if at_best else None
-    figures["total_s"] = round(figures["train_s"] + figures["predict_s"] + figures["cluster_s"], 2)
-    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    return figures
+    return add_model_scores(figures, scores, pairwise, at_best)
 
 
 def main() -> None:

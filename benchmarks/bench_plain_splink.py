@@ -15,17 +15,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
+import sys
 import time
 from pathlib import Path
 
 import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
 
-from linkage.evaluation import cluster_scores, load_truth, pairwise_scores
-from linkage.model_input import splink_workspace, tune_connection
-from linkage.paths import store_paths
-from linkage.store import connect
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import add_model_scores  # noqa: E402
+from linkage.evaluation import cluster_scores, load_truth, pairwise_scores  # noqa: E402
+from linkage.model_input import splink_workspace, tune_connection  # noqa: E402
+from linkage.paths import store_paths  # noqa: E402
+from linkage.store import connect  # noqa: E402
 
 PLAIN_INPUT_SQL = """
     SELECT rid,
@@ -53,10 +56,6 @@ def plain_settings() -> SettingsCreator:
             block_on("full_name"),
         ],
     )
-
-
-def peak_memory_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_plain(db: Path, truth: Path, *, threshold: float = 0.9, seed: int = 42) -> dict:
@@ -105,19 +104,7 @@ def run_plain(db: Path, truth: Path, *, threshold: float = 0.9, seed: int = 42) 
             at_best = cluster_scores(con, "eval_truth", best, predictions="plain_predictions") if best else None
     finally:
         con.close()
-    figures["pairwise_f1_after_clustering"] = round(scores["pairwise_f1"], 4)
-    figures["pairwise_precision_after_clustering"] = round(scores["pairwise_precision"], 4)
-    figures["pairwise_recall_after_clustering"] = round(scores["pairwise_recall"], 4)
-    figures["bcubed_precision"] = round(scores["bcubed_precision"], 4)
-    figures["bcubed_recall"] = round(scores["bcubed_recall"], 4)
-    figures["pairwise_f1_before_clustering"] = round(pairwise["f1"], 4)
-    figures["best_threshold"] = {k: round(v, 4) for k, v in pairwise.get("best_threshold", {}).items()}
-    # Each model at its own best pairwise threshold too: a plain model's probabilities are less
-    # well calibrated, and a fixed threshold alone would flatter the comparison.
-    figures["pairwise_f1_after_clustering_at_best_threshold"] = round(at_best["pairwise_f1"], 4) if at_best else None
-    figures["total_s"] = round(figures["train_s"] + figures["predict_s"] + figures["cluster_s"], 2)
-    figures["peak_rss_mb"] = round(peak_memory_mb())
-    return figures
+    return add_model_scores(figures, scores, pairwise, at_best)
 
 
 def main() -> None:

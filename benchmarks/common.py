@@ -24,6 +24,27 @@ def peak_rss_mb() -> dict[str, int]:
     return {"peak_rss_mb": max(own, children), "peak_rss_self_mb": own, "peak_rss_children_mb": children}
 
 
+def add_model_scores(figures: dict, scores: dict, pairwise: dict, at_best: dict | None) -> dict:
+    """Add a model's scores, total seconds and peak memory to its ``figures``, under the keys that
+    bench_model.py sets side by side for the LaoLink and the plain Splink model.
+
+    ``scores``: cluster scores at the run's threshold; ``pairwise``: pairwise scores of the predictions
+    before clustering; ``at_best``: cluster scores at the model's own best pairwise threshold (a plain
+    model's probabilities are less well calibrated, and a fixed threshold alone would flatter the comparison).
+    """
+    figures["pairwise_f1_after_clustering"] = round(scores["pairwise_f1"], 4)
+    figures["pairwise_precision_after_clustering"] = round(scores["pairwise_precision"], 4)
+    figures["pairwise_recall_after_clustering"] = round(scores["pairwise_recall"], 4)
+    figures["bcubed_precision"] = round(scores["bcubed_precision"], 4)
+    figures["bcubed_recall"] = round(scores["bcubed_recall"], 4)
+    figures["pairwise_f1_before_clustering"] = round(pairwise["f1"], 4)
+    figures["best_threshold"] = {k: round(v, 4) for k, v in pairwise.get("best_threshold", {}).items()}
+    figures["pairwise_f1_after_clustering_at_best_threshold"] = round(at_best["pairwise_f1"], 4) if at_best else None
+    figures["total_s"] = round(figures["train_s"] + figures["predict_s"] + figures["cluster_s"], 2)
+    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return figures
+
+
 def machine() -> dict:
     """What the figures were measured on; the load average matters on a shared machine."""
     mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
