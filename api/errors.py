@@ -67,17 +67,24 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(LoginRedirect, _login_redirect)
 
 
-class CatchAllMiddleware:
-    """Outermost layer: an unexpected exception becomes a bare 500 JSON answer; only its type is logged
-    (a traceback's values could hold personal data)."""
+class _HttpMiddleware:
+    """ASGI middleware whose ``http`` sees every HTTP request; lifespan and websocket messages pass straight on."""
 
     def __init__(self, app) -> None:
         self.app = app
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "http":
+            await self.http(scope, receive, send)
+        else:
             await self.app(scope, receive, send)
-            return
+
+
+class CatchAllMiddleware(_HttpMiddleware):
+    """Outermost layer: an unexpected exception becomes a bare 500 JSON answer; only its type is logged
+    (a traceback's values could hold personal data)."""
+
+    async def http(self, scope, receive, send) -> None:
         started = False
 
         async def tracking_send(message) -> None:
@@ -95,17 +102,14 @@ class CatchAllMiddleware:
                 await response(scope, receive, send)
 
 
-class BodySizeLimitMiddleware:
+class BodySizeLimitMiddleware(_HttpMiddleware):
     """Refuse request bodies larger than ``max_bytes`` with 413, whether or not Content-Length is sent."""
 
     def __init__(self, app, max_bytes: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope, receive, send) -> None:
         too_large = error_body(f"request body larger than {self.max_bytes} bytes")
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
@@ -138,17 +142,10 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(_HttpMiddleware):
     """Add the headers above to every answer that does not set them itself (static assets may cache)."""
 
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+    async def http(self, scope, receive, send) -> None:
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", ())}
