@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mapping_samples import MOLSW_MAPPING
 from typer.testing import CliRunner
 
 from linkage.cli import app
@@ -135,20 +136,6 @@ def test_quarantined_line_numbers_count_physical_lines(con, tmp_path):
     assert con.execute("SELECT full_name, line_no FROM records").fetchall() == [("two\nlines", 2)]
 
 
-MOLSW_MAPPING = """
-name: molsw_dsw
-source: MOLSW-DSW
-file_pattern: "*molsw_dsw*"
-format: xlsx
-sheet: null
-columns:
-  record_id: "ລະຫັດ / Case No"
-  full_name: "ຊື່ / Name"
-  date_of_birth: "DOB"
-  province: "Province of origin"
-mandatory: [date_of_birth]
-buddhist_era: null
-"""
 MOLSW_HEADER = ["ລະຫັດ / Case No", "ຊື່ / Name", "DOB", "Province of origin", "Remarks"]
 
 

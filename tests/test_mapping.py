@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from mapping_samples import MOLSW_MAPPING
 
 from linkage.exchange_format import EXCHANGE_COLUMNS
 from linkage.mapping import (
@@ -11,22 +12,6 @@ from linkage.mapping import (
     load_mappings,
     parse_mapping,
 )
-
-MOLSW = """
-name: molsw_dsw
-source: MOLSW-DSW
-file_pattern: "*molsw_dsw*"
-format: xlsx
-encoding: auto
-sheet: null
-columns:
-  record_id: "ລະຫັດ / Case No"
-  full_name: "ຊື່ / Name"
-  date_of_birth: "DOB"
-  province: "Province of origin"
-mandatory: [date_of_birth]
-buddhist_era: null
-"""
 
 
 def write(directory: Path, name: str, text: str) -> Path:
@@ -45,7 +30,7 @@ def test_packaged_exchange_mapping_is_the_identity():
 
 
 def test_mapping_in_the_documented_format_loads(tmp_path):
-    m = load_mapping(write(tmp_path, "molsw.yaml", MOLSW))
+    m = load_mapping(write(tmp_path, "molsw.yaml", MOLSW_MAPPING))
     assert (m.name, m.source, m.format, m.encoding, m.sheet) == ("molsw_dsw", "MOLSW-DSW", "xlsx", "auto", None)
     assert m.columns["record_id"] == "ລະຫັດ / Case No"
     assert m.mandatory == ("date_of_birth",)
@@ -70,7 +55,7 @@ def test_mapping_in_the_documented_format_loads(tmp_path):
     ],
 )
 def test_invalid_mapping_is_refused_naming_the_file(tmp_path, change, message):
-    path = write(tmp_path, "broken.yaml", MOLSW.replace(*change))
+    path = write(tmp_path, "broken.yaml", MOLSW_MAPPING.replace(*change))
     with pytest.raises(MappingError) as err:
         load_mapping(path)
     assert str(path) in str(err.value)
@@ -89,7 +74,7 @@ def test_not_a_mapping_at_all(tmp_path):
 
 
 def test_extra_directory_adds_and_overrides(tmp_path):
-    write(tmp_path, "molsw.yaml", MOLSW)
+    write(tmp_path, "molsw.yaml", MOLSW_MAPPING)
     write(tmp_path, "exchange.yaml", (PACKAGED_MAPPINGS_DIR / "exchange.yaml").read_text().replace(
         "priority: -100", "priority: -50"))
     packaged = load_mappings()
@@ -101,8 +86,8 @@ def test_extra_directory_adds_and_overrides(tmp_path):
 
 
 def test_duplicate_name_in_one_directory_is_an_error(tmp_path):
-    write(tmp_path, "a.yaml", MOLSW)
-    write(tmp_path, "b.yaml", MOLSW)
+    write(tmp_path, "a.yaml", MOLSW_MAPPING)
+    write(tmp_path, "b.yaml", MOLSW_MAPPING)
     with pytest.raises(MappingError, match="already used by"):
         load_mappings(tmp_path)
 
@@ -122,18 +107,18 @@ def test_missing_extra_directory(tmp_path):
     ],
 )
 def test_choose_mapping_by_file_name(tmp_path, file_name, expected):
-    mappings = load_mappings(tmp_path) | {"molsw_dsw": load_mapping(write(tmp_path, "m.yaml", MOLSW))}
+    mappings = load_mappings(tmp_path) | {"molsw_dsw": load_mapping(write(tmp_path, "m.yaml", MOLSW_MAPPING))}
     assert choose_mapping(file_name, mappings.values()).name == expected
 
 
 def test_two_mappings_at_the_same_priority_are_ambiguous(tmp_path):
-    a = load_mapping(write(tmp_path, "a.yaml", MOLSW))
-    b = load_mapping(write(tmp_path, "b.yaml", MOLSW.replace("name: molsw_dsw", "name: molsw_dsw2")))
+    a = load_mapping(write(tmp_path, "a.yaml", MOLSW_MAPPING))
+    b = load_mapping(write(tmp_path, "b.yaml", MOLSW_MAPPING.replace("name: molsw_dsw", "name: molsw_dsw2")))
     with pytest.raises(MappingError, match="matches mappings molsw_dsw, molsw_dsw2 at the same priority"):
         choose_mapping("molsw_dsw.xlsx", [a, b])
 
 
 def test_no_mapping_matches(tmp_path):
-    a = load_mapping(write(tmp_path, "a.yaml", MOLSW))
+    a = load_mapping(write(tmp_path, "a.yaml", MOLSW_MAPPING))
     with pytest.raises(MappingError, match="no mapping's file_pattern matches 'other.csv'"):
         choose_mapping("other.csv", [a])
