@@ -8,7 +8,10 @@ the command line.
 from __future__ import annotations
 
 import getpass
+import sqlite3
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -42,9 +45,17 @@ def _audit(con, action: str, detail: dict) -> None:
     record_audit(con, action=action, outcome="ok", actor=_cli_actor(), actor_kind="cli", detail=detail)
 
 
-def _fail(exc: LaoLinkError) -> None:
-    typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(1)
+@contextmanager
+def _service_or_exit(db: Path) -> Iterator[sqlite3.Connection]:
+    """The service database, closed afterwards; a LaoLinkError inside is printed and exits with status 1."""
+    con = _service(db)
+    try:
+        yield con
+    except LaoLinkError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        con.close()
 
 
 @users_app.command("add")
@@ -59,28 +70,18 @@ def users_add(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    con = _service(db)
-    try:
+    with _service_or_exit(db) as con:
         auth.add_user(con, username, role, password, created_by=_cli_actor())
         _audit(con, "user.add", {"username": username, "role": role})
-    except LaoLinkError as exc:
-        _fail(exc)
-    finally:
-        con.close()
     typer.echo(f"user {username} added with role {role}")
 
 
 @users_app.command("disable")
 def users_disable(username: str = typer.Argument(...), db: Path = DB_OPTION) -> None:
     """Disable a user and end their sessions at once."""
-    con = _service(db)
-    try:
+    with _service_or_exit(db) as con:
         auth.disable_user(con, username)
         _audit(con, "user.disable", {"username": username})
-    except LaoLinkError as exc:
-        _fail(exc)
-    finally:
-        con.close()
     typer.echo(f"user {username} disabled")
 
 
@@ -104,15 +105,10 @@ def keys_create(
     db: Path = DB_OPTION,
 ) -> None:
     """Create an API key and print it once; only its hash is stored."""
-    con = _service(db)
-    try:
+    with _service_or_exit(db) as con:
         source_list = [s for s in (sources or "").split(",") if s.strip()] or None
         key_id, key = auth.create_key(con, name, role, sources=source_list, created_by=_cli_actor())
         _audit(con, "key.create", {"key_id": key_id, "name": name, "role": role, "sources": source_list})
-    except LaoLinkError as exc:
-        _fail(exc)
-    finally:
-        con.close()
     typer.echo(f"key id {key_id} ({role}{', sources ' + ','.join(source_list) if source_list else ''})", err=True)
     typer.echo("The key is shown only now; send it as 'Authorization: Bearer <key>':", err=True)
     typer.echo(key)
@@ -121,14 +117,9 @@ def keys_create(
 @keys_app.command("revoke")
 def keys_revoke(key_id: str = typer.Argument(...), db: Path = DB_OPTION) -> None:
     """Revoke a key; it is refused from the next request on."""
-    con = _service(db)
-    try:
+    with _service_or_exit(db) as con:
         auth.revoke_key(con, key_id)
         _audit(con, "key.revoke", {"key_id": key_id})
-    except LaoLinkError as exc:
-        _fail(exc)
-    finally:
-        con.close()
     typer.echo(f"key {key_id} revoked")
 
 
@@ -164,11 +155,6 @@ def audit_export(
 ) -> None:
     """Write the audit log from a date on, as CSV or JSON lines."""
     start = _parse_since(since)
-    con = _service(db)
-    try:
+    with _service_or_exit(db) as con:
         count = export_audit(con, start, sys.stdout, fmt) if out is None else export_audit_file(con, start, out)
-    except LaoLinkError as exc:
-        _fail(exc)
-    finally:
-        con.close()
     typer.echo(f"{count} audit rows written", err=True)
