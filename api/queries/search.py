@@ -8,14 +8,17 @@ raise the rank of records that agree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
 from api.queries.person_index import person_index_for
 from api.queries.records import records_by_rid, rows_as_dicts
 from linkage.errors import FieldError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ def parse_search(
 ) -> SearchQuery:
     """Standardize the search terms as records are standardized; FieldError names the bad term."""
     from linkage.dates import parse_date
+    from linkage.phones import phone_e164
+    from linkage.places import province_code
 
     name = (name or "").strip() or None
     keys: list[str] = []
@@ -45,30 +50,9 @@ def parse_search(
         romanized = romanize_name(name) or None
         if not keys:
             raise FieldError("no letters to search by in this name", field="name", value=name)
-    parsed = None
-    if dob and dob.strip():
-        try:
-            parsed = parse_date(dob)
-        except FieldError as exc:
-            raise FieldError(exc.reason, field="dob", value=dob) from exc
-    prov = None
-    if province and province.strip():
-        from linkage.places import province_code
-
-        try:
-            prov = province_code(province)
-        except FieldError as exc:
-            raise FieldError(exc.reason, field="province", value=province) from exc
-        if prov is None:
-            raise FieldError("unknown province", field="province", value=province)
-    tel = None
-    if phone and phone.strip():
-        from linkage.phones import phone_e164
-
-        try:
-            tel = phone_e164(phone)
-        except FieldError as exc:
-            raise FieldError(exc.reason, field="phone", value=phone) from exc
+    parsed = _term(dob, "dob", parse_date)
+    prov = _term(province, "province", province_code)
+    tel = _term(phone, "phone", phone_e164)
     if not keys and tel is None:
         raise FieldError("give a name or a phone number to search by", field="name")
     return SearchQuery(
@@ -80,6 +64,16 @@ def parse_search(
         province_code=prov,
         phone_e164=tel,
     )
+
+
+def _term(text: str | None, field: str, parse: Callable[[str], T]) -> T | None:
+    """``parse(text)``, None for a blank term; a FieldError is raised again naming the search term."""
+    if not (text and text.strip()):
+        return None
+    try:
+        return parse(text)
+    except FieldError as exc:
+        raise FieldError(exc.reason, field=field, value=text) from exc
 
 
 # Records sharing a name key part or the phone are found through the index's ART indexes
