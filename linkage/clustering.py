@@ -242,6 +242,26 @@ def _apply_negative_decisions(
         capacity.setdefault(b, {})[a] = cap
     cut: set[tuple[int, int]] = set()
     flags: list[dict] = []
+
+    def cut_apart(a: int, b: int, kind: str, detail: dict) -> None:
+        """Cut the fewest-weight links that keep a and b together, and flag the cut as ``kind``."""
+        pair_cut = minimum_cut(capacity, a, b)
+        if not pair_cut:
+            return  # already apart after an earlier cut
+        for u, v in pair_cut:
+            del capacity[u][v]
+            del capacity[v][u]
+        cut.update(pair_cut)
+        flags.append(
+            {
+                "kind": kind,
+                "rid_l": a,
+                "rid_r": b,
+                "links_cut": len(pair_cut),
+                "detail": {**detail, "cut": [list(p) for p in pair_cut]},
+            }
+        )
+
     for a, b, decision_id in sorted(negatives, key=lambda n: n[2]):
         by_decisions = _reachable(capacity, a, lambda u, v: math.isinf(capacity[u][v]), stop=b)
         if b in by_decisions:
@@ -260,41 +280,10 @@ def _apply_negative_decisions(
                 }
             )
             continue
-        pair_cut = minimum_cut(capacity, a, b)
-        if not pair_cut:
-            continue  # already apart after an earlier cut
-        for u, v in pair_cut:
-            del capacity[u][v]
-            del capacity[v][u]
-        cut.update(pair_cut)
-        flags.append(
-            {
-                "kind": "negative-cut",
-                "rid_l": a,
-                "rid_r": b,
-                "links_cut": len(pair_cut),
-                "detail": {"negative_decision_id": decision_id, "cut": [list(p) for p in pair_cut]},
-            }
-        )
+        cut_apart(a, b, "negative-cut", {"negative_decision_id": decision_id})
     for a, b, reason in constraints:
-        if b not in _reachable(capacity, a, lambda u, v: True, stop=b):
-            continue  # already apart after an earlier cut
-        if b in _reachable(capacity, a, lambda u, v: math.isinf(capacity[u][v]), stop=b):
-            continue
-        pair_cut = minimum_cut(capacity, a, b)
-        for u, v in pair_cut:
-            del capacity[u][v]
-            del capacity[v][u]
-        cut.update(pair_cut)
-        flags.append(
-            {
-                "kind": "consistency-cut",
-                "rid_l": a,
-                "rid_r": b,
-                "links_cut": len(pair_cut),
-                "detail": {"reason": reason, "cut": [list(p) for p in pair_cut]},
-            }
-        )
+        if b not in _reachable(capacity, a, lambda u, v: math.isinf(capacity[u][v]), stop=b):
+            cut_apart(a, b, "consistency-cut", {"reason": reason})
     return cut, flags
 
 
