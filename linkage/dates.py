@@ -290,4 +290,5 @@ def birth_years_from_age(age_text: str | None, event_date: ParsedDate | dt.date 
     else:
         ev_min = ev_max = event_date.year
     spread = ABOUT_YEARS if m["about"] else 0
-    return ev_min - high - 1 - spread, ev_max - low + spread
+    # 'about 0' or 'about 1' widens past the event: nobody is born after the event that records their age.
+    return ev_min - high - 1 - spread, min(ev_max - low + spread, ev_max)

@@ -21,7 +21,8 @@ from linkage.errors import FieldError
 
 # Raised whenever a standardizer's output changes, so stored records are standardized again
 # (2: the name key undoes doubled consonants first; 3: a province name two provinces share is settled
-# by the record's district, and so is a district name two provinces share when the province is one of them).
+# by the record's district, and so is a district name two provinces share when the province is one of them;
+# an 'about' age never gives a birth year after the event).
 STD_VERSION = 3
 
 _EMPTY = "\x00"  # join key standing for NULL, so lookups join with plain equality

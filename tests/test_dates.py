@@ -168,6 +168,8 @@ EVENT = parse_date("12/09/2019")
         ("17-18", (2000, 2002)),
         ("6 months", (2018, 2019)),
         ("0", (2018, 2019)),
+        ("about 0", (2016, 2019)),  # 'about' widens the range, never past the event
+        ("about 1", (2015, 2019)),
     ],
 )
 def test_age_to_birth_years(age: str, years: tuple[int, int]) -> None:
