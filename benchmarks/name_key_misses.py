@@ -13,7 +13,8 @@ sample of misses and one JSON line of figures:
 - skeleton_agreement / either_agreement: the same for the coarse consonant skeleton
   (``name_skeleton``), and for "key or skeleton agree";
 - collisions over all different-person pairs, counted exactly from key group sizes (the benchmark
-  samples only one pair per record), for the key, the skeleton and either.
+  samples only one pair per record), for the key, the skeleton and either; and per name part (given
+  names with given names, family names with family names) for the key and for either.
 """
 
 from __future__ import annotations
@@ -89,6 +90,11 @@ def _collisions(rows: list[tuple], keys) -> float:
     return (count(a) + count(b) - count(lambda r: (a(r), b(r)))) / total
 
 
+def _part_collisions(rows: list[tuple], *keys) -> float:
+    """``_collisions`` per name part: the mean over given names and family names of different-person pairs."""
+    return sum(_collisions(rows, [lambda r, k=k, i=i: k(r)[i] for k in keys]) for i in (0, 1)) / 2
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=8000)
@@ -145,6 +151,8 @@ def main() -> None:
         "key_collision_all_pairs": round(_collisions(rows, [key]), 6),
         "skeleton_collision_all_pairs": round(_collisions(rows, [skeleton]), 6),
         "either_collision_all_pairs": round(_collisions(rows, [key, skeleton]), 6),
+        "name_part_key_collision_all_pairs": round(_part_collisions(rows, key), 5),
+        "name_part_either_collision_all_pairs": round(_part_collisions(rows, key, skeleton), 5),
     }))
 
 
