@@ -24,8 +24,9 @@ Generates the demo sources (not timed), ingests them (not timed), then times
   per name part"; "all spellings of one Lao name agree"): each same-person record pair is two name
   pairs, its given names and its family names (in the order that pairs more of them: a source that
   swaps the order still writes the same two names), and the share of those whose keys (or keys or
-  skeletons) agree; collisions likewise over the given-name and family-name pairs of the
-  different-person pairs. A typo touches one name of a record, so it costs one name pair of two.
+  skeletons) agree; collisions over the given-name and family-name pairs of the different-person
+  pairs, in the records' own order, as for whole names. A typo touches one name of a record, so it
+  costs one name pair of two.
 """
 
 from __future__ import annotations
