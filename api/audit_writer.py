@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, field
 
 from api.service_store import ServiceStore
-from linkage.audit import record_audit
+from linkage.service.audit import record_audit
 from linkage.thread_signal import Completion
 
 MAX_BATCH = 1000
@@ -48,7 +48,7 @@ class AuditWriter:
                     self._thread = thread
 
     def write(self, **row) -> None:
-        """Append one audit row (arguments of ``linkage.audit.record_audit``); returns once it is committed.
+        """Append one audit row (arguments of ``linkage.service.audit.record_audit``); returns once it is committed.
 
         Blocks for a few milliseconds: call it from a worker thread, not the event loop.
         """

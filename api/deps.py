@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from api.errors import ApiError, LoginRedirect
 from api.published import NotPublished, Snapshot
 from api.settings import Settings
-from linkage.auth import Principal, csrf_matches, key_principal, session_principal
+from linkage.service.auth import Principal, csrf_matches, key_principal, session_principal
 
 SESSION_COOKIE = "laolink_session"
 CSRF_HEADER = "X-CSRF-Token"

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from linkage.auth import Principal
+from linkage.service.auth import Principal
 
 NAME_FIELDS = ("full_name", "given_name", "family_name", "given_name_std", "family_name_std", "full_name_std")
 TAIL_FIELDS = ("phone", "phone_e164", "id_number", "id_number_std")

@@ -19,8 +19,8 @@ from pathlib import Path
 import duckdb
 
 from linkage.paths import StorePaths
-from linkage.person_docs import PersonDocs, open_person_docs
-from linkage.publish import register_identity, snapshot_identity
+from linkage.publishing.person_docs import PersonDocs, open_person_docs
+from linkage.publishing.publish import register_identity, snapshot_identity
 
 # (name in /health, table it needs, SQL)
 COUNTS: tuple[tuple[str, str, str], ...] = (
@@ -41,8 +41,8 @@ class Snapshot:
     run_id: int | None
     published_at: str | None
     counts: dict[str, int]
-    identity: str = ""  # linkage.publish.snapshot_identity of the file, known without a query
-    docs: PersonDocs | None = None  # the person documents built with the snapshot (linkage.person_docs)
+    identity: str = ""  # linkage.publishing.publish.snapshot_identity of the file, known without a query
+    docs: PersonDocs | None = None  # the person documents built with the snapshot (linkage.publishing.person_docs)
     users: int = 0
     retired: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)

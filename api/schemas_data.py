@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from api.schemas import PageInfo
-from linkage.exchange_format import EXCHANGE_COLUMNS
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 from linkage.store import STANDARDIZED_COLUMNS
 
 _SQL_TYPES: dict[str, Any] = {"VARCHAR": str, "INTEGER": int, "BIGINT": int, "BOOLEAN": bool, "DATE": str}

@@ -11,7 +11,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from linkage.service_db import connect_service
+from linkage.service.service_db import connect_service
 
 
 class ServiceStore:

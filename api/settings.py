@@ -9,8 +9,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from linkage.auth import LoginPolicy
 from linkage.paths import StorePaths, store_paths
+from linkage.service.auth import LoginPolicy
 
 
 class Settings(BaseSettings):

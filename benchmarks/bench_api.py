@@ -55,10 +55,10 @@ def _model() -> dict:
 
 def build_store(db: Path, size: int, seed: int = 7) -> None:
     """A published store of ``size`` synthetic records, standardized through the real name key."""
-    from linkage.name_key import name_key, romanize_name
+    from linkage.fields.name_key import name_key, romanize_name
+    from linkage.model.prediction import comparison_names, ensure_prediction_tables, level_labels
     from linkage.paths import store_paths
-    from linkage.prediction import comparison_names, ensure_prediction_tables, level_labels
-    from linkage.publish import publish_snapshot
+    from linkage.publishing.publish import publish_snapshot
     from linkage.store import connect
 
     started = time.perf_counter()
@@ -186,7 +186,7 @@ def server_cpu_seconds(pid: int) -> float:
 def samples(db: Path, n: int = 2000) -> tuple[list[str], list[dict]]:
     """Person IDs to read, and match queries made from stored records with a spelling change."""
     from linkage.paths import store_paths
-    from linkage.publish import current_snapshot
+    from linkage.publishing.publish import current_snapshot
 
     con = duckdb.connect(str(current_snapshot(store_paths(db))), read_only=True)
     try:
@@ -267,10 +267,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="seconds per level at most")
     parser.add_argument("--workers", type=int, default=None, help="server processes (laolink serve's default)")
     args = parser.parse_args()
-    from linkage.auth import create_key
     from linkage.paths import store_paths
     from linkage.serve import default_workers
-    from linkage.service_db import connect_service
+    from linkage.service.auth import create_key
+    from linkage.service.service_db import connect_service
 
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "bench.duckdb"

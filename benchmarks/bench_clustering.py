@@ -16,11 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from linkage.clustering import cluster_records
-from linkage.decisions import load_decisions_into, record_decision
-from linkage.person_ids import assign_person_ids
-from linkage.review_queue import build_review_queue
-from linkage.service_db import connect_service
+from linkage.clusters.clustering import cluster_records
+from linkage.clusters.person_ids import assign_person_ids
+from linkage.clusters.review_queue import build_review_queue
+from linkage.service.decisions import load_decisions_into, record_decision
+from linkage.service.service_db import connect_service
 from linkage.store import connect
 
 

@@ -37,13 +37,13 @@ from benchmarks.common import (  # noqa: E402
 
 def build(db: Path, demo: Path, *, engine: str, memory_limit: str, threads: int | None, seed: int) -> dict:
     """Ingest, standardize, train, then the nightly job: the worker's figures."""
-    from linkage.ingest import ingest_files
-    from linkage.model_input import tune_connection
+    from linkage.fields.standardize import standardize
+    from linkage.model.model_input import tune_connection
+    from linkage.model.training import train
     from linkage.nightly import NightlyConfig, run_nightly
     from linkage.paths import store_paths
-    from linkage.standardize import standardize
+    from linkage.sources.ingest import ingest_files
     from linkage.store import connect
-    from linkage.training import train
 
     paths = store_paths(db)
     seconds: dict[str, float] = {}
@@ -90,8 +90,8 @@ def pairs_compared(db: Path, model: Path) -> int:
 
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
-    from linkage.model_input import splink_workspace
-    from linkage.prediction import load_rules_from_model
+    from linkage.model.model_input import splink_workspace
+    from linkage.model.prediction import load_rules_from_model
     from linkage.store import connect
 
     rules = [r.rule for r in load_rules_from_model(json.loads(model.read_text(encoding="utf-8")))]

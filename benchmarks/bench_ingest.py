@@ -22,8 +22,8 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from linkage.exchange_format import EXCHANGE_COLUMNS  # noqa: E402
-from linkage.ingest import ingest_files  # noqa: E402
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS  # noqa: E402
+from linkage.sources.ingest import ingest_files  # noqa: E402
 from linkage.store import open_store  # noqa: E402
 
 _GIVEN = ["Bouasy", "Bounmy", "Noy", "Phet", "Souk", "Khamla", "Vanh", "Ketsana", "ບົວສີ", "ນ້ອຍ", "บัวสี", "Somphone"]

@@ -2,7 +2,7 @@
 
 Builds a store from the demo generator (demo-data, ingest, standardize; not timed with the
 model) unless ``--db`` and ``--truth`` are given, then trains, predicts and clusters with the
-LaoLink model, measures pairwise F1 after the production clustering (linkage/clustering.py, consistency
+LaoLink model, measures pairwise F1 after the production clustering (linkage/clusters/clustering.py, consistency
 cuts included; and B-cubed), and runs
 benchmarks/bench_plain_splink.py on the same store in a subprocess. Prints one JSON line
 per model, then one line with both side by side.
@@ -48,15 +48,15 @@ def build_store(workdir: Path, persons: int, seed: int) -> tuple[Path, Path, dic
 
 
 def run_laolink(db: Path, truth: Path, *, threshold: float, model: Path | None, seed: int) -> dict:
-    from linkage.clustering import cluster_records
-    from linkage.decisions import load_decisions_into
-    from linkage.evaluation import cluster_scores, load_truth, pairwise_scores, record_cluster_scores
-    from linkage.model_input import tune_connection
+    from linkage.clusters.clustering import cluster_records
+    from linkage.model.evaluation import cluster_scores, load_truth, pairwise_scores, record_cluster_scores
+    from linkage.model.model_input import tune_connection
+    from linkage.model.prediction import predict
+    from linkage.model.training import train
     from linkage.paths import store_paths
-    from linkage.prediction import predict
-    from linkage.service_db import connect_service
+    from linkage.service.decisions import load_decisions_into
+    from linkage.service.service_db import connect_service
     from linkage.store import connect
-    from linkage.training import train
 
     paths = store_paths(db)
     con = connect(db)

@@ -25,8 +25,8 @@ from splink import Linker, SettingsCreator, block_on
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import add_model_scores  # noqa: E402
-from linkage.evaluation import cluster_scores, load_truth, pairwise_scores  # noqa: E402
-from linkage.model_input import splink_workspace, tune_connection  # noqa: E402
+from linkage.model.evaluation import cluster_scores, load_truth, pairwise_scores  # noqa: E402
+from linkage.model.model_input import splink_workspace, tune_connection  # noqa: E402
 from linkage.paths import store_paths  # noqa: E402
 from linkage.store import connect  # noqa: E402
 

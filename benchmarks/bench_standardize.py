@@ -16,7 +16,7 @@ Generates the demo sources (not timed), ingests them (not timed), then times
   records), the share whose keys agree; and the share of distinct persons whose key is
   shared with another person (common names make this far from zero, by nature).
 - key_or_skeleton_agreement / skeleton_collision: the same two figures for the second, coarser
-  name level of the model (``linkage.name_key.name_skeleton``, which absorbs some typos): pairs
+  name level of the model (``linkage.fields.name_key.name_skeleton``, which absorbs some typos): pairs
   whose keys *or* skeletons agree, and different-person pairs whose skeletons agree (a skeleton is
   a function of the key, so this is also "key or skeleton"). The key figures above do not count it.
   ``benchmarks/name_key_misses.py`` shows which typo each remaining miss comes from.
@@ -43,8 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import ingested_demo_store  # noqa: E402
 from linkage.demo_data.spelling_variants import spelling_agreement  # noqa: E402
-from linkage.name_key import name_key, skeleton_sql  # noqa: E402
-from linkage.standardize import standardize  # noqa: E402
+from linkage.fields.name_key import name_key, skeleton_sql  # noqa: E402
+from linkage.fields.standardize import standardize  # noqa: E402
 
 _SKELETON = {"given": "gs", "family": "fs"}
 

@@ -86,7 +86,7 @@ def run_worker(cmd: list[str]) -> dict:
 def ingested_demo_store(tmp: Path, persons: int, seed: int) -> Iterator:
     """A store of the demo's night 1 (``persons`` persons), ingested, not standardized, with ``truth`` loaded."""
     from linkage.demo_data.generate import generate
-    from linkage.ingest import ingest_files
+    from linkage.sources.ingest import ingest_files
     from linkage.store import open_store
 
     out = Path(tmp) / "demo"

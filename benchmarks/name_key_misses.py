@@ -55,8 +55,8 @@ corruptions.thai_typo = _recording(corruptions.thai_typo, "thai")
 from benchmarks.common import ingested_demo_store  # noqa: E402
 from linkage.demo_data.generate import build_world  # noqa: E402
 from linkage.demo_data.names import FAMILY_NAMES, GIVEN_NAMES  # noqa: E402
-from linkage.name_key import name_key, name_skeleton  # noqa: E402
-from linkage.standardize import standardize  # noqa: E402
+from linkage.fields.name_key import name_key, name_skeleton  # noqa: E402
+from linkage.fields.standardize import standardize  # noqa: E402
 
 
 def _pairs_agree(rows: list[tuple], *keys) -> tuple[int, int]:

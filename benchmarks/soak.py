@@ -43,7 +43,7 @@ from demo_deployment import demo_inbox, demo_model  # noqa: E402
 
 from linkage.nightly import NightlyConfig, run_nightly  # noqa: E402
 from linkage.paths import store_paths  # noqa: E402
-from linkage.publish import current_snapshot  # noqa: E402
+from linkage.publishing.publish import current_snapshot  # noqa: E402
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from linkage.ingest import ingest_command
+from linkage.sources.ingest import ingest_command
 
 app = typer.Typer(
     name="laolink",
@@ -24,10 +24,10 @@ def version() -> None:
 
 app.command("ingest")(ingest_command)
 
-from linkage.blocking import blocking_app  # noqa: E402
-from linkage.evaluation import evaluate_command  # noqa: E402
-from linkage.prediction import predict_command  # noqa: E402
-from linkage.training import train_command  # noqa: E402
+from linkage.model.blocking import blocking_app  # noqa: E402
+from linkage.model.evaluation import evaluate_command  # noqa: E402
+from linkage.model.prediction import predict_command  # noqa: E402
+from linkage.model.training import train_command  # noqa: E402
 
 app.add_typer(blocking_app, name="blocking")
 app.command("train")(train_command)
@@ -41,7 +41,7 @@ def standardize_command(
     everything: bool = typer.Option(False, "--all", help="Redo every record, not only new or changed ones."),
 ) -> None:
     """Fill the standardized columns (names, dates, places, phones, IDs) of stored records."""
-    from linkage.standardize import standardize
+    from linkage.fields.standardize import standardize
     from linkage.store import open_store
 
     with open_store(db) as con:
@@ -62,7 +62,7 @@ def export_clusters_command(
     """Write source,record_id,person_id for every stored record."""
     from pathlib import Path
 
-    from linkage.export import export_clusters
+    from linkage.publishing.export import export_clusters
 
     typer.echo(f"wrote {export_clusters(db, Path(out))} rows to {out}")
 
@@ -75,7 +75,7 @@ def export_persons_command(
     """Write one summary row per person."""
     from pathlib import Path
 
-    from linkage.export import export_persons
+    from linkage.publishing.export import export_persons
 
     typer.echo(f"wrote {export_persons(db, Path(out))} rows to {out}")
 
@@ -88,7 +88,7 @@ def backup_command(
     """Make a consistent backup (store, service database, published snapshot) while the server runs."""
     from pathlib import Path
 
-    from linkage.backup import backup
+    from linkage.publishing.backup import backup
 
     typer.echo(f"backup written to {backup(db, Path(out))}")
 
@@ -102,7 +102,7 @@ def restore_command(
     """Restore a backup made by `laolink backup`."""
     from pathlib import Path
 
-    from linkage.backup import restore
+    from linkage.publishing.backup import restore
 
     paths = restore(Path(backup_dir), db, force=force)
     typer.echo(f"restored to {paths.db}")

@@ -22,9 +22,9 @@ def add_decision_command(
     ),
 ) -> None:
     """Record a decision; it applies from the next nightly run."""
-    from linkage.decisions import DecisionConflict, record_decision
     from linkage.paths import store_paths
-    from linkage.service_db import connect_service
+    from linkage.service.decisions import DecisionConflict, record_decision
+    from linkage.service.service_db import connect_service
 
     service = connect_service(store_paths(db).service_db)
     try:
@@ -46,9 +46,9 @@ def add_decision_command(
 @decisions_app.command("conflicts")
 def conflicts_command(db: str = typer.Option(..., "--db", help="Pipeline store path.")) -> None:
     """List pairs on which stewards disagree (each also goes on the review queue)."""
-    from linkage.decisions import decision_conflicts
     from linkage.paths import store_paths
-    from linkage.service_db import connect_service
+    from linkage.service.decisions import decision_conflicts
+    from linkage.service.service_db import connect_service
 
     service = connect_service(store_paths(db).service_db)
     try:

@@ -22,7 +22,7 @@ import duckdb
 
 from linkage.faults import fault_point
 from linkage.paths import StorePaths, store_paths
-from linkage.publish import publish_snapshot
+from linkage.publishing.publish import publish_snapshot
 from linkage.store import sql_literal
 
 log = logging.getLogger("laolink.nightly")
@@ -35,13 +35,13 @@ class NightlyConfig:
     inbox: Path
     db: Path
     model: Path = DEFAULT_MODEL
-    threshold: float = 0.8  # with consistency cuts (linkage.consistency), F1 after clustering peaks here
+    threshold: float = 0.8  # with consistency cuts (linkage.clusters.consistency), F1 after clustering peaks here
     review_band: tuple[float, float] = (0.3, 0.8)
     max_pairs: int | None = None
     memory_limit: str = "8GB"
     max_temp_size: str | None = None  # cap on DuckDB's spill files (the disk it may fill)
     threads: int | None = None
-    engine: str = "duckdb"  # Splink backend for scoring: duckdb or spark (linkage.engines)
+    engine: str = "duckdb"  # Splink backend for scoring: duckdb or spark (linkage.model.engines)
 
 
 @dataclass
@@ -185,8 +185,8 @@ def _audit_run(paths: StorePaths, report: RunReport) -> None:
     """A run writes persons: it goes in the audit log like any other write (counts only, no names)."""
     import getpass
 
-    from linkage.audit import record_audit
-    from linkage.service_db import connect_service
+    from linkage.service.audit import record_audit
+    from linkage.service.service_db import connect_service
 
     service = connect_service(paths.service_db)
     try:
@@ -211,8 +211,8 @@ def _pending_records_file(paths: StorePaths, run_id: int) -> tuple[Path | None, 
     """Records posted to /match with persist=true, written as an exchange-format CSV to ingest."""
     import csv
 
-    from linkage.exchange_format import EXCHANGE_COLUMNS
-    from linkage.service_db import connect_service
+    from linkage.service.service_db import connect_service
+    from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 
     service = connect_service(paths.service_db)
     try:
@@ -235,7 +235,7 @@ def _pending_records_file(paths: StorePaths, run_id: int) -> tuple[Path | None, 
 
 
 def _mark_pending_ingested(paths: StorePaths, pending_ids: list[int], run_id: int) -> None:
-    from linkage.service_db import connect_service
+    from linkage.service.service_db import connect_service
 
     service = connect_service(paths.service_db)
     try:
@@ -275,7 +275,7 @@ def _records_to_score(con: duckdb.DuckDBPyConnection, version: str) -> tuple[boo
 
 def _scoring_version(con: duckdb.DuckDBPyConnection, model: Path, version: str) -> str:
     """The model and standardizer version with the prior scaled to the store: a change of any re-scores all."""
-    from linkage.model_file import prior_for_store
+    from linkage.model.model_file import prior_for_store
 
     n = con.execute("SELECT count(*) FROM records WHERE std_version IS NOT NULL").fetchall()[0][0]
     return f"{version}/prior{prior_for_store(json.loads(model.read_text(encoding='utf-8')), n):.6g}"
@@ -291,14 +291,14 @@ def _register_model(con: duckdb.DuckDBPyConnection, model: Path, version: str, r
 def _run_steps(
     con: duckdb.DuckDBPyConnection, cfg: NightlyConfig, paths: StorePaths, report: RunReport, timer: StepTimer
 ) -> None:
-    from linkage.clustering import cluster_records
-    from linkage.decisions import load_decisions_into
-    from linkage.ingest import ingest_files
-    from linkage.person_ids import assign_person_ids
-    from linkage.prediction import predict
-    from linkage.review_queue import build_review_queue
-    from linkage.service_db import connect_service
-    from linkage.standardize import STD_VERSION, standardize
+    from linkage.clusters.clustering import cluster_records
+    from linkage.clusters.person_ids import assign_person_ids
+    from linkage.clusters.review_queue import build_review_queue
+    from linkage.fields.standardize import STD_VERSION, standardize
+    from linkage.model.prediction import predict
+    from linkage.service.decisions import load_decisions_into
+    from linkage.service.service_db import connect_service
+    from linkage.sources.ingest import ingest_files
 
     run_id, version = report.run_id, report.model_version
     with timer.step("ingest"):

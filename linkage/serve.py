@@ -16,11 +16,11 @@ from pathlib import Path
 import duckdb
 import typer
 
-from linkage.auth import MIN_PASSWORD_LENGTH, add_user, count_active_users
 from linkage.errors import LaoLinkError
 from linkage.paths import StorePaths, store_paths
-from linkage.publish import current_snapshot
-from linkage.service_db import connect_service
+from linkage.publishing.publish import current_snapshot
+from linkage.service.auth import MIN_PASSWORD_LENGTH, add_user, count_active_users
+from linkage.service.service_db import connect_service
 
 DEMO_ROLES: tuple[str, ...] = ("admin", "steward", "analyst")
 WARM_UP_RECORDS = 100_000  # smaller published results are copied on first use (in a second or less)
@@ -124,14 +124,14 @@ def warm_up(app) -> None:
     per million records), so the first requests to each server process do not wait for them."""
     from api.published import NotPublished
     from api.queries.person_index import person_index_for
-    from linkage.realtime_match import scorer_for
+    from linkage.model.realtime_match import scorer_for
 
     snapshot = app.state.published.current()
     if snapshot is None or snapshot.counts.get("records", 0) < WARM_UP_RECORDS:
         return
     try:
         if snapshot.docs is None:  # published before person documents existed: write them once
-            from linkage.person_docs import build_person_docs, open_person_docs
+            from linkage.publishing.person_docs import build_person_docs, open_person_docs
 
             build_person_docs(snapshot.path)
             snapshot.docs = open_person_docs(snapshot.path)

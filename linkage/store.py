@@ -13,12 +13,12 @@ from pathlib import Path
 
 import duckdb
 
-from linkage.exchange_format import EXCHANGE_COLUMNS
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 
 _RAW_COLUMNS = ",\n    ".join(f"{c} VARCHAR" for c in EXCHANGE_COLUMNS if c not in ("source", "record_id"))
 
 # Standardized columns filled by `laolink standardize`. Contract shared by the
-# model, clustering and API: see linkage/standardize.py for how each is made.
+# model, clustering and API: see linkage/fields/standardize.py for how each is made.
 STANDARDIZED_COLUMNS: dict[str, str] = {
     "name_script": "VARCHAR",  # lao | thai | latin | mixed | NULL
     "given_name_std": "VARCHAR",  # romanized, lower-case, de-accented (finer form)
@@ -134,7 +134,7 @@ MIGRATIONS: list[str] = [
     ALTER TABLE records ADD COLUMN scored_model VARCHAR;
     ALTER TABLE records ADD COLUMN scored_version INTEGER;
     """,
-    # 4: clusters, stable person IDs with their history, and the review queue (linkage/clustering.py,
+    # 4: clusters, stable person IDs with their history, and the review queue (linkage/clusters/clustering.py,
     # person_ids.py, review_queue.py). cluster_links keeps the links that hold each cluster together
     # after decisions; clustering_flags what decisions did to clusters (cuts, conflicts).
     """
@@ -187,7 +187,7 @@ MIGRATIONS: list[str] = [
         run_id BIGINT NOT NULL
     );
     """,
-    # 5: ingestion outcome per file (linkage/ingest.py): files rejected whole are recorded too, with the
+    # 5: ingestion outcome per file (linkage/sources/ingest.py): files rejected whole are recorded too, with the
     # reason; headers of the file that no mapping column uses are listed
     """
     ALTER TABLE ingested_files ADD COLUMN status VARCHAR DEFAULT 'ingested';

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import typer
 
-from linkage import auth
-from linkage.audit import export_audit, export_audit_file, record_audit
 from linkage.errors import LaoLinkError
 from linkage.paths import store_paths
-from linkage.service_db import connect_service
+from linkage.service import auth
+from linkage.service.audit import export_audit, export_audit_file, record_audit
+from linkage.service.service_db import connect_service
 
 users_app = typer.Typer(help="Manage users (people who log in).", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys (systems that call the API).", no_args_is_help=True)

@@ -48,10 +48,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from linkage import auth
 from linkage.paths import StorePaths, store_paths
-from linkage.publish import publish_snapshot
-from linkage.service_db import connect_service
+from linkage.publishing.publish import publish_snapshot
+from linkage.service import auth
+from linkage.service.service_db import connect_service
 from linkage.store import connect
 
 REPO = Path(__file__).resolve().parents[1]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import openpyxl
 
-from linkage.exchange_format import EXCHANGE_COLUMNS
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 
 HEADER = list(EXCHANGE_COLUMNS)
 SOURCE = "HOSTILE-TEST"

@@ -1,7 +1,7 @@
 """Build small published snapshots by hand for API and query tests.
 
 A real pipeline store is created (``linkage.store.connect`` runs the real migrations), the
-given rows are inserted, and ``linkage.publish.publish_snapshot`` writes the snapshot the
+given rows are inserted, and ``linkage.publishing.publish.publish_snapshot`` writes the snapshot the
 API reads, so the tables have exactly the shapes the nightly job publishes.
 """
 
@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from linkage.exchange_format import EXCHANGE_COLUMNS
 from linkage.paths import store_paths
-from linkage.publish import publish_snapshot
+from linkage.publishing.publish import publish_snapshot
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 from linkage.store import STANDARDIZED_COLUMNS, connect
 
 MODEL_VERSION = "test-model-000000000001"
@@ -27,7 +27,7 @@ def fixed_model() -> dict[str, Any]:
     Non-null levels, strongest first, get m falling and u rising, so stronger evidence
     weighs more, as a trained model would; fixed values keep tests deterministic.
     """
-    from linkage.training import settings
+    from linkage.model.training import settings
 
     model = settings().get_settings("duckdb").as_dict()
     model["probability_two_random_records_match"] = 0.0005
@@ -81,7 +81,7 @@ def build_snapshot(
                 f"INSERT INTO records ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", values
             )
         if standardize:
-            from linkage.standardize import standardize as run_standardize
+            from linkage.fields.standardize import standardize as run_standardize
 
             run_standardize(con)
         rid = dict(((s, r), k) for k, s, r in con.execute("SELECT rid, source, record_id FROM records").fetchall())
@@ -117,8 +117,8 @@ def build_snapshot(
                  json.dumps(r.get("report", {}))],
             )
         if predict_with is not None:  # the real prediction step with a real model file
-            from linkage.prediction import predict
-            from linkage.training import model_version
+            from linkage.model.prediction import predict
+            from linkage.model.training import model_version
 
             version = model_version(predict_with)
             con.execute("UPDATE runs SET model_version = ?", [version])
@@ -137,7 +137,7 @@ def build_snapshot(
 
 
 def _insert_predictions(con, model: dict, predictions, rid: dict, run_id: int) -> None:
-    from linkage.prediction import comparison_names, ensure_prediction_tables, level_labels
+    from linkage.model.prediction import comparison_names, ensure_prediction_tables, level_labels
 
     names = comparison_names(model)
     ensure_prediction_tables(con, names, replace=True)
@@ -156,7 +156,7 @@ def _insert_predictions(con, model: dict, predictions, rid: dict, run_id: int) -
 
 def gamma_of(comparison: str, label: str) -> int:
     """The gamma of the level with this label in the fixed model (levels are numbered by Splink)."""
-    from linkage.prediction import level_labels
+    from linkage.model.prediction import level_labels
 
     for name, gamma, level_label in level_labels(fixed_model()):
         if name == comparison and level_label == label:

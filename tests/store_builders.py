@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
-from linkage.decisions import load_decisions_into, record_decision
-from linkage.service_db import connect_service
+from linkage.service.decisions import load_decisions_into, record_decision
+from linkage.service.service_db import connect_service
 from linkage.store import connect
 
 

@@ -27,7 +27,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from api.app import create_app
 from api.settings import Settings
 from linkage.paths import store_paths
-from linkage.publish import current_snapshot
+from linkage.publishing.publish import current_snapshot
 
 # /lang/{lang} only sets the interface-language cookie (the log-in page has the switch too)
 OPEN_ROUTES = {("GET", "/health"), ("POST", "/api/v1/auth/login"), ("GET", "/login"), ("POST", "/login"),

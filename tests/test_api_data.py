@@ -18,7 +18,7 @@ YEAR_ONE_SIDE = gamma_of("birth", "same birth year (one side year only)")
 SAME_PHONE = gamma_of("phone", "same phone")
 
 
-pytest.importorskip("linkage.name_parse")
+pytest.importorskip("linkage.fields.name_parse")
 
 P1, P2, P3 = "LA-P-0000001", "LA-P-0000002", "LA-P-0000003"
 RAW = [

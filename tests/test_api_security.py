@@ -373,8 +373,8 @@ def test_pages_without_a_session_redirect_to_login(tmp_path):
     from fastapi.testclient import TestClient
 
     from api.deps import page_principal
-    from linkage.auth import Principal, add_user
-    from linkage.service_db import connect_service
+    from linkage.service.auth import Principal, add_user
+    from linkage.service.service_db import connect_service
 
     settings = Settings(db=tmp_path / "laolink.duckdb")
     app = create_app(settings)

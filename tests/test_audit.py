@@ -11,11 +11,11 @@ from datetime import date, datetime
 import pytest
 from typer.testing import CliRunner
 
-from linkage.audit import export_audit, iter_audit, record_audit
 from linkage.cli import app
 from linkage.errors import LaoLinkError
 from linkage.paths import store_paths
-from linkage.service_db import connect_service
+from linkage.service.audit import export_audit, iter_audit, record_audit
+from linkage.service.service_db import connect_service
 
 
 @pytest.fixture()

@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from api.masking import initials, last_two, masked_record, visible_record
-from linkage import auth
-from linkage.auth import AuthError, LoginPolicy, Principal
 from linkage.errors import LaoLinkError
-from linkage.service_db import connect_service
+from linkage.service import auth
+from linkage.service.auth import AuthError, LoginPolicy, Principal
+from linkage.service.service_db import connect_service
 
 POLICY = LoginPolicy(max_failures=3, window=timedelta(minutes=15), lockout=timedelta(minutes=15))
 PASSWORD = "correct horse battery"

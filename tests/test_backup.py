@@ -6,11 +6,11 @@ import threading
 import duckdb
 import pytest
 
-from linkage.backup import backup, restore
 from linkage.errors import LaoLinkError
 from linkage.paths import store_paths
-from linkage.publish import current_snapshot, publish_snapshot
-from linkage.service_db import connect_service
+from linkage.publishing.backup import backup, restore
+from linkage.publishing.publish import current_snapshot, publish_snapshot
+from linkage.service.service_db import connect_service
 from linkage.store import connect
 
 

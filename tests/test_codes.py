@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linkage.codes import id_number_std, nationality_code, sex_code
 from linkage.errors import FieldError
+from linkage.fields.codes import id_number_std, nationality_code, sex_code
 
 
 @pytest.mark.parametrize(

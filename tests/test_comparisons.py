@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkage.comparisons import one_typo_apart_sql
+from linkage.model.comparisons import one_typo_apart_sql
 
 _GUARDED = one_typo_apart_sql("v")
 _ALPHABET = "0123456789+"

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from store_builders import add_records, clusters, decide, load, open_stores, set_predictions
 
-from linkage.clustering import cluster_records
-from linkage.consistency import ConsistencyRules, constraint_pairs
+from linkage.clusters.clustering import cluster_records
+from linkage.clusters.consistency import ConsistencyRules, constraint_pairs
 
 # A father (1, born 1960) and his namesake son (3, born 1985) both link to a record of the
 # same name without a birth date (2); the son's link is the stronger. 4 is the son again.

@@ -22,8 +22,8 @@ import pytest
 from api_server import start_api_server
 from demo_deployment import demo_inbox, demo_model
 
-from linkage.exchange_format import EXCHANGE_COLUMNS
 from linkage.paths import store_paths
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = "MOPS-AHTD"

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linkage.dates import ParsedDate, birth_years_from_age, parse_date
 from linkage.errors import FieldError
+from linkage.fields.dates import ParsedDate, birth_years_from_age, parse_date
 
 TODAY = dt.date(2026, 11, 22)
 

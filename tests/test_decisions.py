@@ -3,7 +3,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from store_builders import add_records, decide, open_stores
 
-from linkage.decisions import (
+from linkage.service.decisions import (
     NO_DECISION,
     DecisionConflict,
     current_decision_id,
@@ -13,7 +13,7 @@ from linkage.decisions import (
     load_decisions_into,
     record_decision,
 )
-from linkage.service_db import connect_service
+from linkage.service.service_db import connect_service
 
 
 def test_pair_is_stored_in_source_record_order(tmp_path):

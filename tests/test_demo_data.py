@@ -24,7 +24,7 @@ from linkage.demo_data.generate import build_world, generate
 from linkage.demo_data.names import FAMILY_NAMES, GIVEN_NAMES, PUBLIC_FIGURES
 from linkage.demo_data.sources import PROFILES
 from linkage.demo_data.spelling_variants import HANDS, lao_to_thai, spell_name
-from linkage.exchange_format import EXCHANGE_COLUMNS
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 
 N, SEED = 800, 11
 LAO = re.compile("[\u0e80-\u0eff]")

@@ -15,15 +15,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from linkage.codes import id_number_std, nationality_code, sex_code
-from linkage.dates import ParsedDate, birth_years_from_age, parse_date
 from linkage.errors import FieldError
-from linkage.lao_romanize import romanize_lao
-from linkage.name_key import detect_script, name_key, romanize_name
-from linkage.name_parse import parse_name
-from linkage.phones import phone_e164
-from linkage.places import district_code, province_code, village_key
-from linkage.thai_to_lao import thai_to_lao
+from linkage.fields.codes import id_number_std, nationality_code, sex_code
+from linkage.fields.dates import ParsedDate, birth_years_from_age, parse_date
+from linkage.fields.lao_romanize import romanize_lao
+from linkage.fields.name_key import detect_script, name_key, romanize_name
+from linkage.fields.name_parse import parse_name
+from linkage.fields.phones import phone_e164
+from linkage.fields.places import district_code, province_code, village_key
+from linkage.fields.thai_to_lao import thai_to_lao
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TODAY = dt.date(2026, 6, 1)
@@ -206,7 +206,7 @@ def store(tmp_path_factory):
                                                                  HealthCheck.function_scoped_fixture])
 @given(records)
 def test_standardize_never_fails_and_lists_every_value_it_cannot_parse(store, rows):
-    from linkage.standardize import standardize
+    from linkage.fields.standardize import standardize
 
     store.execute("DELETE FROM std_issues; DELETE FROM records")
     batch = next(_ids)
@@ -247,7 +247,7 @@ def _parses_to_none(field: str, value: str) -> bool:
 
 def _read_all(path) -> int:
     """Open a source file and read every row of every header, as ingest does; the rows read."""
-    from linkage.readers import open_source
+    from linkage.sources.readers import open_source
 
     with open_source(path) as source:
         wanted = list(range(len(source.headers))) or [0]

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from linkage.cli import app
 from linkage.paths import store_paths
-from linkage.publish import current_snapshot
+from linkage.publishing.publish import current_snapshot
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = corpus()

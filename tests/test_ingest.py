@@ -13,10 +13,10 @@ from mapping_samples import MOLSW_MAPPING
 from typer.testing import CliRunner
 
 from linkage.cli import app
-from linkage.exchange_format import EXCHANGE_COLUMNS
-from linkage.ingest import IngestReport, ingest_files, print_report
-from linkage.mapping import MappingError
-from linkage.readers import ReadLimits
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS
+from linkage.sources.ingest import IngestReport, ingest_files, print_report
+from linkage.sources.mapping import MappingError
+from linkage.sources.readers import ReadLimits
 from linkage.store import connect
 
 HEADER = list(EXCHANGE_COLUMNS)

@@ -1,7 +1,7 @@
 """Record keys are compared as keys: a byte-order mark or zero-width space glued to an ID is not part of it."""
 
-from linkage.exchange_format import EXCHANGE_COLUMNS
-from linkage.ingest import ingest_files
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS
+from linkage.sources.ingest import ingest_files
 from linkage.store import open_store
 
 

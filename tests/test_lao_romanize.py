@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linkage.lao_romanize import romanize_lao, segment
+from linkage.fields.lao_romanize import romanize_lao, segment
 
 TABLE = Path(__file__).parent / "data" / "lao_name_syllables.tsv"
 ROWS = list(csv.DictReader(TABLE.open(encoding="utf-8"), delimiter="\t"))

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 from mapping_samples import MOLSW_MAPPING
 
-from linkage.exchange_format import EXCHANGE_COLUMNS
-from linkage.mapping import (
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS
+from linkage.sources.mapping import (
     PACKAGED_MAPPINGS_DIR,
     MappingError,
     choose_mapping,

@@ -13,15 +13,15 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from linkage.blocking import BlockingCapError, check_cap, count_pairs, load_rules
 from linkage.cli import app
 from linkage.errors import LaoLinkError
-from linkage.evaluation import evaluate
-from linkage.model_file import store_size_bucket, training_records
-from linkage.model_input import splink_workspace
-from linkage.prediction import predict
+from linkage.model.blocking import BlockingCapError, check_cap, count_pairs, load_rules
+from linkage.model.evaluation import evaluate
+from linkage.model.model_file import store_size_bucket, training_records
+from linkage.model.model_input import splink_workspace
+from linkage.model.prediction import predict
+from linkage.model.training import model_version, train
 from linkage.store import connect
-from linkage.training import model_version, train
 
 STD_COLUMNS = [
     "given_key", "family_key", "full_name_std", "sex_code", "dob", "dob_precision", "dob_year", "dob_month",
@@ -301,7 +301,7 @@ def test_bad_blocking_rules_file_names_the_rule(tmp_path):
 
 
 def test_stewards_decisions_train_m_and_serve_as_labels(trained, tmp_path):
-    from linkage.service_db import connect_service
+    from linkage.service.service_db import connect_service
 
     rows = trained["rows"]
     by_person: dict[str, list[dict]] = {}

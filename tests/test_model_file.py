@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from linkage.model_file import prior_for_store, settings_for_store, store_size_bucket, training_records
+from linkage.model.model_file import prior_for_store, settings_for_store, store_size_bucket, training_records
 
 MODEL = {"probability_two_random_records_match": 1e-4, "laolink": {"training_records": 20_000}}
 

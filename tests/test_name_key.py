@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linkage.name_key import (
+from linkage.fields.name_key import (
     FOLD_RULES,
     SKELETON_RULES,
     detect_script,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linkage.name_parse import ParsedName, parse_name
+from linkage.fields.name_parse import ParsedName, parse_name
 
 BOUASY = ("bouasy", "thammasack")
 

@@ -20,8 +20,8 @@ import pytest
 from linkage.faults import FAULT_POINTS
 from linkage.nightly import DEFAULT_MODEL, NightlyConfig, run_nightly
 from linkage.paths import store_paths
-from linkage.publish import current_snapshot
-from linkage.service_db import connect_service
+from linkage.publishing.publish import current_snapshot
+from linkage.service.service_db import connect_service
 
 PERSONS = 300
 
@@ -205,7 +205,7 @@ def test_disk_full_mid_run_fails_cleanly_and_rerun_finishes(night1_store, nights
 
 
 def test_exports_cover_every_record_and_are_audited(night1_store, tmp_path):
-    from linkage.export import export_clusters, export_persons, neutralise_sql
+    from linkage.publishing.export import export_clusters, export_persons, neutralise_sql
 
     db = _copy_deployment(night1_store, tmp_path / "export")
     n = export_clusters(db, tmp_path / "clusters.csv")
@@ -239,7 +239,7 @@ def _two_records_of_one_person(db: Path) -> tuple[tuple[str, str], tuple[str, st
 
 
 def test_not_same_decision_splits_and_survives_reruns_and_retraining(night1_store, tmp_path, nights):
-    from linkage.decisions import record_decision
+    from linkage.service.decisions import record_decision
 
     db = _copy_deployment(night1_store, tmp_path / "decide")
     a, b, person_id = _two_records_of_one_person(db)
@@ -282,7 +282,7 @@ def test_files_left_in_the_inbox_are_reported_with_the_reason(night1_store, tmp_
 
 def test_paths_with_quotes_work_for_the_nightly_and_exports(night1_store, tmp_path, nights):
     """An operator's folder names reach DuckDB's SET and COPY statements as literals, never as SQL."""
-    from linkage.export import export_clusters
+    from linkage.publishing.export import export_clusters
 
     db = _copy_deployment(night1_store, tmp_path / "Ban Nongkhai's store")
     report = run_nightly(NightlyConfig(inbox=nights["night1"], db=db, model=DEFAULT_MODEL, max_temp_size="1GB"))

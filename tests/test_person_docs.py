@@ -1,4 +1,4 @@
-"""Person documents (linkage.person_docs): each one is exactly the live queries' answer, and a document
+"""Person documents (linkage.publishing.person_docs): each one is exactly the live queries' answer, and a document
 file that does not belong to its snapshot is never read."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from test_queries import HISTORY, PAIR_AB, PAIR_CD, PERSONS, QUEUE, RECORD_PERSO
 
 from api.queries.persons import get_person
 from api.schemas_data import PersonOut
-from linkage.person_docs import build_person_docs, docs_path, open_person_docs
+from linkage.publishing.person_docs import build_person_docs, docs_path, open_person_docs
 
 MORE_HISTORY = [
     *HISTORY,

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from store_builders import add_records, decide, load, open_stores, persons_of, set_predictions
 
-from linkage.clustering import cluster_records
-from linkage.person_ids import assign_person_ids
+from linkage.clusters.clustering import cluster_records
+from linkage.clusters.person_ids import assign_person_ids
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from linkage.errors import FieldError
-from linkage.phones import phone_e164
+from linkage.fields.phones import phone_e164
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from linkage.errors import FieldError
-from linkage.places import district_code, load_gazetteer, province_code, record_province_code, village_key
+from linkage.fields.places import district_code, load_gazetteer, province_code, record_province_code, village_key
 
 ISO_3166_2_LA = {"LA-AT", "LA-BK", "LA-BL", "LA-CH", "LA-HO", "LA-KH", "LA-LM", "LA-LP", "LA-OU", "LA-PH", "LA-SL",
                  "LA-SV", "LA-VI", "LA-VT", "LA-XA", "LA-XE", "LA-XI", "LA-XS"}
@@ -166,7 +166,7 @@ def test_a_shared_province_name_the_district_does_not_settle_stays_an_error(dist
 
 
 def test_standardize_settles_vientiane_by_district_and_lists_only_what_it_cannot(tmp_path) -> None:
-    from linkage.standardize import standardize
+    from linkage.fields.standardize import standardize
     from linkage.store import connect
 
     con = connect(tmp_path / "store.duckdb")

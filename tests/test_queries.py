@@ -10,9 +10,9 @@ from api.queries.persons import get_person, resolve_person
 from api.queries.review import review_pair, review_queue, rid_of
 from api.queries.runs import get_run, list_runs
 from api.queries.search import parse_search, search_persons
-from linkage.decisions import record_decision
 from linkage.errors import FieldError
-from linkage.service_db import connect_service
+from linkage.service.decisions import record_decision
+from linkage.service.service_db import connect_service
 
 NAME_KEYS_EQUAL = gamma_of("name", "Lao name key equal (given and family)")
 YEAR_ONE_SIDE = gamma_of("birth", "same birth year (one side year only)")
@@ -211,7 +211,7 @@ def test_search_needs_a_name_or_phone():
 
 
 def test_search_bad_date_names_the_field():
-    pytest.importorskip("linkage.name_key")
+    pytest.importorskip("linkage.fields.name_key")
     with pytest.raises(FieldError) as err:
         parse_search(name="Bouasy", dob="31/02/2001")
     assert err.value.field == "dob"
@@ -219,7 +219,7 @@ def test_search_bad_date_names_the_field():
 
 @pytest.fixture(scope="module")
 def std_snap(tmp_path_factory):
-    pytest.importorskip("linkage.name_parse")
+    pytest.importorskip("linkage.fields.name_parse")
     raw = [
         {"source": "MOLSW-DSW", "record_id": "A1", "full_name": "Ms Bouasy Thammasack", "date_of_birth": "04/07/2001",
          "province": "Savannakhet"},

@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from linkage.errors import InputFileError
-from linkage.readers import ReadLimits, cell_text, detect_encoding, normalize_header, open_source
+from linkage.sources.readers import ReadLimits, cell_text, detect_encoding, normalize_header, open_source
 
 THAI_ROWS = [
     ["record_id", "full_name", "province"],

@@ -12,9 +12,8 @@ from hypothesis import strategies as st
 from snapshot_builder import build_snapshot, fixed_model
 
 from linkage.errors import FieldError
-from linkage.exchange_format import EXCHANGE_COLUMNS
-from linkage.model_input import MODEL_INPUT_COLUMNS_SQL
-from linkage.realtime_match import (
+from linkage.model.model_input import MODEL_INPUT_COLUMNS_SQL
+from linkage.model.realtime_match import (
     _model_input_query,
     blocking_filter_sql,
     build_scorer,
@@ -24,6 +23,7 @@ from linkage.realtime_match import (
     snapshot_model,
     standardize_record,
 )
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 from linkage.store import STANDARDIZED_COLUMNS
 
 BOUASY = dict(given_key="BUASI", family_key="THAMASAK", full_name_std="bouasy thammasack", sex_code="F",
@@ -215,7 +215,7 @@ VARIANTS = [
 
 @pytest.fixture(scope="module")
 def real_snap(tmp_path_factory):
-    pytest.importorskip("linkage.name_parse")
+    pytest.importorskip("linkage.fields.name_parse")
     raw = [
         {"source": "MOLSW-DSW", "record_id": "A1", "full_name": "Bouasy Thammasack", "given_name": "Bouasy",
          "family_name": "Thammasack", "sex": "F", "date_of_birth": "04/07/2001", "province": "Savannakhet",
@@ -251,7 +251,7 @@ DEMO_MODEL = Path(__file__).resolve().parents[1] / "models" / "demo.json"
 @pytest.mark.skipif(not DEMO_MODEL.exists(), reason="no trained demo model")
 def test_scores_equal_the_nightly_predictions_of_the_trained_model(tmp_path):
     """Scoring a stored record against another gives exactly the weight and levels the nightly stored."""
-    pytest.importorskip("linkage.name_parse")
+    pytest.importorskip("linkage.fields.name_parse")
     names = [("Bouasy", "Thammasack"), ("Bouasy", "Thammasak"), ("ບົວສີ", "ທຳມະສັກ"), ("Khamla", "Sisavath"),
              ("Khamla", "Sisavat"), ("Noy", "Phommachanh"), ("Noi", "Phommachan")]
     raw = [

@@ -14,8 +14,8 @@ import pytest
 
 from linkage.nightly import DEFAULT_MODEL, NightlyConfig, run_nightly
 from linkage.paths import store_paths
-from linkage.publish import current_snapshot
-from linkage.service_db import connect_service
+from linkage.publishing.publish import current_snapshot
+from linkage.service.service_db import connect_service
 from tests.api_server import start_api_server
 
 CHROMIUM = "/usr/bin/chromium"

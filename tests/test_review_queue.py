@@ -6,9 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from store_builders import add_records, decide, load, open_stores, set_predictions
 
-from linkage.clustering import cluster_records
-from linkage.person_ids import assign_person_ids
-from linkage.review_queue import _bridges, build_review_queue
+from linkage.clusters.clustering import cluster_records
+from linkage.clusters.person_ids import assign_person_ids
+from linkage.clusters.review_queue import _bridges, build_review_queue
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from linkage.paths import store_paths
-from linkage.publish import current_snapshot
+from linkage.publishing.publish import current_snapshot
 
 EXAMPLES = int(os.environ.get("LAOLINK_FUZZ_EXAMPLES", "8"))
 ROLES = ("admin", "steward", "analyst", "system")

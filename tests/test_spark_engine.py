@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from linkage.clustering import cluster_records
-from linkage.decisions import load_decisions_into
+from linkage.clusters.clustering import cluster_records
 from linkage.demo_data.generate import generate
-from linkage.engines import spark_session, spark_settings
-from linkage.ingest import ingest_files
-from linkage.prediction import DEFAULT_MODEL, predict
-from linkage.service_db import connect_service
-from linkage.standardize import standardize
+from linkage.fields.standardize import standardize
+from linkage.model.engines import spark_session, spark_settings
+from linkage.model.prediction import DEFAULT_MODEL, predict
+from linkage.service.decisions import load_decisions_into
+from linkage.service.service_db import connect_service
+from linkage.sources.ingest import ingest_files
 from linkage.store import connect
 
 pytestmark = pytest.mark.slow

@@ -1,6 +1,6 @@
 import stat
 
-from linkage.service_db import connect_service
+from linkage.service.service_db import connect_service
 from linkage.store import MIGRATIONS, connect, schema_version
 
 

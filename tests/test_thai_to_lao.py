@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linkage.lao_romanize import romanize_lao
-from linkage.thai_to_lao import thai_to_lao
+from linkage.fields.lao_romanize import romanize_lao
+from linkage.fields.thai_to_lao import thai_to_lao
 
 
 @pytest.mark.parametrize(

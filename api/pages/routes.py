@@ -1,7 +1,7 @@
 """The review page: server-rendered HTML for data stewards (queue, pair, person, search, runs).
 
 Pages read the published snapshot through the same query functions as the JSON API and
-write decisions through ``linkage.decisions``; records pass through the same masking, and
+write decisions through ``linkage.service.decisions``; records pass through the same masking, and
 every page that shows person data is audited. Without a session a page redirects to
 /login. Decisions on the pair page are posted by app.js to ``POST /api/v1/decisions``.
 """
@@ -26,8 +26,8 @@ from api.queries import persons as person_queries
 from api.queries import review as review_queries
 from api.queries import runs as run_queries
 from api.queries import search as search_queries
-from linkage.auth import AuthError, Principal, end_session
 from linkage.errors import FieldError
+from linkage.service.auth import AuthError, Principal, end_session
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
@@ -173,7 +173,7 @@ def queue_page(
 def _province(text: str | None) -> str | None:
     if not text:
         return None
-    from linkage.places import province_code
+    from linkage.fields.places import province_code
 
     try:
         return province_code(text)
@@ -189,7 +189,7 @@ def next_item(
     con: duckdb.DuckDBPyConnection = Depends(published_cursor),
 ) -> Response:
     """The next queue item after ``after`` that no steward has decided since the night was published."""
-    from linkage.decisions import current_decision_id
+    from linkage.service.decisions import current_decision_id
 
     items = review_queries.review_queue(con, limit=500, offset=0)["items"]
     ids = [i["item_id"] for i in items]
@@ -391,7 +391,7 @@ def _message(request: Request, principal: Principal, status: int) -> Response:
 
 def _decide(request: Request, principal: Principal, pairs: list[tuple[dict, dict]], judgement: str, note: str,
             *person_ids: str) -> None:
-    from linkage.decisions import record_decision
+    from linkage.service.decisions import record_decision
 
     service = request.app.state.service.connection()
     ids = []

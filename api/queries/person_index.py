@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import duckdb
 
 from api.queries.records import RECORD_SELECT, has_table
-from linkage.publish import snapshot_identity
+from linkage.publishing.publish import snapshot_identity
 
 _TABLES = {
     "records": (f"SELECT {RECORD_SELECT}, rp.person_id AS _person_id FROM records r "

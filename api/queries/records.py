@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from linkage.exchange_format import EXCHANGE_COLUMNS
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 from linkage.store import STANDARDIZED_COLUMNS
 
 STD_FIELDS: tuple[str, ...] = tuple(c for c in STANDARDIZED_COLUMNS if c != "std_version")

@@ -15,7 +15,7 @@ import duckdb
 
 from api.queries.person_index import person_index_for
 from api.queries.records import STD_FIELDS, has_table, records_by_rid, rows_as_dicts
-from linkage.exchange_format import EXCHANGE_COLUMNS
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 
 # Which standardized columns show each exchange field's standardized value(s).
 FIELD_STANDARDIZED: dict[str, tuple[str, ...]] = {
@@ -171,7 +171,7 @@ def current_decision(
     service_con: sqlite3.Connection, left: dict[str, Any], right: dict[str, Any]
 ) -> dict[str, Any] | None:
     """The decision now applied to the pair (its latest live decision), or None."""
-    from linkage.decisions import live_decisions, normalise_pair
+    from linkage.service.decisions import live_decisions, normalise_pair
 
     pair = normalise_pair(left["source"], left["record_id"], right["source"], right["record_id"])
     live = live_decisions(service_con, pair)

@@ -1,6 +1,6 @@
 """Find persons by a name in any script or spelling, a birth date, a place or a phone.
 
-The name goes through the Lao name key (``linkage.name_key``), so ``ບົວສີ``, ``บัวสี`` and
+The name goes through the Lao name key (``linkage.fields.name_key``), so ``ບົວສີ``, ``บัวสี`` and
 ``Bouasy``/``Buasy`` find the same records; parts may come in any order. Birth date and
 province narrow the result (records whose known value contradicts them drop out) and
 raise the rank of records that agree.
@@ -36,15 +36,15 @@ def parse_search(
     name: str | None = None, dob: str | None = None, province: str | None = None, phone: str | None = None
 ) -> SearchQuery:
     """Standardize the search terms as records are standardized; FieldError names the bad term."""
-    from linkage.dates import parse_date
-    from linkage.phones import phone_e164
-    from linkage.places import province_code
+    from linkage.fields.dates import parse_date
+    from linkage.fields.phones import phone_e164
+    from linkage.fields.places import province_code
 
     name = (name or "").strip() or None
     keys: list[str] = []
     romanized = None
     if name:
-        from linkage.name_key import name_key, romanize_name
+        from linkage.fields.name_key import name_key, romanize_name
 
         keys = [k for k in name_key(name).split() if k]
         romanized = romanize_name(name) or None

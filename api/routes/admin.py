@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from api.deps import audit, require_roles, service_db
 from api.errors import ApiError
 from api.schemas import CreatedKey, KeyInfo, NewKey, NewUser, UserInfo
-from linkage import auth
 from linkage.errors import LaoLinkError
+from linkage.service import auth
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 admin_only = require_roles("admin")

@@ -15,7 +15,7 @@ from api.errors import ApiError
 from api.schemas import ERROR_RESPONSES, LoginRequest, PrincipalInfo
 from api.service_store import ServiceStore
 from api.settings import Settings
-from linkage.auth import AuthError, Principal, authenticate, create_session, end_session
+from linkage.service.auth import AuthError, Principal, authenticate, create_session, end_session
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -11,10 +11,10 @@ from api.deps import audit_async, published_snapshot, require_roles
 from api.errors import ApiError
 from api.published import Snapshot
 from api.schemas_data import ExchangeRecord, MatchResponse, PendingOut
-from linkage.auth import Principal
 from linkage.errors import FieldError, LaoLinkError
-from linkage.exchange_format import EXCHANGE_COLUMNS, ROLES
-from linkage.realtime_match import RealtimeScorer, built_scorer, scorer_for, standardize_record
+from linkage.model.realtime_match import RealtimeScorer, built_scorer, scorer_for, standardize_record
+from linkage.service.auth import Principal
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS, ROLES
 
 router = APIRouter(tags=["match"])
 

@@ -16,8 +16,8 @@ from api.queries.persons import get_person
 from api.queries.search import parse_search, search_persons
 from api.schemas import PageInfo
 from api.schemas_data import PersonOut, SearchResponse
-from linkage.auth import Principal
 from linkage.errors import FieldError
+from linkage.service.auth import Principal
 
 router = APIRouter(prefix="/persons", tags=["persons"])
 READERS = ("admin", "steward", "analyst", "system")
@@ -33,7 +33,7 @@ async def read_person(
     """A person's records (masked per role and source scope), the scored links inside the cluster, and its
     ID history. An ID merged into another answers 200 with ``status: alias`` and ``resolved_to``; an ID
     whose records were all split off answers ``status: retired`` with ``successors``."""
-    # An active person's answer was written when the snapshot was published (linkage.person_docs): one
+    # An active person's answer was written when the snapshot was published (linkage.publishing.person_docs): one
     # keyed read. Other IDs (aliases, retired), and snapshots without the document file, are read live.
     entry = snapshot.docs.entry(person_id) if snapshot.docs is not None else None
     if entry is None:

@@ -19,8 +19,8 @@ from api.deps import audit, published_cursor, require_roles
 from api.errors import ApiError
 from api.masking import visible_record
 from api.queries.search import parse_search, search_persons
-from linkage.auth import Principal
 from linkage.errors import FieldError
+from linkage.service.auth import Principal
 
 router = APIRouter(tags=["reconcile"])
 MAX_QUERIES = 100

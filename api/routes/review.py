@@ -24,9 +24,9 @@ from api.queries.persons import persons_of_rids
 from api.queries.review import review_pair, review_queue, rid_of
 from api.schemas import PageInfo
 from api.schemas_data import DecisionCreated, DecisionRequest, PairOut, QueueResponse
-from linkage.auth import Principal
-from linkage.decisions import DecisionConflict, record_decision
 from linkage.errors import FieldError
+from linkage.service.auth import Principal
+from linkage.service.decisions import DecisionConflict, record_decision
 
 router = APIRouter(tags=["review"])
 READERS = ("steward", "admin", "analyst")
@@ -39,7 +39,7 @@ def _province_code(text: str | None) -> str | None:
     if not text:
         return None
     try:
-        from linkage.places import province_code
+        from linkage.fields.places import province_code
     except ImportError:
         return text
     try:
@@ -165,6 +165,6 @@ def _pair_lock(request: Request) -> Iterator[None]:
 
 
 def _current_id(service: sqlite3.Connection, body: DecisionRequest) -> int | None:
-    from linkage.decisions import current_decision_id
+    from linkage.service.decisions import current_decision_id
 
     return current_decision_id(service, body.source_l, body.record_id_l, body.source_r, body.record_id_r)

@@ -34,7 +34,7 @@ from linkage.demo_data.files import write_csv, write_xlsx
 from linkage.demo_data.places import PROVINCES, Villages, make_villages
 from linkage.demo_data.population import Persons, concat_persons, make_persons
 from linkage.demo_data.sources import PROFILES, XLSX_MAX_ROWS, Profile, RecordBatch, render_rows
-from linkage.exchange_format import EXCHANGE_COLUMNS
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 
 RECORDS_PER_PERSON = np.array([1, 2, 3, 4, 5, 6])
 RECORDS_PER_PERSON_P = np.array([0.25, 0.30, 0.22, 0.13, 0.07, 0.03])  # mean about 2.56

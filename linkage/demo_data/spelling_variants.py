@@ -104,7 +104,7 @@ def spelling_agreement(key: Callable[[str], str]) -> tuple[int, float]:
     """How many spellings of the demo's name parts there are (``name_spellings``), and the share of them
     whose ``key`` is the key of the official spelling.
 
-    The name key comes as an argument: the generator is written apart from ``linkage.name_key`` so as to test it.
+    The name key comes as an argument: the generator is written apart from ``linkage.fields.name_key`` so as to test it.
     """
     total = agree = 0
     for name in GIVEN_NAMES + FAMILY_NAMES:

@@ -33,9 +33,9 @@ import pyarrow as pa
 import typer
 
 from linkage.errors import FieldError, InputFileError
-from linkage.exchange_format import EXCHANGE_COLUMNS
-from linkage.mapping import DATE_COLUMNS, Mapping, MappingError, choose_mapping, load_mappings
-from linkage.readers import DEFAULT_BATCH_ROWS, ReadLimits, SourceFile, normalize_header, open_source
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS
+from linkage.sources.mapping import DATE_COLUMNS, Mapping, MappingError, choose_mapping, load_mappings
+from linkage.sources.readers import DEFAULT_BATCH_ROWS, ReadLimits, SourceFile, normalize_header, open_source
 from linkage.store import STANDARDIZED_COLUMNS
 
 MAX_CELL_CHARS = 4096
@@ -191,7 +191,7 @@ def _problem_sql(mapping: Mapping, max_cell_chars: int) -> str:
 
 def _bad_dates(con: duckdb.DuckDBPyConnection, column: str, buddhist_era: bool | None) -> pa.Table:
     """Distinct staged values of a mandatory date column that do not parse, with the reason."""
-    from linkage.dates import parse_date
+    from linkage.fields.dates import parse_date
 
     today = dt.date.today()
     values = [v for (v,) in con.execute(

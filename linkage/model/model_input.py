@@ -20,7 +20,7 @@ from splink import DuckDBAPI
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from linkage.errors import LaoLinkError
-from linkage.name_key import skeleton_sql
+from linkage.fields.name_key import skeleton_sql
 from linkage.paths import StorePaths, store_paths
 from linkage.store import open_store, sql_literal
 
@@ -28,7 +28,7 @@ WORKSPACE = "laolink_work"
 MODEL_INPUT_TABLE = "model_input"  # inside the workspace, the current catalog while Splink runs
 
 # name_key: both name keys together, for term frequencies of whole names.
-# given_skeleton/family_skeleton: the coarse keys (linkage.name_key.name_skeleton) of the name keys,
+# given_skeleton/family_skeleton: the coarse keys (linkage.fields.name_key.name_skeleton) of the name keys,
 # computed here from the stored keys, so that the store and the API carry no further name field.
 # village_id: province and village key, for term frequencies of village names within a province
 # (Nonghin or Thasai recur in many provinces; within one they say much more).

@@ -21,11 +21,11 @@ import duckdb
 import typer
 from splink.internals.blocking_rule_library import CustomRule
 
-from linkage.blocking import DEFAULT_MAX_PAIRS, BlockingCapError, NamedRule, load_rules
-from linkage.engines import predict_pairs
 from linkage.errors import LaoLinkError
-from linkage.model_file import settings_for_store
-from linkage.model_input import (
+from linkage.model.blocking import DEFAULT_MAX_PAIRS, BlockingCapError, NamedRule, load_rules
+from linkage.model.engines import predict_pairs
+from linkage.model.model_file import settings_for_store
+from linkage.model.model_input import (
     MODEL_INPUT_TABLE,
     WORKSPACE,
     Workspace,
@@ -33,9 +33,9 @@ from linkage.model_input import (
     open_tuned_store,
     splink_workspace,
 )
-from linkage.training import model_version
+from linkage.model.training import model_version
 
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "demo.json"
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "demo.json"
 STORE_THRESHOLD_MATCH_WEIGHT = -5.0
 
 
@@ -48,7 +48,7 @@ class PredictReport:
     pairs_estimated: int
     pairs_stored: int
     seconds: float
-    prior: float  # the probability two random records match, scaled to the store (linkage.model_file)
+    prior: float  # the probability two random records match, scaled to the store (linkage.model.model_file)
 
 
 def comparison_names(model: dict) -> list[str]:

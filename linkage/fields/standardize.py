@@ -58,7 +58,7 @@ class _Lookup:
 
 
 def _name_outputs(full_name: str | None, given: str | None, family: str | None) -> Sequence[Any] | None:
-    from linkage.name_parse import parse_name
+    from linkage.fields.name_parse import parse_name
 
     if not any(v and v.strip() for v in (full_name, given, family)):
         return None
@@ -69,7 +69,7 @@ def _name_outputs(full_name: str | None, given: str | None, family: str | None) 
 
 
 def _dob_outputs(text: str | None) -> Sequence[Any] | None:
-    from linkage.dates import parse_date
+    from linkage.fields.dates import parse_date
 
     d = parse_date(text, today=date.today())
     if d is None:
@@ -78,7 +78,7 @@ def _dob_outputs(text: str | None) -> Sequence[Any] | None:
 
 
 def _event_outputs(text: str | None) -> Sequence[Any] | None:
-    from linkage.dates import parse_date
+    from linkage.fields.dates import parse_date
 
     d = parse_date(text)
     if d is None:
@@ -87,7 +87,7 @@ def _event_outputs(text: str | None) -> Sequence[Any] | None:
 
 
 def _age_outputs(age: str | None, event_date: str | None) -> Sequence[Any] | None:
-    from linkage.dates import birth_years_from_age, parse_date
+    from linkage.fields.dates import birth_years_from_age, parse_date
 
     if not (age and age.strip()):
         return None
@@ -112,14 +112,14 @@ def _single(fn_path: str) -> Callable[[str | None], Sequence[Any] | None]:
 
 
 def _province_outputs(province: str | None, district: str | None) -> Sequence[Any] | None:
-    from linkage.places import record_province_code
+    from linkage.fields.places import record_province_code
 
     value = record_province_code(province, district)
     return None if value is None else (value,)
 
 
 def _district_outputs(district: str | None, province: str | None) -> Sequence[Any] | None:
-    from linkage.places import district_code, record_province_code
+    from linkage.fields.places import district_code, record_province_code
 
     try:
         prov = record_province_code(province, district)
@@ -150,14 +150,15 @@ LOOKUPS: tuple[_Lookup, ...] = (
     _Lookup("event_date", ("event_date",),
             (("event_date_std", pa.date32()), ("event_year_min", pa.int32()), ("event_year_max", pa.int32())),
             _event_outputs),
-    _Lookup("sex", ("sex",), (("sex_code", pa.string()),), _single("linkage.codes.sex_code")),
+    _Lookup("sex", ("sex",), (("sex_code", pa.string()),), _single("linkage.fields.codes.sex_code")),
     _Lookup("nationality", ("nationality",), (("nationality_code", pa.string()),),
-            _single("linkage.codes.nationality_code")),
+            _single("linkage.fields.codes.nationality_code")),
     _Lookup("province", ("province", "district"), (("province_code", pa.string()),), _province_outputs),
     _Lookup("district", ("district", "province"), (("district_code", pa.string()),), _district_outputs),
-    _Lookup("village", ("village",), (("village_key", pa.string()),), _single("linkage.places.village_key")),
-    _Lookup("phone", ("phone",), (("phone_e164", pa.string()),), _single("linkage.phones.phone_e164")),
-    _Lookup("id_number", ("id_number",), (("id_number_std", pa.string()),), _single("linkage.codes.id_number_std")),
+    _Lookup("village", ("village",), (("village_key", pa.string()),), _single("linkage.fields.places.village_key")),
+    _Lookup("phone", ("phone",), (("phone_e164", pa.string()),), _single("linkage.fields.phones.phone_e164")),
+    _Lookup("id_number", ("id_number",), (("id_number_std", pa.string()),),
+            _single("linkage.fields.codes.id_number_std")),
 )
 
 

@@ -2,7 +2,7 @@
 
 Each comparison lists its levels strongest first; each level carries the human label
 that the review page shows. Levels are SQL on ``"col_l"`` / ``"col_r"`` over the columns
-of the model input (``linkage.model_input.MODEL_INPUT_COLUMNS_SQL``: the standardized columns
+of the model input (``linkage.model.model_input.MODEL_INPUT_COLUMNS_SQL``: the standardized columns
 of ``records`` plus ``name_key``, ``birth_year_min``/``birth_year_max`` and ``village_id``). Missing values
 land in a null level, which is neutral: a record without a phone is no evidence against.
 Role is deliberately not compared: one person can be victim in one record, suspect in another.
@@ -48,7 +48,7 @@ def name_comparison() -> ComparisonCreator:
                 '"given_key_l" = "family_key_r" AND "family_key_l" = "given_key_r"',
                 "Lao name key equal with given and family swapped",
             ),
-            # The coarse keys (linkage.name_key.name_skeleton): a slip in one part (a vowel, h, the g of
+            # The coarse keys (linkage.fields.name_key.name_skeleton): a slip in one part (a vowel, h, the g of
             # ng, a look-alike consonant) that the key does not undo; either order. Not when only the
             # family name is alike: Bounmy and Bounma Vongsa are skeleton-equal siblings.
             cll.CustomLevel(

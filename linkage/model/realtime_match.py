@@ -1,8 +1,8 @@
 """Real-time matching: score one exchange-format record against the published records.
 
 The record is standardized with the nightly standardizer's own per-field parsers
-(``linkage.standardize.LOOKUPS``), shaped by the model input's own SQL
-(``linkage.model_input.MODEL_INPUT_COLUMNS_SQL``), and candidates are the published records
+(``linkage.fields.standardize.LOOKUPS``), shaped by the model input's own SQL
+(``linkage.model.model_input.MODEL_INPUT_COLUMNS_SQL``), and candidates are the published records
 that share a key with it under the prediction blocking rules. Candidates get their levels
 in one DuckDB query built from the trained Splink model (each comparison's level conditions
 give its gamma), and the stored m/u probabilities give the match weights, added up in numpy
@@ -31,7 +31,7 @@ import duckdb
 import numpy as np
 
 from linkage.errors import FieldError, LaoLinkError
-from linkage.model_input import MODEL_INPUT_COLUMNS_SQL
+from linkage.model.model_input import MODEL_INPUT_COLUMNS_SQL
 from linkage.store import STANDARDIZED_COLUMNS
 from linkage.thread_signal import Completion
 
@@ -80,7 +80,7 @@ def standardize_record(record: Mapping[str, Any]) -> dict[str, Any]:
 
     Raises FieldError naming the exchange-format field when a value cannot be parsed.
     """
-    from linkage.standardize import LOOKUPS
+    from linkage.fields.standardize import LOOKUPS
 
     def text(column: str) -> str | None:
         value = record.get(column)
@@ -604,7 +604,7 @@ def key_rule(number: int, sql: str) -> KeyRule | None:
 def build_mirror(con: duckdb.DuckDBPyConnection, rules: list[KeyRule]) -> duckdb.DuckDBPyConnection:
     """Copy the model input of every published record (with source, record_id, person) into memory,
     and one hash per record and key rule, sorted so a lookup reads one row group."""
-    from linkage.model_input import MODEL_INPUT_COLUMNS_SQL as COLUMNS
+    from linkage.model.model_input import MODEL_INPUT_COLUMNS_SQL as COLUMNS
 
     table = con.sql(
         f"""SELECT m.*, r.source AS _source, r.record_id AS _record_id, rp.person_id AS _person_id
@@ -635,7 +635,7 @@ def build_scorer(
     and load term frequencies."""
     from splink.internals.settings_creator import SettingsCreator
 
-    from linkage.model_file import prior_for_store, splink_settings
+    from linkage.model.model_file import prior_for_store, splink_settings
 
     spl = SettingsCreator.from_path_or_dict(splink_settings(settings)).get_settings("duckdb")
     comparisons = []
@@ -740,7 +740,7 @@ def model_blocking_rules(settings: dict[str, Any]) -> list[str]:
     entries = settings.get("blocking_rules_to_generate_predictions") or []
     rules = [e["blocking_rule"] if isinstance(e, dict) else str(e) for e in entries]
     if not rules:
-        from linkage.blocking import load_rules
+        from linkage.model.blocking import load_rules
 
         rules = [r.sql for r in load_rules()]
     return rules
@@ -748,7 +748,7 @@ def model_blocking_rules(settings: dict[str, Any]) -> list[str]:
 
 def scorer_for(con: duckdb.DuckDBPyConnection, rule_sqls: list[str] | None = None) -> RealtimeScorer:
     """The scorer of this snapshot's model, built once per snapshot file and model."""
-    from linkage.publish import snapshot_identity
+    from linkage.publishing.publish import snapshot_identity
 
     identity = snapshot_identity(con)
     model = _models.get(identity)
@@ -771,7 +771,7 @@ def scorer_for(con: duckdb.DuckDBPyConnection, rule_sqls: list[str] | None = Non
 
 
 def built_scorer(identity: str) -> RealtimeScorer | None:
-    """The scorer of the snapshot with this identity (``linkage.publish.snapshot_identity``) if it is built."""
+    """The scorer of the snapshot with this identity (``publish.snapshot_identity``) if it is built."""
     model = _models.get(identity)
     return _cache.get((identity, model[0])) if model is not None else None
 

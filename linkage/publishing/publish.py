@@ -116,7 +116,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, paths: StorePaths, run_id: 
     finally:
         con.execute("DETACH snap")
     _fsync(tmp)
-    from linkage.person_docs import build_person_docs, docs_path
+    from linkage.publishing.person_docs import build_person_docs, docs_path
 
     build_person_docs(tmp, docs_path(final))  # what GET /persons/{id} answers, one document per person
     fault_point("publish:snapshot-written")

@@ -20,9 +20,9 @@ from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.blocking_rule_library import CustomRule
 
 from linkage.errors import LaoLinkError
-from linkage.model_input import Workspace
+from linkage.model.model_input import Workspace
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "blocking_rules"
+RULES_DIR = Path(__file__).resolve().parents[2] / "blocking_rules"
 PREDICT_RULES = RULES_DIR / "predict.yaml"
 TRAIN_RULES = RULES_DIR / "train.yaml"
 DEFAULT_MAX_PAIRS = 50_000_000
@@ -151,7 +151,7 @@ def report_command(
     sample: float = typer.Option(1.0, "--sample", min=0.001, max=1.0, help="Share of records to count on (1 = exact)."),
 ) -> None:
     """Print the comparisons each blocking rule generates, alone and cumulatively; refuse a set over the cap."""
-    from linkage.model_input import splink_workspace
+    from linkage.model.model_input import splink_workspace
     from linkage.store import open_store
 
     with open_store(db) as con, splink_workspace(con) as ws:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from linkage.name_key import detect_script, name_key, romanize_name
+from linkage.fields.name_key import detect_script, name_key, romanize_name
 
 # Latin honorifics, ranks and titles, compared after lower-casing and removing dots.
 LATIN_TITLES: dict[str, str] = {

@@ -24,7 +24,7 @@ import sqlglot
 from splink import Linker, SettingsCreator
 
 from linkage.errors import LaoLinkError
-from linkage.model_input import MODEL_INPUT_TABLE, Workspace
+from linkage.model.model_input import MODEL_INPUT_TABLE, Workspace
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

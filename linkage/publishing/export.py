@@ -15,7 +15,7 @@ import duckdb
 
 from linkage.errors import LaoLinkError
 from linkage.paths import store_paths
-from linkage.publish import current_snapshot
+from linkage.publishing.publish import current_snapshot
 from linkage.store import sql_literal
 
 
@@ -63,8 +63,8 @@ def _audit_export(db: str | os.PathLike[str], what: str, rows: int, out: Path) -
     """An export reads every person: it goes in the audit log."""
     import getpass
 
-    from linkage.audit import record_audit
-    from linkage.service_db import connect_service
+    from linkage.service.audit import record_audit
+    from linkage.service.service_db import connect_service
 
     service = connect_service(store_paths(db).service_db)
     try:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from linkage.exchange_format import EXCHANGE_COLUMNS
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 from linkage.store import STANDARDIZED_COLUMNS
 
 SUFFIX = ".persons.sqlite"

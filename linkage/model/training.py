@@ -25,12 +25,12 @@ import pandas as pd
 import typer
 from splink import Linker, SettingsCreator
 
-from linkage.blocking import PREDICT_RULES, TRAIN_RULES, load_rules, load_setting
-from linkage.comparisons import comparisons
-from linkage.engines import copy_to_engine, make_linker, model_json
 from linkage.errors import LaoLinkError
-from linkage.model_file import LAOLINK_KEY
-from linkage.model_input import MODEL_INPUT_TABLE, Workspace, default_work_dir, open_tuned_store, splink_workspace
+from linkage.model.blocking import PREDICT_RULES, TRAIN_RULES, load_rules, load_setting
+from linkage.model.comparisons import comparisons
+from linkage.model.engines import copy_to_engine, make_linker, model_json
+from linkage.model.model_file import LAOLINK_KEY
+from linkage.model.model_input import MODEL_INPUT_TABLE, Workspace, default_work_dir, open_tuned_store, splink_workspace
 
 DEFAULT_SEED = 42
 DEFAULT_U_PAIRS = 2_000_000
@@ -346,7 +346,7 @@ def model_card(
         "(first estimate from deterministic rules)"
         + ("; m also from stewards' positive decisions." if parameters["positive_decisions_used"] else "."),
         f"- Prior at scale: on a store larger than these {n_records:,} records, the probability that two random "
-        "records match is scaled down with the store's size (`linkage/model_file.py`).",
+        "records match is scaled down with the store's size (`linkage/model/model_file.py`).",
         "",
         "## Parameters",
         "",

@@ -28,8 +28,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from linkage.lao_romanize import romanize_lao
-from linkage.thai_to_lao import thai_to_lao
+from linkage.fields.lao_romanize import romanize_lao
+from linkage.fields.thai_to_lao import thai_to_lao
 
 _V = "aeiou"
 

@@ -2,7 +2,7 @@
 
 Pairwise precision, recall and F1 at a threshold, the threshold that maximises F1, and the
 same after clustering (connected components of the pairs at the threshold; production
-clustering lives in linkage/clustering.py) with B-cubed precision and recall. Recall counts
+clustering lives in linkage/clusters/clustering.py) with B-cubed precision and recall. Recall counts
 every true pair, including those blocking never generated. Charts: precision-recall and a
 match-weight histogram, each as PNG and HTML.
 """
@@ -150,7 +150,7 @@ def cluster_scores(
 
 
 def record_cluster_scores(con: duckdb.DuckDBPyConnection, truth: str) -> dict:
-    """The same scores for the production clusters in ``record_cluster`` (``linkage.clustering``:
+    """The same scores for the production clusters in ``record_cluster`` (``linkage.clusters.clustering``:
     decisions and consistency cuts applied), as the nightly run builds them."""
     con.execute(
         "CREATE OR REPLACE TEMP VIEW eval_record_cluster AS SELECT rid, cluster_key AS cluster FROM record_cluster"

@@ -1,6 +1,6 @@
 """Source mappings: small YAML files that map a ministry's own file headers onto the exchange format.
 
-A mapping is data, not code (see ``linkage/mappings/*.yaml``)::
+A mapping is data, not code (see ``linkage/sources/mappings/*.yaml``)::
 
     name: molsw_dsw                 # unique mapping name
     source: MOLSW-DSW               # constant source for every row (or map columns.source)
@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from linkage.errors import LaoLinkError
-from linkage.exchange_format import EXCHANGE_COLUMNS
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 
 PACKAGED_MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 

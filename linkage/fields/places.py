@@ -23,7 +23,7 @@ from functools import lru_cache
 from importlib import resources
 
 from linkage.errors import FieldError
-from linkage.name_key import name_key
+from linkage.fields.name_key import name_key
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def load_gazetteer() -> Gazetteer:
     """Read the packaged gazetteer once and index every spelling by its key."""
     places: dict[str, Place] = {}
     index: dict[str, dict[str, set[str]]] = {"province": defaultdict(set), "district": defaultdict(set)}
-    source = resources.files("linkage") / "data" / "gazetteer.csv"
+    source = resources.files("linkage.fields") / "data" / "gazetteer.csv"
     with source.open(encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
             spellings = tuple(s for s in row["spellings"].split("|") if s)

@@ -10,7 +10,7 @@ A≠C), the decisions contradict each other and no cut can honour them all: the 
 stay together, as the positive decisions say, and the conflict goes to the review queue
 (``clustering_flags`` kind ``decision-conflict``) for a steward to settle.
 
-Clusters must also be consistent (``linkage.consistency``): two records of one cluster that
+Clusters must also be consistent (``linkage.clusters.consistency``): two records of one cluster that
 contradict each other outright (birth years a generation apart) are treated like a "not the
 same" decision, after the stewards' own: the weakest links between them are cut and the cluster
 is flagged (``consistency-cut``). A pair that "same person" decisions join stays together.
@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 import duckdb
 import pyarrow as pa
 
-from linkage.consistency import DEFAULT_RULES, ConsistencyRules, constraint_pairs
+from linkage.clusters.consistency import DEFAULT_RULES, ConsistencyRules, constraint_pairs
 
 # Capacity of a model link in the cut: its match weight, never less than this, so that
 # links below even odds still count as (weak) evidence rather than none.
@@ -328,7 +328,7 @@ def cluster_records(
 ) -> ClusterReport:
     """Rebuild ``record_cluster`` (every record, singletons too) and ``cluster_links`` for a run.
 
-    ``decisions_table`` is the table written by ``linkage.decisions.load_decisions_into``;
+    ``decisions_table`` is the table written by ``linkage.service.decisions.load_decisions_into``;
     ``consistency`` the contradictions that split a cluster (None: no consistency cuts);
     ``max_records`` the size over which a component's model links must pass stricter thresholds.
     """

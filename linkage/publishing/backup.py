@@ -22,7 +22,7 @@ import duckdb
 
 from linkage.errors import LaoLinkError
 from linkage.paths import StorePaths, store_paths
-from linkage.publish import current_snapshot
+from linkage.publishing.publish import current_snapshot
 
 MANIFEST = "laolink-backup.json"
 

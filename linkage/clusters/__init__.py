@@ -1,0 +1,1 @@
+"""Clusters: clustering with decisions, consistency rules, stable person IDs, the review queue."""

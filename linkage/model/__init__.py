@@ -1,0 +1,1 @@
+"""Model: comparisons, blocking, training, prediction and evaluation with Splink."""

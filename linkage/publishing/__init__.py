@@ -1,0 +1,1 @@
+"""Publishing: immutable snapshots, person documents, exports and backups."""

@@ -1,0 +1,1 @@
+"""Service: users, keys and sessions, the audit log, steward decisions, the service database."""

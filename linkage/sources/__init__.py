@@ -1,0 +1,1 @@
+"""Sources: reading ministry files in their shapes, mapping them onto the exchange format, ingesting."""
