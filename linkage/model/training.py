@@ -144,8 +144,13 @@ def train(
         measures = {e["name"]: e.get("measures") for e in pass_entries}
         columns = {e["name"]: e.get("columns") for e in pass_entries}
         em_failed: dict[str, str] = {}
+        em_skipped: dict[str, str] = {}
         lambda_estimates: dict[str, float] = {}
         for rule in em_passes:
+            if columns.get(rule.name) and not blocked_pairs(ws, columns[rule.name]):
+                # A field empty everywhere (no source records phones) blocks no pair: nothing to learn there.
+                em_skipped[rule.name] = f"no pairs share {', '.join(columns[rule.name])}"
+                continue
             before = copy.deepcopy(linker._settings_obj.core_model_settings)
             try:
                 session = linker.training.estimate_parameters_using_expectation_maximisation(
@@ -160,8 +165,8 @@ def train(
                 if measures.get(rule.name):
                     lambda_estimates[rule.name] = session.core_model_settings.probability_two_random_records_match
             seconds[f"em {rule.name}"], mark = round(time.perf_counter() - mark, 1), time.perf_counter()
-        if len(em_failed) == len(em_passes):
-            raise LaoLinkError(f"every EM pass failed: {em_failed}")
+        if len(em_failed) + len(em_skipped) == len(em_passes):
+            raise LaoLinkError(f"no EM pass could learn: failed {em_failed}, skipped {em_skipped}")
         lambda_deterministic = linker._settings_obj._probability_two_random_records_match
         lambda_by_pass = {
             name: probability_from_em_pass(ws, linker, measures[name] | {"columns": columns[name]}, blocked)
@@ -190,8 +195,9 @@ def train(
         "deterministic_recall": recall,
         "probability_two_random_records_match_from_deterministic_rules": lambda_deterministic,
         "probability_two_random_records_match_by_em_pass": lambda_by_pass,
-        "em_passes": [r.name for r in em_passes if r.name not in em_failed],
+        "em_passes": [r.name for r in em_passes if r.name not in em_failed and r.name not in em_skipped],
         "em_passes_failed": em_failed,
+        "em_passes_skipped": em_skipped,
         "positive_decisions_used": n_labels,
         "probability_two_random_records_match": model["probability_two_random_records_match"],
         "seconds": seconds,
@@ -243,6 +249,17 @@ def stable_model(model: dict) -> dict:
             if "u_probability" in level:
                 level["u_probability"] = rounded(level["u_probability"])
     return model
+
+
+def blocked_pairs(ws: Workspace, columns: list[str]) -> int:
+    """Pairs of model-input records that agree on every one of ``columns`` (none null)."""
+    not_null = " AND ".join(f"{c} IS NOT NULL" for c in columns)
+    return int(
+        ws.con.execute(
+            f"SELECT coalesce(sum(k * (k - 1) / 2), 0) FROM (SELECT count(*) AS k FROM {MODEL_INPUT_TABLE} "
+            f"WHERE {not_null} GROUP BY {', '.join(columns)})"
+        ).fetchall()[0][0]
+    )
 
 
 def probability_from_em_pass(ws: Workspace, linker: Linker, measures: dict, lambda_blocked: float) -> float | None:
