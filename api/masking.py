@@ -8,12 +8,15 @@
 - a system key limited to some sources: its own sources' records in full; any other
   record only as (source, record_id, role).
 
-Routes pass every record they answer with through :func:`visible_record`.
+Routes pass every record they answer with through :func:`visible_record`, and every search term or
+comparison they make through :func:`query_rights`: what may be queried or compared follows what may be
+seen, so two answers that differ only in a value the principal cannot see are identical.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from linkage.service.auth import Principal
@@ -84,3 +87,24 @@ def sees_every_field(principal: Principal) -> bool:
 def sees_personal_fields(principal: Principal) -> bool:
     """Whether ``principal`` sees at least some records unmasked (pages use it to show or hide controls)."""
     return principal.role in FULL_VIEW_ROLES
+
+
+@dataclass(frozen=True)
+class QueryRights:
+    """What a principal may search by, be scored on or compared against (derived from what it may see).
+
+    ``sources``: only these sources' records are searched, scored or compared (None: every source), since
+    other sources' records show nothing but (source, record_id, role). ``whole_fields``: personal fields
+    count whole; otherwise only at the precision :func:`masked_record` shows (birth year; no phone or ID).
+    """
+
+    sources: frozenset[str] | None
+    whole_fields: bool
+
+
+EVERYTHING = QueryRights(sources=None, whole_fields=True)
+
+
+def query_rights(principal: Principal) -> QueryRights:
+    """The :class:`QueryRights` matching :func:`visible_record` for ``principal``."""
+    return QueryRights(principal.sources, principal.role in FULL_VIEW_ROLES)

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.deps import SESSION_COOKIE, audit, client_address, get_settings, page_principal, published_cursor
-from api.masking import sees_personal_fields, visible_record
+from api.masking import query_rights, sees_personal_fields, visible_record
 from api.pages.i18n import LANG_COOKIE, LANGUAGES, Translator, ddmmyyyy, request_language
 from api.queries import persons as person_queries
 from api.queries import review as review_queries
@@ -418,7 +418,8 @@ def search_page(
     hits, total, error = [], 0, None
     if q:
         try:
-            query = search_queries.parse_search(phone=q) if PHONE.match(q) else search_queries.parse_search(name=q)
+            rights = query_rights(principal)
+            query = search_queries.parse_search(**{"phone" if PHONE.match(q) else "name": q}, rights=rights)
             hits, total = search_queries.search_persons(con, query, limit=50, offset=0)
         except FieldError as exc:
             error = exc.reason

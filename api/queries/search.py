@@ -4,6 +4,10 @@ The name goes through the Lao name key (``linkage.fields.name_key``), so ``เบเบ
 ``Bouasy``/``Buasy`` find the same records; parts may come in any order. Birth date and
 province narrow the result (records whose known value contradicts them drop out) and
 raise the rank of records that agree.
+
+Terms follow what the asker may see (``api.masking.query_rights``): a source-limited principal searches
+its own sources' records only, and a masked role's birth date counts by its year only and its phone
+not at all (422), so no answer depends on a value it cannot see.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
+from api.masking import EVERYTHING, QueryRights
 from api.queries.person_index import person_index_for
 from api.queries.records import records_by_rid, rows_as_dicts
 from linkage.errors import FieldError
@@ -30,12 +35,15 @@ class SearchQuery:
     dob: str | None
     province_code: str | None
     phone_e164: str | None
+    sources: list[str] | None = None  # only these sources' records are searched (None: all)
 
 
 def parse_search(
-    name: str | None = None, dob: str | None = None, province: str | None = None, phone: str | None = None
+    name: str | None = None, dob: str | None = None, province: str | None = None, phone: str | None = None,
+    rights: QueryRights = EVERYTHING,
 ) -> SearchQuery:
-    """Standardize the search terms as records are standardized; FieldError names the bad term."""
+    """Standardize the search terms as records are standardized, within ``rights``; FieldError names the bad
+    term (a phone from a principal that sees phones masked is one)."""
     from linkage.fields.dates import parse_date
     from linkage.fields.phones import phone_e164
     from linkage.fields.places import province_code
@@ -53,6 +61,8 @@ def parse_search(
     parsed = _term(dob, "dob", parse_date)
     prov = _term(province, "province", province_code)
     tel = _term(phone, "phone", phone_e164)
+    if tel is not None and not rights.whole_fields:
+        raise FieldError("phone numbers are masked for this role, so they cannot be searched by", field="phone")
     if not keys and tel is None:
         raise FieldError("give a name or a phone number to search by", field="name")
     return SearchQuery(
@@ -60,9 +70,11 @@ def parse_search(
         name_romanized=romanized,
         dob_year_min=parsed.year_min if parsed else None,
         dob_year_max=parsed.year_max if parsed else None,
-        dob=parsed.date.isoformat() if parsed and parsed.date else None,
+        # a masked role sees the birth year only: its full date counts as that year
+        dob=parsed.date.isoformat() if parsed and parsed.date and rights.whole_fields else None,
         province_code=prov,
         phone_e164=tel,
+        sources=sorted(rights.sources) if rights.sources is not None else None,
     )
 
 
@@ -97,6 +109,7 @@ hits AS (
          + CASE WHEN $prov IS NOT NULL AND r.province_code = $prov THEN 1 ELSE 0 END) AS score
     FROM records r
     WHERE r.rid IN (SELECT rid FROM found) AND r._person_id IS NOT NULL
+      AND ($sources::VARCHAR[] IS NULL OR list_contains($sources::VARCHAR[], r.source))
       AND ($ymin IS NULL OR coalesce(r.dob_year_min, r.dob_year) IS NULL
            OR (coalesce(r.dob_year_min, r.dob_year) <= $ymax + 1 AND coalesce(r.dob_year_max, r.dob_year) >= $ymin - 1))
       AND ($prov IS NULL OR r.province_code IS NULL OR r.province_code = $prov)
@@ -141,7 +154,7 @@ def _params(query: SearchQuery, limit: int, offset: int) -> dict[str, Any]:
     return {
         "keys": query.name_keys, "rom": query.name_romanized, "phone": query.phone_e164,
         "dob": query.dob, "ymin": query.dob_year_min, "ymax": query.dob_year_max,
-        "prov": query.province_code, "limit": limit, "offset": offset,
+        "prov": query.province_code, "sources": query.sources, "limit": limit, "offset": offset,
     }
 
 

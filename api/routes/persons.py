@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Page, audit, audit_async, pagination, published_cursor, published_snapshot, require_roles
 from api.errors import ApiError
-from api.masking import sees_every_field, visible_record
+from api.masking import query_rights, sees_every_field, visible_record
 from api.published import Snapshot
 from api.queries.persons import get_person
 from api.queries.search import parse_search, search_persons
@@ -72,7 +72,7 @@ def find_persons(
 ) -> SearchResponse:
     """Persons whose records match, best first; give a name or a phone, optionally a birth date and place."""
     try:
-        query = parse_search(name=name, dob=dob, province=province, phone=phone)
+        query = parse_search(name=name, dob=dob, province=province, phone=phone, rights=query_rights(principal))
     except FieldError as exc:
         raise ApiError(422, exc.reason, field=exc.field) from exc
     hits, total = search_persons(con, query, limit=page.page_size, offset=page.offset)

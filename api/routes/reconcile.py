@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Request
 
 from api.deps import audit, published_cursor, require_roles
 from api.errors import ApiError
-from api.masking import visible_record
+from api.masking import query_rights, visible_record
 from api.queries.search import parse_search, search_persons
 from linkage.errors import FieldError
 from linkage.service.auth import Principal
@@ -64,7 +64,7 @@ def reconcile_one(con: duckdb.DuckDBPyConnection, query: dict[str, Any], princip
     limit = query.get("limit", 3)
     limit = max(1, min(int(limit) if isinstance(limit, int) else 3, MAX_LIMIT))
     dob, province = _property(query, "dob"), _property(query, "province")
-    terms = parse_search(name=name[:200], dob=dob, province=province)
+    terms = parse_search(name=name[:200], dob=dob, province=province, rights=query_rights(principal))
     hits, _ = search_persons(con, terms, limit=limit)
     # the best score these terms allow (a year-only birth date agrees for 1, a full date for 2)
     best = NAME_MAX + (0 if dob is None else DOB_MAX if terms.dob else 1) + (PROVINCE_MAX if province else 0)
