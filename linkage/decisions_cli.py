@@ -23,13 +23,13 @@ def add_decision_command(
 ) -> None:
     """Record a decision; it applies from the next nightly run."""
     from linkage.paths import store_paths
-    from linkage.service.decisions import DecisionConflict, record_decision
+    from linkage.service.decisions import DecisionConflict, decide
     from linkage.service.service_db import connect_service
 
     service = connect_service(store_paths(db).service_db)
     try:
-        decision = record_decision(
-            service, source_a, record_id_a, source_b, record_id_b, judgement, by, note=note, expected_current=expected
+        decision = decide(
+            service, (source_a, record_id_a, source_b, record_id_b), judgement, by, note=note, expected_current=expected
         )
     except (DecisionConflict, ValueError) as exc:
         typer.echo(f"decision not recorded: {exc}", err=True)

@@ -224,6 +224,46 @@ def test_decisions_need_a_steward(server):
     assert server.client_as("analyst").post("/api/v1/decisions", json=decision("same")).status_code == 403
 
 
+A1_B1 = ("MOLSW-DSW", "A1", "MOPS-AHTD", "B1")  # both records of P1
+
+
+def decisions_on(server, pair) -> list[tuple]:
+    with server.service() as con:
+        return con.execute("SELECT judgement, decided_by FROM decisions WHERE source_l = ? AND record_id_l = ?"
+                           " AND source_r = ? AND record_id_r = ? ORDER BY decision_id", pair).fetchall()
+
+
+def test_admins_decide_neither_on_the_api_nor_on_the_pages(server):
+    admin = server.client_as("admin")
+    assert admin.post("/api/v1/decisions", json=decision("same", pair=A1_B1)).status_code == 403
+    page = admin.post(f"/persons/{P1}/split", data={"rid": "1", "note": ""}, follow_redirects=False)
+    assert page.status_code == 403
+    assert decisions_on(server, A1_B1) == []
+
+
+def test_a_scoped_steward_key_decides_only_on_its_own_sources(server):
+    before = server.last_audit_id()
+    scoped = server.client_as("steward", sources=["MOLSW-DSW"])
+    refused = scoped.post("/api/v1/decisions", json=decision("not_same", pair=A1_B1))
+    assert refused.status_code == 403 and refused.json()["error"]["field"] == "source_r"
+    assert "MOPS-AHTD" in refused.json()["error"]["message"]
+    # no look-up first: an unknown record of another source is refused the same way, not 404
+    unknown = scoped.post("/api/v1/decisions", json=decision("same", pair=("MOLSW-DSW", "A1", "MOPS-AHTD", "zz")))
+    assert unknown.status_code == 403
+    # the person page's split goes through the same check: refused, nothing recorded
+    own = next(r["rid"] for r in scoped.get(f"/api/v1/persons/{P1}").json()["records"] if r["record_id"] == "A1")
+    page = scoped.post(f"/persons/{P1}/split", data={"rid": str(own), "note": ""}, follow_redirects=False)
+    assert page.status_code == 403
+    assert decisions_on(server, A1_B1) == []
+    denied = [r for r in server.audit_rows(after=before) if r["action"] == "decision.create"]
+    assert [(r["outcome"], r["status"]) for r in denied] == [("denied", 403)] * 3
+    both = server.client_as("steward", sources=["MOLSW-DSW", "MOPS-AHTD"])
+    made = both.post("/api/v1/decisions", json=decision("not_same", pair=A1_B1))
+    assert made.status_code == 201, made.text
+    assert decisions_on(server, A1_B1) == [("negative", made.json()["decided_by"])]
+    assert made.json()["decided_by"].startswith("key:")
+
+
 LAO_VARIANT = {"full_name": "ນາງ ບົວສີ ທຳມະສັກ", "sex": "ຍິງ", "date_of_birth": "04/07/2001", "province": "Savannakhet"}
 
 

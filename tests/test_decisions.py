@@ -3,9 +3,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from store_builders import add_records, decide, open_stores
 
+from linkage.service import decisions as write_path
+from linkage.service.auth import Principal
 from linkage.service.decisions import (
     NO_DECISION,
     DecisionConflict,
+    DecisionRefused,
     current_decision_id,
     current_decisions,
     decision_conflicts,
@@ -145,3 +148,49 @@ def test_cli_records_decisions_refuses_stale_ones_and_lists_conflicts(tmp_path):
     listed = runner.invoke(app, ["decisions", "conflicts", "--db", db])
     assert "noy said positive (decision 1); kham said negative (decision 2)" in listed.output
     assert listed.output.rstrip().endswith("1 pair(s) in conflict")
+
+
+def test_the_one_write_path_checks_who_decides_and_on_which_sources(tmp_path):
+    svc = connect_service(tmp_path / "svc.sqlite")
+    pair = ("MOLSW", "1", "THAI", "9")
+    for principal, field in [(Principal("key", "k1", "steward", frozenset({"MOLSW"})), "source_r"),
+                             (Principal("key", "k2", "steward", frozenset({"THAI"})), "source_l"),
+                             (Principal("user", "boss", "admin"), None),
+                             (Principal("user", "ana", "analyst"), None),
+                             (Principal("key", "sys", "system"), None)]:
+        with pytest.raises(DecisionRefused) as refused:
+            write_path.decide(svc, pair, "positive", principal)
+        assert refused.value.field == field
+    assert svc.execute("SELECT count(*) FROM decisions").fetchone()[0] == 0
+    both = Principal("key", "k3", "steward", frozenset({"MOLSW", "THAI"}))
+    assert write_path.decide(svc, pair, "positive", both).decided_by == "key:k3"
+    noy = Principal("user", "noy", "steward")
+    seen = write_path.decide(svc, pair, "negative", noy, expected_current=1)
+    assert (seen.decided_by, seen.supersedes) == ("noy", 1)
+    with pytest.raises(DecisionConflict, match="you saw no decision, the current one is 2"):
+        write_path.decide(svc, pair, "unsure", noy, expected_current=NO_DECISION)
+    assert write_path.decide(svc, pair, "unsure", "kham (terminal)").decided_by == "kham (terminal)"
+
+
+def test_the_one_write_path_waits_for_the_lock_beside_the_database(tmp_path):
+    import fcntl
+    import threading
+
+    svc_file = tmp_path / "svc.sqlite"
+    connect_service(svc_file).close()
+    done = []
+
+    def decide_in_thread() -> None:
+        con = connect_service(svc_file)
+        done.append(write_path.decide(con, ("S", "1", "S", "2"), "positive", Principal("user", "noy", "steward")))
+        con.close()
+
+    with open(tmp_path / "svc.decisions.lock", "a+b") as held:  # as another worker process holding it
+        fcntl.flock(held, fcntl.LOCK_EX)
+        thread = threading.Thread(target=decide_in_thread)
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive() and not done
+        fcntl.flock(held, fcntl.LOCK_UN)
+    thread.join(10)
+    assert [d.decided_by for d in done] == ["noy"]

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.deps import SESSION_COOKIE, audit, client_address, get_settings, page_principal, published_cursor
-from api.masking import query_rights, sees_personal_fields, visible_record
+from api.masking import query_rights, visible_record
 from api.pages.i18n import LANG_COOKIE, LANGUAGES, Translator, ddmmyyyy, request_language
 from api.queries import persons as person_queries
 from api.queries import review as review_queries
@@ -28,13 +28,13 @@ from api.queries import runs as run_queries
 from api.queries import search as search_queries
 from linkage.errors import FieldError
 from linkage.service.auth import AuthError, Principal, end_session
+from linkage.service.decisions import DecisionRefused, check_may_decide, decide, may_decide
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 templates.env.filters["ddmmyyyy"] = ddmmyyyy
 
 PAGE_ROLES = frozenset({"admin", "steward", "analyst"})
-DECIDERS = frozenset({"admin", "steward"})
 PERSON_ID = re.compile(r"^LA-P-\d+$", re.IGNORECASE)
 PHONE = re.compile(r"^[+\d][\d\s\-()]{5,}$")
 # Fields shown side by side on the pair page: (label key, raw column, standardized column, comparison).
@@ -64,7 +64,7 @@ def _render(request: Request, principal: Principal | None, name: str, status: in
 
 
 def _can_decide(principal: Principal | None) -> bool:
-    return principal is not None and principal.role in DECIDERS and sees_personal_fields(principal)
+    return principal is not None and may_decide(principal)
 
 
 def page_user(request: Request, principal: Principal = Depends(page_principal)) -> Principal:
@@ -154,12 +154,11 @@ def queue_page(
     source: str | None = None,
     province: str | None = None,
     role: str | None = None,
-    page: int = 1,
+    page: int = Query(1, ge=1, le=1_000_000),
     principal: Principal = Depends(page_user),
     con: duckdb.DuckDBPyConnection = Depends(published_cursor),
 ) -> Response:
     filters = {"kind": kind or None, "source": source or None, "province": _province(province), "role": role or None}
-    page = max(page, 1)
     queue = review_queries.review_queue(con, limit=50, offset=(page - 1) * 50, **filters)
     for item in queue["items"]:
         item["record_l"] = visible_record(item["record_l"], principal) if item["record_l"] else None
@@ -321,7 +320,10 @@ def person_page(
     audit(request, "page.person", person_ids=[person_id])
     records = [visible_record(r, principal) for r in person.get("records") or []]
     return _render(request, principal, "person.html", person=person, records=records,
-                   graph=link_graph(records, person.get("links") or []), history=person.get("history") or [],
+                   # drawn from the unmasked records: a node shows only its source, and an out-of-scope record's
+                   # rid (hidden from the page) still places its links
+                   graph=link_graph(person.get("records") or [], person.get("links") or []),
+                   history=person.get("history") or [],
                    notice=request.query_params.get("notice"))
 
 
@@ -359,8 +361,9 @@ def split_record(
     linked = {link["rid_r"] if link["rid_l"] == rid else link["rid_l"] for link in person.get("links") or []
               if rid in (link["rid_l"], link["rid_r"])}
     others = linked or (set(by_rid) - {rid})
-    _decide(request, principal, [(by_rid[rid], by_rid[o]) for o in sorted(others)], "negative", note, person_id)
-    return RedirectResponse(f"/persons/{person_id}?notice=decision_pending", status_code=303)
+    refused = _decide(request, principal, [(by_rid[rid], by_rid[o]) for o in sorted(others)], "negative", note,
+                      person_id)
+    return refused or RedirectResponse(f"/persons/{person_id}?notice=decision_pending", status_code=303)
 
 
 @router.post("/persons/{person_id}/merge")
@@ -380,8 +383,8 @@ def merge_person(
     b = ((other_person or {}).get("records") or [None])[0]
     if a is None or b is None:
         return _message(request, principal, 404)
-    _decide(request, principal, [(a, b)], "positive", note, person_id, other_person["person_id"])
-    return RedirectResponse(f"/persons/{person_id}?notice=decision_pending", status_code=303)
+    refused = _decide(request, principal, [(a, b)], "positive", note, person_id, other_person["person_id"])
+    return refused or RedirectResponse(f"/persons/{person_id}?notice=decision_pending", status_code=303)
 
 
 def _message(request: Request, principal: Principal, status: int) -> Response:
@@ -390,16 +393,18 @@ def _message(request: Request, principal: Principal, status: int) -> Response:
 
 
 def _decide(request: Request, principal: Principal, pairs: list[tuple[dict, dict]], judgement: str, note: str,
-            *person_ids: str) -> None:
-    from linkage.service.decisions import record_decision
-
+            *person_ids: str) -> Response | None:
+    """Record one decision per pair through the one write path; a 403 page, and none recorded, if any is refused."""
+    keys = [(a["source"], a["record_id"], b["source"], b["record_id"]) for a, b in pairs]
+    try:
+        check_may_decide(principal, keys)
+    except DecisionRefused:
+        audit(request, "decision.create", outcome="denied", status=403, detail={"reason": "scope", "page": True})
+        return _message(request, principal, 403)
     service = request.app.state.service.connection()
-    ids = []
-    for a, b in pairs:
-        decision = record_decision(service, a["source"], a["record_id"], b["source"], b["record_id"], judgement,
-                                   principal.name, note=note or None)
-        ids.append(decision.decision_id)
+    ids = [decide(service, key, judgement, principal, note=note or None).decision_id for key in keys]
     audit(request, "decision.create", person_ids=list(person_ids), detail={"decision_ids": ids, "page": True})
+    return None
 
 
 # ---------------------------------------------------------------- search and runs

@@ -11,8 +11,9 @@ from api.deps import audit_async, published_snapshot, require_roles
 from api.errors import ApiError
 from api.published import Snapshot
 from api.schemas_data import ExchangeRecord, MatchResponse, PendingOut
+from api.scorer_cache import ServedScorer, built_scorer, scorer_for
 from linkage.errors import FieldError, LaoLinkError
-from linkage.model.realtime_match import RealtimeScorer, built_scorer, scorer_for, standardize_record
+from linkage.fields.standardize_one import standardize_record
 from linkage.service.auth import Principal
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS, ROLES
 
@@ -83,7 +84,7 @@ async def match(
     return Response(content=answer.model_dump_json(), media_type="application/json")  # validated once, above
 
 
-def _scorer_of(snapshot: Snapshot) -> RealtimeScorer:
+def _scorer_of(snapshot: Snapshot) -> ServedScorer:
     with snapshot.cursor() as con:
         return scorer_for(con)
 

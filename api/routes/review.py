@@ -1,17 +1,15 @@
 """Review: the queue of candidate pairs and flagged clusters, one pair side by side, and decisions.
 
-Stewards and admins see records in full; analysts may read the queue and pairs with personal
-fields masked but not decide. A decision is never edited or deleted: a newer decision changes
-it, and a steward who names the decision they saw (``expected_decision_id``) gets 409 instead
-of silently overwriting a decision made meanwhile.
+Stewards see records in full and decide; analysts and admins may read the queue and pairs with
+personal fields masked but not decide (``linkage.service.decisions.DECIDING_ROLES``, as on the pages).
+A decision is never edited or deleted: a newer decision changes it, and a steward who names the
+decision they saw (``expected_decision_id``) gets 409 instead of silently overwriting a decision
+made meanwhile. A key limited to some sources decides only on pairs of its own sources' records.
 """
 
 from __future__ import annotations
 
-import fcntl
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Literal
 
 import duckdb
@@ -26,11 +24,17 @@ from api.schemas import PageInfo
 from api.schemas_data import DecisionCreated, DecisionRequest, PairOut, QueueResponse
 from linkage.errors import FieldError
 from linkage.service.auth import Principal
-from linkage.service.decisions import DecisionConflict, record_decision
+from linkage.service.decisions import (
+    DECIDING_ROLES,
+    NO_DECISION,
+    DecisionConflict,
+    DecisionRefused,
+    check_may_decide,
+    decide,
+)
 
 router = APIRouter(tags=["review"])
 READERS = ("steward", "admin", "analyst")
-DECIDERS = ("steward", "admin")
 JUDGEMENTS = {"same": "positive", "not_same": "negative", "unsure": "unsure"}
 
 
@@ -106,12 +110,13 @@ def read_pair(
 
 
 @router.post("/decisions", response_model=DecisionCreated, status_code=201,
-             responses={404: {"description": "a record is unknown"},
+             responses={403: {"description": "a record is outside the key's sources"},
+                        404: {"description": "a record is unknown"},
                         409: {"description": "the pair was decided again since expected_decision_id"}})
 def create_decision(
     request: Request,
     body: DecisionRequest,
-    principal: Principal = Depends(require_roles(*DECIDERS)),
+    principal: Principal = Depends(require_roles(*DECIDING_ROLES)),
     con: duckdb.DuckDBPyConnection = Depends(published_cursor),
     service: sqlite3.Connection = Depends(service_db),
 ) -> DecisionCreated:
@@ -120,6 +125,12 @@ def create_decision(
     decision was made meanwhile the answer is 409 and nothing is stored."""
     if (body.source_l, body.record_id_l) == (body.source_r, body.record_id_r):
         raise ApiError(422, "a decision needs two different records", field="record_id_r")
+    pair = (body.source_l, body.record_id_l, body.source_r, body.record_id_r)
+    try:
+        check_may_decide(principal, [pair])  # before the look-up: a 404 would tell which records exist
+    except DecisionRefused as exc:
+        audit(request, "decision.create", outcome="denied", status=403, detail={"reason": "scope"})
+        raise ApiError(403, exc.reason, field=exc.field) from exc
     rids = []
     for side in ("l", "r"):
         rid = rid_of(con, getattr(body, f"source_{side}"), getattr(body, f"record_id_{side}"))
@@ -128,20 +139,12 @@ def create_decision(
                                 f"{getattr(body, f'record_id_{side}')}", field=f"record_id_{side}")
         rids.append(rid)
     person_ids = sorted(set(persons_of_rids(con, rids).values()))
+    expected = NO_DECISION if body.expected_decision_id is None else body.expected_decision_id
     try:
-        with _pair_lock(request):
-            current = _current_id(service, body)
-            if body.expected_decision_id is None and current is not None:
-                # The steward saw no decision but one exists now: a conflict, not a second opinion.
-                raise DecisionConflict(None, current)
-            d = record_decision(
-                service, body.source_l, body.record_id_l, body.source_r, body.record_id_r,
-                JUDGEMENTS[body.judgement], principal.actor, note=body.note,
-                expected_current=body.expected_decision_id,
-            )
+        d = decide(service, pair, JUDGEMENTS[body.judgement], principal, note=body.note, expected_current=expected)
     except DecisionConflict as exc:
         audit(request, "decision.create", person_ids=person_ids, outcome="error", status=409,
-              detail={"expected": exc.expected, "current": exc.current})
+              detail={"expected": exc.expected or None, "current": exc.current})
         raise ApiError(409, str(exc), field="expected_decision_id") from exc
     audit(request, "decision.create", person_ids=person_ids, status=201,
           detail={"decision_id": d.decision_id, "judgement": d.judgement, "supersedes": d.supersedes})
@@ -150,21 +153,3 @@ def create_decision(
         note=d.note, source_l=d.source_l, record_id_l=d.record_id_l, source_r=d.source_r,
         record_id_r=d.record_id_r, supersedes=d.supersedes,
     )
-
-
-@contextmanager
-def _pair_lock(request: Request) -> Iterator[None]:
-    """Serialise check-then-record of decisions across threads and worker processes (an OS file lock)."""
-    path = request.app.state.settings.paths.service_db.with_suffix(".decisions.lock")
-    with open(path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _current_id(service: sqlite3.Connection, body: DecisionRequest) -> int | None:
-    from linkage.service.decisions import current_decision_id
-
-    return current_decision_id(service, body.source_l, body.record_id_l, body.source_r, body.record_id_r)

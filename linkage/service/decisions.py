@@ -11,21 +11,33 @@ supersedes the current ones only if it contradicts none of another steward's: tw
 stewards who disagree both stay *live*. The latest live decision is the one applied
 (the shared contract), and the disagreement is reported by :func:`decision_conflicts`
 so it goes on the review queue; it is never resolved silently.
+
+:func:`decide` is the one way the API, the pages and the CLI write a decision: it checks
+who decides (:data:`DECIDING_ROLES`, and a source-limited key only on its own sources'
+records), then checks and records under one lock across threads and processes.
 """
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from linkage.errors import LaoLinkError
+from linkage.service.auth import Principal
 
 # ``expected_current`` for a steward who saw no decision on the pair (decision ids start at 1).
 NO_DECISION = 0
+# Who decides, on the pages and the API alike: stewards (review and decide, full records). Admins manage
+# users, keys and runs and see records masked; analysts read masked; systems match and look up.
+DECIDING_ROLES: tuple[str, ...] = ("steward",)
 
 
 class Judgement(StrEnum):
@@ -40,10 +52,19 @@ class DecisionConflict(LaoLinkError):
     def __init__(self, expected: int | None, current: int | None) -> None:
         self.expected = expected
         self.current = current
+        seen = f"decision {expected}" if expected else "no decision"
         super().__init__(
-            f"this pair was decided again since you looked at it: you saw decision {expected}, "
-            f"the current one is {current}"
+            f"this pair was decided again since you looked at it: you saw {seen}, the current one is {current}"
         )
+
+
+class DecisionRefused(LaoLinkError):
+    """The principal may not decide on this pair: its role does not decide, or a record is outside its sources."""
+
+    def __init__(self, reason: str, *, field: str | None = None) -> None:
+        self.reason = reason
+        self.field = field
+        super().__init__(reason)
 
 
 @dataclass(frozen=True)
@@ -142,6 +163,67 @@ def record_decision(
         service_con.execute("ROLLBACK")
         raise
     return Decision(*row)
+
+
+def may_decide(principal: Principal) -> bool:
+    """Whether the principal's role decides at all (pages show the decision controls only then)."""
+    return principal.role in DECIDING_ROLES
+
+
+def check_may_decide(principal: Principal, pairs: Iterable[tuple[str, str, str, str]]) -> None:
+    """Raise DecisionRefused unless the principal decides and sees every record of ``pairs`` in full.
+
+    ``pairs``: (source_a, record_id_a, source_b, record_id_b). A key limited to some sources
+    may not decide on a pair with a record of another source.
+    """
+    if not may_decide(principal):
+        raise DecisionRefused(f"deciding needs the role {' or '.join(DECIDING_ROLES)}")
+    if principal.sources is None:
+        return
+    for source_a, _, source_b, _ in pairs:
+        for source, field in ((source_a, "source_l"), (source_b, "source_r")):
+            if source not in principal.sources:
+                raise DecisionRefused(f"this key may not decide on records of source {source}", field=field)
+
+
+def decide(
+    service_con: sqlite3.Connection,
+    pair: tuple[str, str, str, str],
+    judgement: str,
+    by: Principal | str,
+    *,
+    note: str | None = None,
+    expected_current: int | None = None,
+) -> Decision:
+    """Record a decision: the one write path of the API, the pages and the CLI.
+
+    ``by``: the principal deciding (role and source scope checked, recorded as its actor), or a
+    name from the terminal (whoever may open the service database decides as that name).
+    ``expected_current`` as in :func:`record_decision`. The check and the insert run under one
+    OS file lock beside the database, so concurrent workers never both pass the check.
+    """
+    if isinstance(by, Principal):
+        check_may_decide(by, [pair])
+        decided_by = by.actor
+    else:
+        decided_by = by
+    with _decision_lock(service_con):
+        return record_decision(service_con, *pair, judgement, decided_by, note=note, expected_current=expected_current)
+
+
+@contextmanager
+def _decision_lock(service_con: sqlite3.Connection) -> Iterator[None]:
+    """An exclusive lock on ``<service db>.decisions.lock`` (none for an in-memory database: one connection)."""
+    database = next(row[2] for row in service_con.execute("PRAGMA database_list").fetchall() if row[1] == "main")
+    if not database:
+        yield
+        return
+    with open(Path(database).with_suffix(".decisions.lock"), "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def current_decision_id(
