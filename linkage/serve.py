@@ -124,7 +124,7 @@ def warm_up(app) -> None:
     per million records), so the first requests to each server process do not wait for them."""
     from api.published import NotPublished
     from api.queries.person_index import person_index_for
-    from linkage.model.realtime_match import scorer_for
+    from api.scorer_cache import scorer_for
 
     snapshot = app.state.published.current()
     if snapshot is None or snapshot.counts.get("records", 0) < WARM_UP_RECORDS:

@@ -9,7 +9,8 @@ import pytest
 from snapshot_builder import build_snapshot
 from test_realtime_match import BOUASY, PERSONS, RECORD_PERSON, RECORDS, model_input_row, std_of
 
-from linkage.model.realtime_match import _model_input_query, scorer_for
+from api.scorer_cache import scorer_for
+from linkage.model.realtime_match import _model_input_query
 
 QUERIES = [
     std_of(**{**BOUASY, "full_name_std": "bouasy thammasak"}),

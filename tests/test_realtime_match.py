@@ -11,18 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from snapshot_builder import build_snapshot, fixed_model
 
+from api.scorer_cache import match_record, scorer_for
 from linkage.errors import FieldError
+from linkage.fields.standardize_one import standardize_record
+from linkage.model.blocking_sql import blocking_filter_sql, model_blocking_rules
 from linkage.model.model_input import MODEL_INPUT_COLUMNS_SQL
-from linkage.model.realtime_match import (
-    _model_input_query,
-    blocking_filter_sql,
-    build_scorer,
-    match_record,
-    model_blocking_rules,
-    scorer_for,
-    snapshot_model,
-    standardize_record,
-)
+from linkage.model.realtime_match import _model_input_query, build_scorer, snapshot_model
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 from linkage.store import STANDARDIZED_COLUMNS
 

@@ -1,43 +1,46 @@
-"""Real-time matching: score one exchange-format record against the published records.
+"""Real-time matching: score one standardized record against the published records.
 
-The record is standardized with the nightly standardizer's own per-field parsers
-(``linkage.fields.standardize.LOOKUPS``), shaped by the model input's own SQL
+The record is standardized by ``linkage.fields.standardize_one`` (the nightly standardizer's own
+per-field parsers), shaped by the model input's own SQL
 (``linkage.model.model_input.MODEL_INPUT_COLUMNS_SQL``), and candidates are the published records
 that share a key with it under the prediction blocking rules. Candidates get their levels
 in one DuckDB query built from the trained Splink model (each comparison's level conditions
 give its gamma), and the stored m/u probabilities give the match weights, added up in numpy
 exactly as Splink's own ``predict`` SQL does (term-frequency adjustments included), so a pair
 scores exactly as the nightly run stored it (tests/test_realtime_match.py checks this against
-the real predict step). Measured here: Splink's own ``compare_records`` takes about 130 ms per
+the real predict step; Splink's model is read through ``splink_adapter``, the blocking rules through
+``blocking_sql``). Measured here: Splink's own ``compare_records`` takes about 130 ms per
 call for ten candidates (57 ms with its SQL cache), these queries about 11 ms for one request
 and 14 ms for eight together at 1M records (most of it DuckDB binding them), so the SQL is generated once
-per snapshot and model, Splink is not called per request, and concurrent requests share the
-queries (``ScoreBatcher``).
+per snapshot and model, Splink is not called per request, and several records are scored in the same
+queries (:meth:`RealtimeScorer.match_rows`; the API's ``api.score_batcher`` gathers concurrent requests).
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-import queue
-import re
-import threading
-import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import numpy as np
 
-from linkage.errors import FieldError, LaoLinkError
+from linkage.errors import LaoLinkError
+from linkage.model.blocking_sql import KeyRule, blocking_filter_sql, filter_params, key_rule, on_query_values
 from linkage.model.model_input import MODEL_INPUT_COLUMNS_SQL
+from linkage.model.realtime_mirror import (
+    build_mirror,
+    execute_parsed,
+    run_query,
+    sorted_key_hashes,
+    term_frequencies,
+)
+from linkage.model.splink_adapter import comparison_specs
 from linkage.store import STANDARDIZED_COLUMNS
-from linkage.thread_signal import Completion
 
 MAX_CANDIDATES = 2000  # records scored per request at most (one rule matching thousands is noise)
-MAX_BATCH = 64  # requests scored in one query at most
-_batcher_lock = threading.Lock()
+S = TypeVar("S", bound="RealtimeScorer")
 
 
 @dataclass(frozen=True)
@@ -72,46 +75,6 @@ class MatchResult:
     persons: list[PersonMatch]
 
 
-# --- standardizing one record -------------------------------------------------------------
-
-
-def standardize_record(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The standardized columns of one exchange-format record, as the nightly standardizer fills them.
-
-    Raises FieldError naming the exchange-format field when a value cannot be parsed.
-    """
-    from linkage.fields.standardize import LOOKUPS
-
-    def text(column: str) -> str | None:
-        value = record.get(column)
-        if value is None:
-            return None
-        value = str(value)
-        return value if value.strip() else None
-
-    out: dict[str, Any] = {}
-    for lookup in LOOKUPS:
-        values = [text(c) for c in lookup.raw]
-        try:
-            parsed = None if all(v is None for v in values) else lookup.parse(*values)
-        except FieldError as exc:
-            # Name the exchange-format field (parsers name their own kind of value, e.g. "date").
-            field_name = exc.field if exc.field in lookup.raw else lookup.raw[0]
-            value = values[lookup.raw.index(field_name)]
-            raise FieldError(exc.reason, field=field_name, value=value) from exc
-        for i, (name, _) in enumerate(lookup.outputs):
-            out[name] = None if parsed is None else parsed[i]
-    # Combine the parts the way standardize()'s UPDATE does (ages give birth-year ranges).
-    age_min, age_max = out.pop("age_year_min", None), out.pop("age_year_max", None)
-    out.pop("event_year_min", None)
-    out.pop("event_year_max", None)
-    if out.get("dob_precision") is None and age_min is not None:
-        out["dob_precision"] = "range"
-    out["dob_year_min"] = out.get("dob_year_min") if out.get("dob_year_min") is not None else age_min
-    out["dob_year_max"] = out.get("dob_year_max") if out.get("dob_year_max") is not None else age_max
-    return {c: out.get(c) for c in STANDARDIZED_COLUMNS if c != "std_version"}
-
-
 # --- the scorer: SQL generated once per snapshot and model ------------------------------
 
 
@@ -124,17 +87,6 @@ class _Comparison:
     # level -> (term frequency column, adjustment weight, log2 u of the exact match, minimum u): Splink's
     # term-frequency adjustment, weight * (log2 u - log2(max(tf, minimum))), when the query value has a tf
     tf: dict[int, tuple[str, float, float, float]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class KeyRule:
-    """A blocking rule whose top-level conjuncts include ``l.a = r.b`` equalities: candidates are found
-    by a hash of that key, then, if the rule says more (``residual``), filtered by the whole rule."""
-
-    number: int
-    left: tuple[str, ...]  # query columns, in order
-    right: tuple[str, ...]  # candidate columns, in the same order
-    residual: str | None = None  # the whole rule as a filter on candidates ``c``, when it says more
 
 
 @dataclass
@@ -159,7 +111,6 @@ class RealtimeScorer:
     tf: dict[str, dict[str, float]] = field(default_factory=dict)
     bk_hash: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64), repr=False)  # bk.h, sorted
     bk_rid: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)  # bk.rid, same order
-    batcher: ScoreBatcher | None = field(default=None, repr=False, compare=False)
 
     @property
     def score_sql(self) -> str:
@@ -213,7 +164,7 @@ class RealtimeScorer:
             values = ", ".join(["unnest($_j::INTEGER[]) AS _j",
                                 *(f'unnest(CAST($k_{c} AS {self.column_types[c]}[])) AS "k_{c}"' for c in columns)])
             exprs = self.key_hash_sql(lambda c: f'"k_{c}"')
-            hashed = _run(cur, f"SELECT {', '.join(exprs)} FROM (SELECT {values}) ORDER BY _j", params)
+            hashed = run_query(cur, f"SELECT {', '.join(exprs)} FROM (SELECT {values}) ORDER BY _j", params)
         hit_j: list[int] = []  # (query, rid, rule) of hits a rule's residual filters
         hit_rid: list[int] = []
         hit_rule: list[int] = []
@@ -240,14 +191,14 @@ class RealtimeScorer:
             params.update({"_hj": hit_j, "_hr": hit_rid, "_hn": hit_rule})
             selects.append("SELECT h._j, c.rid FROM h JOIN (SELECT * FROM mi WHERE rid = ANY($_hr::BIGINT[])) c "
                            "USING (rid) JOIN p USING (_j) WHERE "
-                           + " OR ".join(f"(h._rule = {r.number} AND {_on_query_values(r.residual)})"
+                           + " OR ".join(f"(h._rule = {r.number} AND {on_query_values(r.residual)})"
                                          for r in residuals))
         if self.scan_sql:
             used.append(self.scan_sql)
-            selects.append(f"SELECT p._j, c.rid FROM p, mi c WHERE {_on_query_values(self.scan_sql)}")
+            selects.append(f"SELECT p._j, c.rid FROM p, mi c WHERE {on_query_values(self.scan_sql)}")
         if selects:
             values = ["unnest($_j::INTEGER[]) AS _j"]
-            for name in _blocking_params(" ".join(used)):
+            for name in filter_params(" ".join(used)):
                 params[f"p_{name}"] = [row.get(name) for row in model_rows]
                 typed = f"CAST($p_{name} AS {self.column_types[name]}[])" if name in self.column_types else f"$p_{name}"
                 values.append(f'unnest({typed}) AS "_p_{name}"')
@@ -255,7 +206,7 @@ class RealtimeScorer:
             if hit_rid:
                 ctes.append("h AS (SELECT unnest($_hj::INTEGER[]) AS _j, unnest($_hr::BIGINT[]) AS rid, "
                             "unnest($_hn::INTEGER[]) AS _rule)")
-            for j, rid in _run(cur, f"WITH {', '.join(ctes)} " + " UNION ALL ".join(selects), params):
+            for j, rid in run_query(cur, f"WITH {', '.join(ctes)} " + " UNION ALL ".join(selects), params):
                 found[j].add(rid)
         return [sorted(f)[:MAX_CANDIDATES] for f in found]
 
@@ -270,30 +221,18 @@ class RealtimeScorer:
         min_probability: float = 0.0,
     ) -> MatchResult:
         """Score against the mirror (``con``, the snapshot, is not read: the mirror holds what is needed)."""
-        return self._result(standardized, self._batcher.score(standardized), top_k, min_probability)
+        return self.result(standardized, self.match_rows([standardized])[0], top_k, min_probability)
 
-    async def score_async(
-        self, standardized: Mapping[str, Any], *, top_k: int = 5, min_probability: float = 0.0
-    ) -> MatchResult:
-        """:meth:`score` for the event loop: awaits the scoring thread without holding a worker thread."""
-        return self._result(standardized, await self._batcher.score_async(standardized), top_k, min_probability)
-
-    def _result(
+    def result(
         self, standardized: Mapping[str, Any], rows: list[dict[str, Any]], top_k: int, min_probability: float
     ) -> MatchResult:
+        """The match result of a standardized record from its scored candidate rows (:meth:`match_rows`)."""
         return MatchResult(
             model_version=self.model_version,
             standardized=dict(standardized),
             candidates_scored=len(rows),
             persons=self._best_per_person(rows, top_k, min_probability),
         )
-
-    @property
-    def _batcher(self) -> ScoreBatcher:
-        with _batcher_lock:
-            if self.batcher is None:
-                self.batcher = ScoreBatcher(self)
-            return self.batcher
 
     def model_inputs(
         self, cur: duckdb.DuckDBPyConnection, standardized: list[Mapping[str, Any]]
@@ -335,7 +274,7 @@ class RealtimeScorer:
             params["_cr"].extend(rids)
         cur = self.mirror.cursor()
         try:
-            cols = _execute(cur, self.score_sql, params).fetchnumpy()
+            cols = execute_parsed(cur, self.score_sql, params).fetchnumpy()
         finally:
             cur.close()
         out: list[list[dict[str, Any]]] = [[] for _ in jobs]
@@ -401,76 +340,6 @@ class RealtimeScorer:
         ]
 
 
-class ScoreBatcher:
-    """Scores requests that arrive together in one go (like a group commit).
-
-    Most of a query's cost is DuckDB planning it (about 15 ms for the score query's CASE
-    expressions, whether it scores 2 candidates or 200; a few ms for the model input's and the
-    keys'), so one thread takes every job queued meanwhile and runs each step once for them all
-    (:meth:`RealtimeScorer.match_rows`): under 16 concurrent clients the cost per request falls to
-    a fraction of the queries; a lone request waits for nothing.
-    """
-
-    def __init__(self, scorer: RealtimeScorer) -> None:
-        self._scorer = weakref.ref(scorer)  # the thread ends once a newer snapshot's scorer replaced it
-        self._queue: queue.Queue[_Job] = queue.Queue()
-        threading.Thread(target=self._run, name="laolink-match-scorer", daemon=True).start()
-
-    def score(self, standardized: Mapping[str, Any]) -> list[dict[str, Any]]:
-        job = _Job(standardized)
-        self._queue.put(job)
-        job.completion.wait()
-        return job.rows
-
-    async def score_async(self, standardized: Mapping[str, Any]) -> list[dict[str, Any]]:
-        job = _Job(standardized, Completion(on_event_loop=True))
-        self._queue.put(job)
-        await job.completion.wait_async()
-        return job.rows
-
-    def _run(self) -> None:
-        while True:
-            try:
-                batch = [self._queue.get(timeout=10)]
-            except queue.Empty:
-                if self._scorer() is None:
-                    return
-                continue
-            with contextlib.suppress(queue.Empty):
-                while len(batch) < MAX_BATCH:
-                    batch.append(self._queue.get_nowait())
-            try:
-                self._score(batch)
-            finally:
-                for job in batch:
-                    job.completion.finish()
-
-    def _score(self, batch: list[_Job]) -> None:
-        scorer = self._scorer()
-        if scorer is None:  # cannot happen while a request holds the scorer; never leave one waiting
-            for job in batch:
-                job.completion.error = LaoLinkError("the published snapshot changed: try again")
-            return
-        try:
-            results = scorer.match_rows([job.standardized for job in batch])
-        except Exception as exc:
-            if len(batch) > 1:  # one bad job must not fail the others: score them one by one
-                for job in batch:
-                    self._score([job])
-                return
-            batch[0].completion.error = exc
-            return
-        for job, rows in zip(batch, results, strict=True):
-            job.rows = rows
-
-
-@dataclass
-class _Job:
-    standardized: Mapping[str, Any]
-    completion: Completion = field(default_factory=Completion)  # its error: why the job was not scored
-    rows: list[dict[str, Any]] = field(default_factory=list)
-
-
 def _model_input_query(
     con: duckdb.DuckDBPyConnection, standardized: list[Mapping[str, Any]], extra: list[str]
 ) -> tuple[list[dict[str, Any]], list[tuple]]:
@@ -480,37 +349,11 @@ def _model_input_query(
     model_input = f"SELECT {MODEL_INPUT_COLUMNS_SQL} FROM (SELECT unnest($_j::BIGINT[]) AS rid, {values}) records"
     sql = f"WITH m AS ({model_input}) SELECT {', '.join(['m.*', *extra])} FROM m ORDER BY rid"
     params = {f"v_{c}": [s.get(c) for s in standardized] for c in columns}
-    cur = _execute(con, sql, {"_j": list(range(len(standardized))), **params})
+    cur = execute_parsed(con, sql, {"_j": list(range(len(standardized))), **params})
     names = [d[0] for d in cur.description][:len(cur.description) - len(extra)]
     rows = cur.fetchall()
     return ([{**dict(zip(names, row[:len(names)], strict=True)), "rid": 0} for row in rows],
             [tuple(row[len(names):]) for row in rows])
-
-
-_SIDE_COLUMN = re.compile(r'\b([lr])\.("?)([A-Za-z_][A-Za-z0-9_]*)\2')
-_EQUALITY = re.compile(r'\bl\.("?)([A-Za-z_][A-Za-z0-9_]*)\1\s*=\s*r\.("?)([A-Za-z_][A-Za-z0-9_]*)\3')
-
-
-def _run(cur: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[tuple]:
-    """Execute with only the parameters the SQL names (DuckDB refuses extra ones)."""
-    used = set(_blocking_params(sql))
-    return _execute(cur, sql, {k: v for k, v in params.items() if k in used}).fetchall()
-
-
-_parsed = threading.local()  # per thread: SQL text -> its parsed statement
-MAX_PARSED = 32
-
-
-def _execute(cur: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> duckdb.DuckDBPyConnection:
-    """``cur.execute(sql, params)``, the SQL parsed once per thread: the scoring queries are the same text each
-    time (their values are list parameters), and parsing them is about a third of their cost."""
-    cache: dict[str, Any] | None = getattr(_parsed, "statements", None)
-    if cache is None or len(cache) >= MAX_PARSED:
-        cache = _parsed.statements = {}
-    statement = cache.get(sql)
-    if statement is None:
-        statement = cache[sql] = cur.extract_statements(sql)[0]
-    return cur.execute(statement, params)
 
 
 def _probability(weight: float) -> float:
@@ -529,144 +372,27 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _on_query_values(sql: str) -> str:
-    """A blocking filter's ``$column`` parameters as the columns ``p."_p_<column>"`` of the query records."""
-    return re.sub(r"\$([A-Za-z_][A-Za-z0-9_]*)", r'p."_p_\1"', sql)
-
-
-def _blocking_params(sql: str) -> list[str]:
-    return sorted(set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql)))
-
-
-def blocking_filter_sql(rule_sqls: list[str]) -> str:
-    """Blocking rules on ``l.``/``r.`` turned into a filter on candidates ``c`` with ``$column`` parameters."""
-
-    def side(m: re.Match[str]) -> str:
-        return f"${m.group(3)}" if m.group(1) == "l" else f'c."{m.group(3)}"'
-
-    return " OR ".join(f"({_SIDE_COLUMN.sub(side, sql)})" for sql in rule_sqls)
-
-
-def _conjuncts(sql: str) -> list[str] | None:
-    """The rule's top-level AND parts, outer parentheses stripped; None if it has a top-level OR."""
-    parts, depth, start = [], 0, 0
-    tokens = re.finditer(r"\(|\)|\bAND\b|\bOR\b", sql, flags=re.IGNORECASE)
-    for m in tokens:
-        t = m.group(0).upper()
-        if t == "(":
-            depth += 1
-        elif t == ")":
-            depth -= 1
-        elif depth == 0 and t == "OR":
-            return None
-        elif depth == 0 and t == "AND":
-            parts.append(sql[start:m.start()])
-            start = m.end()
-    parts.append(sql[start:])
-    out = []
-    for part in parts:
-        part = part.strip()
-        while part.startswith("(") and part.endswith(")") and _balanced(part[1:-1]):
-            part = part[1:-1].strip()
-        out.append(part)
-    return out
-
-
-def _balanced(text: str) -> bool:
-    depth = 0
-    for ch in text:
-        depth += ch == "("
-        depth -= ch == ")"
-        if depth < 0:
-            return False
-    return depth == 0
-
-
-def key_rule(number: int, sql: str) -> KeyRule | None:
-    """The rule's top-level equalities as a key (with the whole rule as residual filter when it says
-    more), or None when it has none (such rules are scanned)."""
-    conjuncts = _conjuncts(sql)
-    if conjuncts is None:
-        return None
-    pairs, other = [], False
-    for part in conjuncts:
-        m = _EQUALITY.fullmatch(part) if conjuncts and part else None
-        if m:
-            pairs.append((m.group(2), m.group(4)))
-        else:
-            other = True
-    if not pairs:
-        return None
-    return KeyRule(number, tuple(p[0] for p in pairs), tuple(p[1] for p in pairs),
-                   residual=blocking_filter_sql([sql]) if other else None)
-
-
-def build_mirror(con: duckdb.DuckDBPyConnection, rules: list[KeyRule]) -> duckdb.DuckDBPyConnection:
-    """Copy the model input of every published record (with source, record_id, person) into memory,
-    and one hash per record and key rule, sorted so a lookup reads one row group."""
-    from linkage.model.model_input import MODEL_INPUT_COLUMNS_SQL as COLUMNS
-
-    table = con.sql(
-        f"""SELECT m.*, r.source AS _source, r.record_id AS _record_id, rp.person_id AS _person_id
-            FROM (SELECT {COLUMNS} FROM records WHERE std_version IS NOT NULL) m
-            JOIN records r USING (rid) LEFT JOIN record_person rp USING (rid)"""
-    ).to_arrow_reader(100_000)  # streamed in batches
-    mirror = duckdb.connect()
-    mirror.register("mi_arrow", table)
-    mirror.execute("CREATE TABLE mi AS SELECT * FROM mi_arrow ORDER BY rid")
-    mirror.unregister("mi_arrow")
-    hashes = []
-    for r in rules:
-        columns = ", ".join(f'"{c}"' for c in r.right)
-        not_null = " AND ".join(f'"{c}" IS NOT NULL' for c in r.right)
-        hashes.append(f"SELECT hash({r.number}, {columns}) AS h, rid FROM mi WHERE {not_null}")
-    union = " UNION ALL ".join(hashes) or "SELECT 0::UBIGINT AS h, 0::BIGINT AS rid LIMIT 0"
-    mirror.execute(f"CREATE TABLE bk AS SELECT * FROM ({union}) ORDER BY h")
-    # ART indexes turn the point lookups into index scans (about 0.2 s to build per million rows).
-    mirror.execute("CREATE UNIQUE INDEX mi_rid ON mi (rid)")
-    mirror.execute("CREATE INDEX bk_h ON bk (h)")
-    return mirror
-
-
 def build_scorer(
-    con: duckdb.DuckDBPyConnection, model_version: str, settings: dict[str, Any], rule_sqls: list[str]
-) -> RealtimeScorer:
+    con: duckdb.DuckDBPyConnection, model_version: str, settings: dict[str, Any], rule_sqls: list[str],
+    scorer_type: type[S] = RealtimeScorer,  # type: ignore[assignment]  # the API's batched subclass
+) -> S:
     """Generate the scoring SQL of a model (Splink's own level SQL and weights), mirror the candidates
     and load term frequencies."""
-    from splink.internals.settings_creator import SettingsCreator
-
     from linkage.model.model_file import prior_for_store, splink_settings
 
-    spl = SettingsCreator.from_path_or_dict(splink_settings(settings)).get_settings("duckdb")
     comparisons = []
     input_columns: list[str] = []
     tf_columns: list[str] = []
-    for comp in spl.comparisons:
-        levels = comp.comparison_levels
-        name = comp.output_column_name
-        tf: dict[int, tuple[str, float, float, float]] = {}
-        for cl in levels:  # the levels whose _tf_adjustment_sql is not 0 (splink comparison_level.py)
-            if (cl.comparison_vector_value == -1 or not cl._has_tf_adjustments or cl._tf_adjustment_weight == 0
-                    or cl._is_else_level):
-                continue
-            column = cl._tf_adjustment_input_column.input_name
-            tf[cl.comparison_vector_value] = (
-                column, float(cl._tf_adjustment_weight),
-                math.log2(cl._u_probability_corresponding_to_exact_match(levels)), float(cl._tf_minimum_u_value))
+    for spec in comparison_specs(splink_settings(settings)):
+        tf = {lv.gamma: (lv.tf.column, lv.tf.weight, lv.tf.log2_u_exact, lv.tf.minimum_u)
+              for lv in spec.levels if lv.tf is not None}
+        for column, *_ in tf.values():
             if column not in tf_columns:
                 tf_columns.append(column)
-        comparisons.append(
-            _Comparison(
-                name=name,
-                gamma_sql=comp._case_statement,
-                labels={cl.comparison_vector_value: cl.label_for_charts for cl in levels},
-                weights={cl.comparison_vector_value: float(cl._match_weight) for cl in levels},
-                tf=tf,
-            )
-        )
-        for col in comp._input_columns_used_by_case_statement:
-            if col.input_name not in input_columns:
-                input_columns.append(col.input_name)
+        comparisons.append(_Comparison(name=spec.name, gamma_sql=spec.case_sql,
+                                       labels={lv.gamma: lv.label for lv in spec.levels},
+                                       weights={lv.gamma: lv.match_weight for lv in spec.levels}, tf=tf))
+        input_columns += [c for c in spec.input_columns if c not in input_columns]
     key_rules, scanned = [], []
     for number, sql in enumerate(rule_sqls):
         rule = key_rule(number, sql)
@@ -679,7 +405,7 @@ def build_scorer(
     prior = prior_for_store(settings, mirror.execute("SELECT count(*) FROM mi").fetchall()[0][0])
     column_types = dict(mirror.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'mi'")
                         .fetchall())
-    return RealtimeScorer(
+    return scorer_type(
         model_version=model_version,
         prior_weight=math.log2(prior / (1 - prior)),
         comparisons=comparisons,
@@ -689,34 +415,12 @@ def build_scorer(
         tf_columns=tf_columns,
         column_types=column_types,
         mirror=mirror,
-        tf=_term_frequencies(mirror, tf_columns),
-        **_sorted_key_hashes(mirror),
+        tf=term_frequencies(mirror, tf_columns),
+        **sorted_key_hashes(mirror),
     )
 
 
-def _sorted_key_hashes(mirror: duckdb.DuckDBPyConnection) -> dict[str, np.ndarray]:
-    """``bk`` as two numpy arrays ordered by hash (about 16 bytes per record and key rule)."""
-    arrays = mirror.execute("SELECT h, rid FROM bk ORDER BY h").fetchnumpy()
-    return {"bk_hash": np.asarray(arrays["h"], dtype=np.uint64), "bk_rid": np.asarray(arrays["rid"], dtype=np.int64)}
-
-
-def _term_frequencies(con: duckdb.DuckDBPyConnection, columns: list[str]) -> dict[str, dict[str, float]]:
-    """Each value's share of the non-null values of a column, as Splink's term-frequency tables hold it."""
-    out: dict[str, dict[str, float]] = {}
-    for col in columns:
-        rows = con.execute(
-            f"""SELECT "{col}", count(*) / sum(count(*)) OVER () FROM mi WHERE "{col}" IS NOT NULL GROUP BY "{col}" """
-        ).fetchall()
-        out[col] = dict(rows)
-    return out
-
-
-# --- choosing the model of a snapshot, and caching the scorer ---------------------------
-
-_cache: dict[tuple[str, str], RealtimeScorer] = {}
-_models: dict[str, tuple[str, dict[str, Any]]] = {}  # snapshot identity -> its model
-_cache_lock = threading.Lock()
-
+# --- the model of a snapshot ------------------------------------------------------------
 
 def snapshot_model(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, Any]]:
     """The model that scored the snapshot's run (the newest model when the run names none)."""
@@ -733,52 +437,3 @@ def snapshot_model(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, Any]]
         raise LaoLinkError("the published snapshot holds no model: run `laolink nightly` first")
     version, settings = rows[0]
     return version, json.loads(settings) if isinstance(settings, str) else settings
-
-
-def model_blocking_rules(settings: dict[str, Any]) -> list[str]:
-    """The model's own prediction blocking rules (those of blocking_rules/predict.yaml when it has none)."""
-    entries = settings.get("blocking_rules_to_generate_predictions") or []
-    rules = [e["blocking_rule"] if isinstance(e, dict) else str(e) for e in entries]
-    if not rules:
-        from linkage.model.blocking import load_rules
-
-        rules = [r.sql for r in load_rules()]
-    return rules
-
-
-def scorer_for(con: duckdb.DuckDBPyConnection, rule_sqls: list[str] | None = None) -> RealtimeScorer:
-    """The scorer of this snapshot's model, built once per snapshot file and model."""
-    from linkage.publishing.publish import snapshot_identity
-
-    identity = snapshot_identity(con)
-    model = _models.get(identity)
-    if model is None:  # a snapshot is read-only: its model never changes
-        model = _models[identity] = snapshot_model(con)
-    version, settings = model
-    key = (identity, version)
-    with _cache_lock:
-        scorer = _cache.get(key)
-        if scorer is None:
-            if rule_sqls is None:
-                rule_sqls = model_blocking_rules(settings)
-            scorer = build_scorer(con, version, settings, rule_sqls)
-            for old in [k for k in _cache if k[0] != key[0]]:
-                del _cache[old]  # a newer snapshot replaced that one
-            for old in [k for k in _models if k != identity]:
-                del _models[old]
-            _cache[key] = scorer
-    return scorer
-
-
-def built_scorer(identity: str) -> RealtimeScorer | None:
-    """The scorer of the snapshot with this identity (``publish.snapshot_identity``) if it is built."""
-    model = _models.get(identity)
-    return _cache.get((identity, model[0])) if model is not None else None
-
-
-def match_record(
-    con: duckdb.DuckDBPyConnection, record: Mapping[str, Any], *, top_k: int = 5, min_probability: float = 0.0
-) -> MatchResult:
-    """The best candidate persons for one exchange-format record, best first, with per-field reasons."""
-    standardized = standardize_record(record)
-    return scorer_for(con).score(con, standardized, top_k=top_k, min_probability=min_probability)

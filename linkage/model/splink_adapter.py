@@ -1,0 +1,75 @@
+"""The one place that reads Splink's private attributes: a trained model's comparisons as plain data.
+
+Real-time matching scores pairs the way Splink's predict SQL does, which needs what Splink keeps
+private: each comparison's CASE statement and the columns it reads, each level's match weight and
+its term-frequency adjustment. Reading them here, and only here, leaves one module to check when
+Splink changes (they are those of Splink 5.0's ``comparison.py`` and ``comparison_level.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TermFrequencyAdjustment:
+    """Splink's adjustment of a level for the value's term frequency ``tf``:
+    ``weight * (log2_u_exact - log2(max(tf, minimum_u)))``."""
+
+    column: str
+    weight: float
+    log2_u_exact: float  # log2 of the u probability of the comparison's exact-match level
+    minimum_u: float
+
+
+@dataclass(frozen=True)
+class LevelSpec:
+    gamma: int
+    label: str
+    match_weight: float
+    tf: TermFrequencyAdjustment | None  # None when the level has no adjustment (or a zero one)
+
+
+@dataclass(frozen=True)
+class ComparisonSpec:
+    name: str
+    case_sql: str  # CASE ... END AS gamma_<name>
+    input_columns: tuple[str, ...]  # the columns the CASE statement reads, in Splink's order
+    levels: tuple[LevelSpec, ...]
+
+
+def comparison_specs(splink_settings: dict[str, Any]) -> list[ComparisonSpec]:
+    """The comparisons of Splink settings (as ``model_file.splink_settings`` gives them), in the model's order."""
+    from splink.internals.settings_creator import SettingsCreator
+
+    spl = SettingsCreator.from_path_or_dict(splink_settings).get_settings("duckdb")
+    specs = []
+    for comp in spl.comparisons:
+        levels = comp.comparison_levels
+        specs.append(ComparisonSpec(
+            name=comp.output_column_name,
+            case_sql=comp._case_statement,
+            input_columns=tuple(col.input_name for col in comp._input_columns_used_by_case_statement),
+            levels=tuple(LevelSpec(gamma=cl.comparison_vector_value, label=cl.label_for_charts,
+                                   match_weight=float(cl._match_weight), tf=_tf_adjustment(cl, levels))
+                         for cl in levels),
+        ))
+    return specs
+
+
+def _tf_adjustment(cl: Any, levels: list[Any]) -> TermFrequencyAdjustment | None:
+    """The level's adjustment when its ``_tf_adjustment_sql`` is not 0 (Splink's comparison_level.py)."""
+    if (cl.comparison_vector_value == -1 or not cl._has_tf_adjustments or cl._tf_adjustment_weight == 0
+            or cl._is_else_level):
+        return None
+    return TermFrequencyAdjustment(
+        column=cl._tf_adjustment_input_column.input_name, weight=float(cl._tf_adjustment_weight),
+        log2_u_exact=math.log2(cl._u_probability_corresponding_to_exact_match(levels)),
+        minimum_u=float(cl._tf_minimum_u_value))
+
+
+def linker_comparison_levels(linker: Any, output_column_name: str) -> list[Any]:
+    """The levels of a linker's comparison named by its output column (its trained m and u included)."""
+    return linker._settings_obj._get_comparison_by_output_column_name(output_column_name).comparison_levels
