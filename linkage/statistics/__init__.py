@@ -1,0 +1,1 @@
+"""Statistics over published persons: capture-history tables and multiple systems estimation."""

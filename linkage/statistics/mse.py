@@ -1,0 +1,191 @@
+"""Multiple systems estimation by SparseMSE's stepwise method (Chan, Silverman and Vincent, JCGS 2021).
+
+A Poisson log-linear model of the observed capture histories with all main effects; two-list terms are added one
+at a time, each time the one whose overlap (people on both lists) has the smallest one-sided Poisson p-value under
+the current model, while that p-value is below ``pthresh`` and the model passes the existence (linear programme of
+Fienberg and Rinaldo 2012) and identifiability (rank) checks. A pair of lists with no one in common is handled as
+the package does: its histories are left out of the fit rather than given a parameter. The unobserved cell's
+fitted count, exp(intercept), is the dark figure. Follows SparseMSE 2.0.1's ``estimatepopulation.0``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+import statsmodels.api as sm
+from scipy import optimize, stats
+from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
+from linkage.statistics.capture_table import CaptureTable
+
+Pair = tuple[int, int]
+DEFAULT_PTHRESH = 0.02
+# The linear programme's optimum is a count; at or below this it is taken as zero (no finite estimate).
+_LP_ZERO = 1e-7
+NOT_FINITE = 1
+NOT_IDENTIFIABLE = 2
+
+
+@dataclass(frozen=True)
+class ModelFit:
+    """A fitted log-linear model: the two-list terms in the order added and what the estimate needs."""
+
+    lists: tuple[str, ...]
+    pairs: tuple[Pair, ...]
+    histories: np.ndarray
+    fitted: np.ndarray
+    intercept: float
+    intercept_sd: float
+
+    empty_pairs: tuple[Pair, ...]
+
+    @property
+    def terms(self) -> list[str]:
+        """Fitted two-list terms as "A:B" by list name, first list first (as SparseMSE's glm names them)."""
+        return self._names(pair for pair in self.pairs if pair not in self.empty_pairs)
+
+    @property
+    def empty_overlaps(self) -> list[str]:
+        """Chosen pairs with no one in common: no parameter, their histories are left out of the fit."""
+        return self._names(self.empty_pairs)
+
+    def _names(self, pairs: Iterable[Pair]) -> list[str]:
+        return [f"{self.lists[i]}:{self.lists[j]}" for i, j in pairs]
+
+
+@dataclass(frozen=True)
+class MseEstimate:
+    """Total population (dark figure included) with its model-based interval."""
+
+    observed: int
+    estimate: float
+    ci95: tuple[float, float]
+    terms: list[str]
+    empty_overlaps: list[str]
+
+    def as_dict(self) -> dict:
+        """The four figures ``laolink mse --json`` prints (empty overlaps are not among them)."""
+        return {"observed": self.observed, "estimate": self.estimate, "ci95": list(self.ci95), "terms": self.terms}
+
+
+def _all_pairs(n_lists: int) -> list[Pair]:
+    return list(combinations(range(n_lists), 2))
+
+
+@dataclass(frozen=True)
+class _FullTable:
+    """Every possible non-empty capture history, zero counts included, and each pair's observed overlap."""
+
+    histories: np.ndarray
+    counts: np.ndarray
+    overlaps: dict[Pair, float]
+
+    @classmethod
+    def of(cls, table: CaptureTable) -> _FullTable:
+        n_lists = len(table.lists)
+        codes = np.arange(1, 2**n_lists)
+        histories = ((codes[:, None] >> np.arange(n_lists)) & 1).astype(float)
+        histories = histories[np.argsort(histories.sum(axis=1), kind="stable")]
+        weights = 2 ** np.arange(n_lists)
+        position = {int(code): row for row, code in enumerate(histories @ weights)}
+        counts = np.zeros(len(histories))
+        for code, count in zip(table.histories @ weights, table.counts, strict=True):
+            counts[position[int(code)]] += count
+        overlaps = {(i, j): float(counts @ (histories[:, i] * histories[:, j])) for i, j in _all_pairs(n_lists)}
+        return cls(histories, counts, overlaps)
+
+    def design(self, pairs: tuple[Pair, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows kept (histories with both lists of an empty pair are left out), model matrix and counts."""
+        keep = np.ones(len(self.histories), dtype=bool)
+        for i, j in pairs:
+            if self.overlaps[(i, j)] == 0:
+                keep &= self.histories[:, i] * self.histories[:, j] == 0
+        rows = self.histories[keep]
+        columns = [np.ones(len(rows)), *rows.T]
+        columns += [rows[:, i] * rows[:, j] for i, j in pairs if self.overlaps[(i, j)] > 0]
+        return rows, np.column_stack(columns), self.counts[keep]
+
+
+def check_model(full: _FullTable, pairs: tuple[Pair, ...]) -> int:
+    """0 if the model's estimate exists and is identifiable; else NOT_FINITE and/or NOT_IDENTIFIABLE (summed).
+
+    Existence: maximise t subject to A'x = A'n, x >= t, x >= 0; an optimum of 0 means some fitted cell must be
+    zero, so the maximum likelihood estimate is not finite (SparseMSE's ``checkident``).
+    """
+    _, model, counts = full.design(pairs)
+    n_rows, n_params = model.shape
+    objective = np.zeros(n_rows + 1)
+    objective[-1] = -1.0
+    equalities = np.hstack([model.T, np.zeros((n_params, 1))])
+    at_least_t = np.hstack([-np.eye(n_rows), np.ones((n_rows, 1))])
+    result = optimize.linprog(
+        objective, A_ub=at_least_t, b_ub=np.zeros(n_rows), A_eq=equalities, b_eq=model.T @ counts,
+        bounds=(0, None), method="highs",
+    )
+    if result.status != 0:
+        raise RuntimeError(f"existence check: linear programme failed ({result.message})")
+    not_finite = -result.fun <= _LP_ZERO
+    rank_deficient = np.linalg.matrix_rank(model) < n_params
+    return NOT_FINITE * int(not_finite) + NOT_IDENTIFIABLE * int(rank_deficient)
+
+
+def fit_model(table: CaptureTable, pairs: tuple[Pair, ...] = (), full: _FullTable | None = None) -> ModelFit:
+    """Fit the Poisson log-linear model with main effects and the given two-list terms (no checks)."""
+    full = full or _FullTable.of(table)
+    rows, model, counts = full.design(pairs)
+    # A saturated model (no residual degrees of freedom) fits the cells exactly; statsmodels then warns about a
+    # zero-division in its scale and "perfect prediction", neither of which matters for a Poisson fit.
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", PerfectSeparationWarning)
+        result = sm.GLM(counts, model, family=sm.families.Poisson()).fit()
+    return ModelFit(
+        lists=table.lists, pairs=tuple(pairs), histories=rows, fitted=np.asarray(result.fittedvalues),
+        intercept=float(result.params[0]), intercept_sd=float(np.sqrt(result.normalized_cov_params[0, 0])),
+        empty_pairs=tuple(pair for pair in pairs if full.overlaps[pair] == 0),
+    )
+
+
+def _overlap_p_value(observed: float, expected: float) -> float:
+    """One-sided Poisson p-value of an overlap: the smaller tail, P(X <= n) or P(X >= n)."""
+    return float(min(stats.poisson.cdf(observed, expected), stats.poisson.sf(observed - 1, expected)))
+
+
+def stepwise_fit(table: CaptureTable, pthresh: float = DEFAULT_PTHRESH) -> ModelFit:
+    """SparseMSE's ``stepwisefit``: add the two-list term with the smallest p-value while it is below pthresh."""
+    full = _FullTable.of(table)
+    fit = fit_model(table, (), full)
+    candidates = _all_pairs(len(table.lists))
+    chosen: tuple[Pair, ...] = ()
+    while len(chosen) < len(candidates):
+        best_pair, best_p = None, 1.0
+        for pair in candidates:
+            if pair in chosen:
+                continue
+            i, j = pair
+            expected = float(fit.fitted @ (fit.histories[:, i] * fit.histories[:, j]))
+            p_value = _overlap_p_value(full.overlaps[pair], expected)
+            if p_value < best_p and check_model(full, chosen + (pair,)) == 0:
+                best_pair, best_p = pair, p_value
+        if best_pair is None or best_p >= pthresh:
+            break
+        chosen += (best_pair,)
+        fit = fit_model(table, chosen, full)
+    return fit
+
+
+def estimate_population(
+    table: CaptureTable, pthresh: float = DEFAULT_PTHRESH, quantiles: tuple[float, float] = (0.025, 0.975),
+) -> MseEstimate:
+    """Point estimate and model-based interval: people seen + exp(q), q the intercept's normal quantiles."""
+    fit = stepwise_fit(table, pthresh)
+    low, high = stats.norm.ppf(quantiles, loc=fit.intercept, scale=fit.intercept_sd)
+    observed = table.observed
+    return MseEstimate(
+        observed=observed, estimate=observed + float(np.exp(fit.intercept)),
+        ci95=(observed + float(np.exp(low)), observed + float(np.exp(high))), terms=fit.terms,
+        empty_overlaps=fit.empty_overlaps,
+    )
