@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import audit_async, published_snapshot, require_roles
 from api.errors import ApiError
+from api.masking import query_rights
 from api.published import Snapshot
 from api.schemas_data import ExchangeRecord, MatchResponse, PendingOut
 from api.scorer_cache import ServedScorer, built_scorer, scorer_for
@@ -18,6 +19,8 @@ from linkage.service.auth import Principal
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS, ROLES
 
 router = APIRouter(tags=["match"])
+# Roles that see records whole (admins see them masked, so a score or label would tell what the mask hides).
+MATCHERS = ("system", "steward")
 
 
 def persist_record(service: sqlite3.Connection, record: ExchangeRecord, received_by: str) -> PendingOut:
@@ -39,11 +42,14 @@ async def match(
     top_k: int = Query(5, ge=1, le=50, description="how many candidate persons to return"),
     min_probability: float = Query(0.0, ge=0.0, le=1.0, description="leave out candidates below this probability"),
     persist: bool = Query(False, description="also store the record for the next nightly run"),
-    principal: Principal = Depends(require_roles("system", "steward", "admin")),
+    principal: Principal = Depends(require_roles(*MATCHERS)),
     snapshot: Snapshot = Depends(published_snapshot),
 ) -> Response:
     """Score the record against every published record sharing a blocking key with it; answer the best
-    persons with their match probability and, per comparison, the level reached and its match weight."""
+    persons with their match probability and, per comparison, the level reached and its match weight.
+
+    A key limited to some sources is scored against those sources' records only: a score or label on a
+    record it sees only as (source, record_id, role) would reveal the fields it may not see."""
     if record.role and record.role.strip() and record.role.strip().lower() not in ROLES:
         raise ApiError(422, f"role must be one of {', '.join(sorted(ROLES))} or empty", field="role")
     if persist:
@@ -56,7 +62,8 @@ async def match(
         standardized = standardize_record(record.model_dump())
         # The scorer is built once per snapshot (at warm-up); building it reads the snapshot: not on the loop.
         scorer = built_scorer(snapshot.identity) or await run_in_threadpool(_scorer_of, snapshot)
-        result = await scorer.score_async(standardized, top_k=top_k, min_probability=min_probability)
+        result = await scorer.score_async(standardized, top_k=top_k, min_probability=min_probability,
+                                          sources=query_rights(principal).sources)
     except FieldError as exc:
         raise ApiError(422, exc.reason, field=exc.field) from exc
     except LaoLinkError as exc:

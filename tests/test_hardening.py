@@ -1,0 +1,107 @@
+"""Issue #20's probes as tests, on a real server over a real nightly run of the demo data.
+
+Row 1/1b: a masked or source-limited principal learns nothing about a field it cannot see, so answers
+that differ only in a guessed hidden value (365 birth dates, a phone number) are identical.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import httpx
+import pytest
+from api_server import start_api_server
+from demo_deployment import demo_model, nightly_store
+
+from linkage.paths import store_paths
+from linkage.publishing.publish import current_snapshot
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    db = nightly_store(tmp_path_factory.mktemp("hardening"), demo_model())
+    with start_api_server(db) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def target(server) -> dict:
+    """A published record with a full birth date and a phone, and a source other than its own."""
+    snapshot = duckdb.connect(str(current_snapshot(store_paths(server.db))), read_only=True)
+    try:
+        cur = snapshot.execute(
+            "SELECT r.source, r.record_id, r.full_name, r.dob, r.phone, r.phone_e164 FROM records r"
+            " JOIN record_person USING (rid) WHERE r.dob IS NOT NULL AND r.phone_e164 IS NOT NULL"
+            " AND r.full_name IS NOT NULL ORDER BY r.source, r.record_id LIMIT 1")
+        names = [d[0] for d in cur.description]
+        record = dict(zip(names, cur.fetchone(), strict=True))
+        (other,) = snapshot.execute("SELECT min(source) FROM records WHERE source <> ?",
+                                    [record["source"]]).fetchone()
+    finally:
+        snapshot.close()
+    return {**record, "other_source": other}
+
+
+def _days(year: int) -> list[str]:
+    first = dt.date(year, 1, 1)
+    return [(first + dt.timedelta(days=i)).isoformat() for i in range((dt.date(year + 1, 1, 1) - first).days)]
+
+
+def _distinct(responses: list[httpx.Response]) -> set[tuple[int, str]]:
+    return {(r.status_code, r.text) for r in responses}
+
+
+@pytest.mark.parametrize("scope", ["analyst", "other-source"])
+def test_birth_date_guesses_by_search_give_identical_answers(server, target, scope):
+    client = server.client_as("analyst") if scope == "analyst" else \
+        server.client_as("system", sources=[target["other_source"]])
+    answers = [client.get("/api/v1/persons", params={"name": target["full_name"], "dob": day})
+               for day in _days(target["dob"].year)]
+    assert all(a.status_code == 200 for a in answers), answers[0].text
+    assert len(_distinct(answers)) == 1  # the true day scores no differently from the other 364
+    if scope == "analyst":
+        assert answers[0].json()["page"]["total"] >= 1  # the person is found (by name and birth year)
+
+
+def test_phone_guesses_by_search_give_identical_answers(server, target):
+    analyst = server.client_as("analyst")
+    true, wrong = target["phone_e164"], target["phone_e164"][:-1] + str((int(target["phone_e164"][-1]) + 1) % 10)
+    answers = [analyst.get("/api/v1/persons", params={"phone": p}) for p in (true, wrong)]
+    answers += [analyst.get("/api/v1/persons", params={"name": target["full_name"], "phone": p}) for p in (true, wrong)]
+    assert len(_distinct(answers[:2])) == 1 and len(_distinct(answers[2:])) == 1
+    assert answers[0].status_code == 422 and answers[0].json()["error"]["field"] == "phone"
+    scoped = server.client_as("system", sources=[target["other_source"]])
+    found = [scoped.get("/api/v1/persons", params={"phone": p}).text for p in (true, wrong)]
+    assert found[0] == found[1]
+
+
+def test_search_by_a_source_limited_key_finds_its_own_sources_records_only(server, target):
+    scoped = server.client_as("system", sources=[target["other_source"]])
+    for name in (target["full_name"], "Bouasy", "Khamla", "Somphone"):
+        body = scoped.get("/api/v1/persons", params={"name": name}).json()
+        assert all(h["best_record"]["source"] == target["other_source"] for h in body["items"]), name
+
+
+@pytest.mark.parametrize("sources", [["NO-SUCH-SOURCE"], "other"])
+def test_birth_date_and_phone_guesses_by_match_reveal_nothing_outside_the_keys_sources(server, target, sources):
+    scope = [target["other_source"]] if sources == "other" else sources
+    client = server.client_as("system", sources=scope)
+    probe = {"full_name": target["full_name"]}
+    answers = [client.post("/api/v1/match", json={**probe, "date_of_birth": day})
+               for day in _days(target["dob"].year)]
+    answers += [client.post("/api/v1/match", json={**probe, "phone": p})
+                for p in (target["phone"], "020 0000 0000")]
+    assert all(a.status_code == 200 for a in answers), answers[0].text
+    for answer in answers:
+        assert all(p["source"] in scope for p in answer.json()["persons"])
+    if sources != "other":  # nothing in scope: every answer is the same empty one
+        assert len(_distinct(answers)) == 1 and answers[0].json()["candidates_scored"] == 0
+    # the same probes by a key that sees every source do find the record (so the probe is real)
+    full = server.client_as("system").post("/api/v1/match", json={**probe, "date_of_birth": str(target["dob"])})
+    assert (target["source"], target["record_id"]) in {(p["source"], p["record_id"]) for p in full.json()["persons"]}
+
+
+def test_admins_see_records_masked_so_may_not_match(server):
+    response = server.client_as("admin").post("/api/v1/match", json={"full_name": "Bouasy"})
+    assert response.status_code == 403
