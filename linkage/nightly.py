@@ -21,20 +21,24 @@ from typing import Any
 import duckdb
 
 from linkage.faults import fault_point
+from linkage.model.store_model import DEFAULT_MIN_RECORDS, DEFAULT_RETRAIN_GROWTH, SHIPPED_MODEL, ModelChoice
 from linkage.paths import StorePaths, store_paths
 from linkage.publishing.publish import publish_snapshot
 from linkage.store import sql_literal
 
 log = logging.getLogger("laolink.nightly")
 
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "demo.json"
+DEFAULT_MODEL = SHIPPED_MODEL
 
 
 @dataclass
 class NightlyConfig:
     inbox: Path
     db: Path
-    model: Path = DEFAULT_MODEL
+    model: Path | None = None  # None: learn from the store (linkage.model.store_model); a path: score with it
+    mappings: Path | None = None  # a deployment's own source mappings, beside the packaged ones
+    min_training_records: int = DEFAULT_MIN_RECORDS
+    retrain_growth: float = DEFAULT_RETRAIN_GROWTH
     threshold: float = 0.8  # with consistency cuts (linkage.clusters.consistency), F1 after clustering peaks here
     review_band: tuple[float, float] = (0.3, 0.8)
     max_pairs: int | None = None
@@ -49,6 +53,7 @@ class RunReport:
     run_id: int
     status: str = "running"
     model_version: str | None = None
+    model: dict[str, Any] = field(default_factory=dict)  # which model scored and why (ModelChoice.as_report)
     files: list[dict[str, Any]] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
     standardize: dict[str, Any] = field(default_factory=dict)
@@ -64,6 +69,7 @@ class RunReport:
         p = self.persons
         lines = [
             f"run {self.run_id}: {self.status} (model {self.model_version})",
+            *([f"model: {self.model['kind']}, {self.model['reason']}"] if self.model else []),
             f"files {len(self.files)}; rows read {r.get('read', 0)}, stored {r.get('stored', 0)}, "
             f"updated {r.get('updated', 0)}, unchanged {r.get('unchanged', 0)}, "
             f"quarantined {r.get('quarantined', 0)}; files rejected {r.get('rejected_files', 0)}, "
@@ -149,7 +155,7 @@ def run_nightly(cfg: NightlyConfig, on_step: Callable[[str], None] | None = None
     from linkage.store import connect
 
     paths = store_paths(cfg.db)
-    version = model_version(cfg.model)
+    version = model_version(cfg.model) if cfg.model else None  # a learned model's is known after training
     con = connect(paths.db)
     try:
         _configure(con, cfg, paths)
@@ -211,16 +217,13 @@ def _pending_records_file(paths: StorePaths, run_id: int) -> tuple[Path | None, 
     """Records posted to /match with persist=true, written as an exchange-format CSV to ingest."""
     import csv
 
+    from linkage.service.pending_records import waiting_records
     from linkage.service.service_db import connect_service
     from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 
     service = connect_service(paths.service_db)
     try:
-        rows = service.execute(
-            f"SELECT pending_id, {', '.join(EXCHANGE_COLUMNS)} FROM pending_records"
-            " WHERE ingested_run_id IS NULL OR ingested_run_id = ? ORDER BY pending_id",
-            (run_id,),
-        ).fetchall()
+        rows = waiting_records(service, run_id)
     finally:
         service.close()
     if not rows:
@@ -235,15 +238,12 @@ def _pending_records_file(paths: StorePaths, run_id: int) -> tuple[Path | None, 
 
 
 def _mark_pending_ingested(paths: StorePaths, pending_ids: list[int], run_id: int) -> None:
+    from linkage.service.pending_records import mark_ingested
     from linkage.service.service_db import connect_service
 
     service = connect_service(paths.service_db)
     try:
-        service.execute("BEGIN IMMEDIATE")
-        service.executemany(
-            "UPDATE pending_records SET ingested_run_id = ? WHERE pending_id = ?", [(run_id, i) for i in pending_ids]
-        )
-        service.execute("COMMIT")
+        mark_ingested(service, pending_ids, run_id)
     finally:
         service.close()
 
@@ -281,6 +281,17 @@ def _scoring_version(con: duckdb.DuckDBPyConnection, model: Path, version: str) 
     return f"{version}/prior{prior_for_store(json.loads(model.read_text(encoding='utf-8')), n):.6g}"
 
 
+def _choose_model(con: duckdb.DuckDBPyConnection, cfg: NightlyConfig, paths: StorePaths) -> ModelChoice:
+    """The model given on the command line, else the store's learned one (trained now if stale or missing)."""
+    from linkage.model.store_model import choose_model, store_profile
+
+    if cfg.model is not None:
+        n = store_profile(con).records
+        return ModelChoice(path=cfg.model, kind="given", trained_this_run=False, store_records=n,
+                           reason=f"{cfg.model} given with --model")
+    return choose_model(con, paths, min_records=cfg.min_training_records, retrain_growth=cfg.retrain_growth)
+
+
 def _register_model(con: duckdb.DuckDBPyConnection, model: Path, version: str, run_id: int) -> None:
     con.execute(
         "INSERT INTO models VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -304,7 +315,7 @@ def _run_steps(
     with timer.step("ingest"):
         pending_file, pending_ids = _pending_records_file(paths, run_id)
         files, skipped = _inbox_files(cfg.inbox)
-        ingested = ingest_files(con, files + ([pending_file] if pending_file else []))
+        ingested = ingest_files(con, files + ([pending_file] if pending_file else []), mappings_dir=cfg.mappings)
         fault_point("ingest:after-files")
         if pending_ids:
             _mark_pending_ingested(paths, pending_ids, run_id)
@@ -316,14 +327,19 @@ def _run_steps(
     with timer.step("standardize"):
         std = standardize(con)
         report.standardize = {"records": std.records, **{k: v.__dict__ for k, v in std.fields.items()}}
+    with timer.step("model"):
+        choice = _choose_model(con, cfg, paths)
+        version = report.model_version = model_version(choice.path)
+        report.model = choice.as_report()
+        con.execute("UPDATE runs SET model_version = ? WHERE run_id = ?", [version, run_id])
     with timer.step("predict"):
-        _register_model(con, cfg.model, version, run_id)
-        scoring = _scoring_version(con, cfg.model, f"{version}/std{STD_VERSION}")
+        _register_model(con, choice.path, version, run_id)
+        scoring = _scoring_version(con, choice.path, f"{version}/std{STD_VERSION}")
         full, to_score = _records_to_score(con, scoring)
         if to_score:
             kwargs = {"max_pairs": cfg.max_pairs} if cfg.max_pairs else {}
             predicted = predict(
-                con, cfg.model, None if full else "nightly_to_score", run_id,
+                con, choice.path, None if full else "nightly_to_score", run_id,
                 work_dir=paths.work_dir / "splink", engine=cfg.engine, **kwargs,
             )
             report.pairs_scored = predicted.pairs_stored

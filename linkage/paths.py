@@ -37,6 +37,11 @@ class StorePaths:
         """Scratch space for DuckDB spilling and Splink materialisation."""
         return self.db.with_name(self.db.stem + ".work")
 
+    @property
+    def models_dir(self) -> Path:
+        """The model the nightly job learned from this store, with its model card."""
+        return self.db.with_name(self.db.stem + ".models")
+
 
 def store_paths(db: str | os.PathLike[str]) -> StorePaths:
     return StorePaths(Path(db).resolve())

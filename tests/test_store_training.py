@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
+import pytest
+
+from linkage.model.store_model import StoreProfile, retrain_reason
 from linkage.model.training import train
+from linkage.nightly import NightlyConfig, RunReport, run_nightly
+from linkage.paths import store_paths
 from linkage.store import connect
 from tests.test_model import _insert, _synthetic_records
 
@@ -23,3 +30,57 @@ def test_training_skips_a_pass_whose_field_is_empty_everywhere(tmp_path):
     model = json.loads(report.model_path.read_text(encoding="utf-8"))
     name_levels = next(c for c in model["comparisons"] if c["output_column_name"] == "name")["comparison_levels"]
     assert any(lv.get("m_probability", 1) < 1 for lv in name_levels if not lv.get("is_null_level"))
+
+
+@pytest.fixture(scope="module")
+def demo_folder(tmp_path_factory) -> Path:
+    """The demo generator's folder as written: night-1 files beside truth.csv and expected_quarantine.csv."""
+    from linkage.demo_data.generate import generate
+
+    out = tmp_path_factory.mktemp("demo")
+    generate(out, 600, seed=21)
+    return out
+
+
+def _nightly(inbox: Path, db: Path, **kwargs) -> RunReport:
+    return run_nightly(NightlyConfig(inbox=inbox, db=db, threads=1, **{"min_training_records": 1000, **kwargs}))
+
+
+def test_nightly_learns_from_the_store_and_never_reads_the_truth(demo_folder, tmp_path):
+    assert (demo_folder / "truth.csv").is_file() and (demo_folder / "expected_quarantine.csv").is_file()
+    without_truth = tmp_path / "inbox"
+    without_truth.mkdir()
+    for f in demo_folder.glob("night1_*"):
+        shutil.copy2(f, without_truth / f.name)
+    with_truth_db, without_truth_db = tmp_path / "a" / "s.duckdb", tmp_path / "b" / "s.duckdb"
+
+    first = _nightly(demo_folder, with_truth_db)
+    assert first.model["kind"] == "learned" and first.model["trained_this_run"]
+    assert first.model_version.startswith("store-") and "no model learned from this store yet" in first.model["reason"]
+    assert any(line.startswith("model: learned, trained on this store's") for line in first.summary())
+    other = _nightly(without_truth, without_truth_db)
+    model_a = (store_paths(with_truth_db).models_dir / "store.json").read_bytes()
+    model_b = (store_paths(without_truth_db).models_dir / "store.json").read_bytes()
+    assert model_a == model_b and first.model_version == other.model_version
+    model = json.loads(model_a)["laolink"]
+    assert model["training_records"] == first.model["store_records"] and "MOLSW-DSW" in model["training_sources"]
+
+    again = _nightly(without_truth, without_truth_db)  # nothing new: the learned model still fits
+    assert not again.model["trained_this_run"] and again.model_version == other.model_version
+
+
+def test_a_store_too_small_to_learn_from_is_scored_by_the_shipped_model(demo_folder, tmp_path):
+    report = _nightly(demo_folder, tmp_path / "s.duckdb", min_training_records=1_000_000)
+    assert report.model["kind"] == "shipped" and report.model_version.startswith("demo-")
+    assert f"{report.model['store_records']:,} standardized records, fewer than the 1,000,000" in report.model["reason"]
+    assert not store_paths(tmp_path / "s.duckdb").models_dir.exists()
+
+
+def test_retrain_reasons():
+    model = {"laolink": {"training_records": 1000, "training_sources": ["A"], "training_filled_fields": ["dob"]}}
+    fits = StoreProfile(records=1100, sources=("A",), filled_fields=("dob",))
+    assert retrain_reason(model, fits, 0.2) is None
+    assert "grew from 1,000 to 1,200" in retrain_reason(model, StoreProfile(1200, ("A",), ("dob",)), 0.2)
+    assert "new source(s) B" in retrain_reason(model, StoreProfile(1000, ("A", "B"), ("dob",)), 0.2)
+    assert "phone_e164" in retrain_reason(model, StoreProfile(1000, ("A",), ("dob", "phone_e164")), 0.2)
+    assert retrain_reason(None, fits, 0.2) == "no model learned from this store yet"

@@ -1,0 +1,124 @@
+"""Which model scores tonight: one learned from the store's own records, retrained when the store changed enough.
+
+A model trained on the team's demo generator does not carry over to sources written by others
+(issue #14: F1 0.892 with the shipped model on an independent corpus, 0.926 trained on that
+store), so the nightly job learns from the store itself: u from random pairs, m by EM over the
+training blocks, the prior measured by those blocks (``linkage.model.training``). It trains again
+when the store has grown by ``retrain_growth`` since the model was trained, when a source appears
+that the model never saw, or when a field that was empty everywhere is now filled (the model has
+no m or u for it). A store with fewer than ``min_records`` standardized records is too small to
+learn from: the shipped model scores it, and the run report says so with the store's size.
+
+Training reads the standardized records only, never a truth file nor decisions, and is
+deterministic (fixed seed, byte-identical model file for the same records).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+
+from linkage.model.model_file import LAOLINK_KEY, training_records
+from linkage.paths import StorePaths
+
+SHIPPED_MODEL = Path(__file__).resolve().parents[2] / "models" / "demo.json"
+STORE_MODEL_NAME = "store.json"
+DEFAULT_MIN_RECORDS = 5_000
+DEFAULT_RETRAIN_GROWTH = 0.2
+# The standardized columns the comparisons read: a field that becomes filled is new evidence to learn.
+PROFILED_FIELDS = (
+    "given_key", "family_key", "dob", "dob_year", "dob_year_min", "sex_code", "nationality_code", "province_code",
+    "district_code", "village_key", "phone_e164", "id_number_std",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StoreProfile:
+    """What the training data looked like: its size, its sources and which fields held any value."""
+
+    records: int
+    sources: tuple[str, ...]
+    filled_fields: tuple[str, ...]
+
+    def facts(self) -> dict:
+        return {"training_sources": list(self.sources), "training_filled_fields": list(self.filled_fields)}
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """The model a run scores with, and why: ``kind`` is learned | shipped | given."""
+
+    path: Path
+    kind: str
+    trained_this_run: bool
+    reason: str
+    store_records: int
+
+    def as_report(self) -> dict:
+        return asdict(self) | {"path": str(self.path)}
+
+
+def store_profile(con: duckdb.DuckDBPyConnection) -> StoreProfile:
+    """Size, sources and filled fields of the standardized records (one SQL pass)."""
+    counts = ", ".join(f"count({c})" for c in PROFILED_FIELDS)
+    row = con.execute(f"SELECT count(*), {counts} FROM records WHERE std_version IS NOT NULL").fetchall()[0]
+    sources = con.execute(
+        "SELECT DISTINCT source FROM records WHERE std_version IS NOT NULL ORDER BY source"
+    ).fetchall()
+    filled = tuple(c for c, n in zip(PROFILED_FIELDS, row[1:], strict=True) if n)
+    return StoreProfile(records=int(row[0]), sources=tuple(s for (s,) in sources), filled_fields=filled)
+
+
+def retrain_reason(model: dict | None, profile: StoreProfile, retrain_growth: float) -> str | None:
+    """Why the learned ``model`` no longer fits the store (None when it still does)."""
+    if model is None:
+        return "no model learned from this store yet"
+    facts = model.get(LAOLINK_KEY) or {}
+    trained_on = training_records(model) or 0
+    if profile.records >= (1 + retrain_growth) * trained_on:
+        return f"the store grew from {trained_on:,} to {profile.records:,} records (retrain at +{retrain_growth:.0%})"
+    new_sources = sorted(set(profile.sources) - set(facts.get("training_sources", [])))
+    if new_sources:
+        return f"new source(s) {', '.join(new_sources)}"
+    new_fields = sorted(set(profile.filled_fields) - set(facts.get("training_filled_fields", [])))
+    if new_fields:
+        return f"field(s) filled for the first time: {', '.join(new_fields)}"
+    return None
+
+
+def choose_model(
+    con: duckdb.DuckDBPyConnection,
+    paths: StorePaths,
+    *,
+    min_records: int = DEFAULT_MIN_RECORDS,
+    retrain_growth: float = DEFAULT_RETRAIN_GROWTH,
+) -> ModelChoice:
+    """The store's learned model, trained first when it is missing or stale; the shipped one for a small store."""
+    from linkage.model.training import train
+
+    profile = store_profile(con)
+    if profile.records < min_records:
+        return ModelChoice(
+            path=SHIPPED_MODEL, kind="shipped", trained_this_run=False, store_records=profile.records,
+            reason=f"the store has {profile.records:,} standardized records, fewer than the {min_records:,} "
+            "needed to learn from: the shipped model scores them",
+        )  # fmt: skip
+    path = paths.models_dir / STORE_MODEL_NAME
+    model = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    reason = retrain_reason(model, profile, retrain_growth)
+    if reason is None:
+        return ModelChoice(
+            path=path, kind="learned", trained_this_run=False, store_records=profile.records,
+            reason=f"learned from {training_records(model):,} records of this store; still fits it",
+        )  # fmt: skip
+    train(
+        con, path, work_dir=paths.work_dir, store_facts=profile.facts(),
+        data_description=f"the store's own records ({paths.db.name})",
+    )  # fmt: skip
+    return ModelChoice(
+        path=path, kind="learned", trained_this_run=True, store_records=profile.records,
+        reason=f"trained on this store's {profile.records:,} records: {reason}",
+    )  # fmt: skip
