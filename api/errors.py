@@ -46,6 +46,11 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     )
 
 
+async def _too_deep(request: Request, exc: RecursionError) -> JSONResponse:
+    """A body nested deeper than Python's parser recurses (``[`` x 5000): the client's error, not ours."""
+    return JSONResponse(status_code=422, content=error_body("the request body is nested too deeply"))
+
+
 class LoginRedirect(Exception):
     """Raised by page dependencies when there is no valid session: answered with 303 to the log-in page."""
 
@@ -65,6 +70,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(LoginRedirect, _login_redirect)
+    app.add_exception_handler(RecursionError, _too_deep)
 
 
 class _HttpMiddleware:

@@ -17,7 +17,7 @@ import duckdb
 import typer
 
 from linkage.errors import LaoLinkError
-from linkage.paths import StorePaths, store_paths
+from linkage.paths import StorePaths
 from linkage.publishing.publish import current_snapshot
 from linkage.service.auth import MIN_PASSWORD_LENGTH, add_user, count_active_users
 from linkage.service.service_db import connect_service
@@ -66,45 +66,6 @@ def create_demo_users(paths: StorePaths) -> dict[str, str] | None:
 def default_workers() -> int:
     """One server process per core, at most 4: Python code holds the GIL, so one process uses one core."""
     return max(1, min(4, os.cpu_count() or 1))
-
-
-def serve_command(
-    db: Path = typer.Option(Path("var/laolink.duckdb"), "--db", help="the pipeline store; the API serves its runs"),
-    host: str = typer.Option("127.0.0.1", "--host"),
-    port: int = typer.Option(8000, "--port"),
-    inbox: Path = typer.Option(None, "--inbox", help="the folder an admin's POST /runs ingests (or LAOLINK_INBOX)"),
-    demo_users: bool = typer.Option(
-        False, "--demo-users", help="create demo admin/steward/analyst users (only on demo data, only if none exist)"
-    ),
-    workers: int = typer.Option(
-        default_workers(), "--workers", min=1,
-        help="server processes (each holds its own in-memory copy of the published result: ~1.7 GB per 1M records)",
-    ),
-) -> None:
-    """Serve the API and review page over HTTP (put TLS in front of it; set LAOLINK_SECURE_COOKIES=1 then)."""
-    import uvicorn
-
-    paths = store_paths(db)
-    if demo_users:
-        created = create_demo_users(paths)
-        if created:
-            typer.echo("Demo users created (demo data only; shown once):")
-            for name, password in created.items():
-                typer.echo(f"  {name:8} password {password}")
-        else:
-            typer.echo("No demo users created: users exist already, or the published data is not demo data.")
-    con = connect_service(paths.service_db)
-    try:
-        if not count_active_users(con):
-            typer.echo(f"No users yet. Create an admin with:  laolink users add admin --role admin --db {db}")
-    finally:
-        con.close()
-    # Worker processes build the app from the environment (Settings reads LAOLINK_*).
-    os.environ["LAOLINK_DB"] = str(paths.db)
-    if inbox:
-        os.environ["LAOLINK_INBOX"] = str(inbox)
-    uvicorn.run("linkage.serve:app_from_environment", factory=True, workers=workers, host=host, port=port,
-                access_log=False, server_header=False, log_level="info")
 
 
 def app_from_environment():

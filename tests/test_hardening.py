@@ -105,3 +105,62 @@ def test_birth_date_and_phone_guesses_by_match_reveal_nothing_outside_the_keys_s
 def test_admins_see_records_masked_so_may_not_match(server):
     response = server.client_as("admin").post("/api/v1/match", json={"full_name": "Bouasy"})
     assert response.status_code == 403
+
+
+# ---------------------------------------------------------------- row 7: answers that were 500s
+
+
+def test_scoped_steward_key_on_a_person_page_with_other_sources_records(server, target):
+    snapshot = duckdb.connect(str(current_snapshot(store_paths(server.db))), read_only=True)
+    try:
+        (person,) = snapshot.execute(
+            "SELECT rp.person_id FROM record_person rp JOIN records r USING (rid) GROUP BY rp.person_id"
+            " HAVING count(DISTINCT r.source) >= 2 ORDER BY rp.person_id LIMIT 1").fetchone()
+    finally:
+        snapshot.close()
+    client = server.client_as("steward", sources=[target["other_source"]])
+    page = client.get(f"/persons/{person}")
+    assert page.status_code == 200 and "<svg" in page.text
+
+
+def test_deeply_nested_json_is_a_4xx(server):
+    nested = "[" * 5000 + "]" * 5000
+    headers = {"content-type": "application/json"}
+    answers = [server.client().post("/api/v1/auth/login", content=nested, headers=headers)]
+    steward = server.client_as("steward")
+    answers += [steward.post(path, content=nested, headers=headers)
+                for path in ("/api/v1/reconcile", "/api/v1/match", "/api/v1/decisions")]
+    answers += [steward.get("/api/v1/reconcile", params={"queries": nested})]
+    for answer in answers:
+        assert answer.status_code in (400, 422), (answer.request.url, answer.status_code, answer.text[:200])
+        assert answer.json()["error"]["message"]
+
+
+def test_huge_page_numbers_are_a_422(server):
+    analyst = server.client_as("analyst")
+    for path in ("/queue", "/api/v1/review/queue", "/api/v1/runs"):
+        answer = analyst.get(path, params={"page": "100000000000000000000"})
+        assert answer.status_code == 422, (path, answer.status_code, answer.text[:200])
+
+
+# ---------------------------------------------------------------- row 8: run reports
+
+
+def test_run_reports_name_files_only_for_non_admins(tmp_path):
+    import json
+
+    from api.queries.runs import get_run
+
+    con = duckdb.connect(str(tmp_path / "runs.duckdb"))
+    report = {"files": [{"path": "/srv/laolink/inbox/molsw.csv", "status": "rejected",
+                         "reason": "cannot read /srv/laolink/inbox/molsw.csv: not UTF-8 (line 3)"}],
+              "error": "see /srv/laolink/.work/run-5/log.txt", "rows": 12}
+    con.execute("CREATE TABLE runs (run_id INTEGER, started_at VARCHAR, finished_at VARCHAR, status VARCHAR,"
+                " model_version VARCHAR, report VARCHAR)")
+    con.execute("INSERT INTO runs VALUES (5, 'a', 'b', 'ok', 'm', ?)", [json.dumps(report)])
+    shown = get_run(con, 5)["report"]
+    assert "/srv" not in json.dumps(shown)
+    assert shown["files"][0] == {"path": "molsw.csv", "status": "rejected",
+                                 "reason": "cannot read molsw.csv: not UTF-8 (line 3)"}
+    assert shown["error"] == "see log.txt" and shown["rows"] == 12
+    assert get_run(con, 5, with_paths=True)["report"] == report

@@ -13,8 +13,9 @@ from mapping_samples import MOLSW_MAPPING
 from typer.testing import CliRunner
 
 from linkage.cli import app
+from linkage.cli.sources import print_report
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
-from linkage.sources.ingest import IngestReport, ingest_files, print_report
+from linkage.sources.ingest import IngestReport, ingest_files
 from linkage.sources.mapping import MappingError
 from linkage.sources.readers import ReadLimits
 from linkage.store import connect

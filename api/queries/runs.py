@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import PurePath
 from typing import Any
 
@@ -31,14 +32,21 @@ def list_runs(con: duckdb.DuckDBPyConnection, *, limit: int = 50, offset: int = 
     return rows, total
 
 
-def _file_names_only(report: dict[str, Any]) -> dict[str, Any]:
-    """The report with each file's server path cut to its name (where the inbox is says nothing to a reader)."""
-    files = report.get("files")
-    if isinstance(files, list):
-        report["files"] = [
-            f | {"path": PurePath(str(f["path"])).name} if isinstance(f, dict) and f.get("path") else f for f in files
-        ]
-    return report
+# The folders of an absolute path inside a text ("/srv/laolink/inbox/" of "/srv/laolink/inbox/a.csv: bad header").
+_FOLDERS = re.compile(r"(?<![\w.])(?:/[^/\s:'\"]+)+/(?=[^/\s])")
+
+
+def _file_names_only(report: Any) -> Any:
+    """The report with every server path cut to its file name, in file entries and in any text such as a
+    refusal's reason (where the inbox is says nothing to a reader)."""
+    if isinstance(report, dict):
+        out = {k: _file_names_only(v) for k, v in report.items()}
+        if isinstance(out.get("path"), str) and out["path"]:
+            out["path"] = PurePath(out["path"]).name
+        return out
+    if isinstance(report, list):
+        return [_file_names_only(v) for v in report]
+    return _FOLDERS.sub("", report) if isinstance(report, str) else report
 
 
 def get_run(con: duckdb.DuckDBPyConnection, run_id: int, *, with_paths: bool = False) -> dict[str, Any] | None:

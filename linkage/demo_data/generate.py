@@ -1,4 +1,4 @@
-"""`laolink demo-data`: write one night's synthetic source files, the truth and the expected quarantine.
+"""Write one night's synthetic source files, the truth and the expected quarantine.
 
 Night 1 (the default) is the base: about 2.5 records per person spread over seven sources. Night K
 (K >= 2) of the same seed and size writes only the files arriving that night: about 10% new records
@@ -22,13 +22,11 @@ the header being line 1. The same arguments always give the same bytes.
 from __future__ import annotations
 
 import csv
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import typer
 
 from linkage.demo_data.files import write_csv, write_xlsx
 from linkage.demo_data.places import PROVINCES, Villages, make_villages
@@ -317,19 +315,3 @@ def generate(out: Path, n_persons: int, seed: int, night: int = 1,
         writer.writerow(["file", "line", "record_id", "field", "reason"])
         writer.writerows(expected_quarantine(world, night))
     return written
-
-
-def demo_data_command(
-    out: Path = typer.Option(..., "--out", help="Directory to write the files into (created if missing)."),
-    persons: int = typer.Option(2000, "--persons", help="Number of invented persons on night 1."),
-    seed: int = typer.Option(7, "--seed", help="Random seed: the same arguments give the same bytes."),
-    night: int = typer.Option(1, "--night", help="Write the files arriving on this night (1 = the base)."),
-) -> None:
-    """Write synthetic demo source files (never real people), truth.csv and expected_quarantine.csv."""
-    start = time.perf_counter()
-    try:
-        written = generate(out, persons, seed, night, on_file=lambda path, n: typer.echo(f"{path}: {n} rows"))
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
-    typer.echo(f"{sum(written.values())} rows in {len(written)} files, night {night}, "
-               f"{time.perf_counter() - start:.1f}s")

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import typer
 import yaml
 from splink import block_on
 from splink.blocking_analysis import count_comparisons_from_blocking_rules
@@ -138,32 +137,3 @@ def format_report(counts: list[RuleCount], n_records: int, max_pairs: int) -> st
         )
     lines.append(f"total pairs to score: {total:,}")
     return "\n".join(lines)
-
-
-blocking_app = typer.Typer(help="Blocking rules: what they cost before anything is scored.", no_args_is_help=True)
-
-
-@blocking_app.command("report")
-def report_command(
-    db: Path = typer.Option(Path("var/laolink.duckdb"), "--db", help="Pipeline store."),
-    rules: Path = typer.Option(PREDICT_RULES, "--rules", help="Blocking-rules YAML file."),
-    max_pairs: int = typer.Option(DEFAULT_MAX_PAIRS, "--max-pairs", help="Refuse rule sets generating more pairs."),
-    sample: float = typer.Option(1.0, "--sample", min=0.001, max=1.0, help="Share of records to count on (1 = exact)."),
-) -> None:
-    """Print the comparisons each blocking rule generates, alone and cumulatively; refuse a set over the cap."""
-    from linkage.model.model_input import splink_workspace
-    from linkage.store import open_store
-
-    with open_store(db) as con, splink_workspace(con) as ws:
-        try:
-            n_records = ws.create_model_input()
-            counts = count_pairs(ws, load_rules(rules), sample=sample)
-        except LaoLinkError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
-    typer.echo(format_report(counts, n_records, max_pairs))
-    try:
-        check_cap(counts, max_pairs)
-    except BlockingCapError as exc:
-        typer.echo(f"refused: {exc}", err=True)
-        raise typer.Exit(1) from exc

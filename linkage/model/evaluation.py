@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import sqlite3
 from pathlib import Path
 
 import duckdb
 import pandas as pd
-import typer
 
 from linkage.errors import InputFileError, LaoLinkError
 
@@ -319,33 +317,3 @@ def evaluate(
     if out_dir is not None:
         report["charts"] = write_charts(con, curve, out_dir)
     return report
-
-
-def evaluate_command(
-    db: Path = typer.Option(Path("var/laolink.duckdb"), "--db", help="Pipeline store."),
-    truth: Path = typer.Option(None, "--truth", help="CSV with source,record_id,person_id."),
-    decisions: bool = typer.Option(False, "--decisions", help="Also score against the stewards' decisions."),
-    threshold: float = typer.Option(DEFAULT_THRESHOLD, "--threshold", min=0.0, max=1.0, help="Match probability."),
-    out_dir: Path = typer.Option(None, "--out-dir", help="Where to write the charts (default <db dir>/evaluation)."),
-) -> None:
-    """Pairwise and cluster precision/recall/F1 of the stored predictions; PR chart and weight histogram."""
-    from linkage.paths import store_paths
-    from linkage.store import open_store
-
-    if truth is None and not decisions:
-        typer.echo("error: give --truth FILE and/or --decisions", err=True)
-        raise typer.Exit(2)
-    paths = store_paths(db)
-    with open_store(db) as con:
-        try:
-            report = evaluate(
-                con,
-                truth_path=truth,
-                service_db=paths.service_db if decisions else None,
-                threshold=threshold,
-                out_dir=out_dir or paths.db.parent / "evaluation",
-            )
-        except LaoLinkError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
-    typer.echo(json.dumps(report, indent=2, default=float))

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import typer
 from splink.internals.blocking_rule_library import CustomRule
 
 from linkage.errors import LaoLinkError
@@ -30,7 +29,6 @@ from linkage.model.model_input import (
     WORKSPACE,
     Workspace,
     default_work_dir,
-    open_tuned_store,
     splink_workspace,
 )
 from linkage.model.training import model_version
@@ -249,20 +247,3 @@ def load_rules_from_model(model: dict) -> list[NamedRule]:
         sql = entry["blocking_rule"] if isinstance(entry, dict) else str(entry)
         rules.append(named.get(sql) or NamedRule(f"rule {i + 1}", "", CustomRule(sql, sql_dialect="duckdb")))
     return rules
-
-
-def predict_command(
-    db: Path = typer.Option(Path("var/laolink.duckdb"), "--db", help="Pipeline store."),
-    model: Path = typer.Option(DEFAULT_MODEL, "--model", help="Trained model JSON."),
-    run_id: int = typer.Option(None, "--run-id", help="Run to record against each stored pair."),
-    max_pairs: int = typer.Option(DEFAULT_MAX_PAIRS, "--max-pairs", help="Refuse to score more pairs than this."),
-    engine: str = typer.Option("duckdb", "--engine", help="Splink backend: duckdb or spark."),
-) -> None:
-    """Score candidate pairs and store them, with each comparison's level and weight, in `predictions`."""
-    with open_tuned_store(db) as (con, paths):
-        try:
-            report = predict(con, model, run_id=run_id, max_pairs=max_pairs, work_dir=paths.work_dir, engine=engine)
-        except LaoLinkError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2 if not isinstance(exc, BlockingCapError) else 1) from exc
-    typer.echo(json.dumps({k: v for k, v in report.__dict__.items()} | {"seconds": round(report.seconds, 1)}))

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import typer
 from splink import Linker, SettingsCreator
 
 from linkage.errors import LaoLinkError
@@ -30,7 +29,7 @@ from linkage.model.blocking import PREDICT_RULES, TRAIN_RULES, load_rules, load_
 from linkage.model.comparisons import comparisons
 from linkage.model.engines import copy_to_engine, make_linker, model_json
 from linkage.model.model_file import LAOLINK_KEY
-from linkage.model.model_input import MODEL_INPUT_TABLE, Workspace, default_work_dir, open_tuned_store, splink_workspace
+from linkage.model.model_input import MODEL_INPUT_TABLE, Workspace, default_work_dir, splink_workspace
 
 DEFAULT_SEED = 42
 DEFAULT_U_PAIRS = 2_000_000
@@ -385,44 +384,3 @@ def model_card(
         lines.append(f"| {r['comparison']} | {r['gamma']} | {r['label']} | {m} | {u} | {w} |")
     lines.append("")
     return "\n".join(lines)
-
-
-def train_command(
-    db: Path = typer.Option(Path("var/laolink.duckdb"), "--db", help="Pipeline store."),
-    out: Path = typer.Option(..., "--out", help="Model file to write, e.g. models/NAME.json."),
-    seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Seed for u sampling (training is deterministic)."),
-    decisions: bool = typer.Option(False, "--decisions", help="Also estimate m from stewards' positive decisions."),
-    u_max_pairs: float = typer.Option(DEFAULT_U_PAIRS, "--u-max-pairs", help="Random pairs sampled to estimate u."),
-    em_max_pairs: float = typer.Option(DEFAULT_EM_PAIRS, "--em-max-pairs", help="Pairs per EM pass (sampled)."),
-    describe: str = typer.Option("", "--describe", help="What the data is, for the model card."),
-    engine: str = typer.Option("duckdb", "--engine", help="Splink backend: duckdb or spark."),
-) -> None:
-    """Train the match model on the standardized records; write the model JSON and its model card."""
-    with open_tuned_store(db) as (con, paths):
-        try:
-            report = train(
-                con,
-                out,
-                seed=seed,
-                service_db=paths.service_db if decisions else None,
-                u_max_pairs=u_max_pairs,
-                em_max_pairs=em_max_pairs,
-                work_dir=paths.work_dir,
-                data_description=describe or f"store {paths.db.name}",
-                engine=engine,
-            )
-        except LaoLinkError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
-    typer.echo(
-        json.dumps(
-            {
-                "model": str(report.model_path),
-                "model_version": report.model_version,
-                "card": str(report.card_path),
-                "records": report.n_records,
-                "positive_decisions": report.n_positive_decisions,
-                "seconds": round(report.seconds, 1),
-            }
-        )
-    )

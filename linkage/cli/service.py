@@ -1,4 +1,4 @@
-"""``laolink users``, ``laolink keys`` and ``laolink audit``: manage who may use the service, and export the log.
+"""`laolink users`, `keys` and `audit`: manage who may use the service, and export the log.
 
 These act on the service database beside ``--db``; the running server reads it on
 every request, so a change takes effect at once. Each change is audited as done from

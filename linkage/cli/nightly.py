@@ -1,0 +1,45 @@
+"""`laolink nightly`: run every step of the night."""
+
+from __future__ import annotations
+
+import typer
+
+
+def nightly_command(
+    inbox: str = typer.Option(..., "--inbox", help="Folder of ministry files to ingest."),
+    db: str = typer.Option(..., "--db", help="Pipeline store (DuckDB file)."),
+    model: str = typer.Option(None, "--model", help="Splink model JSON (default: models/demo.json)."),
+    threshold: float = typer.Option(0.8, "--threshold", help="Match probability that links two records."),
+    memory_limit: str = typer.Option("8GB", "--memory-limit", help="DuckDB memory limit; beyond it DuckDB spills."),
+    max_temp_size: str = typer.Option(None, "--max-temp-size", help="Cap on DuckDB's spill files, e.g. 50GB."),
+    max_pairs: int = typer.Option(None, "--max-pairs", help="Stop before scoring if blocking gives more pairs."),
+    engine: str = typer.Option("duckdb", "--engine", help="Splink backend for scoring: duckdb or spark."),
+) -> None:
+    """Run the whole night: ingest, standardize, predict, cluster with decisions, assign IDs, publish."""
+    import logging
+    import sys
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from linkage.nightly import DEFAULT_MODEL, NightlyConfig, run_nightly
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    cfg = NightlyConfig(
+        inbox=Path(inbox), db=Path(db), model=Path(model) if model else DEFAULT_MODEL,
+        threshold=threshold, memory_limit=memory_limit, max_temp_size=max_temp_size,
+        max_pairs=max_pairs, engine=engine,
+    )
+    console = Console(stderr=True)
+    try:
+        if console.is_terminal:
+            with console.status("nightly run") as status:
+                report = run_nightly(cfg, on_step=lambda step: status.update(f"nightly run: {step}"))
+        else:
+            report = run_nightly(cfg)
+    except Exception as exc:  # one-line reason, non-zero exit
+        typer.echo(f"nightly run failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+                   err=True)
+        raise typer.Exit(1) from None
+    for line in report.summary():
+        typer.echo(line)
