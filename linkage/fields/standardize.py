@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from linkage.errors import FieldError
+from linkage.fields.age_rule import age_fill_sql
 
 # Raised whenever a standardizer's output changes, so stored records are standardized again
 # (2: the name key undoes doubled consonants first; 3: a province name two provinces share is settled
@@ -217,6 +218,7 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> 
         f"CREATE OR REPLACE TEMP TABLE std_result AS SELECT t.rid, {selected}, {reasons} FROM std_todo t {joins}"
     )
 
+    birth_from_age = ", ".join(f"{column} = {expr}" for column, expr in age_fill_sql("s").items())
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
@@ -226,11 +228,9 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> 
                 family_name_std = s.family_name_std, full_name_std = s.full_name_std,
                 given_key = s.given_key, family_key = s.family_key,
                 name_order_swapped = s.name_order_swapped,
-                sex_code = s.sex_code, dob = s.dob, dob_precision = coalesce(s.dob_precision,
-                    CASE WHEN s.age_year_min IS NOT NULL THEN 'range' END),
+                sex_code = s.sex_code, dob = s.dob,
                 dob_year = s.dob_year, dob_month = s.dob_month, dob_day = s.dob_day,
-                dob_year_min = coalesce(s.dob_year_min, s.age_year_min),
-                dob_year_max = coalesce(s.dob_year_max, s.age_year_max),
+                {birth_from_age},
                 nationality_code = s.nationality_code,
                 -- an ambiguous or missing province is known from a district that exists once
                 province_code = coalesce(s.province_code, substr(s.district_code, 1, 5)),

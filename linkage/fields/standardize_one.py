@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from linkage.errors import FieldError
+from linkage.fields.age_rule import fill_from_age
 from linkage.store import STANDARDIZED_COLUMNS
 
 
@@ -39,12 +40,5 @@ def standardize_record(record: Mapping[str, Any]) -> dict[str, Any]:
             raise FieldError(exc.reason, field=field_name, value=value) from exc
         for i, (name, _) in enumerate(lookup.outputs):
             out[name] = None if parsed is None else parsed[i]
-    # Combine the parts the way standardize()'s UPDATE does (ages give birth-year ranges).
-    age_min, age_max = out.pop("age_year_min", None), out.pop("age_year_max", None)
-    out.pop("event_year_min", None)
-    out.pop("event_year_max", None)
-    if out.get("dob_precision") is None and age_min is not None:
-        out["dob_precision"] = "range"
-    out["dob_year_min"] = out.get("dob_year_min") if out.get("dob_year_min") is not None else age_min
-    out["dob_year_max"] = out.get("dob_year_max") if out.get("dob_year_max") is not None else age_max
+    out.update(fill_from_age(out))  # as standardize()'s UPDATE combines them (ages give birth-year ranges)
     return {c: out.get(c) for c in STANDARDIZED_COLUMNS if c != "std_version"}
