@@ -21,6 +21,7 @@ from linkage.faults import FAULT_POINTS
 from linkage.nightly import DEFAULT_MODEL, NightlyConfig, run_nightly
 from linkage.paths import store_paths
 from linkage.publishing.publish import current_snapshot
+from linkage.service.pending_records import add_pending_record
 from linkage.service.service_db import connect_service
 
 PERSONS = 300
@@ -157,10 +158,8 @@ def uninterrupted_night2(night1_store, nights, tmp_path_factory) -> dict[str, li
 def _post_pending_record(db: Path) -> None:
     """A record posted to /match with persist=true, waiting for the next night."""
     service = connect_service(store_paths(db).service_db)
-    service.execute(
-        "INSERT INTO pending_records (record_id, source, full_name, date_of_birth, received_by)"
-        " VALUES ('API-1', 'MOPS-AHTD', 'Bouasy Thammasack', '04/07/2001', 'key:test')"
-    )
+    add_pending_record(service, {"record_id": "API-1", "source": "MOPS-AHTD", "full_name": "Bouasy Thammasack",
+                                 "date_of_birth": "04/07/2001"}, "key:test")
     service.close()
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -16,23 +14,12 @@ from api.scorer_cache import ServedScorer, built_scorer, scorer_for
 from linkage.errors import FieldError, LaoLinkError
 from linkage.fields.standardize_one import standardize_record
 from linkage.service.auth import Principal
-from linkage.sources.exchange_format import EXCHANGE_COLUMNS, ROLES
+from linkage.service.pending_records import add_pending_record
+from linkage.sources.exchange_format import ROLES
 
 router = APIRouter(tags=["match"])
 # Roles that see records whole (admins see them masked, so a score or label would tell what the mask hides).
 MATCHERS = ("system", "steward")
-
-
-def persist_record(service: sqlite3.Connection, record: ExchangeRecord, received_by: str) -> PendingOut:
-    """Store the record in ``pending_records`` for the next nightly run to ingest."""
-    values = record.model_dump()
-    columns = list(EXCHANGE_COLUMNS)
-    row = service.execute(
-        f"INSERT INTO pending_records ({', '.join(columns)}, received_by) VALUES ({', '.join('?' * len(columns))}, ?)"
-        " RETURNING pending_id, received_at",
-        [values[c] for c in columns] + [received_by],
-    ).fetchone()
-    return PendingOut(pending_id=row[0], received_at=row[1])
 
 
 @router.post("/match", response_model=MatchResponse, responses={403: {"description": "source outside the key's scope"}})
@@ -99,6 +86,7 @@ def _scorer_of(snapshot: Snapshot) -> ServedScorer:
 def _persist(request: Request, record: ExchangeRecord, received_by: str) -> PendingOut:
     service = request.app.state.service.open()
     try:
-        return persist_record(service, record, received_by)
+        stored = add_pending_record(service, record.model_dump(), received_by)
+        return PendingOut(pending_id=stored.pending_id, received_at=stored.received_at)
     finally:
         service.close()
