@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import typer
 
+from linkage.model.store_model import DEFAULT_MIN_RECORDS, DEFAULT_RETRAIN_GROWTH
+
 
 def nightly_command(
     inbox: str = typer.Option(..., "--inbox", help="Folder of ministry files to ingest."),
     db: str = typer.Option(..., "--db", help="Pipeline store (DuckDB file)."),
-    model: str = typer.Option(None, "--model", help="Splink model JSON (default: models/demo.json)."),
+    model: str = typer.Option(
+        None, "--model", help="Score with this Splink model JSON (default: learn one from the store's own records)."
+    ),
+    mappings: str = typer.Option(None, "--mappings", help="Extra directory of mapping YAML files."),
+    min_training_records: int = typer.Option(
+        DEFAULT_MIN_RECORDS, "--min-training-records", help="Below this store size, score with the shipped model."
+    ),
+    retrain_growth: float = typer.Option(
+        DEFAULT_RETRAIN_GROWTH, "--retrain-growth", min=0.0, help="Retrain when the store grew by this share."
+    ),
     threshold: float = typer.Option(0.8, "--threshold", help="Match probability that links two records."),
     memory_limit: str = typer.Option("8GB", "--memory-limit", help="DuckDB memory limit; beyond it DuckDB spills."),
     max_temp_size: str = typer.Option(None, "--max-temp-size", help="Cap on DuckDB's spill files, e.g. 50GB."),
@@ -22,11 +33,13 @@ def nightly_command(
 
     from rich.console import Console
 
-    from linkage.nightly import DEFAULT_MODEL, NightlyConfig, run_nightly
+    from linkage.nightly import NightlyConfig, run_nightly
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     cfg = NightlyConfig(
-        inbox=Path(inbox), db=Path(db), model=Path(model) if model else DEFAULT_MODEL,
+        inbox=Path(inbox), db=Path(db), model=Path(model) if model else None,
+        mappings=Path(mappings) if mappings else None, min_training_records=min_training_records,
+        retrain_growth=retrain_growth,
         threshold=threshold, memory_limit=memory_limit, max_temp_size=max_temp_size,
         max_pairs=max_pairs, engine=engine,
     )

@@ -120,8 +120,13 @@ def train(
     work_dir: Path | None = None,
     data_description: str = "",
     engine: str = "duckdb",
+    store_facts: dict | None = None,
 ) -> TrainReport:
-    """Train on every standardized record of the store; write ``out_path`` (JSON) and its model card."""
+    """Train on every standardized record of the store; write ``out_path`` (JSON) and its model card.
+
+    ``store_facts`` are kept in the model file beside the training size (what the store held, to know when
+    to retrain: ``linkage.model.store_model``).
+    """
     started = time.perf_counter()
     work_dir = work_dir or default_work_dir(con)
     out_path = Path(out_path)
@@ -180,7 +185,7 @@ def train(
             if n_labels:
                 copy_to_engine(ws, linker, "labels")
                 linker.training.estimate_m_from_pairwise_labels("labels")
-        model = stable_model(model_json(linker)) | {LAOLINK_KEY: {"training_records": n_records}}
+        model = stable_model(model_json(linker)) | {LAOLINK_KEY: {"training_records": n_records, **(store_facts or {})}}
         out_path.write_text(json.dumps(model, indent=4, ensure_ascii=False) + "\n", encoding="utf-8")
         sources = ws.con.execute(
             f"SELECT source, count(*) FROM {ws.table('records')} WHERE std_version IS NOT NULL GROUP BY 1 ORDER BY 1"
