@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from linkage.errors import FieldError
 from linkage.fields.codes import id_number_std, nationality_code, sex_code
 from linkage.fields.dates import ParsedDate, birth_years_from_age, parse_date
+from linkage.fields.invisible import visible_or_none
 from linkage.fields.lao_romanize import romanize_lao
 from linkage.fields.name_key import detect_script, name_key, romanize_name
 from linkage.fields.name_parse import parse_name
@@ -237,7 +238,7 @@ def _parses_to_none(field: str, value: str) -> bool:
              "phone": phone_e164, "id_number": id_number_std, "date_of_birth": parse_date,
              "event_date": parse_date}[field]
     try:
-        return parse(value) is None
+        return parse(visible_or_none(value)) is None
     except FieldError:
         return False
 

@@ -46,6 +46,24 @@ from linkage.fields.phones import phone_e164
         ("020 5555 1234 / 030 512 3456", "+8562055551234"),
         ("020 5555 1234, 081 234 5678", "+8562055551234"),
         ("+84 912 345 678", "+84912345678"),
+        # a 020 mobile written as its eight subscriber digits only
+        ("55512345", "+8562055512345"),
+        ("5551 2345", "+8562055512345"),
+        ("5551-2345", "+8562055512345"),
+        ("22 123 456", "+8562022123456"),
+        ("77889900", "+8562077889900"),
+        ("96 54 32 10", "+8562096543210"),
+        ("໕໕໕໑໒໓໔໕", "+8562055512345"),
+        ("Tel: 5551 2345", "+8562055512345"),
+        ("5551 2345 / 081 234 5678", "+8562055512345"),
+        ("+856 20 5551 2345", "+8562055512345"),
+        ("856-20-5551-2345", "+8562055512345"),
+        ("+856 (0)20 5551 2345", "+8562055512345"),
+        ("(+856) 20-5551-2345", "+8562055512345"),
+        ("020-5551-2345", "+8562055512345"),
+        # eight digits that begin with an area code stay the landline they look like
+        ("21 212 345", "+85621212345"),
+        ("71 212 345", "+85671212345"),
     ],
 )
 def test_phone_formats(text: str, e164: str) -> None:
@@ -64,6 +82,8 @@ def test_empty_phone_is_none(text: str | None) -> None:
         ("0212345", "7-digit number is neither a Lao nor a Thai phone number"),
         ("020 5555 1234 5678", "15-digit number is neither a Lao nor a Thai phone number"),
         ("+856 99 123 456", "11-digit number is neither a Lao nor a Thai phone number"),
+        ("12345678", "8-digit number is neither a Lao nor a Thai phone number"),
+        ("45678901", "8-digit number is neither a Lao nor a Thai phone number"),
         ("call Bouasy", "a phone number holds only digits, spaces, dashes and a leading +"),
     ],
 )
@@ -90,3 +110,11 @@ def test_lao_mobiles_in_every_writing_agree(prefix: str, number: int, lead: str)
     national = f"{prefix}{number}"
     assert phone_e164(f"{lead}{national}") == phone_e164(f"0{national[:2]} {national[2:6]} {national[6:]}") \
         == f"+856{national}"
+
+
+@given(st.sampled_from("2579"), st.integers(0, 9_999_999))
+def test_eight_subscriber_digits_read_as_the_020_mobile(first: str, rest: int) -> None:
+    eight = f"{first}{rest:07d}"
+    if eight[:2] in ("21", "23", "51", "54", "71", "74"):  # area codes: a landline
+        return
+    assert phone_e164(eight) == phone_e164(f"020 {eight[:4]} {eight[4:]}") == f"+85620{eight}"

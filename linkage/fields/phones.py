@@ -3,7 +3,10 @@
 Rules rather than a library, because the cases that matter are few and local:
 
 * Lao mobiles: 020 + 8 digits (and the older 020 + 7), 030 + 7 or 8 digits; written with or
-  without the trunk 0, with or without 856 / +856 / 00856.
+  without the trunk 0, with or without 856 / +856 / 00856. The eight subscriber digits of a 020
+  mobile begin with 2, 5, 7 or 9 (operators' ranges: 22, 28, 55, 56, 58, 59, 76-79, 95-99, ...);
+  clerks often write only those eight (55512345), which is read as 020 5551 2345 unless it
+  begins with a Lao area code (then it is the landline it looks like).
 * Lao landlines: 0 + two-digit area code (021 Vientiane, 041 Savannakhet, 031 Pakse ...) + 6 digits.
 * Thai numbers: 06x / 08x / 09x mobiles (0 + 9 digits) and, only when written with +66 / 66,
   landlines (0 + 8 digits). A nine-digit national number such as 041 212 345 is read as a Lao
@@ -23,6 +26,7 @@ from linkage.errors import FieldError
 _DIGITS = str.maketrans("໐໑໒໓໔໕໖໗໘໙๐๑๒๓๔๕๖๗๘๙", "01234567890123456789")
 _LAO_AREA_CODES = {"21", "23", "31", "34", "36", "38", "41", "51", "54", "61", "64", "71", "74", "81", "84", "86",
                    "88"}
+_MOBILE_FIRST_DIGITS = "2579"  # first of the eight subscriber digits of a 020 mobile
 _LABEL = re.compile(r"^(?:tel|phone|mobile|mob|cell|ໂທ|ເບີໂທ|โทร|มือถือ)\.?\s*:?\s*", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[\s\-.()\u200b]")
 _SEVERAL = re.compile(r"\s*(?:[,;/|]|\bor\b|ຫຼື|หรือ)\s*")
@@ -35,6 +39,13 @@ def _lao(national: str) -> str | None:
         return "+856" + national
     if national[:2] in _LAO_AREA_CODES and re.fullmatch(r"\d{8}", national):
         return "+856" + national
+    return None
+
+
+def _lao_mobile_without_20(digits: str) -> str | None:
+    """E.164 for the eight subscriber digits of a 020 mobile written alone (55512345)."""
+    if re.fullmatch(r"\d{8}", digits) and digits[0] in _MOBILE_FIRST_DIGITS:
+        return "+85620" + digits
     return None
 
 
@@ -66,7 +77,7 @@ def _one_number(raw: str, text: str) -> str:
     elif digits.startswith("0") and not digits.startswith("00"):
         result = _lao(digits[1:]) or _thai(digits[1:], landline=False)
     else:
-        result = _lao(digits)
+        result = _lao(digits) or _lao_mobile_without_20(digits)
     if result is None:
         raise FieldError(f"{len(digits)}-digit number is neither a Lao nor a Thai phone number", field="phone",
                          value=text)

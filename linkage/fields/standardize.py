@@ -19,12 +19,14 @@ import pyarrow as pa
 
 from linkage.errors import FieldError
 from linkage.fields.age_rule import age_fill_sql
+from linkage.fields.invisible import visible_or_none
 
 # Raised whenever a standardizer's output changes, so stored records are standardized again
 # (2: the name key undoes doubled consonants first; 3: a province name two provinces share is settled
 # by the record's district, and so is a district name two provinces share when the province is one of them;
-# an 'about' age never gives a birth year after the event).
-STD_VERSION = 3
+# an 'about' age never gives a birth year after the event; 4: invisible characters removed from every value,
+# a 020 mobile written as its eight subscriber digits).
+STD_VERSION = 4
 
 _EMPTY = "\x00"  # join key standing for NULL, so lookups join with plain equality
 
@@ -56,6 +58,11 @@ class _Lookup:
     raw: Sequence[str]  # raw columns (SQL expressions over std_todo) forming the key
     outputs: Sequence[tuple[str, pa.DataType]]
     parse: Callable[..., Sequence[Any] | None]
+
+    def read(self, *values: str | None) -> Sequence[Any] | None:
+        """Parse raw values as written, invisible characters removed first (batch and real time alike)."""
+        visible = [visible_or_none(v) for v in values]
+        return None if all(v is None for v in visible) else self.parse(*visible)
 
 
 def _name_outputs(full_name: str | None, given: str | None, family: str | None) -> Sequence[Any] | None:
@@ -176,7 +183,7 @@ def _build_lookup(con: duckdb.DuckDBPyConnection, lookup: _Lookup) -> str:
     for key in keys:
         values = [None if v == _EMPTY else v for v in key]
         try:
-            parsed, reason = lookup.parse(*values), None
+            parsed, reason = lookup.read(*values), None
         except FieldError as exc:
             parsed, reason = None, exc.reason
         for c, v in zip(lookup.raw, key, strict=True):

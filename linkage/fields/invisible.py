@@ -1,0 +1,36 @@
+"""Invisible format characters, removed from every raw value before any key or comparison value is built.
+
+Records copied from web forms, chat apps and word processors carry characters nobody sees: zero-width
+spaces and joiners (Lao and Thai text editors put U+200B between words), the byte-order mark, soft
+hyphens, and direction marks and overrides. Left in, they make two equal-looking names differ (a
+zero-width space inside a Lao name breaks its key) and an override (U+202E) turns what is shown around.
+"""
+
+from __future__ import annotations
+
+import re
+
+INVISIBLE_CHARACTERS = (
+    "\u00ad"  # soft hyphen
+    "\u180e"  # Mongolian vowel separator (formerly a space)
+    "\u200b\u200c\u200d"  # zero-width space, non-joiner, joiner
+    "\u200e\u200f"  # left-to-right and right-to-left marks
+    "\u202a\u202b\u202c\u202d\u202e"  # direction embeddings, pop, overrides
+    "\u2060\u2061\u2062\u2063\u2064"  # word joiner, invisible operators
+    "\u2066\u2067\u2068\u2069"  # direction isolates
+    "\ufeff"  # byte-order mark / zero-width no-break space
+)
+_INVISIBLE = re.compile(f"[{INVISIBLE_CHARACTERS}]")
+
+
+def remove_invisible(text: str) -> str:
+    """``text`` without invisible format characters (nothing else changes)."""
+    return _INVISIBLE.sub("", text)
+
+
+def visible_or_none(text: str | None) -> str | None:
+    """A raw field value without invisible characters; None when nothing visible is left."""
+    if text is None:
+        return None
+    cleaned = remove_invisible(text)
+    return cleaned if cleaned.strip() else None
