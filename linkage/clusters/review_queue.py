@@ -109,7 +109,21 @@ def build_review_queue(
     low, high = band
     if not 0.0 <= low < high <= 1.0:
         raise ValueError(f"review band must be 0 <= low < high <= 1, got {band}")
+    _register_bridge_links(con)
+    _create_cluster_info(con)
+    items = [_uncertain_pairs_sql(decisions_table), _contested_pairs_sql(decisions_table), _flagged_clusters_sql(),
+             _bridge_links_sql(decisions_table), _sparse_clusters_sql(), _birth_year_gap_sql(decisions_table)]
+    params = {"low": low, "high": high, "run_id": run_id, "gap": max_birth_year_gap, "density": min_density,
+              "min_size": MIN_SIZE_FOR_DENSITY}
+    con.execute("CREATE OR REPLACE TEMP TABLE _items AS " + " UNION ALL ".join(items), params)
+    _replace_queue(con, run_id)
+    con.unregister("_bridge_arrow")
+    con.execute("DROP TABLE IF EXISTS _items; DROP TABLE IF EXISTS _cluster_info")
+    return con.execute("SELECT count(*) FROM review_queue").fetchall()[0][0]
 
+
+def _register_bridge_links(con: duckdb.DuckDBPyConnection) -> None:
+    """Register ``_bridge_arrow``: the model links that alone hold a cluster of four records or more together."""
     links = con.sql(
         """
         SELECT l.rid_l, l.rid_r, l.origin = 'model' AS is_model FROM cluster_links l
@@ -121,8 +135,10 @@ def build_review_queue(
     found = np.array(_bridges(links["rid_l"].to_numpy(), links["rid_r"].to_numpy()), dtype=np.int64)
     found = found[is_model[found]] if len(found) else found
     con.register("_bridge_arrow", links.select(["rid_l", "rid_r"]).take(pa.array(found, pa.int64())))
-    params = {"low": low, "high": high, "run_id": run_id, "gap": max_birth_year_gap, "density": min_density,
-              "min_size": MIN_SIZE_FOR_DENSITY}
+
+
+def _create_cluster_info(con: duckdb.DuckDBPyConnection) -> None:
+    """``_cluster_info``: each cluster's size and (any) person."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _cluster_info AS
@@ -131,10 +147,11 @@ def build_review_queue(
         GROUP BY rc.cluster_key
         """
     )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _items AS
-        -- pairs in the uncertain band
+
+
+def _uncertain_pairs_sql(decisions_table: str) -> str:
+    """Pairs whose match probability is in the band ``$low``..``$high``, unless decided."""
+    return f"""
         SELECT 'pair' AS kind, p.rid_l, p.rid_r, NULL AS cluster_key,
                1 - 2 * abs(p.match_probability - 0.5) AS priority,
                printf('match probability %.2f is in the uncertain band %.2f-%.2f',
@@ -143,13 +160,22 @@ def build_review_queue(
         FROM (SELECT rid_l, rid_r, max(match_probability) AS match_probability FROM predictions
               GROUP BY rid_l, rid_r) p
         WHERE p.match_probability BETWEEN $low AND $high AND {_not_decided("p", decisions_table)}
-        UNION ALL
-        -- stewards disagree on a pair
+        """
+
+
+def _contested_pairs_sql(decisions_table: str) -> str:
+    """Pairs two stewards decided differently."""
+    return f"""
         SELECT 'pair', d.rid_l, d.rid_r, NULL, 3.5,
                'stewards disagree on this pair: ' || d.conflict_detail || ' (the latest is applied)', NULL
         FROM {decisions_table} d WHERE d.contested
-        UNION ALL
-        -- decisions that clustering could not all honour, and clusters a decision cut apart
+        """
+
+
+def _flagged_clusters_sql() -> str:
+    """Decisions clustering could not all honour, and clusters a decision or a consistency
+    rule cut apart (``clustering_flags`` of run ``$run_id``)."""
+    return """
         SELECT 'cluster', f.rid_l, f.rid_r, c.cluster_key,
                CASE f.kind WHEN 'decision-conflict' THEN 3.0 ELSE 2.0 END + least(i.size, 100) / 1000,
                CASE f.kind
@@ -173,8 +199,12 @@ def build_review_queue(
               WHERE run_id = $run_id) f  -- each end's cluster, by equality (an IN join scans every record per flag)
         JOIN record_cluster c ON c.rid = f.end_rid
         JOIN _cluster_info i ON i.cluster_key = c.cluster_key
-        UNION ALL
-        -- a bridge link between two groups of at least two records
+        """
+
+
+def _bridge_links_sql(decisions_table: str) -> str:
+    """Bridge links (``_bridge_arrow``) between two groups of at least two records, unless decided."""
+    return f"""
         SELECT 'cluster', l.rid_l, l.rid_r, c.cluster_key,
                1.5 + (1 - l.match_probability) + least(i.size, 100) / 1000,
                printf('one link (match probability %.2f) is all that holds this cluster of %d records together',
@@ -185,8 +215,12 @@ def build_review_queue(
         JOIN record_cluster c ON c.rid = l.rid_l
         JOIN _cluster_info i ON i.cluster_key = c.cluster_key
         WHERE {_not_decided("l", decisions_table)}
-        UNION ALL
-        -- few links for the size of the cluster
+        """
+
+
+def _sparse_clusters_sql() -> str:
+    """Clusters of ``$min_size`` records or more with a link density under ``$density``."""
+    return """
         SELECT 'cluster', NULL, NULL, i.cluster_key, 1.2 + least(i.size, 100) / 1000,
                printf('only %d links among %d records (density %.2f): a chain of weak links, not a group',
                       k.n, i.size, k.n / (i.size * (i.size - 1) / 2)),
@@ -195,8 +229,12 @@ def build_review_queue(
         JOIN (SELECT c.cluster_key, count(*) AS n FROM cluster_links l JOIN record_cluster c ON c.rid = l.rid_l
               GROUP BY c.cluster_key) k USING (cluster_key)
         WHERE i.size >= $min_size AND k.n / (i.size * (i.size - 1) / 2) < $density
-        UNION ALL
-        -- birth years too far apart for one person
+        """
+
+
+def _birth_year_gap_sql(decisions_table: str) -> str:
+    """Clusters whose birth years are more than ``$gap`` apart, unless that pair is decided."""
+    return f"""
         SELECT 'cluster', least(y.rid_young, y.rid_old), greatest(y.rid_young, y.rid_old), y.cluster_key,
                1.4 + least(i.size, 100) / 1000,
                printf('birth years %d and %d are more than %d years apart', y.year_old, y.year_young, $gap),
@@ -215,15 +253,16 @@ def build_review_queue(
               SELECT 1 FROM {decisions_table} d JOIN records a ON a.rid = d.rid_l JOIN records b ON b.rid = d.rid_r
               WHERE d.rid_l = least(y.rid_young, y.rid_old) AND d.rid_r = greatest(y.rid_young, y.rid_old)
                 AND a.updated_at <= d.decided_at AND b.updated_at <= d.decided_at)
-        """,
-        params,
-    )
+        """
+
+
+def _replace_queue(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
+    """Replace ``review_queue`` with one item per pair, and per cluster (its reasons joined, most urgent first)."""
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM review_queue")
         con.execute(
             """
-        -- one item per pair, and per cluster (its reasons joined, most urgent first)
         INSERT INTO review_queue (kind, rid_l, rid_r, person_id, priority, reason, match_probability, run_id)
         SELECT kind, rid_l, rid_r, person_id, priority, reason, match_probability, $run_id FROM (
             SELECT 'pair' AS kind, it.rid_l, it.rid_r,
@@ -251,6 +290,3 @@ def build_review_queue(
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    con.unregister("_bridge_arrow")
-    con.execute("DROP TABLE IF EXISTS _items; DROP TABLE IF EXISTS _cluster_info")
-    return con.execute("SELECT count(*) FROM review_queue").fetchall()[0][0]
