@@ -49,3 +49,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.command("demo-data")(demo_data_command)
 app.add_typer(decisions_app, name="decisions")
+
+from linkage.cli.mse import mse_command  # noqa: E402
+
+app.command("mse")(mse_command)

@@ -20,6 +20,7 @@ import statsmodels.api as sm
 from scipy import optimize, stats
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
+from linkage.errors import LaoLinkError
 from linkage.statistics.capture_table import CaptureTable
 
 Pair = tuple[int, int]
@@ -177,10 +178,27 @@ def stepwise_fit(table: CaptureTable, pthresh: float = DEFAULT_PTHRESH) -> Model
     return fit
 
 
+class NoEstimate(LaoLinkError):
+    """The table cannot give an estimate (too few lists with anyone on them, or no finite main-effects fit)."""
+
+
+def without_empty_lists(table: CaptureTable) -> CaptureTable:
+    """The table without lists nobody is on (a stratum some sources never record); they say nothing."""
+    used = table.histories.sum(axis=0) > 0
+    if used.sum() < 2:
+        raise NoEstimate(f"fewer than two lists recorded anyone ({', '.join(np.array(table.lists)[used])})")
+    return CaptureTable(tuple(np.array(table.lists)[used]), table.histories[:, used], table.counts)
+
+
 def estimate_population(
     table: CaptureTable, pthresh: float = DEFAULT_PTHRESH, quantiles: tuple[float, float] = (0.025, 0.975),
 ) -> MseEstimate:
-    """Point estimate and model-based interval: people seen + exp(q), q the intercept's normal quantiles."""
+    """Point estimate and model-based interval: people seen + exp(q), q the intercept's normal quantiles.
+
+    Raises NoEstimate when even the main-effects model has no finite estimate (e.g. lists that never overlap).
+    """
+    if check_model(_FullTable.of(table), ()) != 0:
+        raise NoEstimate("no finite estimate even without two-list terms (the lists hardly overlap)")
     fit = stepwise_fit(table, pthresh)
     low, high = stats.norm.ppf(quantiles, loc=fit.intercept, scale=fit.intercept_sd)
     observed = table.observed

@@ -1,0 +1,105 @@
+"""`laolink mse`: multiple systems estimation from a capture-history CSV or from a store's published persons."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from linkage.errors import LaoLinkError
+from linkage.statistics.capture_table import CaptureTable
+from linkage.statistics.mse import DEFAULT_PTHRESH, NoEstimate, estimate_population, without_empty_lists
+
+# Beside the estimate from the published persons: the same from the clusters at these match probabilities.
+SENSITIVITY_THRESHOLDS = (0.5, 0.95)
+
+
+def _estimate(table: CaptureTable, pthresh: float, bootstrap: int) -> dict:
+    try:
+        result = estimate_population(without_empty_lists(table), pthresh)
+    except NoEstimate as exc:
+        return {"observed": table.observed, "estimate": None, "ci95": None, "terms": [], "reason": str(exc)}
+    answer = result.as_dict()
+    if bootstrap:
+        from linkage.statistics.bootstrap import bca_interval
+
+        answer["ci95_bca"] = list(bca_interval(without_empty_lists(table), replications=bootstrap, pthresh=pthresh))
+    return answer
+
+
+def _from_store(db: str, lists: str | None, by: str | None, threshold: float | None, role: str | None,
+                pthresh: float, bootstrap: int) -> dict:
+    from linkage.statistics.person_lists import capture_tables, open_published_records, parse_lists, person_table_at
+
+    with open_published_records(db, role) as published:
+        specs = parse_lists(lists, published.sources)
+        main = capture_tables(published, person_table_at(published, threshold), specs, by)
+        beside = {t: capture_tables(published, person_table_at(published, t), specs, by)
+                  for t in SENSITIVITY_THRESHOLDS}
+    strata = []
+    for stratum in sorted(set(main).union(*beside.values())):
+        row = {"stratum": stratum}
+        row.update(_estimate(main[stratum], pthresh, bootstrap) if stratum in main else {"observed": 0})
+        row["at_threshold"] = {str(t): _estimate(tables[stratum], pthresh, 0) if stratum in tables else None
+                               for t, tables in beside.items()}
+        strata.append(row)
+    return {"persons": "published" if threshold is None else f"clusters at match probability {threshold}",
+            "lists": {spec.name: list(spec.sources) for spec in specs}, "by": by, "role": role, "strata": strata}
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def _print_estimate(label: str, answer: dict) -> None:
+    interval = answer.get("ci95") or [None, None]
+    line = (f"{label}: seen {answer['observed']:,}, estimate {_figure(answer.get('estimate'))}"
+            f" (95% {_figure(interval[0])} to {_figure(interval[1])})")
+    if answer.get("ci95_bca"):
+        line += f", BCa {_figure(answer['ci95_bca'][0])} to {_figure(answer['ci95_bca'][1])}"
+    if answer.get("terms"):
+        line += f", terms {' '.join(answer['terms'])}"
+    if answer.get("reason"):
+        line += f" ({answer['reason']})"
+    typer.echo(line)
+
+
+def mse_command(
+    file: Path = typer.Argument(None, help="Capture-history CSV: one 0/1 column per list, then count."),
+    db: str = typer.Option(None, "--db", help="Pipeline store: estimate from its published persons."),
+    lists: str = typer.Option(None, "--lists", help="Sources as lists, e.g. A,B+C ('+' groups); default: each."),
+    by: str = typer.Option(None, "--by", help="Estimate per stratum: sex, age_band, province, year, exploitation."),
+    threshold: float = typer.Option(
+        None, "--threshold", min=0.0, max=1.0, help="Persons as clusters at this match probability"
+        " (default: the published persons, linked at the nightly threshold)."),
+    role: str = typer.Option(None, "--role", help="Count only persons with a record in this role, e.g. victim."),
+    pthresh: float = typer.Option(DEFAULT_PTHRESH, "--pthresh", help="P-value below which a two-list term enters."),
+    bootstrap: int = typer.Option(0, "--bootstrap", min=0, help="Also a BCa interval from N bootstrap samples."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Estimate the total population, the unseen included, from people seen on several lists (SparseMSE)."""
+    from linkage.statistics.capture_table import read_capture_csv
+
+    if (file is None) == (db is None):
+        typer.echo("give either a capture-history FILE or --db", err=True)
+        raise typer.Exit(2)
+    try:
+        if file is not None:
+            answer = _estimate(read_capture_csv(file), pthresh, bootstrap)
+        else:
+            answer = _from_store(db, lists, by, threshold, role, pthresh, bootstrap)
+    except LaoLinkError as exc:
+        typer.echo(f"mse: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(answer))
+    elif file is not None:
+        _print_estimate(str(file), answer)
+    else:
+        typer.echo(f"persons: {answer['persons']}; lists: {', '.join(answer['lists'])}")
+        for row in answer["strata"]:
+            _print_estimate(row["stratum"], row)
+            for t, other in row["at_threshold"].items():
+                if other is not None:
+                    _print_estimate(f"  at match probability {t}", other)
