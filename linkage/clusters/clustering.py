@@ -334,6 +334,26 @@ def cluster_records(
     """
     started = time.perf_counter()
     report = ClusterReport(run_id=run_id, threshold=threshold)
+    _create_links(con, threshold, decisions_table)
+    report.iterations = _connected_components(con, "_links", "_labels")
+    flags: list[dict] = _break_oversized_components(con, threshold, max_records)
+    report.oversized_components = len(flags)
+    cut_flags, links_cut = _cut_contradictions(con, decisions_table, consistency, max_records)
+    flags += cut_flags
+    if links_cut is not None:
+        report.links_cut = links_cut
+    report.negative_pairs_cut = sum(1 for f in flags if f["kind"] == "negative-cut")
+    report.consistency_pairs_cut = sum(1 for f in flags if f["kind"] == "consistency-cut")
+    report.decision_conflicts = sum(1 for f in flags if f["kind"] == "decision-conflict")
+    _write_clusters(con, run_id, flags)
+    _count_clusters(con, report)
+    con.execute("DROP TABLE IF EXISTS _links; DROP TABLE IF EXISTS _labels; DROP TABLE IF EXISTS _cut_components")
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _create_links(con: duckdb.DuckDBPyConnection, threshold: float, decisions_table: str) -> None:
+    """``_links``: the model's links at ``threshold`` that no decision settled, and every "same person" decision."""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _links AS
@@ -352,11 +372,13 @@ def cluster_records(
         """,
         {"threshold": threshold},
     )
-    report.iterations = _connected_components(con, "_links", "_labels")
-    flags: list[dict] = _break_oversized_components(con, threshold, max_records)
-    report.oversized_components = len(flags)
 
-    # "Not the same" pairs that the links still join: cut them apart in Python.
+
+def _cut_contradictions(
+    con: duckdb.DuckDBPyConnection, decisions_table: str, consistency: ConsistencyRules | None, max_records: int
+) -> tuple[list[dict], int | None]:
+    """Cut apart, in Python, the "not the same" pairs and the contradicting records the links still join;
+    relabel the components cut. The flags of the cuts, and the links cut (None when nothing needed cutting)."""
     negatives = con.execute(
         f"""
         SELECT d.rid_l, d.rid_r, d.decision_id, a.label
@@ -366,38 +388,45 @@ def cluster_records(
         """
     ).fetchall()
     constraints = constraint_pairs(con, "_labels", consistency, max_records) if consistency else []
-    if negatives or constraints:
-        labels = sorted({n[3] for n in negatives} | set(_labels_of(con, constraints)))
-        con.execute("CREATE OR REPLACE TEMP TABLE _cut_components AS SELECT unnest($1::BIGINT[]) AS label", [labels])
-        component_links = con.execute(
-            """
-            SELECT l.rid_l, l.rid_r, coalesce(l.match_weight, 0), l.origin
-            FROM _links l JOIN _labels a ON a.node = l.rid_l
-            WHERE a.label IN (SELECT label FROM _cut_components)
-            """
-        ).fetchall()
-        cut, cut_flags = _apply_negative_decisions(component_links, [n[:3] for n in negatives], constraints)
-        flags += cut_flags
-        if cut:
-            cut_arrow = pa.table({"rid_l": [c[0] for c in cut], "rid_r": [c[1] for c in cut]})
-            con.register("_cut_arrow", cut_arrow)
-            con.execute("DELETE FROM _links WHERE (rid_l, rid_r) IN (SELECT (rid_l, rid_r) FROM _cut_arrow)")
-            con.unregister("_cut_arrow")
-            kept = [(a, b) for a, b, _, _ in component_links if (a, b) not in cut]
-            nodes = {x for a, b, _, _ in component_links for x in (a, b)}
-            relabelled = _relabel(nodes, kept)
-            new_labels = pa.table(
-                {"node": list(relabelled), "label": list(relabelled.values())},
-                schema=pa.schema([("node", pa.int64()), ("label", pa.int64())]),
-            )
-            con.register("_new_labels", new_labels)
-            con.execute("UPDATE _labels SET label = n.label FROM _new_labels n WHERE _labels.node = n.node")
-            con.unregister("_new_labels")
-        report.links_cut = len(cut)
-    report.negative_pairs_cut = sum(1 for f in flags if f["kind"] == "negative-cut")
-    report.consistency_pairs_cut = sum(1 for f in flags if f["kind"] == "consistency-cut")
-    report.decision_conflicts = sum(1 for f in flags if f["kind"] == "decision-conflict")
+    if not (negatives or constraints):
+        return [], None
+    labels = sorted({n[3] for n in negatives} | set(_labels_of(con, constraints)))
+    con.execute("CREATE OR REPLACE TEMP TABLE _cut_components AS SELECT unnest($1::BIGINT[]) AS label", [labels])
+    component_links = con.execute(
+        """
+        SELECT l.rid_l, l.rid_r, coalesce(l.match_weight, 0), l.origin
+        FROM _links l JOIN _labels a ON a.node = l.rid_l
+        WHERE a.label IN (SELECT label FROM _cut_components)
+        """
+    ).fetchall()
+    cut, cut_flags = _apply_negative_decisions(component_links, [n[:3] for n in negatives], constraints)
+    if cut:
+        _remove_cut_links(con, component_links, cut)
+    return cut_flags, len(cut)
 
+
+def _remove_cut_links(
+    con: duckdb.DuckDBPyConnection, component_links: list[tuple], cut: set[tuple[int, int]]
+) -> None:
+    """Delete the cut links from ``_links`` and relabel the records of the components they were in."""
+    cut_arrow = pa.table({"rid_l": [c[0] for c in cut], "rid_r": [c[1] for c in cut]})
+    con.register("_cut_arrow", cut_arrow)
+    con.execute("DELETE FROM _links WHERE (rid_l, rid_r) IN (SELECT (rid_l, rid_r) FROM _cut_arrow)")
+    con.unregister("_cut_arrow")
+    kept = [(a, b) for a, b, _, _ in component_links if (a, b) not in cut]
+    nodes = {x for a, b, _, _ in component_links for x in (a, b)}
+    relabelled = _relabel(nodes, kept)
+    new_labels = pa.table(
+        {"node": list(relabelled), "label": list(relabelled.values())},
+        schema=pa.schema([("node", pa.int64()), ("label", pa.int64())]),
+    )
+    con.register("_new_labels", new_labels)
+    con.execute("UPDATE _labels SET label = n.label FROM _new_labels n WHERE _labels.node = n.node")
+    con.unregister("_new_labels")
+
+
+def _write_clusters(con: duckdb.DuckDBPyConnection, run_id: int, flags: list[dict]) -> None:
+    """Replace ``record_cluster``, ``cluster_links`` and the run's ``clustering_flags`` in one transaction."""
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
@@ -432,6 +461,9 @@ def cluster_records(
         con.execute("ROLLBACK")
         raise
 
+
+def _count_clusters(con: duckdb.DuckDBPyConnection, report: ClusterReport) -> None:
+    """Fill the report's record, cluster and link counts from the tables just written."""
     stats = con.execute(
         """
         WITH sizes AS (SELECT cluster_key, count(*) AS n FROM record_cluster GROUP BY cluster_key)
@@ -442,6 +474,3 @@ def cluster_records(
     origins = dict(con.execute("SELECT origin, count(*) FROM _links GROUP BY origin").fetchall())
     report.model_links = origins.get("model", 0)
     report.decision_links = origins.get("decision", 0)
-    con.execute("DROP TABLE IF EXISTS _links; DROP TABLE IF EXISTS _labels; DROP TABLE IF EXISTS _cut_components")
-    report.seconds = round(time.perf_counter() - started, 3)
-    return report
