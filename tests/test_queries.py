@@ -7,7 +7,7 @@ import pytest
 from snapshot_builder import build_snapshot, gamma_of
 
 from api.queries.persons import get_person, resolve_person
-from api.queries.review import review_pair, review_queue, rid_of
+from api.queries.review import province_filter, review_pair, review_queue, rid_of, top_levels
 from api.queries.runs import get_run, list_runs
 from api.queries.search import parse_search, search_persons
 from linkage.errors import FieldError
@@ -150,6 +150,22 @@ def test_queue_filters(snap, filters, expected_priorities):
     q = review_queue(snap, **filters)
     assert [it["priority"] for it in q["items"]] == expected_priorities
     assert q["total"] == len(expected_priorities)
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [("Savannakhet", "LA-SV"), ("ສະຫວັນນະເຂດ", "LA-SV"), ("LA-SV", "LA-SV"), ("", None), (None, None),
+     ("Vientiane", "Vientiane"), ("VT", "VT")],  # ambiguous or unknown: kept as typed (matches nothing or a code)
+)
+def test_queue_province_filter_is_read_once_for_routes_and_pages(typed, code):
+    assert province_filter(typed) == code
+
+
+def test_top_levels_are_each_comparisons_highest_gamma(snap):
+    (version,) = snap.execute("SELECT any_value(model_version) FROM comparison_levels").fetchall()[0]
+    top = top_levels(snap, version)
+    assert top["phone"] == SAME_PHONE and top["name"] == NAME_KEYS_EQUAL  # the strongest level is the highest
+    assert top_levels(snap, "no such model") == {}
 
 
 def test_queue_pages(snap):

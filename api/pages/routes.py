@@ -158,7 +158,8 @@ def queue_page(
     principal: Principal = Depends(page_user),
     con: duckdb.DuckDBPyConnection = Depends(published_cursor),
 ) -> Response:
-    filters = {"kind": kind or None, "source": source or None, "province": _province(province), "role": role or None}
+    filters = {"kind": kind or None, "source": source or None, "province": review_queries.province_filter(province),
+               "role": role or None}
     queue = review_queries.review_queue(con, limit=50, offset=(page - 1) * 50, **filters)
     for item in queue["items"]:
         item["record_l"] = visible_record(item["record_l"], principal) if item["record_l"] else None
@@ -167,17 +168,6 @@ def queue_page(
     sources = sorted(review_queries.review_queue(con, limit=1, offset=0)["by_source"])
     return _render(request, principal, "queue.html", queue=queue, filters={**filters, "province": province or ""},
                    sources=sources, page=page, pages=max(1, math.ceil(queue["total"] / 50)))
-
-
-def _province(text: str | None) -> str | None:
-    if not text:
-        return None
-    from linkage.fields.places import province_code
-
-    try:
-        return province_code(text)
-    except FieldError:
-        return text
 
 
 @router.get("/queue/next")
@@ -265,10 +255,7 @@ def _comparison_outcomes(con: duckdb.DuckDBPyConnection, prediction: dict[str, A
     comparisons = prediction.get("comparisons") or []
     if not comparisons:
         return {}
-    top = dict(con.execute(
-        "SELECT comparison, max(gamma) FROM comparison_levels WHERE model_version = ? GROUP BY comparison",
-        [prediction.get("model_version")],
-    ).fetchall())
+    top = review_queries.top_levels(con, prediction.get("model_version"))
     out = {}
     for c in comparisons:
         gamma = c["gamma"]
@@ -447,8 +434,5 @@ def runs_page(
     sizes = [(run_id, size) for run_id, size in sizes if isinstance(size, int)]
     peak = max((s for _, s in sizes), default=0) or 1
     chart = [{"run_id": run_id, "size": size, "h": round(100 * size / peak, 1)} for run_id, size in sizes]
-    health = con.execute(
-        "SELECT (SELECT run_id FROM snapshot_info), (SELECT count(*) FROM records), "
-        "(SELECT count(*) FROM persons WHERE status = 'active')"
-    ).fetchall()[0]
+    health = run_queries.published_counts(con)
     return _render(request, principal, "runs.html", runs=runs, chart=chart, health=health)

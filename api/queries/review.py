@@ -15,6 +15,7 @@ import duckdb
 
 from api.queries.person_index import person_index_for
 from api.queries.records import STD_FIELDS, has_table, records_by_rid, rows_as_dicts
+from linkage.errors import FieldError
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 
 # Which standardized columns show each exchange field's standardized value(s).
@@ -57,6 +58,29 @@ matching AS (
       AND ($role IS NULL OR role = $role)
 )
 """
+
+
+def province_filter(text: str | None) -> str | None:
+    """A province filter as typed (any script) as the gazetteer code ``review_queue`` takes; blank: no filter.
+
+    Text the gazetteer does not know or finds ambiguous is kept as given, so a code such as 'LA-VT' works too.
+    """
+    from linkage.fields.places import province_code
+
+    if not text:
+        return None
+    try:
+        return province_code(text) or text
+    except FieldError:
+        return text
+
+
+def top_levels(con: duckdb.DuckDBPyConnection, model_version: str | None) -> dict[str, int]:
+    """Each comparison's top (agreeing) level in a model: its highest gamma."""
+    return dict(con.execute(
+        "SELECT comparison, max(gamma) FROM comparison_levels WHERE model_version = ? GROUP BY comparison",
+        [model_version],
+    ).fetchall())
 
 
 def review_queue(

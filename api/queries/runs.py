@@ -32,6 +32,14 @@ def list_runs(con: duckdb.DuckDBPyConnection, *, limit: int = 50, offset: int = 
     return rows, total
 
 
+def published_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
+    """(run id, records, active persons) of the published snapshot."""
+    return con.execute(
+        "SELECT (SELECT run_id FROM snapshot_info), (SELECT count(*) FROM records), "
+        "(SELECT count(*) FROM persons WHERE status = 'active')"
+    ).fetchall()[0]
+
+
 # The folders of an absolute path inside a text ("/srv/laolink/inbox/" of "/srv/laolink/inbox/a.csv: bad header").
 _FOLDERS = re.compile(r"(?<![\w.])(?:/[^/\s:'\"]+)+/(?=[^/\s])")
 

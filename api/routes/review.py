@@ -19,10 +19,9 @@ from api.deps import Page, audit, pagination, published_cursor, require_roles, s
 from api.errors import ApiError
 from api.masking import visible_record
 from api.queries.persons import persons_of_rids
-from api.queries.review import review_pair, review_queue, rid_of
+from api.queries.review import province_filter, review_pair, review_queue, rid_of
 from api.schemas import PageInfo
 from api.schemas_data import DecisionCreated, DecisionRequest, PairOut, QueueResponse
-from linkage.errors import FieldError
 from linkage.service.auth import Principal
 from linkage.service.decisions import (
     DECIDING_ROLES,
@@ -38,20 +37,6 @@ READERS = ("steward", "admin", "analyst")
 JUDGEMENTS = {"same": "positive", "not_same": "negative", "unsure": "unsure"}
 
 
-def _province_code(text: str | None) -> str | None:
-    """A province filter as a gazetteer code; the text is taken as a code when the gazetteer does not know it."""
-    if not text:
-        return None
-    try:
-        from linkage.fields.places import province_code
-    except ImportError:
-        return text
-    try:
-        return province_code(text) or text
-    except FieldError:
-        return text
-
-
 @router.get("/review/queue", response_model=QueueResponse)
 def read_queue(
     request: Request,
@@ -64,7 +49,7 @@ def read_queue(
     con: duckdb.DuckDBPyConnection = Depends(published_cursor),
 ) -> QueueResponse:
     """Queue items, highest priority first, with the count of matching items by kind and by source."""
-    q = review_queue(con, kind=kind, source=source, province=_province_code(province), role=role,
+    q = review_queue(con, kind=kind, source=source, province=province_filter(province), role=role,
                      limit=page.page_size, offset=page.offset)
     for item in q["items"]:
         for side in ("record_l", "record_r"):
