@@ -218,127 +218,184 @@ def draws(seed: int, night: int, source: str, n: int, purpose: int = 0) -> np.nd
     return np.random.default_rng(key).random((n, N_DRAWS), dtype=np.float32)
 
 
+@dataclass
+class _Rendering:
+    """What rendering a batch reads per record ``k``: its random numbers, styles and person's facts, as lists."""
+
+    r: list[list[float]]  # the record's row of draws
+    script: list[str]
+    hand: list[str]
+    layout: list[str]
+    dob_style: list[str]
+    sex_style: list[str]
+    nationality: list[str]
+    province_style: list[str]
+    district_style: list[str]
+    village_style: list[str]
+    event_style: list[str]
+    phone_style: list[str]
+    id_style: list[str]
+    person: list[int]  # index into ``persons``
+    given: list[int]
+    family: list[int]
+    male: list[bool]
+    birth: tuple[list[int], list[int], list[int]]  # year, month, day
+    event: tuple[list[int], list[int], list[int]]
+    village: list[int]
+    province: list[int]
+    district: list[int]
+    role: list[int]
+    record_id: list[str]
+
+
 def render_rows(profile: Profile, batch: RecordBatch, persons: Persons, villages: Villages, seed: int,
                 subset: np.ndarray | None = None, purpose: int = 0) -> list[tuple[str, ...]]:
     """Rows of exchange-format values for ``batch`` (or its ``subset`` positions) as ``profile`` writes them."""
+    b = _rendering(profile, batch, persons, villages, seed, subset, purpose)
+    rows: list[tuple[str, ...]] = []
+    for k in range(len(b.person)):
+        full, g_out, f_out = _name_fields(profile, b, k)
+        dob, age = _birth_fields(profile, b, k)
+        province, district, village = _place_fields(b, k, villages)
+        phone, id_number = _contact_fields(profile, b, k, persons)
+        ey, em, ed = (part[k] for part in b.event)
+        rows.append((
+            b.record_id[k], profile.source, _role_field(profile, b, k), full, g_out, f_out,
+            c.format_sex(b.male[k], b.sex_style[k]), dob, age, b.nationality[k], province, district, village, phone,
+            id_number, c.format_date(ey, em, ed, b.event_style[k]),
+        ))
+    return rows
+
+
+def _rendering(profile: Profile, batch: RecordBatch, persons: Persons, villages: Villages, seed: int,
+               subset: np.ndarray | None, purpose: int) -> _Rendering:
+    """The batch's (or subset's) draws, the styles they pick under ``profile`` and its persons' facts."""
     u_all = draws(seed, batch.night, batch.source, len(batch.person), purpose)
     pos = np.arange(len(batch.person)) if subset is None else np.asarray(subset, dtype=np.int64)
     u = u_all[pos]
     pers = batch.person[pos] - persons.first
-    names, provinces, districts = _name_tables(), _province_tables(), _district_tables()
+    return _Rendering(
+        r=u.astype(np.float64).tolist(),
+        script=_pick(u[:, 0], profile.script),
+        hand=_pick(u[:, 1], profile.hands),
+        layout=_pick(u[:, 2], profile.layout),
+        dob_style=_pick(u[:, 13], profile.dob),
+        sex_style=_pick(u[:, 12], profile.sex),
+        nationality=_pick(u[:, 16], profile.nationality),
+        province_style=_pick(u[:, 17], profile.province),
+        district_style=_pick(u[:, 19], profile.district),
+        village_style=_pick(u[:, 21], profile.village),
+        event_style=_pick(u[:, 26], profile.event_style),
+        phone_style=_pick(u[:, 23], {s: 1.0 for s in c.LAO_PHONE_STYLES}),
+        id_style=_pick(u[:, 25], {"plain": 0.7, "spaced": 0.15, "dashed": 0.15}),
+        person=pers.tolist(),
+        given=persons.given[pers].tolist(),
+        family=persons.family[pers].tolist(),
+        male=persons.male[pers].tolist(),
+        birth=tuple(a[pers].tolist() for a in (persons.birth_year, persons.birth_month, persons.birth_day)),
+        event=tuple(a[pos].tolist() for a in (batch.event_year, batch.event_month, batch.event_day)),
+        village=persons.village[pers].tolist(),
+        province=villages.province[persons.village[pers]].tolist(),
+        district=villages.district[persons.village[pers]].tolist(),
+        role=persons.role[pers].tolist(),
+        record_id=[batch.record_id[i] for i in pos.tolist()],
+    )
 
-    script = _pick(u[:, 0], profile.script)
-    hand = _pick(u[:, 1], profile.hands)
-    layout = _pick(u[:, 2], profile.layout)
-    dob_style = _pick(u[:, 13], profile.dob)
-    sex_style = _pick(u[:, 12], profile.sex)
-    nat = _pick(u[:, 16], profile.nationality)
-    prov_style = _pick(u[:, 17], profile.province)
-    dist_style = _pick(u[:, 19], profile.district)
-    vill_style = _pick(u[:, 21], profile.village)
-    ev_style = _pick(u[:, 26], profile.event_style)
-    phone_style = _pick(u[:, 23], {s: 1.0 for s in c.LAO_PHONE_STYLES})
-    id_style = _pick(u[:, 25], {"plain": 0.7, "spaced": 0.15, "dashed": 0.15})
-    ul = u.astype(np.float64).tolist()
 
-    given_idx, family_idx = persons.given[pers].tolist(), persons.family[pers].tolist()
-    male = persons.male[pers].tolist()
-    by, bm, bd = (a[pers].tolist() for a in (persons.birth_year, persons.birth_month, persons.birth_day))
-    vill = persons.village[pers].tolist()
-    prov_of = villages.province[persons.village[pers]].tolist()
-    dist_of = villages.district[persons.village[pers]].tolist()
-    role = persons.role[pers].tolist()
-    ey, em, ed = (a[pos].tolist() for a in (batch.event_year, batch.event_month, batch.event_day))
-    rec_ids = [batch.record_id[i] for i in pos.tolist()]
-    pidx = pers.tolist()
-
-    rows: list[tuple[str, ...]] = []
-    for k in range(len(pidx)):
-        r = ul[k]
-        p = pidx[k]
-        scr = script[k]
-        table = names[hand[k] if scr == "latin" else scr]
-        given, family = table[0][given_idx[k]], table[1][family_idx[k]]
-        if r[6] < profile.typo:
-            typo = c.lao_typo if scr == "lao" else c.thai_typo if scr == "thai" else c.latin_typo
-            if r[9] < 0.5:
-                given = typo(given, r[7], r[8])
-            else:
-                family = typo(family, r[10], r[11])
-        if r[27] < profile.given_only:
-            family = ""
-        if profile.upper_family:
-            family = family.upper()
-        swapped = r[3] < profile.swap_full
-        full = ""
-        if layout[k] != "split":
-            full = " ".join(x for x in ((family, given) if swapped or profile.upper_family else (given, family)) if x)
-            if r[5] < profile.honorific:
-                options = _HONORIFICS[scr][int(male[k])]
-                full = f"{options[int(r[29] * len(options))]} {full}"
-        if layout[k] == "full":
-            g_out = f_out = ""
-        elif r[4] < profile.swap_split:
-            g_out, f_out = family, given
+def _name_fields(profile: Profile, b: _Rendering, k: int) -> tuple[str, str, str]:
+    """Full name, given name and family name as written (typos, honorifics, swaps, upper-case families)."""
+    r, scr = b.r[k], b.script[k]
+    table = _name_tables()[b.hand[k] if scr == "latin" else scr]
+    given, family = table[0][b.given[k]], table[1][b.family[k]]
+    if r[6] < profile.typo:
+        typo = c.lao_typo if scr == "lao" else c.thai_typo if scr == "thai" else c.latin_typo
+        if r[9] < 0.5:
+            given = typo(given, r[7], r[8])
         else:
-            g_out, f_out = given, family
+            family = typo(family, r[10], r[11])
+    if r[27] < profile.given_only:
+        family = ""
+    if profile.upper_family:
+        family = family.upper()
+    swapped = r[3] < profile.swap_full
+    full = ""
+    layout = b.layout[k]
+    if layout != "split":
+        full = " ".join(x for x in ((family, given) if swapped or profile.upper_family else (given, family)) if x)
+        if r[5] < profile.honorific:
+            options = _HONORIFICS[scr][int(b.male[k])]
+            full = f"{options[int(r[29] * len(options))]} {full}"
+    if layout == "full":
+        return full, "", ""
+    if r[4] < profile.swap_split:
+        return full, family, given
+    return full, given, family
 
-        style = dob_style[k]
-        age = dob = ""
-        if style == "age":
-            years = ey[k] - by[k] - int((em[k], ed[k]) < (bm[k], bd[k]))
-            age = f"about {years}" if r[15] < 0.15 else str(years)
-        elif style != "missing":
-            year = by[k] + (1 if r[15] < 0.5 else -1) * int(r[14] < profile.wrong_year)
-            if style == "mdy" and bd[k] > 12:
-                style = "dmy"
-            dob = c.format_date(year, bm[k], bd[k], style)
 
-        pv, dv = prov_of[k], dist_of[k]
-        place_hand = hand[k]
-        ps = prov_style[k]
-        if ps == "missing":
-            province = ""
-        elif ps == "variant":
-            variants = PROVINCES[pv].variants
-            province = variants[int(r[18] * len(variants))]
-        else:
-            province = provinces[place_hand if ps == "hand" else ps][pv]
-        ds = dist_style[k]
-        district = "" if ds == "missing" else districts[place_hand if ds == "hand" else ds][pv][dv]
-        vs = vill_style[k]
-        if vs == "missing":
-            village = ""
-        elif vs == "lao":
-            village = ("ບ້ານ" if r[28] < 0.3 else "") + villages.lao[vill[k]]
-        elif vs == "thai":
-            village = _thai(villages.lao[vill[k]])
-        else:
-            name = villages.official[vill[k]]
-            if vs == "hand":
-                name = spell_place(villages.lao[vill[k]], name, place_hand)
-            village = ("Ban " if r[28] < 0.4 else "") + name
+def _birth_fields(profile: Profile, b: _Rendering, k: int) -> tuple[str, str]:
+    """Date of birth and age as written (an age at the event instead of a date, or a wrong year, or neither)."""
+    r, style = b.r[k], b.dob_style[k]
+    by, bm, bd = (part[k] for part in b.birth)
+    if style == "age":
+        ey, em, ed = (part[k] for part in b.event)
+        years = ey - by - int((em, ed) < (bm, bd))
+        return "", f"about {years}" if r[15] < 0.15 else str(years)
+    if style == "missing":
+        return "", ""
+    year = by + (1 if r[15] < 0.5 else -1) * int(r[14] < profile.wrong_year)
+    if style == "mdy" and bd > 12:
+        style = "dmy"
+    return c.format_date(year, bm, bd, style), ""
 
-        phone = ""
-        if r[22] < profile.phone:
-            lao_phone, thai_phone = persons.lao_phone[p], persons.thai_phone[p]
-            if thai_phone and (profile.prefer_thai_phone or not lao_phone):
-                phone = c.format_thai_phone(thai_phone, c.THAI_PHONE_STYLES[int(r[23] * 3)])
-            elif lao_phone:
-                phone = c.format_lao_phone(lao_phone, phone_style[k])
-        id_number = ""
-        if r[24] < profile.ids:
-            number = persons.passport[p] or ("" if profile.passport_only else persons.id_card[p])
-            id_number = c.format_id(number, id_style[k]) if number else ""
 
-        if profile.role == "person":
-            rl = "" if r[30] < 0.05 else "victim" if r[30] < 0.12 else ROLES[role[k]]
-        else:
-            rl = "victim" if profile.role == "victim" else ""
-        rows.append((
-            rec_ids[k], profile.source, rl, full, g_out, f_out,
-            c.format_sex(male[k], sex_style[k]), dob, age, nat[k], province, district, village, phone, id_number,
-            c.format_date(ey[k], em[k], ed[k], ev_style[k]),
-        ))
-    return rows
+def _place_fields(b: _Rendering, k: int, villages: Villages) -> tuple[str, str, str]:
+    """Province, district and village as written (official, variant, Lao, Thai, a hand's spelling, missing)."""
+    r, pv, dv, vill, place_hand = b.r[k], b.province[k], b.district[k], b.village[k], b.hand[k]
+    ps = b.province_style[k]
+    if ps == "missing":
+        province = ""
+    elif ps == "variant":
+        variants = PROVINCES[pv].variants
+        province = variants[int(r[18] * len(variants))]
+    else:
+        province = _province_tables()[place_hand if ps == "hand" else ps][pv]
+    ds = b.district_style[k]
+    district = "" if ds == "missing" else _district_tables()[place_hand if ds == "hand" else ds][pv][dv]
+    vs = b.village_style[k]
+    if vs == "missing":
+        village = ""
+    elif vs == "lao":
+        village = ("ບ້ານ" if r[28] < 0.3 else "") + villages.lao[vill]
+    elif vs == "thai":
+        village = _thai(villages.lao[vill])
+    else:
+        name = villages.official[vill]
+        if vs == "hand":
+            name = spell_place(villages.lao[vill], name, place_hand)
+        village = ("Ban " if r[28] < 0.4 else "") + name
+    return province, district, village
+
+
+def _contact_fields(profile: Profile, b: _Rendering, k: int, persons: Persons) -> tuple[str, str]:
+    """Phone and ID number as written, when the office records them."""
+    r, p = b.r[k], b.person[k]
+    phone = ""
+    if r[22] < profile.phone:
+        lao_phone, thai_phone = persons.lao_phone[p], persons.thai_phone[p]
+        if thai_phone and (profile.prefer_thai_phone or not lao_phone):
+            phone = c.format_thai_phone(thai_phone, c.THAI_PHONE_STYLES[int(r[23] * 3)])
+        elif lao_phone:
+            phone = c.format_lao_phone(lao_phone, b.phone_style[k])
+    id_number = ""
+    if r[24] < profile.ids:
+        number = persons.passport[p] or ("" if profile.passport_only else persons.id_card[p])
+        id_number = c.format_id(number, b.id_style[k]) if number else ""
+    return phone, id_number
+
+
+def _role_field(profile: Profile, b: _Rendering, k: int) -> str:
+    if profile.role == "person":
+        r = b.r[k][30]
+        return "" if r < 0.05 else "victim" if r < 0.12 else ROLES[b.role[k]]
+    return "victim" if profile.role == "victim" else ""
 
