@@ -33,10 +33,10 @@ class PrincipalInfo(BaseModel):
 
 class HealthResponse(BaseModel):
     status: Literal["ok", "unpublished"]
-    version: str
+    version: str | None = Field(None, description="only for an authenticated request")
     published_run_id: int | None = None
     published_at: str | None = None
-    counts: dict[str, int] = Field(default_factory=dict)
+    counts: dict[str, int] | None = None
 
 
 class PageInfo(BaseModel):

@@ -124,7 +124,7 @@ def soak(work: Path, *, clients: int, seconds: float, persons_n: int, nightly_af
     result: dict = {"benchmark": "soak", "clients": clients, "persons": persons_n, "records": len(records)}
     with start_api_server(db) as server:
         sessions = [server.login(*server.add_user("steward")) for _ in range(clients)]
-        run_before = httpx.get(f"{server.base_url}/health").json()["published_run_id"]
+        run_before = sessions[0].get("/health").json()["published_run_id"]  # shown with a credential only
         stats = [ClientStats() for _ in range(clients)]
         stop = threading.Event()
         threads = [
@@ -155,7 +155,7 @@ def soak(work: Path, *, clients: int, seconds: float, persons_n: int, nightly_af
         result["nightly_exit"] = nightly.returncode
         if nightly.returncode != 0:
             result["nightly_error"] = (err or out).strip().splitlines()[-1:]
-        run_after = httpx.get(f"{server.base_url}/health").json()["published_run_id"]
+        run_after = sessions[0].get("/health").json()["published_run_id"]
         with server.service() as con:
             stored = [d for (d,) in con.execute("SELECT decision_id FROM decisions WHERE note LIKE 'soak %'")]
         server_log = server.log()

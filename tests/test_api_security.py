@@ -15,7 +15,8 @@ from api.settings import Settings
 
 # The only routes that answer without a credential (a log-in page would join them).
 OPEN_ROUTES = {("GET", "/health"), ("POST", "/api/v1/auth/login"), ("GET", "/login"), ("POST", "/login"),
-               ("GET", "/lang/1")}  # the language switch only sets a cookie
+               ("GET", "/lang/1"),  # the language switch only sets a cookie
+               ("GET", "/api/v1/reconcile")}  # the reconciliation manifest (queries need a credential)
 
 
 def _routes(tmp_path_factory) -> list[tuple[str, str, frozenset[str] | None]]:
@@ -49,10 +50,13 @@ def _send(client: httpx.Client, method: str, path: str) -> httpx.Response:
 
 
 def test_health_is_open_and_reports_the_published_run(api_server):
-    body = httpx.get(f"{api_server.base_url}/health").json()
+    assert httpx.get(f"{api_server.base_url}/health").json() == {"status": "ok"}  # up or down, nothing more
+    forged = httpx.get(f"{api_server.base_url}/health", headers={"Authorization": "Bearer llk_x_y"})
+    assert forged.json() == {"status": "ok"}
+    body = api_server.client_as("analyst").get("/health").json()
     assert body["status"] == "ok"
     assert body["published_run_id"] == 1
-    assert body["counts"]["records"] == 0
+    assert body["counts"]["records"] == 0 and body["version"]
 
 
 def test_every_other_route_needs_a_credential(api_server, routes):
@@ -261,10 +265,11 @@ def test_new_publish_is_served_without_restart(tmp_path):
     with start_api_server(db) as server:
         assert httpx.get(f"{server.base_url}/health").json()["status"] == "unpublished"
         assert "laolink users add admin --role admin" in server.log()  # first start: how to make an admin
+        client = server.client(key=server.create_key("system")[1])
         publish_empty_run(db, run_id=7)
-        assert httpx.get(f"{server.base_url}/health").json()["published_run_id"] == 7
+        assert client.get("/health").json()["published_run_id"] == 7
         publish_empty_run(db, run_id=8)
-        assert httpx.get(f"{server.base_url}/health").json()["published_run_id"] == 8
+        assert client.get("/health").json()["published_run_id"] == 8
 
 
 
@@ -273,6 +278,7 @@ def test_security_headers_on_answers(api_server):
         assert response.headers["cache-control"] == "no-store"
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["content-security-policy"].startswith("default-src 'self';")
 
 
 def _published_routes(routes_app) -> list[tuple[str, str, frozenset[str] | None]]:

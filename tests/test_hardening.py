@@ -164,3 +164,49 @@ def test_run_reports_name_files_only_for_non_admins(tmp_path):
                                  "reason": "cannot read molsw.csv: not UTF-8 (line 3)"}
     assert shown["error"] == "see log.txt" and shown["rows"] == 12
     assert get_run(con, 5, with_paths=True)["report"] == report
+
+
+# ---------------------------------------------------------------- rows 6 and 11: CSP, origin, system users
+
+
+def test_every_page_has_a_content_security_policy_and_no_inline_script(server, target):
+    snapshot = duckdb.connect(str(current_snapshot(store_paths(server.db))), read_only=True)
+    try:
+        (person,) = snapshot.execute("SELECT min(person_id) FROM record_person").fetchone()
+        (item,) = snapshot.execute("SELECT min(item_id) FROM review_queue WHERE kind = 'pair'").fetchone()
+    finally:
+        snapshot.close()
+    steward = server.client_as("steward")
+    pages = ["/queue", "/search?q=Bouasy", "/runs", f"/persons/{person}", f"/pairs/{item}", "/nowhere"]
+    answers = [steward.get(p) for p in pages] + [server.client().get("/login")]
+    for answer in answers:
+        policy = answer.headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "unsafe-inline" not in policy, answer.request.url
+        html = answer.text.lower()
+        assert "<style" not in html and " style=" not in html and " onclick=" not in html, answer.request.url
+        assert html.count("<script") == html.count("<script src="), answer.request.url
+
+
+def test_login_from_another_sites_page_is_refused(server):
+    username, password = server.add_user("steward")
+    fields = {"username": username, "password": password}
+    for origin in ("https://evil.example", "null", "http://127.0.0.1.evil.example"):
+        api = server.client().post("/api/v1/auth/login", json=fields, headers={"Origin": origin})
+        page = server.client().post("/login", data=fields, headers={"Origin": origin})
+        for answer in (api, page):
+            assert answer.status_code == 403 and "set-cookie" not in answer.headers, (origin, answer.text[:200])
+    own = server.base_url
+    assert server.client().post("/api/v1/auth/login", json=fields, headers={"Origin": own}).status_code == 200
+    assert server.client().post("/api/v1/auth/login", json=fields).status_code == 200  # a script sends no Origin
+
+
+def test_the_system_role_is_for_keys_only(server):
+    from linkage.errors import LaoLinkError
+
+    with pytest.raises(LaoLinkError, match="API keys only"):
+        server.add_user("system")
+    admin = server.client_as("admin")
+    answer = admin.post("/api/v1/admin/users", json={"username": "sys-user", "role": "system",
+                                                     "password": "a-long-password-1"})
+    assert answer.status_code in (400, 422) and "API keys only" in answer.json()["error"]["message"]
+    assert server.client_as("system").get("/api/v1/auth/me").json()["kind"] == "key"

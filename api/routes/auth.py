@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
@@ -59,6 +60,23 @@ def log_in(
     return Principal("user", principal.name, principal.role, csrf_token=csrf), token
 
 
+async def refuse_foreign_origin(request: Request) -> None:
+    """403 (audited) for a log-in posted from another site's page: browsers send ``Origin`` with every POST,
+    so one naming another host than this server (or ``LAOLINK_PUBLIC_URL``) is a cross-site log-in;
+    clients that send no Origin (scripts, curl) are not browsers on another site."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    own = {request.headers.get("host", "")}
+    public_url = getattr(get_settings(request), "public_url", None)
+    if public_url:
+        own.add(urlsplit(public_url).netloc)
+    if origin == "null" or urlsplit(origin).netloc not in own:
+        await run_in_threadpool(audit, request, "login", outcome="denied", status=403,
+                                detail={"reason": "origin"})
+        raise ApiError(403, "log-in from another site's page is refused", field="origin")
+
+
 async def _login_fields(request: Request) -> tuple[LoginRequest, str | None]:
     content_type = request.headers.get("content-type", "")
     try:
@@ -106,6 +124,7 @@ async def login(request: Request) -> Response:
 
     A form post with a local ``next`` path is redirected there (303) on success.
     """
+    await refuse_foreign_origin(request)
     fields, next_path = await _login_fields(request)
     settings = get_settings(request)
     try:

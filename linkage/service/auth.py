@@ -90,8 +90,10 @@ def _check_role(role: str) -> None:
 def add_user(
     con: sqlite3.Connection, username: str, role: str, password: str, *, created_by: str | None = None
 ) -> None:
-    """Create a user with an argon2id password hash."""
+    """Create a user with an argon2id password hash (the ``system`` role is for API keys only)."""
     _check_role(role)
+    if role == "system":
+        raise LaoLinkError("the role system is for API keys only: create a key (laolink keys add) instead")
     if not username or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
         raise LaoLinkError(f"username {username!r} may hold only letters, digits, '.', '_' and '-'")
     if len(password) < MIN_PASSWORD_LENGTH:
