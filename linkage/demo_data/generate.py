@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,7 @@ import numpy as np
 from linkage.demo_data.files import write_csv, write_xlsx
 from linkage.demo_data.places import PROVINCES, Villages, make_villages
 from linkage.demo_data.population import Persons, concat_persons, make_persons
+from linkage.demo_data.shift import Shift
 from linkage.demo_data.sources import PROFILES, XLSX_MAX_ROWS, Profile, RecordBatch, render_rows
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 
@@ -287,9 +288,19 @@ def write_file(path: Path, profile: Profile, rows: list[tuple[str, ...]]) -> Non
         write_csv(path, header, table, profile.encoding)
 
 
+def _male_of_rows(world: World, rows: list[tuple[str, ...]]) -> list[bool]:
+    """The sex of each row's person (by record id; a deliberately bad row's unknown id counts as male)."""
+    person_of = dict(zip(world.record_id, world.person.tolist(), strict=True))
+    male = world.persons.male
+    return [bool(male[person_of[r[0]]]) if r[0] in person_of else True for r in rows]
+
+
 def generate(out: Path, n_persons: int, seed: int, night: int = 1,
-             on_file: Callable[[Path, int], None] | None = None) -> dict[str, int]:
-    """Write night ``night``'s files, truth.csv and expected_quarantine.csv into ``out``; rows per file."""
+             on_file: Callable[[Path, int], None] | None = None, shift: Shift | None = None) -> dict[str, int]:
+    """Write night ``night``'s files, truth.csv and expected_quarantine.csv into ``out``; rows per file.
+
+    ``shift``: write the same world as offices that behave differently (``linkage.demo_data.shift``).
+    """
     if n_persons < 10:
         raise ValueError("--persons must be at least 10")
     if night < 1:
@@ -297,8 +308,12 @@ def generate(out: Path, n_persons: int, seed: int, night: int = 1,
     out.mkdir(parents=True, exist_ok=True)
     world = build_world(n_persons, seed, night)
     written = {}
-    for plan in plan_files(world, night):
+    for number, plan in enumerate(plan_files(world, night)):
+        if shift is not None:
+            plan = replace(plan, profile=shift.profile(plan.profile))
         rows = render_file(world, plan, night)
+        if shift is not None:
+            rows = shift.rows(rows, plan.profile.source, _male_of_rows(world, rows), seed, 1000 * night + number)
         write_file(out / plan.name, plan.profile, rows)
         written[plan.name] = len(rows)
         if on_file:
