@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
+if TYPE_CHECKING:  # statsmodels and scipy load only when the command runs
+    from linkage.statistics.capture_table import CaptureTable
+
 from linkage.errors import LaoLinkError
-from linkage.statistics.capture_table import CaptureTable
-from linkage.statistics.mse import DEFAULT_PTHRESH, NoEstimate, estimate_population, without_empty_lists
 
 # Beside the estimate from the published persons: the same from the clusters at these match probabilities.
 SENSITIVITY_THRESHOLDS = (0.5, 0.95)
 
 
 def _estimate(table: CaptureTable, pthresh: float, bootstrap: int) -> dict:
+    from linkage.statistics.mse import NoEstimate, estimate_population, without_empty_lists
+
     try:
         result = estimate_population(without_empty_lists(table), pthresh)
     except NoEstimate as exc:
@@ -74,7 +78,8 @@ def mse_command(
         None, "--threshold", min=0.0, max=1.0, help="Persons as clusters at this match probability"
         " (default: the published persons, linked at the nightly threshold)."),
     role: str = typer.Option(None, "--role", help="Count only persons with a record in this role, e.g. victim."),
-    pthresh: float = typer.Option(DEFAULT_PTHRESH, "--pthresh", help="P-value below which a two-list term enters."),
+    pthresh: float = typer.Option(  # mse.DEFAULT_PTHRESH, not imported so that other commands start fast
+        0.02, "--pthresh", help="P-value below which a two-list term enters."),
     bootstrap: int = typer.Option(0, "--bootstrap", min=0, help="Also a BCa interval from N bootstrap samples."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
-import statsmodels.api as sm
 from scipy import optimize, stats
+from statsmodels.genmod.families import Poisson
+from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from linkage.errors import LaoLinkError
@@ -142,7 +143,7 @@ def fit_model(table: CaptureTable, pairs: tuple[Pair, ...] = (), full: _FullTabl
     # zero-division in its scale and "perfect prediction", neither of which matters for a Poisson fit.
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", PerfectSeparationWarning)
-        result = sm.GLM(counts, model, family=sm.families.Poisson()).fit()
+        result = GLM(counts, model, family=Poisson()).fit()
     return ModelFit(
         lists=table.lists, pairs=tuple(pairs), histories=rows, fitted=np.asarray(result.fittedvalues),
         intercept=float(result.params[0]), intercept_sd=float(np.sqrt(result.normalized_cov_params[0, 0])),
@@ -162,16 +163,17 @@ def stepwise_fit(table: CaptureTable, pthresh: float = DEFAULT_PTHRESH) -> Model
     candidates = _all_pairs(len(table.lists))
     chosen: tuple[Pair, ...] = ()
     while len(chosen) < len(candidates):
-        best_pair, best_p = None, 1.0
-        for pair in candidates:
-            if pair in chosen:
-                continue
-            i, j = pair
-            expected = float(fit.fitted @ (fit.histories[:, i] * fit.histories[:, j]))
-            p_value = _overlap_p_value(full.overlaps[pair], expected)
-            if p_value < best_p and check_model(full, chosen + (pair,)) == 0:
-                best_pair, best_p = pair, p_value
-        if best_pair is None or best_p >= pthresh:
+        p_values = []
+        for index, (i, j) in enumerate(candidates):
+            if (i, j) not in chosen:
+                expected = float(fit.fitted @ (fit.histories[:, i] * fit.histories[:, j]))
+                p_values.append((_overlap_p_value(full.overlaps[(i, j)], expected), index))
+        # The package checks every candidate, then takes the smallest p-value (first pair on ties) among those
+        # that pass; checking in that order and stopping at the first that passes chooses the same pair.
+        passing = (candidates[index] for p_value, index in sorted(p_values)
+                   if p_value < pthresh and check_model(full, chosen + (candidates[index],)) == 0)
+        best_pair = next(passing, None)
+        if best_pair is None:
             break
         chosen += (best_pair,)
         fit = fit_model(table, chosen, full)
