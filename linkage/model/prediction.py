@@ -151,11 +151,7 @@ def predict(
     """
     started = time.perf_counter()
     work_dir = work_dir or default_work_dir(con)
-    model_path = Path(model_path)
-    if not model_path.exists():
-        raise LaoLinkError(f"{model_path}: model file not found (train one with `laolink train`)")
-    model_file = json.loads(model_path.read_text(encoding="utf-8"))
-    version = model_version(model_path)
+    model_file, version = _read_model(Path(model_path))
     names = comparison_names(model_file)
     rules = load_rules_from_model(model_file)
     with splink_workspace(con, work_dir) as ws:
@@ -165,66 +161,16 @@ def predict(
         if only_rids_table is None:
             blocking = [r.rule for r in rules]
         else:
-            temporary = ws.con.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [only_rids_table]
-            ).fetchall()[0][0]
-            new_rids = only_rids_table if temporary else ws.table(only_rids_table)
-            ws.con.execute(
-                f"CREATE OR REPLACE TABLE {MODEL_INPUT_TABLE} AS SELECT m.*, n.rid IS NOT NULL AS laolink_new "
-                f"FROM {MODEL_INPUT_TABLE} m LEFT JOIN (SELECT DISTINCT rid FROM {new_rids}) n USING (rid)"
-            )
-            new_records = ws.con.execute(f"SELECT count(*) FROM {MODEL_INPUT_TABLE} WHERE laolink_new").fetchall()[0][0]
+            new_records = _mark_new_records(ws, only_rids_table)
             blocking = _incremental_rules(rules)
-        counts = _estimate_pairs(ws, blocking, n_records)
-        for rule, count in zip(rules, counts, strict=True):
-            if count["cumulative_comparison_count"] > max_pairs:
-                raise BlockingCapError(
-                    f"blocking rule '{rule.name}' pushes the pairs to score to about "
-                    f"{int(count['cumulative_comparison_count']):,}, over the cap of {max_pairs:,}: "
-                    "make the rule stricter or raise --max-pairs"
-                )
-        pairs_estimated = int(counts[-1]["cumulative_comparison_count"]) if counts else 0
+        pairs_estimated = _check_pairs_cap(ws, rules, blocking, n_records, max_pairs)
         model["blocking_rules_to_generate_predictions"] = [r.get_blocking_rule("duckdb").as_dict() for r in blocking]
         model["retain_intermediate_calculation_columns"] = True  # mw_* and the term-frequency adjustments
         scored_table, scored_columns = predict_pairs(ws, model, threshold_match_weight, engine)
-        gamma_sql = ", ".join(f"gamma_{n}" for n in names)
-        # mw_<comparison> includes its term-frequency adjustment: prior + sum(mw_*) = match_weight.
-        mw_sql = ", ".join(
-            f"mw_{n} + coalesce(mw_tf_adj_{n}, 0)" if f"mw_tf_adj_{n}" in scored_columns else f"mw_{n}" for n in names
-        )
         ws.con.execute(f'USE "{ws.store}"')
         try:
-            ensure_prediction_tables(con, names, replace=only_rids_table is None)
-            con.execute("BEGIN TRANSACTION")
-            if only_rids_table is None:
-                con.execute("DELETE FROM predictions")
-            else:
-                con.execute(
-                    f"DELETE FROM predictions WHERE rid_l IN (SELECT rid FROM {only_rids_table}) "
-                    f"OR rid_r IN (SELECT rid FROM {only_rids_table})"
-                )
-            con.execute(
-                f"""
-                INSERT INTO predictions
-                SELECT least(rid_l, rid_r), greatest(rid_l, rid_r), match_weight, match_probability, ?, ?,
-                       {gamma_sql}, {mw_sql}
-                FROM laolink_work.main.{scored_table}
-                """,
-                [version, run_id],
-            )
-            pairs_stored = con.execute(
-                "SELECT count(*) FROM predictions WHERE model_version = ? AND run_id IS NOT DISTINCT FROM ?",
-                [version, run_id],
-            ).fetchall()[0][0]
-            con.execute(
-                "INSERT INTO comparison_levels SELECT * FROM (SELECT ?::VARCHAR, unnest(?::VARCHAR[]), "
-                "unnest(?::INTEGER[]), unnest(?::VARCHAR[])) ON CONFLICT DO NOTHING",
-                [version, *map(list, zip(*level_labels(model), strict=True))],
-            )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+            pairs_stored = _store_predictions(con, f"laolink_work.main.{scored_table}", scored_columns, names,
+                                              model, version, run_id, only_rids_table)
         finally:
             ws.con.execute(f"USE {WORKSPACE}")
     return PredictReport(
@@ -237,6 +183,85 @@ def predict(
         seconds=time.perf_counter() - started,
         prior=model["probability_two_random_records_match"],
     )
+
+
+def _read_model(model_path: Path) -> tuple[dict, str]:
+    """The model file's settings and its version."""
+    if not model_path.exists():
+        raise LaoLinkError(f"{model_path}: model file not found (train one with `laolink train`)")
+    return json.loads(model_path.read_text(encoding="utf-8")), model_version(model_path)
+
+
+def _mark_new_records(ws: Workspace, only_rids_table: str) -> int:
+    """Flag the model input's records named in ``only_rids_table`` (``laolink_new``); return how many there are."""
+    temporary = ws.con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [only_rids_table]
+    ).fetchall()[0][0]
+    new_rids = only_rids_table if temporary else ws.table(only_rids_table)
+    ws.con.execute(
+        f"CREATE OR REPLACE TABLE {MODEL_INPUT_TABLE} AS SELECT m.*, n.rid IS NOT NULL AS laolink_new "
+        f"FROM {MODEL_INPUT_TABLE} m LEFT JOIN (SELECT DISTINCT rid FROM {new_rids}) n USING (rid)"
+    )
+    return ws.con.execute(f"SELECT count(*) FROM {MODEL_INPUT_TABLE} WHERE laolink_new").fetchall()[0][0]
+
+
+def _check_pairs_cap(ws: Workspace, rules: list[NamedRule], blocking: list, n_records: int, max_pairs: int) -> int:
+    """The pairs the blocking rules are estimated to generate; BlockingCapError naming the rule over the cap."""
+    counts = _estimate_pairs(ws, blocking, n_records)
+    for rule, count in zip(rules, counts, strict=True):
+        if count["cumulative_comparison_count"] > max_pairs:
+            raise BlockingCapError(
+                f"blocking rule '{rule.name}' pushes the pairs to score to about "
+                f"{int(count['cumulative_comparison_count']):,}, over the cap of {max_pairs:,}: "
+                "make the rule stricter or raise --max-pairs"
+            )
+    return int(counts[-1]["cumulative_comparison_count"]) if counts else 0
+
+
+def _store_predictions(
+    con: duckdb.DuckDBPyConnection, scored: str, scored_columns: set[str], names: list[str], model: dict,
+    version: str, run_id: int | None, only_rids_table: str | None,
+) -> int:
+    """Replace the stored predictions (all of them, or those of the new records) with the ``scored`` pairs and
+    record the model's level labels, in one transaction; return the pairs stored by this run."""
+    gamma_sql = ", ".join(f"gamma_{n}" for n in names)
+    # mw_<comparison> includes its term-frequency adjustment: prior + sum(mw_*) = match_weight.
+    mw_sql = ", ".join(
+        f"mw_{n} + coalesce(mw_tf_adj_{n}, 0)" if f"mw_tf_adj_{n}" in scored_columns else f"mw_{n}" for n in names
+    )
+    ensure_prediction_tables(con, names, replace=only_rids_table is None)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if only_rids_table is None:
+            con.execute("DELETE FROM predictions")
+        else:
+            con.execute(
+                f"DELETE FROM predictions WHERE rid_l IN (SELECT rid FROM {only_rids_table}) "
+                f"OR rid_r IN (SELECT rid FROM {only_rids_table})"
+            )
+        con.execute(
+            f"""
+            INSERT INTO predictions
+            SELECT least(rid_l, rid_r), greatest(rid_l, rid_r), match_weight, match_probability, ?, ?,
+                   {gamma_sql}, {mw_sql}
+            FROM {scored}
+            """,
+            [version, run_id],
+        )
+        pairs_stored = con.execute(
+            "SELECT count(*) FROM predictions WHERE model_version = ? AND run_id IS NOT DISTINCT FROM ?",
+            [version, run_id],
+        ).fetchall()[0][0]
+        con.execute(
+            "INSERT INTO comparison_levels SELECT * FROM (SELECT ?::VARCHAR, unnest(?::VARCHAR[]), "
+            "unnest(?::INTEGER[]), unnest(?::VARCHAR[])) ON CONFLICT DO NOTHING",
+            [version, *map(list, zip(*level_labels(model), strict=True))],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return pairs_stored
 
 
 def load_rules_from_model(model: dict) -> list[NamedRule]:
