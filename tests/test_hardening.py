@@ -210,3 +210,28 @@ def test_the_system_role_is_for_keys_only(server):
                                                      "password": "a-long-password-1"})
     assert answer.status_code in (400, 422) and "API keys only" in answer.json()["error"]["message"]
     assert server.client_as("system").get("/api/v1/auth/me").json()["kind"] == "key"
+
+
+# ---------------------------------------------------------------- row 4: proxy headers
+
+
+@pytest.mark.parametrize("trusted", ["", "127.0.0.1"])
+def test_forwarded_addresses_count_only_from_trusted_proxies(tmp_path, trusted):
+    from api_server import publish_empty_run
+
+    db = tmp_path / "laolink.duckdb"
+    publish_empty_run(db)
+    env = {"LAOLINK_LOGIN_MAX_ADDRESS_FAILURES": "3", "LAOLINK_TRUSTED_PROXIES": trusted}
+    with start_api_server(db, env=env) as srv:
+        forged = {"X-Forwarded-For": "192.0.2.10"}
+        before = srv.last_audit_id()
+        for i in range(3):
+            srv.client().post("/api/v1/auth/login", json={"username": f"nobody{i}", "password": "wrong-password!"})
+        username, password = srv.add_user("steward")
+        answer = srv.client().post("/api/v1/auth/login", json={"username": username, "password": password},
+                                   headers=forged)
+        clients = [r["client"] for r in srv.audit_rows(after=before)]
+        if trusted:  # behind a trusted proxy the forwarded address is the client's: a new address, let in
+            assert answer.status_code == 200 and clients[-1] == "192.0.2.10"
+        else:  # the header is ignored: the address limit still applies, the audit log holds the real address
+            assert answer.status_code == 429 and set(clients) == {"127.0.0.1"}

@@ -25,6 +25,11 @@ def serve_command(
         default_workers(), "--workers", min=1,
         help="server processes (each holds its own in-memory copy of the published result: ~1.7 GB per 1M records)",
     ),
+    trusted_proxies: str = typer.Option(
+        "", "--trusted-proxies", envvar="LAOLINK_TRUSTED_PROXIES",
+        help="comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto are believed (default: "
+             "none, so a client cannot pick the address the log-in limit and the audit log see)",
+    ),
 ) -> None:
     """Serve the API and review page over HTTP (put TLS in front of it; set LAOLINK_SECURE_COOKIES=1 then)."""
     import uvicorn
@@ -48,5 +53,7 @@ def serve_command(
     os.environ["LAOLINK_DB"] = str(paths.db)
     if inbox:
         os.environ["LAOLINK_INBOX"] = str(inbox)
+    proxies = ",".join(p.strip() for p in trusted_proxies.split(",") if p.strip())
     uvicorn.run("linkage.serve:app_from_environment", factory=True, workers=workers, host=host, port=port,
-                access_log=False, server_header=False, log_level="info")
+                access_log=False, server_header=False, log_level="info",
+                proxy_headers=bool(proxies), forwarded_allow_ips=proxies or "")
