@@ -9,8 +9,11 @@ import typer
 
 from linkage.cli.decisions import decisions_app
 from linkage.cli.demo_data import demo_data_command
+from linkage.cli.errors import ErrorReportingGroup, NightlyCommand, StepCommand
 from linkage.cli.fields import standardize_command
+from linkage.cli.gazetteer import gazetteer_app
 from linkage.cli.model import blocking_app, evaluate_command, predict_command, train_command
+from linkage.cli.mse import mse_command
 from linkage.cli.nightly import nightly_command
 from linkage.cli.publishing import backup_command, export_app, restore_command
 from linkage.cli.serve import serve_command
@@ -22,6 +25,7 @@ app = typer.Typer(
     help="LaoLink: link Lao anti-trafficking records into person clusters.",
     no_args_is_help=True,
     add_completion=False,
+    cls=ErrorReportingGroup,
 )
 
 
@@ -33,23 +37,21 @@ def version() -> None:
     typer.echo(__version__)
 
 
-app.command("ingest")(ingest_command)
+app.command("ingest", cls=StepCommand)(ingest_command)
 app.add_typer(blocking_app, name="blocking")
-app.command("train")(train_command)
-app.command("predict")(predict_command)
-app.command("evaluate")(evaluate_command)
+app.command("train", cls=StepCommand)(train_command)
+app.command("predict", cls=StepCommand)(predict_command)
+app.command("evaluate", cls=StepCommand)(evaluate_command)
 app.command("standardize")(standardize_command)
+app.add_typer(gazetteer_app, name="gazetteer")
 app.add_typer(export_app, name="export")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
-app.command("nightly")(nightly_command)
+app.command("nightly", cls=NightlyCommand)(nightly_command)
 app.command("serve")(serve_command)
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.command("demo-data")(demo_data_command)
 app.add_typer(decisions_app, name="decisions")
-
-from linkage.cli.mse import mse_command  # noqa: E402
-
 app.command("mse")(mse_command)

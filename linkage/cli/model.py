@@ -7,46 +7,49 @@ from pathlib import Path
 
 import typer
 
+from linkage.cli.errors import StepCommand
 from linkage.errors import LaoLinkError
 from linkage.model.blocking import (
     DEFAULT_MAX_PAIRS,
     PREDICT_RULES,
-    BlockingCapError,
     check_cap,
     count_pairs,
     format_report,
     load_rules,
 )
-from linkage.model.evaluation import DEFAULT_THRESHOLD, evaluate
+from linkage.model.blocking_recall import blocking_recall
+from linkage.model.evaluation import DEFAULT_THRESHOLD, evaluate, load_truth
 from linkage.model.model_input import open_tuned_store, splink_workspace
 from linkage.model.prediction import DEFAULT_MODEL, predict
 from linkage.model.training import DEFAULT_EM_PAIRS, DEFAULT_SEED, DEFAULT_U_PAIRS, train
+from linkage.paths import store_paths
 from linkage.store import open_store
 
 blocking_app = typer.Typer(help="Blocking rules: what they cost before anything is scored.", no_args_is_help=True)
 
 
-@blocking_app.command("report")
+@blocking_app.command("report", cls=StepCommand)
 def report_command(
     db: Path = typer.Option(Path("var/laolink.duckdb"), "--db", help="Pipeline store."),
     rules: Path = typer.Option(PREDICT_RULES, "--rules", help="Blocking-rules YAML file."),
     max_pairs: int = typer.Option(DEFAULT_MAX_PAIRS, "--max-pairs", help="Refuse rule sets generating more pairs."),
     sample: float = typer.Option(1.0, "--sample", min=0.001, max=1.0, help="Share of records to count on (1 = exact)."),
+    truth: Path = typer.Option(
+        None, "--truth", help="CSV source,record_id,person_id: also print the share of true pairs the rules find."
+    ),
 ) -> None:
     """Print the comparisons each blocking rule generates, alone and cumulatively; refuse a set over the cap."""
-    with open_store(db) as con, splink_workspace(con) as ws:
-        try:
+    with open_store(db) as con:
+        if truth is not None:
+            load_truth(con, truth)
+        with splink_workspace(con) as ws:
             n_records = ws.create_model_input()
             counts = count_pairs(ws, load_rules(rules), sample=sample)
-        except LaoLinkError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+            recall = blocking_recall(ws, load_rules(rules)) if truth is not None else None
     typer.echo(format_report(counts, n_records, max_pairs))
-    try:
-        check_cap(counts, max_pairs)
-    except BlockingCapError as exc:
-        typer.echo(f"refused: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    if recall is not None:
+        typer.echo("\n".join(recall.lines()))
+    check_cap(counts, max_pairs)
 
 
 def train_command(
@@ -61,21 +64,17 @@ def train_command(
 ) -> None:
     """Train the match model on the standardized records; write the model JSON and its model card."""
     with open_tuned_store(db) as (con, paths):
-        try:
-            report = train(
-                con,
-                out,
-                seed=seed,
-                service_db=paths.service_db if decisions else None,
-                u_max_pairs=u_max_pairs,
-                em_max_pairs=em_max_pairs,
-                work_dir=paths.work_dir,
-                data_description=describe or f"store {paths.db.name}",
-                engine=engine,
-            )
-        except LaoLinkError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+        report = train(
+            con,
+            out,
+            seed=seed,
+            service_db=paths.service_db if decisions else None,
+            u_max_pairs=u_max_pairs,
+            em_max_pairs=em_max_pairs,
+            work_dir=paths.work_dir,
+            data_description=describe or f"store {paths.db.name}",
+            engine=engine,
+        )
     typer.echo(
         json.dumps(
             {
@@ -99,11 +98,7 @@ def predict_command(
 ) -> None:
     """Score candidate pairs and store them, with each comparison's level and weight, in `predictions`."""
     with open_tuned_store(db) as (con, paths):
-        try:
-            report = predict(con, model, run_id=run_id, max_pairs=max_pairs, work_dir=paths.work_dir, engine=engine)
-        except LaoLinkError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2 if not isinstance(exc, BlockingCapError) else 1) from exc
+        report = predict(con, model, run_id=run_id, max_pairs=max_pairs, work_dir=paths.work_dir, engine=engine)
     typer.echo(json.dumps({k: v for k, v in report.__dict__.items()} | {"seconds": round(report.seconds, 1)}))
 
 
@@ -115,23 +110,15 @@ def evaluate_command(
     out_dir: Path = typer.Option(None, "--out-dir", help="Where to write the charts (default <db dir>/evaluation)."),
 ) -> None:
     """Pairwise and cluster precision/recall/F1 of the stored predictions; PR chart and weight histogram."""
-    from linkage.paths import store_paths
-    from linkage.store import open_store
-
     if truth is None and not decisions:
-        typer.echo("error: give --truth FILE and/or --decisions", err=True)
-        raise typer.Exit(2)
+        raise LaoLinkError("give --truth FILE and/or --decisions")
     paths = store_paths(db)
     with open_store(db) as con:
-        try:
-            report = evaluate(
-                con,
-                truth_path=truth,
-                service_db=paths.service_db if decisions else None,
-                threshold=threshold,
-                out_dir=out_dir or paths.db.parent / "evaluation",
-            )
-        except LaoLinkError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+        report = evaluate(
+            con,
+            truth_path=truth,
+            service_db=paths.service_db if decisions else None,
+            threshold=threshold,
+            out_dir=out_dir or paths.db.parent / "evaluation",
+        )
     typer.echo(json.dumps(report, indent=2, default=float))

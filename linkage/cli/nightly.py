@@ -44,15 +44,10 @@ def nightly_command(
         max_pairs=max_pairs, engine=engine,
     )
     console = Console(stderr=True)
-    try:
-        if console.is_terminal:
-            with console.status("nightly run") as status:
-                report = run_nightly(cfg, on_step=lambda step: status.update(f"nightly run: {step}"))
-        else:
-            report = run_nightly(cfg)
-    except Exception as exc:  # one-line reason, non-zero exit
-        typer.echo(f"nightly run failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
-                   err=True)
-        raise typer.Exit(1) from None
+    if console.is_terminal:  # a failure is reported in one line by linkage.cli.errors.NightlyCommand
+        with console.status("nightly run") as status:
+            report = run_nightly(cfg, on_step=lambda step: status.update(f"nightly run: {step}"))
+    else:
+        report = run_nightly(cfg)
     for line in report.summary():
         typer.echo(line)

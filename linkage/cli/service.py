@@ -17,7 +17,6 @@ from pathlib import Path
 
 import typer
 
-from linkage.errors import LaoLinkError
 from linkage.paths import store_paths
 from linkage.service import auth
 from linkage.service.audit import export_audit, export_audit_file, record_audit
@@ -30,8 +29,14 @@ audit_app = typer.Typer(help="Read the audit log.", no_args_is_help=True)
 DB_OPTION = typer.Option(Path("var/laolink.duckdb"), "--db", help="the store; its service database is beside it")
 
 
-def _service(db: Path):
-    return connect_service(store_paths(db).service_db)
+@contextmanager
+def _service_db(db: Path) -> Iterator[sqlite3.Connection]:
+    """The service database beside ``db``, closed afterwards (an error inside is reported by linkage.cli.errors)."""
+    con = connect_service(store_paths(db).service_db)
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 def _cli_actor() -> str:
@@ -43,19 +48,6 @@ def _cli_actor() -> str:
 
 def _audit(con, action: str, detail: dict) -> None:
     record_audit(con, action=action, outcome="ok", actor=_cli_actor(), actor_kind="cli", detail=detail)
-
-
-@contextmanager
-def _service_or_exit(db: Path) -> Iterator[sqlite3.Connection]:
-    """The service database, closed afterwards; a LaoLinkError inside is printed and exits with status 1."""
-    con = _service(db)
-    try:
-        yield con
-    except LaoLinkError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    finally:
-        con.close()
 
 
 @users_app.command("add")
@@ -70,7 +62,7 @@ def users_add(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with _service_or_exit(db) as con:
+    with _service_db(db) as con:
         auth.add_user(con, username, role, password, created_by=_cli_actor())
         _audit(con, "user.add", {"username": username, "role": role})
     typer.echo(f"user {username} added with role {role}")
@@ -79,7 +71,7 @@ def users_add(
 @users_app.command("disable")
 def users_disable(username: str = typer.Argument(...), db: Path = DB_OPTION) -> None:
     """Disable a user and end their sessions at once."""
-    with _service_or_exit(db) as con:
+    with _service_db(db) as con:
         auth.disable_user(con, username)
         _audit(con, "user.disable", {"username": username})
     typer.echo(f"user {username} disabled")
@@ -88,13 +80,11 @@ def users_disable(username: str = typer.Argument(...), db: Path = DB_OPTION) -> 
 @users_app.command("list")
 def users_list(db: Path = DB_OPTION) -> None:
     """List users with role and state."""
-    con = _service(db)
-    try:
-        for user in auth.list_users(con):
-            state = f"disabled {user['disabled_at']}" if user["disabled_at"] else "active"
-            typer.echo(f"{user['username']}\t{user['role']}\t{state}\tcreated {user['created_at']}")
-    finally:
-        con.close()
+    with _service_db(db) as con:
+        users = auth.list_users(con)
+    for user in users:
+        state = f"disabled {user['disabled_at']}" if user["disabled_at"] else "active"
+        typer.echo(f"{user['username']}\t{user['role']}\t{state}\tcreated {user['created_at']}")
 
 
 @keys_app.command("create")
@@ -105,7 +95,7 @@ def keys_create(
     db: Path = DB_OPTION,
 ) -> None:
     """Create an API key and print it once; only its hash is stored."""
-    with _service_or_exit(db) as con:
+    with _service_db(db) as con:
         source_list = [s for s in (sources or "").split(",") if s.strip()] or None
         key_id, key = auth.create_key(con, name, role, sources=source_list, created_by=_cli_actor())
         _audit(con, "key.create", {"key_id": key_id, "name": name, "role": role, "sources": source_list})
@@ -117,7 +107,7 @@ def keys_create(
 @keys_app.command("revoke")
 def keys_revoke(key_id: str = typer.Argument(...), db: Path = DB_OPTION) -> None:
     """Revoke a key; it is refused from the next request on."""
-    with _service_or_exit(db) as con:
+    with _service_db(db) as con:
         auth.revoke_key(con, key_id)
         _audit(con, "key.revoke", {"key_id": key_id})
     typer.echo(f"key {key_id} revoked")
@@ -126,14 +116,12 @@ def keys_revoke(key_id: str = typer.Argument(...), db: Path = DB_OPTION) -> None
 @keys_app.command("list")
 def keys_list(db: Path = DB_OPTION) -> None:
     """List keys (never the keys themselves)."""
-    con = _service(db)
-    try:
-        for key in auth.list_keys(con):
-            state = f"revoked {key['revoked_at']}" if key["revoked_at"] else "active"
-            scope = ",".join(key["sources"]) if key["sources"] else "all sources"
-            typer.echo(f"{key['key_id']}\t{key['name']}\t{key['role']}\t{scope}\t{state}")
-    finally:
-        con.close()
+    with _service_db(db) as con:
+        keys = auth.list_keys(con)
+    for key in keys:
+        state = f"revoked {key['revoked_at']}" if key["revoked_at"] else "active"
+        scope = ",".join(key["sources"]) if key["sources"] else "all sources"
+        typer.echo(f"{key['key_id']}\t{key['name']}\t{key['role']}\t{scope}\t{state}")
 
 
 def _parse_since(text: str) -> date | datetime:
@@ -155,6 +143,6 @@ def audit_export(
 ) -> None:
     """Write the audit log from a date on, as CSV or JSON lines."""
     start = _parse_since(since)
-    with _service_or_exit(db) as con:
+    with _service_db(db) as con:
         count = export_audit(con, start, sys.stdout, fmt) if out is None else export_audit_file(con, start, out)
     typer.echo(f"{count} audit rows written", err=True)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from linkage.sources.ingest import IngestReport, ingest_files
-from linkage.sources.mapping import MappingError, load_mappings
+from linkage.sources.mapping import load_mappings
 
 _COUNTS = ("read", "stored", "updated", "unchanged", "quarantined")
 
@@ -58,13 +58,9 @@ def ingest_command(
     """Validate and store source files; bad rows go to quarantine. Exit 1 if a file was rejected whole."""
     from linkage.store import open_store
 
-    try:
-        load_mappings(mappings)  # fail on a bad mapping before opening the store
-        with open_store(db) as con:
-            report = ingest_files(con, files, mapping=mapping, mappings_dir=mappings)
-    except MappingError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    load_mappings(mappings)  # fail on a bad mapping before opening the store
+    with open_store(db) as con:
+        report = ingest_files(con, files, mapping=mapping, mappings_dir=mappings)
     print_report(report)
     if report.rejected:
         raise typer.Exit(1)
