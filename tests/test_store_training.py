@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from linkage.cli import app
 from linkage.model.store_model import StoreProfile, retrain_reason
 from linkage.model.training import train
 from linkage.nightly import NightlyConfig, RunReport, run_nightly
@@ -67,6 +70,16 @@ def test_nightly_learns_from_the_store_and_never_reads_the_truth(demo_folder, tm
 
     again = _nightly(without_truth, without_truth_db)  # nothing new: the learned model still fits
     assert not again.model["trained_this_run"] and again.model_version == other.model_version
+
+    result = CliRunner().invoke(
+        app, ["blocking", "report", "--db", str(with_truth_db), "--truth", str(demo_folder / "truth.csv")]
+    )
+    assert result.exit_code == 0, result.output
+    found, total, recall = re.search(
+        r"blocking recall: ([\d,]+) of ([\d,]+) true pairs found by the rules together \((0\.\d+)\)", result.output
+    ).groups()
+    assert int(total.replace(",", "")) > 500 and 0.9 < float(recall) <= 1.0
+    assert float(recall) == round(int(found.replace(",", "")) / int(total.replace(",", "")), 4)
 
 
 def test_a_store_too_small_to_learn_from_is_scored_by_the_shipped_model(demo_folder, tmp_path):
