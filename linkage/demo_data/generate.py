@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from linkage.demo_data.files import write_csv, write_xlsx
+from linkage.demo_data.hidden_population import capture_records
 from linkage.demo_data.places import PROVINCES, Villages, make_villages
 from linkage.demo_data.population import Persons, concat_persons, make_persons
 from linkage.demo_data.shift import Shift
@@ -93,19 +94,26 @@ def _sources_for(persons: Persons, villages: Villages, person: np.ndarray, rng: 
     return source
 
 
-def build_world(n_persons: int, seed: int, nights: int) -> World:
-    """Persons, records and re-sends of nights 1..``nights``; deterministic for the arguments."""
+def build_world(n_persons: int, seed: int, nights: int, hidden: bool = False) -> World:
+    """Persons, records and re-sends of nights 1..``nights``; deterministic for the arguments.
+
+    ``hidden``: sources record persons independently (linkage.demo_data.hidden_population), some persons never.
+    """
     villages = make_villages(max(20, n_persons // 30), _rng(seed, 0, 1))
     parts = [make_persons(n_persons, villages, _rng(seed, 1, 2))]
+    persons = parts[0]
     rng = _rng(seed, 1, 3)
-    counts = rng.choice(RECORDS_PER_PERSON, size=n_persons, p=RECORDS_PER_PERSON_P)
-    person = np.repeat(np.arange(n_persons), counts)
+    if hidden:
+        home = np.array([p.code for p in PROVINCES])[villages.province[persons.village]]
+        person, captured_source = capture_records(home, _rng(seed, 1, 4))
+    else:
+        counts = rng.choice(RECORDS_PER_PERSON, size=n_persons, p=RECORDS_PER_PERSON_P)
+        person = np.repeat(np.arange(n_persons), counts)
     span = int((_NIGHT1_DAY - _BASE_DAY).astype(int))
     event = _BASE_DAY + rng.integers(0, span, size=len(person)).astype("timedelta64[D]")
     night = np.ones(len(person), dtype=np.int64)
     n_base = len(person)
-    persons = parts[0]
-    source = _sources_for(persons, villages, person, rng)
+    source = captured_source if hidden else _sources_for(persons, villages, person, rng)
     resends: dict[int, np.ndarray] = {}
     for k in range(2, nights + 1):
         rng = _rng(seed, k, 3)
@@ -296,17 +304,19 @@ def _male_of_rows(world: World, rows: list[tuple[str, ...]]) -> list[bool]:
 
 
 def generate(out: Path, n_persons: int, seed: int, night: int = 1,
-             on_file: Callable[[Path, int], None] | None = None, shift: Shift | None = None) -> dict[str, int]:
+             on_file: Callable[[Path, int], None] | None = None, shift: Shift | None = None,
+             hidden: bool = False) -> dict[str, int]:
     """Write night ``night``'s files, truth.csv and expected_quarantine.csv into ``out``; rows per file.
 
-    ``shift``: write the same world as offices that behave differently (``linkage.demo_data.shift``).
+    ``shift``: write the same world as offices that behave differently (``linkage.demo_data.shift``);
+    ``hidden``: some persons are recorded by no source (``linkage.demo_data.hidden_population``).
     """
     if n_persons < 10:
         raise ValueError("--persons must be at least 10")
     if night < 1:
         raise ValueError("--night must be 1 or more")
     out.mkdir(parents=True, exist_ok=True)
-    world = build_world(n_persons, seed, night)
+    world = build_world(n_persons, seed, night, hidden)
     written = {}
     for number, plan in enumerate(plan_files(world, night)):
         if shift is not None:
