@@ -1,9 +1,11 @@
-"""The one place that reads Splink's private attributes: a trained model's comparisons as plain data.
+"""The one place that reads Splink's private attributes: a trained model's comparisons as plain data,
+and the linker's parameters training adjusts between Splink's own steps.
 
 Real-time matching scores pairs the way Splink's predict SQL does, which needs what Splink keeps
 private: each comparison's CASE statement and the columns it reads, each level's match weight and
-its term-frequency adjustment. Reading them here, and only here, leaves one module to check when
-Splink changes (they are those of Splink 5.0's ``comparison.py`` and ``comparison_level.py``).
+its term-frequency adjustment. Training restores parameters after a failed EM pass and sets the prior
+it measured. Reading them here, and only here, leaves one module to check when Splink changes (they
+are those of Splink 5.0's ``settings.py``, ``comparison.py`` and ``comparison_level.py``).
 """
 
 from __future__ import annotations
@@ -73,3 +75,22 @@ def _tf_adjustment(cl: Any, levels: list[Any]) -> TermFrequencyAdjustment | None
 def linker_comparison_levels(linker: Any, output_column_name: str) -> list[Any]:
     """The levels of a linker's comparison named by its output column (its trained m and u included)."""
     return linker._settings_obj._get_comparison_by_output_column_name(output_column_name).comparison_levels
+
+
+def core_model_settings(linker: Any) -> Any:
+    """The linker's trainable parameters (copied before an EM pass Splink may abandon half way)."""
+    return linker._settings_obj.core_model_settings
+
+
+def set_core_model_settings(linker: Any, core: Any) -> None:
+    """Put back parameters :func:`core_model_settings` gave."""
+    linker._settings_obj.core_model_settings = core
+
+
+def linker_prior(linker: Any) -> float:
+    """The linker's probability that two random records match."""
+    return linker._settings_obj._probability_two_random_records_match
+
+
+def set_linker_prior(linker: Any, probability: float) -> None:
+    linker._settings_obj._probability_two_random_records_match = probability

@@ -25,11 +25,18 @@ import pandas as pd
 from splink import Linker, SettingsCreator
 
 from linkage.errors import LaoLinkError
-from linkage.model.blocking import PREDICT_RULES, TRAIN_RULES, load_rules, load_setting
+from linkage.model.blocking import PREDICT_RULES, TRAIN_RULES, NamedRule, load_rules, load_setting
 from linkage.model.comparisons import comparisons
 from linkage.model.engines import copy_to_engine, make_linker, model_json
 from linkage.model.model_file import LAOLINK_KEY
 from linkage.model.model_input import MODEL_INPUT_TABLE, Workspace, default_work_dir, splink_workspace
+from linkage.model.splink_adapter import (
+    core_model_settings,
+    linker_comparison_levels,
+    linker_prior,
+    set_core_model_settings,
+    set_linker_prior,
+)
 
 DEFAULT_SEED = 42
 DEFAULT_U_PAIRS = 2_000_000
@@ -131,60 +138,21 @@ def train(
     work_dir = work_dir or default_work_dir(con)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
+    seconds: dict[str, float] = {}
     with splink_workspace(con, work_dir) as ws:
         n_records = ws.create_model_input()
         linker = make_linker(ws, settings(), engine)
-        deterministic = load_rules(TRAIN_RULES, "deterministic")
-        recall = float(load_setting(TRAIN_RULES, "deterministic_recall", 0.6))
-        seconds: dict[str, float] = {}
-        mark = time.perf_counter()
-        linker.training.estimate_probability_two_random_records_match([r.rule for r in deterministic], recall=recall)
-        seconds["probability_two_random_records_match"] = round(time.perf_counter() - mark, 1)
-        mark = time.perf_counter()
-        linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
-        seconds["u"], mark = round(time.perf_counter() - mark, 1), time.perf_counter()
-        em_passes = load_rules(TRAIN_RULES, "em_passes")
-        pass_entries = load_setting(TRAIN_RULES, "em_passes", [])
-        measures = {e["name"]: e.get("measures") for e in pass_entries}
-        columns = {e["name"]: e.get("columns") for e in pass_entries}
-        em_failed: dict[str, str] = {}
-        em_skipped: dict[str, str] = {}
-        lambda_estimates: dict[str, float] = {}
-        for rule in em_passes:
-            if columns.get(rule.name) and not blocked_pairs(ws, columns[rule.name]):
-                # A field empty everywhere (no source records phones) blocks no pair: nothing to learn there.
-                em_skipped[rule.name] = f"no pairs share {', '.join(columns[rule.name])}"
-                continue
-            before = copy.deepcopy(linker._settings_obj.core_model_settings)
-            try:
-                session = linker.training.estimate_parameters_using_expectation_maximisation(
-                    rule.rule, max_pairs=em_max_pairs, estimate_without_term_frequencies=EM_ON_LEVEL_PATTERNS
-                )
-            except ValueError as exc:
-                # On small data a level's m can underflow to 0, which Splink rejects mid-pass, leaving
-                # the pass's reduced settings behind: restore them and go on with the other passes.
-                linker._settings_obj.core_model_settings = before
-                em_failed[rule.name] = str(exc).splitlines()[0]
-            else:
-                if measures.get(rule.name):
-                    lambda_estimates[rule.name] = session.core_model_settings.probability_two_random_records_match
-            seconds[f"em {rule.name}"], mark = round(time.perf_counter() - mark, 1), time.perf_counter()
-        if len(em_failed) + len(em_skipped) == len(em_passes):
-            raise LaoLinkError(f"no EM pass could learn: failed {em_failed}, skipped {em_skipped}")
-        lambda_deterministic = linker._settings_obj._probability_two_random_records_match
+        deterministic, recall = _estimate_prior_and_u(linker, seed, u_max_pairs, seconds)
+        em = _run_em_passes(ws, linker, em_max_pairs, seconds)
+        lambda_deterministic = linker_prior(linker)
         lambda_by_pass = {
-            name: probability_from_em_pass(ws, linker, measures[name] | {"columns": columns[name]}, blocked)
-            for name, blocked in lambda_estimates.items()
+            name: probability_from_em_pass(ws, linker, em.measures[name] | {"columns": em.columns[name]}, blocked)
+            for name, blocked in em.lambda_estimates.items()
         }
         usable = [v for v in lambda_by_pass.values() if v is not None]
         if usable:
-            linker._settings_obj._probability_two_random_records_match = statistics.median(usable)
-        n_labels = 0
-        if service_db is not None:
-            n_labels = decision_labels(ws, service_db)
-            if n_labels:
-                copy_to_engine(ws, linker, "labels")
-                linker.training.estimate_m_from_pairwise_labels("labels")
+            set_linker_prior(linker, statistics.median(usable))
+        n_labels = _learn_from_decisions(ws, linker, service_db) if service_db is not None else 0
         model = stable_model(model_json(linker)) | {LAOLINK_KEY: {"training_records": n_records, **(store_facts or {})}}
         out_path.write_text(json.dumps(model, indent=4, ensure_ascii=False) + "\n", encoding="utf-8")
         sources = ws.con.execute(
@@ -199,9 +167,9 @@ def train(
         "deterministic_recall": recall,
         "probability_two_random_records_match_from_deterministic_rules": lambda_deterministic,
         "probability_two_random_records_match_by_em_pass": lambda_by_pass,
-        "em_passes": [r.name for r in em_passes if r.name not in em_failed and r.name not in em_skipped],
-        "em_passes_failed": em_failed,
-        "em_passes_skipped": em_skipped,
+        "em_passes": [r.name for r in em.passes if r.name not in em.failed and r.name not in em.skipped],
+        "em_passes_failed": em.failed,
+        "em_passes_skipped": em.skipped,
         "positive_decisions_used": n_labels,
         "probability_two_random_records_match": model["probability_two_random_records_match"],
         "seconds": seconds,
@@ -222,6 +190,73 @@ def train(
         seconds=time.perf_counter() - started,
         parameters=parameters,
     )
+
+
+def _estimate_prior_and_u(
+    linker: Linker, seed: int, u_max_pairs: float, seconds: dict[str, float]
+) -> tuple[list[NamedRule], float]:
+    """The prior from the deterministic rules (at their assumed recall), then u by random sampling; the rules and
+    the recall used. Each step's time goes to ``seconds``."""
+    deterministic = load_rules(TRAIN_RULES, "deterministic")
+    recall = float(load_setting(TRAIN_RULES, "deterministic_recall", 0.6))
+    mark = time.perf_counter()
+    linker.training.estimate_probability_two_random_records_match([r.rule for r in deterministic], recall=recall)
+    seconds["probability_two_random_records_match"] = round(time.perf_counter() - mark, 1)
+    mark = time.perf_counter()
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+    seconds["u"] = round(time.perf_counter() - mark, 1)
+    return deterministic, recall
+
+
+@dataclass
+class _EmOutcome:
+    passes: list[NamedRule]
+    measures: dict[str, dict | None]  # pass -> how its blocked pairs measure the prior (train.yaml)
+    columns: dict[str, list[str] | None]  # pass -> the columns it blocks on
+    failed: dict[str, str] = field(default_factory=dict)  # pass -> why
+    skipped: dict[str, str] = field(default_factory=dict)
+    lambda_estimates: dict[str, float] = field(default_factory=dict)  # pass -> the prior its session ended with
+
+
+def _run_em_passes(ws: Workspace, linker: Linker, em_max_pairs: float, seconds: dict[str, float]) -> _EmOutcome:
+    """m by expectation maximisation, one pass per blocking rule of train.yaml; a pass whose field is empty
+    everywhere is skipped, one Splink rejects is undone. LaoLinkError when no pass could learn."""
+    entries = load_setting(TRAIN_RULES, "em_passes", [])
+    em = _EmOutcome(passes=load_rules(TRAIN_RULES, "em_passes"),
+                    measures={e["name"]: e.get("measures") for e in entries},
+                    columns={e["name"]: e.get("columns") for e in entries})
+    mark = time.perf_counter()
+    for rule in em.passes:
+        if em.columns.get(rule.name) and not blocked_pairs(ws, em.columns[rule.name]):
+            # A field empty everywhere (no source records phones) blocks no pair: nothing to learn there.
+            em.skipped[rule.name] = f"no pairs share {', '.join(em.columns[rule.name])}"
+            continue
+        before = copy.deepcopy(core_model_settings(linker))
+        try:
+            session = linker.training.estimate_parameters_using_expectation_maximisation(
+                rule.rule, max_pairs=em_max_pairs, estimate_without_term_frequencies=EM_ON_LEVEL_PATTERNS
+            )
+        except ValueError as exc:
+            # On small data a level's m can underflow to 0, which Splink rejects mid-pass, leaving
+            # the pass's reduced settings behind: restore them and go on with the other passes.
+            set_core_model_settings(linker, before)
+            em.failed[rule.name] = str(exc).splitlines()[0]
+        else:
+            if em.measures.get(rule.name):
+                em.lambda_estimates[rule.name] = session.core_model_settings.probability_two_random_records_match
+        seconds[f"em {rule.name}"], mark = round(time.perf_counter() - mark, 1), time.perf_counter()
+    if len(em.failed) + len(em.skipped) == len(em.passes):
+        raise LaoLinkError(f"no EM pass could learn: failed {em.failed}, skipped {em.skipped}")
+    return em
+
+
+def _learn_from_decisions(ws: Workspace, linker: Linker, service_db: Path) -> int:
+    """Sharpen m with the pairs stewards judged the same person; return how many there were."""
+    n_labels = decision_labels(ws, service_db)
+    if n_labels:
+        copy_to_engine(ws, linker, "labels")
+        linker.training.estimate_m_from_pairwise_labels("labels")
+    return n_labels
 
 
 def stable_model(model: dict) -> dict:
@@ -290,8 +325,8 @@ def probability_from_em_pass(ws: Workspace, linker: Linker, measures: dict, lamb
         FROM {MODEL_INPUT_TABLE}
         """
     ).fetchall()[0]
-    comparison = linker._settings_obj._get_comparison_by_output_column_name(measures["comparison"])
-    m_level = next(lv.m_probability for lv in comparison.comparison_levels if lv.label_for_charts == measures["level"])
+    levels = linker_comparison_levels(linker, measures["comparison"])
+    m_level = next(lv.m_probability for lv in levels if lv.label_for_charts == measures["level"])
     recall = (m_level or 0) * (present / n) ** 2
     total_pairs = n * (n - 1) / 2
     if not recall or not total_pairs or not pairs_blocked:
