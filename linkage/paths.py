@@ -7,6 +7,8 @@
 - ``<db stem>.service.sqlite``: what people and systems write while the service runs
   (decisions, users, API keys, sessions, audit log, records posted for the next run).
   SQLite in WAL mode lets the API write while the nightly job reads decisions.
+- ``<db stem>.gazetteer_aliases.yaml``: place names as this deployment's records write them, with the
+  gazetteer code each stands for; read by the standardizer beside the packaged aliases.
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ class StorePaths:
     def models_dir(self) -> Path:
         """The model the nightly job learned from this store, with its model card."""
         return self.db.with_name(self.db.stem + ".models")
+
+    @property
+    def gazetteer_aliases(self) -> Path:
+        """The deployment's own place aliases (``laolink gazetteer alias add``), beside the built-in ones."""
+        return self.db.with_name(self.db.stem + ".gazetteer_aliases.yaml")
 
 
 def store_paths(db: str | os.PathLike[str]) -> StorePaths:

@@ -194,6 +194,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE ingested_files ADD COLUMN reason VARCHAR;
     ALTER TABLE ingested_files ADD COLUMN ignored_headers VARCHAR;
     """,
+    # 6: what the standardizer last read besides its code (linkage/fields/standardize.py): the digest of the
+    # gazetteer alias files, so records whose place a changed alias reads differently are standardized again
+    """
+    CREATE TABLE std_state (name VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+    """,
 ]
 
 

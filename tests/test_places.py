@@ -218,3 +218,48 @@ def test_province_code_of_its_own_name_and_code_is_itself(code: str) -> None:
     assert province_code(place.name) == code
     assert province_code(place.name_lo) == code
     assert province_code(code) == code
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        # abbreviations: Lao script, Latin letters as ministries and NGOs write them, airport codes
+        ("ນວ", "LA-VT"), ("ນ.ວ", "LA-VT"), ("ນະຄອນຫຼວງ", "LA-VT"), ("ກຳແພງນະຄອນ", "LA-VT"), ("VTE", "LA-VT"),
+        ("vte", "LA-VT"), ("V.T.E.", "LA-VT"), ("VTE Capital", "LA-VT"), ("VTP", "LA-VI"), ("LPB", "LA-LP"),
+        ("L.P.B", "LA-LP"), ("LPQ", "LA-LP"), ("SVK", "LA-SV"), ("ZVK", "LA-SV"), ("CPS", "LA-CH"),
+        ("PSL", "LA-PH"), ("LNT", "LA-LM"), ("ODX", "LA-OU"), ("BKO", "LA-BK"), ("HPN", "LA-HO"), ("XYB", "LA-XA"),
+        ("XKH", "LA-XI"), ("BLX", "LA-BL"), ("KMN", "LA-KH"), ("SLV", "LA-SL"), ("XKG", "LA-XE"), ("ATP", "LA-AT"),
+        ("XSB", "LA-XS"),
+        # a kind word written twice
+        ("ແຂວງແຂວງວຽງຈັນ", "LA-VI"), ("ແຂວງ ແຂວງ ວຽງຈັນ", "LA-VI"), ("แขวงแขวงเวียงจันทน์", "LA-VI"),
+        ("ແຂວງແຂວງສະຫວັນນະເຂດ", "LA-SV"), ("Province Province Vientiane", "LA-VI"),
+        ("Savannakhet Province Province", "LA-SV"), ("จังหวัดจังหวัดจำปาสัก", "LA-CH"),
+        # 'Vientiane' settled by the words written with it
+        ("Province of Vientiane", "LA-VI"), ("Vientiane Pr.", "LA-VI"), ("จ.เวียงจันทน์", "LA-VI"),
+        ("จังหวัดเวียงจันทน์", "LA-VI"), ("Khoueng Vientiane", "LA-VI"), ("Capital Vientiane", "LA-VT"),
+        ("Vientiane city", "LA-VT"), ("ນະຄອນຫຼວງ ວຽງຈັນ", "LA-VT"), ("Vientiane (capital)", "LA-VT"),
+    ],
+)
+def test_abbreviations_doubled_kind_words_and_kind_words_that_settle_vientiane(text: str, code: str) -> None:
+    assert province_code(text) == code
+
+
+@pytest.mark.parametrize("text", ["Vientiane", "ວຽງຈັນ", "เวียงจันทน์", "Muang Vientiane", "NT", "SK", "PROV"])
+def test_what_stays_unsettled(text: str) -> None:
+    with pytest.raises(FieldError):
+        province_code(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Assaphangthong", "LA-SV-03"), ("Assaphanthong", "LA-SV-03"), ("Atsaphanthong", "LA-SV-03"),
+        ("Asaphangthong", "LA-SV-03"), ("Muang Assaphangthong", "LA-SV-03"), ("Assaphone", "LA-SV-13"),
+        ("Samneua", "LA-HO-01"), ("Samenue", "LA-HO-01"), ("Sam Nuea", "LA-HO-01"), ("Xam Nuea", "LA-HO-01"),
+        ("ຊຳເຫນືອ", "LA-HO-01"), ("Tchepone", "LA-SV-05"), ("Hatsaiphong", "LA-VT-07"), ("Sikhot", "LA-VT-02"),
+        ("Khanthaboury", "LA-SV-01"), ("Tha Khek", "LA-KH-01"), ("Pakxé", "LA-CH-01"), ("Vieng Say", "LA-HO-04"),
+        ("ເມືອງເມືອງອາດສະພັງທອງ", "LA-SV-03"),
+    ],
+)
+def test_older_and_variant_district_spellings(text: str, code: str) -> None:
+    assert district_code(text) == code

@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import audit_async, published_snapshot, require_roles
+from api.deps import audit_async, get_settings, published_snapshot, require_roles
 from api.errors import ApiError
 from api.masking import query_rights
 from api.published import Snapshot
 from api.schemas_data import ExchangeRecord, MatchResponse, PendingOut
 from api.scorer_cache import ServedScorer, built_scorer, scorer_for
 from linkage.errors import FieldError, LaoLinkError
+from linkage.fields.places import use_deployment_aliases
 from linkage.fields.standardize_one import standardize_record
 from linkage.service.auth import Principal
 from linkage.service.pending_records import add_pending_record
@@ -46,6 +47,7 @@ async def match(
         if principal.sources is not None and record.source not in principal.sources:
             raise ApiError(403, f"this key may not store records of source {record.source}", field="source")
     try:
+        use_deployment_aliases(get_settings(request).paths.gazetteer_aliases)  # as the next nightly reads places
         standardized = standardize_record(record.model_dump())
         # The scorer is built once per snapshot (at warm-up); building it reads the snapshot: not on the loop.
         scorer = built_scorer(snapshot.identity) or await run_in_threadpool(_scorer_of, snapshot)

@@ -7,9 +7,13 @@ place has its Latin name, its Lao name and the other spellings seen on records (
 Thai script). A written place is matched on its name key, so spellings the file does not list still
 match when they fold to the same key.
 
+Aliases (``gazetteer_aliases.py``) add abbreviations and variant spellings: the packaged ones and a
+deployment's own file, whose aliases win over everything built in.
+
 A spelling that names two places ('Vientiane': the capital or the province; 'Xaysetha': a district
 of the capital and of Attapeu) is an error with both candidates named, never a guess; for districts
-the province, when known, settles it.
+the province, when known, settles it, and for 'Vientiane' the words written with it do ('Province of
+Vientiane', 'ແຂວງວຽງຈັນ': the province; 'Vientiane capital', 'ນະຄອນ...': the capital).
 """
 
 from __future__ import annotations
@@ -21,8 +25,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 from linkage.errors import FieldError
+from linkage.fields.gazetteer_aliases import (
+    AliasFile,
+    alias_file_digest,
+    built_in_alias_text,
+    parse_alias_text,
+    read_alias_file,
+)
 from linkage.fields.name_key import name_key
 
 
@@ -39,24 +51,59 @@ class Place:
 
 
 @dataclass(frozen=True)
+class _Names:
+    """The written forms that find places of one level: exact (abbreviations) and by name key."""
+
+    exact: dict[str, frozenset[str]]
+    keys: dict[str, frozenset[str]]
+
+    def find(self, text: str) -> frozenset[str]:
+        full = _normal(text)
+        for form in dict.fromkeys((full, _strip_kind(full))):
+            found = self.exact.get(form.replace(" ", "")) or self.keys.get(_key(form))
+            if found:
+                return found
+        return frozenset()
+
+
+@dataclass(frozen=True)
 class Gazetteer:
-    """The places and the name-key indexes that find them."""
+    """The places and the indexes that find them, the deployment's aliases first."""
 
     places: dict[str, Place]
-    province_index: dict[str, frozenset[str]]
-    district_index: dict[str, frozenset[str]]
+    provinces: tuple[_Names, ...]
+    districts: tuple[_Names, ...]
+    digest: str  # of the alias files read, so the standardizer knows when they changed
+    own_digest: str  # of the deployment's alias file ('' for none)
+
+    def find(self, text: str, level: str) -> frozenset[str]:
+        for names in self.provinces if level == "province" else self.districts:
+            found = names.find(text)
+            if found:
+                return found
+        return frozenset()
 
 
 # Words that say what kind of place follows (or precedes) the name; they are not part of the name.
 _LATIN_PREFIXES = ("province of", "khoueng", "khouang", "khueng", "kwaeng", "khwaeng", "province", "prov",
                    "muang", "mueang", "meuang", "muong", "district of", "district", "ban", "baan", "village of",
-                   "village")
-_LATIN_SUFFIXES = ("province", "prov", "district", "dist", "village", "city", "town")
+                   "village", "capital of", "capital")
+_LATIN_SUFFIXES = ("province", "prov", "pr", "capital", "district", "dist", "village", "city", "town")
 # Abbreviations (ຂ. ມ. ບ. / จ. อ. บ.) appear with their dot turned into a space by _normal.
 _SCRIPT_PREFIXES = ("ແຂວງ", "ເມືອງ", "ບ້ານ", "ຂ ", "ມ ", "ບ ", "จังหวัด", "แขวง", "อำเภอ", "เมือง", "หมู่บ้าน", "บ้าน",
                     "จ ", "อ ", "บ ")
 _PREFIX_RE = re.compile(r"^(?:" + "|".join(re.escape(p) for p in _LATIN_PREFIXES) + r")\b\s*")
 _SUFFIX_RE = re.compile(r"\s+(?:" + "|".join(re.escape(p) for p in _LATIN_SUFFIXES) + r")$")
+# A kind word written twice ('ແຂວງແຂວງວຽງຈັນ', 'แขวงแขวง...', 'Province Province'), as forms prefilled with it invite.
+_KIND_WORDS = ("ແຂວງ", "ເມືອງ", "ບ້ານ", "ນະຄອນຫຼວງ", "จังหวัด", "แขวง", "อำเภอ", "เมือง", "บ้าน", "province", "khoueng",
+               "district", "muang", "ban", "village")
+_DOUBLED_KIND_RE = re.compile(r"(?<!\w)(" + "|".join(_KIND_WORDS) + r")(?:\s*\1(?!\w))+|^(" + "|".join(_KIND_WORDS[:10])
+                              + r")(?:\s*\2)+")
+# Words that settle a name the capital and the province share (Vientiane).
+_CAPITAL = "LA-VT"
+_CAPITAL_WORDS = re.compile(r"ນະຄອນ|ກຳແພງ|นคร|กำแพง|\b(?:capital|prefecture|municipality|city|nakhon|nakhone|"
+                            r"kamphaeng)\b")
+_PROVINCE_WORDS = re.compile(r"^(?:ແຂວງ|ຂ |แขวง|จังหวัด|จ )|\b(?:province|prov|pr|khoueng|khouang|khueng)\b")
 _CODE_RE = re.compile(r"^LA-[A-Z]{2}(?:-\d{2})?$")
 
 
@@ -64,7 +111,13 @@ def _normal(text: str) -> str:
     """NFC, lower case, one spelling of ຫຼ (ຫລ is the same letter), punctuation to spaces."""
     s = unicodedata.normalize("NFC", text).lower().replace("ຫລ", "ຫຼ").replace("\u200b", "")
     s = re.sub(r"[\-_/(),.:;'’`\"]", " ", s)
-    return re.sub(r"\s+", " ", s).strip()
+    s = re.sub(r"\s+", " ", s).strip()
+    return _DOUBLED_KIND_RE.sub(lambda m: m.group(1) or m.group(2), s)
+
+
+def _compact(text: str) -> str:
+    """A written form compared as written: normal form without spaces (L.P.B. = LPB, ນ.ວ = ນວ)."""
+    return _normal(text).replace(" ", "")
 
 
 def _strip_kind(s: str) -> str:
@@ -97,37 +150,73 @@ def _keys(text: str) -> tuple[str, ...]:
     return tuple(k for k in keys if k)
 
 
-@lru_cache(maxsize=1)
-def load_gazetteer() -> Gazetteer:
-    """Read the packaged gazetteer once and index every spelling by its key."""
+_deployment_aliases: Path | None = None
+
+
+def use_deployment_aliases(path: Path | None) -> str:
+    """Read places with this deployment alias file too (None: built-in only); the digest of what is read.
+
+    The file is read again on every call, so a change made by ``laolink gazetteer alias add`` is seen by
+    the next standardizing run and by a running API.
+    """
+    global _deployment_aliases
+    own = alias_file_digest(path) if path else ""
+    if path != _deployment_aliases or load_gazetteer().own_digest != own:
+        _deployment_aliases = path
+        _clear_caches()
+    return load_gazetteer().digest
+
+
+def _clear_caches() -> None:
+    for cached in (load_gazetteer, province_code, record_province_code, district_code):
+        cached.cache_clear()
+
+
+def _read_places() -> dict[str, Place]:
     places: dict[str, Place] = {}
-    index: dict[str, dict[str, set[str]]] = {"province": defaultdict(set), "district": defaultdict(set)}
     source = resources.files("linkage.fields") / "data" / "gazetteer.csv"
     with source.open(encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
             spellings = tuple(s for s in row["spellings"].split("|") if s)
-            place = Place(row["code"], row["level"], row["province_code"] or row["code"], row["name"], row["name_lo"],
-                          spellings)
-            places[place.code] = place
-            for spelling in (place.name, place.name_lo, *spellings):
-                for key in _keys(spelling)[:1]:
-                    index[place.level][key].add(place.code)
-    return Gazetteer(
-        places,
-        {k: frozenset(v) for k, v in index["province"].items()},
-        {k: frozenset(v) for k, v in index["district"].items()},
-    )
+            places[row["code"]] = Place(row["code"], row["level"], row["province_code"] or row["code"], row["name"],
+                                        row["name_lo"], spellings)
+    return places
 
 
-def _candidates(text: str, index: dict[str, frozenset[str]]) -> frozenset[str]:
-    for key in _keys(text):
-        found = index.get(key)
-        if found:
-            return found
-    return frozenset()
+def _names(places: dict[str, Place], written: dict[str, tuple[str, ...]], level: str, *,
+           short_exact: bool) -> _Names:
+    exact: dict[str, set[str]] = defaultdict(set)
+    keys: dict[str, set[str]] = defaultdict(set)
+    for code, values in written.items():
+        if places[code].level != level:
+            continue
+        for value in values:
+            compact = _compact(value)
+            if short_exact and len(compact) <= 4:
+                exact[compact].add(code)
+                continue
+            for key in _keys(value)[:1]:
+                keys[key].add(code)
+    return _Names({k: frozenset(v) for k, v in exact.items()}, {k: frozenset(v) for k, v in keys.items()})
 
 
-def _names(codes: frozenset[str] | set[str]) -> str:
+@lru_cache(maxsize=1)
+def load_gazetteer() -> Gazetteer:
+    """Read the packaged gazetteer, the packaged aliases and the deployment's aliases; index them."""
+    places = _read_places()
+    built_in = parse_alias_text(built_in_alias_text(), "gazetteer_aliases.yaml (built in)", set(places))
+    own = read_alias_file(_deployment_aliases, set(places)) if _deployment_aliases else AliasFile("", {}, "")
+    listed = {p.code: (p.name, p.name_lo, *p.spellings) for p in places.values()}
+    provinces = (_names(places, own.aliases, "province", short_exact=True),
+                 _names(places, built_in.aliases, "province", short_exact=True),
+                 _names(places, listed, "province", short_exact=False))
+    districts = (_names(places, own.aliases, "district", short_exact=True),
+                 _names(places, built_in.aliases, "district", short_exact=True),
+                 _names(places, listed, "district", short_exact=False))
+    return Gazetteer(places, provinces, districts, f"{built_in.digest}+{own.digest}", own.digest)
+
+
+def _names_of(codes: frozenset[str] | set[str]) -> str:
     places = load_gazetteer().places
     return " or ".join(f"{places[c].name} ({c})" for c in sorted(codes))
 
@@ -137,7 +226,14 @@ def _province_candidates(text: str) -> frozenset[str]:
     code = text.strip().upper()
     if _CODE_RE.match(code) and code in gaz.places and gaz.places[code].level == "province":
         return frozenset({code})
-    return _candidates(text, gaz.province_index)
+    found = gaz.find(text, "province")
+    if len(found) > 1 and _CAPITAL in found:  # Vientiane: the words written with it may say which
+        normal = _normal(text)
+        if _CAPITAL_WORDS.search(normal):
+            return frozenset({_CAPITAL})
+        if _PROVINCE_WORDS.search(normal):
+            return found - {_CAPITAL}
+    return found
 
 
 @lru_cache(maxsize=50_000)
@@ -149,7 +245,7 @@ def province_code(text: str | None) -> str | None:
     if len(found) == 1:
         return next(iter(found))
     if found:
-        raise FieldError(f"'{text.strip()}' may be {_names(found)}", field="province", value=text)
+        raise FieldError(f"'{text.strip()}' may be {_names_of(found)}", field="province", value=text)
     raise FieldError("not a province of Laos in the gazetteer", field="province", value=text)
 
 
@@ -185,7 +281,7 @@ def district_code(text: str | None, province_code: str | None = None) -> str | N
     if _CODE_RE.match(code) and code in gaz.places and gaz.places[code].level == "district":
         found = frozenset({code})
     else:
-        found = _candidates(text, gaz.district_index)
+        found = gaz.find(text, "district")
     if not found:
         raise FieldError("not a district of Laos in the gazetteer", field="district", value=text)
     if province_code:
@@ -194,12 +290,12 @@ def district_code(text: str | None, province_code: str | None = None) -> str | N
             return inside.pop()
         if not inside:
             province = gaz.places[province_code].name if province_code in gaz.places else province_code
-            raise FieldError(f"'{text.strip()}' is {_names(found)}, not a district of {province}", field="district",
+            raise FieldError(f"'{text.strip()}' is {_names_of(found)}, not a district of {province}", field="district",
                              value=text)
         found = frozenset(inside)
     if len(found) == 1:
         return next(iter(found))
-    raise FieldError(f"'{text.strip()}' may be {_names(found)}; the province is needed", field="district",
+    raise FieldError(f"'{text.strip()}' may be {_names_of(found)}; the province is needed", field="district",
                      value=text)
 
 
@@ -212,3 +308,29 @@ def village_key(text: str | None) -> str | None:
     if not key:
         raise FieldError("no village name in the value", field="village", value=text)
     return key
+
+
+def add_alias(path: Path, value: str, code: str) -> bool:
+    """Add ``value`` -> ``code`` to the deployment alias file ``path``; False when it already reads so.
+
+    FieldError when ``code`` is no gazetteer place or ``value`` is blank.
+    """
+    from linkage.fields.gazetteer_aliases import write_alias_file
+    from linkage.fields.invisible import visible_or_none
+
+    places = load_gazetteer().places
+    code = code.strip().upper()
+    if code not in places:
+        raise FieldError("not a gazetteer code (e.g. LA-VT, LA-SV-03)", field="code", value=code)
+    written = visible_or_none(value)
+    if written is None:
+        raise FieldError("an alias needs a value", field="value", value=value)
+    written = written.strip()
+    use_deployment_aliases(path)
+    if load_gazetteer().find(written, places[code].level) == {code}:
+        return False
+    aliases = dict(read_alias_file(path, set(places)).aliases)
+    aliases[code] = (*aliases.get(code, ()), written)
+    write_alias_file(path, aliases)
+    use_deployment_aliases(path)
+    return True

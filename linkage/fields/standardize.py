@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -25,8 +26,9 @@ from linkage.fields.invisible import visible_or_none
 # (2: the name key undoes doubled consonants first; 3: a province name two provinces share is settled
 # by the record's district, and so is a district name two provinces share when the province is one of them;
 # an 'about' age never gives a birth year after the event; 4: invisible characters removed from every value,
-# a 020 mobile written as its eight subscriber digits).
-STD_VERSION = 4
+# a 020 mobile written as its eight subscriber digits; 5: province abbreviations and district variants
+# (gazetteer_aliases.yaml), a kind word written twice, 'Vientiane' settled by the words written with it).
+STD_VERSION = 5
 
 _EMPTY = "\x00"  # join key standing for NULL, so lookups join with plain equality
 
@@ -42,9 +44,13 @@ class FieldCounts:
 class StandardizeReport:
     records: int = 0
     fields: dict[str, FieldCounts] = field(default_factory=dict)
+    redone_for_aliases: int = 0  # records whose province or district changed alias files read differently
 
     def lines(self) -> list[str]:
         out = [f"standardized {self.records} records"]
+        if self.redone_for_aliases:
+            out.append(f"  of which {self.redone_for_aliases} because the gazetteer aliases read their place"
+                       " differently")
         for name, c in self.fields.items():
             out.append(f"  {name:<14} parsed {c.parsed:>9}  empty {c.empty:>9}  could not parse {c.unparsed:>7}")
         return out
@@ -207,12 +213,56 @@ def _join_sql(lookup: _Lookup) -> str:
     return f"LEFT JOIN lk_{lookup.name} ON {cond}"
 
 
+def _store_alias_file(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The deployment's alias file beside the store (None for an in-memory store)."""
+    from linkage.paths import store_paths
+
+    rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return store_paths(rows[0][0]).gazetteer_aliases if rows and rows[0][0] else None
+
+
+def _redo_places_aliases_change(con: duckdb.DuckDBPyConnection) -> int:
+    """Mark for standardizing (and scoring) again the records whose province or district the alias files
+    now read differently; only when the files changed since the last run. Returns how many were marked."""
+    from linkage.fields.places import use_deployment_aliases
+
+    digest = use_deployment_aliases(_store_alias_file(con))
+    last = con.execute("SELECT value FROM std_state WHERE name = 'gazetteer_aliases'").fetchall()
+    if last and last[0][0] == digest:
+        return 0
+    con.execute(f"CREATE OR REPLACE TEMP TABLE std_todo AS SELECT DISTINCT province, district FROM records"
+                f" WHERE std_version = {STD_VERSION}")
+    places = [lk for lk in LOOKUPS if lk.name in ("province", "district")]
+    for lookup in places:
+        _build_lookup(con, lookup)
+    joined = ("FROM std_todo t " + " ".join(_join_sql(lk) for lk in places))
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE std_places AS
+        SELECT coalesce(t.province, '{_EMPTY}') AS k_province, coalesce(t.district, '{_EMPTY}') AS k_district,
+               coalesce(lk_province.province_code, substr(lk_district.district_code, 1, 5)) AS province_code,
+               lk_district.district_code {joined}""")
+    marked = con.execute(f"""
+        UPDATE records SET std_version = NULL, scored_version = NULL FROM std_places p
+        WHERE coalesce(records.province, '{_EMPTY}') = p.k_province
+          AND coalesce(records.district, '{_EMPTY}') = p.k_district AND records.std_version = {STD_VERSION}
+          AND (records.province_code IS DISTINCT FROM p.province_code
+               OR records.district_code IS DISTINCT FROM p.district_code)""").fetchall()[0][0]
+    con.execute("INSERT OR REPLACE INTO std_state VALUES ('gazetteer_aliases', ?)", [digest])
+    for tmp in ("std_todo", "std_places", "lk_province", "lk_district"):
+        con.execute(f"DROP TABLE IF EXISTS {tmp}")
+    return marked
+
+
 def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> StandardizeReport:
-    """Fill the standardized columns of records whose std_version is not current (or all of them)."""
+    """Fill the standardized columns of records whose std_version is not current (or all of them).
+
+    The store's gazetteer alias file is read first; records whose place it now reads differently are redone.
+    """
+    redone = _redo_places_aliases_change(con)
     raw_columns = sorted({c for lk in LOOKUPS for c in lk.raw})
     where = "" if everything else f"WHERE std_version IS DISTINCT FROM {STD_VERSION}"
     con.execute(f"CREATE OR REPLACE TEMP TABLE std_todo AS SELECT rid, {', '.join(raw_columns)} FROM records {where}")
-    report = StandardizeReport(records=con.execute("SELECT count(*) FROM std_todo").fetchall()[0][0])
+    report = StandardizeReport(records=con.execute("SELECT count(*) FROM std_todo").fetchall()[0][0],
+                               redone_for_aliases=redone)
     if report.records == 0:
         return report
     for lookup in LOOKUPS:
