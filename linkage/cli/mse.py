@@ -13,9 +13,6 @@ if TYPE_CHECKING:  # statsmodels and scipy load only when the command runs
 
 from linkage.errors import LaoLinkError
 
-# Beside the estimate from the published persons: the same from the clusters at these match probabilities.
-SENSITIVITY_THRESHOLDS = (0.5, 0.95)
-
 
 def _estimate(table: CaptureTable, pthresh: float, bootstrap: int) -> dict:
     from linkage.statistics.mse import NoEstimate, estimate_population, without_empty_lists
@@ -34,7 +31,13 @@ def _estimate(table: CaptureTable, pthresh: float, bootstrap: int) -> dict:
 
 def _from_store(db: str, lists: str | None, by: str | None, threshold: float | None, role: str | None,
                 pthresh: float, bootstrap: int) -> dict:
-    from linkage.statistics.person_lists import capture_tables, open_published_records, parse_lists, person_table_at
+    from linkage.statistics.person_lists import (
+        SENSITIVITY_THRESHOLDS,
+        capture_tables,
+        open_published_records,
+        parse_lists,
+        person_table_at,
+    )
 
     with open_published_records(db, role) as published:
         specs = parse_lists(lists, published.sources)

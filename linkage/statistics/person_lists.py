@@ -23,6 +23,8 @@ from linkage.publishing.publish import current_snapshot
 from linkage.statistics.capture_table import CaptureTable, capture_table
 from linkage.store import sql_literal
 
+# Beside the estimate from the published persons: the same from the clusters at these match probabilities.
+SENSITIVITY_THRESHOLDS = (0.5, 0.95)
 ALL = "all"
 UNKNOWN = "unknown"
 AGE_BANDS = ((0, "0-11"), (12, "12-17"), (18, "18-24"), (25, "25-34"), (35, "35-49"), (50, "50+"))
