@@ -26,6 +26,7 @@ from api.errors import (
     install_error_handlers,
 )
 from api.published import PublishedReader
+from api.reconcile_cors import ReconcileCorsMiddleware
 from api.schemas import ERROR_RESPONSES
 from api.service_store import ServiceStore
 from api.settings import Settings
@@ -40,7 +41,6 @@ ROUTE_MODULES: tuple[str, ...] = (
     "match",
     "review",
     "runs",
-    "reconcile",
 )
 
 
@@ -69,11 +69,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.published = published
 
     install_error_handlers(app)
+    app.add_middleware(ReconcileCorsMiddleware, origins=settings.cors_origins)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every answer
 
-    from api.routes import auth, health
+    from api.routes import auth, health, reconcile
 
     app.include_router(health.router)
     app.include_router(auth.router, prefix=API_PREFIX)
@@ -81,6 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for name in ROUTE_MODULES:
         protected.include_router(importlib.import_module(f"api.routes.{name}").router)
     app.include_router(protected)
+    # The reconciliation manifest answers without a credential (W3C Reconciliation API 0.2); its other routes
+    # check the caller themselves (api.routes.reconcile.caller and require_roles).
+    app.include_router(reconcile.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     from api.pages import install_pages
 
     install_pages(app)  # the review page: HTML routes at the root, /static

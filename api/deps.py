@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import duckdb
 from fastapi import Depends, Query, Request
-from fastapi.security import APIKeyCookie, HTTPBearer
+from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiError, LoginRedirect
@@ -23,6 +23,7 @@ from api.settings import Settings
 from linkage.service.auth import Principal, csrf_matches, key_principal, session_principal
 
 SESSION_COOKIE = "laolink_session"
+API_KEY_HEADER = "X-API-Key"  # the same key as a bearer token, for clients that follow an OpenAPI apiKey scheme
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FORM_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -116,6 +117,9 @@ def _refuse(request: Request, status: int, message: str, reason: str, principal:
 
 # Declared so the OpenAPI document names both ways in; current_principal reads the raw headers itself.
 _bearer_scheme = HTTPBearer(auto_error=False, scheme_name="apiKey", description="an API key: llk_<key id>_<secret>")
+_api_key_scheme = APIKeyHeader(
+    name=API_KEY_HEADER, auto_error=False, scheme_name="apiKeyHeader", description="an API key, as in apiKey"
+)
 _cookie_scheme = APIKeyCookie(
     name=SESSION_COOKIE, auto_error=False, scheme_name="session", description="set by POST /api/v1/auth/login"
 )
@@ -124,6 +128,7 @@ _cookie_scheme = APIKeyCookie(
 async def current_principal(
     request: Request,
     _bearer: object = Depends(_bearer_scheme),
+    _api_key: object = Depends(_api_key_scheme),
     _cookie: object = Depends(_cookie_scheme),
 ) -> Principal:
     """The user (session cookie) or system (bearer API key) making this request; 401 if neither.
@@ -137,6 +142,8 @@ async def current_principal(
         return cached
     con = request.app.state.service.connection()
     authorization = request.headers.get("authorization")
+    if not authorization and request.headers.get(API_KEY_HEADER):
+        authorization = f"Bearer {request.headers[API_KEY_HEADER]}"
     if authorization:
         scheme, _, token = authorization.partition(" ")
         principal = key_principal(con, token.strip()) if scheme.lower() == "bearer" else None

@@ -267,8 +267,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="seconds per level at most")
     parser.add_argument("--workers", type=int, default=None, help="server processes (laolink serve's default)")
     args = parser.parse_args()
+    from linkage.cli.serve import default_workers
     from linkage.paths import store_paths
-    from linkage.serve import default_workers
     from linkage.service.auth import create_key
     from linkage.service.service_db import connect_service
 

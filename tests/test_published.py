@@ -8,8 +8,8 @@ from api_server import publish_empty_run
 
 from api.published import NotPublished, PublishedReader
 from linkage.paths import store_paths
-from linkage.serve import create_demo_users
 from linkage.service.auth import list_users
+from linkage.service.demo_users import create_demo_users
 from linkage.service.service_db import connect_service
 from linkage.store import connect
 

@@ -1,16 +1,39 @@
-"""`laolink serve`: run the API and review page with uvicorn on one store."""
+"""`laolink serve`: run the API and review page with uvicorn on one store.
+
+The server lives in ``api/`` and is found through the entry point group ``laolink.server`` (pyproject.toml), so that
+``linkage`` never imports ``api``.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import typer
 
+from linkage.errors import LaoLinkError
 from linkage.paths import store_paths
-from linkage.serve import create_demo_users, default_workers
 from linkage.service.auth import count_active_users
+from linkage.service.demo_users import create_demo_users
 from linkage.service.service_db import connect_service
+
+SERVER_ENTRY_POINTS = "laolink.server"
+
+
+def default_workers() -> int:
+    """One server process per core, at most 4: Python code holds the GIL, so one process uses one core."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def find_server() -> Callable[..., None]:
+    """The installed server's ``serve(db, *, host, port, workers, inbox)`` (``api.serve.serve`` in this repository)."""
+    found = entry_points(group=SERVER_ENTRY_POINTS, name="serve")
+    if not found:
+        raise LaoLinkError(f"no LaoLink server installed (entry point {SERVER_ENTRY_POINTS}:serve): "
+                           "install the laolink package again, e.g. pip install -e .")
+    return next(iter(found)).load()
 
 
 def serve_command(
@@ -25,18 +48,15 @@ def serve_command(
         default_workers(), "--workers", min=1,
         help="server processes (each holds its own in-memory copy of the published result: ~1.7 GB per 1M records)",
     ),
-    trusted_proxies: str = typer.Option(
-        "", "--trusted-proxies", envvar="LAOLINK_TRUSTED_PROXIES",
-        help="comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto are believed (default: "
-             "none, so a client cannot pick the address the log-in limit and the audit log see)",
-    ),
 ) -> None:
     """Serve the API and review page over HTTP (put TLS in front of it; set LAOLINK_SECURE_COOKIES=1 then)."""
-    import uvicorn
-
+    server = find_server()
     paths = store_paths(db)
     if demo_users:
-        created = create_demo_users(paths)
+        try:
+            created = create_demo_users(paths)
+        except LaoLinkError as exc:  # a demo password too short: the option cannot be used as given
+            raise typer.BadParameter(str(exc), param_hint="--demo-users") from exc
         if created:
             typer.echo("Demo users created (demo data only; shown once):")
             for name, password in created.items():
@@ -49,11 +69,4 @@ def serve_command(
             typer.echo(f"No users yet. Create an admin with:  laolink users add admin --role admin --db {db}")
     finally:
         con.close()
-    # Worker processes build the app from the environment (Settings reads LAOLINK_*).
-    os.environ["LAOLINK_DB"] = str(paths.db)
-    if inbox:
-        os.environ["LAOLINK_INBOX"] = str(inbox)
-    proxies = ",".join(p.strip() for p in trusted_proxies.split(",") if p.strip())
-    uvicorn.run("linkage.serve:app_from_environment", factory=True, workers=workers, host=host, port=port,
-                access_log=False, server_header=False, log_level="info",
-                proxy_headers=bool(proxies), forwarded_allow_ips=proxies or "")
+    server(paths.db, host=host, port=port, workers=workers, inbox=inbox)

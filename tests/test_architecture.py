@@ -1,0 +1,38 @@
+"""The layout the README promises: linkage/ never imports api/, and typer lives only in linkage/cli/."""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Top-level names of every module a file imports (absolute imports; relative ones stay in the package)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _modules_importing(folder: str, name: str) -> list[str]:
+    return sorted(
+        str(path.relative_to(ROOT)) for path in (ROOT / folder).rglob("*.py") if name in _imported_modules(path)
+    )
+
+
+def test_the_walk_sees_imports_inside_functions(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from api.app import create_app\n    import typer.core\n", encoding="utf-8")
+    assert _imported_modules(module) == {"api", "typer"}
+
+
+def test_no_module_under_linkage_imports_api():
+    assert _modules_importing("linkage", "api") == []
+
+
+def test_typer_is_imported_only_by_the_cli_package():
+    users = _modules_importing("linkage", "typer") + _modules_importing("api", "typer")
+    assert users and all(path.startswith("linkage/cli/") for path in users), users
