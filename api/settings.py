@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from linkage.paths import StorePaths, store_paths
 from linkage.service.auth import LoginPolicy
@@ -30,6 +31,36 @@ class Settings(BaseSettings):
     # NORMAL (WAL): a committed audit row survives a crash or kill of the server; only a power loss or kernel
     # crash may lose the last moments. FULL also waits for the disk (about +5-15 ms per answer at 16 clients).
     audit_synchronous: Literal["FULL", "NORMAL"] = Field("NORMAL", description="SQLite synchronous for audit rows")
+    # The reconciliation service's links (identifier space, view, preview, suggest) are built from this address,
+    # never from the request's Host header, so they stay the same however the server is reached.
+    public_url: str | None = Field(None, description="the address clients use, e.g. https://laolink.example.org")
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="comma-separated web origins allowed to call the reconciliation service from a browser")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"LAOLINK_PUBLIC_URL must be http(s)://host[:port][/path], not {value!r}")
+        return value.strip().rstrip("/")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _cors_origins(cls, value: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else value
+        origins = []
+        for item in (i.strip() for i in items):
+            if not item:
+                continue
+            parts = urlsplit(item)
+            if parts.scheme not in ("http", "https") or not parts.netloc or item != f"{parts.scheme}://{parts.netloc}":
+                raise ValueError(f"LAOLINK_CORS_ORIGINS: {item!r} is not an origin like https://host[:port] "
+                                 "(no path, no wildcard)")
+            origins.append(item)
+        return tuple(origins)
 
     @property
     def paths(self) -> StorePaths:

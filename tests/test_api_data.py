@@ -1,9 +1,11 @@
-"""The data endpoints on a real server: persons, search, match, review, decisions, runs, reconciliation."""
+"""The data endpoints on a real server: persons, search, match, review, decisions, runs.
+
+Reconciliation has its own file, tests/test_api_reconcile.py.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import threading
@@ -351,32 +353,3 @@ def test_post_runs_starts_one_run_at_a_time(tmp_path):
         while admin.get("/api/v1/runs").json()["running"] and time.monotonic() < deadline:
             time.sleep(0.2)
         assert admin.get("/api/v1/runs").json()["running"] is False
-
-
-def test_reconcile_manifest_and_queries(server):
-    client = server.client_as("system")
-    manifest = client.get("/api/v1/reconcile").json()
-    assert manifest["versions"] == ["0.2"] and manifest["defaultTypes"][0]["id"] == "person"
-    assert manifest["identifierSpace"].endswith("/api/v1/persons/")
-    queries = {"q0": {"query": "Bouasy Thammasack", "properties": [{"pid": "dob", "v": "2001"}]},
-               "q1": {"query": "ຄຳລາ ສີສະຫວາດ", "limit": 5}}
-    before = server.last_audit_id()
-    answer = client.post("/api/v1/reconcile", data={"queries": json.dumps(queries)})
-    assert answer.status_code == 200, answer.text
-    out = answer.json()
-    assert out["q0"]["result"][0]["id"] == P1 and out["q0"]["result"][0]["match"] is True
-    assert 0 < out["q0"]["result"][0]["score"] <= 100
-    assert {c["id"] for c in out["q1"]["result"]} == {P2, P3}
-    assert not any(c["match"] for c in out["q1"]["result"])  # two equally good candidates: no automatic match
-    assert P1 in last_audit(server, "reconcile", before)["person_ids"]
-    via_get = client.get("/api/v1/reconcile", params={"queries": json.dumps({"q0": {"query": "Bouasy"}})}).json()
-    assert via_get["q0"]["result"][0]["id"] == P1
-    bad = client.post("/api/v1/reconcile", data={"queries": "[1, 2]"})
-    assert bad.status_code == 422 and bad.json()["error"]["field"] == "queries"
-    odd = client.post("/api/v1/reconcile", data={"queries": json.dumps({"q0": {"query": "Bouasy", "properties": 7,
-                                                                                "limit": "x"}})})
-    assert odd.status_code == 200 and odd.json()["q0"]["result"][0]["id"] == P1
-    empty = client.post("/api/v1/reconcile", data={"queries": json.dumps({"q0": {"query": ""}})})
-    assert empty.status_code == 422 and empty.json()["error"]["field"] == "queries.q0"
-    masked = server.client_as("analyst").post("/api/v1/reconcile", data={"queries": json.dumps(queries)}).json()
-    assert masked["q0"]["result"][0]["name"] == "M. B. T."

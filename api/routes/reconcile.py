@@ -1,144 +1,269 @@
-"""A W3C / OpenRefine reconciliation service over persons (Reconciliation Service API 0.2).
+"""The W3C Reconciliation Service API 0.2 over persons: what OpenRefine and other clients call.
 
-``GET /reconcile`` answers the service manifest; ``GET``/``POST /reconcile`` with ``queries``
-(a JSON object of queries, as OpenRefine sends it in a form field or the query string)
-answers candidates for each. A query is a name in any script or spelling, with optional
-properties ``dob`` (birth date as written) and ``province``. Authenticate with an API key
-as a bearer token. Candidate names are shown as the caller may see them (initials for analysts).
+- ``GET /api/v1/reconcile`` without parameters: the service manifest (no credential needed, as the spec says).
+- ``GET``/``POST /api/v1/reconcile`` with ``queries`` (query string, form field or JSON body): a result per
+  query, each answered on its own; ``extend``: data extension columns of reconciled persons.
+- ``/api/v1/reconcile/suggest/{entity,property,type}``, ``/preview/{id}`` (an HTML card) and ``/properties``
+  (property proposals for data extension).
+
+Everything but the manifest needs an API key (``X-API-Key`` header as the manifest says, or a bearer token) or a
+session; answers show records as the caller may see them. Links come from ``LAOLINK_PUBLIC_URL``, never from the
+request's Host header. CORS: ``api.reconcile_cors`` (only for origins in ``LAOLINK_CORS_ORIGINS``).
 """
 
 from __future__ import annotations
 
+import html
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import audit, published_cursor, require_roles
+from api.deps import API_KEY_HEADER, audit_async, current_principal, get_settings, require_roles
 from api.errors import ApiError
-from api.masking import query_rights, visible_record
-from api.queries.search import parse_search, search_persons
-from linkage.errors import FieldError
+from api.published import NotPublished
+from api.queries import reconcile as answers
+from api.reconcile_spec import ExtendQuery
+from linkage import __version__
 from linkage.service.auth import Principal
 
-router = APIRouter(tags=["reconcile"])
-MAX_QUERIES = 100
-MAX_LIMIT = 25
-PERSON_TYPE = {"id": "person", "name": "Person"}
-PROPERTIES = [{"id": "dob", "name": "Date of birth"}, {"id": "province", "name": "Province"}]
-# Search scores: name key parts 2 each (given, family), romanized similarity up to 1, birth up to 2, province 1.
-NAME_MAX, DOB_MAX, PROVINCE_MAX = 5.0, 2.0, 1.0
+router = APIRouter(prefix="/reconcile", tags=["reconcile"])
+ENDPOINT = "/api/v1/reconcile"
+READERS = ("admin", "steward", "analyst", "system")
+MAX_QUERIES = 100  # the manifest's batchSize; larger batches (and extend requests) get 413
+PREVIEW_WIDTH, PREVIEW_HEIGHT = 420, 180
+_readers = require_roles(*READERS)
 
 
-def manifest(request: Request) -> dict[str, Any]:
-    base = str(request.base_url).rstrip("/")
+async def caller(request: Request) -> Principal | None:
+    """None for the manifest (a GET with neither ``queries`` nor ``extend``); otherwise a reader, or 401/403."""
+    if request.method == "GET" and not {"queries", "extend"} & set(request.query_params):
+        return None
+    return await _readers(request, await current_principal(request))
+
+
+caller.laolink_roles = _readers.laolink_roles  # read by the access-control tests
+
+
+def public_base(request: Request) -> str:
+    base = get_settings(request).public_url
+    if base is None:
+        raise ApiError(503, "the reconciliation service needs LAOLINK_PUBLIC_URL (the address clients use)")
+    return base
+
+
+def manifest(base: str) -> dict[str, Any]:
+    """The 0.2 service manifest; every service listed is offered (none is announced as null)."""
+    endpoint = f"{base}{ENDPOINT}"
     return {
         "versions": ["0.2"],
         "name": "LaoLink persons",
         "identifierSpace": f"{base}/api/v1/persons/",
         "schemaSpace": f"{base}/api/v1/schema/",
-        "defaultTypes": [PERSON_TYPE],
-        "view": {"url": f"{base}/api/v1/persons/{{{{id}}}}"},
-        "suggest": None,
-        "preview": None,
-        "extend": None,
-        "properties": PROPERTIES,
+        "serviceVersion": __version__,
+        "authentication": {"type": "apiKey", "name": API_KEY_HEADER, "in": "header",
+                           "description": "a LaoLink API key (laolink keys create), llk_<key id>_<secret>"},
+        "defaultTypes": [answers.PERSON_TYPE],
+        "view": {"url": f"{base}/persons/{{{{id}}}}"},
+        "preview": {"url": f"{endpoint}/preview/{{{{id}}}}", "width": PREVIEW_WIDTH, "height": PREVIEW_HEIGHT},
+        "suggest": {kind: {"service_url": base, "service_path": f"{ENDPOINT}/suggest/{kind}"}
+                    for kind in ("entity", "property", "type")},
+        "extend": {"propose_properties": {"service_url": base, "service_path": f"{ENDPOINT}/properties"}},
         "batchSize": MAX_QUERIES,
     }
 
 
-def _property(query: dict[str, Any], pid: str) -> str | None:
-    props = query.get("properties")
-    for prop in props if isinstance(props, list) else []:
-        if isinstance(prop, dict) and prop.get("pid") == pid and prop.get("v") not in (None, ""):
-            value = prop["v"]
-            return str(value.get("id") if isinstance(value, dict) else value)
-    return None
+def id_prefixes(request: Request) -> tuple[str, ...]:
+    """The service's own URLs a person ID may come wrapped in (identifier space, view link)."""
+    base = get_settings(request).public_url
+    return (f"{base}/api/v1/persons/", f"{base}/persons/") if base else ()
 
 
-def reconcile_one(con: duckdb.DuckDBPyConnection, query: dict[str, Any], principal: Principal) -> list[dict]:
-    name = query.get("query")
-    if not isinstance(name, str) or not name.strip():
-        raise FieldError("each query needs a 'query' text", field="queries.query")
-    limit = query.get("limit", 3)
-    limit = max(1, min(int(limit) if isinstance(limit, int) else 3, MAX_LIMIT))
-    dob, province = _property(query, "dob"), _property(query, "province")
-    terms = parse_search(name=name[:200], dob=dob, province=province, rights=query_rights(principal))
-    hits, _ = search_persons(con, terms, limit=limit)
-    # the best score these terms allow (a year-only birth date agrees for 1, a full date for 2)
-    best = NAME_MAX + (0 if dob is None else DOB_MAX if terms.dob else 1) + (PROVINCE_MAX if province else 0)
-    results = []
-    for hit in hits:
-        record = visible_record(hit["best_record"] or {}, principal)
-        label = record.get("full_name") or " ".join(
-            p for p in (record.get("given_name"), record.get("family_name")) if p
-        ) or hit["person_id"]
-        results.append({
-            "id": hit["person_id"],
-            "name": label,
-            "score": round(100 * min(hit["score"], best) / best, 1),
-            "match": False,
-            "type": [PERSON_TYPE],
-        })
-    if results and results[0]["score"] >= 90 and (len(results) == 1 or results[0]["score"] - results[1]["score"] >= 10):
-        results[0]["match"] = True
-    return results
+@contextmanager
+def snapshot_cursor(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
+    try:
+        with request.app.state.published.cursor() as cur:
+            yield cur
+    except NotPublished as exc:
+        raise ApiError(503, f"{exc}; try again after `laolink nightly` has published a run") from exc
 
 
-async def _queries_text(request: Request) -> str | None:
-    text = request.query_params.get("queries")
+async def _parameter(request: Request, name: str) -> str | None:
+    """``name`` from the query string, a form body or a JSON body (as text), else None."""
+    text = request.query_params.get(name)
     if text is None and request.method == "POST":
         content_type = request.headers.get("content-type", "")
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            value = (await request.form()).get("queries")
+            value = (await request.form()).get(name)
             text = value if isinstance(value, str) else None
         elif content_type.startswith("application/json"):
             try:
                 body = await request.json()
             except ValueError:
-                raise ApiError(422, "the body is not valid JSON", field="queries") from None
-            text = json.dumps(body.get("queries")) if isinstance(body, dict) and "queries" in body else None
+                raise ApiError(422, "the body is not valid JSON", field=name) from None
+            text = json.dumps(body[name]) if isinstance(body, dict) and name in body else None
     return text
 
 
-def _parse_queries(text: str) -> dict[str, dict[str, Any]]:
+def _json_object(text: str, name: str, example: str) -> dict[str, Any]:
     try:
-        queries = json.loads(text)
+        value = json.loads(text)
     except ValueError:
-        raise ApiError(422, "queries must be a JSON object of queries", field="queries") from None
-    if not isinstance(queries, dict) or not all(isinstance(q, dict) for q in queries.values()):
-        raise ApiError(422, 'queries must look like {"q0": {"query": "a name"}}', field="queries")
+        value = None
+    if not isinstance(value, dict):
+        raise ApiError(422, f"{name} must be a JSON object like {example}", field=name)
+    return value
+
+
+@router.get("", response_model=dict[str, Any], operation_id="reconcile_get")
+@router.post("", response_model=dict[str, Any], operation_id="reconcile_post")
+async def reconcile(request: Request, principal: Principal | None = Depends(caller)) -> dict[str, Any]:
+    """Without ``queries`` or ``extend``: the manifest. ``queries``: a result per query key (a query that
+    cannot be read gets an empty result and an ``error``). ``extend``: the asked columns of each person ID."""
+    queries_text, extend_text = await _parameter(request, "queries"), await _parameter(request, "extend")
+    if principal is None or (queries_text is None and extend_text is None):
+        return manifest(public_base(request))
+    if extend_text is not None:
+        return await _extend(request, principal, extend_text)
+    queries = _json_object(queries_text, "queries", '{"q0": {"query": "a name"}}')
     if len(queries) > MAX_QUERIES:
-        raise ApiError(422, f"at most {MAX_QUERIES} queries per request", field="queries")
-    return queries
-
-
-@router.get("/reconcile", response_model=dict[str, Any], operation_id="reconcile_get")
-@router.post("/reconcile", response_model=dict[str, Any], operation_id="reconcile_post")
-async def reconcile(
-    request: Request,
-    principal: Principal = Depends(require_roles("admin", "steward", "analyst", "system")),
-    con: duckdb.DuckDBPyConnection = Depends(published_cursor),
-) -> dict[str, Any]:
-    """Without ``queries``: the service manifest. With ``queries``: candidates per query key."""
-    from starlette.concurrency import run_in_threadpool
-
-    text = await _queries_text(request)
-    if text is None:
-        return manifest(request)
-    queries = _parse_queries(text)
+        raise ApiError(413, f"at most {MAX_QUERIES} queries per request (the manifest's batchSize)", field="queries")
+    prefixes = id_prefixes(request)
 
     def run() -> dict[str, Any]:
-        out = {}
-        for key, query in queries.items():
-            try:
-                out[key] = {"result": reconcile_one(con, query, principal)}
-            except FieldError as exc:
-                raise ApiError(422, f"{key}: {exc.reason}", field=f"queries.{key}") from exc
-        return out
+        with snapshot_cursor(request) as con:
+            return {key: answers.answer_query(con, key, query, principal, prefixes) for key, query in queries.items()}
 
     out = await run_in_threadpool(run)
     ids = sorted({c["id"] for r in out.values() for c in r["result"]})
-    audit(request, "reconcile", person_ids=ids, status=200, detail={"queries": len(queries)})
+    errors = sum("error" in r for r in out.values())
+    await audit_async(request, "reconcile", person_ids=ids, status=200,
+                      detail={"queries": len(queries), "errors": errors})
     return out
+
+
+async def _extend(request: Request, principal: Principal, text: str) -> dict[str, Any]:
+    try:
+        query = ExtendQuery.model_validate(_json_object(text, "extend", '{"ids": [...], "properties": [...]}'))
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        raise ApiError(422, problem["msg"], field=".".join(["extend", *(str(p) for p in problem["loc"])])) from None
+    if len(query.ids) > MAX_QUERIES:
+        raise ApiError(413, f"at most {MAX_QUERIES} ids per extend request", field="extend.ids")
+    names = {pid: name for pid, name, _ in answers.EXTEND_PROPERTIES}
+    unknown = [p.id for p in query.properties if p.id not in names]
+    if unknown:
+        raise ApiError(422, f"unknown properties {unknown}; this service offers {sorted(names)}",
+                       field="extend.properties")
+    wanted = [p.id for p in query.properties]
+
+    def run() -> dict[str, dict[str, Any] | None]:
+        with snapshot_cursor(request) as con:
+            return {pid: answers.person_summary(con, pid, principal) for pid in dict.fromkeys(query.ids)}
+
+    summaries = await run_in_threadpool(run)
+    meta = [{"id": pid, "name": names[pid], **({"type": answers.PERSON_TYPE} if pid == "person_id" else {})}
+            for pid in wanted]
+    rows = {pid: answers.extension_row(summary, wanted) for pid, summary in summaries.items()}
+    found = sorted({s["person_id"] for s in summaries.values() if s} | {p for p, s in summaries.items() if s})
+    await audit_async(request, "reconcile.extend", person_ids=found, status=200,
+                      detail={"ids": len(summaries), "properties": wanted})
+    return {"meta": meta, "rows": rows}
+
+
+@router.get("/suggest/entity", response_model=dict[str, Any])
+async def suggest_entity(
+    request: Request,
+    prefix: str = Query("", max_length=200, description="what the user has typed: a name or a person ID"),
+    cursor: int = Query(0, ge=0, le=1000, description="suggestions to skip"),
+    principal: Principal = Depends(_readers),
+) -> dict[str, Any]:
+    """Persons for an auto-complete field (names as the caller may see them)."""
+    prefixes = id_prefixes(request)
+
+    def run() -> list[dict[str, Any]]:
+        with snapshot_cursor(request) as con:
+            return answers.suggest_entities(con, prefix, cursor, principal, prefixes)
+
+    result = await run_in_threadpool(run)
+    await audit_async(request, "reconcile.suggest", person_ids=[r["id"] for r in result], status=200)
+    return {"result": result}
+
+
+@router.get("/suggest/property", response_model=dict[str, Any])
+async def suggest_property(
+    prefix: str = Query("", max_length=200), cursor: int = Query(0, ge=0, le=1000),
+    _principal: Principal = Depends(_readers),
+) -> dict[str, Any]:
+    """Properties to match on (name, dob, province, phone) or to fetch (data extension)."""
+    return {"result": answers.suggest_properties(prefix)[cursor:]}
+
+
+@router.get("/suggest/type", response_model=dict[str, Any])
+async def suggest_type(
+    prefix: str = Query("", max_length=200), cursor: int = Query(0, ge=0, le=1000),
+    _principal: Principal = Depends(_readers),
+) -> dict[str, Any]:
+    """The one type, Person."""
+    needle = prefix.strip().lower()
+    person = answers.PERSON_TYPE
+    return {"result": [person] if cursor == 0 and (needle in person["id"] or needle in person["name"].lower()) else []}
+
+
+@router.get("/properties", response_model=dict[str, Any])
+async def propose_properties(
+    type: str = Query(..., max_length=200, description="the type of the reconciled column (person)"),  # noqa: A002
+    limit: int | None = Query(None, ge=1, le=100),
+    _principal: Principal = Depends(_readers),
+) -> dict[str, Any]:
+    """Columns data extension can add for persons (none for another type)."""
+    offered = answers.EXTEND_PROPERTIES if type == answers.PERSON_TYPE["id"] else ()
+    properties = [{"id": pid, "name": name, "description": text} for pid, name, text in offered][:limit]
+    return {"type": type, "properties": properties, **({"limit": limit} if limit is not None else {})}
+
+
+@router.get("/preview/{person_id}", response_class=HTMLResponse)
+async def preview(
+    request: Request,
+    person_id: str = Path(min_length=1, max_length=200),
+    principal: Principal = Depends(_readers),
+) -> HTMLResponse:
+    """A small HTML card of the person, from its records as the caller may see them (masked for analysts)."""
+
+    def run() -> dict[str, Any] | None:
+        with snapshot_cursor(request) as con:
+            return answers.person_summary(con, person_id, principal)
+
+    summary = await run_in_threadpool(run)
+    ids = [person_id] + ([summary["person_id"]] if summary and summary["person_id"] != person_id else [])
+    await audit_async(request, "reconcile.preview", person_ids=ids, status=200 if summary else 404,
+                      outcome="ok" if summary else "error")
+    origins = " ".join(get_settings(request).cors_origins)
+    headers = {"Content-Security-Policy": f"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self' "
+                                          f"{origins}".strip()}
+    if summary is None:
+        return HTMLResponse(_page("<p>No such person.</p>"), status_code=404, headers=headers)
+    return HTMLResponse(_page(preview_card(summary)), headers=headers)
+
+
+def preview_card(summary: dict[str, Any]) -> str:
+    """The card's HTML: every value escaped."""
+    years = [y for y in (summary["first_event_year"], summary["last_event_year"]) if y]
+    rows = [("Person ID", summary["person_id"]), ("Records", summary["n_records"]),
+            ("Sources", ", ".join(summary["sources"])), ("Events", "–".join(dict.fromkeys(map(str, years))))]
+    cells = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows if v)
+    return (f"<h1>{html.escape(summary['name'])}</h1><p>{html.escape(summary['description'])}</p>"
+            f"<table>{cells}</table>")
+
+
+def _page(body: str) -> str:
+    style = ("body{font:13px sans-serif;margin:6px}h1{font-size:15px;margin:0 0 4px}p{margin:0 0 6px;color:#555}"
+             "th{text-align:left;padding-right:8px;color:#555}")
+    return f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><style>{style}</style></head>' \
+           f"<body>{body}</body></html>"
