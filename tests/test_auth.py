@@ -40,6 +40,17 @@ def test_password_is_stored_as_argon2id_hash(con):
         ("no y", "steward", PASSWORD, "letters, digits"),
         ("", "steward", PASSWORD, "letters, digits"),
         ("noy", "steward", "short", "too short"),
+        # issue #20 row 5: each was accepted
+        ("noy", "steward", "a" * 12, "different characters"),
+        ("noy", "steward", " " * 12, "different characters"),
+        ("noy", "steward", "\u200b" * 12, "invisible"),
+        ("noy", "steward", "\x00" * 12, "control"),
+        ("noy", "steward", "correct\u200dhorse battery", "U\\+200D"),
+        ("noy", "steward", "123456789012", "commonest"),
+        ("noy", "steward", "Password123!", "commonest"),
+        ("noy.phommavong", "steward", "noy.phommavong", "username"),
+        ("noy.phommavong", "steward", "NOY.PHOMMAVONG-2024", "username"),
+        ("noy", "system", PASSWORD, "API keys only"),
     ],
 )
 def test_bad_users_are_refused_with_a_reason(con, username, role, password, problem):

@@ -235,3 +235,23 @@ def test_forwarded_addresses_count_only_from_trusted_proxies(tmp_path, trusted):
             assert answer.status_code == 200 and clients[-1] == "192.0.2.10"
         else:  # the header is ignored: the address limit still applies, the audit log holds the real address
             assert answer.status_code == 429 and set(clients) == {"127.0.0.1"}
+
+
+# ---------------------------------------------------------------- row 5: password policy on every way in
+
+
+def test_weak_passwords_are_refused_by_the_admin_api_and_the_cli(server):
+    import subprocess
+    import sys
+
+    admin = server.client_as("admin")
+    for password in ("aaaaaaaaaaaa", " " * 12, "\u200b" * 12, "\x00" * 12, "123456789012", "weak-user-1x"):
+        answer = admin.post("/api/v1/admin/users", json={"username": "weak-user-1x", "role": "analyst",
+                                                         "password": password})
+        assert answer.status_code in (400, 422), (password, answer.status_code)
+        cli = subprocess.run([sys.executable, "-m", "linkage", "users", "add", "weak-user-1x", "--role", "analyst",
+                              "--password-stdin", "--db", str(server.db)], input=password + "\n",
+                             capture_output=True, text=True)
+        assert cli.returncode != 0 and "password" in (cli.stdout + cli.stderr), (password, cli.stderr[-300:])
+    with server.service() as con:
+        assert con.execute("SELECT count(*) FROM users WHERE username LIKE 'weak-user-%'").fetchone()[0] == 0

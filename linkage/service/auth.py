@@ -22,10 +22,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from linkage.errors import LaoLinkError
+from linkage.service.password_policy import MIN_PASSWORD_LENGTH, check_password  # noqa: F401 (re-exported)
 
 ROLES: tuple[str, ...] = ("admin", "steward", "analyst", "system")
 KEY_PREFIX = "llk"
-MIN_PASSWORD_LENGTH = 12
 
 _hasher = PasswordHasher()
 
@@ -96,8 +96,7 @@ def add_user(
         raise LaoLinkError("the role system is for API keys only: create a key (laolink keys add) instead")
     if not username or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
         raise LaoLinkError(f"username {username!r} may hold only letters, digits, '.', '_' and '-'")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise LaoLinkError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
+    check_password(password, username)
     try:
         con.execute(
             "INSERT INTO users (username, role, password_hash, created_by) VALUES (?, ?, ?, ?)",
