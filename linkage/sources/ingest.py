@@ -258,6 +258,36 @@ def _stage(con: duckdb.DuckDBPyConnection, source: SourceFile, wanted: dict[str,
 def _merge(con: duckdb.DuckDBPyConnection, mapping: Mapping, file_id: int, path: str,
            max_cell_chars: int) -> dict[str, int]:
     """Validate the staged rows and merge them into records; returns the counts."""
+    _check_staged(con, mapping, max_cell_chars)
+    quarantined = _quarantine_checked(con, mapping, file_id, path)
+    con.execute(f"""
+        INSERT INTO sources (source)
+        SELECT DISTINCT c_source FROM {_CHK}
+        WHERE problem IS NULL AND c_source NOT IN (SELECT source FROM sources)
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {_GOOD} AS
+        SELECT k.*, r.rid, r.row_hash AS old_hash
+        FROM {_CHK} k LEFT JOIN records r ON r.source = k.c_source AND r.record_id = k.c_record_id
+        WHERE k.problem IS NULL AND k.first_line = k.line_no
+    """)
+    counts = dict(zip(("stored", "updated", "unchanged"), con.execute(f"""
+        SELECT count(*) FILTER (rid IS NULL), count(*) FILTER (rid IS NOT NULL AND old_hash <> row_hash),
+               count(*) FILTER (old_hash = row_hash)
+        FROM {_GOOD}
+    """).fetchall()[0], strict=True))
+    if counts["updated"]:
+        _update_changed(con, file_id)
+    if counts["stored"]:
+        _insert_new(con, file_id)
+    (read,) = con.execute(f"SELECT count(*) FROM {_STG}").fetchall()[0]
+    con.execute(f"DROP TABLE {_STG}; DROP TABLE {_CHK}; DROP TABLE {_GOOD}")
+    return {"staged": read, "quarantined": quarantined, **counts}
+
+
+def _check_staged(con: duckdb.DuckDBPyConnection, mapping: Mapping, max_cell_chars: int) -> None:
+    """``_CHK``: each staged row cleaned, its first problem (or NULL), the first line of its record_id in the
+    file (when it has no problem) and its row hash."""
     joins = []
     date_reasons = []
     for c in mapping.mandatory:
@@ -285,6 +315,10 @@ def _merge(con: duckdb.DuckDBPyConnection, mapping: Mapping, file_id: int, path:
     for c in mapping.mandatory:
         if c in DATE_COLUMNS and c in mapping.columns:
             con.unregister(f"{_DATES}_{c}")
+
+
+def _quarantine_checked(con: duckdb.DuckDBPyConnection, mapping: Mapping, file_id: int, path: str) -> int:
+    """Quarantine the checked rows with a problem, and the repeats of a record_id in the file; return how many."""
     raw_json = "to_json(struct_pack(" + ", ".join(f"{c} := s.{c}" for c in mapping.columns) + "))"
     (quarantined,) = con.execute(f"""
         INSERT INTO quarantine (file_id, path, line_no, field, reason, raw_line)
@@ -297,49 +331,39 @@ def _merge(con: duckdb.DuckDBPyConnection, mapping: Mapping, file_id: int, path:
         WHERE k.problem IS NOT NULL OR k.first_line <> k.line_no
         ORDER BY k.line_no
     """, [file_id, path]).fetchall()[0]
-    con.execute(f"""
-        INSERT INTO sources (source)
-        SELECT DISTINCT c_source FROM {_CHK}
-        WHERE problem IS NULL AND c_source NOT IN (SELECT source FROM sources)
-    """)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {_GOOD} AS
-        SELECT k.*, r.rid, r.row_hash AS old_hash
-        FROM {_CHK} k LEFT JOIN records r ON r.source = k.c_source AND r.record_id = k.c_record_id
-        WHERE k.problem IS NULL AND k.first_line = k.line_no
-    """)
-    counts = dict(zip(("stored", "updated", "unchanged"), con.execute(f"""
-        SELECT count(*) FILTER (rid IS NULL), count(*) FILTER (rid IS NOT NULL AND old_hash <> row_hash),
-               count(*) FILTER (old_hash = row_hash)
-        FROM {_GOOD}
-    """).fetchall()[0], strict=True))
+    return quarantined
+
+
+def _update_changed(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
+    """Keep the replaced versions of changed records in ``record_history``, then update them (their standardized
+    columns reset, so the next standardize fills them again)."""
     raw_list = ", ".join(RAW_COLUMNS)
-    if counts["updated"]:
-        con.execute(f"""
-            INSERT INTO record_history (rid, source, record_id, {raw_list}, row_hash, version, file_id, line_no,
-                                        replaced_by_file_id)
-            SELECT r.rid, r.source, r.record_id, {', '.join(f'r.{c}' for c in RAW_COLUMNS)}, r.row_hash, r.version,
-                   r.file_id, r.line_no, ?
-            FROM records r JOIN {_GOOD} g ON g.rid = r.rid
-            WHERE g.old_hash <> g.row_hash
-        """, [file_id])
-        resets = ", ".join(f"{c} = NULL" for c in STANDARDIZED_COLUMNS)
-        con.execute(f"""
-            UPDATE records SET {', '.join(f'{c} = g.c_{c}' for c in RAW_COLUMNS)},
-                row_hash = g.row_hash, version = records.version + 1, file_id = ?, line_no = g.line_no,
-                updated_at = current_timestamp, {resets}
-            FROM {_GOOD} g
-            WHERE records.rid = g.rid AND g.old_hash <> g.row_hash
-        """, [file_id])
-    if counts["stored"]:
-        con.execute(f"""
-            INSERT INTO records (source, record_id, {raw_list}, row_hash, file_id, line_no)
-            SELECT c_source, c_record_id, {', '.join(f'c_{c}' for c in RAW_COLUMNS)}, row_hash, ?, line_no
-            FROM {_GOOD} WHERE rid IS NULL ORDER BY line_no
-        """, [file_id])
-    (read,) = con.execute(f"SELECT count(*) FROM {_STG}").fetchall()[0]
-    con.execute(f"DROP TABLE {_STG}; DROP TABLE {_CHK}; DROP TABLE {_GOOD}")
-    return {"staged": read, "quarantined": quarantined, **counts}
+    con.execute(f"""
+        INSERT INTO record_history (rid, source, record_id, {raw_list}, row_hash, version, file_id, line_no,
+                                    replaced_by_file_id)
+        SELECT r.rid, r.source, r.record_id, {', '.join(f'r.{c}' for c in RAW_COLUMNS)}, r.row_hash, r.version,
+               r.file_id, r.line_no, ?
+        FROM records r JOIN {_GOOD} g ON g.rid = r.rid
+        WHERE g.old_hash <> g.row_hash
+    """, [file_id])
+    resets = ", ".join(f"{c} = NULL" for c in STANDARDIZED_COLUMNS)
+    con.execute(f"""
+        UPDATE records SET {', '.join(f'{c} = g.c_{c}' for c in RAW_COLUMNS)},
+            row_hash = g.row_hash, version = records.version + 1, file_id = ?, line_no = g.line_no,
+            updated_at = current_timestamp, {resets}
+        FROM {_GOOD} g
+        WHERE records.rid = g.rid AND g.old_hash <> g.row_hash
+    """, [file_id])
+
+
+def _insert_new(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
+    """Insert the records the store does not hold yet, in file order."""
+    raw_list = ", ".join(RAW_COLUMNS)
+    con.execute(f"""
+        INSERT INTO records (source, record_id, {raw_list}, row_hash, file_id, line_no)
+        SELECT c_source, c_record_id, {', '.join(f'c_{c}' for c in RAW_COLUMNS)}, row_hash, ?, line_no
+        FROM {_GOOD} WHERE rid IS NULL ORDER BY line_no
+    """, [file_id])
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mapping | None = None, *,
