@@ -36,6 +36,12 @@ def test_file_json_is_the_published_uk_estimate():
     assert answer["terms"] == ["LA:NG", "NG:GP", "PFNCA:GP", "LA:PFNCA", "GO:GP", "NG:GO"]
 
 
+def test_bootstrap_adds_a_bca_interval():
+    answer = _run_json(str(DATA / "NewOrl.csv"), "--bootstrap", "20")
+    low, high = answer["ci95_bca"]
+    assert low < answer["estimate"] < high
+
+
 def test_bad_file_is_reported_with_row_and_field(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("A,B,count\n1,0,3\n1,1,two\n", encoding="utf-8")
