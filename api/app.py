@@ -6,13 +6,12 @@ document is ``GET /api/v1/openapi.json`` for any authenticated principal; there 
 public /docs page (Swagger UI would load its scripts from a CDN).
 
 To add a resource: write ``api/routes/<resource>.py`` defining ``router`` (paths
-relative to /api/v1, roles via ``Depends(require_roles(...))``) and add its name to
-``ROUTE_MODULES``.
+relative to /api/v1, roles via ``role_dependency(...)`` in the signature), import it here and add its
+router to ``PROTECTED_ROUTERS``.
 """
 
 from __future__ import annotations
 
-import importlib
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -25,22 +24,24 @@ from api.errors import (
     SecurityHeadersMiddleware,
     install_error_handlers,
 )
+from api.pages import install_pages
 from api.published import PublishedReader
 from api.reconcile_cors import ReconcileCorsMiddleware
+from api.routes import admin, auth, health, match, meta, persons, reconcile, review, runs
 from api.schemas import ERROR_RESPONSES
 from api.service_store import ServiceStore
 from api.settings import Settings
 from linkage import __version__
 
 API_PREFIX = "/api/v1"
-# Modules in api/routes/ whose ``router`` needs a credential (mounted under /api/v1).
-ROUTE_MODULES: tuple[str, ...] = (
-    "meta",
-    "admin",
-    "persons",
-    "match",
-    "review",
-    "runs",
+# Routers that need a credential (mounted under /api/v1).
+PROTECTED_ROUTERS: tuple[APIRouter, ...] = (
+    meta.router,
+    admin.router,
+    persons.router,
+    match.router,
+    review.router,
+    runs.router,
 )
 
 
@@ -74,18 +75,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every answer
 
-    from api.routes import auth, health, reconcile
-
     app.include_router(health.router)
     app.include_router(auth.router, prefix=API_PREFIX)
     protected = APIRouter(prefix=API_PREFIX, dependencies=[Depends(current_principal)], responses=ERROR_RESPONSES)
-    for name in ROUTE_MODULES:
-        protected.include_router(importlib.import_module(f"api.routes.{name}").router)
+    for router in PROTECTED_ROUTERS:
+        protected.include_router(router)
     app.include_router(protected)
     # The reconciliation manifest answers without a credential (W3C Reconciliation API 0.2); its other routes
     # check the caller themselves (api.routes.reconcile.caller and require_roles).
     app.include_router(reconcile.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
-    from api.pages import install_pages
-
     install_pages(app)  # the review page: HTML routes at the root, /static
     return app

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from typing import Annotated, Any
 
 import duckdb
 from fastapi import Depends, Query, Request
@@ -219,3 +220,21 @@ def pagination(
 async def audit_async(request: Request, action: str, **kwargs) -> None:
     """:func:`audit` for ``async def`` routes: awaits the commit (the event loop serves others meanwhile)."""
     await request.app.state.audit_writer.write_async(**_audit_row(request, action, **kwargs))
+
+
+def role_dependency(*roles: str) -> Any:
+    """``Annotated[Principal, ...]`` for a route's signature: the principal, if its role is one of ``roles``.
+
+    A route module names its own, e.g. ``Reader = role_dependency("steward", "analyst")``, then ``principal: Reader``.
+    """
+    return Annotated[Principal, Depends(require_roles(*roles))]
+
+
+# Dependencies by name, as in FastAPI's full-stack template (``con: PublishedCursor`` in a route's signature).
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+PagePrincipal = Annotated[Principal, Depends(page_principal)]
+ServiceDb = Annotated[sqlite3.Connection, Depends(service_db)]
+PublishedCursor = Annotated[duckdb.DuckDBPyConnection, Depends(published_cursor)]
+PublishedSnapshot = Annotated[Snapshot, Depends(published_snapshot)]
+Pagination = Annotated[Page, Depends(pagination)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.pages.routes import _standardized
+from api.pages.pair import _standardized
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,11 @@
-"""The review page for data stewards: HTML pages, static assets (served by the app, never a CDN), translations."""
+"""The review page for data stewards: HTML pages, static assets (served by the app, never a CDN), translations.
+
+Pages read the published snapshot through the same query functions as the JSON API (``api/queries``) and
+write decisions through ``linkage.service.decisions.decide``; records pass through the same masking, and
+every page that shows person data is audited. Without a session a page redirects to /login. Decisions on
+the pair page are posted by app.js to ``POST /api/v1/decisions``. One module per page (``queue``, ``pair``,
+``person``, ``search``, ``runs``; log-in and language in ``session``), what they share in ``render``.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +16,11 @@ from fastapi.staticfiles import StaticFiles
 
 
 def install_pages(app: FastAPI) -> None:
-    """Mount the pages, their static files, and the answers for pages a role may not open."""
-    from api.pages.routes import _Forbidden, forbidden_handler, router
+    """Mount the pages (one module each), their static files, and the answer for pages a role may not open."""
+    from api.pages import pair, person, queue, runs, search, session
+    from api.pages.render import PageForbidden, forbidden_handler
 
     app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
-    app.include_router(router)
-    app.add_exception_handler(_Forbidden, forbidden_handler)
+    for page in (session, queue, pair, person, search, runs):
+        app.include_router(page.router)
+    app.add_exception_handler(PageForbidden, forbidden_handler)

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import sqlite3
+from fastapi import APIRouter, Request
 
-from fastapi import APIRouter, Depends, Request
-
-from api.deps import audit, require_roles, service_db
+from api.deps import ServiceDb, audit, role_dependency
 from api.errors import ApiError
 from api.schemas import CreatedKey, KeyInfo, NewKey, NewUser, UserInfo
 from linkage.errors import LaoLinkError
 from linkage.service import auth
 
 router = APIRouter(prefix="/admin", tags=["admin"])
-admin_only = require_roles("admin")
+AdminOnly = role_dependency("admin")
 
 
 @router.get("/users", response_model=list[UserInfo])
-def list_users(_: auth.Principal = Depends(admin_only), con: sqlite3.Connection = Depends(service_db)):
+def list_users(_: AdminOnly, con: ServiceDb):
     """Every user with role and state (never a password hash)."""
     return auth.list_users(con)
 
@@ -26,8 +24,8 @@ def list_users(_: auth.Principal = Depends(admin_only), con: sqlite3.Connection 
 def add_user(
     body: NewUser,
     request: Request,
-    principal: auth.Principal = Depends(admin_only),
-    con: sqlite3.Connection = Depends(service_db),
+    principal: AdminOnly,
+    con: ServiceDb,
 ):
     """Add a user with a password the admin hands over in person."""
     try:
@@ -42,8 +40,8 @@ def add_user(
 def disable_user(
     username: str,
     request: Request,
-    _: auth.Principal = Depends(admin_only),
-    con: sqlite3.Connection = Depends(service_db),
+    _: AdminOnly,
+    con: ServiceDb,
 ):
     """Disable a user; their sessions end at once."""
     try:
@@ -55,7 +53,7 @@ def disable_user(
 
 
 @router.get("/keys", response_model=list[KeyInfo])
-def list_keys(_: auth.Principal = Depends(admin_only), con: sqlite3.Connection = Depends(service_db)):
+def list_keys(_: AdminOnly, con: ServiceDb):
     """Every API key's id, name, role, scope and state (never the key)."""
     return auth.list_keys(con)
 
@@ -64,8 +62,8 @@ def list_keys(_: auth.Principal = Depends(admin_only), con: sqlite3.Connection =
 def create_key(
     body: NewKey,
     request: Request,
-    principal: auth.Principal = Depends(admin_only),
-    con: sqlite3.Connection = Depends(service_db),
+    principal: AdminOnly,
+    con: ServiceDb,
 ):
     """Create an API key; the answer is the only time the key is shown."""
     try:
@@ -80,8 +78,8 @@ def create_key(
 def revoke_key(
     key_id: str,
     request: Request,
-    _: auth.Principal = Depends(admin_only),
-    con: sqlite3.Connection = Depends(service_db),
+    _: AdminOnly,
+    con: ServiceDb,
 ):
     """Revoke a key; it is refused from the next request on."""
     try:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import audit_async, get_settings, published_snapshot, require_roles
+from api.deps import PublishedSnapshot, audit_async, get_settings, role_dependency
 from api.errors import ApiError
 from api.masking import query_rights
 from api.published import Snapshot
@@ -14,24 +14,24 @@ from api.scorer_cache import ServedScorer, built_scorer, scorer_for
 from linkage.errors import FieldError, LaoLinkError
 from linkage.fields.places import use_deployment_aliases
 from linkage.fields.standardize_one import standardize_record
-from linkage.service.auth import Principal
 from linkage.service.pending_records import add_pending_record
 from linkage.sources.exchange_format import ROLES
 
 router = APIRouter(tags=["match"])
 # Roles that see records whole (admins see them masked, so a score or label would tell what the mask hides).
 MATCHERS = ("system", "steward")
+Matcher = role_dependency(*MATCHERS)
 
 
 @router.post("/match", response_model=MatchResponse, responses={403: {"description": "source outside the key's scope"}})
 async def match(
     request: Request,
+    principal: Matcher,
+    snapshot: PublishedSnapshot,
     record: ExchangeRecord,
     top_k: int = Query(5, ge=1, le=50, description="how many candidate persons to return"),
     min_probability: float = Query(0.0, ge=0.0, le=1.0, description="leave out candidates below this probability"),
     persist: bool = Query(False, description="also store the record for the next nightly run"),
-    principal: Principal = Depends(require_roles(*MATCHERS)),
-    snapshot: Snapshot = Depends(published_snapshot),
 ) -> Response:
     """Score the record against every published record sharing a blocking key with it; answer the best
     persons with their match probability and, per comparison, the level reached and its match weight.

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-import duckdb
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Page, audit, audit_async, pagination, published_cursor, published_snapshot, require_roles
+from api.deps import Pagination, PublishedCursor, PublishedSnapshot, audit, audit_async, role_dependency
 from api.errors import ApiError
 from api.masking import query_rights, sees_every_field, visible_record
 from api.published import Snapshot
@@ -17,18 +16,18 @@ from api.queries.search import parse_search, search_persons
 from api.schemas import PageInfo
 from api.schemas_data import PersonOut, SearchResponse
 from linkage.errors import FieldError
-from linkage.service.auth import Principal
 
 router = APIRouter(prefix="/persons", tags=["persons"])
 READERS = ("admin", "steward", "analyst", "system")
+Reader = role_dependency(*READERS)
 
 
 @router.get("/{person_id}", response_model=PersonOut, responses={404: {"description": "unknown person ID"}})
 async def read_person(
     request: Request,
+    principal: Reader,
+    snapshot: PublishedSnapshot,
     person_id: str = Path(min_length=1, max_length=64),
-    principal: Principal = Depends(require_roles(*READERS)),
-    snapshot: Snapshot = Depends(published_snapshot),
 ) -> Response:
     """A person's records (masked per role and source scope), the scored links inside the cluster, and its
     ID history. An ID merged into another answers 200 with ``status: alias`` and ``resolved_to``; an ID
@@ -62,13 +61,13 @@ def _live_person(snapshot: Snapshot, person_id: str) -> dict | None:
 @router.get("", response_model=SearchResponse)
 def find_persons(
     request: Request,
+    page: Pagination,
+    principal: Reader,
+    con: PublishedCursor,
     name: str | None = Query(None, max_length=200, description="a name in Lao, Thai or Latin script, any spelling"),
     dob: str | None = Query(None, max_length=50, description="birth date as written (15/03/1998, 1998, 03/2541...)"),
     province: str | None = Query(None, max_length=100, description="province name in any spelling, or its code"),
     phone: str | None = Query(None, max_length=50, description="phone number in any usual format"),
-    page: Page = Depends(pagination),
-    principal: Principal = Depends(require_roles(*READERS)),
-    con: duckdb.DuckDBPyConnection = Depends(published_cursor),
 ) -> SearchResponse:
     """Persons whose records match, best first; give a name or a phone, optionally a birth date and place."""
     try:

@@ -9,20 +9,17 @@ made meanwhile. A key limited to some sources decides only on pairs of its own s
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Literal
 
-import duckdb
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
-from api.deps import Page, audit, pagination, published_cursor, require_roles, service_db
+from api.deps import Pagination, PublishedCursor, ServiceDb, audit, role_dependency
 from api.errors import ApiError
 from api.masking import visible_record
 from api.queries.persons import persons_of_rids
 from api.queries.review import province_filter, review_pair, review_queue, rid_of
 from api.schemas import PageInfo
 from api.schemas_data import DecisionCreated, DecisionRequest, PairOut, QueueResponse
-from linkage.service.auth import Principal
 from linkage.service.decisions import (
     DECIDING_ROLES,
     NO_DECISION,
@@ -35,18 +32,20 @@ from linkage.service.decisions import (
 router = APIRouter(tags=["review"])
 READERS = ("steward", "admin", "analyst")
 JUDGEMENTS = {"same": "positive", "not_same": "negative", "unsure": "unsure"}
+Reader = role_dependency(*READERS)
+Decider = role_dependency(*DECIDING_ROLES)
 
 
 @router.get("/review/queue", response_model=QueueResponse)
 def read_queue(
     request: Request,
+    page: Pagination,
+    principal: Reader,
+    con: PublishedCursor,
     kind: Literal["pair", "cluster"] | None = Query(None),
     source: str | None = Query(None, max_length=100, description="items with a record from this source"),
     province: str | None = Query(None, max_length=100, description="items with a record from this province"),
     role: Literal["victim", "suspect", "witness"] | None = Query(None),
-    page: Page = Depends(pagination),
-    principal: Principal = Depends(require_roles(*READERS)),
-    con: duckdb.DuckDBPyConnection = Depends(published_cursor),
 ) -> QueueResponse:
     """Queue items, highest priority first, with the count of matching items by kind and by source."""
     q = review_queue(con, kind=kind, source=source, province=province_filter(province), role=role,
@@ -69,10 +68,10 @@ def read_queue(
 @router.get("/review/pairs/{item_id}", response_model=PairOut, responses={404: {"description": "no such pair item"}})
 def read_pair(
     request: Request,
+    principal: Reader,
+    con: PublishedCursor,
+    service: ServiceDb,
     item_id: int = Path(ge=1, le=2**62),
-    principal: Principal = Depends(require_roles(*READERS)),
-    con: duckdb.DuckDBPyConnection = Depends(published_cursor),
-    service: sqlite3.Connection = Depends(service_db),
 ) -> PairOut:
     """Both records side by side (raw and standardized), each comparison's stored level label, gamma and
     match weight, the overall probability, and the pair's current decision (send its decision_id back as
@@ -100,10 +99,10 @@ def read_pair(
                         409: {"description": "the pair was decided again since expected_decision_id"}})
 def create_decision(
     request: Request,
+    principal: Decider,
+    con: PublishedCursor,
+    service: ServiceDb,
     body: DecisionRequest,
-    principal: Principal = Depends(require_roles(*DECIDING_ROLES)),
-    con: duckdb.DuckDBPyConnection = Depends(published_cursor),
-    service: sqlite3.Connection = Depends(service_db),
 ) -> DecisionCreated:
     """Record that two records are the same person, not the same, or unsure, with an optional note.
     Name the decision you saw as current in expected_decision_id (null when there was none): if another

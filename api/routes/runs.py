@@ -16,10 +16,9 @@ import threading
 import time
 from pathlib import Path as FsPath
 
-import duckdb
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 
-from api.deps import Page, audit, pagination, published_cursor, require_roles
+from api.deps import Pagination, PublishedCursor, audit, role_dependency
 from api.errors import ApiError
 from api.queries.runs import get_run, list_runs
 from api.schemas import PageInfo
@@ -28,6 +27,8 @@ from api.settings import Settings
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 READERS = ("admin", "steward", "analyst")
+Reader = role_dependency(*READERS)
+Admin = role_dependency("admin")
 PID_FILE = "api-nightly.pid"
 
 
@@ -63,9 +64,9 @@ def running_pid(settings: Settings) -> int | None:
 @router.get("", response_model=RunsResponse)
 def read_runs(
     request: Request,
-    page: Page = Depends(pagination),
-    _principal=Depends(require_roles(*READERS)),
-    con: duckdb.DuckDBPyConnection = Depends(published_cursor),
+    page: Pagination,
+    _principal: Reader,
+    con: PublishedCursor,
 ) -> RunsResponse:
     """Published nightly runs, newest first."""
     runs, total = list_runs(con, limit=page.page_size, offset=page.offset)
@@ -78,9 +79,9 @@ def read_runs(
 
 @router.get("/{run_id}", response_model=RunDetail, responses={404: {"description": "no such published run"}})
 def read_run(
+    principal: Reader,
+    con: PublishedCursor,
     run_id: int = Path(ge=1, le=2**62),
-    principal=Depends(require_roles(*READERS)),
-    con: duckdb.DuckDBPyConnection = Depends(published_cursor),
 ) -> RunDetail:
     """One run with its report (files, rows, pairs scored, persons created/merged/split, timings).
 
@@ -94,7 +95,7 @@ def read_run(
 @router.post("", response_model=RunStarted, status_code=202,
              responses={409: {"description": "a run is already in progress"},
                         503: {"description": "no inbox configured"}})
-def start_run(request: Request, _principal=Depends(require_roles("admin"))) -> RunStarted:
+def start_run(request: Request, _principal: Admin) -> RunStarted:
     """Start a nightly run in the background (ingest the inbox, standardize, link, publish)."""
     import subprocess
 

@@ -129,6 +129,8 @@ def record_decision(
 ) -> Decision:
     """Append a decision about a pair; raise DecisionConflict if ``expected_current`` is stale.
 
+    The primitive under :func:`decide`, without the role, scope or lock: the API, pages and CLI call ``decide``.
+
     ``expected_current``: the decision id the steward saw as current, or ``NO_DECISION`` (0)
     if they saw none; ``None`` records without checking (imports, scripts).
     """

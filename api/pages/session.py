@@ -1,0 +1,73 @@
+"""Log-in, log-out and the interface language (the log-in page needs no session)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.deps import SESSION_COOKIE, PagePrincipal, audit, client_address, get_settings
+from api.pages.i18n import LANG_COOKIE, LANGUAGES
+from api.pages.render import PageUser, render
+from linkage.service.auth import AuthError, Principal, end_session
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(_principal: PageUser) -> Response:
+    return RedirectResponse("/queue", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/queue") -> Response:
+    return render(request, None, "login.html", next=_local(next), error=None)
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login_submit(
+    request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/queue")
+) -> Response:
+    from api.routes.auth import log_in, refuse_foreign_origin, set_session_cookie
+
+    await refuse_foreign_origin(request)
+    settings = get_settings(request)
+    try:
+        principal, token = await run_in_threadpool(
+            log_in, request.app.state.service, settings, username, password, client_address(request)
+        )
+    except AuthError as exc:
+        request.state.principal = Principal("user", username, "")
+        status = 429 if exc.locked_out else 401
+        await run_in_threadpool(audit, request, "login", outcome="denied", status=status,
+                                detail={"locked_out": exc.locked_out, "page": True})
+        return render(request, None, "login.html", status=status, next=_local(next), error=exc.reason)
+    request.state.principal = principal
+    await run_in_threadpool(audit, request, "login", status=303, detail={"page": True})
+    response = RedirectResponse(_local(next), status_code=303)
+    set_session_cookie(response, token, request, settings)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, principal: PagePrincipal) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if principal.kind == "user" and token:
+        end_session(request.app.state.service.connection(), token)
+        audit(request, "logout", status=303)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+@router.get("/lang/{lang}")
+def switch_language(lang: str, next: str = "/queue") -> Response:
+    response = RedirectResponse(_local(next), status_code=303)
+    if lang in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, path="/", samesite="strict", httponly=True)
+    return response
+
+
+def _local(path: str) -> str:
+    """Only local paths are followed after log-in or a language switch (no open redirect)."""
+    return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/queue"
