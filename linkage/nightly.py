@@ -8,7 +8,6 @@ published snapshot until ``publish_snapshot`` swaps in the new one.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -21,14 +20,14 @@ from typing import Any
 import duckdb
 
 from linkage.faults import fault_point
-from linkage.model.store_model import DEFAULT_MIN_RECORDS, DEFAULT_RETRAIN_GROWTH, SHIPPED_MODEL, ModelChoice
+from linkage.model.model_file import model_version
+from linkage.model.store_model import DEFAULT_MIN_RECORDS, DEFAULT_RETRAIN_GROWTH, ModelChoice
 from linkage.paths import StorePaths, store_paths
 from linkage.publishing.publish import publish_snapshot
 from linkage.store import sql_literal
 
 log = logging.getLogger("laolink.nightly")
 
-DEFAULT_MODEL = SHIPPED_MODEL
 
 
 @dataclass
@@ -81,12 +80,6 @@ class RunReport:
         if self.error:
             lines.append(f"error: {self.error}")
         return lines
-
-
-def model_version(model_path: Path) -> str:
-    """A model's version: its file name and the hash of its content, so retraining shows."""
-    digest = hashlib.sha256(model_path.read_bytes()).hexdigest()[:12]
-    return f"{model_path.stem}-{digest}"
 
 
 def _start_or_resume_run(con: duckdb.DuckDBPyConnection, version: str) -> int:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from linkage.nightly import DEFAULT_MODEL, NightlyConfig, run_nightly
+from linkage.model.shipped import DEFAULT_MODEL
+from linkage.nightly import NightlyConfig, run_nightly
 
 PERSONS = 200
 SEED = 3

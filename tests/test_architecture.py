@@ -36,3 +36,16 @@ def test_no_module_under_linkage_imports_api():
 def test_typer_is_imported_only_by_the_cli_package():
     users = _modules_importing("linkage", "typer") + _modules_importing("api", "typer")
     assert users and all(path.startswith("linkage/cli/") for path in users), users
+
+
+def test_pyproject_lists_every_package_and_maps_the_shipped_folders():
+    import tomllib
+
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    on_disk = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("linkage", "api") for init in (ROOT / top).rglob("__init__.py")
+    }
+    mapped = setuptools["package-dir"]
+    assert mapped == {"linkage.model.blocking_rules": "blocking_rules", "linkage.model.shipped_models": "models"}
+    assert set(setuptools["packages"]) == on_disk | set(mapped)

@@ -18,7 +18,8 @@ import duckdb
 import pytest
 
 from linkage.faults import FAULT_POINTS
-from linkage.nightly import DEFAULT_MODEL, NightlyConfig, run_nightly
+from linkage.model.shipped import DEFAULT_MODEL
+from linkage.nightly import NightlyConfig, run_nightly
 from linkage.paths import store_paths
 from linkage.publishing.publish import current_snapshot
 from linkage.service.pending_records import add_pending_record

@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from linkage.nightly import DEFAULT_MODEL, NightlyConfig, run_nightly
+from linkage.model.shipped import DEFAULT_MODEL
+from linkage.nightly import NightlyConfig, run_nightly
 from linkage.paths import store_paths
 from linkage.publishing.publish import current_snapshot
 from linkage.service.service_db import connect_service

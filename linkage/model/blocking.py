@@ -20,10 +20,8 @@ from splink.internals.blocking_rule_library import CustomRule
 
 from linkage.errors import LaoLinkError
 from linkage.model.model_input import Workspace
+from linkage.model.shipped import PREDICT_RULES
 
-RULES_DIR = Path(__file__).resolve().parents[2] / "blocking_rules"
-PREDICT_RULES = RULES_DIR / "predict.yaml"
-TRAIN_RULES = RULES_DIR / "train.yaml"
 DEFAULT_MAX_PAIRS = 50_000_000
 
 

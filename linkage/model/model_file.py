@@ -21,10 +21,19 @@ the nightly job then scores every pair again (the prior is part of its scoring v
 
 from __future__ import annotations
 
+import hashlib
 import math
+from pathlib import Path
 from typing import Any
 
 LAOLINK_KEY = "laolink"
+
+
+def model_version(model_path: str | Path) -> str:
+    """``<name>-<first 12 hex of the file's sha256>``: names the exact parameters that scored a pair."""
+    path = Path(model_path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return f"{path.stem}-{digest}"
 
 
 def splink_settings(model: dict[str, Any]) -> dict[str, Any]:

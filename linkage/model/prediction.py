@@ -23,7 +23,7 @@ from splink.internals.blocking_rule_library import CustomRule
 from linkage.errors import LaoLinkError
 from linkage.model.blocking import DEFAULT_MAX_PAIRS, BlockingCapError, NamedRule, load_rules
 from linkage.model.engines import predict_pairs
-from linkage.model.model_file import settings_for_store
+from linkage.model.model_file import model_version, settings_for_store
 from linkage.model.model_input import (
     MODEL_INPUT_TABLE,
     WORKSPACE,
@@ -31,9 +31,8 @@ from linkage.model.model_input import (
     default_work_dir,
     splink_workspace,
 )
-from linkage.model.training import model_version
+from linkage.model.shipped import DEFAULT_MODEL
 
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "demo.json"
 STORE_THRESHOLD_MATCH_WEIGHT = -5.0
 
 

@@ -22,9 +22,9 @@ from pathlib import Path
 import duckdb
 
 from linkage.model.model_file import LAOLINK_KEY, training_records
+from linkage.model.shipped import DEFAULT_MODEL
 from linkage.paths import StorePaths
 
-SHIPPED_MODEL = Path(__file__).resolve().parents[2] / "models" / "demo.json"
 STORE_MODEL_NAME = "store.json"
 DEFAULT_MIN_RECORDS = 5_000
 DEFAULT_RETRAIN_GROWTH = 0.2
@@ -102,7 +102,7 @@ def choose_model(
     profile = store_profile(con)
     if profile.records < min_records:
         return ModelChoice(
-            path=SHIPPED_MODEL, kind="shipped", trained_this_run=False, store_records=profile.records,
+            path=DEFAULT_MODEL, kind="shipped", trained_this_run=False, store_records=profile.records,
             reason=f"the store has {profile.records:,} standardized records, fewer than the {min_records:,} "
             "needed to learn from: the shipped model scores them",
         )  # fmt: skip

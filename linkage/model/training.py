@@ -10,7 +10,6 @@ estimate of m from labels. The model is written as Splink JSON with a model card
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import math
 import sqlite3
@@ -25,11 +24,12 @@ import pandas as pd
 from splink import Linker, SettingsCreator
 
 from linkage.errors import LaoLinkError
-from linkage.model.blocking import PREDICT_RULES, TRAIN_RULES, NamedRule, load_rules, load_setting
+from linkage.model.blocking import NamedRule, load_rules, load_setting
 from linkage.model.comparisons import comparisons
 from linkage.model.engines import copy_to_engine, make_linker, model_json
-from linkage.model.model_file import LAOLINK_KEY
+from linkage.model.model_file import LAOLINK_KEY, model_version
 from linkage.model.model_input import MODEL_INPUT_TABLE, Workspace, default_work_dir, splink_workspace
+from linkage.model.shipped import PREDICT_RULES, TRAIN_RULES
 from linkage.model.splink_adapter import (
     core_model_settings,
     linker_comparison_levels,
@@ -45,13 +45,6 @@ DEFAULT_EM_PAIRS = 500_000
 # term frequencies only sharpen a pair's weight at prediction, they are not parameters EM learns.
 EM_ON_LEVEL_PATTERNS = True
 M_FLOOR = 0.001  # no level is impossible for the same person: at most about -10 bits against
-
-
-def model_version(model_path: str | Path) -> str:
-    """``<name>-<first 12 hex of the file's sha256>``: names the exact parameters that scored a pair."""
-    path = Path(model_path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-    return f"{path.stem}-{digest}"
 
 
 def settings(predict_rules: str | Path = PREDICT_RULES) -> SettingsCreator:
