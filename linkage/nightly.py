@@ -299,6 +299,7 @@ def _run_steps(
     from linkage.clusters.person_ids import assign_person_ids
     from linkage.clusters.review_queue import build_review_queue
     from linkage.fields.standardize import STD_VERSION, standardize
+    from linkage.model.birth_evidence import consistency_for_model
     from linkage.model.prediction import predict
     from linkage.service.decisions import load_decisions_into
     from linkage.service.service_db import connect_service
@@ -350,7 +351,9 @@ def _run_steps(
         finally:
             service.close()
         fault_point("cluster:after-decisions")
-        clusters = cluster_records(con, threshold=cfg.threshold, run_id=run_id, decisions_table=decisions.table)
+        consistency = consistency_for_model(json.loads(choice.path.read_text(encoding="utf-8")))
+        clusters = cluster_records(con, threshold=cfg.threshold, run_id=run_id, decisions_table=decisions.table,
+                                   consistency=consistency)
         fault_point("cluster:after-clustering")
         ids = assign_person_ids(con, run_id=run_id)
         fault_point("cluster:after-ids")

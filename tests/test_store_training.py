@@ -97,3 +97,23 @@ def test_retrain_reasons():
     assert "new source(s) B" in retrain_reason(model, StoreProfile(1000, ("A", "B"), ("dob",)), 0.2)
     assert "phone_e164" in retrain_reason(model, StoreProfile(1000, ("A",), ("dob", "phone_e164")), 0.2)
     assert retrain_reason(None, fits, 0.2) == "no model learned from this store yet"
+
+
+def test_birth_years_far_apart_learned_from_same_id_same_name_pairs():
+    from linkage.clusters.consistency import DEFAULT_RULES
+    from linkage.model.birth_evidence import apply_far_apart_share, consistency_for_model
+
+    model = json.loads((Path(__file__).resolve().parents[1] / "models" / "demo.json").read_text(encoding="utf-8"))
+    birth = next(c for c in model["comparisons"] if c["output_column_name"] == "birth")["comparison_levels"]
+    levels = [lv for lv in birth if not lv.get("is_null_level")]
+    total = sum(lv["m_probability"] for lv in levels)
+    kept = apply_far_apart_share(json.loads(json.dumps(model)), pairs=400, share=0.0)
+    assert kept["comparisons"] == model["comparisons"] and consistency_for_model(kept) == DEFAULT_RULES
+    raised = apply_far_apart_share(json.loads(json.dumps(model)), pairs=400, share=0.06)
+    birth = next(c for c in raised["comparisons"] if c["output_column_name"] == "birth")["comparison_levels"]
+    far = next(lv for lv in birth if lv.get("label_for_charts") == "birth years far apart")
+    assert far["m_probability"] == 0.06
+    assert abs(sum(lv["m_probability"] for lv in birth if not lv.get("is_null_level")) - total) < 0.01
+    assert consistency_for_model(raised).max_birth_year_gap is None
+    too_few = apply_far_apart_share(json.loads(json.dumps(model)), pairs=10, share=0.5)
+    assert too_few["comparisons"] == model["comparisons"] and consistency_for_model(too_few) == DEFAULT_RULES

@@ -24,6 +24,7 @@ import pandas as pd
 from splink import Linker, SettingsCreator
 
 from linkage.errors import LaoLinkError
+from linkage.model.birth_evidence import apply_far_apart_share, far_apart_share
 from linkage.model.blocking import NamedRule, load_rules, load_setting
 from linkage.model.comparisons import comparisons
 from linkage.model.engines import copy_to_engine, make_linker, model_json
@@ -147,6 +148,7 @@ def train(
             set_linker_prior(linker, statistics.median(usable))
         n_labels = _learn_from_decisions(ws, linker, service_db) if service_db is not None else 0
         model = stable_model(model_json(linker)) | {LAOLINK_KEY: {"training_records": n_records, **(store_facts or {})}}
+        model = apply_far_apart_share(model, *far_apart_share(ws))
         out_path.write_text(json.dumps(model, indent=4, ensure_ascii=False) + "\n", encoding="utf-8")
         sources = ws.con.execute(
             f"SELECT source, count(*) FROM {ws.table('records')} WHERE std_version IS NOT NULL GROUP BY 1 ORDER BY 1"
