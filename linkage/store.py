@@ -41,6 +41,7 @@ STANDARDIZED_COLUMNS: dict[str, str] = {
     "village_key": "VARCHAR",  # Lao name key of the village name
     "phone_e164": "VARCHAR",
     "id_number_std": "VARCHAR",
+    "id_type": "VARCHAR",  # family_book | id_card | passport | border_pass | case_number | NULL (not named)
     "event_date_std": "DATE",
     "std_version": "INTEGER",  # standardizer version that produced these values
 }
@@ -198,6 +199,11 @@ MIGRATIONS: list[str] = [
     # gazetteer alias files, so records whose place a changed alias reads differently are standardized again
     """
     CREATE TABLE std_state (name VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+    """,
+    # 7: the kind of identity document beside its number (linkage/fields/id_documents.py); a store created
+    # after this has the column from migration 1
+    """
+    ALTER TABLE records ADD COLUMN IF NOT EXISTS id_type VARCHAR;
     """,
 ]
 

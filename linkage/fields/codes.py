@@ -8,7 +8,6 @@ from functools import lru_cache
 
 from linkage.errors import FieldError
 
-_DIGITS = str.maketrans("໐໑໒໓໔໕໖໗໘໙๐๑๒๓๔๕๖๗๘๙", "01234567890123456789")
 _EMPTY = {"-", "--", "?", "n/a", "na", "nil", "none", "unknown", "not known", "not recorded", "u", "ບໍ່ຮູ້",
           "ບໍ່ຮູ້ຈັກ", "ບໍ່ມີ", "ไม่ทราบ", "ไม่ระบุ", "ไม่มี"}
 
@@ -108,25 +107,11 @@ def nationality_code(text: str | None) -> str | None:
                      value=text)
 
 
-_ID_LABEL = re.compile(
-    r"^(?:(?:passport|id|card|no|nr|number|ເລກທີ|ເລກ|ບັດ|ປະຈຳຕົວ|เลขที่|เลข|บัตรประชาชน|หนังสือเดินทาง)(?![a-z0-9])\.?[\s:#.]*)+",
-    re.IGNORECASE,
-)
-_ID_SEPARATORS = re.compile(r"[\s\-./_\u200b]")
-
-
 @lru_cache(maxsize=200_000)
 def id_number_std(text: str | None) -> str | None:
-    """An ID-card, family-book or passport number: upper-case ASCII letters and digits, separators removed."""
-    if text is None:
-        return None
-    s = unicodedata.normalize("NFKC", text).translate(_DIGITS).strip()
-    if not s or s.lower() in _EMPTY:
-        return None
-    s = _ID_SEPARATORS.sub("", _ID_LABEL.sub("", s)).upper()
-    if not re.fullmatch(r"[A-Z0-9]{4,20}", s):
-        raise FieldError("an ID number has 4 to 20 letters and digits once separators are removed", field="id_number",
-                         value=text)
-    if not any(c.isdigit() for c in s):
-        raise FieldError("an ID number has at least one digit", field="id_number", value=text)
-    return s
+    """An ID-card, family-book or passport number: upper-case ASCII letters and digits, separators and the
+    document's name removed (its kind: ``id_documents.read_id_document``)."""
+    from linkage.fields.id_documents import read_id_document
+
+    document = read_id_document(text)
+    return None if document is None else document.number

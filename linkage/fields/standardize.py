@@ -27,8 +27,9 @@ from linkage.fields.invisible import visible_or_none
 # by the record's district, and so is a district name two provinces share when the province is one of them;
 # an 'about' age never gives a birth year after the event; 4: invisible characters removed from every value,
 # a 020 mobile written as its eight subscriber digits; 5: province abbreviations and district variants
-# (gazetteer_aliases.yaml), a kind word written twice, 'Vientiane' settled by the words written with it).
-STD_VERSION = 5
+# (gazetteer_aliases.yaml), a kind word written twice, 'Vientiane' settled by the words written with it;
+# 6: the kind of ID document (id_type) read from the words written with the number).
+STD_VERSION = 6
 
 _EMPTY = "\x00"  # join key standing for NULL, so lookups join with plain equality
 
@@ -143,6 +144,13 @@ def _district_outputs(district: str | None, province: str | None) -> Sequence[An
     return None if value is None else (value,)
 
 
+def _id_outputs(text: str | None) -> Sequence[Any] | None:
+    from linkage.fields.id_documents import read_id_document
+
+    document = read_id_document(text)
+    return None if document is None else (document.number, document.kind)
+
+
 LOOKUPS: tuple[_Lookup, ...] = (
     _Lookup(
         "name",
@@ -171,8 +179,8 @@ LOOKUPS: tuple[_Lookup, ...] = (
     _Lookup("district", ("district", "province"), (("district_code", pa.string()),), _district_outputs),
     _Lookup("village", ("village",), (("village_key", pa.string()),), _single("linkage.fields.places.village_key")),
     _Lookup("phone", ("phone",), (("phone_e164", pa.string()),), _single("linkage.fields.phones.phone_e164")),
-    _Lookup("id_number", ("id_number",), (("id_number_std", pa.string()),),
-            _single("linkage.fields.codes.id_number_std")),
+    _Lookup("id_number", ("id_number",), (("id_number_std", pa.string()), ("id_type", pa.string())),
+            _id_outputs),
 )
 
 
@@ -292,7 +300,7 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> 
                 -- an ambiguous or missing province is known from a district that exists once
                 province_code = coalesce(s.province_code, substr(s.district_code, 1, 5)),
                 district_code = s.district_code, village_key = s.village_key,
-                phone_e164 = s.phone_e164, id_number_std = s.id_number_std,
+                phone_e164 = s.phone_e164, id_number_std = s.id_number_std, id_type = s.id_type,
                 event_date_std = s.event_date_std, std_version = {STD_VERSION}
             FROM std_result s WHERE records.rid = s.rid
             """
