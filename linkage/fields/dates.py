@@ -64,7 +64,12 @@ _MONTH_SPELLINGS = {*_MONTHS, *_THAI_MONTH_ABBR, *(a.rstrip(".") for a in _THAI_
 _MONTH_ALT = "|".join(sorted((re.escape(k) for k in _MONTH_SPELLINGS), key=len, reverse=True))
 
 _EMPTY = {"-", "--", "n/a", "na", "nil", "none", "unknown", "ບໍ່ຮູ້", "ບໍ່ຮູ້ຈັກ", "ไม่ทราบ", "ไม่ระบุ"}
-_ABOUT = re.compile(r"^(?:about|approx\.?|approximately|around|circa|ca\.?|c\.|c|~|ປະມານ|ประมาณ)\s*")
+_ABOUT = re.compile(r"^(?:about|approx\.?|approximately|around|circa|ca\.?|c\.|c|~|est\.?|estimated|ປະມານ|ประมาณ)\s*")
+# The same said after the date: '1998 (approx.)', '1998?', '1998 est.', '1998 ປະມານ'.
+_ABOUT_AFTER = re.compile(
+    r"\s*(?:\bapprox\.?|\bapproximately|\babout|\bcirca|\bca\.?|\best\.?|\bestimated|\?|ປະມານ|ประมาณ)$")
+# 'year' written before a year: 'ປີ 1998', 'ประมาณปี 2541', 'year 1998'.
+_YEAR_WORD = re.compile(r"^(?:ປີ|ปี|year|yr\.?)\s*(?=\d)")
 _BE_MARK = re.compile(r"(?:พ\.?\s?ศ\.?|ພ\.?\s?ສ\.?|\bb\.?e\.?)(?=\s|\d|$)")
 _CE_MARK = re.compile(r"(?:ค\.?\s?ศ\.?|ຄ\.?\s?ສ\.?|\bc\.?e\.?|\ba\.?d\.?)(?=\s|\d|$)")
 _LABEL = re.compile(r"^(?:ວັນທີ|ວັນເດືອນປີເກີດ|ເກີດ|วันที่|วันเกิด|เกิด|dob|born|date)\s*:?\s*")
@@ -181,8 +186,9 @@ def parse_date(
         return None
     ref = today or dt.date.today()
     about = _ABOUT.match(s)
-    if about:
-        inner = _parse_exact(s[about.end():], text, buddhist_era, ref)
+    after = None if about else _ABOUT_AFTER.search(s)
+    if about or after:
+        inner = _parse_exact(s[about.end():] if about else s[:after.start()], text, buddhist_era, ref)
         year = inner.year if inner.year is not None else (inner.year_min + inner.year_max) // 2
         parsed = ParsedDate(year, None, None, "range", inner.year_min - ABOUT_YEARS, inner.year_max + ABOUT_YEARS,
                             inner.buddhist_era)
@@ -191,7 +197,7 @@ def parse_date(
 
 
 def _parse_exact(s: str, text: str, buddhist_era: bool | None, today: dt.date) -> ParsedDate:
-    s = _TIME.sub("", s).strip()
+    s = _YEAR_WORD.sub("", _TIME.sub("", s).strip())
     if _BE_MARK.search(s):
         s, buddhist_era = _BE_MARK.sub(" ", s).strip(), True
     elif _CE_MARK.search(s):

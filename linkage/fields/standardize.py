@@ -28,8 +28,9 @@ from linkage.fields.invisible import visible_or_none
 # an 'about' age never gives a birth year after the event; 4: invisible characters removed from every value,
 # a 020 mobile written as its eight subscriber digits; 5: province abbreviations and district variants
 # (gazetteer_aliases.yaml), a kind word written twice, 'Vientiane' settled by the words written with it;
-# 6: the kind of ID document (id_type) read from the words written with the number).
-STD_VERSION = 6
+# 6: the kind of ID document (id_type) read from the words written with the number; 7: an approximate year
+# said after it ('1998 (approx.)', '1998?') or with 'year' written before it ('ປະມານປີ 1998')).
+STD_VERSION = 7
 
 _EMPTY = "\x00"  # join key standing for NULL, so lookups join with plain equality
 
