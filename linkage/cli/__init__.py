@@ -19,6 +19,7 @@ from linkage.cli.publishing import backup_command, export_app, restore_command
 from linkage.cli.serve import serve_command
 from linkage.cli.service import audit_app, keys_app, users_app
 from linkage.cli.sources import ingest_command
+from linkage.cli.std import std_app
 
 app = typer.Typer(
     name="laolink",
@@ -44,6 +45,7 @@ app.command("predict", cls=StepCommand)(predict_command)
 app.command("evaluate", cls=StepCommand)(evaluate_command)
 app.command("standardize")(standardize_command)
 app.add_typer(gazetteer_app, name="gazetteer")
+app.add_typer(std_app, name="std")
 app.add_typer(export_app, name="export")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
