@@ -33,8 +33,13 @@ def serve(db: Path, *, host: str, port: int, workers: int, inbox: Path | None = 
     os.environ["LAOLINK_DB"] = str(store_paths(db).db)
     if inbox:
         os.environ["LAOLINK_INBOX"] = str(inbox)
+    # X-Forwarded-For/-Proto only from the reverse proxies named in LAOLINK_TRUSTED_PROXIES (comma-separated;
+    # default none: uvicorn's own default trusts 127.0.0.1, so a local client could pick the address that the
+    # log-in limit and the audit log see)
+    proxies = ",".join(p.strip() for p in os.environ.get("LAOLINK_TRUSTED_PROXIES", "").split(",") if p.strip())
     uvicorn.run("api.serve:app_from_environment", factory=True, workers=workers, host=host, port=port,
-                access_log=False, server_header=False, log_level="info")
+                access_log=False, server_header=False, log_level="info",
+                proxy_headers=bool(proxies), forwarded_allow_ips=proxies)
 
 
 def app_from_environment() -> FastAPI:
