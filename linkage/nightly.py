@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -207,7 +208,8 @@ def _write_report_files(paths: StorePaths, report: RunReport) -> None:
 
 
 def _pending_records_file(paths: StorePaths, run_id: int) -> tuple[Path | None, list[int]]:
-    """Records posted to /match with persist=true, written as an exchange-format CSV to ingest."""
+    """Records posted to /match with persist=true, written as an exchange-format CSV to ingest (owner-only,
+    removed once ingested: the service database keeps them)."""
     import csv
 
     from linkage.service.pending_records import waiting_records
@@ -223,7 +225,9 @@ def _pending_records_file(paths: StorePaths, run_id: int) -> tuple[Path | None, 
         return None, []
     out = paths.work_dir / "pending" / f"pending-run-{run_id:06d}-{rows[0][0]}-{rows[-1][0]}.csv"
     out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with out.open("w", encoding="utf-8", newline="") as f:
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # also when a killed run left the file behind with other permissions
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(EXCHANGE_COLUMNS)
         writer.writerows(row[1:] for row in rows)
@@ -309,7 +313,11 @@ def _run_steps(
     with timer.step("ingest"):
         pending_file, pending_ids = _pending_records_file(paths, run_id)
         files, skipped = _inbox_files(cfg.inbox)
-        ingested = ingest_files(con, files + ([pending_file] if pending_file else []), mappings_dir=cfg.mappings)
+        try:
+            ingested = ingest_files(con, files + ([pending_file] if pending_file else []), mappings_dir=cfg.mappings)
+        finally:  # the records are in the store now (or the run failed: a re-run writes the file again)
+            if pending_file is not None:
+                pending_file.unlink(missing_ok=True)
         fault_point("ingest:after-files")
         if pending_ids:
             _mark_pending_ingested(paths, pending_ids, run_id)
@@ -360,7 +368,7 @@ def _run_steps(
         report.review_queue = build_review_queue(
             con, band=cfg.review_band, run_id=run_id, decisions_table=decisions.table
         )
-        report.clusters = {"clusters": clusters.clusters, "singletons": clusters.singletons,
+        report.clusters = {"threshold": cfg.threshold, "clusters": clusters.clusters, "singletons": clusters.singletons,
                            "largest": clusters.largest_cluster, "decisions": decisions.loaded,
                            "oversized_held_to_stricter_links": clusters.oversized_components}
         report.persons = {"created": ids.created, "merged": ids.merged, "split": ids.split, "kept": ids.kept,

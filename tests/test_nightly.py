@@ -289,3 +289,28 @@ def test_paths_with_quotes_work_for_the_nightly_and_exports(night1_store, tmp_pa
     assert report.status == "ok"
     out = tmp_path / "it's here" / "clusters 'night'.csv"
     assert export_clusters(db, out) == _published(db)["records"][0][0] and out.exists()
+
+
+def test_pending_records_file_is_owner_only_and_removed_once_ingested(night1_store, tmp_path):
+    """Issue #20 row 9: the records posted with /match?persist=true wait in the service database; the CSV the
+    nightly ingests them from is 0600 while it exists and gone once the records are stored."""
+    import stat
+
+    from linkage.nightly import _pending_records_file
+
+    db = _copy_deployment(night1_store, tmp_path / "pending")
+    _post_pending_record(db)
+    paths = store_paths(db)
+    umask = os.umask(0o022)
+    try:
+        written, pending_ids = _pending_records_file(paths, run_id=99)
+    finally:
+        os.umask(umask)
+    assert written is not None and pending_ids and stat.S_IMODE(written.stat().st_mode) == 0o600
+    written.unlink()
+    inbox = tmp_path / "empty-inbox"
+    inbox.mkdir()
+    report = run_nightly(NightlyConfig(inbox=inbox, db=db, model=DEFAULT_MODEL))
+    assert report.status == "ok" and report.rows["stored"] == 1, report.rows
+    assert list((paths.work_dir / "pending").iterdir()) == []
+    assert ("MOPS-AHTD", "API-1") in {(s, r) for s, r, _ in _published(db)["record_person"]}
