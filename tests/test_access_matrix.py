@@ -31,7 +31,7 @@ from linkage.publishing.publish import current_snapshot
 
 # /lang/{lang} only sets the interface-language cookie (the log-in page has the switch too)
 OPEN_ROUTES = {("GET", "/health"), ("POST", "/api/v1/auth/login"), ("GET", "/login"), ("POST", "/login"),
-               ("GET", "/lang/{lang}")}
+               ("GET", "/lang/{lang}"), ("GET", "/api/v1/reconcile")}  # the last: the reconciliation manifest
 SAFE = {"GET", "HEAD", "OPTIONS"}
 START_RUN = ("POST", "/api/v1/runs")  # really starts a nightly run: only refusals are tried on it
 INJECTIONS = [
