@@ -43,6 +43,9 @@ STANDARDIZED_COLUMNS: dict[str, str] = {
     "id_number_std": "VARCHAR",
     "id_type": "VARCHAR",  # family_book | id_card | passport | border_pass | case_number | NULL (not named)
     "event_date_std": "DATE",
+    "role_code": "VARCHAR",  # victim | suspect | witness | smuggled_migrant | NULL (linkage/fields/case_codes.py)
+    "case_type_code": "VARCHAR",  # TIP | SOM | other | NULL
+    "exploitation_code": "VARCHAR",  # labour | sexual | forced_marriage | other | unknown | NULL
     "std_version": "INTEGER",  # standardizer version that produced these values
 }
 
@@ -204,6 +207,17 @@ MIGRATIONS: list[str] = [
     # after this has the column from migration 1
     """
     ALTER TABLE records ADD COLUMN IF NOT EXISTS id_type VARCHAR;
+    """,
+    # 8: what a record says about the case (optional exchange columns case_type and exploitation, as written,
+    # in records and their history) and the codes read from them and from the role (linkage/fields/case_codes.py)
+    """
+    ALTER TABLE records ADD COLUMN IF NOT EXISTS case_type VARCHAR;
+    ALTER TABLE records ADD COLUMN IF NOT EXISTS exploitation VARCHAR;
+    ALTER TABLE record_history ADD COLUMN IF NOT EXISTS case_type VARCHAR;
+    ALTER TABLE record_history ADD COLUMN IF NOT EXISTS exploitation VARCHAR;
+    ALTER TABLE records ADD COLUMN IF NOT EXISTS role_code VARCHAR;
+    ALTER TABLE records ADD COLUMN IF NOT EXISTS case_type_code VARCHAR;
+    ALTER TABLE records ADD COLUMN IF NOT EXISTS exploitation_code VARCHAR;
     """,
 ]
 

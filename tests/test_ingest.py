@@ -14,13 +14,13 @@ from typer.testing import CliRunner
 
 from linkage.cli import app
 from linkage.cli.sources import print_report
-from linkage.sources.exchange_format import EXCHANGE_COLUMNS
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS, OPTIONAL_COLUMNS
 from linkage.sources.ingest import IngestReport, ingest_files
 from linkage.sources.mapping import MappingError
 from linkage.sources.readers import ReadLimits
 from linkage.store import connect
 
-HEADER = list(EXCHANGE_COLUMNS)
+HEADER = [c for c in EXCHANGE_COLUMNS if c not in OPTIONAL_COLUMNS]  # as most files: without the case columns
 
 
 def row(record_id, source="MOLSW-DSW", **fields):

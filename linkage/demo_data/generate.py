@@ -61,6 +61,7 @@ class World:
     event: np.ndarray  # datetime64[D]
     record_id: list[str]
     resends: dict[int, np.ndarray]  # night -> record indices re-sent that night
+    first_record: np.ndarray  # the record is its person's first (by night, event date, index)
 
 
 def _rng(seed: int, *key: int) -> np.random.Generator:
@@ -145,7 +146,10 @@ def build_world(n_persons: int, seed: int, nights: int, hidden: bool = False) ->
         idx = idx[np.lexsort((idx, event[idx], night[idx]))]
         for seq, i in enumerate(idx.tolist(), start=1):
             record_id[i] = _record_id(profile, seq, event[i])
-    return World(seed, villages, persons, source, person, night, event, record_id, resends)
+    order = np.lexsort((np.arange(len(person)), event, night, person))
+    first_record = np.zeros(len(person), dtype=bool)
+    first_record[order[np.r_[True, person[order][1:] != person[order][:-1]]]] = True
+    return World(seed, villages, persons, source, person, night, event, record_id, resends, first_record)
 
 
 def _batch(world: World, s: int, k: int) -> tuple[RecordBatch, np.ndarray]:
@@ -156,7 +160,7 @@ def _batch(world: World, s: int, k: int) -> tuple[RecordBatch, np.ndarray]:
     months = ev.astype("datetime64[M]").astype(int) % 12 + 1
     days = (ev - ev.astype("datetime64[M]")).astype(int) + 1
     batch = RecordBatch(PROFILES[s].source, k, world.person[idx], [world.record_id[i] for i in idx.tolist()],
-                        years, months, days)
+                        years, months, days, world.first_record[idx])
     return batch, idx
 
 

@@ -16,6 +16,13 @@ from linkage.demo_data.names import FAMILY_NAMES, GIVEN_NAMES, PUBLIC_FIGURES, z
 from linkage.demo_data.places import Villages
 
 ROLES = ("victim", "suspect", "witness")
+# The person's case (code order of linkage.fields.case_codes): about a third smuggled migrants, of whom some
+# are later found trafficked (their later records are TIP), and the form of exploitation of a TIP victim.
+CASE_TYPES = ("TIP", "SOM", "other")
+CASE_TYPE_P = (0.60, 0.32, 0.08)
+LATER_TRAFFICKED_P = 0.2  # of SOM persons
+EXPLOITATIONS = ("labour", "sexual", "forced_marriage", "other", "unknown")
+EXPLOITATION_P = (0.50, 0.28, 0.12, 0.04, 0.06)
 HOUSEHOLD_SIZES = np.array([1, 2, 3, 4, 5])
 HOUSEHOLD_P = np.array([0.50, 0.26, 0.14, 0.07, 0.03])
 TWIN_P = 0.07
@@ -43,6 +50,9 @@ class Persons:
     thai_phone: list[str]
     passport: list[str]
     id_card: list[str]
+    case_type: np.ndarray  # index into CASE_TYPES
+    exploitation: np.ndarray  # index into EXPLOITATIONS (read for TIP victims only)
+    later_trafficked: np.ndarray  # a SOM person whose records after their first are TIP
 
     def __len__(self) -> int:
         return len(self.given)
@@ -121,10 +131,14 @@ def make_persons(n: int, villages: Villages, rng: np.random.Generator, first: in
         lao[i] = lao[int(head_of[household[i]])]
     passport = [f"P{d}" if h else "" for d, h in zip(_digits(rng, n, 7), (rng.random(n) < 0.3).tolist(), strict=True)]
     id_card = [d if h else "" for d, h in zip(_digits(rng, n, 12), (rng.random(n) < 0.2).tolist(), strict=True)]
+    case_type = rng.choice(len(CASE_TYPES), size=n, p=CASE_TYPE_P)  # drawn last: earlier draws stay as they were
+    exploitation = rng.choice(len(EXPLOITATIONS), size=n, p=EXPLOITATION_P)
+    later_trafficked = (case_type == CASE_TYPES.index("SOM")) & (rng.random(n) < LATER_TRAFFICKED_P)
     return Persons(
         first=first, given=np.array(given_l), family=family, male=np.array(male_l), birth_year=year,
         birth_month=month, birth_day=day, village=h_village[household], household=household + first_household,
         relation=relation, role=role, lao_phone=lao, thai_phone=thai, passport=passport, id_card=id_card,
+        case_type=case_type, exploitation=exploitation, later_trafficked=later_trafficked,
     )
 
 
@@ -134,7 +148,7 @@ def concat_persons(parts: list[Persons]) -> Persons:
         return parts[0]
     arrays = {}
     for name in ("given", "family", "male", "birth_year", "birth_month", "birth_day", "village", "household",
-                 "relation", "role"):
+                 "relation", "role", "case_type", "exploitation", "later_trafficked"):
         arrays[name] = np.concatenate([getattr(p, name) for p in parts])
     lists = {name: [v for p in parts for v in getattr(p, name)] for name in
              ("lao_phone", "thai_phone", "passport", "id_card")}

@@ -14,9 +14,10 @@ from functools import cache
 import numpy as np
 
 from linkage.demo_data import corruptions as c
+from linkage.demo_data.case_fields import case_columns, case_draws, record_case, role_text
 from linkage.demo_data.names import FAMILY_NAMES, GIVEN_NAMES
 from linkage.demo_data.places import PROVINCES, Villages
-from linkage.demo_data.population import ROLES, Persons
+from linkage.demo_data.population import Persons
 from linkage.demo_data.spelling_variants import HANDS, lao_to_thai, spell_name, spell_place
 
 
@@ -54,6 +55,7 @@ class Profile:
     role: str = "person"  # person | victim | none
     mandatory_date: str | None = None  # exchange column that must hold a readable date
     home_province: str | None = None  # provincial office: only persons from this province
+    case_language: str | None = None  # lao | thai | english: how it writes case type and exploitation; None: not
 
 
 XLSX_MAX_ROWS = 100_000
@@ -71,13 +73,14 @@ PROFILES: tuple[Profile, ...] = (
         province={"lao": 0.6, "official": 0.2, "variant": 0.1, "missing": 0.1},
         district={"lao": 0.5, "official": 0.15, "missing": 0.35},
         village={"lao": 0.5, "official": 0.1, "missing": 0.4},
-        event_style={"iso": 1.0}, phone=0.5, ids=0.3,
+        event_style={"iso": 1.0}, phone=0.5, ids=0.3, case_language="lao",
     ),
     Profile(
         source="MOLSW-DSW", slug="molsw_dsw", weight=0.19, file_format="xlsx", encoding="utf-8-sig",
         headers={"record_id": "ລະຫັດ / Case No", "full_name": "ຊື່ / Name", "sex": "Sex", "date_of_birth": "DOB",
                  "age": "Age", "nationality": "Nationality", "province": "Province of origin", "district": "District",
-                 "village": "Village", "phone": "Tel", "event_date": "Date of intake", "role": "Client type"},
+                 "village": "Village", "phone": "Tel", "event_date": "Date of intake", "case_type": "Case type",
+                 "exploitation": "Form of exploitation", "role": "Client type"},
         script={"latin": 0.85, "lao": 0.15}, hands={"english": 0.45, "english_light": 0.25, "official": 0.3},
         layout={"full": 1.0}, honorific=0.5, typo=0.08,
         dob={"dmy": 0.55, "dmy_dash": 0.05, "mdy": 0.04, "age": 0.2, "missing": 0.16}, wrong_year=0.02,
@@ -85,7 +88,7 @@ PROFILES: tuple[Profile, ...] = (
         nationality={"Lao": 0.7, "Laotian": 0.1, "": 0.2},
         province=_LATIN_PLACES, district={"official": 0.4, "hand": 0.3, "missing": 0.3},
         village={"official": 0.35, "hand": 0.3, "missing": 0.35}, event_style={"dmy": 1.0},
-        phone=0.6, ids=0.1, role="victim",
+        phone=0.6, ids=0.1, role="victim", case_language="english",
     ),
     Profile(
         source="TH-REPAT", slug="th_repat", weight=0.17, file_format="csv", encoding="cp874",
@@ -93,7 +96,8 @@ PROFILES: tuple[Profile, ...] = (
                  "date_of_birth": "วันเกิด / Date of birth", "age": "อายุ / Age",
                  "nationality": "สัญชาติ / Nationality", "province": "แขวง / Province",
                  "district": "เมือง / District", "village": "บ้าน / Village", "phone": "โทรศัพท์ / Phone",
-                 "event_date": "วันที่ส่งกลับ / Repatriation date"},
+                 "event_date": "วันที่ส่งกลับ / Repatriation date", "case_type": "ประเภทคดี / Case type",
+                 "exploitation": "รูปแบบการแสวงประโยชน์ / Exploitation"},
         script={"thai": 0.75, "latin": 0.25}, hands={"rtgs": 1.0}, layout={"full": 1.0}, honorific=0.8, typo=0.04,
         dob={"be": 0.6, "year": 0.05, "age": 0.25, "missing": 0.1},
         sex={"thai": 0.8, "letter": 0.1, "missing": 0.1},
@@ -101,7 +105,7 @@ PROFILES: tuple[Profile, ...] = (
         province={"thai": 0.5, "hand": 0.3, "official": 0.1, "missing": 0.1},
         district={"thai": 0.3, "hand": 0.2, "missing": 0.5}, village={"thai": 0.2, "hand": 0.1, "missing": 0.7},
         event_style={"be": 1.0}, phone=0.5, prefer_thai_phone=True, ids=0.15, passport_only=True,
-        role="victim", mandatory_date="event_date",
+        role="victim", mandatory_date="event_date", case_language="thai",
     ),
     Profile(
         source="BORDER-FRIENDSHIP-BRIDGE-1", slug="border_fb1", weight=0.13, file_format="csv", encoding="utf-16",
@@ -135,7 +139,7 @@ PROFILES: tuple[Profile, ...] = (
         province={"lao": 0.3, "official": 0.3, "variant": 0.2, "missing": 0.2},
         district={"lao": 0.35, "official": 0.25, "hand": 0.2, "missing": 0.2},
         village={"lao": 0.35, "official": 0.25, "hand": 0.2, "missing": 0.2},
-        event_style={"dmy": 0.6, "iso": 0.4}, phone=0.5, ids=0.25, home_province="LA-SV",
+        event_style={"dmy": 0.6, "iso": 0.4}, phone=0.5, ids=0.25, home_province="LA-SV", case_language="lao",
     ),
     Profile(
         source="PROV-CPS", slug="prov_cps", weight=0.0, headers=None, file_format="csv", encoding="utf-8",
@@ -146,7 +150,7 @@ PROFILES: tuple[Profile, ...] = (
         province={"official": 0.4, "variant": 0.3, "lao": 0.1, "missing": 0.2},
         district={"official": 0.4, "lao": 0.2, "hand": 0.2, "missing": 0.2},
         village={"official": 0.4, "lao": 0.2, "hand": 0.2, "missing": 0.2},
-        event_style={"dmy": 1.0}, phone=0.5, ids=0.25, home_province="LA-CH",
+        event_style={"dmy": 1.0}, phone=0.5, ids=0.25, home_province="LA-CH", case_language="english",
     ),
 )
 PROFILE_BY_SOURCE = {p.source: p for p in PROFILES}
@@ -197,6 +201,7 @@ class RecordBatch:
     event_year: np.ndarray
     event_month: np.ndarray
     event_day: np.ndarray
+    first_record: np.ndarray  # the record is its person's first
 
 
 _thai = cache(lao_to_thai)
@@ -246,6 +251,9 @@ class _Rendering:
     district: list[int]
     role: list[int]
     record_id: list[str]
+    case: list[str]  # the case the record is about (case_fields.record_case)
+    exploitation: list[int]
+    case_u: list[list[float]]  # the record's own draws for its case fields
 
 
 def render_rows(profile: Profile, batch: RecordBatch, persons: Persons, villages: Villages, seed: int,
@@ -259,10 +267,12 @@ def render_rows(profile: Profile, batch: RecordBatch, persons: Persons, villages
         province, district, village = _place_fields(b, k, villages)
         phone, id_number = _contact_fields(profile, b, k, persons)
         ey, em, ed = (part[k] for part in b.event)
+        role = role_text(profile.role, b.role[k], b.case[k], b.r[k][30])
         rows.append((
-            b.record_id[k], profile.source, _role_field(profile, b, k), full, g_out, f_out,
+            b.record_id[k], profile.source, role, full, g_out, f_out,
             c.format_sex(b.male[k], b.sex_style[k]), dob, age, b.nationality[k], province, district, village, phone,
             id_number, c.format_date(ey, em, ed, b.event_style[k]),
+            *case_columns(profile.case_language, b.case[k], role, b.exploitation[k], b.case_u[k]),
         ))
     return rows
 
@@ -274,6 +284,8 @@ def _rendering(profile: Profile, batch: RecordBatch, persons: Persons, villages:
     pos = np.arange(len(batch.person)) if subset is None else np.asarray(subset, dtype=np.int64)
     u = u_all[pos]
     pers = batch.person[pos] - persons.first
+    source_index = [p.source for p in PROFILES].index(batch.source)
+    later = persons.later_trafficked[pers].tolist()
     return _Rendering(
         r=u.astype(np.float64).tolist(),
         script=_pick(u[:, 0], profile.script),
@@ -299,6 +311,10 @@ def _rendering(profile: Profile, batch: RecordBatch, persons: Persons, villages:
         district=villages.district[persons.village[pers]].tolist(),
         role=persons.role[pers].tolist(),
         record_id=[batch.record_id[i] for i in pos.tolist()],
+        case=[record_case(t, lt, f) for t, lt, f in
+              zip(persons.case_type[pers].tolist(), later, batch.first_record[pos].tolist(), strict=True)],
+        exploitation=persons.exploitation[pers].tolist(),
+        case_u=case_draws(seed, batch.night, source_index, len(batch.person), purpose)[pos].tolist(),
     )
 
 
@@ -391,11 +407,3 @@ def _contact_fields(profile: Profile, b: _Rendering, k: int, persons: Persons) -
         number = persons.passport[p] or ("" if profile.passport_only else persons.id_card[p])
         id_number = c.format_id(number, b.id_style[k]) if number else ""
     return phone, id_number
-
-
-def _role_field(profile: Profile, b: _Rendering, k: int) -> str:
-    if profile.role == "person":
-        r = b.r[k][30]
-        return "" if r < 0.05 else "victim" if r < 0.12 else ROLES[b.role[k]]
-    return "victim" if profile.role == "victim" else ""
-

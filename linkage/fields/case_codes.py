@@ -1,5 +1,5 @@
 """What a record says about the case, as written in Lao, Thai or English, to codes (exchange-format columns
-``case_type`` and ``exploitation``, see shared/record-schema.md)."""
+``case_type``, ``exploitation`` and ``role``, see shared/record-schema.md)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,15 @@ EXPLOITATION: dict[str, tuple[str, ...]] = {
     "other": ("ອື່ນໆ", "ອື່ນ", "อื่นๆ", "อื่น ๆ", "อื่น"),
     "unknown": ("not known", "not recorded", "ບໍ່ຮູ້", "ບໍ່ຮູ້ຈັກ", "ไม่ทราบ", "ไม่ระบุ"),
 }
+ROLE_WORDS: dict[str, tuple[str, ...]] = {
+    "victim": ("victims", "trafficking victim", "victim of trafficking", "survivor", "client", "ຜູ້ເຄາະຮ້າຍ",
+               "ຜູ້ຖືກເຄາະຮ້າຍ", "ເຫຍື່ອ", "ผู้เสียหาย", "เหยื่อ"),
+    "suspect": ("suspects", "offender", "accused", "trafficker", "ຜູ້ຕ້ອງສົງໄສ", "ຜູ້ຖືກກ່າວຫາ", "ผู้ต้องสงสัย",
+                "ผู้ต้องหา"),
+    "witness": ("witnesses", "ພະຍານ", "พยาน"),
+    "smuggled_migrant": ("smuggled migrant", "smuggled", "migrant", "irregular migrant", "ແຮງງານເຂົ້າເມືອງຜິດກົດໝາຍ",
+                         "ຜູ້ຖືກລັກລອບຂົນ", "ผู้ถูกลักลอบขน", "แรงงานผิดกฎหมาย"),
+}
 _BLANK = {"", "-", "--", "n/a", "na", "none", "nil"}
 
 
@@ -35,6 +44,7 @@ def _index(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
 
 _CASE_TYPE_INDEX = _index(CASE_TYPES)
 _EXPLOITATION_INDEX = _index(EXPLOITATION)
+_ROLE_INDEX = _index(ROLE_WORDS)
 
 
 def _code(index: dict[str, str], text: str | None, field: str, expected: str) -> str | None:
@@ -59,3 +69,9 @@ def case_type_code(text: str | None) -> str | None:
 def exploitation_code(text: str | None) -> str | None:
     """'labour', 'sexual', 'forced_marriage', 'other' or 'unknown'; None when blank; FieldError otherwise."""
     return _code(_EXPLOITATION_INDEX, text, "exploitation", "labour, sexual, forced_marriage, other, unknown")
+
+
+@lru_cache(maxsize=1_000)
+def role_code(text: str | None) -> str | None:
+    """'victim', 'suspect', 'witness' or 'smuggled_migrant'; None when blank; FieldError otherwise."""
+    return _code(_ROLE_INDEX, text, "role", "victim, suspect, witness, smuggled_migrant")

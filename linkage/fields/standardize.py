@@ -29,8 +29,9 @@ from linkage.fields.invisible import visible_or_none
 # a 020 mobile written as its eight subscriber digits; 5: province abbreviations and district variants
 # (gazetteer_aliases.yaml), a kind word written twice, 'Vientiane' settled by the words written with it;
 # 6: the kind of ID document (id_type) read from the words written with the number; 7: an approximate year
-# said after it ('1998 (approx.)', '1998?') or with 'year' written before it ('ປະມານປີ 1998')).
-STD_VERSION = 7
+# said after it ('1998 (approx.)', '1998?') or with 'year' written before it ('ປະມານປີ 1998'); 8: role, case
+# type and form of exploitation to codes (role_code, case_type_code, exploitation_code)).
+STD_VERSION = 8
 
 _EMPTY = "\x00"  # join key standing for NULL, so lookups join with plain equality
 
@@ -182,6 +183,11 @@ LOOKUPS: tuple[_Lookup, ...] = (
     _Lookup("phone", ("phone",), (("phone_e164", pa.string()),), _single("linkage.fields.phones.phone_e164")),
     _Lookup("id_number", ("id_number",), (("id_number_std", pa.string()), ("id_type", pa.string())),
             _id_outputs),
+    _Lookup("role", ("role",), (("role_code", pa.string()),), _single("linkage.fields.case_codes.role_code")),
+    _Lookup("case_type", ("case_type",), (("case_type_code", pa.string()),),
+            _single("linkage.fields.case_codes.case_type_code")),
+    _Lookup("exploitation", ("exploitation",), (("exploitation_code", pa.string()),),
+            _single("linkage.fields.case_codes.exploitation_code")),
 )
 
 
@@ -302,6 +308,8 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> 
                 province_code = coalesce(s.province_code, substr(s.district_code, 1, 5)),
                 district_code = s.district_code, village_key = s.village_key,
                 phone_e164 = s.phone_e164, id_number_std = s.id_number_std, id_type = s.id_type,
+                role_code = s.role_code, case_type_code = s.case_type_code,
+                exploitation_code = s.exploitation_code,
                 event_date_std = s.event_date_std, std_version = {STD_VERSION}
             FROM std_result s WHERE records.rid = s.rid
             """

@@ -104,6 +104,11 @@ SERVICE_MIGRATIONS: list[str] = [
     );
     CREATE INDEX pending_records_waiting ON pending_records (ingested_run_id, pending_id);
     """,
+    # 4: the optional exchange columns case_type and exploitation
+    """
+    ALTER TABLE pending_records ADD COLUMN case_type TEXT;
+    ALTER TABLE pending_records ADD COLUMN exploitation TEXT;
+    """,
 ]
 
 

@@ -19,8 +19,13 @@ EXCHANGE_COLUMNS: tuple[str, ...] = (
     "phone",
     "id_number",
     "event_date",
+    "case_type",
+    "exploitation",
 )
+
+# A file may leave these out (its mapping names them, the file lacks the header): they are then empty.
+OPTIONAL_COLUMNS: tuple[str, ...] = ("case_type", "exploitation")
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("record_id", "source")
 
-ROLES: frozenset[str] = frozenset({"victim", "suspect", "witness"})
+ROLES: frozenset[str] = frozenset({"victim", "suspect", "witness", "smuggled_migrant"})

@@ -23,14 +23,14 @@ import datetime as dt
 import hashlib
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from linkage.errors import FieldError, InputFileError
-from linkage.sources.exchange_format import EXCHANGE_COLUMNS
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS, OPTIONAL_COLUMNS
 from linkage.sources.mapping import DATE_COLUMNS, Mapping, MappingError, choose_mapping, load_mappings
 from linkage.sources.readers import DEFAULT_BATCH_ROWS, ReadLimits, SourceFile, normalize_header, open_source
 from linkage.store import STANDARDIZED_COLUMNS
@@ -123,12 +123,17 @@ def file_sha256(path: Path) -> str:
 def resolve_columns(source: SourceFile, mapping: Mapping) -> tuple[dict[str, int], list[str]]:
     """Header position of each mapped exchange column, and the file's headers no column uses.
 
-    A mapped header missing from the file, or present twice, rejects the file.
+    A mapped header missing from the file, or present twice, rejects the file; the headers of the optional
+    exchange columns (case_type, exploitation) may be missing, and those columns are then not in the answer.
     """
     positions: dict[str, list[int]] = {}
     for i, header in enumerate(source.headers):
         positions.setdefault(normalize_header(header), []).append(i)
     where = f"mapping {mapping.name!r} ({mapping.path.name})"
+    absent = {c for c in OPTIONAL_COLUMNS if c in mapping.columns and c not in mapping.mandatory
+              and normalize_header(mapping.columns[c]) not in positions}
+    if absent:
+        mapping = replace(mapping, columns={c: h for c, h in mapping.columns.items() if c not in absent})
     missing = [h for h in mapping.headers if normalize_header(h) not in positions]
     if missing:
         raise InputFileError(str(source.path), f"lacks the header(s) {', '.join(map(repr, missing))} that {where}"
@@ -296,7 +301,9 @@ def _check_staged(con: duckdb.DuckDBPyConnection, mapping: Mapping, max_cell_cha
             joins.append(f"LEFT JOIN {_DATES}_{c} d_{c} ON d_{c}.value = s.{c}")
             date_reasons.append(f"d_{c}.reason AS d_{c}_reason")
     cleaned = ", ".join([f"{_cleaned(c, mapping)} AS c_{c}" for c in EXCHANGE_COLUMNS] + date_reasons)
-    hashed = ", ".join(f"coalesce(c_{c}, chr(30))" for c in EXCHANGE_COLUMNS)
+    # The optional columns count only when filled, so a record's hash is the same as before they existed.
+    hashed = ", ".join(f"'{c}=' || c_{c}" if c in OPTIONAL_COLUMNS else f"coalesce(c_{c}, chr(30))"
+                       for c in EXCHANGE_COLUMNS)
     con.execute(f"DROP TABLE IF EXISTS {_CHK}")
     con.execute(f"""
         CREATE TEMP TABLE {_CHK} AS
@@ -404,16 +411,17 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mappi
         report.encoding = source.encoding
         try:
             wanted, report.ignored_headers = resolve_columns(source, mapping)
+            mapping = replace(mapping, columns={c: h for c, h in mapping.columns.items() if c in wanted})
         except InputFileError as exc:
             report.reason = exc.reason
             return _record_rejection(con, report, sha256)
         con.execute("BEGIN TRANSACTION")
         try:
             (file_id,) = con.execute(
-                "INSERT INTO ingested_files (path, sha256, mapping, encoding, status, ignored_headers)"
-                " VALUES (?, ?, ?, ?, 'ingested', ?) RETURNING file_id",
+                "INSERT INTO ingested_files (path, sha256, mapping, encoding, status, ignored_headers,"
+                " placeholder_birth_dates) VALUES (?, ?, ?, ?, 'ingested', ?, ?) RETURNING file_id",
                 [report.path, sha256, mapping.name, report.encoding,
-                 ", ".join(report.ignored_headers) or None]).fetchall()[0]
+                 ", ".join(report.ignored_headers) or None, mapping.placeholder_birth_dates]).fetchall()[0]
             misfits = _stage(con, source, wanted, file_id, report.path, batch_rows)
             counts = _merge(con, mapping, file_id, report.path, max_cell_chars)
             report.file_id = file_id

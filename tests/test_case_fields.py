@@ -1,0 +1,93 @@
+"""Case type, form of exploitation and role: optional exchange columns, read into codes, in the demo data."""
+
+import csv
+import io
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from linkage.demo_data.generate import build_world, generate
+from linkage.demo_data.population import CASE_TYPES
+from linkage.fields.standardize import standardize
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS, OPTIONAL_COLUMNS
+from linkage.sources.ingest import ingest_files
+from linkage.store import connect
+
+CORE = [c for c in EXCHANGE_COLUMNS if c not in OPTIONAL_COLUMNS]
+
+
+def _csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> Path:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([[r.get(c, "") for c in header] for r in rows])
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = connect(tmp_path / "store.duckdb")
+    yield connection
+    connection.close()
+
+
+def test_case_columns_are_read_into_codes_and_may_be_left_out(con, tmp_path):
+    with_case = _csv(tmp_path / "a.csv", list(EXCHANGE_COLUMNS), [
+        {"record_id": "A-1", "source": "MOPS-AHTD", "role": "smuggled_migrant", "case_type": "ການລັກລອບຂົນຄົນ"},
+        {"record_id": "A-2", "source": "MOPS-AHTD", "role": "ຜູ້ເຄາະຮ້າຍ", "case_type": "TIP",
+         "exploitation": "ການຂູດຮີດທາງເພດ"},
+        {"record_id": "A-3", "source": "MOPS-AHTD", "role": "Victim", "case_type": "การค้ามนุษย์",
+         "exploitation": "Forced marriage"},
+    ])
+    without = _csv(tmp_path / "b.csv", CORE, [{"record_id": "B-1", "source": "PROV-SVK", "role": "witness"}])
+    report = ingest_files(con, [with_case, without])
+    assert [f.status for f in report.files] == ["ingested", "ingested"]
+    standardize(con)
+    rows = con.execute("SELECT record_id, role_code, case_type_code, exploitation_code, case_type FROM records"
+                       " ORDER BY record_id").fetchall()
+    assert rows == [
+        ("A-1", "smuggled_migrant", "SOM", None, "ການລັກລອບຂົນຄົນ"),
+        ("A-2", "victim", "TIP", "sexual", "TIP"),
+        ("A-3", "victim", "TIP", "forced_marriage", "การค้ามนุษย์"),
+        ("B-1", "witness", None, None, None),
+    ]
+
+
+def test_unknown_case_words_are_listed_not_dropped(con, tmp_path):
+    path = _csv(tmp_path / "a.csv", list(EXCHANGE_COLUMNS), [
+        {"record_id": "A-1", "source": "MOPS-AHTD", "role": "boss", "case_type": "robbery", "exploitation": "x"}])
+    ingest_files(con, [path])
+    standardize(con)
+    issues = con.execute("SELECT field, value FROM std_issues ORDER BY field").fetchall()
+    assert issues == [("case_type", "robbery"), ("exploitation", "x"), ("role", "boss")]
+    assert con.execute("SELECT case_type, role FROM records").fetchall() == [("robbery", "boss")]
+
+
+def test_a_record_hashes_as_before_without_case_values(con, tmp_path):
+    """Re-sending a file with empty case columns leaves its records unchanged (same row hash)."""
+    record = {"record_id": "A-1", "source": "MOPS-AHTD", "full_name": "Bouasy Thammasack"}
+    ingest_files(con, [_csv(tmp_path / "old.csv", CORE, [record])])
+    again = ingest_files(con, [_csv(tmp_path / "new.csv", list(EXCHANGE_COLUMNS), [record])])
+    assert (again.files[0].unchanged, again.files[0].updated) == (1, 0)
+    changed = ingest_files(con, [_csv(tmp_path / "new2.csv", list(EXCHANGE_COLUMNS), [{**record, "case_type": "SOM"}])])
+    assert changed.files[0].updated == 1
+    assert con.execute("SELECT case_type FROM record_history").fetchall() == [(None,)]
+
+
+def test_demo_offices_write_case_fields_and_smuggled_migrants_later_trafficked(tmp_path):
+    generate(tmp_path, 600, seed=11)
+    with (tmp_path / "night1_mops_ahtd.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert set(EXCHANGE_COLUMNS) <= set(rows[0])
+    roles = Counter(r["role"] for r in rows)
+    assert roles["smuggled_migrant"] > 0.1 * len(rows) and roles["victim"] > 0.3 * len(rows)
+    filled = [r["case_type"] for r in rows if r["case_type"]]
+    assert 0.75 < len(filled) / len(rows) < 0.95
+    world = build_world(600, seed=11, nights=1)
+    som = CASE_TYPES.index("SOM")
+    later = world.persons.later_trafficked
+    assert 0.1 < later.sum() / (world.persons.case_type == som).sum() < 0.3
+    records = Counter(world.person[~world.first_record].tolist())
+    assert sum(1 for p in later.nonzero()[0].tolist() if records[p]) > 10  # seen again, as TIP
