@@ -35,6 +35,7 @@ STANDARDIZED_COLUMNS: dict[str, str] = {
     "dob_day": "INTEGER",
     "dob_year_min": "INTEGER",  # birth-year range (from partial dates or ages)
     "dob_year_max": "INTEGER",
+    "dob_placeholder": "VARCHAR",  # month-day ('01-01') of a placeholder birth date read as the year only
     "nationality_code": "VARCHAR",  # ISO 3166-1 alpha-3
     "province_code": "VARCHAR",  # gazetteer code
     "district_code": "VARCHAR",
@@ -218,6 +219,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE records ADD COLUMN IF NOT EXISTS role_code VARCHAR;
     ALTER TABLE records ADD COLUMN IF NOT EXISTS case_type_code VARCHAR;
     ALTER TABLE records ADD COLUMN IF NOT EXISTS exploitation_code VARCHAR;
+    """,
+    # 9: placeholder birth dates (01/01/YYYY for "YYYY"): the mapping's setting per ingested file, and the
+    # month-day a record's birth date had before it was read as the year only (linkage/fields/placeholder_dates.py)
+    """
+    ALTER TABLE ingested_files ADD COLUMN placeholder_birth_dates VARCHAR;
+    ALTER TABLE records ADD COLUMN IF NOT EXISTS dob_placeholder VARCHAR;
     """,
 ]
 

@@ -211,6 +211,8 @@ def _parse_exact(s: str, text: str, buddhist_era: bool | None, today: dt.date) -
         if day == 0 and month == 0 and int(raw_year) == 0:
             raise _fail("a date of all zeros is a placeholder, not a date", text)
         year, be = year_of(raw_year, thai_month)
+        if day == 0 and month == 0:  # 00/00/1998: day and month unknown, the year known
+            return ParsedDate(year, None, None, "year", year, year, be)
         _check_day(year, month, day, text)
         return ParsedDate(year, month, day, "day", year, year, be, swapped)
 

@@ -21,6 +21,7 @@ import pyarrow as pa
 from linkage.errors import FieldError
 from linkage.fields.age_rule import age_fill_sql
 from linkage.fields.invisible import visible_or_none
+from linkage.fields.placeholder_dates import apply_placeholder_birth_dates
 
 # Raised whenever a standardizer's output changes, so stored records are standardized again
 # (2: the name key undoes doubled consonants first; 3: a province name two provinces share is settled
@@ -30,8 +31,9 @@ from linkage.fields.invisible import visible_or_none
 # (gazetteer_aliases.yaml), a kind word written twice, 'Vientiane' settled by the words written with it;
 # 6: the kind of ID document (id_type) read from the words written with the number; 7: an approximate year
 # said after it ('1998 (approx.)', '1998?') or with 'year' written before it ('ປະມານປີ 1998'); 8: role, case
-# type and form of exploitation to codes (role_code, case_type_code, exploitation_code)).
-STD_VERSION = 8
+# type and form of exploitation to codes (role_code, case_type_code, exploitation_code); 9: 00/00/YYYY read as the
+# year, and a source's placeholder birth dates (01/01/YYYY) as the year only: linkage/fields/placeholder_dates.py).
+STD_VERSION = 9
 
 _EMPTY = "\x00"  # join key standing for NULL, so lookups join with plain equality
 
@@ -48,9 +50,13 @@ class StandardizeReport:
     records: int = 0
     fields: dict[str, FieldCounts] = field(default_factory=dict)
     redone_for_aliases: int = 0  # records whose province or district changed alias files read differently
+    placeholder_dates: tuple[int, int] = (0, 0)  # birth dates made year-only, full dates restored
 
     def lines(self) -> list[str]:
         out = [f"standardized {self.records} records"]
+        made, restored = self.placeholder_dates
+        if made or restored:
+            out.append(f"  placeholder birth dates: {made} read as the year only, {restored} full dates restored")
         if self.redone_for_aliases:
             out.append(f"  of which {self.redone_for_aliases} because the gazetteer aliases read their place"
                        " differently")
@@ -279,6 +285,7 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> 
     report = StandardizeReport(records=con.execute("SELECT count(*) FROM std_todo").fetchall()[0][0],
                                redone_for_aliases=redone)
     if report.records == 0:
+        report.placeholder_dates = apply_placeholder_birth_dates(con)
         return report
     for lookup in LOOKUPS:
         _build_lookup(con, lookup)
@@ -301,7 +308,7 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> 
                 given_key = s.given_key, family_key = s.family_key,
                 name_order_swapped = s.name_order_swapped,
                 sex_code = s.sex_code, dob = s.dob,
-                dob_year = s.dob_year, dob_month = s.dob_month, dob_day = s.dob_day,
+                dob_year = s.dob_year, dob_month = s.dob_month, dob_day = s.dob_day, dob_placeholder = NULL,
                 {birth_from_age},
                 nationality_code = s.nationality_code,
                 -- an ambiguous or missing province is known from a district that exists once
@@ -336,4 +343,5 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> 
         report.fields[lk.name] = FieldCounts(parsed, total - parsed - unparsed, unparsed)
     for tmp in ["std_todo", "std_result", *(f"lk_{lk.name}" for lk in LOOKUPS)]:
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
+    report.placeholder_dates = apply_placeholder_birth_dates(con)
     return report

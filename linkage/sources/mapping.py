@@ -13,9 +13,14 @@ A mapping is data, not code (see ``linkage/sources/mappings/*.yaml``)::
       full_name: "ຊື່ / Name"
     mandatory: [date_of_birth]      # fields whose missing/unreadable value quarantines the row
     buddhist_era: null              # true | false | null (detect) for this source's dates
+    placeholder_birth_dates: auto   # auto | none | [01/01, 01/07]: day/month written for "day and month unknown"
 
 Optional keys: ``priority`` (int, default 0; the highest-priority mapping whose pattern matches a
 file name is chosen, the packaged exchange mapping has -100) and ``delimiter`` (csv, default ",").
+``placeholder_birth_dates`` lists the day/month a source writes when only the birth year is known
+(01/01/1998 for "1998"): such birth dates are read as the year only. ``auto`` (the default) does so
+for 01/01 when the store shows the source's share of 1 January births far above 1/365
+(``linkage/fields/placeholder_dates.py``); ``none`` never does.
 When both ``source`` and ``columns.source`` are given, a row's own source wins and the constant
 fills rows that leave it empty.
 """
@@ -41,7 +46,7 @@ DATE_COLUMNS = ("date_of_birth", "event_date")
 
 _KEYS = {
     "name", "source", "file_pattern", "format", "encoding", "sheet", "columns", "mandatory",
-    "buddhist_era", "priority", "delimiter",
+    "buddhist_era", "priority", "delimiter", "placeholder_birth_dates",
 }
 
 
@@ -63,6 +68,7 @@ class Mapping:
     buddhist_era: bool | None = None
     priority: int = 0
     delimiter: str = ","
+    placeholder_birth_dates: str = "auto"  # auto | none | month-day list '01-01,07-01'
     headers: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -130,6 +136,7 @@ def parse_mapping(data: Any, path: Path) -> Mapping:
     delimiter = data.get("delimiter", ",")
     if not isinstance(delimiter, str) or len(delimiter) != 1:
         raise _fail(path, f"delimiter must be one character, got {delimiter!r}")
+    placeholders = _placeholder_birth_dates(path, data.get("placeholder_birth_dates", "auto"))
     return Mapping(
         name=name,
         path=path,
@@ -143,7 +150,26 @@ def parse_mapping(data: Any, path: Path) -> Mapping:
         buddhist_era=buddhist_era,
         priority=priority,
         delimiter=delimiter,
+        placeholder_birth_dates=placeholders,
     )
+
+
+def _placeholder_birth_dates(path: Path, value: Any) -> str:
+    """'auto', 'none', or the listed day/months as sorted month-day text ('01-01,07-01')."""
+    if value in ("auto", "none"):
+        return str(value)
+    if not isinstance(value, list) or not value:
+        raise _fail(path, f"placeholder_birth_dates must be auto, none or a list like [01/01, 01/07], got {value!r}")
+    month_days = set()
+    for item in value:
+        parts = str(item).split("/")
+        if len(parts) != 2 or not all(p.isdigit() for p in parts):
+            raise _fail(path, f"placeholder_birth_dates: {item!r} is not a day/month such as 01/01")
+        day, month = int(parts[0]), int(parts[1])
+        if not (1 <= month <= 12 and 1 <= day <= (29 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)):
+            raise _fail(path, f"placeholder_birth_dates: {item!r} is no day of the year")
+        month_days.add(f"{month:02d}-{day:02d}")
+    return ",".join(sorted(month_days))
 
 
 def load_mapping(path: str | Path) -> Mapping:
