@@ -1,4 +1,4 @@
-"""The prior scaled to the store: a model trained on a small store, applied to a large one."""
+"""The prior scaled to the store: a model trained on one store size, applied to a larger or smaller one."""
 
 from __future__ import annotations
 
@@ -19,8 +19,11 @@ def test_the_prior_falls_with_the_store_size():
     assert prior_for_store(MODEL, 100_000) / prior_for_store(MODEL, 500_000) == pytest.approx(5, rel=0.19)
 
 
-def test_the_prior_is_never_raised_for_a_smaller_store_nor_scaled_without_a_training_size():
-    assert prior_for_store(MODEL, 50) == prior_for_store(MODEL, 20_000) == prior_for_store(MODEL, 21_000) == 1e-4
+def test_the_prior_rises_for_a_smaller_store_and_is_not_scaled_without_a_training_size():
+    assert prior_for_store(MODEL, 20_000) == prior_for_store(MODEL, 21_000) == 1e-4
+    n = 1_024  # a whole number of doublings: its own bucket
+    assert prior_for_store(MODEL, n) == pytest.approx(1e-4 * 19_999 / (n - 1))
+    assert prior_for_store(MODEL, 2) == 0.5  # never above an even chance, however small the store
     unsized = {"probability_two_random_records_match": 1e-4}
     assert training_records(unsized) is None and prior_for_store(unsized, 10**7) == 1e-4
 
