@@ -226,7 +226,23 @@ def phone_comparison() -> ComparisonCreator:
 
 
 def id_number_comparison() -> ComparisonCreator:
-    return _identifier("id_number_std", "id_number", "ID number")
+    """ID numbers compared only between documents of the same kind (``id_type``; an unnamed kind compares with
+    any): a family-book number and a passport number differing says nothing. Documents issued per event
+    (border passes, case numbers) never reach the comparison: the model input leaves their number out."""
+    column = "id_number_std"
+    return cl.CustomComparison(
+        output_column_name="id_number",
+        comparison_description="ID number: equal, or one typo apart, between documents of the same kind",
+        comparison_levels=[
+            cll.CustomLevel(
+                '"id_number_std_l" IS NULL OR "id_number_std_r" IS NULL OR "id_type_l" <> "id_type_r"',
+                label_for_charts="ID number missing, or documents of different kinds",
+            ).configure(is_null_level=True),
+            cll.ExactMatchLevel(column).configure(label_for_charts="same ID number"),
+            _level(one_typo_apart_sql(column), "ID number one typo apart"),
+            cll.ElseLevel().configure(label_for_charts="different ID number"),
+        ],
+    )
 
 
 def comparisons() -> list[ComparisonCreator]:

@@ -20,6 +20,7 @@ from splink import DuckDBAPI
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from linkage.errors import LaoLinkError
+from linkage.fields.id_documents import PER_EVENT_DOCUMENTS
 from linkage.fields.name_key import skeleton_sql
 from linkage.paths import StorePaths, store_paths
 from linkage.store import open_store, sql_literal
@@ -27,11 +28,14 @@ from linkage.store import open_store, sql_literal
 WORKSPACE = "laolink_work"
 MODEL_INPUT_TABLE = "model_input"  # inside the workspace, the current catalog while Splink runs
 
-# name_key: both name keys together, for term frequencies of whole names.
+# name_key: both name keys together, for term frequencies of whole names; name_key_records: how many
+# records of the store carry that whole name (a rare one blocks by itself, blocking_rules/predict.yaml).
 # given_skeleton/family_skeleton: the coarse keys (linkage.fields.name_key.name_skeleton) of the name keys,
 # computed here from the stored keys, so that the store and the API carry no further name field.
 # village_id: province and village key, for term frequencies of village names within a province
 # (Nonghin or Thasai recur in many provinces; within one they say much more).
+# id_number_std: left out for documents issued per event (border passes, case numbers): no identity evidence;
+# id_type: the kind of document, IDs compare only within a kind (linkage/fields/id_documents.py).
 # birth_year_min/max: the birth-year range of every record (a full or year-only date is a
 # range of one year; an age at an event date is a range of two).
 MODEL_INPUT_COLUMNS_SQL = f"""
@@ -40,6 +44,7 @@ MODEL_INPUT_COLUMNS_SQL = f"""
     family_key,
     CASE WHEN given_key IS NOT NULL AND family_key IS NOT NULL
          THEN given_key || ' | ' || family_key END AS name_key,
+    count(*) OVER (PARTITION BY given_key, family_key) AS name_key_records,
     {skeleton_sql("given_key")} AS given_skeleton,
     {skeleton_sql("family_key")} AS family_skeleton,
     full_name_std,
@@ -59,7 +64,9 @@ MODEL_INPUT_COLUMNS_SQL = f"""
     CASE WHEN province_code IS NOT NULL AND village_key IS NOT NULL
          THEN province_code || ' | ' || village_key END AS village_id,
     phone_e164,
-    id_number_std
+    CASE WHEN id_type IN ({", ".join(f"'{t}'" for t in sorted(PER_EVENT_DOCUMENTS))}) THEN NULL
+         ELSE id_number_std END AS id_number_std,
+    id_type
 """
 
 
