@@ -117,3 +117,46 @@ def test_birth_years_far_apart_learned_from_same_id_same_name_pairs():
     assert consistency_for_model(raised).max_birth_year_gap is None
     too_few = apply_far_apart_share(json.loads(json.dumps(model)), pairs=10, share=0.5)
     assert too_few["comparisons"] == model["comparisons"] and consistency_for_model(too_few) == DEFAULT_RULES
+
+
+NO_EVIDENCE = "ID number missing, or documents of different kinds"
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "label"),
+    [
+        (("P1234567", "passport"), ("P1234567", "passport"), "same ID number"),
+        (("P1234567", None), ("P1234567", "passport"), "same ID number"),  # a number written alone: kind unknown
+        (("947635", "family_book"), ("947635", "id_card"), NO_EVIDENCE),
+        (("947635", "family_book"), ("123456", "id_card"), NO_EVIDENCE),
+        (("BP0012345", "border_pass"), ("BP0099999", "border_pass"), NO_EVIDENCE),
+        (("BP0012345", "border_pass"), ("BP0012345", "border_pass"), NO_EVIDENCE),
+        (("C-2024-17", "case_number"), ("P1234567", "passport"), NO_EVIDENCE),
+        (("P1234567", "passport"), ("P7654321", "passport"), "different ID number"),
+        (("P1234567", "passport"), ("P1234576", "passport"), "ID number one typo apart"),
+    ],
+)
+def test_ids_compare_within_a_kind_and_per_event_documents_are_no_evidence(left, right, label):
+    """The model input's ID columns (per-event documents left out) through the ID comparison's own level SQL."""
+    import duckdb
+
+    from linkage.model.comparisons import id_number_comparison
+    from linkage.model.model_input import MODEL_INPUT_COLUMNS_SQL
+    from linkage.store import STANDARDIZED_COLUMNS
+
+    con = duckdb.connect()
+    others = [c for c in STANDARDIZED_COLUMNS if c not in ("id_number_std", "id_type")]
+    columns = ", ".join(f"NULL::{STANDARDIZED_COLUMNS[c]} AS {c}" for c in others)
+    con.execute(
+        f"CREATE TABLE records AS SELECT rid, {columns}, id_number_std, id_type "
+        "FROM (VALUES (1, ?, ?), (2, ?, ?)) v(rid, id_number_std, id_type)", [*left, *right]
+    )
+    con.execute(f"CREATE TABLE mi AS SELECT {MODEL_INPUT_COLUMNS_SQL} FROM records")
+    levels = id_number_comparison().get_comparison("duckdb").comparison_levels
+    pair = 'FROM (SELECT l.id_number_std AS "id_number_std_l", r.id_number_std AS "id_number_std_r", ' \
+           'l.id_type AS "id_type_l", r.id_type AS "id_type_r" FROM mi l, mi r WHERE l.rid = 1 AND r.rid = 2)'
+    def holds(sql: str) -> bool:
+        return sql == "ELSE" or con.execute(f"SELECT coalesce({sql}, false) {pair}").fetchall()[0][0]
+
+    reached = next(lv.label_for_charts for lv in levels if holds(lv.sql_condition))
+    assert reached == label
