@@ -27,7 +27,7 @@ from api.errors import (
 from api.pages import install_pages
 from api.published import PublishedReader
 from api.reconcile_cors import ReconcileCorsMiddleware
-from api.routes import admin, auth, health, match, meta, persons, reconcile, review, runs
+from api.routes import admin, auth, health, match, meta, persons, reconcile, review, runs, stats
 from api.schemas import ERROR_RESPONSES
 from api.service_store import ServiceStore
 from api.settings import Settings
@@ -42,6 +42,7 @@ PROTECTED_ROUTERS: tuple[APIRouter, ...] = (
     match.router,
     review.router,
     runs.router,
+    stats.router,
 )
 
 

@@ -4,7 +4,7 @@ Pages read the published snapshot through the same query functions as the JSON A
 write decisions through ``linkage.service.decisions.decide``; records pass through the same masking, and
 every page that shows person data is audited. Without a session a page redirects to /login. Decisions on
 the pair page are posted by app.js to ``POST /api/v1/decisions``. One module per page (``queue``, ``pair``,
-``person``, ``search``, ``runs``; log-in and language in ``session``), what they share in ``render``.
+``person``, ``search``, ``runs``, ``stats``; log-in and language in ``session``), what they share in ``render``.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from fastapi.staticfiles import StaticFiles
 
 def install_pages(app: FastAPI) -> None:
     """Mount the pages (one module each), their static files, and the answer for pages a role may not open."""
-    from api.pages import pair, person, queue, runs, search, session
+    from api.pages import pair, person, queue, runs, search, session, stats
     from api.pages.render import PageForbidden, forbidden_handler
 
     app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
-    for page in (session, queue, pair, person, search, runs):
+    for page in (session, queue, pair, person, search, runs, stats):
         app.include_router(page.router)
     app.add_exception_handler(PageForbidden, forbidden_handler)

@@ -19,6 +19,7 @@ from linkage.cli.publishing import backup_command, export_app, restore_command
 from linkage.cli.serve import serve_command
 from linkage.cli.service import audit_app, keys_app, users_app
 from linkage.cli.sources import ingest_command
+from linkage.cli.stats import stats_command
 from linkage.cli.std import std_app
 
 app = typer.Typer(
@@ -57,3 +58,4 @@ app.add_typer(audit_app, name="audit")
 app.command("demo-data")(demo_data_command)
 app.add_typer(decisions_app, name="decisions")
 app.command("mse")(mse_command)
+app.command("stats")(stats_command)

@@ -15,44 +15,18 @@ from linkage.errors import LaoLinkError
 
 
 def _estimate(table: CaptureTable, pthresh: float, bootstrap: int) -> dict:
-    from linkage.statistics.mse import NoEstimate, estimate_population, without_empty_lists
+    from linkage.statistics.estimates import estimate
 
-    try:
-        result = estimate_population(without_empty_lists(table), pthresh)
-    except NoEstimate as exc:
-        return {"observed": table.observed, "estimate": None, "ci95": None, "terms": [], "reason": str(exc)}
-    answer = result.as_dict()
-    if bootstrap:
-        from linkage.statistics.bootstrap import bca_interval
-
-        answer["ci95_bca"] = list(bca_interval(without_empty_lists(table), replications=bootstrap, pthresh=pthresh))
-    return answer
+    return estimate(table, pthresh, bootstrap)
 
 
 def _from_store(db: str, lists: str | None, by: str | None, threshold: float | None, role: str | None,
                 pthresh: float, bootstrap: int) -> dict:
-    from linkage.statistics.person_lists import (
-        SENSITIVITY_THRESHOLDS,
-        capture_tables,
-        open_published_records,
-        parse_lists,
-        person_table_at,
-    )
+    from linkage.statistics.estimates import estimate_strata
+    from linkage.statistics.person_lists import open_published_records
 
     with open_published_records(db, role) as published:
-        specs = parse_lists(lists, published.sources)
-        main = capture_tables(published, person_table_at(published, threshold), specs, by)
-        beside = {t: capture_tables(published, person_table_at(published, t), specs, by)
-                  for t in SENSITIVITY_THRESHOLDS}
-    strata = []
-    for stratum in sorted(set(main).union(*beside.values())):
-        row = {"stratum": stratum}
-        row.update(_estimate(main[stratum], pthresh, bootstrap) if stratum in main else {"observed": 0})
-        row["at_threshold"] = {str(t): _estimate(tables[stratum], pthresh, 0) if stratum in tables else None
-                               for t, tables in beside.items()}
-        strata.append(row)
-    return {"persons": "published" if threshold is None else f"clusters at match probability {threshold}",
-            "lists": {spec.name: list(spec.sources) for spec in specs}, "by": by, "role": role, "strata": strata}
+        return {**estimate_strata(published, lists, by, threshold, pthresh, bootstrap), "role": role}
 
 
 def _figure(value: float | None) -> str:
@@ -79,7 +53,7 @@ def mse_command(
     by: str = typer.Option(None, "--by", help="Estimate per stratum: sex, age_band, province, year, exploitation."),
     threshold: float = typer.Option(
         None, "--threshold", min=0.0, max=1.0, help="Persons as clusters at this match probability"
-        " (default: the published persons, linked at the nightly threshold)."),
+        " (default: the published persons, linked at the nightly threshold, which the JSON names)."),
     role: str = typer.Option(None, "--role", help="Count only persons with a record in this role, e.g. victim."),
     pthresh: float = typer.Option(  # mse.DEFAULT_PTHRESH, not imported so that other commands start fast
         0.02, "--pthresh", help="P-value below which a two-list term enters."),

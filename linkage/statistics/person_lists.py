@@ -3,8 +3,9 @@
 A person is a published cluster (``record_person`` of the current snapshot), or, to show what linkage error does
 to the estimate, a connected component of the snapshot's model links at another match-probability threshold
 (positive decisions kept; negative decisions and consistency cuts, which only the nightly applies, are not).
-Strata describe the person over all of their records: most frequent sex and province, year of the first record,
-age band at the first record. Everything is computed in DuckDB; Python only receives the (small) tables.
+Strata are the person's facts (``linkage.statistics.person_facts``: most frequent sex and province, year and
+age band of the first record, ...), as the unduplicated statistics count them. Everything is computed in DuckDB;
+Python only receives the (small) tables.
 """
 
 from __future__ import annotations
@@ -21,21 +22,14 @@ from linkage.errors import LaoLinkError
 from linkage.paths import store_paths
 from linkage.publishing.publish import current_snapshot
 from linkage.statistics.capture_table import CaptureTable, capture_table
+from linkage.statistics.person_facts import NOT_RECORDED, create_person_facts
 from linkage.store import sql_literal
 
 # Beside the estimate from the published persons: the same from the clusters at these match probabilities.
 SENSITIVITY_THRESHOLDS = (0.5, 0.95)
 ALL = "all"
-UNKNOWN = "unknown"
 AGE_BANDS = ((0, "0-11"), (12, "12-17"), (18, "18-24"), (25, "25-34"), (35, "35-49"), (50, "50+"))
-# Stratum of a person (aggregates over their records, alias r); None: the whole population.
-STRATA: dict[str, str] = {
-    "sex": "mode(r.sex_code)",
-    "province": "mode(r.province_code)",
-    "year": "CAST(min(r.event_year) AS VARCHAR)",
-    "age_band": "arg_min(r.age_band, r.event_date_std)",
-    "exploitation": "mode(r.exploitation)",
-}
+STRATA = ("sex", "province", "year", "age_band", "exploitation")  # person facts an estimate may be split by
 
 
 @dataclass(frozen=True)
@@ -70,6 +64,11 @@ class PublishedRecords:
     con: duckdb.DuckDBPyConnection
     sources: list[str]
     has_exploitation: bool
+    threshold: float | None  # the match probability the nightly linked the published persons at (None: not said)
+
+
+# Codes of the snapshot's records the statistics read; a snapshot older than a column gives NULL.
+_CODES = ("sex_code", "province_code", "nationality_code", "role_code", "case_type_code", "exploitation_code")
 
 
 @contextmanager
@@ -78,29 +77,47 @@ def open_published_records(db: str | os.PathLike[str], role: str | None) -> Iter
     snapshot = current_snapshot(store_paths(db))
     if snapshot is None:
         raise LaoLinkError(f"nothing is published yet for {db}: run `laolink nightly` first")
+    with open_snapshot_records(snapshot, role) as published:
+        yield published
+
+
+@contextmanager
+def open_snapshot_records(snapshot: str | os.PathLike[str], role: str | None) -> Iterator[PublishedRecords]:
+    """:func:`open_published_records` for a snapshot file (the API passes the one its request holds)."""
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH {sql_literal(snapshot)} AS snap (READ_ONLY)")
         columns = {name for (name,) in con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE database_name = 'snap' AND table_name = 'records'"
         ).fetchall()}
-        exploitation = "r.exploitation" if "exploitation" in columns else "NULL"
+        codes = ", ".join(f"r.{c}" if c in columns else f"NULL::VARCHAR AS {c}" for c in _CODES)
+        role_of = "r.role_code" if "role_code" in columns else "lower(trim(r.role))"
         bands = " ".join(f"WHEN age_at_event >= {low} THEN '{name}'" for low, name in reversed(AGE_BANDS))
         con.execute(
             f"""
             CREATE TEMP TABLE stat_records AS
-            SELECT rid, source, event_date_std, year(event_date_std) AS event_year, sex_code, province_code,
-                   {exploitation} AS exploitation, CASE {bands} END AS age_band,
-                   $role IS NULL OR lower(trim(role)) = $role AS counted
+            SELECT rid, source, event_date_std, year(event_date_std) AS event_year, {codes},
+                   CASE {bands} END AS age_band, $role IS NULL OR {role_of} = $role AS counted,
+                   row_number() OVER (ORDER BY event_date_std NULLS LAST, rid) AS ord
             FROM (SELECT r.*, year(r.event_date_std) - coalesce(r.dob_year, (r.dob_year_min + r.dob_year_max) // 2)
-                         AS age_at_event FROM snap.records r)
+                         AS age_at_event FROM snap.records r) r
             """,
             {"role": role.lower() if role else None},
         )
         sources = [row[0] for row in con.execute("SELECT DISTINCT source FROM stat_records ORDER BY 1").fetchall()]
-        yield PublishedRecords(con, sources, "exploitation" in columns)
+        yield PublishedRecords(con, sources, "exploitation_code" in columns, _nightly_threshold(con))
     finally:
         con.close()
+
+
+def _nightly_threshold(con: duckdb.DuckDBPyConnection) -> float | None:
+    """The threshold the snapshot's run linked at (its report's clusters.threshold), None when not recorded."""
+    try:
+        rows = con.execute("SELECT TRY_CAST(json_extract(r.report, '$.clusters.threshold') AS DOUBLE)"
+                           " FROM snap.runs r JOIN snap.snapshot_info i USING (run_id)").fetchall()
+    except duckdb.Error:
+        return None
+    return rows[0][0] if rows else None
 
 
 def person_table_at(published: PublishedRecords, threshold: float | None) -> str:
@@ -129,7 +146,8 @@ def capture_tables(
         raise LaoLinkError(f"--by must be one of {', '.join(STRATA)}, got {by!r}")
     if by == "exploitation" and not published.has_exploitation:
         raise LaoLinkError("--by exploitation: the published records have no exploitation column yet")
-    stratum = f"coalesce({STRATA[by]}, '{UNKNOWN}')" if by else f"'{ALL}'"
+    stratum = f"coalesce(any_value(f.{by}), '{NOT_RECORDED}')" if by else f"'{ALL}'"
+    facts = create_person_facts(published.con, persons) if by else None
     flags = ", ".join(
         f"max(CASE WHEN r.counted AND r.source IN ({', '.join(sql_literal(s) for s in spec.sources)}) THEN 1 ELSE 0"
         f" END) AS l{i}" for i, spec in enumerate(lists)
@@ -139,7 +157,8 @@ def capture_tables(
         f"""
         SELECT stratum, {', '.join(names)}, count(*) FROM (
             SELECT p.person, {stratum} AS stratum, {flags}
-            FROM stat_records r JOIN {persons} p ON p.rid = r.rid GROUP BY p.person
+            FROM stat_records r JOIN {persons} p ON p.rid = r.rid
+            {f"JOIN {facts} f ON f.person = p.person" if facts else ""} GROUP BY p.person
         ) WHERE {' + '.join(names)} > 0
         GROUP BY ALL ORDER BY ALL
         """

@@ -1,0 +1,59 @@
+"""Multiple systems estimates per stratum from a snapshot's persons: at the nightly threshold (the published
+persons) and, beside them, from the clusters at the sensitivity thresholds (what linkage error does)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from linkage.statistics.capture_table import CaptureTable
+from linkage.statistics.person_lists import (
+    SENSITIVITY_THRESHOLDS,
+    PublishedRecords,
+    capture_tables,
+    parse_lists,
+    person_table_at,
+)
+
+ASSUMPTIONS = (
+    "The estimate assumes a closed population over the period (no one enters or leaves between the lists), "
+    "dependence between lists only as the chosen two-list terms model it, and persons within a stratum equally "
+    "likely to be recorded by a list (heterogeneity within strata biases the estimate, usually downwards). "
+    "Linkage error moves it too: missed links make one person look like two, each seen by fewer lists."
+)
+
+
+def estimate(table: CaptureTable, pthresh: float, bootstrap: int = 0) -> dict[str, Any]:
+    """SparseMSE's estimate of one capture-history table (``reason`` instead when there is none)."""
+    from linkage.statistics.mse import NoEstimate, estimate_population, without_empty_lists
+
+    try:
+        result = estimate_population(without_empty_lists(table), pthresh)
+    except NoEstimate as exc:
+        return {"observed": table.observed, "estimate": None, "ci95": None, "terms": [], "reason": str(exc)}
+    answer = result.as_dict()
+    if bootstrap:
+        from linkage.statistics.bootstrap import bca_interval
+
+        answer["ci95_bca"] = list(bca_interval(without_empty_lists(table), replications=bootstrap, pthresh=pthresh))
+    return answer
+
+
+def estimate_strata(published: PublishedRecords, lists: str | None, by: str | None, threshold: float | None,
+                    pthresh: float, bootstrap: int = 0) -> dict[str, Any]:
+    """Estimates per stratum (persons: published, or clusters at ``threshold``), each with the same from the
+    clusters at the sensitivity thresholds beside it."""
+    specs = parse_lists(lists, published.sources)
+    main = capture_tables(published, person_table_at(published, threshold), specs, by)
+    beside = {t: capture_tables(published, person_table_at(published, t), specs, by) for t in SENSITIVITY_THRESHOLDS}
+    strata = []
+    for stratum in sorted(set(main).union(*beside.values())):
+        row: dict[str, Any] = {"stratum": stratum}
+        row.update(estimate(main[stratum], pthresh, bootstrap) if stratum in main else {"observed": 0})
+        row["at_threshold"] = {str(t): estimate(tables[stratum], pthresh) if stratum in tables else None
+                               for t, tables in beside.items()}
+        strata.append(row)
+    persons = (f"published (linked at match probability {published.threshold})" if threshold is None
+               and published.threshold is not None else "published" if threshold is None
+               else f"clusters at match probability {threshold}")
+    return {"persons": persons, "threshold": published.threshold if threshold is None else threshold,
+            "lists": {spec.name: list(spec.sources) for spec in specs}, "by": by, "strata": strata}

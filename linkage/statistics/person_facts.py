@@ -1,0 +1,59 @@
+"""One row of facts per person, from all of their records: what the unduplicated statistics count persons by.
+
+A person (a published cluster, or a cluster at another threshold) has many records that need not agree:
+
+- ``year``: the year of their first record (the earliest event date); ``age_band``: their age at the first
+  record that gives one (event date and a birth year or age);
+- ``sex``, ``province`` (of origin), ``nationality``: the value most of their records give; a tie goes to the
+  value recorded first;
+- ``exploitation``: the same, but 'unknown' only when no record names a form;
+- ``role``: the gravest they were recorded in (victim, then smuggled_migrant, witness, suspect); ``case_type``:
+  TIP if any record says so, then SOM, then other. A person recorded as a victim once counts as a victim;
+- ``sources``: the sources holding a record of theirs, sorted, joined by '+'.
+
+A fact no record gives is NULL (shown as 'not recorded'). Records are ordered by event date (unknown last),
+then rid. The temp table ``stat_records`` (``person_lists.open_snapshot_records``) holds the records.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+NOT_RECORDED = "not recorded"
+# fact -> (stat_records column, ORDER BY choosing among a person's values v with count n and first record f)
+_CHOSEN: dict[str, tuple[str, str]] = {
+    "sex": ("sex_code", "n DESC, f"),
+    "province": ("province_code", "n DESC, f"),
+    "nationality": ("nationality_code", "n DESC, f"),
+    "exploitation": ("exploitation_code", "v = 'unknown', n DESC, f"),
+    "role": ("role_code", "list_position(['victim', 'smuggled_migrant', 'witness', 'suspect'], v), f"),
+    "case_type": ("case_type_code", "list_position(['TIP', 'SOM', 'other'], v), f"),
+}
+FACTS: tuple[str, ...] = ("year", "province", "sex", "age_band", "role", "nationality", "case_type", "exploitation")
+
+
+def create_person_facts(con: duckdb.DuckDBPyConnection, persons: str) -> str:
+    """Temp table ``<persons>_facts``: one row per person of ``persons`` (rid, person) with :data:`FACTS`,
+    ``sources`` and ``first_date``; returns its name."""
+    name = f"{persons}_facts"
+    chosen = []
+    for fact, (column, order) in _CHOSEN.items():
+        chosen.append(f"""
+            {fact}_pick AS (
+                SELECT person, v AS {fact} FROM (
+                    SELECT person, {column} AS v, count(*) AS n, min(ord) AS f FROM rp
+                    WHERE {column} IS NOT NULL GROUP BY ALL)
+                QUALIFY row_number() OVER (PARTITION BY person ORDER BY {order}) = 1)""")
+    joins = " ".join(f"LEFT JOIN {fact}_pick USING (person)" for fact in _CHOSEN)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {name} AS
+        WITH rp AS (SELECT p.person, r.* FROM stat_records r JOIN {persons} p ON p.rid = r.rid),
+        base AS (
+            SELECT person, CAST(min(event_year) AS VARCHAR) AS year, min(event_date_std) AS first_date,
+                   arg_min(age_band, ord) FILTER (WHERE age_band IS NOT NULL) AS age_band,
+                   array_to_string(list_sort(list_distinct(list(source))), '+') AS sources
+            FROM rp GROUP BY person),
+        {', '.join(chosen)}
+        SELECT base.*, {', '.join(f'{fact}_pick.{fact}' for fact in _CHOSEN)} FROM base {joins}
+    """)
+    return name

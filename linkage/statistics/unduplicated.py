@@ -1,0 +1,165 @@
+"""Unduplicated statistics: persons (not records) counted by their facts, by the combination of sources that
+hold them, and smuggled migrants later found trafficked; exact for admins, protected for analysts.
+
+Persons are the published persons of a snapshot (``person_facts`` says how each fact is chosen). Tables are
+built in DuckDB from the one facts table; :func:`statistics_report` answers what the CLI, the API and the page
+show, with ``exact=False`` applying ``disclosure`` (cells of 1 to 4 as "<5", differencing prevented).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from linkage.errors import LaoLinkError
+from linkage.statistics.disclosure import protect, shown_total
+from linkage.statistics.person_facts import FACTS, NOT_RECORDED, create_person_facts
+from linkage.store import sql_literal
+
+MAX_BY = 2
+# Time from the first record as a smuggled migrant to the first later record as a trafficking victim.
+INTERVALS = ((183, "under 6 months"), (366, "6 to 12 months"), (731, "1 to 2 years"), (None, "2 years or more"))
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    """The facts of every published person of one snapshot (Arrow, small: one row per person)."""
+
+    table: pa.Table
+    run_id: int | None
+    threshold: float | None
+    sources: list[str]
+
+
+def read_person_facts(snapshot: str | os.PathLike[str], truth: str | os.PathLike[str] | None = None) -> PersonFacts:
+    """The published persons' facts of a snapshot file, with the days from smuggled to trafficked; ``truth``:
+    the true persons of a demo truth file (source, record_id, person_id) instead, to see what linkage error does."""
+    from linkage.statistics.person_lists import open_snapshot_records, person_table_at
+
+    with open_snapshot_records(snapshot, None) as published:
+        con = published.con
+        if truth is None:
+            person_table_at(published, None)
+        else:
+            _true_persons(con, truth)
+        facts = create_person_facts(con, "stat_person")
+        table = con.sql(f"""
+            WITH rp AS (SELECT p.person, r.* FROM stat_records r JOIN stat_person p USING (rid)),
+            som AS (SELECT person, min(event_date_std) AS som_date FROM rp
+                    WHERE role_code = 'smuggled_migrant' AND event_date_std IS NOT NULL GROUP BY person),
+            tip AS (SELECT rp.person, min(rp.event_date_std) - any_value(som.som_date) AS days
+                    FROM rp JOIN som USING (person)
+                    WHERE rp.role_code = 'victim' AND coalesce(rp.case_type_code, 'TIP') = 'TIP'
+                      AND rp.event_date_std > som.som_date GROUP BY rp.person)
+            SELECT f.*, tip.days AS days_to_trafficked FROM {facts} f LEFT JOIN tip USING (person)
+            ORDER BY f.person
+        """).to_arrow_table()
+        run = con.execute("SELECT max(run_id) FROM snap.snapshot_info").fetchall()[0][0]
+        return PersonFacts(table, run, published.threshold, published.sources)
+
+
+def _true_persons(con: duckdb.DuckDBPyConnection, truth: str | os.PathLike[str]) -> None:
+    """``stat_person`` from a truth file; a record the file does not list is a person of its own."""
+    if not Path(truth).is_file():
+        raise LaoLinkError(f"--truth: no file {truth}")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE stat_person AS
+        SELECT r.rid, coalesce(t.person_id, 'rid-' || r.rid) AS person
+        FROM snap.records r LEFT JOIN read_csv({sql_literal(truth)}, header = true, all_varchar = true) t
+             ON t.source = r.source AND t.record_id = r.record_id""")
+
+
+@dataclass
+class CountTable:
+    """Persons per combination of values of ``by``; ``groups`` are the sets of cells whose sums a reader knows."""
+
+    by: tuple[str, ...]
+    cells: dict[tuple[str, ...], int]
+    total: int
+    groups: list[list[tuple[str, ...]]] = field(default_factory=list)
+
+    def rows(self, exact: bool) -> list[dict[str, Any]]:
+        shown = self.cells if exact else protect(self.cells, self.groups)
+        return [{**dict(zip(self.by, key, strict=True)), "persons": shown[key]} for key in self.cells]
+
+    def as_dict(self, exact: bool) -> dict[str, Any]:
+        return {"by": list(self.by), "total": self.total if exact else shown_total(self.total),
+                "rows": self.rows(exact)}
+
+
+def _query(facts: PersonFacts, sql: str) -> list[tuple]:
+    con = duckdb.connect()
+    try:
+        con.register("facts", facts.table)
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def count_by(facts: PersonFacts, by: tuple[str, ...]) -> CountTable:
+    """Persons by one or two facts; every row, column and the whole table is a group with a known sum."""
+    unknown = [name for name in by if name not in FACTS]
+    if not by or unknown or len(by) > MAX_BY:
+        raise LaoLinkError(f"--by takes one or two of {', '.join(FACTS)}, got {', '.join(by) or 'nothing'}")
+    columns = ", ".join(f"coalesce(CAST({name} AS VARCHAR), '{NOT_RECORDED}')" for name in by)
+    rows = _query(facts, f"SELECT {columns}, count(*) FROM facts GROUP BY ALL ORDER BY ALL")
+    cells = {tuple(row[:-1]): int(row[-1]) for row in rows}
+    groups = [list(cells)]
+    if len(by) == 2:
+        for axis in (0, 1):
+            for value in {key[axis] for key in cells}:
+                groups.append([key for key in cells if key[axis] == value])
+    return CountTable(by, cells, sum(cells.values()), groups)
+
+
+def source_combinations(facts: PersonFacts) -> CountTable:
+    """Persons per combination of sources (UpSet); all persons of one source are a group too (its set size)."""
+    rows = _query(facts, "SELECT sources, count(*) AS n FROM facts GROUP BY ALL ORDER BY n DESC, sources")
+    cells = {(row[0],): int(row[1]) for row in rows}
+    groups = [list(cells)] + [[key for key in cells if source in key[0].split("+")] for source in facts.sources]
+    return CountTable(("sources",), cells, sum(cells.values()), groups)
+
+
+def set_sizes(facts: PersonFacts) -> dict[str, int]:
+    """Persons with a record from each source."""
+    rows = _query(facts, "SELECT s, count(*) FROM (SELECT unnest(string_split(sources, '+')) AS s FROM facts)"
+                         " GROUP BY s ORDER BY s")
+    return {source: int(count) for source, count in rows}
+
+
+def smuggled_then_trafficked(facts: PersonFacts) -> CountTable:
+    """Persons recorded as smuggled migrants and later as trafficking victims, by the time between."""
+    bands = " ".join(f"WHEN days_to_trafficked < {limit} THEN '{label}'" for limit, label in INTERVALS if limit)
+    rows = _query(facts, f"SELECT CASE {bands} ELSE '{INTERVALS[-1][1]}' END, count(*) FROM facts"
+                         " WHERE days_to_trafficked IS NOT NULL GROUP BY ALL")
+    found = {label: int(count) for label, count in rows}
+    cells = {(label,): found.get(label, 0) for _, label in INTERVALS}
+    return CountTable(("time_between",), cells, sum(cells.values()), [list(cells)])
+
+
+def median_days(facts: PersonFacts) -> float | None:
+    return _query(facts, "SELECT median(days_to_trafficked) FROM facts")[0][0]
+
+
+def statistics_report(facts: PersonFacts, by: list[tuple[str, ...]], exact: bool) -> dict[str, Any]:
+    """The tables of ``by`` (each one or two facts), the source combinations and smuggled-then-trafficked."""
+    combos = source_combinations(facts)
+    sizes = set_sizes(facts)
+    later = smuggled_then_trafficked(facts)
+    median = median_days(facts)
+    return {
+        "run_id": facts.run_id,
+        "threshold": facts.threshold,
+        "exact": exact,
+        "persons": combos.total if exact else shown_total(combos.total),
+        "tables": [count_by(facts, names).as_dict(exact) for names in by],
+        "sources": {**combos.as_dict(exact), "set_sizes": sizes if exact else {
+            source: shown_total(size) for source, size in sizes.items()}},
+        "smuggled_then_trafficked": {**later.as_dict(exact),
+                                     "median_days": median if exact or later.total >= 5 else None},
+    }
