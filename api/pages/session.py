@@ -28,9 +28,8 @@ def login_form(request: Request, next: str = "/queue") -> Response:
 async def login_submit(
     request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/queue")
 ) -> Response:
-    from api.routes.auth import log_in, refuse_foreign_origin, set_session_cookie
+    from api.routes.auth import log_in, set_session_cookie
 
-    await refuse_foreign_origin(request)
     settings = get_settings(request)
     try:
         principal, token = await run_in_threadpool(
