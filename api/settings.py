@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     session_hours: float = Field(12.0, gt=0)
     max_body_bytes: int = Field(1_000_000, gt=0, description="larger request bodies get 413")
     default_page_size: int = Field(50, gt=0)
+    seconds_per_review_item: float = Field(10.0, gt=0, description="steward time an item of the review queue takes")
     max_page_size: int = Field(500, gt=0)
     login_max_failures: int = Field(5, gt=0, description="failed log-ins of one user within the window before lock-out")
     login_window_minutes: float = Field(15.0, gt=0)

@@ -226,6 +226,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE ingested_files ADD COLUMN placeholder_birth_dates VARCHAR;
     ALTER TABLE records ADD COLUMN IF NOT EXISTS dob_placeholder VARCHAR;
     """,
+    # 10: review queue reasons as codes with their values (linkage/clusters/review_queue.py), shown in the page's
+    # language; ``reason`` (English) is no longer written
+    """
+    ALTER TABLE review_queue ADD COLUMN reasons JSON;
+    ALTER TABLE review_queue ALTER COLUMN reason DROP NOT NULL;
+    """,
 ]
 
 

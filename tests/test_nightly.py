@@ -78,7 +78,7 @@ def _published(db: Path) -> dict[str, list]:
                 "SELECT person_id, event, other_person_id, n_records, run_id FROM id_history ORDER BY ALL"
             ).fetchall(),
             "queue": con.execute(
-                "SELECT kind, rid_l, rid_r, person_id, reason FROM review_queue ORDER BY ALL"
+                "SELECT kind, rid_l, rid_r, person_id, CAST(reasons AS VARCHAR) FROM review_queue ORDER BY ALL"
             ).fetchall(),
             "records": con.execute("SELECT count(*) FROM records").fetchall(),
         }

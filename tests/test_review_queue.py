@@ -1,4 +1,5 @@
 import itertools
+import json
 
 import numpy as np
 import pytest
@@ -6,6 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from store_builders import add_records, decide, load, open_stores, set_predictions
 
+from api.pages.i18n import Translator
+from api.queue_reasons import reason_text
 from linkage.clusters.clustering import cluster_records
 from linkage.clusters.person_ids import assign_person_ids
 from linkage.clusters.review_queue import _bridges, build_review_queue
@@ -25,11 +28,14 @@ def night(con, svc, run_id=1, band=(0.3, 0.9), **options):
     return build_review_queue(con, band=band, run_id=run_id, decisions_table=table, **options)
 
 
-def queue(con):
-    return con.execute(
-        "SELECT kind, rid_l, rid_r, person_id, priority, reason, match_probability FROM review_queue"
-        " ORDER BY priority DESC, item_id"
+def queue(con, lang="en"):
+    """The items, their stored reasons (codes with values) as the pages show them in ``lang``."""
+    rows = con.execute(
+        "SELECT kind, rid_l, rid_r, person_id, priority, CAST(reasons AS VARCHAR), match_probability, reason"
+        " FROM review_queue ORDER BY priority DESC, item_id"
     ).fetchall()
+    assert all(row[7] is None for row in rows)  # no English text is stored
+    return [(*row[:5], reason_text(json.loads(row[5]), Translator(lang)), row[6]) for row in rows]
 
 
 def test_uncertain_pairs_closest_to_even_odds_come_first(stores):
@@ -39,20 +45,52 @@ def test_uncertain_pairs_closest_to_even_odds_come_first(stores):
     assert night(con, svc) == 3
     items = queue(con)
     assert [(k, a, b) for k, a, b, *_ in items] == [("pair", 3, 4), ("pair", 1, 2), ("pair", 5, 6)]
-    assert items[0][4] == pytest.approx(0.96)
-    assert items[0][5] == "match probability 0.52 is in the uncertain band 0.30-0.90 (now in different persons)"
+    # uncertainty 0.96, times the records a yes would join (2 of the 8 that count fully, log scale)
+    assert items[0][4] == pytest.approx(0.96 * np.log(2) / np.log(8))
+    assert items[0][5] == ("match probability 0.52 is in the uncertain band 0.30-0.90; a yes joins 2 records; "
+                           "now in different persons")
     assert items[0][6] == pytest.approx(0.52)
     assert items[0][3] is None
 
 
-def test_uncertain_pair_inside_one_person_names_it(stores):
+def test_uncertain_pair_inside_one_person_is_not_asked(stores):
+    """Links of the person already join its records: neither answer would change a person."""
     con, svc = stores
     add_records(con, range(1, 4))
     set_predictions(con, {(1, 2): 0.99, (2, 3): 0.99, (1, 3): 0.6})
+    assert night(con, svc) == 0
+
+
+def test_two_persons_are_asked_about_once_and_not_after_a_no(stores):
+    con, svc = stores
+    add_records(con, range(1, 7))
+    set_predictions(con, {(1, 2): 0.99, (3, 4): 0.99, (1, 3): 0.6, (2, 4): 0.7, (2, 3): 0.4, (5, 6): 0.5})
     night(con, svc)
-    [item] = queue(con)
-    assert item[3] == con.execute("SELECT person_id FROM record_person WHERE rid = 1").fetchall()[0][0]
-    assert item[5].endswith("(now in the same person)")
+    assert [(a, b) for _, a, b, *_ in queue(con)] == [(2, 4), (5, 6)]  # their likeliest pair; 4 records count more
+    decide(svc, 1, 3, "negative")  # a no on any of their pairs answers for the two persons
+    night(con, svc, run_id=2)
+    assert [(a, b) for _, a, b, *_ in queue(con)] == [(5, 6)]
+
+
+def test_pairs_of_one_comparison_pattern_are_spread(stores):
+    """The second pair of a pattern comes after the first of another, so labels cover more patterns."""
+    con, svc = stores
+    add_records(con, range(1, 7))
+    set_predictions(con, {(1, 2): 0.5, (3, 4): 0.52, (5, 6): 0.45})
+    con.execute("ALTER TABLE predictions ADD COLUMN gamma_name INTEGER")
+    con.execute("UPDATE predictions SET gamma_name = CASE WHEN rid_l = 5 THEN 1 ELSE 2 END")
+    night(con, svc)
+    assert [(a, b) for _, a, b, *_ in queue(con)] == [(1, 2), (5, 6), (3, 4)]
+
+
+def test_reasons_are_shown_in_lao(stores):
+    con, svc = stores
+    add_records(con, range(1, 3))
+    set_predictions(con, {(1, 2): 0.5})
+    night(con, svc)
+    [item] = queue(con, "lo")
+    assert item[5] == ("ຄວາມເປັນໄປໄດ້ທີ່ຈະກົງກັນ 0.50 ຢູ່ໃນຊ່ວງບໍ່ແນ່ນອນ 0.30-0.90; ຖ້າຕອບວ່າແມ່ນ ຈະລວມ 2 ບັນທຶກ; "
+                       "ປັດຈຸບັນຢູ່ໃນບຸກຄົນຕ່າງກັນ")
 
 
 def test_decided_pair_leaves_the_queue_and_returns_when_a_record_changes(stores):
@@ -106,7 +144,7 @@ def test_low_density_cluster_is_queued(stores):
     assert night(con, svc, run_id=2, min_density=0.3) == 0
 
 
-def test_cluster_split_by_a_negative_decision_is_queued_on_both_sides(stores):
+def test_cluster_split_by_a_negative_decision_is_queued_once(stores):
     con, svc = stores
     add_records(con, range(1, 7))
     set_predictions(
@@ -115,9 +153,8 @@ def test_cluster_split_by_a_negative_decision_is_queued_on_both_sides(stores):
     decide(svc, 1, 6, "negative")
     night(con, svc)
     items = queue(con)
-    assert [(k, a, b) for k, a, b, *_ in items] == [("cluster", 1, 6), ("cluster", 1, 6)]
-    assert len({i[3] for i in items}) == 2  # the two persons the cut made
-    assert all(2 < i[4] < 3 for i in items)
+    assert [(k, a, b) for k, a, b, *_ in items] == [("cluster", 1, 6)]  # was listed for both persons of the cut
+    assert 2 < items[0][4] < 3
     assert items[0][5] == (
         "a not-the-same decision split this cluster: 1 weakest model link(s) cut between records 1 and 6"
     )

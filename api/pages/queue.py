@@ -34,8 +34,15 @@ def queue_page(
         item["record_r"] = visible_record(item["record_r"], principal) if item["record_r"] else None
     audit(request, "page.queue", person_ids=[i["person_id"] for i in queue["items"] if i.get("person_id")])
     sources = sorted(review_queries.review_queue(con, limit=1, offset=0)["by_source"])
+    seconds = request.app.state.settings.seconds_per_review_item
     return render(request, principal, "queue.html", queue=queue, filters={**filters, "province": province or ""},
-                  sources=sources, page=page, pages=max(1, math.ceil(queue["total"] / 50)))
+                  sources=sources, page=page, pages=max(1, math.ceil(queue["total"] / 50)),
+                  seconds_per_item=seconds, steward_time=steward_time(queue["total"] * seconds))
+
+
+def steward_time(seconds: float) -> str:
+    """A duration as stewards plan it: minutes under two hours, else hours with one decimal."""
+    return f"{seconds / 3600:.1f} h" if seconds >= 7200 else f"{math.ceil(seconds / 60)} min"
 
 
 @router.get("/queue/next")

@@ -11,11 +11,13 @@ from fastapi.templating import Jinja2Templates
 
 from api.deps import PagePrincipal, audit
 from api.pages.i18n import Translator, ddmmyyyy, request_language
+from api.queue_reasons import queue_reason
 from linkage.service.auth import Principal
 from linkage.service.decisions import may_decide
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 templates.env.filters["ddmmyyyy"] = ddmmyyyy
+templates.env.globals["queue_reason"] = queue_reason
 
 PAGE_ROLES = frozenset({"admin", "steward", "analyst"})
 

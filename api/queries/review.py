@@ -13,8 +13,10 @@ from typing import Any
 
 import duckdb
 
+from api.pages.i18n import Translator
 from api.queries.person_index import person_index_for
 from api.queries.records import STD_FIELDS, has_table, records_by_rid, rows_as_dicts
+from api.queue_reasons import parse_reasons, queue_reason
 from linkage.errors import FieldError
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 
@@ -110,7 +112,7 @@ def _review_queue(idx, kind, source, province, role, limit, offset) -> dict[str,
     params = {"kind": kind, "source": source, "province": province, "role": role}
     items = rows_as_dicts(idx.execute(
         f"""{_MATCHING_SQL}
-            SELECT q.item_id, q.kind, q.rid_l, q.rid_r, q.person_id, q.priority, q.reason,
+            SELECT q.item_id, q.kind, q.rid_l, q.rid_r, q.person_id, q.priority, q.reason, {_reasons_column(idx)},
                    q.match_probability, q.run_id
             FROM q JOIN matching m USING (item_id)
             ORDER BY q.priority DESC, q.item_id LIMIT $limit OFFSET $offset""",
@@ -126,6 +128,7 @@ def _review_queue(idx, kind, source, province, role, limit, offset) -> dict[str,
         params,
     ).fetchall())
     records = records_by_rid(idx, [r for it in items for r in (it["rid_l"], it["rid_r"]) if r is not None])
+    _with_reason_text(items)
     for it in items:
         it["record_l"] = records.get(it["rid_l"])
         it["record_r"] = records.get(it["rid_r"])
@@ -134,11 +137,26 @@ def _review_queue(idx, kind, source, province, role, limit, offset) -> dict[str,
 
 def queue_item(con: duckdb.DuckDBPyConnection, item_id: int) -> dict[str, Any] | None:
     rows = rows_as_dicts(con.execute(
-        "SELECT item_id, kind, rid_l, rid_r, person_id, priority, reason, match_probability, run_id "
-        "FROM review_queue WHERE item_id = ?",
+        f"SELECT item_id, kind, rid_l, rid_r, person_id, priority, reason, {_reasons_column(con)},"
+        " match_probability, run_id FROM review_queue WHERE item_id = ?",
         [item_id],
     ))
+    _with_reason_text(rows)
     return rows[0] if rows else None
+
+
+def _reasons_column(con: duckdb.DuckDBPyConnection) -> str:
+    """``reasons`` (codes with values), or NULL in a snapshot published before the queue stored them."""
+    has = con.execute("SELECT count(*) FROM duckdb_columns() WHERE table_name = 'review_queue'"
+                      " AND column_name = 'reasons' AND database_name = current_database()").fetchall()[0][0]
+    return "CAST(reasons AS VARCHAR) AS reasons" if has else "NULL AS reasons"
+
+
+def _with_reason_text(items: list[dict[str, Any]]) -> None:
+    """Parse each item's ``reasons`` and set ``reason`` to them in English (the API's text; pages translate)."""
+    for it in items:
+        it["reasons"] = parse_reasons(it["reasons"])
+        it["reason"] = queue_reason(it, Translator("en"))
 
 
 def pair_comparisons(con: duckdb.DuckDBPyConnection, rid_a: int, rid_b: int) -> dict[str, Any] | None:

@@ -9,11 +9,18 @@ Items, with their priority (higher first):
   cluster into two groups of at least two records; weaker links first), birth years
   further apart than ``max_birth_year_gap``, low link density for the size; larger
   clusters first; a cluster with several of these gets one item with every reason;
-- 0 … 1  pairs whose match probability is in the uncertain band, closest to 0.5 first
-  (``person_id`` set when the pair is in one person now).
+- 0 … 1  pairs whose match probability is in the uncertain band and whose answer would join two
+  persons: one item per two persons (their most likely pair), none for two persons a steward
+  said are not the same; priority = uncertainty (1 at 0.5) x the records the answer would move
+  (log scale), divided by the item's rank among the pairs of its comparison pattern (the levels
+  of every comparison), so that the first items cover many patterns and labels teach the model.
+  A pair inside one person is not asked: links of the cluster already join its records, and a
+  weak one that alone holds the person together is a bridge item.
 
-A pair (or a cluster item's pair) that a steward has decided does not come back unless
-one of its records changed after the decision (``records.updated_at`` later than the
+Every pair of records is on the queue at most once. Reasons are stored as codes with their
+values (``reasons``: ``[{"code": ..., "params": {...}}]``), rendered in the reader's language
+by the API. A pair (or a cluster item's pair) that a steward has decided does not come back
+unless one of its records changed after the decision (``records.updated_at`` later than the
 decision's time). The queue is rebuilt on every run.
 """
 
@@ -25,6 +32,8 @@ import pyarrow as pa
 
 # A cluster this small is never "low density": two or three records linked in a chain are normal.
 MIN_SIZE_FOR_DENSITY = 5
+# An answer that moves this many records or more counts as much as any (pair priority's size factor is 1).
+RECORDS_FOR_FULL_IMPACT = 8
 
 
 def _bridges(rid_l: np.ndarray, rid_r: np.ndarray, min_side: int = 2) -> list[int]:
@@ -111,10 +120,11 @@ def build_review_queue(
         raise ValueError(f"review band must be 0 <= low < high <= 1, got {band}")
     _register_bridge_links(con)
     _create_cluster_info(con)
-    items = [_uncertain_pairs_sql(decisions_table), _contested_pairs_sql(decisions_table), _flagged_clusters_sql(),
-             _bridge_links_sql(decisions_table), _sparse_clusters_sql(), _birth_year_gap_sql(decisions_table)]
+    items = [_uncertain_pairs_sql(decisions_table, _pattern_sql(con)), _contested_pairs_sql(decisions_table),
+             _flagged_clusters_sql(), _bridge_links_sql(decisions_table), _sparse_clusters_sql(),
+             _birth_year_gap_sql(decisions_table)]
     params = {"low": low, "high": high, "run_id": run_id, "gap": max_birth_year_gap, "density": min_density,
-              "min_size": MIN_SIZE_FOR_DENSITY}
+              "min_size": MIN_SIZE_FOR_DENSITY, "full_impact": RECORDS_FOR_FULL_IMPACT}
     con.execute("CREATE OR REPLACE TEMP TABLE _items AS " + " UNION ALL ".join(items), params)
     _replace_queue(con, run_id)
     con.unregister("_bridge_arrow")
@@ -137,6 +147,20 @@ def _register_bridge_links(con: duckdb.DuckDBPyConnection) -> None:
     con.register("_bridge_arrow", links.select(["rid_l", "rid_r"]).take(pa.array(found, pa.int64())))
 
 
+def _pattern_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL of a prediction's comparison pattern: its level of every comparison (``gamma_*``), as text."""
+    gammas = [r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'predictions' AND column_name LIKE 'gamma_%'"
+        " AND database_name = current_database() ORDER BY column_name").fetchall()]
+    return "concat_ws(',', " + ", ".join(f'"{g}"' for g in gammas) + ")" if gammas else "''"
+
+
+def _reason(code: str, **params: str) -> str:
+    """SQL of one reason: ``{"code": code, "params": {name: SQL value, ...}}`` (JSON)."""
+    values = ", ".join(f"'{name}', {sql}" for name, sql in params.items())
+    return f"json_object('code', '{code}', 'params', json_object({values}))"
+
+
 def _create_cluster_info(con: duckdb.DuckDBPyConnection) -> None:
     """``_cluster_info``: each cluster's size and (any) person."""
     con.execute(
@@ -149,56 +173,69 @@ def _create_cluster_info(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _uncertain_pairs_sql(decisions_table: str) -> str:
-    """Pairs whose match probability is in the band ``$low``..``$high``, unless decided."""
+def _uncertain_pairs_sql(decisions_table: str, pattern: str) -> str:
+    """Pairs in the band ``$low``..``$high`` between two persons, one per two persons, unless decided."""
     return f"""
-        SELECT 'pair' AS kind, p.rid_l, p.rid_r, NULL AS cluster_key,
-               1 - 2 * abs(p.match_probability - 0.5) AS priority,
-               printf('match probability %.2f is in the uncertain band %.2f-%.2f',
-                      p.match_probability, $low, $high) AS reason,
-               p.match_probability
-        FROM (SELECT rid_l, rid_r, max(match_probability) AS match_probability FROM predictions
-              GROUP BY rid_l, rid_r) p
-        WHERE p.match_probability BETWEEN $low AND $high AND {_not_decided("p", decisions_table)}
+        SELECT 'pair' AS kind, rid_l, rid_r, NULL AS cluster_key,
+               impact / row_number() OVER (PARTITION BY pattern ORDER BY impact DESC, rid_l, rid_r) AS priority,
+               {_reason("uncertain_band", p="match_probability", low="$low", high="$high", records="records")}
+                   AS reason,
+               match_probability
+        FROM (
+            SELECT p.rid_l, p.rid_r, p.match_probability, p.pattern, il.size + ir.size AS records,
+                   (1 - 2 * abs(p.match_probability - 0.5))
+                       * least(1.0, ln(il.size + ir.size) / ln($full_impact)) AS impact
+            FROM (SELECT rid_l, rid_r, max(match_probability) AS match_probability,
+                         arg_max({pattern}, match_probability) AS pattern
+                  FROM predictions GROUP BY rid_l, rid_r) p
+            JOIN record_cluster cl ON cl.rid = p.rid_l JOIN record_cluster cr ON cr.rid = p.rid_r
+            JOIN _cluster_info il ON il.cluster_key = cl.cluster_key
+            JOIN _cluster_info ir ON ir.cluster_key = cr.cluster_key
+            WHERE p.match_probability BETWEEN $low AND $high AND cl.cluster_key <> cr.cluster_key
+              AND {_not_decided("p", decisions_table)}
+              AND (least(cl.cluster_key, cr.cluster_key), greatest(cl.cluster_key, cr.cluster_key))
+                  NOT IN (SELECT (least(a.cluster_key, b.cluster_key), greatest(a.cluster_key, b.cluster_key))
+                          FROM {decisions_table} d JOIN record_cluster a ON a.rid = d.rid_l
+                          JOIN record_cluster b ON b.rid = d.rid_r WHERE d.judgement = 'negative')
+            QUALIFY row_number() OVER (
+                PARTITION BY least(cl.cluster_key, cr.cluster_key), greatest(cl.cluster_key, cr.cluster_key)
+                ORDER BY p.match_probability DESC, p.rid_l, p.rid_r) = 1)
         """
 
 
 def _contested_pairs_sql(decisions_table: str) -> str:
     """Pairs two stewards decided differently."""
     return f"""
-        SELECT 'pair', d.rid_l, d.rid_r, NULL, 3.5,
-               'stewards disagree on this pair: ' || d.conflict_detail || ' (the latest is applied)', NULL
+        SELECT 'pair', d.rid_l, d.rid_r, NULL, 3.5, {_reason("stewards_disagree", detail="d.conflict_detail")}, NULL
         FROM {decisions_table} d WHERE d.contested
         """
 
 
 def _flagged_clusters_sql() -> str:
     """Decisions clustering could not all honour, and clusters a decision or a consistency
-    rule cut apart (``clustering_flags`` of run ``$run_id``)."""
-    return """
+    rule cut apart (``clustering_flags`` of run ``$run_id``): one item per flag, in the larger
+    cluster of its two records."""
+    reason = f"""CASE f.kind
+                 WHEN 'decision-conflict' THEN {_reason(
+                     "decision_conflict", records="CAST(f.detail->'$.joined_by_positive_decisions' AS BIGINT[])")}
+                 WHEN 'oversized-cluster' THEN {_reason(
+                     "oversized_cluster", records="CAST(f.detail->>'$.records' AS BIGINT)",
+                     max_records="CAST(f.detail->>'$.max_records' AS BIGINT)",
+                     threshold="CAST(f.detail->>'$.threshold' AS DOUBLE)", links_cut="f.links_cut")}
+                 WHEN 'consistency-cut' THEN {_reason(
+                     "consistency_cut", rule="coalesce(f.detail->>'$.reason', 'contradicting fields')",
+                     links_cut="f.links_cut", rid_l="f.rid_l", rid_r="f.rid_r")}
+                 ELSE {_reason("negative_cut", links_cut="f.links_cut", rid_l="f.rid_l", rid_r="f.rid_r")}
+               END"""
+    return f"""
         SELECT 'cluster', f.rid_l, f.rid_r, c.cluster_key,
                CASE f.kind WHEN 'decision-conflict' THEN 3.0 ELSE 2.0 END + least(i.size, 100) / 1000,
-               CASE f.kind
-                 WHEN 'decision-conflict' THEN 'decisions contradict: these two records were judged not the same'
-                      || ' person, but same-person decisions join them (records '
-                      || array_to_string(CAST(f.detail->'$.joined_by_positive_decisions' AS BIGINT[]), ', ')
-                      || '); they are kept together until a steward settles it'
-                 WHEN 'oversized-cluster' THEN 'links chained ' || (f.detail->>'$.records')
-                      || ' records into one cluster, more than any one person has (limit '
-                      || (f.detail->>'$.max_records') || '): only model links of match probability '
-                      || (f.detail->>'$.threshold')
-                      || ' or more were kept in them (' || f.links_cut || ' weaker links dropped)'
-                 WHEN 'consistency-cut' THEN 'records that cannot be one person ('
-                      || coalesce(f.detail->>'$.reason', 'contradicting fields') || ') were cut apart: '
-                      || f.links_cut || ' weakest model link(s) cut between records ' || f.rid_l || ' and ' || f.rid_r
-                 ELSE 'a not-the-same decision split this cluster: ' || f.links_cut
-                      || ' weakest model link(s) cut between records ' || f.rid_l || ' and ' || f.rid_r
-               END,
-               NULL
+               {reason}, NULL
         FROM (SELECT *, unnest(list_distinct([rid_l, rid_r])) AS end_rid FROM clustering_flags
               WHERE run_id = $run_id) f  -- each end's cluster, by equality (an IN join scans every record per flag)
         JOIN record_cluster c ON c.rid = f.end_rid
         JOIN _cluster_info i ON i.cluster_key = c.cluster_key
+        QUALIFY row_number() OVER (PARTITION BY f.kind, f.rid_l, f.rid_r ORDER BY i.size DESC, c.cluster_key) = 1
         """
 
 
@@ -207,8 +244,7 @@ def _bridge_links_sql(decisions_table: str) -> str:
     return f"""
         SELECT 'cluster', l.rid_l, l.rid_r, c.cluster_key,
                1.5 + (1 - l.match_probability) + least(i.size, 100) / 1000,
-               printf('one link (match probability %.2f) is all that holds this cluster of %d records together',
-                      l.match_probability, i.size),
+               {_reason("bridge_link", p="l.match_probability", size="i.size")},
                l.match_probability
         FROM _bridge_arrow b
         JOIN cluster_links l USING (rid_l, rid_r)
@@ -220,10 +256,9 @@ def _bridge_links_sql(decisions_table: str) -> str:
 
 def _sparse_clusters_sql() -> str:
     """Clusters of ``$min_size`` records or more with a link density under ``$density``."""
-    return """
+    return f"""
         SELECT 'cluster', NULL, NULL, i.cluster_key, 1.2 + least(i.size, 100) / 1000,
-               printf('only %d links among %d records (density %.2f): a chain of weak links, not a group',
-                      k.n, i.size, k.n / (i.size * (i.size - 1) / 2)),
+               {_reason("sparse_cluster", links="k.n", size="i.size", density="k.n / (i.size * (i.size - 1) / 2)")},
                NULL
         FROM _cluster_info i
         JOIN (SELECT c.cluster_key, count(*) AS n FROM cluster_links l JOIN record_cluster c ON c.rid = l.rid_l
@@ -237,7 +272,7 @@ def _birth_year_gap_sql(decisions_table: str) -> str:
     return f"""
         SELECT 'cluster', least(y.rid_young, y.rid_old), greatest(y.rid_young, y.rid_old), y.cluster_key,
                1.4 + least(i.size, 100) / 1000,
-               printf('birth years %d and %d are more than %d years apart', y.year_old, y.year_young, $gap),
+               {_reason("birth_year_gap", year_old="y.year_old", year_young="y.year_young", gap="$gap")},
                NULL
         FROM (SELECT c.cluster_key,
                      arg_min(r.rid, coalesce(r.dob_year, r.dob_year_max)) AS rid_old,
@@ -257,31 +292,37 @@ def _birth_year_gap_sql(decisions_table: str) -> str:
 
 
 def _replace_queue(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
-    """Replace ``review_queue`` with one item per pair, and per cluster (its reasons joined, most urgent first)."""
+    """Replace ``review_queue`` with one item per pair, and per cluster (its reasons, most urgent first);
+    a pair that is both (a flagged cluster's pair) is listed once, at its higher priority."""
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM review_queue")
         con.execute(
             """
-        INSERT INTO review_queue (kind, rid_l, rid_r, person_id, priority, reason, match_probability, run_id)
-        SELECT kind, rid_l, rid_r, person_id, priority, reason, match_probability, $run_id FROM (
+        INSERT INTO review_queue (kind, rid_l, rid_r, person_id, priority, reasons, match_probability, run_id)
+        WITH it AS (SELECT DISTINCT * FROM _items),
+        pairs AS (
             SELECT 'pair' AS kind, it.rid_l, it.rid_r,
                    CASE WHEN any_value(pl.person_id) = any_value(pr.person_id) THEN any_value(pl.person_id) END
                        AS person_id,
                    max(it.priority) AS priority,
-                   string_agg(it.reason, '; ' ORDER BY it.priority DESC)
+                   '[' || string_agg(CAST(it.reason AS VARCHAR), ',' ORDER BY it.priority DESC) || ','
                        || CASE WHEN any_value(pl.person_id) = any_value(pr.person_id)
-                               THEN ' (now in the same person)' ELSE ' (now in different persons)' END AS reason,
+                               THEN '{"code": "now_same_person"}' ELSE '{"code": "now_different_persons"}' END
+                       || ']' AS reasons,
                    max(it.match_probability) AS match_probability
-            FROM (SELECT DISTINCT * FROM _items) it
-            LEFT JOIN record_person pl ON pl.rid = it.rid_l LEFT JOIN record_person pr ON pr.rid = it.rid_r
-            WHERE it.kind = 'pair' GROUP BY it.rid_l, it.rid_r
-            UNION ALL
-            SELECT 'cluster', arg_max(it.rid_l, it.priority), arg_max(it.rid_r, it.priority), any_value(i.person_id),
-                   max(it.priority) + (count(*) - 1) * 0.05,
-                   string_agg(it.reason, '; ' ORDER BY it.priority DESC), arg_max(it.match_probability, it.priority)
-            FROM (SELECT DISTINCT * FROM _items) it JOIN _cluster_info i USING (cluster_key) WHERE it.kind = 'cluster'
+            FROM it LEFT JOIN record_person pl ON pl.rid = it.rid_l LEFT JOIN record_person pr ON pr.rid = it.rid_r
+            WHERE it.kind = 'pair' GROUP BY it.rid_l, it.rid_r),
+        clusters AS (
+            SELECT 'cluster' AS kind, arg_max(it.rid_l, it.priority) AS rid_l, arg_max(it.rid_r, it.priority) AS rid_r,
+                   any_value(i.person_id) AS person_id, max(it.priority) + (count(*) - 1) * 0.05 AS priority,
+                   '[' || string_agg(CAST(it.reason AS VARCHAR), ',' ORDER BY it.priority DESC) || ']' AS reasons,
+                   arg_max(it.match_probability, it.priority) AS match_probability
+            FROM it JOIN _cluster_info i USING (cluster_key) WHERE it.kind = 'cluster'
             GROUP BY it.cluster_key)
+        SELECT kind, rid_l, rid_r, person_id, priority, CAST(reasons AS JSON), match_probability, $run_id
+        FROM (SELECT * FROM pairs UNION ALL SELECT * FROM clusters)
+        QUALIFY rid_l IS NULL OR row_number() OVER (PARTITION BY rid_l, rid_r ORDER BY priority DESC, kind) = 1
         ORDER BY priority DESC, rid_l, rid_r
         """,
             {"run_id": run_id},
