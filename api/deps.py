@@ -28,6 +28,10 @@ API_KEY_HEADER = "X-API-Key"  # the same key as a bearer token, for clients that
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FORM_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# All a session with a one-time password may reach until the password is changed (elsewhere 403, pages 303 to the form).
+PASSWORD_CHANGE_PAGE = "/password"
+ONE_TIME_PASSWORD_PATHS = frozenset({"/api/v1/auth/password", "/api/v1/auth/me", "/api/v1/auth/logout",
+                                     PASSWORD_CHANGE_PAGE, "/logout"})
 
 
 def get_settings(request: Request) -> Settings:
@@ -166,18 +170,26 @@ async def current_principal(
             given = value if isinstance(value, str) else None
         if not csrf_matches(principal.csrf_token, given):
             raise await run_in_threadpool(_refuse, request, 403, "missing or wrong CSRF token", "csrf", principal)
+    if principal.must_change_password and request.url.path not in ONE_TIME_PASSWORD_PATHS:
+        raise await run_in_threadpool(
+            _refuse, request, 403, "your password is one-time: change it first (POST /api/v1/auth/password with"
+            " current_password and new_password, or the page /password)", "one-time-password", principal)
     request.state.principal = principal
     return principal
 
 
 async def page_principal(request: Request) -> Principal:
     """For HTML pages: :func:`current_principal`, but without a valid session the browser is sent
-    (303) to ``/login?next=<this page>`` instead of getting a 401 (the refusal is audited all the same)."""
+    (303) to ``/login?next=<this page>`` instead of getting a 401, and a session with a one-time password to
+    ``/password?next=<this page>`` instead of a 403 (the refusal is audited all the same)."""
     try:
         return await current_principal(request)
     except ApiError as exc:
         if exc.status_code == 401:
             raise LoginRedirect(request.url.path) from exc
+        principal = getattr(request.state, "principal", None)
+        if exc.status_code == 403 and principal is not None and principal.must_change_password:
+            raise LoginRedirect(request.url.path, page=PASSWORD_CHANGE_PAGE) from exc
         raise
 
 

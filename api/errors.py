@@ -51,19 +51,21 @@ async def _too_deep(request: Request, exc: RecursionError) -> JSONResponse:
     return JSONResponse(status_code=422, content=error_body("the request body is nested too deeply"))
 
 
-class LoginRedirect(Exception):
-    """Raised by page dependencies when there is no valid session: answered with 303 to the log-in page."""
-
-    def __init__(self, next_path: str) -> None:
-        self.next_path = next_path
-        super().__init__(next_path)
-
-
 LOGIN_PAGE = "/login"
 
 
+class LoginRedirect(Exception):
+    """Raised by page dependencies when there is no valid session (or only one with a one-time password):
+    answered with 303 to the log-in page (or ``page``, the password change), which returns to ``next_path``."""
+
+    def __init__(self, next_path: str, page: str = LOGIN_PAGE) -> None:
+        self.next_path = next_path
+        self.page = page
+        super().__init__(next_path)
+
+
 async def _login_redirect(request: Request, exc: LoginRedirect) -> RedirectResponse:
-    return RedirectResponse(f"{LOGIN_PAGE}?{urlencode({'next': exc.next_path})}", status_code=303)
+    return RedirectResponse(f"{exc.page}?{urlencode({'next': exc.next_path})}", status_code=303)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -29,6 +29,25 @@ class PrincipalInfo(BaseModel):
     csrf_token: str | None = Field(
         None, description="send as X-CSRF-Token header (or csrf_token form field) with every state-changing request"
     )
+    must_change_password: bool = Field(
+        False, description="a one-time password: only POST /api/v1/auth/password (and me, logout) until changed"
+    )
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=1000)
+    new_password: str = Field(min_length=1, max_length=1000)
+
+
+class PasswordReset(BaseModel):
+    password: str | None = Field(
+        None, max_length=1000, description="the one-time password to set; left out, a random one is made"
+    )
+
+
+class ResetPassword(BaseModel):
+    username: str
+    password: str = Field(description="one-time: the user must change it at first log-in; hand it over in person")
 
 
 class HealthResponse(BaseModel):
@@ -58,6 +77,7 @@ class UserInfo(BaseModel):
     created_at: str
     created_by: str | None = None
     disabled_at: str | None = None
+    one_time_login: bool = Field(False, description="the password was set by an admin: to be changed at next log-in")
 
 
 class NewUser(BaseModel):

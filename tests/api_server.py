@@ -22,7 +22,9 @@ An ``ApiServer`` makes credentials directly in the server's service database (th
 server reads it on every request) and hands out ``httpx.Client`` objects:
 
 - ``server.client()``: no credential; ``server.client(key=KEY)``: bearer API key.
-- ``server.add_user(role)`` -> (username, password); ``server.create_key(role, sources=[...])`` -> (key_id, key).
+- ``server.add_user(role, one_time=False)`` -> (username, password);
+  ``server.create_key(role, sources=[...])`` -> (key_id, key).
+- ``server.first_login(role)``: a user with a one-time password, logged in, who has changed it.
 - ``server.login(username, password)``: a client holding the session cookie and sending
   the CSRF token (header X-CSRF-Token) with every request.
 - ``server.client_as(role, sources=None)``: a fresh user logged in (admin/steward/analyst)
@@ -97,11 +99,13 @@ class ApiServer:
             headers["Authorization"] = f"Bearer {key}"
         return self._track(httpx.Client(base_url=self.base_url, headers=headers, timeout=30, **kwargs))
 
-    def add_user(self, role: str, username: str | None = None, password: str | None = None) -> tuple[str, str]:
+    def add_user(self, role: str, username: str | None = None, password: str | None = None,
+                 *, one_time: bool = False) -> tuple[str, str]:
+        """A user whose password is already their own (``one_time=True``: one an admin set, to change first)."""
         username = username or f"{role}-{next(_names)}-{secrets.token_hex(2)}"
         password = password or secrets.token_urlsafe(16)
         with self.service() as con:
-            auth.add_user(con, username, role, password, created_by="tests")
+            auth.add_user(con, username, role, password, created_by="tests", one_time=one_time)
         return username, password
 
     def create_key(self, role: str = "system", sources: list[str] | None = None) -> tuple[str, str]:
@@ -114,6 +118,16 @@ class ApiServer:
         response = client.post("/api/v1/auth/login", json={"username": username, "password": password})
         assert response.status_code == 200, response.text
         client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+        return client
+
+    def first_login(self, role: str) -> httpx.Client:
+        """A user given a one-time password (as an admin or ``laolink serve --demo-users`` does) who logs in and
+        changes it first, as they must; the session goes on with the user's own password."""
+        username, password = self.add_user(role, one_time=True)
+        client = self.login(username, password)
+        changed = client.post("/api/v1/auth/password",
+                              json={"current_password": password, "new_password": secrets.token_urlsafe(16)})
+        assert changed.status_code == 204, changed.text
         return client
 
     def client_as(self, role: str, sources: list[str] | None = None) -> httpx.Client:

@@ -225,6 +225,48 @@ def test_csrf_is_enforced_on_every_state_changing_route(server, routes, real):
     assert next(u for u in me if u["username"] == real["username"])["disabled_at"] is None
 
 
+# ---------------------------------------------------------------- one-time passwords (issue #20 row 5)
+
+ONE_TIME_OPEN = {("GET", "/api/v1/auth/me"), ("POST", "/api/v1/auth/password"), ("POST", "/api/v1/auth/logout"),
+                 ("GET", "/password"), ("POST", "/password"), ("POST", "/logout")}
+
+
+@pytest.mark.parametrize("role", ["admin", "steward", "analyst"])
+def test_a_one_time_password_opens_only_the_password_change_on_every_route(server, routes, real, role):
+    username, password = server.add_user(role, one_time=True)
+    client = server.login(username, password)
+    assert client.get("/api/v1/auth/me").json()["must_change_password"] is True
+    before = server.last_audit_id()
+    refused = 0
+    for route in routes:
+        if (route.method, route.path) in OPEN_ROUTES | ONE_TIME_OPEN:
+            continue
+        response = send(client, route, fill(route, real))
+        if route.is_page:  # a page sends the browser to the form, which then returns to the page
+            assert response.status_code == 303, (route, response.status_code, response.text[:300])
+            assert response.headers["location"].startswith("/password?next="), route
+        else:
+            assert response.status_code == 403, (route, response.status_code, response.text[:300])
+            assert "one-time" in response.json()["error"]["message"], route
+        refused += 1
+    rows = server.audit_rows(after=before)
+    assert refused > 20 and len(rows) == refused
+    assert all(json.loads(r["detail"])["reason"] == "one-time-password" for r in rows)
+    page = client.get("/password", params={"next": "/queue"})
+    assert page.status_code == 200 and 'name="new_password"' in page.text
+    new = "a river of paper boats"
+    for current, new_password, status in ((password + "x", new, 403), (password, "123456789012", 422),
+                                          (password, password, 422)):
+        answer = client.post("/api/v1/auth/password", json={"current_password": current,
+                                                            "new_password": new_password})
+        assert answer.status_code == status, (current, new_password, answer.text)
+    assert client.post("/api/v1/auth/password", json={"current_password": password,
+                                                      "new_password": new}).status_code == 204
+    assert client.get("/api/v1/auth/me").json()["must_change_password"] is False
+    assert client.get("/runs").status_code == 200 and client.get("/api/v1/runs").status_code == 200  # open now
+    assert server.login(username, new).get("/api/v1/auth/me").json()["must_change_password"] is False
+
+
 # ---------------------------------------------------------------- source-scoped keys
 
 
@@ -370,6 +412,7 @@ def _bodies(real: dict[str, str], source_record: tuple[str, str, str, str]) -> d
         "/api/v1/decisions": {"source_l": sl, "record_id_l": rl, "source_r": sr, "record_id_r": rr,
                               "judgement": "unsure", "note": "base"},
         "/api/v1/reconcile": {"queries": {"q0": {"query": "Bouasy"}}},
+        "/api/v1/auth/password": {"current_password": "not-the-password", "new_password": "a river of paper boats"},
     }
 
 

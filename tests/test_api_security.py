@@ -228,7 +228,7 @@ def test_keys_are_stored_only_as_hashes(api_server):
     assert key not in str(listed)
     me = api_server.client(key=key).get("/api/v1/auth/me").json()
     assert me == {"kind": "key", "name": created.json()["key_id"], "role": "system", "sources": ["MOLSW"],
-                  "csrf_token": None}
+                  "csrf_token": None, "must_change_password": False}
 
 
 def test_oversized_body_is_413(api_server):
@@ -390,7 +390,7 @@ def test_pages_without_a_session_redirect_to_login(tmp_path):
         return {"role": principal.role}
 
     con = connect_service(settings.paths.service_db)
-    add_user(con, "noy", "analyst", "a long enough password")
+    add_user(con, "noy", "analyst", "a long enough password", one_time=False)
     con.close()
     with TestClient(app, follow_redirects=False) as client:
         response = client.get("/review")

@@ -258,3 +258,61 @@ def test_last_two_never_shows_more_than_two_characters(value):
 def test_initials_keep_one_letter_per_word(words):
     result = initials(" ".join(words))
     assert result.split() == [f"{w[0]}." for w in words]
+
+
+# ---------------------------------------------------------------- issue #20 row 5: change, reset, one-time passwords
+
+
+def _session_of(con, username: str, password: str) -> tuple[str, Principal]:
+    auth.authenticate(con, username, password, address=None, policy=POLICY)
+    token, _ = auth.create_session(con, username, lifetime=timedelta(hours=1))
+    return token, auth.session_principal(con, token)
+
+
+def test_a_password_set_for_someone_else_is_one_time_until_they_change_it(con):
+    auth.add_user(con, "noy", "steward", PASSWORD)
+    token, principal = _session_of(con, "noy", PASSWORD)
+    assert principal.must_change_password
+    other, _ = _session_of(con, "noy", PASSWORD)
+    new = "a river of paper boats"
+    auth.change_password(con, "noy", PASSWORD, new, address=None, policy=POLICY, session_token=token)
+    assert not auth.session_principal(con, token).must_change_password  # this session goes on, now unrestricted
+    assert auth.session_principal(con, other) is None  # every other session of the user ends
+    with pytest.raises(AuthError):
+        auth.authenticate(con, "noy", PASSWORD, address=None, policy=POLICY)
+    assert auth.authenticate(con, "noy", new, address=None, policy=POLICY).name == "noy"
+    assert [u["one_time_login"] for u in auth.list_users(con)] == [False]
+
+
+def test_a_password_change_checks_the_current_password_and_the_policy(con):
+    auth.add_user(con, "noy", "steward", PASSWORD)
+    with pytest.raises(AuthError):
+        auth.change_password(con, "noy", "not the password", "a river of paper boats", address=None, policy=POLICY)
+    for weak, problem in (("aaaaaaaaaaaa", "different"), ("123456789012", "commonest"),
+                          ("\u200b" * 12, "invisible"), (PASSWORD, "differ")):
+        with pytest.raises(LaoLinkError, match=problem):
+            auth.change_password(con, "noy", PASSWORD, weak, address=None, policy=POLICY)
+    for _ in range(POLICY.max_failures):  # a wrong current password counts toward the lock-out, as a log-in does
+        with pytest.raises(AuthError):
+            auth.change_password(con, "noy", "guess " * 3, "a river of paper boats", address=None, policy=POLICY)
+    with pytest.raises(AuthError) as refused:
+        auth.change_password(con, "noy", PASSWORD, "a river of paper boats", address=None, policy=POLICY)
+    assert refused.value.locked_out
+
+
+def test_a_reset_by_an_admin_is_one_time_and_ends_every_session(con):
+    auth.add_user(con, "noy", "steward", PASSWORD, one_time=False)
+    token, principal = _session_of(con, "noy", PASSWORD)
+    assert not principal.must_change_password
+    given_password = auth.reset_password(con, "noy")
+    assert len(given_password) >= auth.MIN_PASSWORD_LENGTH
+    assert auth.session_principal(con, token) is None
+    assert auth.session_principal(con, _session_of(con, "noy", given_password)[0]).must_change_password
+    assert auth.reset_password(con, "noy", "a river of paper boats") == "a river of paper boats"
+    with pytest.raises(LaoLinkError, match="commonest"):
+        auth.reset_password(con, "noy", "123456789012")
+    with pytest.raises(LaoLinkError, match="does not exist"):
+        auth.reset_password(con, "nobody")
+    auth.disable_user(con, "noy")
+    with pytest.raises(LaoLinkError, match="disabled"):
+        auth.reset_password(con, "noy")

@@ -255,3 +255,81 @@ def test_weak_passwords_are_refused_by_the_admin_api_and_the_cli(server):
         assert cli.returncode != 0 and "password" in (cli.stdout + cli.stderr), (password, cli.stderr[-300:])
     with server.service() as con:
         assert con.execute("SELECT count(*) FROM users WHERE username LIKE 'weak-user-%'").fetchone()[0] == 0
+
+
+# ---------------------------------------------------------------- row 5: change, reset, one-time passwords
+
+
+def test_a_user_an_admin_adds_has_a_one_time_password_and_the_page_asks_for_a_new_one(server):
+    admin = server.client_as("admin")
+    username, password = "first-timer", "handed over in person"
+    assert admin.post("/api/v1/admin/users", json={"username": username, "role": "steward",
+                                                   "password": password}).status_code == 201
+    listed = {u["username"]: u for u in admin.get("/api/v1/admin/users").json()}
+    assert listed[username]["one_time_login"] is True
+    browser = server.client()
+    answer = browser.post("/login", data={"username": username, "password": password, "next": "/runs"})
+    assert answer.status_code == 303 and answer.headers["location"] == "/password?next=%2Fruns"
+    assert browser.get("/queue").headers["location"] == "/password?next=%2Fqueue"
+    form = browser.get("/password", params={"next": "/runs"})
+    csrf = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+    fields = {"csrf_token": csrf, "current_password": password, "next": "/runs"}
+    differ = browser.post("/password", data={**fields, "new_password": "a river of paper boats",
+                                             "repeat_password": "a river of paper boat"})
+    weak = browser.post("/password", data={**fields, "new_password": "qwertyuiop[]", "repeat_password": "qwertyuiop[]"})
+    assert (differ.status_code, weak.status_code) == (422, 422) and "commonest" in weak.text
+    done = browser.post("/password", data={**fields, "new_password": "a river of paper boats",
+                                           "repeat_password": "a river of paper boats"})
+    assert done.status_code == 303 and done.headers["location"] == "/runs"
+    assert browser.get("/runs").status_code == 200
+    assert {u["username"]: u for u in admin.get("/api/v1/admin/users").json()}[username]["one_time_login"] is False
+
+
+def test_an_admin_resets_a_password_by_api_and_cli_to_a_one_time_one(server):
+    import subprocess
+    import sys
+
+    admin = server.client_as("admin")
+    username, password = server.add_user("analyst")
+    session = server.login(username, password)
+    answer = admin.post(f"/api/v1/admin/users/{username}/password")
+    assert answer.status_code == 200 and answer.json()["username"] == username
+    given = answer.json()["password"]
+    assert session.get("/api/v1/auth/me").status_code == 401  # every session of the user ended
+    again = server.login(username, given)
+    assert again.get("/api/v1/runs").status_code == 403 and again.get("/api/v1/auth/me").json()["must_change_password"]
+    weak = admin.post(f"/api/v1/admin/users/{username}/password", json={"password": "123456789012"})
+    assert weak.status_code == 422 and weak.json()["error"]["field"] == "password"
+    assert admin.post("/api/v1/admin/users/nobody-at-all/password").status_code == 404
+    assert server.client_as("steward").post(f"/api/v1/admin/users/{username}/password").status_code == 403
+    cli = subprocess.run([sys.executable, "-m", "linkage", "users", "reset-password", username, "--db", str(server.db)],
+                         capture_output=True, text=True)
+    assert cli.returncode == 0, cli.stderr
+    printed = cli.stdout.strip()
+    assert len(printed) >= 12 and "one-time" in cli.stderr
+    assert server.login(username, printed).get("/api/v1/auth/me").json()["must_change_password"] is True
+    refused = subprocess.run([sys.executable, "-m", "linkage", "users", "reset-password", username, "--password-stdin",
+                              "--db", str(server.db)], input="aaaaaaaaaaaa\n", capture_output=True, text=True)
+    assert refused.returncode != 0 and "password" in refused.stderr and "Traceback" not in refused.stderr
+    with server.service() as con:
+        actions = [r[0] for r in con.execute("SELECT action FROM audit WHERE action = 'user.reset_password'")]
+    assert len(actions) >= 2
+
+
+def test_demo_users_passwords_are_one_time(server, tmp_path):
+    import shutil
+
+    from linkage.service.demo_users import create_demo_users
+    from linkage.service.service_db import connect_service
+
+    copy = tmp_path / server.db.name
+    shutil.copy2(server.db, copy)
+    shutil.copytree(store_paths(server.db).published_dir, store_paths(copy).published_dir)
+    passwords = create_demo_users(store_paths(copy))
+    assert passwords is not None and set(passwords) == {"admin", "steward", "analyst"}
+
+    con = connect_service(store_paths(copy).service_db)
+    try:
+        assert con.execute("SELECT count(*) FROM users WHERE must_change_password = 1").fetchone()[0] == 3
+    finally:
+        con.close()

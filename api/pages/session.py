@@ -1,13 +1,16 @@
-"""Log-in, log-out and the interface language (the log-in page needs no session)."""
+"""Log-in, log-out, the password change and the interface language (the log-in page needs no session)."""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import SESSION_COOKIE, PagePrincipal, audit, client_address, get_settings
-from api.pages.i18n import LANG_COOKIE, LANGUAGES
+from api.deps import PASSWORD_CHANGE_PAGE, SESSION_COOKIE, PagePrincipal, audit, client_address, get_settings
+from api.errors import ApiError
+from api.pages.i18n import LANG_COOKIE, LANGUAGES, Translator, request_language
 from api.pages.render import PageUser, render
 from linkage.service.auth import AuthError, Principal, end_session
 
@@ -43,9 +46,40 @@ async def login_submit(
         return render(request, None, "login.html", status=status, next=_local(next), error=exc.reason)
     request.state.principal = principal
     await run_in_threadpool(audit, request, "login", status=303, detail={"page": True})
-    response = RedirectResponse(_local(next), status_code=303)
+    target = _local(next)
+    if principal.must_change_password:  # a one-time password: the form comes first, then the page asked for
+        target = f"{PASSWORD_CHANGE_PAGE}?{urlencode({'next': target})}"
+    response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, token, request, settings)
     return response
+
+
+@router.get(PASSWORD_CHANGE_PAGE, response_class=HTMLResponse)
+def password_form(request: Request, principal: PagePrincipal, next: str = "/queue") -> Response:
+    return render(request, principal, "password.html", next=_local(next), error=None)
+
+
+@router.post(PASSWORD_CHANGE_PAGE, response_class=HTMLResponse)
+async def password_submit(
+    request: Request,
+    principal: PagePrincipal,
+    current_password: str = Form(""),
+    new_password: str = Form(""),
+    repeat_password: str = Form(""),
+    next: str = Form("/queue"),
+) -> Response:
+    """The form's password change (the same rules as POST /api/v1/auth/password); back to ``next`` when done."""
+    from api.routes.auth import change_own_password
+
+    if new_password != repeat_password:
+        error, status = Translator(request_language(request))("passwords_differ"), 422
+    else:
+        try:
+            await run_in_threadpool(change_own_password, request, principal, current_password, new_password)
+            return RedirectResponse(_local(next), status_code=303)
+        except ApiError as exc:
+            error, status = str(exc.detail), exc.status_code
+    return render(request, principal, "password.html", status=status, next=_local(next), error=error)
 
 
 @router.post("/logout")

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from api.deps import ServiceDb, audit, role_dependency
 from api.errors import ApiError
-from api.schemas import CreatedKey, KeyInfo, NewKey, NewUser, UserInfo
+from api.schemas import CreatedKey, KeyInfo, NewKey, NewUser, PasswordReset, ResetPassword, UserInfo
 from linkage.errors import LaoLinkError
 from linkage.service import auth
 
@@ -27,7 +27,7 @@ def add_user(
     principal: AdminOnly,
     con: ServiceDb,
 ):
-    """Add a user with a password the admin hands over in person."""
+    """Add a user with a one-time password the admin hands over in person (changed at first log-in)."""
     try:
         auth.add_user(con, body.username, body.role, body.password, created_by=principal.actor)
     except LaoLinkError as exc:
@@ -50,6 +50,26 @@ def disable_user(
         raise ApiError(404 if "does not exist" in str(exc) else 409, str(exc), field="username") from exc
     audit(request, "user.disable", detail={"username": username})
     return next(u for u in auth.list_users(con) if u["username"] == username)
+
+
+@router.post("/users/{username}/password", response_model=ResetPassword)
+def reset_password(
+    username: str,
+    request: Request,
+    _: AdminOnly,
+    con: ServiceDb,
+    body: PasswordReset | None = None,
+):
+    """Reset a user's password to a one-time one (given, or random when left out; the answer shows it once);
+    every session of the user ends and they must change it at their next log-in."""
+    try:
+        password = auth.reset_password(con, username, body.password if body else None)
+    except auth.PasswordRefused as exc:
+        raise ApiError(422, str(exc), field="password") from exc
+    except LaoLinkError as exc:
+        raise ApiError(404 if "does not exist" in str(exc) else 409, str(exc), field="username") from exc
+    audit(request, "user.reset_password", detail={"username": username})
+    return ResetPassword(username=username, password=password)
 
 
 @router.get("/keys", response_model=list[KeyInfo])

@@ -1,4 +1,4 @@
-"""Log in (session cookie + CSRF token), log out, and who am I."""
+"""Log in (session cookie + CSRF token), log out, change one's password, and who am I."""
 
 from __future__ import annotations
 
@@ -11,12 +11,21 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import SESSION_COOKIE, audit, client_address, current_principal, get_settings
+from api.deps import SESSION_COOKIE, CurrentPrincipal, audit, client_address, current_principal, get_settings
 from api.errors import ApiError
-from api.schemas import ERROR_RESPONSES, LoginRequest, PrincipalInfo
+from api.schemas import ERROR_RESPONSES, LoginRequest, PasswordChange, PrincipalInfo
 from api.service_store import ServiceStore
 from api.settings import Settings
-from linkage.service.auth import AuthError, Principal, authenticate, create_session, end_session
+from linkage.service.auth import (
+    AuthError,
+    PasswordRefused,
+    Principal,
+    authenticate,
+    change_password,
+    create_session,
+    end_session,
+    password_is_one_time,
+)
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -30,6 +39,7 @@ def _info(principal: Principal) -> PrincipalInfo:
         role=principal.role,
         sources=sorted(principal.sources) if principal.sources is not None else None,
         csrf_token=principal.csrf_token,
+        must_change_password=principal.must_change_password,
     )
 
 
@@ -57,7 +67,29 @@ def log_in(
     con = service.connection()
     principal = authenticate(con, username, password, address=address, policy=settings.login_policy)
     token, csrf = create_session(con, principal.name, lifetime=timedelta(hours=settings.session_hours))
-    return Principal("user", principal.name, principal.role, csrf_token=csrf), token
+    return Principal("user", principal.name, principal.role, csrf_token=csrf,
+                     must_change_password=password_is_one_time(con, principal.name)), token
+
+
+def change_own_password(request: Request, principal: Principal, current: str, new: str) -> None:
+    """A user's own password change (API and page alike; argon2: call from a worker thread). Raises ApiError:
+    403 for a key or a wrong current password, 429 when locked out, 422 naming ``new_password`` for a weak one."""
+    if principal.kind != "user":
+        raise ApiError(403, "API keys have no password: an admin revokes a key and creates another")
+    settings = get_settings(request)
+    try:
+        change_password(request.app.state.service.connection(), principal.name, current, new,
+                        address=client_address(request), policy=settings.login_policy,
+                        session_token=request.cookies.get(SESSION_COOKIE))
+    except AuthError as exc:
+        status = 429 if exc.locked_out else 403
+        audit(request, "password.change", outcome="denied", status=status, detail={"locked_out": exc.locked_out})
+        message = exc.reason if exc.locked_out else "the current password is wrong"
+        raise ApiError(status, message, field="current_password") from exc
+    except PasswordRefused as exc:
+        audit(request, "password.change", outcome="denied", status=422, detail={"reason": "policy"})
+        raise ApiError(422, str(exc), field="new_password") from exc
+    audit(request, "password.change", status=204)
 
 
 async def refuse_foreign_origin(request: Request) -> None:
@@ -159,6 +191,17 @@ def logout(request: Request, principal: Principal = Depends(current_principal)) 
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
     return response
+
+
+@router.post("/password", status_code=204,
+             responses={**ERROR_RESPONSES, 429: {"description": "locked out after repeated wrong passwords"}})
+async def change_my_password(request: Request, body: PasswordChange, principal: CurrentPrincipal) -> Response:
+    """Change your own password (the current one is checked as at log-in; the new one by the password policy).
+
+    A one-time password (set by an admin) must be changed this way before any other route answers. Your other
+    sessions end; this one goes on."""
+    await run_in_threadpool(change_own_password, request, principal, body.current_password, body.new_password)
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=PrincipalInfo, responses=ERROR_RESPONSES)

@@ -57,7 +57,8 @@ def users_add(
     password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from standard input"),
     db: Path = DB_OPTION,
 ) -> None:
-    """Add a user; the password is asked for twice (or read from stdin)."""
+    """Add a user; the password is asked for twice (or read from stdin). It is one-time: the user changes it
+    at first log-in."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -66,6 +67,24 @@ def users_add(
         auth.add_user(con, username, role, password, created_by=_cli_actor())
         _audit(con, "user.add", {"username": username, "role": role})
     typer.echo(f"user {username} added with role {role}")
+
+
+@users_app.command("reset-password")
+def users_reset_password(
+    username: str = typer.Argument(...),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="read the new password from standard input (else a random one is made)"),
+    db: Path = DB_OPTION,
+) -> None:
+    """Give a user a new one-time password (printed once unless read from stdin); their sessions end and they
+    must change it at their next log-in."""
+    given = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    with _service_db(db) as con:
+        password = auth.reset_password(con, username, given)
+        _audit(con, "user.reset_password", {"username": username})
+    typer.echo(f"password of {username} reset: one-time, to be changed at the next log-in", err=True)
+    if given is None:
+        typer.echo(password)
 
 
 @users_app.command("disable")

@@ -22,7 +22,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from linkage.errors import LaoLinkError
-from linkage.service.password_policy import MIN_PASSWORD_LENGTH, check_password  # noqa: F401 (re-exported)
+from linkage.service.password_policy import (  # noqa: F401 (MIN_PASSWORD_LENGTH re-exported)
+    MIN_PASSWORD_LENGTH,
+    PasswordRefused,
+    check_password,
+)
 
 ROLES: tuple[str, ...] = ("admin", "steward", "analyst", "system")
 KEY_PREFIX = "llk"
@@ -59,6 +63,7 @@ class Principal:
     role: str
     sources: frozenset[str] | None = None
     csrf_token: str | None = None
+    must_change_password: bool = False  # a one-time password: only the password change is open to this session
 
     @property
     def actor(self) -> str:
@@ -88,9 +93,19 @@ def _check_role(role: str) -> None:
 
 
 def add_user(
-    con: sqlite3.Connection, username: str, role: str, password: str, *, created_by: str | None = None
+    con: sqlite3.Connection,
+    username: str,
+    role: str,
+    password: str,
+    *,
+    created_by: str | None = None,
+    one_time: bool = True,
 ) -> None:
-    """Create a user with an argon2id password hash (the ``system`` role is for API keys only)."""
+    """Create a user with an argon2id password hash (the ``system`` role is for API keys only).
+
+    A password set by someone else (an admin, the CLI, the demo users) is ``one_time``: the user must change it
+    at first log-in before anything else is open to them.
+    """
     _check_role(role)
     if role == "system":
         raise LaoLinkError("the role system is for API keys only: create a key (laolink keys add) instead")
@@ -99,8 +114,9 @@ def add_user(
     check_password(password, username)
     try:
         con.execute(
-            "INSERT INTO users (username, role, password_hash, created_by) VALUES (?, ?, ?, ?)",
-            (username, role, _hasher.hash(password), created_by),
+            "INSERT INTO users (username, role, password_hash, created_by, must_change_password)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (username, role, _hasher.hash(password), created_by, int(one_time)),
         )
     except sqlite3.IntegrityError as exc:
         raise LaoLinkError(f"user {username!r} already exists") from exc
@@ -124,8 +140,10 @@ def disable_user(con: sqlite3.Connection, username: str) -> None:
 
 
 def list_users(con: sqlite3.Connection) -> list[dict]:
-    rows = con.execute("SELECT username, role, created_at, created_by, disabled_at FROM users ORDER BY username")
-    return [dict(zip(("username", "role", "created_at", "created_by", "disabled_at"), r, strict=True)) for r in rows]
+    """Every user; ``one_time_login``: their password was set by someone else and is not yet changed."""
+    cols = ("username", "role", "created_at", "created_by", "disabled_at", "must_change_password")
+    rows = con.execute(f"SELECT {', '.join(cols)} FROM users ORDER BY username").fetchall()
+    return [{**dict(zip(cols[:5], r[:5], strict=True)), "one_time_login": bool(r[5])} for r in rows]
 
 
 def count_active_users(con: sqlite3.Connection) -> int:
@@ -203,6 +221,63 @@ def authenticate(
     return Principal("user", username, row[0][1])
 
 
+# --- password change and reset ----------------------------------------------------------------
+
+
+def password_is_one_time(con: sqlite3.Connection, username: str) -> bool:
+    """Whether the user's password was set by someone else and not yet changed by them."""
+    rows = con.execute("SELECT must_change_password FROM users WHERE username = ?", (username,)).fetchall()
+    return bool(rows and rows[0][0])
+
+
+def change_password(
+    con: sqlite3.Connection,
+    username: str,
+    current: str,
+    new: str,
+    *,
+    address: str | None,
+    policy: LoginPolicy,
+    session_token: str | None = None,
+) -> None:
+    """A user changes their own password: the current one is checked as a log-in is (a wrong one counts
+    toward the lock-out), the new one through the policy. Their other sessions end; ``session_token``'s stays."""
+    authenticate(con, username, current, address=address, policy=policy)
+    check_password(new, username)
+    if new == current:
+        raise PasswordRefused("the new password must differ from the current one")
+    _set_password(con, username, new, one_time=False, keep_session=session_token)
+
+
+def reset_password(con: sqlite3.Connection, username: str, password: str | None = None) -> str:
+    """An admin sets a user's password (random when not given); it is one-time and every session of the user
+    ends. Returns the password, to be handed over in person."""
+    exists = con.execute("SELECT disabled_at IS NULL FROM users WHERE username = ?", (username,)).fetchall()
+    if not exists:
+        raise LaoLinkError(f"user {username!r} does not exist")
+    if not exists[0][0]:
+        raise LaoLinkError(f"user {username!r} is disabled")
+    password = password if password is not None else secrets.token_urlsafe(12)
+    check_password(password, username)
+    _set_password(con, username, password, one_time=True, keep_session=None)
+    return password
+
+
+def _set_password(con: sqlite3.Connection, username: str, password: str, *, one_time: bool,
+                  keep_session: str | None) -> None:
+    digest = _hasher.hash(password)
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        con.execute("UPDATE users SET password_hash = ?, must_change_password = ? WHERE username = ?",
+                    (digest, int(one_time), username))
+        con.execute("DELETE FROM sessions WHERE username = ? AND token_sha256 IS NOT ?",
+                    (username, _sha256(keep_session) if keep_session else None))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
 # --- sessions and CSRF ----------------------------------------------------------------------
 
 
@@ -222,15 +297,15 @@ def session_principal(con: sqlite3.Connection, token: str) -> Principal | None:
     """The active, enabled user a session token belongs to, or None."""
     rows = con.execute(
         """
-        SELECT u.username, u.role, s.csrf_token FROM sessions s JOIN users u USING (username)
+        SELECT u.username, u.role, s.csrf_token, u.must_change_password FROM sessions s JOIN users u USING (username)
         WHERE s.token_sha256 = ? AND s.expires_at > ? AND u.disabled_at IS NULL
         """,
         (_sha256(token), _stamp(_now())),
     ).fetchall()
     if not rows:
         return None
-    username, role, csrf = rows[0]
-    return Principal("user", username, role, csrf_token=csrf)
+    username, role, csrf, must_change = rows[0]
+    return Principal("user", username, role, csrf_token=csrf, must_change_password=bool(must_change))
 
 
 def end_session(con: sqlite3.Connection, token: str) -> None:

@@ -2,8 +2,9 @@
 
 They are created when no user exists yet and the published result was made from demo data, recognised by the
 generator's ``truth.csv`` lying beside every ingested file or beside its inbox folder (real sources never come
-with a ground truth). Their passwords are random and printed once (or taken from ``LAOLINK_DEMO_PASSWORD``);
-there is never a default password.
+with a ground truth). Their passwords are random and printed once (or taken from ``LAOLINK_DEMO_PASSWORD``),
+and one-time like every password set for someone else: each must be changed at first log-in. There is never a
+default password.
 """
 
 from __future__ import annotations

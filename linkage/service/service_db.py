@@ -109,6 +109,10 @@ SERVICE_MIGRATIONS: list[str] = [
     ALTER TABLE pending_records ADD COLUMN case_type TEXT;
     ALTER TABLE pending_records ADD COLUMN exploitation TEXT;
     """,
+    # 5: one-time passwords (set by an admin, the CLI or the demo users) must be changed at first log-in
+    """
+    ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 
