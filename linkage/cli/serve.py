@@ -58,7 +58,8 @@ def serve_command(
         except LaoLinkError as exc:  # a demo password too short: the option cannot be used as given
             raise typer.BadParameter(str(exc), param_hint="--demo-users") from exc
         if created:
-            typer.echo("Demo users created (demo data only; shown once):")
+            typer.echo("Demo users created (demo data only; shown once; one-time: each is asked for a new password"
+                       " at first log-in):")
             for name, password in created.items():
                 typer.echo(f"  {name:8} password {password}")
         else:
