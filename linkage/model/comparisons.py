@@ -84,6 +84,12 @@ def name_comparison() -> ComparisonCreator:
                 label_for_charts="romanized full name Jaro-Winkler ≥ 0.85",
                 base_dialect_str="duckdb",
             ),
+            # A woman often appears under her married family name: for two women the same given name with
+            # another family name is its own level, so EM learns how often the store's women change names.
+            _level(
+                '"given_key_l" = "given_key_r" AND "sex_code_l" = \'F\' AND "sex_code_r" = \'F\'',
+                "given name key equal, family name different, both women (a married name)",
+            ),
             _level('"given_key_l" = "given_key_r"', "given name key equal, family name different"),
             # No level for "family equal, given different": within a household (siblings, twins born
             # the same day, a father and son in the same village) it is the normal case, and any
