@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -53,9 +54,14 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
 
 
-def docs_sql(con: duckdb.DuckDBPyConnection) -> str:
-    """One row (person_id, doc) per active person of the snapshot ``con`` reads."""
+def docs_sql(con: duckdb.DuckDBPyConnection, only_listed: bool = False) -> str:
+    """One row (person_id, doc) per active person of the snapshot ``con`` reads; with ``only_listed``, of the
+    persons in the query parameter ``$ids`` only."""
     tables = _tables(con)
+
+    def listed(column: str) -> str:
+        return f" AND {column} IN (SELECT unnest($ids::VARCHAR[]))" if only_listed else ""
+
     types = dict(con.execute("SELECT column_name, data_type FROM duckdb_columns() "
                              "WHERE table_name = 'records' AND database_name = current_database()").fetchall())
 
@@ -75,7 +81,7 @@ def docs_sql(con: duckdb.DuckDBPyConnection) -> str:
             FROM predictions p
             JOIN records rl ON rl.rid = p.rid_l JOIN record_person ql ON ql.rid = p.rid_l
             JOIN records rr ON rr.rid = p.rid_r JOIN record_person qr ON qr.rid = p.rid_r
-            WHERE ql.person_id = qr.person_id
+            WHERE ql.person_id = qr.person_id{listed("ql.person_id")}
             GROUP BY ql.person_id)"""
     else:
         links_cte = "links AS (SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS links WHERE false)"
@@ -86,7 +92,8 @@ def docs_sql(con: duckdb.DuckDBPyConnection) -> str:
             SELECT DISTINCT k AS person_id, event_id, person_id AS ev_person, event, other_person_id, n_records,
                    CAST(detail AS VARCHAR) AS detail, run_id, "at"
             FROM (SELECT person_id AS k, * FROM id_history
-                  UNION ALL SELECT other_person_id AS k, * FROM id_history WHERE other_person_id IS NOT NULL)),
+                  UNION ALL SELECT other_person_id AS k, * FROM id_history WHERE other_person_id IS NOT NULL)
+            WHERE true{listed("k")}),
         history AS (
             SELECT h.person_id, '[' || string_agg(to_json(struct_pack(event_id := h.event_id,
                        person_id := h.ev_person, event := h.event, other_person_id := h.other_person_id,
@@ -105,6 +112,7 @@ def docs_sql(con: duckdb.DuckDBPyConnection) -> str:
             SELECT rp.person_id, '[' || string_agg(to_json(struct_pack({record}))::VARCHAR, ',' ORDER BY r.rid)
                    || ']' AS records, count(*) AS n
             FROM records r JOIN record_person rp ON rp.rid = r.rid
+            WHERE true{listed("rp.person_id")}
             GROUP BY rp.person_id),
         {links_cte},
         {history_cte}
@@ -115,12 +123,17 @@ def docs_sql(con: duckdb.DuckDBPyConnection) -> str:
         LEFT JOIN recs ON recs.person_id = ps.person_id
         LEFT JOIN links ON links.person_id = ps.person_id
         LEFT JOIN history ON history.person_id = ps.person_id
-        WHERE ps.status = 'active'
+        WHERE ps.status = 'active'{listed("ps.person_id")}
     """
 
 
-def build_person_docs(snapshot: Path, out: Path | None = None) -> Path | None:
-    """Write the document file of ``snapshot`` (a closed, complete snapshot file); None when it has no persons."""
+def build_person_docs(snapshot: Path, out: Path | None = None, *, previous: Path | None = None,
+                      person_ids: list[str] | None = None) -> Path | None:
+    """Write the document file of ``snapshot`` (a closed, complete snapshot file); None when it has no persons.
+
+    With ``previous`` (the previous snapshot's document file) and ``person_ids`` (every person whose document
+    may differ from it), that file is copied and only those persons' documents are rewritten.
+    """
     out = out or docs_path(snapshot)
     stamp = _stamp(snapshot)
     con = duckdb.connect(str(snapshot), read_only=True)
@@ -131,7 +144,12 @@ def build_person_docs(snapshot: Path, out: Path | None = None) -> Path | None:
         if not {"persons", "records", "record_person"} <= tables:
             return None
         con.execute("SET enable_progress_bar = false")
-        reader = con.execute(docs_sql(con))
+        delta = previous is not None and person_ids is not None
+        if delta:
+            shutil.copyfile(previous, tmp)
+            reader = con.execute(docs_sql(con, only_listed=True), {"ids": person_ids})
+        else:
+            reader = con.execute(docs_sql(con))
         old_umask = os.umask(0o077)
         try:
             db = sqlite3.connect(tmp)
@@ -140,8 +158,13 @@ def build_person_docs(snapshot: Path, out: Path | None = None) -> Path | None:
         try:
             db.execute("PRAGMA journal_mode=OFF")
             db.execute("PRAGMA synchronous=OFF")
-            db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID")
-            db.execute("CREATE TABLE docs (person_id TEXT PRIMARY KEY, doc BLOB NOT NULL, records INTEGER NOT NULL)")
+            if delta:
+                db.executemany("DELETE FROM docs WHERE person_id = ?", ((p,) for p in person_ids))
+                db.execute("DELETE FROM meta WHERE key = 'snapshot'")
+            else:
+                db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID")
+                db.execute("CREATE TABLE docs (person_id TEXT PRIMARY KEY, doc BLOB NOT NULL, "
+                           "records INTEGER NOT NULL)")
             while rows := reader.fetchmany(50_000):
                 db.executemany("INSERT INTO docs VALUES (?, CAST(? AS BLOB), ?)", rows)
             db.execute("INSERT INTO meta VALUES ('snapshot', ?)", [stamp])
@@ -197,7 +220,7 @@ class PersonDocs:
             self._connections.clear()
 
 
-def open_person_docs(snapshot: Path) -> PersonDocs | None:
+def docs_built_from(snapshot: Path) -> Path | None:
     """The document file of ``snapshot`` if it was built from this very file, else None."""
     path = docs_path(snapshot)
     try:
@@ -212,4 +235,10 @@ def open_person_docs(snapshot: Path) -> PersonDocs | None:
         return None
     finally:
         con.close()
-    return PersonDocs(path)
+    return path
+
+
+def open_person_docs(snapshot: Path) -> PersonDocs | None:
+    """The document file of ``snapshot`` if it was built from this very file, else None."""
+    path = docs_built_from(snapshot)
+    return PersonDocs(path) if path else None

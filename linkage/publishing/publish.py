@@ -15,6 +15,13 @@ import duckdb
 
 from linkage.faults import fault_point
 from linkage.paths import StorePaths
+from linkage.publishing.snapshot_delta import (
+    MAX_DELTA_CHAIN,
+    SnapshotDelta,
+    copy_snapshot_file,
+    delta_chain,
+    write_tables_delta,
+)
 from linkage.store import sql_literal
 
 # Tables copied into every snapshot; a table a store does not have yet is skipped.
@@ -83,42 +90,40 @@ def current_snapshot(paths: StorePaths) -> Path | None:
 
 
 def publish_snapshot(con: duckdb.DuckDBPyConnection, paths: StorePaths, run_id: int) -> Path:
-    """Write run ``run_id``'s result as a snapshot file and make it the one readers see."""
+    """Write run ``run_id``'s result as a snapshot file and make it the one readers see.
+
+    The snapshot is the previous one plus what changed (``linkage.publishing.snapshot_delta``) when there is a
+    previous one with its person documents, else a whole copy of the store's tables.
+    """
+    from linkage.publishing.person_docs import build_person_docs, docs_built_from, docs_path
+
     paths.published_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     final = paths.published_dir / f"run-{run_id:06d}.duckdb"
     tmp = final.with_suffix(".duckdb.tmp")
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    existing = {
-        r[0]
-        for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'"
-        ).fetchall()
-    }
+    previous = current_snapshot(paths)
+    previous_docs = docs_built_from(previous) if previous is not None and previous.exists() else None
+    chain = delta_chain(con, previous) if previous_docs is not None else None
+    incremental = chain is not None and chain < MAX_DELTA_CHAIN
+    if incremental:
+        copy_snapshot_file(previous, tmp)
     old_umask = os.umask(0o077)
     try:
         con.execute(f"ATTACH {sql_literal(tmp)} AS snap")
     finally:
         os.umask(old_umask)
     try:
-        for table in PUBLISHED_TABLES:
-            if table in existing:
-                con.execute(f"CREATE TABLE snap.{table} AS SELECT * FROM main.{table}")
-        if "runs" in existing:  # the snapshot shows its own run as done
-            con.execute("UPDATE snap.runs SET status = 'ok', finished_at = CAST(current_timestamp AS TIMESTAMP)"
-                        " WHERE run_id = ?", [run_id])
-        con.execute(
-            "CREATE TABLE snap.snapshot_info AS"
-            " SELECT ? AS run_id, CAST(current_timestamp AS TIMESTAMP) AS published_at",
-            [run_id],
-        )
+        delta = _write_snapshot_tables(con, run_id, chain if incremental else None)
         con.execute("CHECKPOINT snap")
     finally:
         con.execute("DETACH snap")
     _fsync(tmp)
-    from linkage.publishing.person_docs import build_person_docs, docs_path
-
-    build_person_docs(tmp, docs_path(final))  # what GET /persons/{id} answers, one document per person
+    # what GET /persons/{id} answers, one document per person
+    if delta is None or delta.docs_whole:
+        build_person_docs(tmp, docs_path(final))
+    else:
+        build_person_docs(tmp, docs_path(final), previous=previous_docs, person_ids=delta.changed_persons)
     fault_point("publish:snapshot-written")
     os.replace(tmp, final)
     fault_point("publish:snapshot-renamed")
@@ -130,6 +135,35 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, paths: StorePaths, run_id: 
     fault_point("publish:pointer-swapped")
     _remove_old_snapshots(paths, keep=final)
     return final
+
+
+def _write_snapshot_tables(con: duckdb.DuckDBPyConnection, run_id: int, chain: int | None) -> SnapshotDelta | None:
+    """Fill the attached ``snap`` with the store's published tables: by delta when ``snap`` is a copy of the
+    previous snapshot (written ``chain`` nights after its last whole one), else whole. The delta, or None."""
+    existing = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'"
+        ).fetchall()
+    }
+    tables = [t for t in PUBLISHED_TABLES if t in existing]
+    if chain is not None:
+        delta = write_tables_delta(con, tables)
+    else:
+        for table in tables:
+            con.execute(f"CREATE TABLE snap.{table} AS SELECT * FROM main.{table}")
+        delta = None
+    if "runs" in existing:  # the snapshot shows its own run as done
+        con.execute("UPDATE snap.runs SET status = 'ok', finished_at = CAST(current_timestamp AS TIMESTAMP)"
+                    " WHERE run_id = ?", [run_id])
+    con.execute("DROP TABLE IF EXISTS snap.snapshot_info")
+    con.execute(  # delta_nights: nights since written whole; persons_rewritten: NULL when every one was
+        "CREATE TABLE snap.snapshot_info AS SELECT ? AS run_id, CAST(current_timestamp AS TIMESTAMP) AS published_at,"
+        " ? AS delta_nights, CAST(? AS BIGINT) AS persons_rewritten",
+        [run_id, 0 if chain is None else chain + 1,
+         None if delta is None or delta.docs_whole else len(delta.changed_persons)],
+    )
+    return delta
 
 
 def _remove_old_snapshots(paths: StorePaths, keep: Path) -> None:

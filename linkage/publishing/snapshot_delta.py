@@ -1,0 +1,154 @@
+"""Publishing what changed: a night's snapshot written as the previous snapshot plus the rows that differ.
+
+The previous snapshot file is copied under the new snapshot's temporary name and each published table
+of the copy is brought to the store's rows: the keys whose rows differ (a row changed, came or went) are
+found by one join of the two tables, their old rows deleted and the store's rows inserted. The result
+holds exactly the store's rows, as a whole copy would (``tests/test_publish_delta.py`` compares the two),
+and the person documents are rebuilt for the persons those keys touch only. Small tables are copied
+whole. A table whose columns changed (a migration, a new model's comparisons) or of which a large share
+changed is copied whole, and so is everything every ``MAX_DELTA_CHAIN`` nights, so deleted rows left in
+the file do not add up night after night.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from linkage.store import sql_literal
+
+# Tables large enough to be worth a delta, with the columns that identify a row (not always uniquely:
+# predictions and cluster_links are compared key by key as sets of rows).
+DELTA_KEYS: dict[str, tuple[str, ...]] = {
+    "records": ("rid",),
+    "record_person": ("rid",),
+    "persons": ("person_id",),
+    "id_history": ("event_id",),
+    "predictions": ("rid_l", "rid_r"),
+    "cluster_links": ("rid_l", "rid_r", "origin"),
+}
+_UNIQUE_KEYS = {"records", "record_person", "persons", "id_history"}
+# Tables the person documents are built from: one copied whole means every document is rebuilt.
+DOC_TABLES = {"records", "record_person", "persons", "id_history", "predictions"}
+# Over this share of a table's rows changed, copying it whole is cheaper than deleting and inserting.
+MAX_CHANGED_SHARE = 0.3
+MAX_DELTA_CHAIN = 30
+
+
+@dataclass
+class SnapshotDelta:
+    """What a publish copied: the tables written whole, rows replaced per delta table, the persons touched."""
+
+    whole_tables: list[str] = field(default_factory=list)
+    changed_keys: dict[str, int] = field(default_factory=dict)
+    changed_persons: list[str] | None = None  # None: every document must be rebuilt
+
+    @property
+    def docs_whole(self) -> bool:
+        return self.changed_persons is None
+
+
+def copy_snapshot_file(previous: Path, to: Path) -> None:
+    """Copy a closed snapshot file (the kernel copies it: no pass through Python)."""
+    shutil.copyfile(previous, to)
+    to.chmod(0o600)
+
+
+def delta_chain(con: duckdb.DuckDBPyConnection, snapshot: Path) -> int | None:
+    """Nights since ``snapshot`` was last written whole (None: unknown, the next one is written whole)."""
+    con.execute(f"ATTACH {sql_literal(snapshot)} AS prev_snap (READ_ONLY)")
+    try:
+        columns = {r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = 'prev_snap' "
+            "AND table_name = 'snapshot_info'").fetchall()}
+        if "delta_nights" not in columns:
+            return None
+        rows = con.execute("SELECT delta_nights FROM prev_snap.snapshot_info").fetchall()
+    finally:
+        con.execute("DETACH prev_snap")
+    return int(rows[0][0]) if rows and rows[0][0] is not None else None
+
+
+def _columns(con: duckdb.DuckDBPyConnection, database: str | None, table: str) -> list[tuple[str, str]]:
+    """(name, type) of a table's columns in ``database`` (None: the store, the connection's own database)."""
+    return con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = coalesce(?, current_database())"
+        " AND schema_name = 'main' AND table_name = ? ORDER BY column_index",
+        [database, table],
+    ).fetchall()
+
+
+def _snapshot_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'snap' AND schema_name = 'main'"
+    ).fetchall()}
+
+
+def _find_changed_keys(con: duckdb.DuckDBPyConnection, table: str, keys: tuple[str, ...]) -> int:
+    """``_dk_<table>``: the keys whose rows differ between ``snap.<table>`` and ``main.<table>``."""
+    on = " AND ".join(f"s.{k} = m.{k}" for k in keys)
+    key_out = ", ".join(f"coalesce(m.{k}, s.{k}) AS {k}" for k in keys)
+    sql = f"SELECT {key_out} FROM snap.{table} s FULL JOIN main.{table} m ON {on} WHERE s IS DISTINCT FROM m"
+    if table not in _UNIQUE_KEYS:  # a key's rows compared as a multiset: their numbers must agree too
+        key_list = ", ".join(keys)
+        sql += (f" UNION SELECT {key_out} FROM (SELECT {key_list}, count(*) AS n FROM snap.{table} GROUP BY ALL) s"
+                f" FULL JOIN (SELECT {key_list}, count(*) AS n FROM main.{table} GROUP BY ALL) m ON {on}"
+                " WHERE s.n IS DISTINCT FROM m.n")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _dk_{table} AS {sql}")
+    return con.execute(f"SELECT count(*) FROM _dk_{table}").fetchall()[0][0]
+
+
+def _apply_changed_keys(con: duckdb.DuckDBPyConnection, table: str, keys: tuple[str, ...]) -> None:
+    """Replace the rows of ``snap.<table>`` whose keys are in ``_dk_<table>`` by the store's rows."""
+    on = " AND ".join(f"t.{k} = d.{k}" for k in keys)
+    con.execute(f"DELETE FROM snap.{table} t WHERE EXISTS (SELECT 1 FROM _dk_{table} d WHERE {on})")
+    con.execute(f"INSERT INTO snap.{table} SELECT t.* FROM main.{table} t SEMI JOIN _dk_{table} d ON {on}")
+
+
+def _changed_persons(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Persons whose document may differ: read before the deltas are applied (``snap`` still the old night)."""
+    return [r[0] for r in con.execute(
+        """
+        SELECT person_id FROM _dk_persons
+        UNION SELECT rp.person_id FROM snap.record_person rp SEMI JOIN _dk_record_person d ON d.rid = rp.rid
+        UNION SELECT rp.person_id FROM main.record_person rp SEMI JOIN _dk_record_person d ON d.rid = rp.rid
+        UNION SELECT rp.person_id FROM main.record_person rp SEMI JOIN _dk_records d ON d.rid = rp.rid
+        UNION SELECT rp.person_id FROM main.record_person rp
+              SEMI JOIN _dk_predictions d ON d.rid_l = rp.rid OR d.rid_r = rp.rid
+        UNION SELECT h.person_id FROM main.id_history h SEMI JOIN _dk_id_history d ON d.event_id = h.event_id
+        UNION SELECT h.other_person_id FROM main.id_history h SEMI JOIN _dk_id_history d ON d.event_id = h.event_id
+        UNION SELECT h.person_id FROM snap.id_history h SEMI JOIN _dk_id_history d ON d.event_id = h.event_id
+        UNION SELECT h.other_person_id FROM snap.id_history h SEMI JOIN _dk_id_history d ON d.event_id = h.event_id
+        """
+    ).fetchall() if r[0] is not None]
+
+
+def write_tables_delta(con: duckdb.DuckDBPyConnection, tables: list[str]) -> SnapshotDelta:
+    """Bring the attached copy ``snap`` of the previous snapshot to the store's ``tables``; what was done."""
+    delta = SnapshotDelta()
+    in_snap = _snapshot_tables(con)
+    for stale in in_snap - set(tables) - {"snapshot_info"}:
+        con.execute(f"DROP TABLE snap.{stale}")
+    by_delta: list[str] = []
+    for table in tables:
+        same_columns = table in in_snap and _columns(con, "snap", table) == _columns(con, None, table)
+        if table in DELTA_KEYS and same_columns:
+            changed = _find_changed_keys(con, table, DELTA_KEYS[table])
+            rows = con.execute(f"SELECT count(*) FROM main.{table}").fetchall()[0][0]
+            if changed <= MAX_CHANGED_SHARE * max(rows, 1):
+                delta.changed_keys[table] = changed
+                by_delta.append(table)
+                continue
+        delta.whole_tables.append(table)
+    if set(by_delta) >= DOC_TABLES:
+        delta.changed_persons = _changed_persons(con)
+    for table in by_delta:
+        _apply_changed_keys(con, table, DELTA_KEYS[table])
+        con.execute(f"DROP TABLE _dk_{table}")
+    for table in delta.whole_tables:
+        con.execute(f"DROP TABLE IF EXISTS snap.{table}")
+        con.execute(f"CREATE TABLE snap.{table} AS SELECT * FROM main.{table}")
+    return delta

@@ -1,0 +1,116 @@
+"""A night published as the previous snapshot plus what changed equals the same night published whole.
+
+Real demo nights on a real store with the shipped model: night 2 is published by delta (the normal
+nightly), then the same store is published again whole (no previous snapshot to start from), and the
+two snapshots must hold the same rows in every table and the same person documents.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from linkage.model.shipped import DEFAULT_MODEL
+from linkage.nightly import NightlyConfig, run_nightly
+from linkage.paths import store_paths
+from linkage.publishing.person_docs import docs_path
+from linkage.publishing.publish import PUBLISHED_TABLES, current_snapshot, publish_snapshot
+from linkage.store import connect
+
+PERSONS = 300
+
+
+def _inbox(out: Path, night: int) -> Path:
+    from linkage.demo_data.generate import generate
+
+    generate(out, PERSONS, seed=5, night=night)
+    inbox = out / f"inbox{night}"
+    inbox.mkdir()
+    for f in out.glob(f"night{night}_*"):
+        shutil.move(f, inbox / f.name)
+    return inbox
+
+
+def _snapshot_rows(snapshot: Path) -> dict[str, list]:
+    """Every published table's rows, sorted; the published run's finish time and report left out (the store
+    writes them once the publish is done)."""
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        rows = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in PUBLISHED_TABLES if t in tables}
+        rows["runs"] = con.execute(
+            "SELECT * EXCLUDE (finished_at, report), CASE WHEN run_id < (SELECT max(run_id) FROM runs)"
+            " THEN CAST(report AS VARCHAR) END FROM runs ORDER BY run_id").fetchall()
+        return rows
+    finally:
+        con.close()
+
+
+def _snapshot_info(snapshot: Path) -> tuple:
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        return con.execute("SELECT run_id, delta_nights, persons_rewritten FROM snapshot_info").fetchall()[0]
+    finally:
+        con.close()
+
+
+def _docs(snapshot: Path) -> dict[str, tuple[bytes, int]]:
+    db = sqlite3.connect(docs_path(snapshot))
+    try:
+        return {p: (d, n) for p, d, n in db.execute("SELECT person_id, doc, records FROM docs")}
+    finally:
+        db.close()
+
+
+@pytest.fixture(scope="module")
+def two_nights(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("delta")
+    db = base / "store" / "laolink.duckdb"
+    db.parent.mkdir()
+    run_nightly(NightlyConfig(inbox=_inbox(base / "n1", 1), db=db, model=DEFAULT_MODEL))
+    run_nightly(NightlyConfig(inbox=_inbox(base / "n2", 2), db=db, model=DEFAULT_MODEL))
+    return db
+
+
+def test_delta_publish_equals_whole_publish(two_nights, tmp_path):
+    delta_snapshot = current_snapshot(store_paths(two_nights))
+    run_id, delta_nights, rewritten = _snapshot_info(delta_snapshot)
+    assert delta_nights == 1, "night 2 was published as night 1 plus what changed"
+    assert 0 < rewritten < len(_docs(delta_snapshot)), "only the persons night 2 touched were rewritten"
+
+    whole_db = tmp_path / "whole" / "laolink.duckdb"
+    whole_db.parent.mkdir()
+    shutil.copy2(two_nights, whole_db)  # the same store, without its published snapshots
+    con = connect(whole_db)
+    try:
+        whole_snapshot = publish_snapshot(con, store_paths(whole_db), run_id)
+    finally:
+        con.close()
+    assert _snapshot_info(whole_snapshot)[1:] == (0, None)
+    assert _snapshot_rows(delta_snapshot) == _snapshot_rows(whole_snapshot)
+    assert _docs(delta_snapshot) == _docs(whole_snapshot)
+
+
+def test_night_with_nothing_new_rewrites_nothing(two_nights, tmp_path):
+    db = tmp_path / "again" / "laolink.duckdb"
+    shutil.copytree(two_nights.parent, db.parent)  # new files: their person documents no longer match
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    run_nightly(NightlyConfig(inbox=empty, db=db, model=DEFAULT_MODEL))
+    before = current_snapshot(store_paths(db))
+    assert _snapshot_info(before)[1:] == (0, None), "a copied deployment publishes whole first"
+    report = run_nightly(NightlyConfig(inbox=empty, db=db, model=DEFAULT_MODEL))
+    after = current_snapshot(store_paths(db))
+    assert _snapshot_info(after)[1:] == (1, 0)
+    assert report.persons["created"] == 0
+    old, new = _snapshot_rows(before), _snapshot_rows(after)
+    old_runs, new_runs = old.pop("runs"), new.pop("runs")
+    assert new_runs[:-2] == old_runs[:-1] and len(new_runs) == len(old_runs) + 1
+    for rebuilt_each_run in ("review_queue", "clustering_flags"):  # new item IDs, this run's flags
+        old.pop(rebuilt_each_run), new.pop(rebuilt_each_run)
+    assert new == old
+    assert _docs(after) == _docs(before)
