@@ -7,6 +7,7 @@ of the queue, pair and person views are written to test-artifacts/.
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import duckdb
@@ -75,6 +76,17 @@ def _snapshot(db: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(current_snapshot(store_paths(db))), read_only=True)
 
 
+def _person_of(db: Path, source: str, record_id: str) -> str:
+    con = _snapshot(db)
+    try:
+        return con.execute(
+            "SELECT person_id FROM record_person JOIN records USING (rid) WHERE source = ? AND record_id = ?",
+            [source, record_id],
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+
+
 def test_steward_works_three_pairs_with_the_keyboard(browser, server, deployment):
     ARTIFACTS.mkdir(exist_ok=True)
     page, username = _log_in(browser, server, "steward")
@@ -101,7 +113,7 @@ def test_steward_works_three_pairs_with_the_keyboard(browser, server, deployment
     page.close()
 
 
-def test_split_a_record_then_nightly_gives_it_a_new_person_id(browser, server, deployment):
+def test_split_a_record_shows_on_the_person_within_5_s_and_the_nightly_keeps_it(browser, server, deployment):
     con = _snapshot(deployment["db"])
     person_id, rid, source, record_id = con.execute(
         """SELECT rp.person_id, max(r.rid), arg_max(r.source, r.rid), arg_max(r.record_id, r.rid)
@@ -115,14 +127,20 @@ def test_split_a_record_then_nightly_gives_it_a_new_person_id(browser, server, d
     page.on("dialog", lambda dialog: dialog.accept())  # the confirmation
     page.click(f"tr[data-rid='{rid}'] button.split")
     page.wait_for_url("**notice=decision_pending")
-    run_nightly(NightlyConfig(inbox=deployment["inbox"], db=deployment["db"], model=DEFAULT_MODEL))
+    decided = time.monotonic()
+    while page.locator(f"tr[data-rid='{rid}']").count() and time.monotonic() - decided < 5:
+        time.sleep(0.25)
+        page.reload()
+    assert page.locator(f"tr[data-rid='{rid}']").count() == 0, "the split record is still on the person after 5 s"
+    page.screenshot(path=str(ARTIFACTS / "person_after_split.png"), full_page=True)
+    published = _person_of(deployment["db"], source, record_id)
     con = _snapshot(deployment["db"])
-    new_id = con.execute(
-        "SELECT person_id FROM record_person JOIN records USING (rid) WHERE source = ? AND record_id = ?",
-        [source, record_id],
-    ).fetchall()[0][0]
+    causes = con.execute("SELECT DISTINCT detail->>'cause' FROM id_history WHERE person_id = ?", [published]).fetchall()
     con.close()
-    assert new_id != person_id
+    assert published != person_id and causes == [("decision",)]
+    run_nightly(NightlyConfig(inbox=deployment["inbox"], db=deployment["db"], model=DEFAULT_MODEL))
+    new_id = _person_of(deployment["db"], source, record_id)
+    assert new_id == published  # the night reaches the same clusters, and the ID given at the decision stays
     page.goto(f"{server.base_url}/persons/{new_id}")
     assert "split-from" in page.locator("ol.history").inner_text()
     assert person_id in page.locator("ol.history").inner_text()
@@ -182,4 +200,36 @@ def test_pages_without_a_session_redirect_to_login(browser, server):
     for path in ("/queue", "/pairs/1", "/persons/LA-P-0000001", "/search?q=x", "/runs"):
         page.goto(f"{server.base_url}{path}")
         assert "/login" in page.url, path
+    page.close()
+
+
+def test_first_log_in_changes_the_one_time_password_then_the_api_docs_work(browser, server):
+    """Issue #20 rows 5 and 'interactive API docs': in a real browser, under the page's Content-Security-Policy."""
+    username, password = server.add_user("analyst", one_time=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(f"{server.base_url}/docs")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/password?next=%2Fdocs")  # the one-time password first
+    page.fill("input[name=current_password]", password)
+    page.fill("input[name=new_password]", "a river of paper boats")
+    page.fill("input[name=repeat_password]", "a river of paper boats")
+    page.click("form[action='/password'] button[type=submit]")
+    page.wait_for_url("**/docs")
+    page.wait_for_selector(".opblock", timeout=20_000)
+    assert page.locator(".opblock").count() > 20
+    operation = page.locator(".opblock-get", has_text="/api/v1/auth/me").first
+    operation.locator(".opblock-summary").click()
+    operation.locator("button.try-out__btn").click()
+    operation.locator("button.execute").click()
+    page.wait_for_selector(".live-responses-table tr.response .response-col_status", timeout=20_000)
+    status = operation.locator(".live-responses-table tr.response .response-col_status").first.inner_text()
+    assert status.strip() == "200"
+    assert username in operation.locator(".live-responses-table .microlight").first.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "api-docs.png"), full_page=False)
+    assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], problems
     page.close()

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.decision_publisher import publish_after_decision
 from api.deps import PublishedCursor, audit
 from api.masking import visible_record
 from api.pages.render import PageUser, can_decide, message, render
@@ -110,4 +111,5 @@ def _decide(request: Request, principal: Principal, pairs: list[tuple[dict, dict
     service = request.app.state.service.connection()
     ids = [decide(service, key, judgement, principal, note=note or None).decision_id for key in keys]
     audit(request, "decision.create", person_ids=list(person_ids), detail={"decision_ids": ids, "page": True})
+    publish_after_decision(request.app)
     return None

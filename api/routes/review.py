@@ -13,6 +13,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Path, Query, Request
 
+from api.decision_publisher import publish_after_decision
 from api.deps import Pagination, PublishedCursor, ServiceDb, audit, role_dependency
 from api.errors import ApiError
 from api.masking import visible_record
@@ -132,6 +133,7 @@ def create_decision(
         raise ApiError(409, str(exc), field="expected_decision_id") from exc
     audit(request, "decision.create", person_ids=person_ids, status=201,
           detail={"decision_id": d.decision_id, "judgement": d.judgement, "supersedes": d.supersedes})
+    publish_after_decision(request.app)
     return DecisionCreated(
         decision_id=d.decision_id, judgement=d.judgement, decided_by=d.decided_by, decided_at=d.decided_at,
         note=d.note, source_l=d.source_l, record_id_l=d.record_id_l, source_r=d.source_r,
