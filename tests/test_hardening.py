@@ -195,9 +195,16 @@ def test_login_from_another_sites_page_is_refused(server):
         page = server.client().post("/login", data=fields, headers={"Origin": origin})
         for answer in (api, page):
             assert answer.status_code == 403 and "set-cookie" not in answer.headers, (origin, answer.text[:200])
+    for site in ("cross-site", "same-site"):  # what browsers say of the page that posted, whatever the Origin
+        for path, body in (("/api/v1/auth/login", {"json": fields}), ("/login", {"data": fields})):
+            answer = server.client().post(path, **body, headers={"Sec-Fetch-Site": site, "Origin": "null"})
+            assert answer.status_code == 403 and "set-cookie" not in answer.headers, (site, path)
     own = server.base_url
     assert server.client().post("/api/v1/auth/login", json=fields, headers={"Origin": own}).status_code == 200
     assert server.client().post("/api/v1/auth/login", json=fields).status_code == 200  # a script sends no Origin
+    # Our own form under Referrer-Policy no-referrer: Chromium sends Origin null and Sec-Fetch-Site same-origin.
+    same = server.client().post("/login", data=fields, headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})
+    assert same.status_code in (200, 303) and "set-cookie" in same.headers
 
 
 def test_the_system_role_is_for_keys_only(server):

@@ -31,9 +31,10 @@ def login_form(request: Request, next: str = "/queue") -> Response:
 async def login_submit(
     request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/queue")
 ) -> Response:
-    from api.routes.auth import log_in, set_session_cookie
+    from api.routes.auth import log_in, refuse_foreign_origin, set_session_cookie
 
     settings = get_settings(request)
+    await refuse_foreign_origin(request)
     try:
         principal, token = await run_in_threadpool(
             log_in, request.app.state.service, settings, username, password, client_address(request)

@@ -92,18 +92,30 @@ def change_own_password(request: Request, principal: Principal, current: str, ne
     audit(request, "password.change", status=204)
 
 
-async def refuse_foreign_origin(request: Request) -> None:
-    """403 (audited) for a log-in posted from another site's page: browsers send ``Origin`` with every POST,
-    so one naming another host than this server (or ``LAOLINK_PUBLIC_URL``) is a cross-site log-in;
-    clients that send no Origin (scripts, curl) are not browsers on another site."""
+def posted_from_another_site(request: Request) -> bool:
+    """Whether a browser posted this from another site's page.
+
+    Browsers say so in ``Sec-Fetch-Site`` (``same-origin``, ``same-site``, ``cross-site``, ``none``); only a
+    same-origin page (or the user typing, ``none``) may log in. Without that header, ``Origin`` decides: one naming
+    another host than this server (or ``LAOLINK_PUBLIC_URL``) is cross-site. ``Origin: null`` is what Chromium sends
+    for our own form under ``Referrer-Policy: no-referrer``, so it counts as foreign only without ``Sec-Fetch-Site``.
+    Clients that send neither header (scripts, curl) are not browsers on another site."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")
     origin = request.headers.get("origin")
     if origin is None:
-        return
+        return False
     own = {request.headers.get("host", "")}
     public_url = getattr(get_settings(request), "public_url", None)
     if public_url:
         own.add(urlsplit(public_url).netloc)
-    if origin == "null" or urlsplit(origin).netloc not in own:
+    return origin == "null" or urlsplit(origin).netloc not in own
+
+
+async def refuse_foreign_origin(request: Request) -> None:
+    """403 (audited) for a log-in posted from another site's page (see ``posted_from_another_site``)."""
+    if posted_from_another_site(request):
         await run_in_threadpool(audit, request, "login", outcome="denied", status=403,
                                 detail={"reason": "origin"})
         raise ApiError(403, "log-in from another site's page is refused", field="origin")
