@@ -2,8 +2,8 @@
 
 Every route under ``/api/v1`` needs a credential (session cookie or bearer API key);
 only ``/health`` and ``POST /api/v1/auth/login`` answer without one. The OpenAPI
-document is ``GET /api/v1/openapi.json`` for any authenticated principal; there is no
-public /docs page (Swagger UI would load its scripts from a CDN).
+document is ``GET /api/v1/openapi.json`` for any authenticated principal, and ``/docs``
+(Swagger UI from packaged assets, api/pages/docs.py) for anyone logged in.
 
 To add a resource: write ``api/routes/<resource>.py`` defining ``router`` (paths
 relative to /api/v1, roles via ``role_dependency(...)`` in the signature), import it here and add its

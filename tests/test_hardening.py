@@ -177,7 +177,8 @@ def test_every_page_has_a_content_security_policy_and_no_inline_script(server, t
     finally:
         snapshot.close()
     steward = server.client_as("steward")
-    pages = ["/queue", "/search?q=Bouasy", "/runs", f"/persons/{person}", f"/pairs/{item}", "/nowhere"]
+    pages = ["/queue", "/search?q=Bouasy", "/runs", f"/persons/{person}", f"/pairs/{item}", "/nowhere", "/docs",
+             "/password"]
     answers = [steward.get(p) for p in pages] + [server.client().get("/login")]
     for answer in answers:
         policy = answer.headers["content-security-policy"]
@@ -340,3 +341,29 @@ def test_demo_users_passwords_are_one_time(server, tmp_path):
         assert con.execute("SELECT count(*) FROM users WHERE must_change_password = 1").fetchone()[0] == 3
     finally:
         con.close()
+
+
+# ---------------------------------------------------------------- interactive API docs, packaged, under the CSP
+
+
+def test_api_docs_are_for_logged_in_users_from_packaged_assets_without_inline_script(server):
+    anonymous = server.client()
+    for path in ("/docs", "/docs/assets/swagger-ui-bundle.js"):
+        answer = anonymous.get(path)
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/login?next="), path
+    analyst = server.client_as("analyst")
+    page = analyst.get("/docs")
+    assert page.status_code == 200
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "unsafe" not in policy and "script-src" not in policy
+    html = page.text.lower()
+    assert html.count("<script") == html.count("<script src=") == 2 and " style=" not in html
+    assert "http://" not in html and "https://" not in html  # nothing from a CDN
+    for asset, kind in (("swagger-ui-bundle.js", "javascript"), ("swagger-ui.css", "text/css")):
+        answer = analyst.get(f"/docs/assets/{asset}")
+        assert answer.status_code == 200 and kind in answer.headers["content-type"] and len(answer.content) > 100_000
+    init = analyst.get("/static/docs-init.js")
+    assert init.status_code == 200 and "SwaggerUIBundle(" in init.text
+    for name in ("../__init__.py", "core.py", "redoc.standalone.js"):
+        assert analyst.get(f"/docs/assets/{name}").status_code == 404
+    assert analyst.get("/api/v1/openapi.json").json()["paths"]["/api/v1/auth/password"]

@@ -17,10 +17,10 @@ from fastapi.staticfiles import StaticFiles
 
 def install_pages(app: FastAPI) -> None:
     """Mount the pages (one module each), their static files, and the answer for pages a role may not open."""
-    from api.pages import pair, person, queue, runs, search, session, stats
+    from api.pages import docs, pair, person, queue, runs, search, session, stats
     from api.pages.render import PageForbidden, forbidden_handler
 
     app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
-    for page in (session, queue, pair, person, search, runs, stats):
+    for page in (session, queue, pair, person, search, runs, stats, docs):
         app.include_router(page.router)
     app.add_exception_handler(PageForbidden, forbidden_handler)
