@@ -49,3 +49,19 @@ def test_pyproject_lists_every_package_and_maps_the_shipped_folders():
     mapped = setuptools["package-dir"]
     assert mapped == {"linkage.model.blocking_rules": "blocking_rules", "linkage.model.shipped_models": "models"}
     assert set(setuptools["packages"]) == on_disk | set(mapped)
+
+
+def test_no_module_is_over_500_lines():
+    long = {
+        str(path.relative_to(ROOT)): n
+        for top in ("linkage", "api", "benchmarks") for path in (ROOT / top).rglob("*.py")
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > 500
+    }
+    assert long == {}, "split these by concern"
+
+
+def test_linkage_keeps_its_modules_in_stage_folders():
+    top_level = sorted(p.name for p in (ROOT / "linkage").glob("*.py"))
+    assert len(top_level) <= 15, top_level
+    stages = {"sources", "fields", "model", "clusters", "publishing", "service", "statistics", "cli"}
+    assert stages <= {p.name for p in (ROOT / "linkage").iterdir() if (p / "__init__.py").exists()}
