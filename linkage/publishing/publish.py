@@ -8,7 +8,9 @@ the new complete night, never a half-written one, whenever the job is killed.
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from pathlib import Path
 
 import duckdb
@@ -44,6 +46,7 @@ PUBLISHED_TABLES: tuple[str, ...] = (
 )
 
 SNAPSHOTS_KEPT = 3
+log = logging.getLogger("laolink.publish")
 
 
 def _fsync(path: Path) -> None:
@@ -106,6 +109,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, paths: StorePaths, run_id: 
     previous_docs = docs_built_from(previous) if previous is not None and previous.exists() else None
     chain = delta_chain(con, previous) if previous_docs is not None else None
     incremental = chain is not None and chain < MAX_DELTA_CHAIN
+    started = time.perf_counter()
     if incremental:
         copy_snapshot_file(previous, tmp)
     old_umask = os.umask(0o077)
@@ -119,11 +123,16 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, paths: StorePaths, run_id: 
     finally:
         con.execute("DETACH snap")
     _fsync(tmp)
+    tables_s = time.perf_counter() - started
     # what GET /persons/{id} answers, one document per person
     if delta is None or delta.docs_whole:
         build_person_docs(tmp, docs_path(final))
     else:
         build_person_docs(tmp, docs_path(final), previous=previous_docs, person_ids=delta.changed_persons)
+    log.info("publish: tables %s in %.1fs, person documents %s in %.1fs",
+             "whole" if delta is None else f"by delta ({sum(delta.changed_keys.values())} keys changed)", tables_s,
+             "whole" if delta is None or delta.docs_whole else f"of {len(delta.changed_persons)} persons",
+             time.perf_counter() - started - tables_s)
     fault_point("publish:snapshot-written")
     os.replace(tmp, final)
     fault_point("publish:snapshot-renamed")
