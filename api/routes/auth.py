@@ -6,12 +6,12 @@ import json
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import SESSION_COOKIE, CurrentPrincipal, audit, client_address, current_principal, get_settings
+from api.deps import SESSION_COOKIE, CurrentPrincipal, audit, client_address, get_settings
 from api.errors import ApiError
 from api.schemas import ERROR_RESPONSES, LoginRequest, PasswordChange, PrincipalInfo
 from api.service_store import ServiceStore
@@ -194,7 +194,7 @@ async def login(request: Request) -> Response:
 
 
 @router.post("/logout", status_code=204, responses=ERROR_RESPONSES)
-def logout(request: Request, principal: Principal = Depends(current_principal)) -> Response:
+def logout(request: Request, principal: CurrentPrincipal) -> Response:
     """End this session (cookie requests need the CSRF token like any other change)."""
     token = request.cookies.get(SESSION_COOKIE)
     if principal.kind == "user" and token:
@@ -217,6 +217,6 @@ async def change_my_password(request: Request, body: PasswordChange, principal: 
 
 
 @router.get("/me", response_model=PrincipalInfo, responses=ERROR_RESPONSES)
-def me(principal: Principal = Depends(current_principal)) -> PrincipalInfo:
+def me(principal: CurrentPrincipal) -> PrincipalInfo:
     """Who this credential is, its role, source scope, and (for sessions) the CSRF token."""
     return _info(principal)

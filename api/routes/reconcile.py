@@ -17,7 +17,7 @@ import html
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import duckdb
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -25,7 +25,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import API_KEY_HEADER, audit_async, current_principal, get_settings, require_roles
+from api.deps import API_KEY_HEADER, audit_async, current_principal, get_settings, require_roles, role_dependency
 from api.errors import ApiError
 from api.published import NotPublished
 from api.queries import reconcile as answers
@@ -39,6 +39,7 @@ READERS = ("admin", "steward", "analyst", "system")
 MAX_QUERIES = 100  # the manifest's batchSize; larger batches (and extend requests) get 413
 PREVIEW_WIDTH, PREVIEW_HEIGHT = 420, 180
 _readers = require_roles(*READERS)
+Reader = role_dependency(*READERS)
 
 
 async def caller(request: Request) -> Principal | None:
@@ -46,6 +47,9 @@ async def caller(request: Request) -> Principal | None:
     if request.method == "GET" and not {"queries", "extend"} & set(request.query_params):
         return None
     return await _readers(request, await current_principal(request))
+
+
+Caller = Annotated[Principal | None, Depends(caller)]
 
 
 caller.laolink_roles = _readers.laolink_roles  # read by the access-control tests
@@ -123,7 +127,7 @@ def _json_object(text: str, name: str, example: str) -> dict[str, Any]:
 
 @router.get("", response_model=dict[str, Any], operation_id="reconcile_get")
 @router.post("", response_model=dict[str, Any], operation_id="reconcile_post")
-async def reconcile(request: Request, principal: Principal | None = Depends(caller)) -> dict[str, Any]:
+async def reconcile(request: Request, principal: Caller) -> dict[str, Any]:
     """Without ``queries`` or ``extend``: the manifest. ``queries``: a result per query key (a query that
     cannot be read gets an empty result and an ``error``). ``extend``: the asked columns of each person ID."""
     queries_text, extend_text = await _parameter(request, "queries"), await _parameter(request, "extend")
@@ -179,10 +183,10 @@ async def _extend(request: Request, principal: Principal, text: str) -> dict[str
 
 @router.get("/suggest/entity", response_model=dict[str, Any])
 async def suggest_entity(
+    principal: Reader,
     request: Request,
     prefix: str = Query("", max_length=200, description="what the user has typed: a name or a person ID"),
     cursor: int = Query(0, ge=0, le=1000, description="suggestions to skip"),
-    principal: Principal = Depends(_readers),
 ) -> dict[str, Any]:
     """Persons for an auto-complete field (names as the caller may see them)."""
     prefixes = id_prefixes(request)
@@ -198,8 +202,8 @@ async def suggest_entity(
 
 @router.get("/suggest/property", response_model=dict[str, Any])
 async def suggest_property(
+    _principal: Reader,
     prefix: str = Query("", max_length=200), cursor: int = Query(0, ge=0, le=1000),
-    _principal: Principal = Depends(_readers),
 ) -> dict[str, Any]:
     """Properties to match on (name, dob, province, phone) or to fetch (data extension)."""
     return {"result": answers.suggest_properties(prefix)[cursor:]}
@@ -207,8 +211,8 @@ async def suggest_property(
 
 @router.get("/suggest/type", response_model=dict[str, Any])
 async def suggest_type(
+    _principal: Reader,
     prefix: str = Query("", max_length=200), cursor: int = Query(0, ge=0, le=1000),
-    _principal: Principal = Depends(_readers),
 ) -> dict[str, Any]:
     """The one type, Person."""
     needle = prefix.strip().lower()
@@ -218,9 +222,9 @@ async def suggest_type(
 
 @router.get("/properties", response_model=dict[str, Any])
 async def propose_properties(
+    _principal: Reader,
     type: str = Query(..., max_length=200, description="the type of the reconciled column (person)"),  # noqa: A002
     limit: int | None = Query(None, ge=1, le=100),
-    _principal: Principal = Depends(_readers),
 ) -> dict[str, Any]:
     """Columns data extension can add for persons (none for another type)."""
     offered = answers.EXTEND_PROPERTIES if type == answers.PERSON_TYPE["id"] else ()
@@ -230,9 +234,9 @@ async def propose_properties(
 
 @router.get("/preview/{person_id}", response_class=HTMLResponse)
 async def preview(
+    principal: Reader,
     request: Request,
     person_id: str = Path(min_length=1, max_length=200),
-    principal: Principal = Depends(_readers),
 ) -> HTMLResponse:
     """A small HTML card of the person, from its records as the caller may see them (masked for analysts)."""
 
