@@ -58,6 +58,14 @@ def plain_settings() -> SettingsCreator:
     )
 
 
+def train_plain(linker: Linker, seed: int) -> None:
+    """Prior, u by random sampling, EM on two passes: the plain model's training."""
+    linker.training.estimate_probability_two_random_records_match([block_on("full_name", "dob")], recall=0.7)
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"), max_pairs=5e5)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("full_name"), max_pairs=5e5)
+
+
 def run_plain(db: Path, truth: Path, *, threshold: float = 0.9, seed: int = 42) -> dict:
     paths = store_paths(db)
     con = connect(db)
@@ -69,10 +77,7 @@ def run_plain(db: Path, truth: Path, *, threshold: float = 0.9, seed: int = 42) 
             ws.con.execute(f"CREATE TABLE plain_input AS {PLAIN_INPUT_SQL.format(records=ws.table('records'))}")
             figures["records"] = ws.con.execute("SELECT count(*) FROM plain_input").fetchall()[0][0]
             linker = Linker(ws.db_api.register("plain_input", table_name="plain_records"), plain_settings())
-            linker.training.estimate_probability_two_random_records_match([block_on("full_name", "dob")], recall=0.7)
-            linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
-            linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"), max_pairs=5e5)
-            linker.training.estimate_parameters_using_expectation_maximisation(block_on("full_name"), max_pairs=5e5)
+            train_plain(linker, seed)
             figures["train_s"] = round(time.perf_counter() - start, 2)
 
             start = time.perf_counter()
