@@ -25,6 +25,7 @@ from splink import Linker, SettingsCreator
 
 from linkage.errors import LaoLinkError
 from linkage.model.model_input import MODEL_INPUT_TABLE, Workspace
+from linkage.model.splink_adapter import linker_dialect, linker_spark_session, predict_levels_only
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -139,56 +140,16 @@ def _work_dir(ws: Workspace) -> Path | None:
 
 def copy_to_engine(ws: Workspace, linker: Linker, table: str) -> None:
     """Make a workspace table (e.g. training labels) visible to the linker's backend under the same name."""
-    if linker._db_api.sql_dialect.sql_dialect_str == "duckdb":
+    if linker_dialect(linker) == "duckdb":
         return
     arrow = ws.con.sql(f"SELECT * FROM {table}").to_arrow_table()
-    linker._db_api.spark.createDataFrame(arrow).createOrReplaceTempView(table)
-
-
-def _predict_narrow(linker: Linker, threshold_match_weight: float) -> Any:
-    """Splink's own predict SQL, keeping per pair only the ids, levels (gamma), term frequencies and weights.
-
-    ``linker.inference.predict`` gives the levels only with ``retain_matching_columns``, which also
-    carries both records' value of every compared column through every scored pair (72 columns
-    instead of 23 at a million records); this is the same pipeline as Splink 5.0's
-    ``_predict_chunk`` with Splink's training-mode selection (levels without the values).
-    """
-    from splink.internals.comparison_vector_values import compute_comparison_vector_values_from_id_pairs_sqls
-    from splink.internals.dialects import SplinkDialect
-    from splink.internals.pipeline import CTEPipeline
-    from splink.internals.predict import predict_from_comparison_vectors_sqls
-    from splink.internals.vertically_concatenate import enqueue_df_concat_with_tf
-
-    settings = linker._settings_obj
-    blocked, cached = linker.inference._get_or_compute_blocked_pairs_for_predict_chunk((1, 1), (1, 1))
-    try:
-        pipeline = CTEPipeline([blocked])
-        enqueue_df_concat_with_tf(linker, pipeline)
-        columns = settings.column_info_settings
-        pipeline.enqueue_list_of_sqls(compute_comparison_vector_values_from_id_pairs_sqls(
-            settings._columns_to_select_for_blocking, settings._columns_to_select_for_comparison_vector_values,
-            input_tablename_l="__splink__df_concat_with_tf", input_tablename_r="__splink__df_concat_with_tf",
-            source_dataset_input_column=columns.source_dataset_input_column,
-            unique_id_input_column=columns.unique_id_input_column, link_type=settings._link_type,
-            sql_dialect_str=linker._sql_dialect_str,
-        ))  # fmt: skip
-        pipeline.enqueue_list_of_sqls(predict_from_comparison_vectors_sqls(
-            unique_id_input_columns=columns.unique_id_input_columns,
-            core_model_settings=settings.core_model_settings,
-            sql_dialect=SplinkDialect.from_string(settings._sql_dialect_str),
-            threshold_match_weight=threshold_match_weight, retain_matching_columns=False,
-            retain_intermediate_calculation_columns=True, training_mode=True,
-        ))  # fmt: skip
-        return linker._db_api.sql_pipeline_to_splink_dataframe(pipeline)
-    finally:
-        if not cached:
-            blocked.drop_table_from_database_and_remove_from_cache()
+    linker_spark_session(linker).createDataFrame(arrow).createOrReplaceTempView(table)
 
 
 def predict_pairs(ws: Workspace, model: dict, threshold_match_weight: float, engine: str) -> tuple[str, set[str]]:
     """Score the blocked pairs; return the workspace table holding them and its column names."""
     linker = make_linker(ws, model | {"retain_matching_columns": False}, engine)
-    scored = _predict_narrow(linker, threshold_match_weight)
+    scored = predict_levels_only(linker, threshold_match_weight)
     columns = {c.unquote().name for c in scored.columns}
     if engine == "duckdb":
         return scored.physical_name, columns

@@ -4,7 +4,7 @@ and the linker's parameters training adjusts between Splink's own steps.
 Real-time matching scores pairs the way Splink's predict SQL does, which needs what Splink keeps
 private: each comparison's CASE statement and the columns it reads, each level's match weight and
 its term-frequency adjustment. Training restores parameters after a failed EM pass and sets the prior
-it measured. Reading them here, and only here, leaves one module to check when Splink changes (they
+it measured. Predict runs Splink's own pipeline keeping the levels without both records' values. Reading them here, and only here, leaves one module to check when Splink changes (they
 are those of Splink 5.0's ``settings.py``, ``comparison.py`` and ``comparison_level.py``).
 """
 
@@ -94,3 +94,53 @@ def linker_prior(linker: Any) -> float:
 
 def set_linker_prior(linker: Any, probability: float) -> None:
     linker._settings_obj._probability_two_random_records_match = probability
+
+
+def linker_dialect(linker: Any) -> str:
+    """The linker's SQL dialect: ``duckdb`` or ``spark``."""
+    return linker._db_api.sql_dialect.sql_dialect_str
+
+
+def linker_spark_session(linker: Any) -> Any:
+    """The Spark session behind a linker on Splink's Spark backend."""
+    return linker._db_api.spark
+
+
+def predict_levels_only(linker: Any, threshold_match_weight: float) -> Any:
+    """Splink's own predict SQL, keeping per pair only the ids, levels (gamma), term frequencies and weights.
+
+    ``linker.inference.predict`` gives the levels only with ``retain_matching_columns``, which also
+    carries both records' value of every compared column through every scored pair (72 columns
+    instead of 23 at a million records); this is the same pipeline as Splink 5.0's
+    ``_predict_chunk`` with Splink's training-mode selection (levels without the values).
+    """
+    from splink.internals.comparison_vector_values import compute_comparison_vector_values_from_id_pairs_sqls
+    from splink.internals.dialects import SplinkDialect
+    from splink.internals.pipeline import CTEPipeline
+    from splink.internals.predict import predict_from_comparison_vectors_sqls
+    from splink.internals.vertically_concatenate import enqueue_df_concat_with_tf
+
+    settings = linker._settings_obj
+    blocked, cached = linker.inference._get_or_compute_blocked_pairs_for_predict_chunk((1, 1), (1, 1))
+    try:
+        pipeline = CTEPipeline([blocked])
+        enqueue_df_concat_with_tf(linker, pipeline)
+        columns = settings.column_info_settings
+        pipeline.enqueue_list_of_sqls(compute_comparison_vector_values_from_id_pairs_sqls(
+            settings._columns_to_select_for_blocking, settings._columns_to_select_for_comparison_vector_values,
+            input_tablename_l="__splink__df_concat_with_tf", input_tablename_r="__splink__df_concat_with_tf",
+            source_dataset_input_column=columns.source_dataset_input_column,
+            unique_id_input_column=columns.unique_id_input_column, link_type=settings._link_type,
+            sql_dialect_str=linker._sql_dialect_str,
+        ))  # fmt: skip
+        pipeline.enqueue_list_of_sqls(predict_from_comparison_vectors_sqls(
+            unique_id_input_columns=columns.unique_id_input_columns,
+            core_model_settings=settings.core_model_settings,
+            sql_dialect=SplinkDialect.from_string(settings._sql_dialect_str),
+            threshold_match_weight=threshold_match_weight, retain_matching_columns=False,
+            retain_intermediate_calculation_columns=True, training_mode=True,
+        ))  # fmt: skip
+        return linker._db_api.sql_pipeline_to_splink_dataframe(pipeline)
+    finally:
+        if not cached:
+            blocked.drop_table_from_database_and_remove_from_cache()
