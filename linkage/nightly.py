@@ -96,18 +96,38 @@ def _start_or_resume_run(con: duckdb.DuckDBPyConnection, version: str) -> int:
     ).fetchall()[0][0]
 
 
-class StepTimer:
-    """Times steps and reports progress: a rich status line on a terminal, log lines otherwise."""
+NIGHT_STEPS: tuple[str, ...] = ("ingest", "standardize", "model", "predict", "cluster", "publish")
 
-    def __init__(self, report: RunReport, on_step: Callable[[str], None] | None = None) -> None:
+
+@dataclass
+class StepStart:
+    """A step beginning, as a progress display sees it: ``number`` of ``total``, and how far DuckDB's running
+    query is (``query_progress()``: percent done, -1 when no query runs or DuckDB cannot tell)."""
+
+    number: int
+    total: int
+    name: str
+    query_progress: Callable[[], float]
+
+
+class StepTimer:
+    """Times steps and tells ``on_step`` (the terminal's progress display) when each begins; logs each."""
+
+    def __init__(self, report: RunReport, on_step: Callable[[StepStart], None] | None = None,
+                 con: duckdb.DuckDBPyConnection | None = None) -> None:
         self.report = report
         self.on_step = on_step
+        self.con = con
+
+    def _query_progress(self) -> float:
+        return self.con.query_progress() if self.con is not None else -1.0
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
         log.info("run %s: %s ...", self.report.run_id, name)
         if self.on_step:
-            self.on_step(name)
+            number = NIGHT_STEPS.index(name) + 1 if name in NIGHT_STEPS else 0
+            self.on_step(StepStart(number, len(NIGHT_STEPS), name, self._query_progress))
         start = time.perf_counter()
         fault_point(f"{name}:start")
         yield
@@ -144,7 +164,7 @@ def _inbox_files(inbox: Path) -> tuple[list[Path], list[dict[str, str]]]:
     return files, skipped
 
 
-def run_nightly(cfg: NightlyConfig, on_step: Callable[[str], None] | None = None) -> RunReport:
+def run_nightly(cfg: NightlyConfig, on_step: Callable[[StepStart], None] | None = None) -> RunReport:
     """Run (or resume) one nightly run; returns its report, also stored in ``runs``."""
     from linkage.store import connect
 
@@ -155,7 +175,9 @@ def run_nightly(cfg: NightlyConfig, on_step: Callable[[str], None] | None = None
         _configure(con, cfg, paths)
         run_id = _start_or_resume_run(con, version)
         report = RunReport(run_id=run_id, model_version=version)
-        timer = StepTimer(report, on_step)
+        if on_step is not None:  # DuckDB keeps count of a query's progress only when asked to (prints nothing)
+            con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
+        timer = StepTimer(report, on_step, con)
         try:
             _run_steps(con, cfg, paths, report, timer)
             report.status = "ok"
@@ -289,6 +311,19 @@ def _choose_model(con: duckdb.DuckDBPyConnection, cfg: NightlyConfig, paths: Sto
     return choose_model(con, paths, min_records=cfg.min_training_records, retrain_growth=cfg.retrain_growth)
 
 
+def _learn_from_decisions(con: duckdb.DuckDBPyConnection, choice: ModelChoice, decisions_table: str) -> dict:
+    """Fit the decisions' classifier over the stored pairs (linkage.model.decision_classifier) and say so in
+    the learned model's card; the report's entry."""
+    from linkage.model.decision_classifier import learn_from_decisions, write_card_section
+    from linkage.model.prediction import comparison_names
+
+    names = comparison_names(json.loads(choice.path.read_text(encoding="utf-8")))
+    classifier, combined_pairs = learn_from_decisions(con, decisions_table, names)
+    if choice.kind == "learned":
+        write_card_section(choice.path.with_suffix(".md"), classifier)
+    return classifier.as_report() | {"pairs_combined": combined_pairs}
+
+
 def _register_model(con: duckdb.DuckDBPyConnection, model: Path, version: str, run_id: int) -> None:
     con.execute(
         "INSERT INTO models VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -305,16 +340,26 @@ def _run_steps(
     from linkage.fields.standardize import STD_VERSION, standardize
     from linkage.model.birth_evidence import consistency_for_model
     from linkage.model.prediction import predict
+    from linkage.publishing.decision_publish import (
+        adopt_decision_persons,
+        latest_decision_id,
+        publish_decisions_locked,
+        publish_lock,
+    )
     from linkage.service.decisions import load_decisions_into
     from linkage.service.service_db import connect_service
-    from linkage.sources.ingest import ingest_files
+    from linkage.sources.ingest import ingest_file, ingest_files
+    from linkage.sources.mapping import load_mappings
 
     run_id, version = report.run_id, report.model_version
     with timer.step("ingest"):
         pending_file, pending_ids = _pending_records_file(paths, run_id)
         files, skipped = _inbox_files(cfg.inbox)
         try:
-            ingested = ingest_files(con, files + ([pending_file] if pending_file else []), mappings_dir=cfg.mappings)
+            ingested = ingest_files(con, files, mappings_dir=cfg.mappings)
+            if pending_file is not None:  # the API let each key store only its own sources' records
+                exchange = load_mappings(cfg.mappings)["exchange"]
+                ingested.files.append(ingest_file(con, pending_file, exchange))
         finally:  # the records are in the store now (or the run failed: a re-run writes the file again)
             if pending_file is not None:
                 pending_file.unlink(missing_ok=True)
@@ -352,29 +397,42 @@ def _run_steps(
                 [scoring],
             )
         con.execute("DROP TABLE nightly_to_score")
-    with timer.step("cluster"):
-        service = connect_service(paths.service_db)
-        try:
-            decisions = load_decisions_into(con, service)
-        finally:
-            service.close()
-        fault_point("cluster:after-decisions")
-        consistency = consistency_for_model(json.loads(choice.path.read_text(encoding="utf-8")))
-        clusters = cluster_records(con, threshold=cfg.threshold, run_id=run_id, decisions_table=decisions.table,
-                                   consistency=consistency)
-        fault_point("cluster:after-clustering")
-        ids = assign_person_ids(con, run_id=run_id)
-        fault_point("cluster:after-ids")
-        report.review_queue = build_review_queue(
-            con, band=cfg.review_band, run_id=run_id, decisions_table=decisions.table
-        )
-        report.clusters = {"threshold": cfg.threshold, "clusters": clusters.clusters, "singletons": clusters.singletons,
-                           "largest": clusters.largest_cluster, "decisions": decisions.loaded,
-                           "oversized_held_to_stricter_links": clusters.oversized_components}
-        report.persons = {"created": ids.created, "merged": ids.merged, "split": ids.split, "kept": ids.kept,
-                          "retired": ids.retired}
-    with timer.step("publish"):
-        report.status = "publishing"  # resumable: a run killed while publishing publishes again
-        _finish_run(con, report)
-        fault_point("publish:after-status")
-        publish_snapshot(con, paths, run_id)
+    # Held from adopting the served decision snapshot to publishing: no decision is published in between
+    # (the server's publisher waits and then re-clusters this night's snapshot).
+    with publish_lock(paths):
+        with timer.step("cluster"):
+            adopted = adopt_decision_persons(con, paths)
+            service = connect_service(paths.service_db)
+            try:
+                decisions_through = latest_decision_id(service)  # read first: a later one is published after
+                decisions = load_decisions_into(con, service)
+            finally:
+                service.close()
+            fault_point("cluster:after-decisions")
+            consistency = consistency_for_model(json.loads(choice.path.read_text(encoding="utf-8")))
+            clusters = cluster_records(con, threshold=cfg.threshold, run_id=run_id, decisions_table=decisions.table,
+                                       consistency=consistency)
+            fault_point("cluster:after-clustering")
+            ids = assign_person_ids(con, run_id=run_id)
+            fault_point("cluster:after-ids")
+            report.review_queue = build_review_queue(
+                con, band=cfg.review_band, run_id=run_id, decisions_table=decisions.table
+            )
+            # the decision publisher re-clusters this night's snapshot with these settings
+            report.clusters = {"threshold": cfg.threshold, "review_band": list(cfg.review_band),
+                               "clusters": clusters.clusters, "singletons": clusters.singletons,
+                               "largest": clusters.largest_cluster, "decisions": decisions.loaded,
+                               "decisions_through": decisions_through, "decision_events_adopted": adopted,
+                               "oversized_held_to_stricter_links": clusters.oversized_components}
+            report.persons = {"created": ids.created, "merged": ids.merged, "split": ids.split, "kept": ids.kept,
+                              "retired": ids.retired}
+        with timer.step("publish"):
+            report.status = "publishing"  # resumable: a run killed while publishing publishes again
+            _finish_run(con, report)
+            fault_point("publish:after-status")
+            publish_snapshot(con, paths, run_id)
+            service = connect_service(paths.service_db)
+            try:  # the decisions made while the night ran
+                publish_decisions_locked(paths, service)
+            finally:
+                service.close()

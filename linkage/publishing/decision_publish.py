@@ -10,8 +10,9 @@ events written here carry ``detail.cause = "decision"`` and the base night's run
 
 The next nightly clusters the store with the same decisions and reaches the same clusters. It first takes
 the persons of such a snapshot into the store (:func:`adopt_decision_persons`), so an ID given after a
-decision keeps its meaning. Re-publishing runs under ``<published>/publish.lock``; nightly publishing takes
-the same lock (:func:`publish_lock`).
+decision keeps its meaning. Re-publishing runs under ``<published>/publish.lock``; the nightly holds the same
+lock (:func:`publish_lock`) from adopting through publishing, then re-applies the decisions made meanwhile.
+The clustering threshold and review band are the night's, read from its run report in the snapshot.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -35,11 +38,14 @@ from linkage.paths import StorePaths
 from linkage.publishing.person_docs import build_person_docs, docs_built_from, docs_path
 from linkage.publishing.publish import _fsync, _remove_old_snapshots, current_snapshot
 from linkage.service.decisions import load_decisions_into
+from linkage.store import sql_literal
 
-# As the nightly clusters (linkage.nightly.NightlyConfig's defaults).
-THRESHOLD = 0.8
-REVIEW_BAND = (0.3, 0.8)
 CAUSE = {"cause": "decision"}
+# The review band of nights whose run report does not carry it (reports before it was added).
+LEGACY_REVIEW_BAND = (0.3, 0.8)
+_BY_DECISION = "detail->>'cause' = 'decision'"
+PERSON_COLUMNS = "person_id, status, alias_of, created_run_id, updated_run_id, n_records"
+EVENT_COLUMNS = 'person_id, event, other_person_id, n_records, detail, run_id, "at"'
 
 
 @contextmanager
@@ -60,40 +66,118 @@ def publish_decisions(paths: StorePaths, service_con: sqlite3.Connection) -> Pat
     Nothing is written when the snapshot being served already has the latest decision.
     """
     with publish_lock(paths):
-        current = current_snapshot(paths)
-        if current is None or not current.exists():
-            return None
-        last = service_con.execute("SELECT coalesce(max(decision_id), 0) FROM decisions").fetchone()[0]
-        night = _snapshot_run(current)
-        final = paths.published_dir / f"run-{night:06d}_d{last:09d}.duckdb"
-        if final == current:
-            return current
-        tmp = final.with_suffix(".duckdb.tmp")
-        old_umask = os.umask(0o077)
-        try:
-            shutil.copyfile(current, tmp)
-        finally:
-            os.umask(old_umask)
-        try:
-            changed = _recluster(tmp, service_con, night, last)
-            previous_docs = docs_built_from(current)
-            if previous_docs is None:
-                build_person_docs(tmp, docs_path(final))
-            else:  # only the documents of the persons the decisions changed are written again
-                build_person_docs(tmp, docs_path(final), previous=previous_docs, person_ids=changed)
-            os.replace(tmp, final)
-        finally:
-            tmp.unlink(missing_ok=True)
-        _point_readers_at(paths, final)
-        return final
+        return publish_decisions_locked(paths, service_con)
 
 
-def _snapshot_run(snapshot: Path) -> int:
+def publish_decisions_locked(paths: StorePaths, service_con: sqlite3.Connection) -> Path | None:
+    """:func:`publish_decisions` for a caller that holds :func:`publish_lock` already (the nightly)."""
+    current = current_snapshot(paths)
+    if current is None or not current.exists():
+        return None
+    last = latest_decision_id(service_con)
+    served = _served(current)
+    if last <= served.decisions_through:
+        return current
+    final = paths.published_dir / f"run-{served.night:06d}_d{last:09d}.duckdb"
+    tmp = final.with_suffix(".duckdb.tmp")
+    old_umask = os.umask(0o077)
+    try:
+        shutil.copyfile(current, tmp)
+    finally:
+        os.umask(old_umask)
+    try:
+        changed = _recluster(tmp, service_con, served.night, last)
+        previous_docs = docs_built_from(current)
+        if previous_docs is None:
+            build_person_docs(tmp, docs_path(final))
+        else:  # only the documents of the persons the decisions changed are written again
+            build_person_docs(tmp, docs_path(final), previous=previous_docs, person_ids=changed)
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _point_readers_at(paths, final)
+    return final
+
+
+def latest_decision_id(service_con: sqlite3.Connection) -> int:
+    """The newest decision's id (0 for none): a snapshot clustered with decisions through it has them all."""
+    return service_con.execute("SELECT coalesce(max(decision_id), 0) FROM decisions").fetchone()[0]
+
+
+@dataclass(frozen=True)
+class ServedSnapshot:
+    night: int  # the nightly run it was published from
+    decisions_through: int  # the newest decision its clusters have
+    from_decisions: bool  # re-clustered here after the night (persons the store does not have yet)
+
+
+def _served(snapshot: Path) -> ServedSnapshot:
     con = duckdb.connect(str(snapshot), read_only=True)
     try:
-        return con.execute("SELECT run_id FROM snapshot_info").fetchall()[0][0]
+        return _served_in(con, "main")
     finally:
         con.close()
+
+
+def _served_in(con: duckdb.DuckDBPyConnection, database: str) -> ServedSnapshot:
+    """What ``database`` (a snapshot open in ``con``) was clustered from. A night's run report says which
+    decisions it loaded; a night published before reports said so counts as having none."""
+    columns = {r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = 'snapshot_info'",
+        [database]).fetchall()}
+    through_sql = "decisions_through" if "decisions_through" in columns else "NULL"
+    night, through = con.execute(f"SELECT run_id, {through_sql} FROM {database}.snapshot_info").fetchall()[0]
+    if through is not None:
+        return ServedSnapshot(night, through, from_decisions=True)
+    clusters = _night_clusters(con, database, night)
+    return ServedSnapshot(night, int(clusters.get("decisions_through") or 0), from_decisions=False)
+
+
+def _night_clusters(con: duckdb.DuckDBPyConnection, database: str, night: int) -> dict[str, Any]:
+    """The ``clusters`` part of night ``night``'s run report (its threshold, review band, decisions)."""
+    rows = con.execute(f"SELECT report FROM {database}.runs WHERE run_id = ?", [night]).fetchall()
+    report = json.loads(rows[0][0]) if rows and rows[0][0] else {}
+    return report.get("clusters") or {}
+
+
+def adopt_decision_persons(con: duckdb.DuckDBPyConnection, paths: StorePaths) -> int:
+    """Take the persons, record assignments and decision ID events of the decision snapshot being served
+    into the store (``con``), before a night clusters; the number of ID events taken.
+
+    Such a snapshot holds what its night would have written had the decisions been there, so the night
+    starts from it, and the IDs given at decisions keep their records instead of being numbered again.
+    Taken only while the store is still at that night (its last finished run, no later ID event): a resumed
+    night takes it again only before it assigned IDs. The caller holds :func:`publish_lock`.
+    """
+    current = current_snapshot(paths)
+    if current is None or not current.exists():
+        return 0
+    store_night = con.execute("SELECT max(run_id) FROM runs WHERE status = 'ok'").fetchall()[0][0]
+    con.execute(f"ATTACH {sql_literal(current)} AS decided (READ_ONLY)")
+    try:
+        served = _served_in(con, "decided")
+        later = con.execute("SELECT count(*) FROM id_history WHERE run_id > ?", [served.night]).fetchall()[0][0]
+        if not served.from_decisions or served.night != store_night or later:
+            return 0
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute("DELETE FROM record_person")
+            con.execute("INSERT INTO record_person (rid, person_id) SELECT rid, person_id FROM decided.record_person")
+            con.execute("DELETE FROM persons")
+            con.execute(f"INSERT INTO persons ({PERSON_COLUMNS}) SELECT {PERSON_COLUMNS} FROM decided.persons")
+            con.execute(f"DELETE FROM id_history WHERE run_id = ? AND {_BY_DECISION}", [served.night])
+            con.execute(
+                f"INSERT INTO id_history ({EVENT_COLUMNS}) SELECT {EVENT_COLUMNS} FROM decided.id_history"
+                f" WHERE run_id = ? AND {_BY_DECISION} ORDER BY event_id", [served.night])
+            adopted = con.execute(f"SELECT count(*) FROM id_history WHERE run_id = ? AND {_BY_DECISION}",
+                                  [served.night]).fetchall()[0][0]
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.execute("DETACH decided")
+    return adopted
 
 
 def _recluster(snapshot: Path, service_con: sqlite3.Connection, night: int, last_decision: int) -> list[str]:
@@ -105,7 +189,11 @@ def _recluster(snapshot: Path, service_con: sqlite3.Connection, night: int, last
         decisions = load_decisions_into(con, service_con)
         model = con.execute("SELECT settings_json FROM models ORDER BY first_used_run_id DESC LIMIT 1").fetchall()
         consistency = consistency_for_model(json.loads(model[0][0]) if model else {})
-        cluster_records(con, threshold=THRESHOLD, run_id=night, decisions_table=decisions.table,
+        settings = _night_clusters(con, "main", night)
+        if "threshold" not in settings:
+            raise ValueError(f"{snapshot.name}: the run report of night {night} does not say its clustering threshold")
+        band = settings.get("review_band") or LEGACY_REVIEW_BAND
+        cluster_records(con, threshold=float(settings["threshold"]), run_id=night, decisions_table=decisions.table,
                         consistency=consistency)
         first_event = con.execute("SELECT coalesce(max(event_id), 0) FROM id_history").fetchall()[0][0]
         assign_person_ids(con, run_id=night)
@@ -114,7 +202,7 @@ def _recluster(snapshot: Path, service_con: sqlite3.Connection, night: int, last
         changed = [r[0] for r in con.execute(
             "SELECT person_id FROM id_history WHERE event_id > $1 UNION SELECT other_person_id FROM id_history"
             " WHERE event_id > $1 AND other_person_id IS NOT NULL", [first_event]).fetchall()]
-        build_review_queue(con, band=REVIEW_BAND, run_id=night, decisions_table=decisions.table)
+        build_review_queue(con, band=(float(band[0]), float(band[1])), run_id=night, decisions_table=decisions.table)
         con.execute("DROP TABLE record_cluster")
         con.execute("ALTER TABLE snapshot_info ADD COLUMN IF NOT EXISTS decisions_through BIGINT")
         con.execute("UPDATE snapshot_info SET decisions_through = ?, published_at = CAST(current_timestamp AS"

@@ -1,0 +1,174 @@
+"""Decisions shown at once, at store level: a decision snapshot's person IDs carried into the next night,
+the night and the decision publisher under one lock, and the night's own clustering settings.
+
+Stores are built by the real nightly job from demo data with the shipped model; decisions go through
+``decide`` into the real service database, snapshots are real published DuckDB files.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from linkage.model.shipped import DEFAULT_MODEL
+from linkage.nightly import NightlyConfig, run_nightly
+from linkage.paths import store_paths
+from linkage.publishing.decision_publish import publish_decisions
+from linkage.publishing.publish import current_snapshot
+from linkage.service.decisions import decide
+from linkage.service.service_db import connect_service
+from tests.demo_deployment import demo_inbox
+
+
+@pytest.fixture(scope="module")
+def night_one(tmp_path_factory) -> dict[str, Path]:
+    """A store after demo night 1, and night 2's files (new records of the same persons) kept aside."""
+    base = tmp_path_factory.mktemp("decided")
+    inbox = demo_inbox(base / "demo", night=1)
+    db = base / "store" / "laolink.duckdb"
+    db.parent.mkdir()
+    run_nightly(NightlyConfig(inbox=inbox, db=db, model=DEFAULT_MODEL, threads=1))
+    night_two = demo_inbox(base / "demo2", night=2)
+    return {"store": db.parent, "night_two": night_two}
+
+
+def _copy_store(night_one: dict[str, Path], to: Path) -> Path:
+    shutil.copytree(night_one["store"], to / "store")
+    return to / "store" / "laolink.duckdb"
+
+
+def _night(db: Path, inbox: Path, **settings) -> None:
+    run_nightly(NightlyConfig(inbox=inbox, db=db, model=DEFAULT_MODEL, threads=1, **settings))
+
+
+def _published(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(current_snapshot(store_paths(db))), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def _persons_with_three_records(db: Path) -> list[tuple[str, list[tuple[int, str, str]]]]:
+    """Published persons of exactly three records: (person, [(rid, source, record_id)] by rid)."""
+    rows = _published(db, """
+        SELECT rp.person_id, list((r.rid, r.source, r.record_id) ORDER BY r.rid)
+        FROM record_person rp JOIN records r USING (rid) GROUP BY rp.person_id HAVING count(*) = 3
+        ORDER BY rp.person_id""")
+    return [(person, [tuple(v.values()) if isinstance(v, dict) else tuple(v) for v in recs]) for person, recs in rows]
+
+
+def _split_off(db: Path, records: list[tuple[int, str, str]], who: str = "steward-test") -> int:
+    """Split the last of a person's records from the others, as the person page does (one 'no' per pair)."""
+    _, source, record_id = records[-1]
+    service = connect_service(store_paths(db).service_db)
+    try:
+        ids = [decide(service, (s, r, source, record_id), "negative", who).decision_id for _, s, r in records[:-1]]
+    finally:
+        service.close()
+    return max(ids)
+
+
+def _publish_decisions(db: Path) -> Path | None:
+    service = connect_service(store_paths(db).service_db)
+    try:
+        return publish_decisions(store_paths(db), service)
+    finally:
+        service.close()
+
+
+def _store(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+RECORD_PERSON = "SELECT rid, person_id FROM record_person ORDER BY rid"
+PERSONS = "SELECT person_id, status, alias_of, n_records FROM persons ORDER BY person_id"
+
+
+def test_a_night_after_decisions_keeps_their_ids_as_if_each_had_been_a_night(night_one, tmp_path):
+    # two splits decided and published one after the other; the later one takes a record of a lower rid
+    a = _copy_store(night_one, tmp_path / "a")
+    persons = _persons_with_three_records(a)
+    (first_person, first), (second_person, second) = max(persons, key=lambda p: p[1][-1][0]), persons[0]
+    assert first[-1][0] > second[-1][0]
+    empty_inbox = tmp_path / "empty"
+    empty_inbox.mkdir()
+
+    _split_off(a, first)
+    _publish_decisions(a)
+    _split_off(a, second)
+    snapshot = _publish_decisions(a)
+    assert snapshot is not None and "_d" in snapshot.name
+    given = dict(_published(a, "SELECT rid, person_id FROM record_person WHERE rid IN (?, ?)",
+                            [first[-1][0], second[-1][0]]))
+    assert given[first[-1][0]] < given[second[-1][0]]  # IDs numbered in the order of the decisions
+    assert {given[first[-1][0]], given[second[-1][0]]}.isdisjoint({first_person, second_person})
+    _night(a, night_one["night_two"])
+
+    # the same decisions, each followed by a night without new records, then the same night 2
+    c = _copy_store(night_one, tmp_path / "c")
+    _split_off(c, first)
+    _night(c, empty_inbox)
+    _split_off(c, second)
+    _night(c, empty_inbox)
+    _night(c, night_one["night_two"])
+
+    assert _store(a, "SELECT count(*) FROM records")[0][0] > sum(len(r) for _, r in persons)  # night 2 came
+    assert _store(a, RECORD_PERSON) == _store(c, RECORD_PERSON)
+    assert _store(a, PERSONS) == _store(c, PERSONS)
+    after = dict(_published(a, "SELECT rid, person_id FROM record_person WHERE rid IN (?, ?)",
+                            [first[-1][0], second[-1][0]]))
+    assert after == given  # the IDs given at the decisions still name the same records
+    adopted = _store(a, "SELECT person_id, event, run_id FROM id_history WHERE detail->>'cause' = 'decision'"
+                        " ORDER BY event_id")
+    assert {(given[first[-1][0]], "split-from", 1), (given[second[-1][0]], "split-from", 1)} <= set(adopted)
+
+
+def test_a_decision_made_while_the_night_publishes_is_on_the_night_with_its_settings(night_one, tmp_path):
+    db = _copy_store(night_one, tmp_path)
+    person, records = _persons_with_three_records(db)[0]
+    settings = {"threshold": 0.95, "review_band": (0.5, 0.95)}  # not the defaults the publisher used to assume
+    waiting: dict[str, object] = {}
+
+    def decide_during_publish(step: str) -> None:
+        if step != "publish":
+            return
+        waiting["decision"] = _split_off(db, records)
+        publisher = threading.Thread(target=lambda: waiting.update(path=_publish_decisions(db)))
+        publisher.start()
+        time.sleep(1.0)
+        waiting["blocked"] = publisher.is_alive()  # the night holds the publish lock
+        waiting["thread"] = publisher
+
+    run_nightly(NightlyConfig(inbox=night_one["night_two"], db=db, model=DEFAULT_MODEL, threads=1, **settings),
+                on_step=decide_during_publish)
+    waiting["thread"].join(timeout=60)
+    assert waiting["blocked"] is True
+    current = current_snapshot(store_paths(db))
+    assert current.name == f"run-000002_d{waiting['decision']:09d}.duckdb"  # the night, then the decision
+    assert waiting["path"] == current  # the publisher found it done
+    split = dict(_published(db, "SELECT rid, person_id FROM record_person WHERE rid IN (?, ?, ?)",
+                            [r for r, _, _ in records]))
+    assert split[records[-1][0]] != split[records[0][0]] == split[records[1][0]]
+
+    # the decision publisher clustered as a night with the same settings and decisions does
+    decided_persons = _published(db, RECORD_PERSON)
+    decided_queue = _published(db, "SELECT kind, rid_l, rid_r FROM review_queue ORDER BY ALL")
+    empty_inbox = tmp_path / "empty"
+    empty_inbox.mkdir()
+    _night(db, empty_inbox, **settings)
+    assert current_snapshot(store_paths(db)).name == "run-000003.duckdb"
+    assert _published(db, RECORD_PERSON) == decided_persons
+    assert _published(db, "SELECT kind, rid_l, rid_r FROM review_queue ORDER BY ALL") == decided_queue
+    report = _published(db, "SELECT report->'clusters'->>'review_band', report->'clusters'->>'threshold'"
+                            " FROM runs WHERE run_id = 3")
+    assert report == [("[0.5,0.95]", "0.95")]
