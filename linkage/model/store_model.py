@@ -9,13 +9,17 @@ that the model never saw, or when a field that was empty everywhere is now fille
 no m or u for it). A store with fewer than ``min_records`` standardized records is too small to
 learn from: the shipped model scores it, and the run report says so with the store's size.
 
-Training reads the standardized records only, never a truth file nor decisions, and is
-deterministic (fixed seed, byte-identical model file for the same records).
+Training reads the standardized records and the stewards' current positive decisions (m from those
+labels too), never a truth file; it trains again when those decisions change, and is deterministic (fixed
+seed, byte-identical model file for the same records and decisions). A reversed decision is no longer
+current, so it leaves no trace in the next model.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -42,9 +46,11 @@ class StoreProfile:
     records: int
     sources: tuple[str, ...]
     filled_fields: tuple[str, ...]
+    decisions: str = ""  # digest of the current positive decisions (decisions_digest)
 
     def facts(self) -> dict:
-        return {"training_sources": list(self.sources), "training_filled_fields": list(self.filled_fields)}
+        return {"training_sources": list(self.sources), "training_filled_fields": list(self.filled_fields),
+                "training_decisions": self.decisions}
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,21 @@ def store_profile(con: duckdb.DuckDBPyConnection) -> StoreProfile:
     return StoreProfile(records=int(row[0]), sources=tuple(s for (s,) in sources), filled_fields=filled)
 
 
+def decisions_digest(service_db: Path) -> str:
+    """A digest of the pairs stewards currently judge the same person (what training learns m from)."""
+    from linkage.service.decisions import current_decisions, decision_conflicts
+
+    if not service_db.is_file():
+        return ""
+    with sqlite3.connect(service_db) as service:
+        contested = {(ds[0].source_l, ds[0].record_id_l, ds[0].source_r, ds[0].record_id_r)
+                     for ds in decision_conflicts(service)}
+        pairs = sorted((d.source_l, d.record_id_l, d.source_r, d.record_id_r) for d in current_decisions(service)
+                       if d.judgement == "positive")
+    pairs = [p for p in pairs if p not in contested]
+    return hashlib.sha256(json.dumps(pairs).encode()).hexdigest()[:16] if pairs else ""
+
+
 def retrain_reason(model: dict | None, profile: StoreProfile, retrain_growth: float) -> str | None:
     """Why the learned ``model`` no longer fits the store (None when it still does)."""
     if model is None:
@@ -86,6 +107,8 @@ def retrain_reason(model: dict | None, profile: StoreProfile, retrain_growth: fl
     new_fields = sorted(set(profile.filled_fields) - set(facts.get("training_filled_fields", [])))
     if new_fields:
         return f"field(s) filled for the first time: {', '.join(new_fields)}"
+    if profile.decisions != facts.get("training_decisions", ""):
+        return "stewards' decisions changed since the model was trained"
     return None
 
 
@@ -100,6 +123,7 @@ def choose_model(
     from linkage.model.training import train
 
     profile = store_profile(con)
+    profile = StoreProfile(profile.records, profile.sources, profile.filled_fields, decisions_digest(paths.service_db))
     if profile.records < min_records:
         return ModelChoice(
             path=DEFAULT_MODEL, kind="shipped", trained_this_run=False, store_records=profile.records,
@@ -115,7 +139,7 @@ def choose_model(
             reason=f"learned from {training_records(model):,} records of this store; still fits it",
         )  # fmt: skip
     train(
-        con, path, work_dir=paths.work_dir, store_facts=profile.facts(),
+        con, path, work_dir=paths.work_dir, store_facts=profile.facts(), service_db=paths.service_db,
         data_description=f"the store's own records ({paths.db.name})",
     )  # fmt: skip
     return ModelChoice(

@@ -72,26 +72,25 @@ class TrainReport:
 
 
 def decision_labels(ws: Workspace, service_db: Path) -> int:
-    """Load the latest non-superseded positive decisions as Splink pairwise labels (``labels`` table).
+    """Load the current positive decisions as Splink pairwise labels (``labels`` table, ordered by rid).
 
-    Decisions name records by (source, record_id); pairs whose records are not in the store
-    are skipped (they cannot teach anything about records we do not have).
+    The current decision of each pair as clustering applies it (``linkage.service.decisions``): a reversed
+    decision is gone, and a pair stewards disagree on teaches nothing. Decisions name records by
+    (source, record_id); pairs whose records are not in the store are skipped (they cannot teach anything
+    about records we do not have).
     """
+    from linkage.service.decisions import current_decisions, decision_conflicts
+
     ws.con.execute("CREATE OR REPLACE TABLE labels (rid_l BIGINT, rid_r BIGINT, clerical_match_score DOUBLE)")
     if not service_db.exists():
         return 0
     with sqlite3.connect(service_db) as sconn:
-        decisions = pd.read_sql_query(
-            """
-            SELECT source_l, record_id_l, source_r, record_id_r, judgement FROM decisions d
-            WHERE decision_id NOT IN (SELECT supersedes FROM decisions WHERE supersedes IS NOT NULL)
-              AND decision_id = (SELECT max(decision_id) FROM decisions e
-                                 WHERE e.source_l = d.source_l AND e.record_id_l = d.record_id_l
-                                   AND e.source_r = d.source_r AND e.record_id_r = d.record_id_r)
-            """,
-            sconn,
-        )
-    decisions = decisions[decisions["judgement"] == "positive"]
+        contested = {(ds[0].source_l, ds[0].record_id_l, ds[0].source_r, ds[0].record_id_r)
+                     for ds in decision_conflicts(sconn)}
+        rows = [(d.source_l, d.record_id_l, d.source_r, d.record_id_r) for d in current_decisions(sconn)
+                if d.judgement == "positive"]
+    decisions = pd.DataFrame([r for r in rows if r not in contested],
+                             columns=["source_l", "record_id_l", "source_r", "record_id_r"])
     if decisions.empty:
         return 0
     ws.con.register("laolink_decisions_df", decisions)
@@ -104,6 +103,7 @@ def decision_labels(ws: Workspace, service_db: Path) -> int:
         JOIN {records} a ON a.source = d.source_l AND a.record_id = d.record_id_l
         JOIN {records} b ON b.source = d.source_r AND b.record_id = d.record_id_r
         WHERE a.rid <> b.rid
+        ORDER BY 1, 2
         """
     )
     ws.con.unregister("laolink_decisions_df")

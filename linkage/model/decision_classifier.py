@@ -1,0 +1,189 @@
+"""Stewards' decisions teach a classifier what conditional independence cannot (issue #17).
+
+The Fellegi-Sunter model weighs each comparison on its own; a pattern such as "same family name, same
+village, different given name" (siblings) weighs as the sum of its parts. Once stewards have decided
+enough pairs both ways (``MIN_EACH`` positive and negative), a logistic regression from recordlinkage is
+fitted on the decided pairs' stored comparison levels (one-hot) and their Fellegi-Sunter log-odds. It is
+used only when it beats the model alone on held-out decisions (stratified cross-validation, log loss), and
+only for pairs whose Fellegi-Sunter log-odds lie in the range the decisions cover: outside it no steward
+ever said anything. ``match_weight`` stays the model's own (the explanation per field still adds up to
+it); ``match_probability`` becomes the combined one. Decisions marked unsure or contested teach nothing.
+
+Deterministic: the pairs are ordered by rid, the folds seeded, the solver exact. A reversed decision is
+simply the pair's current judgement, so nothing of the earlier one remains.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+MIN_EACH = 100  # positive and negative decisions needed before a classifier is fitted
+FOLDS = 5
+SEED = 0
+LOGIT_CLIP = 30.0  # natural-log odds; the stored weights reach far beyond what a probability can show
+CARD_HEADING = "## Stewards' decisions"
+
+
+@dataclass
+class DecisionClassifier:
+    """What the decisions taught: counts, both cross-validated scores, and the coefficients when used."""
+
+    positives: int
+    negatives: int
+    used: bool
+    reason: str
+    log_loss_model: float | None = None
+    log_loss_combined: float | None = None
+    accuracy_model: float | None = None
+    accuracy_combined: float | None = None
+    logit_range: tuple[float, float] | None = None  # Fellegi-Sunter log-odds the decisions cover
+    intercept: float = 0.0
+    coefficients: dict[str, float] = field(default_factory=dict)  # "fs_logit" and "gamma_<c>=<g>"
+
+    def as_report(self) -> dict:
+        return asdict(self)
+
+
+def labelled_pairs(con: duckdb.DuckDBPyConnection, decisions_table: str, comparisons: list[str]) -> pd.DataFrame:
+    """Decided pairs (positive 1, negative 0; not unsure nor contested) with their stored levels and log-odds."""
+    gammas = ", ".join(f"p.gamma_{c}" for c in comparisons)
+    return con.execute(
+        f"""
+        SELECT p.rid_l, p.rid_r, (d.judgement = 'positive')::INTEGER AS label,
+               greatest(least(p.match_weight * ln(2), {LOGIT_CLIP}), -{LOGIT_CLIP}) AS fs_logit, {gammas}
+        FROM {decisions_table} d JOIN predictions p USING (rid_l, rid_r)
+        WHERE d.judgement IN ('positive', 'negative') AND NOT d.contested
+        ORDER BY p.rid_l, p.rid_r
+        """
+    ).df()
+
+
+def features(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """One-hot comparison levels plus the Fellegi-Sunter log-odds, indexed by (rid_l, rid_r)."""
+    gamma_columns = [c for c in frame.columns if c.startswith("gamma_")]
+    onehot = pd.get_dummies(frame[gamma_columns].astype("Int64").astype(str), prefix_sep="=", dtype=float)
+    x = pd.concat([frame[["fs_logit"]].astype(float), onehot], axis=1)
+    if columns is not None:
+        x = x.reindex(columns=columns, fill_value=0.0)
+    x.index = pd.MultiIndex.from_frame(frame[["rid_l", "rid_r"]])
+    return x
+
+
+def _classifier():  # noqa: ANN202 (recordlinkage has no type hints)
+    import recordlinkage as rl
+
+    return rl.LogisticRegressionClassifier(C=1.0, solver="lbfgs", max_iter=2000)
+
+
+def _log_loss(y: np.ndarray, p: np.ndarray) -> float:
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def cross_validated(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out probabilities of the model alone and of the combined classifier, one per decided pair."""
+    from sklearn.model_selection import StratifiedKFold
+
+    x, y = features(frame), frame["label"].to_numpy()
+    combined = np.zeros(len(frame))
+    for train_idx, test_idx in StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(x, y):
+        clf = _classifier()
+        clf.fit(x.iloc[train_idx], x.index[train_idx][y[train_idx] == 1])
+        combined[test_idx] = clf.prob(x.iloc[test_idx]).to_numpy()
+    return _sigmoid(frame["fs_logit"].to_numpy()), combined
+
+
+def fit_decision_classifier(frame: pd.DataFrame, min_each: int = MIN_EACH) -> DecisionClassifier:
+    """Fit on every decided pair when there are enough of each kind and it beats the model alone."""
+    y = frame["label"].to_numpy()
+    positives, negatives = int(y.sum()), int(len(y) - y.sum())
+    if min(positives, negatives) < min_each:
+        return DecisionClassifier(positives, negatives, False,
+                                  f"fewer than {min_each} decisions of each kind (positive and negative)")
+    p_model, p_combined = cross_validated(frame)
+    scores = {
+        "log_loss_model": round(_log_loss(y, p_model), 6),
+        "log_loss_combined": round(_log_loss(y, p_combined), 6),
+        "accuracy_model": round(float(np.mean((p_model >= 0.5) == y)), 6),
+        "accuracy_combined": round(float(np.mean((p_combined >= 0.5) == y)), 6),
+    }
+    if scores["log_loss_combined"] >= scores["log_loss_model"]:
+        return DecisionClassifier(positives, negatives, False,
+                                  "the model alone scores the held-out decisions as well or better", **scores)
+    x = features(frame)
+    clf = _classifier()
+    clf.fit(x, x.index[y == 1])
+    coefficients = {c: round(float(w), 8) for c, w in zip(x.columns, clf.kernel.coef_[0], strict=True)}
+    low, high = float(frame["fs_logit"].min()), float(frame["fs_logit"].max())
+    return DecisionClassifier(positives, negatives, True, "beats the model alone on held-out decisions",
+                              logit_range=(math.floor(low * 1e6) / 1e6, math.ceil(high * 1e6) / 1e6),
+                              intercept=round(float(clf.kernel.intercept_[0]), 8), coefficients=coefficients,
+                              **scores)  # fmt: skip
+
+
+def apply_decision_classifier(con: duckdb.DuckDBPyConnection, classifier: DecisionClassifier) -> int:
+    """Set every stored pair's ``match_probability``: combined inside the decisions' range when the classifier is
+    used, the model's own elsewhere (and everywhere when it is not). Return the pairs given the combined one."""
+    fs_logit = f"greatest(least(match_weight * ln(2), {LOGIT_CLIP}), -{LOGIT_CLIP})"
+    model_probability = "1 / (1 + pow(2, -match_weight))"
+    if not classifier.used or classifier.logit_range is None:
+        con.execute(f"UPDATE predictions SET match_probability = {model_probability} "
+                    f"WHERE abs(match_probability - {model_probability}) > 1e-12")
+        return 0
+    terms = [f"{classifier.intercept!r}"]
+    for name, weight in classifier.coefficients.items():
+        if name == "fs_logit":
+            terms.append(f"{weight!r} * {fs_logit}")
+        else:
+            column, gamma = name.split("=")
+            terms.append(f"CASE WHEN coalesce({column}, -99) = {int(gamma)} THEN {weight!r} ELSE 0 END")
+    low, high = classifier.logit_range
+    inside = f"{fs_logit} BETWEEN {low!r} AND {high!r}"
+    con.execute(
+        f"UPDATE predictions SET match_probability = CASE WHEN {inside} "
+        f"THEN 1 / (1 + exp(-({' + '.join(terms)}))) ELSE {model_probability} END"
+    )
+    return con.execute(f"SELECT count(*) FROM predictions WHERE {inside}").fetchall()[0][0]
+
+
+def learn_from_decisions(
+    con: duckdb.DuckDBPyConnection, decisions_table: str, comparisons: list[str], min_each: int = MIN_EACH
+) -> tuple[DecisionClassifier, int]:
+    """Fit (or not) the classifier on the current decisions and apply it to the stored pairs."""
+    classifier = fit_decision_classifier(labelled_pairs(con, decisions_table, comparisons), min_each)
+    return classifier, apply_decision_classifier(con, classifier)
+
+
+def write_card_section(card_path: Path, classifier: DecisionClassifier) -> None:
+    """Replace the model card's section on stewards' decisions with tonight's choice and both scores."""
+    if not card_path.is_file():
+        return
+    text = card_path.read_text(encoding="utf-8").split(f"\n{CARD_HEADING}\n")[0].rstrip("\n")
+    lines = [
+        "", CARD_HEADING, "",
+        f"- Decided pairs: {classifier.positives:,} same person, {classifier.negatives:,} not",
+        f"- Classifier (recordlinkage LogisticRegressionClassifier on one-hot levels + Fellegi-Sunter log-odds): "
+        f"{'used' if classifier.used else 'not used'}: {classifier.reason}",
+    ]  # fmt: skip
+    if classifier.log_loss_model is not None:
+        lines += [
+            f"- Held-out decisions ({FOLDS}-fold): log loss model alone {classifier.log_loss_model:.4f}, combined "
+            f"{classifier.log_loss_combined:.4f}; accuracy {classifier.accuracy_model:.4f} vs "
+            f"{classifier.accuracy_combined:.4f}",
+        ]
+    if classifier.used:
+        lines += [f"- Applied where the model's log-odds lie in {list(classifier.logit_range or ())}",
+                  f"- Coefficients: `{json.dumps(classifier.coefficients | {'intercept': classifier.intercept})}`"]
+    card_path.write_text(text + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+

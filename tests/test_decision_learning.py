@@ -1,0 +1,146 @@
+"""Stewards teach the model (issue #17): m from positive decisions, a classifier from both kinds, both
+deterministic, and a reversed decision leaves no trace."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from linkage.model.decision_classifier import learn_from_decisions, write_card_section
+from linkage.model.training import train
+from linkage.service.decisions import load_decisions_into, record_decision
+from linkage.service.service_db import connect_service
+from linkage.store import connect
+from tests.test_model import _insert, _synthetic_records
+
+# Two patterns the model weighs alike (+3 bits): same whole name, and same family name and village but another
+# given name. Stewards say the first are the same person and the second are not (siblings).
+SIBLINGS, SAME_PERSON = (1, 2), (3, 2)
+
+
+def _store_with_pairs(tmp_path, n_pairs: int = 240):
+    """A store whose predictions hold ``n_pairs`` of each pattern; records r<i> in source S."""
+    con = connect(tmp_path / "store.duckdb")
+    rnd = random.Random(7)
+    rows = []
+    for i in range(2 * n_pairs):
+        name_gamma, place_gamma = SIBLINGS if i % 2 else SAME_PERSON
+        rows.append((2 * i + 1, 2 * i + 2, 3.0 + rnd.uniform(-1, 1), name_gamma, place_gamma))
+    con.execute("CREATE TABLE predictions (rid_l BIGINT, rid_r BIGINT, match_weight DOUBLE, match_probability "
+                "DOUBLE, gamma_name INTEGER, gamma_place INTEGER)")
+    con.executemany("INSERT INTO predictions VALUES (?, ?, ?, 1 / (1 + pow(2, -?)), ?, ?)",
+                    [(a, b, w, w, g, p) for a, b, w, g, p in rows])
+    con.execute("INSERT INTO records (rid, source, record_id, row_hash, file_id, line_no) "
+                "SELECT rid, 'S', 'r' || rid, 'h', 1, rid FROM range(1, ?) t(rid)", [4 * n_pairs + 1])
+    return con, rows
+
+
+def _decide_all(service, rows, reverse: tuple[int, int] | None = None) -> None:
+    """Truth as the steward: same whole name yes, siblings no; ``reverse`` first said wrong, then corrected."""
+    for a, b, _, name_gamma, _ in rows:
+        judgement = "positive" if (name_gamma, 2) == SAME_PERSON else "negative"
+        pair = ("S", f"r{a}", "S", f"r{b}")
+        if (a, b) == reverse:
+            first = record_decision(service, *pair, "negative" if judgement == "positive" else "positive", "s1")
+            record_decision(service, *pair, judgement, "s1", expected_current=first.decision_id)
+        else:
+            record_decision(service, *pair, judgement, "s1")
+
+
+def _learn(con, service_path):
+    service = connect_service(service_path)
+    try:
+        loaded = load_decisions_into(con, service)
+    finally:
+        service.close()
+    return learn_from_decisions(con, loaded.table, ["name", "place"])
+
+
+def test_classifier_learns_siblings_beats_the_model_and_is_deterministic(tmp_path):
+    con, rows = _store_with_pairs(tmp_path)
+    service_path = tmp_path / "store.service.sqlite"
+    service = connect_service(service_path)
+    _decide_all(service, rows)
+    service.close()
+    classifier, combined = _learn(con, service_path)
+    assert classifier.used and classifier.positives == classifier.negatives == 240
+    assert classifier.log_loss_combined < classifier.log_loss_model
+    assert combined == len(rows)
+    assert con.execute("SELECT max(match_probability) FROM predictions WHERE gamma_name = 1").fetchall()[0][0] < 0.2
+    assert con.execute("SELECT min(match_probability) FROM predictions WHERE gamma_name = 3").fetchall()[0][0] > 0.8
+    again, _ = _learn(con, service_path)
+    assert again == classifier
+    card = tmp_path / "store.md"
+    card.write_text("# Model card\n", encoding="utf-8")
+    write_card_section(card, classifier)
+    write_card_section(card, classifier)
+    text = card.read_text(encoding="utf-8")
+    assert text.count("## Stewards' decisions") == 1 and "used: beats the model alone" in text
+    assert f"log loss model alone {classifier.log_loss_model:.4f}" in text
+
+
+def test_too_few_decisions_leave_the_model_alone(tmp_path):
+    con, rows = _store_with_pairs(tmp_path, n_pairs=40)
+    service_path = tmp_path / "store.service.sqlite"
+    service = connect_service(service_path)
+    _decide_all(service, rows)
+    service.close()
+    classifier, combined = _learn(con, service_path)
+    assert not classifier.used and combined == 0 and "fewer than 100" in classifier.reason
+    stored = con.execute("SELECT max(abs(match_probability - 1 / (1 + pow(2, -match_weight)))) "
+                         "FROM predictions").fetchall()[0][0]
+    assert stored < 1e-12
+
+
+def test_a_reversed_decision_leaves_no_trace_in_the_classifier(tmp_path):
+    learned = []
+    for reverse in (None, (1, 2)):
+        folder = tmp_path / str(reverse is not None)
+        folder.mkdir()
+        con, rows = _store_with_pairs(folder)
+        service = connect_service(folder / "store.service.sqlite")
+        _decide_all(service, rows, reverse=reverse)
+        service.close()
+        learned.append(_learn(con, folder / "store.service.sqlite")[0])
+        con.close()
+    assert learned[0] == learned[1] and learned[0].used
+
+
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("decisions")
+    rows = _synthetic_records(300, seed=13)
+    con = connect(tmp / "store.duckdb")
+    _insert(con, rows)
+    yield tmp, con, rows
+    con.close()
+
+
+def test_training_with_decisions_is_deterministic_and_forgets_a_reversed_decision(small_store):
+    tmp, con, rows = small_store
+    by_person: dict[str, list[dict]] = {}
+    for r in rows:
+        by_person.setdefault(r["person_id"], []).append(r)
+    pairs = [sorted(rs[:2], key=lambda r: (r["source"], r["record_id"])) for rs in by_person.values() if len(rs) > 1]
+    kept, reversed_pair = pairs[:20], pairs[20]
+
+    def model_bytes(name: str, reverse: bool) -> bytes:
+        service = connect_service(tmp / f"{name}.service.sqlite")
+        for a, b in kept:
+            record_decision(service, a["source"], a["record_id"], b["source"], b["record_id"], "positive", "s1")
+        a, b = reversed_pair
+        if reverse:  # said the same person, then taken back
+            first = record_decision(service, a["source"], a["record_id"], b["source"], b["record_id"], "positive", "s1")
+            record_decision(service, a["source"], a["record_id"], b["source"], b["record_id"], "negative", "s1",
+                            expected_current=first.decision_id)
+        service.close()
+        report = train(con, tmp / f"{name}.json", seed=3, work_dir=tmp / "work",
+                       service_db=tmp / f"{name}.service.sqlite")
+        assert report.n_positive_decisions == 20
+        return report.model_path.read_bytes()
+
+    plain = model_bytes("plain", reverse=False)
+    assert model_bytes("plain-again", reverse=False) == plain
+    assert model_bytes("reversed", reverse=True) == plain
+    assert train(con, tmp / "none.json", seed=3, work_dir=tmp / "work").model_path.read_bytes() != plain
