@@ -408,6 +408,7 @@ def _run_steps(
                 decisions = load_decisions_into(con, service)
             finally:
                 service.close()
+            report.model["decision_classifier"] = _learn_from_decisions(con, choice, decisions.table)
             fault_point("cluster:after-decisions")
             consistency = consistency_for_model(json.loads(choice.path.read_text(encoding="utf-8")))
             clusters = cluster_records(con, threshold=cfg.threshold, run_id=run_id, decisions_table=decisions.table,
