@@ -120,7 +120,10 @@ class StepTimer:
         self.con = con
 
     def _query_progress(self) -> float:
-        return self.con.query_progress() if self.con is not None else -1.0
+        try:
+            return self.con.query_progress() if self.con is not None else -1.0
+        except duckdb.Error:  # the run ended and closed its connection
+            return -1.0
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:

@@ -35,7 +35,6 @@ def nightly_command(
 
     from linkage.nightly import NightlyConfig, run_nightly
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     cfg = NightlyConfig(
         inbox=Path(inbox), db=Path(db), model=Path(model) if model else None,
         mappings=Path(mappings) if mappings else None, min_training_records=min_training_records,
@@ -45,9 +44,13 @@ def nightly_command(
     )
     console = Console(stderr=True)
     if console.is_terminal:  # a failure is reported in one line by linkage.cli.errors.NightlyCommand
-        with console.status("nightly run") as status:
-            report = run_nightly(cfg, on_step=lambda step: status.update(f"nightly run: {step}"))
+        from linkage.cli.night_progress import NightProgress, log_to_console
+
+        log_to_console(console)
+        with NightProgress(console) as progress:
+            report = run_nightly(cfg, on_step=progress)
     else:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
         report = run_nightly(cfg)
     for line in report.summary():
         typer.echo(line)
