@@ -46,6 +46,7 @@ class NightlyConfig:
     max_temp_size: str | None = None  # cap on DuckDB's spill files (the disk it may fill)
     threads: int | None = None
     engine: str = "duckdb"  # Splink backend for scoring: duckdb or spark (linkage.model.engines)
+    learn_from_decisions: bool = True  # the decisions' classifier (linkage.model.decision_classifier); off: FS alone
 
 
 @dataclass
@@ -411,7 +412,8 @@ def _run_steps(
                 decisions = load_decisions_into(con, service)
             finally:
                 service.close()
-            report.model["decision_classifier"] = _learn_from_decisions(con, choice, decisions.table)
+            if cfg.learn_from_decisions:
+                report.model["decision_classifier"] = _learn_from_decisions(con, choice, decisions.table)
             fault_point("cluster:after-decisions")
             consistency = consistency_for_model(json.loads(choice.path.read_text(encoding="utf-8")))
             clusters = cluster_records(con, threshold=cfg.threshold, run_id=run_id, decisions_table=decisions.table,
