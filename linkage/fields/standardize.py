@@ -22,6 +22,7 @@ from linkage.errors import FieldError
 from linkage.fields.age_rule import age_fill_sql
 from linkage.fields.invisible import visible_or_none
 from linkage.fields.placeholder_dates import apply_placeholder_birth_dates
+from linkage.fields.std_cache import open_cache, parse_keys
 
 # Raised whenever a standardizer's output changes, so stored records are standardized again
 # (2: the name key undoes doubled consonants first; 3: a province name two provinces share is settled
@@ -201,31 +202,44 @@ def _key_sql(columns: Sequence[str], alias: str) -> str:
     return ", ".join(f"coalesce({alias}.{c}, '{_EMPTY}') AS k_{c}" for c in columns)
 
 
-def _build_lookup(con: duckdb.DuckDBPyConnection, lookup: _Lookup) -> str:
-    """Parse each distinct raw key once; register the results as a table named lk_<name>."""
-    keys = con.execute(f"SELECT DISTINCT {_key_sql(lookup.raw, 't')} FROM std_todo t").fetchall()
-    columns: dict[str, list[Any]] = {f"k_{c}": [] for c in lookup.raw}
-    columns.update({name: [] for name, _ in lookup.outputs})
-    columns["reason"] = []
-    for key in keys:
-        values = [None if v == _EMPTY else v for v in key]
-        try:
-            parsed, reason = lookup.read(*values), None
-        except FieldError as exc:
-            parsed, reason = None, exc.reason
-        for c, v in zip(lookup.raw, key, strict=True):
-            columns[f"k_{c}"].append(v)
-        for i, (name, _) in enumerate(lookup.outputs):
-            columns[name].append(None if parsed is None else parsed[i])
-        columns["reason"].append(reason)
+def _parsed_table(lookup: _Lookup, keys: list[tuple[str, ...]]) -> pa.Table:
+    """Arrow table of the keys (as stored, NULL written as _EMPTY), the lookup's outputs and the reason."""
+    parsed = parse_keys(lookup, [tuple(None if v == _EMPTY else v for v in key) for key in keys])
+    columns: dict[str, list[Any]] = {f"k_{c}": [key[i] for key in keys] for i, c in enumerate(lookup.raw)}
+    for i, (name, _) in enumerate(lookup.outputs):
+        columns[name] = [None if out is None else out[i] for out, _ in parsed]
+    columns["reason"] = [reason for _, reason in parsed]
     schema = pa.schema(
         [(f"k_{c}", pa.string()) for c in lookup.raw] + list(lookup.outputs) + [("reason", pa.string())]
     )
-    table = pa.table(columns, schema=schema)
+    return pa.table(columns, schema=schema)
+
+
+def _build_lookup(con: duckdb.DuckDBPyConnection, lookup: _Lookup, *, cached: bool, alias_digest: str) -> str:
+    """Parse each distinct raw key once; register the results as a table named lk_<name>.
+
+    ``cached``: keys read before (same version, same context) come from the store's standardization cache,
+    and the new ones are added to it (linkage/fields/std_cache.py).
+    """
     view = f"lk_{lookup.name}"
-    con.register(f"{view}_arrow", table)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT * FROM {view}_arrow")
-    con.unregister(f"{view}_arrow")
+    keys_sql = f"SELECT DISTINCT {_key_sql(lookup.raw, 't')} FROM std_todo t"
+    if not cached:
+        table = _parsed_table(lookup, con.execute(keys_sql).fetchall())
+        con.register(f"{view}_arrow", table)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT * FROM {view}_arrow")
+        con.unregister(f"{view}_arrow")
+        return view
+    cache = open_cache(con, lookup, std_version=STD_VERSION, alias_digest=alias_digest)
+    key_columns = ", ".join(f"k_{c}" for c in lookup.raw)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE lk_keys AS {keys_sql}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT * FROM {cache} SEMI JOIN lk_keys USING ({key_columns})")
+    new_keys = con.execute(f"SELECT * FROM lk_keys ANTI JOIN {cache} USING ({key_columns})").fetchall()
+    con.execute("DROP TABLE lk_keys")
+    if new_keys:
+        con.register(f"{view}_arrow", _parsed_table(lookup, new_keys))
+        con.execute(f"INSERT INTO {view} SELECT * FROM {view}_arrow")
+        con.execute(f"INSERT INTO {cache} SELECT * FROM {view}_arrow WHERE reason IS NULL")
+        con.unregister(f"{view}_arrow")
     return view
 
 
@@ -242,12 +256,10 @@ def _store_alias_file(con: duckdb.DuckDBPyConnection) -> Path | None:
     return store_paths(rows[0][0]).gazetteer_aliases if rows and rows[0][0] else None
 
 
-def _redo_places_aliases_change(con: duckdb.DuckDBPyConnection) -> int:
+def _redo_places_aliases_change(con: duckdb.DuckDBPyConnection, digest: str, *, cached: bool) -> int:
     """Mark for standardizing (and scoring) again the records whose province or district the alias files
-    now read differently; only when the files changed since the last run. Returns how many were marked."""
-    from linkage.fields.places import use_deployment_aliases
-
-    digest = use_deployment_aliases(_store_alias_file(con))
+    (read now, ``digest``) read differently; only when the files changed since the last run. Returns how many
+    were marked."""
     last = con.execute("SELECT value FROM std_state WHERE name = 'gazetteer_aliases'").fetchall()
     if last and last[0][0] == digest:
         return 0
@@ -255,7 +267,7 @@ def _redo_places_aliases_change(con: duckdb.DuckDBPyConnection) -> int:
                 f" WHERE std_version = {STD_VERSION}")
     places = [lk for lk in LOOKUPS if lk.name in ("province", "district")]
     for lookup in places:
-        _build_lookup(con, lookup)
+        _build_lookup(con, lookup, cached=cached, alias_digest=digest)
     joined = ("FROM std_todo t " + " ".join(_join_sql(lk) for lk in places))
     con.execute(f"""CREATE OR REPLACE TEMP TABLE std_places AS
         SELECT coalesce(t.province, '{_EMPTY}') AS k_province, coalesce(t.district, '{_EMPTY}') AS k_district,
@@ -273,12 +285,17 @@ def _redo_places_aliases_change(con: duckdb.DuckDBPyConnection) -> int:
     return marked
 
 
-def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> StandardizeReport:
+def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False, cached: bool = True) -> StandardizeReport:
     """Fill the standardized columns of records whose std_version is not current (or all of them).
 
     The store's gazetteer alias file is read first; records whose place it now reads differently are redone.
+    ``cached=False`` parses every distinct value again instead of taking those read before from the store's
+    standardization cache (the output is the same; tests compare the two).
     """
-    redone = _redo_places_aliases_change(con)
+    from linkage.fields.places import use_deployment_aliases
+
+    digest = use_deployment_aliases(_store_alias_file(con))
+    redone = _redo_places_aliases_change(con, digest, cached=cached)
     raw_columns = sorted({c for lk in LOOKUPS for c in lk.raw})
     where = "" if everything else f"WHERE std_version IS DISTINCT FROM {STD_VERSION}"
     con.execute(f"CREATE OR REPLACE TEMP TABLE std_todo AS SELECT rid, {', '.join(raw_columns)} FROM records {where}")
@@ -288,7 +305,7 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> 
         report.placeholder_dates = apply_placeholder_birth_dates(con)
         return report
     for lookup in LOOKUPS:
-        _build_lookup(con, lookup)
+        _build_lookup(con, lookup, cached=cached, alias_digest=digest)
 
     joins = "\n".join(_join_sql(lk) for lk in LOOKUPS)
     selected = ", ".join(f"lk_{lk.name}.{name}" for lk in LOOKUPS for name, _ in lk.outputs)
