@@ -33,6 +33,7 @@ from linkage.errors import FieldError, InputFileError
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS, OPTIONAL_COLUMNS
 from linkage.sources.mapping import DATE_COLUMNS, Mapping, MappingError, choose_mapping, load_mappings
 from linkage.sources.readers import DEFAULT_BATCH_ROWS, ReadLimits, SourceFile, normalize_header, open_source
+from linkage.sources.row_rules import ROLE_TABLE, bad_roles, claimed_sources, problem_checks
 from linkage.store import STANDARDIZED_COLUMNS
 
 MAX_CELL_CHARS = 4096
@@ -166,7 +167,7 @@ def _cleaned(column: str, mapping: Mapping) -> str:
     return f"CASE WHEN trim(s.{column}) = '' THEN NULL ELSE s.{column} END"
 
 
-def _problem_sql(mapping: Mapping, max_cell_chars: int) -> str:
+def _problem_sql(mapping: Mapping, max_cell_chars: int, claimed: dict[str, str]) -> str:
     """SQL for a row's first problem as struct(field, reason), NULL for a good row (duplicates aside)."""
     mapped = [c for c in EXCHANGE_COLUMNS if c in mapping.columns]
     checks = [
@@ -188,7 +189,7 @@ def _problem_sql(mapping: Mapping, max_cell_chars: int) -> str:
         if c in DATE_COLUMNS:
             checks.append(f"CASE WHEN d_{c}_reason IS NOT NULL THEN struct_pack(field := '{c}', reason := "
                           f"d_{c}_reason) END")
-    return "coalesce(" + ", ".join(checks) + ")"
+    return "coalesce(" + ", ".join(checks + problem_checks(mapping, claimed)) + ")"
 
 
 def _bad_dates(con: duckdb.DuckDBPyConnection, column: str, buddhist_era: bool | None) -> pa.Table:
@@ -261,9 +262,9 @@ def _stage(con: duckdb.DuckDBPyConnection, source: SourceFile, wanted: dict[str,
 
 
 def _merge(con: duckdb.DuckDBPyConnection, mapping: Mapping, file_id: int, path: str,
-           max_cell_chars: int) -> dict[str, int]:
+           max_cell_chars: int, claimed: dict[str, str]) -> dict[str, int]:
     """Validate the staged rows and merge them into records; returns the counts."""
-    _check_staged(con, mapping, max_cell_chars)
+    _check_staged(con, mapping, max_cell_chars, claimed)
     quarantined = _quarantine_checked(con, mapping, file_id, path)
     con.execute(f"""
         INSERT INTO sources (source)
@@ -290,7 +291,8 @@ def _merge(con: duckdb.DuckDBPyConnection, mapping: Mapping, file_id: int, path:
     return {"staged": read, "quarantined": quarantined, **counts}
 
 
-def _check_staged(con: duckdb.DuckDBPyConnection, mapping: Mapping, max_cell_chars: int) -> None:
+def _check_staged(con: duckdb.DuckDBPyConnection, mapping: Mapping, max_cell_chars: int,
+                  claimed: dict[str, str]) -> None:
     """``_CHK``: each staged row cleaned, its first problem (or NULL), the first line of its record_id in the
     file (when it has no problem) and its row hash."""
     joins = []
@@ -300,6 +302,10 @@ def _check_staged(con: duckdb.DuckDBPyConnection, mapping: Mapping, max_cell_cha
             con.register(f"{_DATES}_{c}", _bad_dates(con, c, mapping.buddhist_era))
             joins.append(f"LEFT JOIN {_DATES}_{c} d_{c} ON d_{c}.value = s.{c}")
             date_reasons.append(f"d_{c}.reason AS d_{c}_reason")
+    if "role" in mapping.columns:  # the closed list of roles (linkage/sources/row_rules.py)
+        con.register(ROLE_TABLE, bad_roles(con, _STG))
+        joins.append(f"LEFT JOIN {ROLE_TABLE} bad_role ON bad_role.value = s.role")
+        date_reasons.append("bad_role.reason AS bad_role_reason")
     cleaned = ", ".join([f"{_cleaned(c, mapping)} AS c_{c}" for c in EXCHANGE_COLUMNS] + date_reasons)
     # The optional columns count only when filled, so a record's hash is the same as before they existed.
     hashed = ", ".join(f"'{c}=' || c_{c}" if c in OPTIONAL_COLUMNS else f"coalesce(c_{c}, chr(30))"
@@ -309,7 +315,7 @@ def _check_staged(con: duckdb.DuckDBPyConnection, mapping: Mapping, max_cell_cha
         CREATE TEMP TABLE {_CHK} AS
         WITH checked AS (
             SELECT line_no, {', '.join(f'c_{c}' for c in EXCHANGE_COLUMNS)},
-                   {_problem_sql(mapping, max_cell_chars)} AS problem
+                   {_problem_sql(mapping, max_cell_chars, claimed)} AS problem
             FROM (SELECT s.*, {cleaned} FROM {_STG} s {' '.join(joins)})
         )
         SELECT *,
@@ -322,6 +328,8 @@ def _check_staged(con: duckdb.DuckDBPyConnection, mapping: Mapping, max_cell_cha
     for c in mapping.mandatory:
         if c in DATE_COLUMNS and c in mapping.columns:
             con.unregister(f"{_DATES}_{c}")
+    if "role" in mapping.columns:
+        con.unregister(ROLE_TABLE)
 
 
 def _quarantine_checked(con: duckdb.DuckDBPyConnection, mapping: Mapping, file_id: int, path: str) -> int:
@@ -376,8 +384,12 @@ def _insert_new(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
 def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mapping | None = None, *,
                 mappings: Iterable[Mapping] = (), limits: ReadLimits | None = None,
                 max_cell_chars: int = MAX_CELL_CHARS, batch_rows: int = DEFAULT_BATCH_ROWS) -> FileReport:
-    """Ingest one file in one transaction. ``mapping`` None: chosen from ``mappings`` by file name."""
+    """Ingest one file in one transaction. ``mapping`` None: chosen from ``mappings`` by file name.
+
+    Rows are quarantined (with the reason) for what ``linkage/sources/row_rules.py`` forbids too, among them a
+    source that another of ``mappings`` names as its own."""
     started = time.perf_counter()
+    mappings = list(mappings)
     path = Path(path)
     report = FileReport(path=str(path.resolve()), status="ingested")
     if not path.is_file():  # nothing to hash or keep: reported, not recorded
@@ -423,7 +435,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mappi
                 [report.path, sha256, mapping.name, report.encoding,
                  ", ".join(report.ignored_headers) or None, mapping.placeholder_birth_dates]).fetchall()[0]
             misfits = _stage(con, source, wanted, file_id, report.path, batch_rows)
-            counts = _merge(con, mapping, file_id, report.path, max_cell_chars)
+            counts = _merge(con, mapping, file_id, report.path, max_cell_chars, claimed_sources(mappings))
             report.file_id = file_id
             report.read = counts["staged"] + misfits
             report.quarantined = counts["quarantined"] + misfits

@@ -22,7 +22,9 @@ file name is chosen, the packaged exchange mapping has -100) and ``delimiter`` (
 for 01/01 when the store shows the source's share of 1 January births far above 1/365
 (``linkage/fields/placeholder_dates.py``); ``none`` never does.
 When both ``source`` and ``columns.source`` are given, a row's own source wins and the constant
-fills rows that leave it empty.
+fills rows that leave it empty. ``sources`` (a list) names the sources the mapping's files may write; without it,
+a mapping with a constant ``source`` writes only that one, and one that reads the source from a column (the
+generic exchange mapping) any source no other mapping names (``linkage/sources/row_rules.py``).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ DATE_COLUMNS = ("date_of_birth", "event_date")
 
 _KEYS = {
     "name", "source", "file_pattern", "format", "encoding", "sheet", "columns", "mandatory",
-    "buddhist_era", "priority", "delimiter", "placeholder_birth_dates",
+    "buddhist_era", "priority", "delimiter", "placeholder_birth_dates", "sources",
 }
 
 
@@ -69,10 +71,19 @@ class Mapping:
     priority: int = 0
     delimiter: str = ","
     placeholder_birth_dates: str = "auto"  # auto | none | month-day list '01-01,07-01'
+    sources: tuple[str, ...] = ()  # the sources its files may write (see allowed_sources)
     headers: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "headers", tuple(dict.fromkeys(self.columns.values())))
+
+    @property
+    def allowed_sources(self) -> frozenset[str] | None:
+        """The sources this mapping's files may write: ``sources`` when listed, else its constant ``source``;
+        None (any source no other mapping names) for a mapping that reads the source from a column only."""
+        if self.sources:
+            return frozenset(self.sources)
+        return frozenset({self.source}) if self.source else None
 
     def matches(self, file_name: str) -> bool:
         """Whether this mapping's file pattern matches a file name (case-insensitive)."""
@@ -137,6 +148,11 @@ def parse_mapping(data: Any, path: Path) -> Mapping:
     if not isinstance(delimiter, str) or len(delimiter) != 1:
         raise _fail(path, f"delimiter must be one character, got {delimiter!r}")
     placeholders = _placeholder_birth_dates(path, data.get("placeholder_birth_dates", "auto"))
+    sources = data.get("sources") or []
+    if not isinstance(sources, list) or not all(isinstance(x, str) and x.strip() for x in sources):
+        raise _fail(path, f"'sources' must be a list of the source codes its files may write, got {sources!r}")
+    if source and sources and source not in sources:
+        raise _fail(path, f"the constant source {source!r} is not in its own sources list")
     return Mapping(
         name=name,
         path=path,
@@ -151,6 +167,7 @@ def parse_mapping(data: Any, path: Path) -> Mapping:
         priority=priority,
         delimiter=delimiter,
         placeholder_birth_dates=placeholders,
+        sources=tuple(dict.fromkeys(x.strip() for x in sources)),
     )
 
 

@@ -1,0 +1,79 @@
+"""What a row of a source file may say, beyond being readable (issue #20 row 10); each rule quarantines with a reason.
+
+- ``role``: one of the closed list (victim, suspect, witness, smuggled_migrant or empty), written in Lao, Thai or
+  English as ``linkage.fields.case_codes.role_code`` reads it; any other value is quarantined.
+- ``record_id``: no ``..`` path segment, no leading ``/``, no ``\\`` and no control character (tab aside): record
+  ids appear in exports, URLs and terminals. A ``/`` inside stays allowed: ``SVK/2019/00001`` is a real case number.
+- ``source``: a source code (letters, digits, ``-``, ``_``, ``.``; at most 64), and one the file may write: a
+  mapping names its sources (``sources: [...]``, or its constant ``source``); a mapping that reads the source
+  from a column and names none (the generic exchange mapping) may write any source no other mapping lists. So a
+  ministry's file cannot write, and so update, another ministry's records. A mapping's constant ``source``
+  alone binds its own files only: list ``sources`` to keep the generic mapping's files off a source too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import duckdb
+import pyarrow as pa
+
+from linkage.errors import FieldError
+from linkage.sources.mapping import Mapping
+
+SOURCE_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+# '..' as a path segment, a leading separator, a backslash, a control character other than tab (case numbers
+# such as SVK/2019/00001 are real record ids: a '/' inside one is kept)
+RECORD_ID_PATTERN = r"(^|/)\.\.(/|$)|^/|\\|[\x00-\x08\x0A-\x1F\x7F]"
+ROLE_TABLE = "_ingest_bad_roles"
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def claimed_sources(mappings: Iterable[Mapping]) -> dict[str, str]:
+    """Each source a mapping lists as its own (``sources: [...]``) -> that mapping's name."""
+    return {s: m.name for m in mappings for s in m.sources}
+
+
+def problem_checks(mapping: Mapping, claimed: dict[str, str]) -> list[str]:
+    """SQL CASE expressions over the cleaned columns (``c_<column>``), each a struct(field, reason) or NULL."""
+    checks = [
+        f"CASE WHEN regexp_matches(c_record_id, {_text(RECORD_ID_PATTERN)}) THEN struct_pack(field := 'record_id',"
+        " reason := 'record_id holds a \"..\" path segment, a leading / or \\, or a control character') END",
+        f"CASE WHEN NOT regexp_matches(c_source, {_text(SOURCE_CODE_PATTERN)}) THEN struct_pack(field := 'source',"
+        " reason := 'source ''' || c_source || ''' is not a source code (letters, digits, -, _ and . only)') END",
+    ]
+    allowed = mapping.allowed_sources
+    if allowed is not None:
+        tail = _text(f"' is not one this file may write (mapping {mapping.name} writes {', '.join(sorted(allowed))})")
+        checks.append(
+            f"CASE WHEN c_source NOT IN ({', '.join(_text(s) for s in sorted(allowed))}) THEN struct_pack("
+            f"field := 'source', reason := 'source ''' || c_source || {tail}) END")
+    else:
+        others = {s: name for s, name in claimed.items() if name != mapping.name}
+        if others:
+            owner = "CASE c_source " + " ".join(f"WHEN {_text(s)} THEN {_text(n)}" for s, n in others.items()) + " END"
+            checks.append(
+                f"CASE WHEN c_source IN ({', '.join(_text(s) for s in others)}) THEN struct_pack(field := 'source',"
+                f" reason := 'source ''' || c_source || ''' belongs to mapping ' || {owner}"
+                " || ': only its files may write it') END")
+    if "role" in mapping.columns:
+        checks.append("CASE WHEN bad_role_reason IS NOT NULL THEN struct_pack(field := 'role', reason := "
+                      "bad_role_reason) END")
+    return checks
+
+
+def bad_roles(con: duckdb.DuckDBPyConnection, staged: str) -> pa.Table:
+    """Distinct staged roles outside the closed list, with the reason (joined as ``bad_role_reason``)."""
+    from linkage.fields.case_codes import role_code
+
+    values, reasons = [], []
+    for (value,) in con.execute(f"SELECT DISTINCT role FROM {staged} WHERE role IS NOT NULL").fetchall():
+        try:
+            role_code(value)
+        except FieldError as exc:
+            values.append(value)
+            reasons.append(f"role {value!r} is {exc.reason}")
+    return pa.table({"value": pa.array(values, pa.string()), "reason": pa.array(reasons, pa.string())})

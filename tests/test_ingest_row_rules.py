@@ -1,0 +1,105 @@
+"""Issue #20 row 10: what a row may say. Roles from the closed list, record ids without path tricks or control
+characters, sources a file may write; every row stored or quarantined with the reason, counts adding up."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS, OPTIONAL_COLUMNS
+from linkage.sources.ingest import ingest_files
+from linkage.sources.mapping import MappingError, load_mapping
+from linkage.store import connect
+
+HEADER = [c for c in EXCHANGE_COLUMNS if c not in OPTIONAL_COLUMNS]
+
+
+def _csv(path, rows: list[dict], header=HEADER):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([[r.get(c, "") for c in header] for r in rows])
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = connect(tmp_path / "store.duckdb")
+    yield connection
+    connection.close()
+
+
+def _outcome(con, report) -> tuple[set[str], dict[str, tuple[str, str]]]:
+    f = report.files[0]
+    assert f.status == "ingested", f.reason
+    assert f.read == f.stored + f.updated + f.unchanged + f.quarantined  # every row stored or quarantined
+    stored = {r for (r,) in con.execute("SELECT record_id FROM records WHERE file_id = ?", [f.file_id]).fetchall()}
+    rows = con.execute("SELECT field, reason, raw_line FROM quarantine WHERE file_id = ?", [f.file_id]).fetchall()
+    quarantined = {json.loads(raw)["record_id"]: (field, reason) for field, reason, raw in rows}
+    assert len(stored) + len(quarantined) == f.read
+    return stored, quarantined
+
+
+def test_roles_come_from_the_closed_list_in_lao_thai_or_english(con, tmp_path):
+    rows = [{"record_id": f"R-{i}", "source": "MOPS-AHTD", "role": role} for i, role in enumerate(
+        ["victim", "Victim", "ຜູ້ເຄາະຮ້າຍ", "ผู้ต้องหา", "witness", "smuggled_migrant", "smuggled migrant", "",
+         "<script>alert(1)</script>", "boss", "victim; DROP TABLE records"])]
+    stored, quarantined = _outcome(con, ingest_files(con, [_csv(tmp_path / "roles.csv", rows)]))
+    assert stored == {f"R-{i}" for i in range(8)}
+    assert {r: f for r, (f, _) in quarantined.items()} == {"R-8": "role", "R-9": "role", "R-10": "role"}
+    assert "victim, suspect, witness, smuggled_migrant" in quarantined["R-9"][1] and "'boss'" in quarantined["R-9"][1]
+
+
+def test_record_ids_with_path_tricks_or_control_characters_are_quarantined(con, tmp_path):
+    ids = ["SVK/2019/00001", "LA-1", "DSW-..-2", "../../../../etc/passwd", "/etc/passwd", "a/../b", "..",
+           "..\\..\\windows", "ESC\x1b[31m", "NL\nx", "DEL\x7f"]
+    rows = [{"record_id": i, "source": "MOPS-AHTD"} for i in ids]
+    stored, quarantined = _outcome(con, ingest_files(con, [_csv(tmp_path / "ids.csv", rows)]))
+    assert stored == {"SVK/2019/00001", "LA-1", "DSW-..-2"}  # a '/' inside a case number is real
+    assert set(quarantined) == set(ids) - stored
+    assert all(f == "record_id" and "control character" in why for f, why in quarantined.values())
+
+
+def test_a_source_must_be_a_source_code_the_file_may_write(con, tmp_path):
+    mappings = tmp_path / "mappings"
+    mappings.mkdir()
+    (mappings / "mops.yaml").write_text(  # MOPS-AHTD's own mapping, which reads the source column
+        "name: mops_ahtd\nfile_pattern: '*mops_ahtd*'\npriority: 10\nsources: [MOPS-AHTD]\n"
+        "columns: {record_id: record_id, source: source, full_name: full_name}\n", encoding="utf-8")
+    own = _csv(tmp_path / "night1_mops_ahtd.csv", [
+        {"record_id": "M-1", "source": "MOPS-AHTD", "full_name": "Bouasy"},
+        {"record_id": "M-2", "source": "PROV-SVK", "full_name": "Bouasy"}], header=["record_id", "source", "full_name"])
+    stored, quarantined = _outcome(con, ingest_files(con, [own], mappings_dir=mappings))
+    assert stored == {"M-1"} and quarantined["M-2"][0] == "source"
+    assert "not one this file may write (mapping mops_ahtd writes MOPS-AHTD)" in quarantined["M-2"][1]
+    # another ministry's file, in the generic exchange format, claims MOPS-AHTD's record: quarantined, unchanged
+    other = _csv(tmp_path / "night1_prov_svk.csv", [
+        {"record_id": "M-1", "source": "MOPS-AHTD", "full_name": "Somebody Else"},
+        {"record_id": "S-1", "source": "PROV-SVK", "full_name": "Khamla"},
+        {"record_id": "S-2", "source": "<script>alert(1)</script>"},
+        {"record_id": "S-3", "source": "=cmd|' /C calc'!A0"}])
+    stored, quarantined = _outcome(con, ingest_files(con, [other], mappings_dir=mappings))
+    assert stored == {"S-1"}
+    assert quarantined["M-1"] == ("source", "source 'MOPS-AHTD' belongs to mapping mops_ahtd: only its files may "
+                                            "write it")
+    assert all(quarantined[r][0] == "source" and "not a source code" in quarantined[r][1] for r in ("S-2", "S-3"))
+    assert con.execute("SELECT full_name FROM records WHERE record_id = 'M-1'").fetchall() == [("Bouasy",)]
+
+
+def test_a_mapping_with_a_constant_source_writes_only_that_source(con, tmp_path):
+    mappings = tmp_path / "mappings"
+    mappings.mkdir()
+    (mappings / "dsw.yaml").write_text(
+        "name: dsw_csv\nfile_pattern: '*dsw*'\npriority: 10\nsource: MOLSW-DSW\n"
+        "columns: {record_id: record_id, source: source}\n", encoding="utf-8")
+    path = _csv(tmp_path / "dsw.csv", [{"record_id": "D-1"}, {"record_id": "D-2", "source": "MOLSW-DSW"},
+                                       {"record_id": "D-3", "source": "TH-REPAT"}], header=["record_id", "source"])
+    stored, quarantined = _outcome(con, ingest_files(con, [path], mappings_dir=mappings))
+    assert stored == {"D-1", "D-2"} and quarantined["D-3"][0] == "source"
+    (bad := tmp_path / "bad.yaml").write_text("name: x\nsource: A\nsources: [B]\ncolumns: {record_id: id}\n")
+    with pytest.raises(MappingError, match="not in its own sources"):
+        load_mapping(bad)
