@@ -25,6 +25,7 @@ from splink import Linker, SettingsCreator
 
 from linkage.errors import LaoLinkError
 from linkage.model.model_input import MODEL_INPUT_TABLE, Workspace
+from linkage.model.person_tf import own_records, person_tf_sql
 from linkage.model.splink_adapter import linker_dialect, linker_spark_session, predict_levels_only
 
 if TYPE_CHECKING:
@@ -146,9 +147,19 @@ def copy_to_engine(ws: Workspace, linker: Linker, table: str) -> None:
     linker_spark_session(linker).createDataFrame(arrow).createOrReplaceTempView(table)
 
 
+def register_person_term_frequencies(ws: Workspace, linker: Linker, model: dict) -> None:
+    """Give Splink the term frequencies of ``linkage.model.person_tf`` (the person's own records left out)."""
+    n_records = ws.con.execute(f"SELECT count(*) FROM {MODEL_INPUT_TABLE}").fetchall()[0][0]
+    for column, own in own_records(model, n_records).items():
+        frame = ws.con.sql(person_tf_sql(MODEL_INPUT_TABLE, column, own)).df()
+        table = linker.table_management.register_table(frame, f"laolink_tf_{column}", overwrite=True)
+        linker.table_management.register_term_frequency_lookup(table, column)
+
+
 def predict_pairs(ws: Workspace, model: dict, threshold_match_weight: float, engine: str) -> tuple[str, set[str]]:
     """Score the blocked pairs; return the workspace table holding them and its column names."""
     linker = make_linker(ws, model | {"retain_matching_columns": False}, engine)
+    register_person_term_frequencies(ws, linker, model)
     scored = predict_levels_only(linker, threshold_match_weight)
     columns = {c.unquote().name for c in scored.columns}
     if engine == "duckdb":

@@ -379,6 +379,7 @@ def build_scorer(
     """Generate the scoring SQL of a model (Splink's own level SQL and weights), mirror the candidates
     and load term frequencies."""
     from linkage.model.model_file import prior_for_store, splink_settings
+    from linkage.model.person_tf import person_term_frequencies
 
     comparisons = []
     input_columns: list[str] = []
@@ -402,7 +403,9 @@ def build_scorer(
             key_rules.append(rule)
     mirror = build_mirror(con, key_rules)
     # the prior the nightly run scaled to this store (the snapshot holds every standardized record)
-    prior = prior_for_store(settings, mirror.execute("SELECT count(*) FROM mi").fetchall()[0][0])
+    n_records = mirror.execute("SELECT count(*) FROM mi").fetchall()[0][0]
+    prior = prior_for_store(settings, n_records)
+    at_store_size = splink_settings(settings) | {"probability_two_random_records_match": prior}
     column_types = dict(mirror.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'mi'")
                         .fetchall())
     return scorer_type(
@@ -415,7 +418,7 @@ def build_scorer(
         tf_columns=tf_columns,
         column_types=column_types,
         mirror=mirror,
-        tf=term_frequencies(mirror, tf_columns),
+        tf=term_frequencies(mirror, tf_columns) | person_term_frequencies(mirror, "mi", at_store_size, n_records),
         **sorted_key_hashes(mirror),
     )
 

@@ -1,0 +1,133 @@
+"""Diagnosis on DEV variants of the shifted demo data (issue #14): never the held-out bench_shift.py seeds.
+
+``build`` writes each DEV variant (bench_shift.py's knobs with seeds 1001-1006, 4,000 persons by default)
+and runs the default nightly into ``DIR/<variant>/store.duckdb``; ``diagnose`` splits the true pairs the
+published clusters miss into never blocked, scored below the nightly threshold and cut by clustering,
+with the commonest comparison-level patterns of the low-scored ones and the field agreement of the
+never-blocked ones. Tune on these, report from bench_shift.py.
+
+    .venv/bin/python benchmarks/shift_dev.py build /tmp/shift-dev
+    .venv/bin/python benchmarks/shift_dev.py diagnose /tmp/shift-dev [--only dev-missing]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.bench_shift import VARIANTS, demo_inbox, measure  # noqa: E402
+from benchmarks.common import LAOLINK  # noqa: E402
+
+DEV_VARIANTS = tuple(
+    replace(v, name=v.name.replace("shift-", "dev-"), seed=1001 + k)
+    for k, v in enumerate(v for v in VARIANTS if not v.febrl)
+)
+THRESHOLD = 0.8  # the nightly's
+
+
+def build(root: Path, persons: int, only: list[str] | None) -> None:
+    for variant in DEV_VARIANTS:
+        if only and variant.name not in only:
+            continue
+        work = root / variant.name
+        subprocess.run(["rm", "-rf", str(work)], check=True)
+        work.mkdir(parents=True)
+        inbox, truth = demo_inbox(work, variant, persons)
+        start = time.perf_counter()
+        proc = subprocess.run([LAOLINK, "nightly", "--inbox", str(inbox), "--db", str(work / "store.duckdb")],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"{variant.name}: nightly failed: {proc.stderr.strip().splitlines()[-1:]}")
+        figures = measure(work / "store.duckdb", truth)
+        figures.pop("by_script_pair")
+        print(json.dumps({"variant": variant.name, "seed": variant.seed, **figures,
+                          "nightly_s": round(time.perf_counter() - start, 1)}), flush=True)
+
+
+def diagnose(root: Path, only: list[str] | None, top: int) -> None:
+    from linkage.model.blocking import load_rules
+    from linkage.model.evaluation import load_truth
+    from linkage.model.model_input import MODEL_INPUT_TABLE, splink_workspace
+    from linkage.store import open_store
+
+    for variant in DEV_VARIANTS:
+        if only and variant.name not in only:
+            continue
+        work = root / variant.name
+        with open_store(work / "store.duckdb") as con:
+            load_truth(con, work / "demo" / "truth.csv")
+            gammas = [c for (c,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = 'predictions' "
+                "AND database_name = current_database() AND column_name LIKE 'gamma_%' ORDER BY column_index"
+            ).fetchall()]
+            with splink_workspace(con) as ws:
+                ws.create_model_input()
+                blocked = " OR ".join(f"({r.sql})" for r in load_rules())
+                con.execute(f"""
+                    CREATE OR REPLACE TEMP TABLE missed AS
+                    SELECT a.rid AS rid_l, b.rid AS rid_r, ({blocked}) AS blocked,
+                           l.name_key IS NOT DISTINCT FROM r.name_key AS same_name,
+                           l.given_key = r.given_key AS same_given, l.family_key = r.family_key AS same_family,
+                           l.family_key IS NULL OR r.family_key IS NULL AS given_only,
+                           l.province_code IS NULL OR r.province_code IS NULL AS province_missing,
+                           l.province_code = r.province_code AS same_province,
+                           l.birth_year_min IS NULL OR r.birth_year_min IS NULL AS year_missing,
+                           l.birth_year_min = r.birth_year_min AS same_year, l.sex_code AS sex,
+                           l.name_key_records AS name_records_l
+                    FROM eval_truth a JOIN eval_truth b ON a.person_id = b.person_id AND a.rid < b.rid
+                    JOIN {ws.table('record_cluster')} ca ON ca.rid = a.rid
+                    JOIN {ws.table('record_cluster')} cb ON cb.rid = b.rid
+                    JOIN {MODEL_INPUT_TABLE} l ON l.rid = a.rid JOIN {MODEL_INPUT_TABLE} r ON r.rid = b.rid
+                    WHERE ca.cluster_key <> cb.cluster_key
+                """)
+                true_pairs = con.execute(
+                    "SELECT count(*) FROM eval_truth a JOIN eval_truth b ON a.person_id = b.person_id "
+                    "AND a.rid < b.rid").fetchall()[0][0]
+                split = con.execute(f"""
+                    SELECT count(*) FILTER (WHERE NOT blocked), count(*) FILTER (WHERE blocked AND
+                           coalesce(p.match_probability, 0) < {THRESHOLD}),
+                           count(*) FILTER (WHERE p.match_probability >= {THRESHOLD}), count(*)
+                    FROM missed m LEFT JOIN {ws.table('predictions')} p USING (rid_l, rid_r)""").fetchall()[0]
+                print(f"== {variant.name}: {true_pairs:,} true pairs, missed {split[3]:,}: never blocked {split[0]:,}, "
+                      f"scored below {THRESHOLD} {split[1]:,}, above but cut by clustering {split[2]:,}")
+                print("  never blocked (same_name, same_given, same_family, given_only, province_missing, "
+                      "same_province, year_missing, same_year, sex):")
+                for row in con.execute(
+                        "SELECT same_name, same_given, same_family, given_only, province_missing, same_province, "
+                        "year_missing, same_year, sex, count(*) n FROM missed WHERE NOT blocked "
+                        f"GROUP BY ALL ORDER BY n DESC LIMIT {top}").fetchall():
+                    print("   ", row)
+                print("  scored low:", ", ".join(g.removeprefix("gamma_") for g in gammas), "| n | median prob")
+                for row in con.execute(
+                        f"SELECT {', '.join('p.' + g for g in gammas)}, count(*) n, "
+                        "round(median(coalesce(p.match_probability, 0)), 3) FROM missed m "
+                        f"LEFT JOIN {ws.table('predictions')} p USING (rid_l, rid_r) "
+                        f"WHERE blocked AND coalesce(p.match_probability, 0) < {THRESHOLD} "
+                        f"GROUP BY ALL ORDER BY n DESC LIMIT {top}").fetchall():
+                    print("   ", row)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["build", "diagnose"])
+    parser.add_argument("root", type=Path)
+    parser.add_argument("--persons", type=int, default=4000)
+    parser.add_argument("--only", action="append")
+    parser.add_argument("--top", type=int, default=12)
+    args = parser.parse_args()
+    if args.action == "build":
+        build(args.root, args.persons, args.only)
+    else:
+        diagnose(args.root, args.only, args.top)
+
+
+if __name__ == "__main__":
+    main()
