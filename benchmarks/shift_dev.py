@@ -62,6 +62,8 @@ def diagnose(root: Path, only: list[str] | None, top: int) -> None:
         if only and variant.name not in only:
             continue
         work = root / variant.name
+        if not (work / "demo" / "truth.csv").exists():
+            continue  # not built
         with open_store(work / "store.duckdb") as con:
             load_truth(con, work / "demo" / "truth.csv")
             gammas = [c for (c,) in con.execute(
@@ -73,7 +75,7 @@ def diagnose(root: Path, only: list[str] | None, top: int) -> None:
                 blocked = " OR ".join(f"({r.sql})" for r in load_rules())
                 con.execute(f"""
                     CREATE OR REPLACE TEMP TABLE missed AS
-                    SELECT a.rid AS rid_l, b.rid AS rid_r, ({blocked}) AS blocked,
+                    SELECT a.rid AS rid_l, b.rid AS rid_r, coalesce(({blocked}), false) AS blocked,
                            l.name_key IS NOT DISTINCT FROM r.name_key AS same_name,
                            l.given_key = r.given_key AS same_given, l.family_key = r.family_key AS same_family,
                            l.family_key IS NULL OR r.family_key IS NULL AS given_only,
