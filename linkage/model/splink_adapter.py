@@ -4,8 +4,9 @@ and the linker's parameters training adjusts between Splink's own steps.
 Real-time matching scores pairs the way Splink's predict SQL does, which needs what Splink keeps
 private: each comparison's CASE statement and the columns it reads, each level's match weight and
 its term-frequency adjustment. Training restores parameters after a failed EM pass and sets the prior
-it measured. Predict runs Splink's own pipeline keeping the levels without both records' values. Reading them here, and only here, leaves one module to check when Splink changes (they
-are those of Splink 5.0's ``settings.py``, ``comparison.py`` and ``comparison_level.py``).
+it measured. Predict runs Splink's own pipeline keeping the levels without both records' values.
+Reading them here, and only here, leaves one module to check when Splink changes (they are those of
+Splink 5.0's ``settings.py``, ``comparison.py`` and ``comparison_level.py``).
 """
 
 from __future__ import annotations
