@@ -128,6 +128,18 @@ _SPECIAL_LETTERS = str.maketrans(
 _APOSTROPHES = re.compile("['’ʼʻ`´]")
 
 
+@lru_cache(maxsize=4096)
+def _char_script(ch: str) -> str | None:
+    """The script one character counts for in ``detect_script`` (None: not a letter or mark)."""
+    if "\u0e80" <= ch <= "\u0eff":
+        return "lao" if ch.isalpha() or unicodedata.category(ch) == "Mn" else None
+    if "\u0e00" <= ch <= "\u0e7f":
+        return "thai" if ch.isalpha() or unicodedata.category(ch) == "Mn" else None
+    if ch.isalpha():
+        return "latin" if unicodedata.name(ch, "").startswith("LATIN") else "other"
+    return None
+
+
 def detect_script(text: str | None) -> str:
     """'lao' | 'thai' | 'latin' | 'mixed' | 'empty' by the letters present.
 
@@ -135,16 +147,8 @@ def detect_script(text: str | None) -> str:
     """
     if not text:
         return "empty"
-    scripts = set()
-    for ch in text:
-        if "\u0e80" <= ch <= "\u0eff":
-            if ch.isalpha() or unicodedata.category(ch) == "Mn":
-                scripts.add("lao")
-        elif "\u0e00" <= ch <= "\u0e7f":
-            if ch.isalpha() or unicodedata.category(ch) == "Mn":
-                scripts.add("thai")
-        elif ch.isalpha():
-            scripts.add("latin" if unicodedata.name(ch, "").startswith("LATIN") else "other")
+    scripts = {_char_script(ch) for ch in set(text)}
+    scripts.discard(None)
     if not scripts:
         return "empty"
     if len(scripts) == 1 and "other" not in scripts:

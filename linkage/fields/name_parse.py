@@ -50,6 +50,7 @@ SCRIPT_TITLES: list[tuple[str, str]] = sorted(
     ],
     key=lambda t: -len(t[0]),
 )
+_SCRIPT_TITLE_FIRST_LETTERS = frozenset(title[0] for title, _ in SCRIPT_TITLES)  # most tokens start no title
 # Titles that would eat the start of a real name if stripped when glued on.
 SEPARATE_ONLY = frozenset({"ສາວ", "คุณ"})
 # Abbreviated ranks in Lao or Thai script: letters with dots, e.g. ພ.ອ., พ.ต.อ., ท., ນ.
@@ -90,6 +91,8 @@ def _leading_title(tokens: list[str], n_found: int) -> tuple[str, list[str]] | N
     if m and (len(tok) > m.end() or rest):
         glued = tok[m.end():]
         return _ABBREV_LABELS.get(m.group(0), m.group(0)), ([glued] if glued else []) + rest
+    if tok[:1] not in _SCRIPT_TITLE_FIRST_LETTERS:
+        return None
     for title, label in SCRIPT_TITLES:
         if tok == title and rest:
             return label, rest
