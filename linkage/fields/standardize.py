@@ -248,6 +248,13 @@ def _join_sql(lookup: _Lookup) -> str:
     return f"LEFT JOIN lk_{lookup.name} ON {cond}"
 
 
+def _issues_sql(lookup: _Lookup) -> str:
+    """SELECT of the std_issues rows of one field: record, field, the raw values joined by ' / ', reason."""
+    value_sql = " || ' / ' || ".join(f"coalesce(t.{c}, '')" for c in lookup.raw)
+    return (f"SELECT s.rid, '{lookup.name}', {value_sql}, s.reason_{lookup.name} FROM std_result s"
+            f" JOIN std_todo t USING (rid) WHERE s.reason_{lookup.name} IS NOT NULL")
+
+
 def _store_alias_file(con: duckdb.DuckDBPyConnection) -> Path | None:
     """The deployment's alias file beside the store (None for an in-memory store)."""
     from linkage.paths import store_paths
@@ -339,25 +346,18 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False, cac
             """
         )
         con.execute("DELETE FROM std_issues WHERE rid IN (SELECT rid FROM std_todo)")
-        for lk in LOOKUPS:
-            value_sql = " || ' / ' || ".join(f"coalesce(t.{c}, '')" for c in lk.raw)
-            con.execute(
-                f"""INSERT INTO std_issues SELECT s.rid, '{lk.name}', {value_sql}, s.reason_{lk.name}
-                    FROM std_result s JOIN std_todo t USING (rid) WHERE s.reason_{lk.name} IS NOT NULL"""
-            )
+        con.execute("INSERT INTO std_issues " + " UNION ALL ".join(_issues_sql(lk) for lk in LOOKUPS))
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
 
-    for lk in LOOKUPS:
-        first_out = lk.outputs[0][0]
-        parsed, unparsed, total = con.execute(
-            f"""SELECT count(*) FILTER (WHERE {first_out} IS NOT NULL),
-                       count(*) FILTER (WHERE reason_{lk.name} IS NOT NULL), count(*)
-                FROM std_result"""
-        ).fetchall()[0]
-        report.fields[lk.name] = FieldCounts(parsed, total - parsed - unparsed, unparsed)
+    counts = con.execute("SELECT count(*), " + ", ".join(
+        f"count(*) FILTER (WHERE {lk.outputs[0][0]} IS NOT NULL), count(*) FILTER (WHERE reason_{lk.name} IS NOT NULL)"
+        for lk in LOOKUPS) + " FROM std_result").fetchall()[0]
+    for i, lk in enumerate(LOOKUPS):
+        parsed, unparsed = counts[1 + 2 * i], counts[2 + 2 * i]
+        report.fields[lk.name] = FieldCounts(parsed, counts[0] - parsed - unparsed, unparsed)
     for tmp in ["std_todo", "std_result", *(f"lk_{lk.name}" for lk in LOOKUPS)]:
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
     report.placeholder_dates = apply_placeholder_birth_dates(con)
