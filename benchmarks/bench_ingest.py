@@ -62,6 +62,8 @@ def write_synthetic_csv(path: Path, rows: int, changed_every: int = 0) -> None:
                                    if changed_every else ""),
         "id_number": "CASE WHEN hash(i, 17) % 4 = 0 THEN lpad((hash(i, 18) % 1000000000)::VARCHAR, 9, '0') ELSE '' END",
         "event_date": "strftime(DATE '2015-01-01' + (hash(i, 19) % 3000)::INTEGER, '%d/%m/%Y')",
+        "case_type": _pick(["TIP", "SOM", ""], "20"),
+        "exploitation": _pick(["labour", "sexual", "forced marriage", ""], "21"),
     }
     select = ", ".join(f"{exprs[c]} AS {c}" for c in EXCHANGE_COLUMNS)
     con = duckdb.connect()
