@@ -3,7 +3,8 @@ snapshot re-clustered with it (:func:`linkage.publishing.decision_publish.publis
 
 Decisions arriving while a publish runs are taken by the next pass (one pass takes every decision made
 before it starts), so a burst of decisions costs one or two publishes, not one each. The answer to the
-steward never waits for it; readers switch to the new snapshot when ``CURRENT`` changes.
+steward never waits for it; readers switch to the new snapshot when ``CURRENT`` changes. While a nightly
+clusters and publishes it holds the publish lock; the pass waits, then re-clusters the new night.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from linkage.model.shipped import DEFAULT_MODEL
-from linkage.nightly import NightlyConfig, run_nightly
+from linkage.nightly import NightlyConfig, StepStart, run_nightly
 from linkage.paths import store_paths
 from linkage.publishing.decision_publish import publish_decisions
 from linkage.publishing.publish import current_snapshot
@@ -139,8 +139,8 @@ def test_a_decision_made_while_the_night_publishes_is_on_the_night_with_its_sett
     settings = {"threshold": 0.95, "review_band": (0.5, 0.95)}  # not the defaults the publisher used to assume
     waiting: dict[str, object] = {}
 
-    def decide_during_publish(step: str) -> None:
-        if step != "publish":
+    def decide_during_publish(step: StepStart) -> None:
+        if step.name != "publish":
             return
         waiting["decision"] = _split_off(db, records)
         publisher = threading.Thread(target=lambda: waiting.update(path=_publish_decisions(db)))

@@ -44,8 +44,6 @@ CAUSE = {"cause": "decision"}
 # The review band of nights whose run report does not carry it (reports before it was added).
 LEGACY_REVIEW_BAND = (0.3, 0.8)
 _BY_DECISION = "detail->>'cause' = 'decision'"
-PERSON_COLUMNS = "person_id, status, alias_of, created_run_id, updated_run_id, n_records"
-EVENT_COLUMNS = 'person_id, event, other_person_id, n_records, detail, run_id, "at"'
 
 
 @contextmanager
@@ -164,10 +162,10 @@ def adopt_decision_persons(con: duckdb.DuckDBPyConnection, paths: StorePaths) ->
             con.execute("DELETE FROM record_person")
             con.execute("INSERT INTO record_person (rid, person_id) SELECT rid, person_id FROM decided.record_person")
             con.execute("DELETE FROM persons")
-            con.execute(f"INSERT INTO persons ({PERSON_COLUMNS}) SELECT {PERSON_COLUMNS} FROM decided.persons")
+            con.execute("INSERT INTO persons BY NAME SELECT * FROM decided.persons")
             con.execute(f"DELETE FROM id_history WHERE run_id = ? AND {_BY_DECISION}", [served.night])
             con.execute(
-                f"INSERT INTO id_history ({EVENT_COLUMNS}) SELECT {EVENT_COLUMNS} FROM decided.id_history"
+                "INSERT INTO id_history BY NAME SELECT * EXCLUDE (event_id) FROM decided.id_history"
                 f" WHERE run_id = ? AND {_BY_DECISION} ORDER BY event_id", [served.night])
             adopted = con.execute(f"SELECT count(*) FROM id_history WHERE run_id = ? AND {_BY_DECISION}",
                                   [served.night]).fetchall()[0][0]
