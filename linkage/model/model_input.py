@@ -29,7 +29,8 @@ WORKSPACE = "laolink_work"
 MODEL_INPUT_TABLE = "model_input"  # inside the workspace, the current catalog while Splink runs
 
 # name_key: both name keys together, for term frequencies of whole names; name_key_records: how many
-# records of the store carry that whole name (a rare one blocks by itself, blocking_rules/predict.yaml).
+# records of the store carry that whole name (a rare one blocks by itself, blocking_rules/predict.yaml);
+# given_key_records/family_key_records: the same count per name part (a rare part blocks with the province).
 # given_skeleton/family_skeleton: the coarse keys (linkage.fields.name_key.name_skeleton) of the name keys,
 # computed here from the stored keys, so that the store and the API carry no further name field.
 # village_id: province and village key, for term frequencies of village names within a province
@@ -45,6 +46,8 @@ MODEL_INPUT_COLUMNS_SQL = f"""
     CASE WHEN given_key IS NOT NULL AND family_key IS NOT NULL
          THEN given_key || ' | ' || family_key END AS name_key,
     count(*) OVER (PARTITION BY given_key, family_key) AS name_key_records,
+    count(*) OVER (PARTITION BY given_key) AS given_key_records,
+    count(*) OVER (PARTITION BY family_key) AS family_key_records,
     {skeleton_sql("given_key")} AS given_skeleton,
     {skeleton_sql("family_key")} AS family_skeleton,
     full_name_std,
