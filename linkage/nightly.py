@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -150,22 +151,42 @@ def _configure(con: duckdb.DuckDBPyConnection, cfg: NightlyConfig, paths: StoreP
         con.execute(f"SET threads = {int(cfg.threads)}")
 
 
-def _inbox_files(inbox: Path) -> tuple[list[Path], list[dict[str, str]]]:
-    """The files to ingest, and what was left in the inbox with the reason (so nothing vanishes silently).
+SOURCE_FOLDER = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,63}$")
 
-    Hidden files are skipped: they are uploads still being written or editors' scratch files.
+
+def _inbox_files(inbox: Path) -> tuple[list[Path], dict[Path, str], list[dict[str, str]]]:
+    """The files to ingest, the source each source folder binds its files to, and what was left in the inbox
+    with the reason (so nothing vanishes silently).
+
+    A folder named as a source code (``inbox/MOPS-AHTD/``) holds that source's files only: a row of another
+    source in it is quarantined, so a ministry given its own folder cannot write another's records. Other
+    folders, and folders inside source folders, are not read. Hidden files are skipped: they are uploads
+    still being written or editors' scratch files.
     """
     if not inbox.is_dir():
         raise FileNotFoundError(f"inbox {inbox} is not a directory")
-    files, skipped = [], []
+    files, folder_source, skipped = [], {}, []
+
+    def skip(p: Path, reason: str) -> None:
+        skipped.append({"path": str(p), "status": "skipped", "reason": reason})
+
     for p in sorted(inbox.iterdir()):
         if p.name.startswith("."):
-            skipped.append({"path": str(p), "status": "skipped", "reason": "hidden file (name starts with '.')"})
-        elif not p.is_file():
-            skipped.append({"path": str(p), "status": "skipped", "reason": "not a regular file (folders are not read)"})
-        else:
+            skip(p, "hidden file (name starts with '.')")
+        elif p.is_file():
             files.append(p)
-    return files, skipped
+        elif not p.is_dir() or not SOURCE_FOLDER.match(p.name):
+            skip(p, "not a regular file (only folders named as a source code, e.g. MOPS-AHTD, are read)")
+        else:
+            for q in sorted(p.iterdir()):
+                if q.name.startswith("."):
+                    skip(q, "hidden file (name starts with '.')")
+                elif not q.is_file():
+                    skip(q, "not a regular file (folders inside a source folder are not read)")
+                else:
+                    files.append(q)
+                    folder_source[q] = p.name
+    return files, folder_source, skipped
 
 
 def run_nightly(cfg: NightlyConfig, on_step: Callable[[StepStart], None] | None = None) -> RunReport:
@@ -358,9 +379,9 @@ def _run_steps(
     run_id, version = report.run_id, report.model_version
     with timer.step("ingest"):
         pending_file, pending_ids = _pending_records_file(paths, run_id)
-        files, skipped = _inbox_files(cfg.inbox)
+        files, folder_source, skipped = _inbox_files(cfg.inbox)
         try:
-            ingested = ingest_files(con, files, mappings_dir=cfg.mappings)
+            ingested = ingest_files(con, files, mappings_dir=cfg.mappings, folder_source=folder_source)
             if pending_file is not None:  # the API let each key store only its own sources' records
                 exchange = load_mappings(cfg.mappings)["exchange"]
                 ingested.files.append(ingest_file(con, pending_file, exchange))
@@ -400,6 +421,11 @@ def _run_steps(
                 "FROM nightly_to_score s WHERE records.rid = s.rid",
                 [scoring],
             )
+        else:  # nothing to score (e.g. a first night whose files were all refused): empty tables, same shape
+            from linkage.model.prediction import comparison_names, ensure_prediction_tables
+
+            names = comparison_names(json.loads(choice.path.read_text(encoding="utf-8")))
+            ensure_prediction_tables(con, names, replace=False)
         con.execute("DROP TABLE nightly_to_score")
     # Held from adopting the served decision snapshot to publishing: no decision is published in between
     # (the server's publisher waits and then re-clusters this night's snapshot).

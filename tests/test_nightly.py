@@ -24,6 +24,7 @@ from linkage.paths import store_paths
 from linkage.publishing.publish import current_snapshot
 from linkage.service.pending_records import add_pending_record
 from linkage.service.service_db import connect_service
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 
 PERSONS = 300
 
@@ -275,9 +276,44 @@ def test_files_left_in_the_inbox_are_reported_with_the_reason(night1_store, tmp_
     report = run_nightly(NightlyConfig(inbox=inbox, db=db, model=DEFAULT_MODEL))
     skipped = {Path(f["path"]).name: f["reason"] for f in report.files if f.get("status") == "skipped"}
     assert skipped == {".upload.csv.part": "hidden file (name starts with '.')",
-                       "archive": "not a regular file (folders are not read)"}
+                       "archive": "not a regular file (only folders named as a source code, e.g. MOPS-AHTD, are read)"}
     assert report.rows["skipped_files"] == 2
     assert "skipped 2" in "\n".join(report.summary())
+
+
+def test_a_source_folder_writes_its_own_source_only(night1_store, tmp_path):
+    """inbox/MOPS-AHTD/ holds that ministry's files: a row claiming another source is quarantined with the reason,
+    and a file whose mapping writes another source is refused whole (issue #20 row 10)."""
+    db = _copy_deployment(night1_store, tmp_path / "folders")
+    folder = tmp_path / "inbox" / "MOPS-AHTD"
+    folder.mkdir(parents=True)
+    with (folder / "ahtd_extra.csv").open("w", encoding="utf-8", newline="") as f:
+        rows = csv.DictWriter(f, EXCHANGE_COLUMNS)
+        rows.writeheader()
+        rows.writerow({"record_id": "AHTD-F1", "source": "MOPS-AHTD", "full_name": "Bouasy Thammasack"})
+        rows.writerow({"record_id": "DSW-F1", "source": "MOLSW-DSW", "full_name": "Bouasy Thammasack"})
+    (folder / "nested").mkdir()
+    report = run_nightly(NightlyConfig(inbox=tmp_path / "inbox", db=db, model=DEFAULT_MODEL))
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        stored = con.execute("SELECT source, record_id FROM records WHERE record_id LIKE '%-F1'").fetchall()
+        quarantined = con.execute(
+            "SELECT field, reason FROM quarantine WHERE path LIKE '%ahtd_extra.csv'").fetchall()
+    finally:
+        con.close()
+    assert stored == [("MOPS-AHTD", "AHTD-F1")]
+    assert len(quarantined) == 1 and quarantined[0][0] == "source" and "MOLSW-DSW" in quarantined[0][1]
+    skipped = {Path(f["path"]).name: f["reason"] for f in report.files if f.get("status") == "skipped"}
+    assert skipped == {"nested": "not a regular file (folders inside a source folder are not read)"}
+
+
+def test_a_first_night_whose_files_are_all_refused_publishes_an_empty_result(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "unreadable.csv").write_text("record_id,source,full_name\nX-1,MOPS-AHTD,Noy\n", encoding="utf-8")
+    report = run_nightly(NightlyConfig(inbox=inbox, db=tmp_path / "empty.duckdb", model=DEFAULT_MODEL))
+    assert report.status == "ok" and report.rows["rejected_files"] == 1
+    assert current_snapshot(store_paths(tmp_path / "empty.duckdb")) is not None
 
 
 def test_paths_with_quotes_work_for_the_nightly_and_exports(night1_store, tmp_path, nights):

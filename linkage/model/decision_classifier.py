@@ -161,6 +161,9 @@ def learn_from_decisions(
     con: duckdb.DuckDBPyConnection, decisions_table: str, comparisons: list[str], min_each: int = MIN_EACH
 ) -> tuple[DecisionClassifier, int]:
     """Fit (or not) the classifier on the current decisions and apply it to the stored pairs."""
+    if not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'predictions'").fetchall():
+        return DecisionClassifier(positives=0, negatives=0, used=False,
+                                  reason="no stored pairs: the store holds no two records to compare"), 0
     classifier = fit_decision_classifier(labelled_pairs(con, decisions_table, comparisons), min_each)
     return classifier, apply_decision_classifier(con, classifier)
 

@@ -383,11 +383,12 @@ def _insert_new(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
 
 def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mapping | None = None, *,
                 mappings: Iterable[Mapping] = (), limits: ReadLimits | None = None,
-                max_cell_chars: int = MAX_CELL_CHARS, batch_rows: int = DEFAULT_BATCH_ROWS) -> FileReport:
+                max_cell_chars: int = MAX_CELL_CHARS, batch_rows: int = DEFAULT_BATCH_ROWS,
+                only_source: str | None = None) -> FileReport:
     """Ingest one file in one transaction. ``mapping`` None: chosen from ``mappings`` by file name.
 
     Rows are quarantined (with the reason) for what ``linkage/sources/row_rules.py`` forbids too, among them a
-    source that another of ``mappings`` names as its own."""
+    source that another of ``mappings`` names as its own, or any source but ``only_source`` (a source folder's)."""
     started = time.perf_counter()
     mappings = list(mappings)
     path = Path(path)
@@ -402,6 +403,13 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mappi
         report.reason = str(exc)
         return _record_rejection(con, report, sha256)
     report.mapping = mapping.name
+    if only_source is not None:
+        allowed = mapping.allowed_sources
+        if allowed is not None and only_source not in allowed:
+            report.reason = (f"its folder holds source {only_source} only, and mapping {mapping.name} writes "
+                             f"{', '.join(sorted(allowed))}")
+            return _record_rejection(con, report, sha256)
+        mapping = replace(mapping, sources=(only_source,))
     earlier = con.execute(
         "SELECT file_id, path, ingested_at, status FROM ingested_files"
         " WHERE sha256 = ? AND (status = 'ingested' OR (status = 'rejected' AND mapping = ?))"
@@ -431,9 +439,9 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mappi
         try:
             (file_id,) = con.execute(
                 "INSERT INTO ingested_files (path, sha256, mapping, encoding, status, ignored_headers,"
-                " placeholder_birth_dates) VALUES (?, ?, ?, ?, 'ingested', ?, ?) RETURNING file_id",
-                [report.path, sha256, mapping.name, report.encoding,
-                 ", ".join(report.ignored_headers) or None, mapping.placeholder_birth_dates]).fetchall()[0]
+                " placeholder_birth_dates, province_is) VALUES (?, ?, ?, ?, 'ingested', ?, ?, ?) RETURNING file_id",
+                [report.path, sha256, mapping.name, report.encoding, ", ".join(report.ignored_headers) or None,
+                 mapping.placeholder_birth_dates, mapping.province_is]).fetchall()[0]
             misfits = _stage(con, source, wanted, file_id, report.path, batch_rows)
             counts = _merge(con, mapping, file_id, report.path, max_cell_chars, claimed_sources(mappings))
             report.file_id = file_id
@@ -461,10 +469,11 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mappi
 
 def ingest_files(con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path], *, mapping: str | None = None,
                  mappings_dir: str | Path | None = None, limits: ReadLimits | None = None,
-                 max_cell_chars: int = MAX_CELL_CHARS) -> IngestReport:
+                 max_cell_chars: int = MAX_CELL_CHARS, folder_source: dict[Path, str] | None = None) -> IngestReport:
     """Ingest files into the store at ``con``, each in its own transaction, in the order given.
 
     ``mapping`` names the mapping for every file; None picks one per file by its file_pattern.
+    ``folder_source`` binds a file to the one source it may write (the nightly's inbox source folders).
     Raises MappingError for an unknown mapping name or an invalid mapping file (nothing ingested).
     """
     known = load_mappings(mappings_dir)
@@ -473,5 +482,6 @@ def ingest_files(con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path], *,
     report = IngestReport()
     for path in paths:
         report.files.append(ingest_file(con, path, known[mapping] if mapping else None, mappings=known.values(),
-                                        limits=limits, max_cell_chars=max_cell_chars))
+                                        limits=limits, max_cell_chars=max_cell_chars,
+                                        only_source=(folder_source or {}).get(Path(path))))
     return report
