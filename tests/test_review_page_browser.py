@@ -19,13 +19,7 @@ from linkage.paths import store_paths
 from linkage.publishing.publish import current_snapshot
 from linkage.service.service_db import connect_service
 from tests.api_server import start_api_server
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
+from tests.browser_pages import ARTIFACTS, CHROMIUM, launched_chromium, log_in_page
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is installed by `make browser`")
@@ -54,22 +48,12 @@ def server(deployment):
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 def _log_in(browser, server, role: str):
-    username, password = server.add_user(role)
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{server.base_url}/queue")
-    assert "/login" in page.url  # no session: the page sends the browser to log in
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/queue")
-    return page, username
+    return log_in_page(browser, server, role, "/queue")
 
 
 def _snapshot(db: Path) -> duckdb.DuckDBPyConnection:

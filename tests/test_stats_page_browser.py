@@ -7,12 +7,8 @@ from pathlib import Path
 
 import pytest
 from api_server import start_api_server
+from browser_pages import ARTIFACTS, CHROMIUM, launched_chromium, log_in_page
 from demo_deployment import demo_model, nightly_store
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is installed by `make browser`")
@@ -28,21 +24,12 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 def _stats_page(browser, server, role: str):
-    username, password = server.add_user(role)
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{server.base_url}/stats")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/stats", timeout=90_000)
-    return page
+    return log_in_page(browser, server, role, "/stats", timeout_ms=90_000)[0]
 
 
 def _small_cell(server) -> tuple[str, str, int]:
