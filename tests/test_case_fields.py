@@ -1,7 +1,6 @@
 """Case type, form of exploitation and role: optional exchange columns, read into codes, in the demo data."""
 
 import csv
-import io
 from collections import Counter
 from pathlib import Path
 
@@ -13,17 +12,13 @@ from linkage.fields.standardize import standardize
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS, OPTIONAL_COLUMNS
 from linkage.sources.ingest import ingest_files
 from linkage.store import connect
+from tests.test_ingest import write_csv
 
 CORE = [c for c in EXCHANGE_COLUMNS if c not in OPTIONAL_COLUMNS]
 
 
 def _csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> Path:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([[r.get(c, "") for c in header] for r in rows])
-    path.write_text(buffer.getvalue(), encoding="utf-8")
-    return path
+    return write_csv(path, [[r.get(c, "") for c in header] for r in rows], header=header)
 
 
 @pytest.fixture
@@ -56,13 +51,16 @@ def test_case_columns_are_read_into_codes_and_may_be_left_out(con, tmp_path):
 
 
 def test_unknown_case_words_are_listed_not_dropped(con, tmp_path):
+    """Unknown case words are stored and listed as unparsed; a role outside the closed list is quarantined."""
     path = _csv(tmp_path / "a.csv", list(EXCHANGE_COLUMNS), [
-        {"record_id": "A-1", "source": "MOPS-AHTD", "role": "boss", "case_type": "robbery", "exploitation": "x"}])
+        {"record_id": "A-1", "source": "MOPS-AHTD", "role": "victim", "case_type": "robbery", "exploitation": "x"},
+        {"record_id": "A-2", "source": "MOPS-AHTD", "role": "boss"}])
     ingest_files(con, [path])
     standardize(con)
     issues = con.execute("SELECT field, value FROM std_issues ORDER BY field").fetchall()
-    assert issues == [("case_type", "robbery"), ("exploitation", "x"), ("role", "boss")]
-    assert con.execute("SELECT case_type, role FROM records").fetchall() == [("robbery", "boss")]
+    assert issues == [("case_type", "robbery"), ("exploitation", "x")]
+    assert con.execute("SELECT case_type, role FROM records").fetchall() == [("robbery", "victim")]
+    assert con.execute("SELECT field FROM quarantine").fetchall() == [("role",)]
 
 
 def test_a_record_hashes_as_before_without_case_values(con, tmp_path):
