@@ -38,6 +38,7 @@ STANDARDIZED_COLUMNS: dict[str, str] = {
     "dob_placeholder": "VARCHAR",  # month-day ('01-01') of a placeholder birth date read as the year only
     "nationality_code": "VARCHAR",  # ISO 3166-1 alpha-3
     "province_code": "VARCHAR",  # gazetteer code
+    "province_is_event": "BOOLEAN",  # the province is where an event happened (mapping province_is: event_place)
     "district_code": "VARCHAR",
     "village_key": "VARCHAR",  # Lao name key of the village name
     "phone_e164": "VARCHAR",
@@ -231,6 +232,12 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE review_queue ADD COLUMN reasons JSON;
     ALTER TABLE review_queue ALTER COLUMN reason DROP NOT NULL;
+    """,
+    # 11: what a source's province says (mapping province_is: home | event_place) per ingested file, and per
+    # record whether its province is the place of an event rather than the person's (linkage/fields/event_place.py)
+    """
+    ALTER TABLE ingested_files ADD COLUMN province_is VARCHAR;
+    ALTER TABLE records ADD COLUMN IF NOT EXISTS province_is_event BOOLEAN;
     """,
 ]
 

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from linkage.errors import FieldError
 from linkage.fields.age_rule import age_fill_sql
+from linkage.fields.event_place import apply_event_places
 from linkage.fields.invisible import visible_or_none
 from linkage.fields.placeholder_dates import apply_placeholder_birth_dates
 from linkage.fields.std_cache import open_cache, parse_keys
@@ -310,6 +311,7 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False, cac
                                redone_for_aliases=redone)
     if report.records == 0:
         report.placeholder_dates = apply_placeholder_birth_dates(con)
+        apply_event_places(con)
         return report
     for lookup in LOOKUPS:
         _build_lookup(con, lookup, cached=cached, alias_digest=digest)
@@ -361,4 +363,5 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False, cac
     for tmp in ["std_todo", "std_result", *(f"lk_{lk.name}" for lk in LOOKUPS)]:
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
     report.placeholder_dates = apply_placeholder_birth_dates(con)
+    apply_event_places(con)
     return report

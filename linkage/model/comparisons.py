@@ -173,8 +173,12 @@ def place_comparison() -> ComparisonCreator:
         output_column_name="place",
         comparison_description="Place: village, district, province",
         comparison_levels=[
+            # A province where an event happened (a checkpoint's, a centre's) that differs says nothing of the
+            # person: no evidence, like a missing one (linkage/fields/event_place.py).
             cll.CustomLevel(
-                '"province_code_l" IS NULL OR "province_code_r" IS NULL', label_for_charts="province missing"
+                '"province_code_l" IS NULL OR "province_code_r" IS NULL OR '
+                '(("province_is_event_l" OR "province_is_event_r") AND "province_code_l" <> "province_code_r")',
+                label_for_charts="province missing or an event's",
             ).configure(is_null_level=True),
             # village_id is province + village key: a village name is only unique within a province.
             _level(

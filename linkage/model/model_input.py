@@ -35,6 +35,7 @@ MODEL_INPUT_TABLE = "model_input"  # inside the workspace, the current catalog w
 # computed here from the stored keys, so that the store and the API carry no further name field.
 # village_id: province and village key, for term frequencies of village names within a province
 # (Nonghin or Thasai recur in many provinces; within one they say much more).
+# province_is_event: the province is where an event happened (linkage/fields/event_place.py).
 # id_number_std: left out for documents issued per event (border passes, case numbers): no identity evidence;
 # id_type: the kind of document, IDs compare only within a kind (linkage/fields/id_documents.py).
 # birth_year_min/max: the birth-year range of every record (a full or year-only date is a
@@ -62,6 +63,7 @@ MODEL_INPUT_COLUMNS_SQL = f"""
     coalesce(dob_year_max, dob_year) AS birth_year_max,
     nationality_code,
     province_code,
+    coalesce(province_is_event, false) AS province_is_event,
     district_code,
     village_key,
     CASE WHEN province_code IS NOT NULL AND village_key IS NOT NULL

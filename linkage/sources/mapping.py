@@ -14,13 +14,17 @@ A mapping is data, not code (see ``linkage/sources/mappings/*.yaml``)::
     mandatory: [date_of_birth]      # fields whose missing/unreadable value quarantines the row
     buddhist_era: null              # true | false | null (detect) for this source's dates
     placeholder_birth_dates: auto   # auto | none | [01/01, 01/07]: day/month written for "day and month unknown"
+    province_is: home               # home | event_place: the province is the person's, or where the event happened
 
 Optional keys: ``priority`` (int, default 0; the highest-priority mapping whose pattern matches a
 file name is chosen, the packaged exchange mapping has -100) and ``delimiter`` (csv, default ",").
 ``placeholder_birth_dates`` lists the day/month a source writes when only the birth year is known
 (01/01/1998 for "1998"): such birth dates are read as the year only. ``auto`` (the default) does so
 for 01/01 when the store shows the source's share of 1 January births far above 1/365
-(``linkage/fields/placeholder_dates.py``); ``none`` never does.
+(``linkage/fields/placeholder_dates.py``); ``none`` never does. ``province_is: event_place`` says the
+source writes where the event happened (a border checkpoint, a repatriation centre), not where the person is
+from, when a record gives a province without district or village: a province disagreement with such a record is
+no evidence (``linkage/fields/event_place.py``).
 When both ``source`` and ``columns.source`` are given, a row's own source wins and the constant
 fills rows that leave it empty. ``sources`` (a list) names the sources the mapping's files may write; without it,
 a mapping with a constant ``source`` writes only that one, and one that reads the source from a column (the
@@ -48,8 +52,9 @@ DATE_COLUMNS = ("date_of_birth", "event_date")
 
 _KEYS = {
     "name", "source", "file_pattern", "format", "encoding", "sheet", "columns", "mandatory",
-    "buddhist_era", "priority", "delimiter", "placeholder_birth_dates", "sources",
+    "buddhist_era", "priority", "delimiter", "placeholder_birth_dates", "sources", "province_is",
 }
+PROVINCE_IS = ("home", "event_place")
 
 
 class MappingError(LaoLinkError):
@@ -71,6 +76,7 @@ class Mapping:
     priority: int = 0
     delimiter: str = ","
     placeholder_birth_dates: str = "auto"  # auto | none | month-day list '01-01,07-01'
+    province_is: str = "home"  # home | event_place
     sources: tuple[str, ...] = ()  # the sources its files may write (see allowed_sources)
     headers: tuple[str, ...] = field(init=False)
 
@@ -148,6 +154,9 @@ def parse_mapping(data: Any, path: Path) -> Mapping:
     if not isinstance(delimiter, str) or len(delimiter) != 1:
         raise _fail(path, f"delimiter must be one character, got {delimiter!r}")
     placeholders = _placeholder_birth_dates(path, data.get("placeholder_birth_dates", "auto"))
+    province_is = data.get("province_is", "home")
+    if province_is not in PROVINCE_IS:
+        raise _fail(path, f"province_is must be one of {', '.join(PROVINCE_IS)}, got {province_is!r}")
     sources = data.get("sources") or []
     if not isinstance(sources, list) or not all(isinstance(x, str) and x.strip() for x in sources):
         raise _fail(path, f"'sources' must be a list of the source codes its files may write, got {sources!r}")
@@ -167,6 +176,7 @@ def parse_mapping(data: Any, path: Path) -> Mapping:
         priority=priority,
         delimiter=delimiter,
         placeholder_birth_dates=placeholders,
+        province_is=province_is,
         sources=tuple(dict.fromkeys(x.strip() for x in sources)),
     )
 
