@@ -187,13 +187,10 @@ def _width_problem(line_no: int, cells: Sequence[Any], width: int) -> RowProblem
 class CsvSource(SourceFile):
     kind = "csv"
 
-    def __init__(self, path: Path, *, encoding: str, delimiter: str, limits: ReadLimits, bulk: bool = True) -> None:
-        """``bulk``: let DuckDB read a plain UTF-8 file (linkage/sources/csv_bulk.py); False: always Python."""
+    def __init__(self, path: Path, *, encoding: str, delimiter: str, limits: ReadLimits) -> None:
         self.path = path
-        self._bulk = bulk
         self.encoding = detect_encoding(path, encoding)
         self._limits = limits
-        self._delimiter = delimiter
         self._file = path.open(encoding=self.encoding, newline="", errors="strict")
         csv.field_size_limit(limits.max_field_chars)
         self._reader = csv.reader(self._file, delimiter=delimiter)
@@ -226,15 +223,7 @@ class CsvSource(SourceFile):
 
     def batches(self, wanted: Sequence[int], names: Sequence[str], batch_rows: int = DEFAULT_BATCH_ROWS
                 ) -> Iterator[RowBatch]:
-        from linkage.sources.csv_bulk import bulk_batches
-
         width = len(self.headers)
-        bulk = bulk_batches(self.path, encoding=self.encoding, delimiter=self._delimiter, header_lines=self._last_line,
-                            width=width, wanted=wanted, names=names, batch_rows=batch_rows,
-                            limits=self._limits) if self._bulk else None
-        if bulk is not None:  # a plain UTF-8 file: DuckDB reads it, with the same rows and line numbers
-            yield from bulk
-            return
         pick = _picker(wanted)
         reader = self._reader
         last = self._last_line
