@@ -75,6 +75,15 @@ class _Lookup:
     raw: Sequence[str]  # raw columns (SQL expressions over std_todo) forming the key
     outputs: Sequence[tuple[str, pa.DataType]]
     parse: Callable[..., Sequence[Any] | None]
+    only_with: str | None = None  # the other raw columns matter only when this one is written (an age's event)
+
+    def key_sql(self, alias: str, column: str) -> str:
+        """SQL of one key column: the raw value with NULL as _EMPTY; NULL too when ``only_with`` is empty, so
+        the many events without an age make one key, not one each (the parser gives nothing for them)."""
+        value = f"{alias}.{column}"
+        if self.only_with and column != self.only_with:
+            value = f"CASE WHEN {alias}.{self.only_with} IS NULL THEN NULL ELSE {value} END"
+        return f"coalesce({value}, '{_EMPTY}')"
 
     def read(self, *values: str | None) -> Sequence[Any] | None:
         """Parse raw values as written, invisible characters removed first (batch and real time alike)."""
@@ -178,7 +187,8 @@ LOOKUPS: tuple[_Lookup, ...] = (
          ("dob_year_max", pa.int32())),
         _dob_outputs,
     ),
-    _Lookup("age", ("age", "event_date"), (("age_year_min", pa.int32()), ("age_year_max", pa.int32())), _age_outputs),
+    _Lookup("age", ("age", "event_date"), (("age_year_min", pa.int32()), ("age_year_max", pa.int32())), _age_outputs,
+            only_with="age"),
     _Lookup("event_date", ("event_date",),
             (("event_date_std", pa.date32()), ("event_year_min", pa.int32()), ("event_year_max", pa.int32())),
             _event_outputs),
@@ -199,8 +209,8 @@ LOOKUPS: tuple[_Lookup, ...] = (
 )
 
 
-def _key_sql(columns: Sequence[str], alias: str) -> str:
-    return ", ".join(f"coalesce({alias}.{c}, '{_EMPTY}') AS k_{c}" for c in columns)
+def _key_sql(lookup: _Lookup, alias: str) -> str:
+    return ", ".join(f"{lookup.key_sql(alias, c)} AS k_{c}" for c in lookup.raw)
 
 
 def _parsed_table(lookup: _Lookup, keys: list[tuple[str, ...]]) -> pa.Table:
@@ -223,7 +233,7 @@ def _build_lookup(con: duckdb.DuckDBPyConnection, lookup: _Lookup, *, cached: bo
     and the new ones are added to it (linkage/fields/std_cache.py).
     """
     view = f"lk_{lookup.name}"
-    keys_sql = f"SELECT DISTINCT {_key_sql(lookup.raw, 't')} FROM std_todo t"
+    keys_sql = f"SELECT DISTINCT {_key_sql(lookup, 't')} FROM std_todo t"
     if not cached:
         table = _parsed_table(lookup, con.execute(keys_sql).fetchall())
         con.register(f"{view}_arrow", table)
@@ -245,7 +255,7 @@ def _build_lookup(con: duckdb.DuckDBPyConnection, lookup: _Lookup, *, cached: bo
 
 
 def _join_sql(lookup: _Lookup) -> str:
-    cond = " AND ".join(f"coalesce(t.{c}, '{_EMPTY}') = lk_{lookup.name}.k_{c}" for c in lookup.raw)
+    cond = " AND ".join(f"{lookup.key_sql('t', c)} = lk_{lookup.name}.k_{c}" for c in lookup.raw)
     return f"LEFT JOIN lk_{lookup.name} ON {cond}"
 
 
