@@ -33,6 +33,10 @@ def serve(db: Path, *, host: str, port: int, workers: int, inbox: Path | None = 
     os.environ["LAOLINK_DB"] = str(store_paths(db).db)
     if inbox:
         os.environ["LAOLINK_INBOX"] = str(inbox)
+    # The reconciliation manifest's stable URLs (never the request's Host): the address served, unless an admin
+    # names the public one (behind a proxy, or when serving on all interfaces, which is no address to give out).
+    if not os.environ.get("LAOLINK_PUBLIC_URL") and host not in ("0.0.0.0", "::", ""):
+        os.environ["LAOLINK_PUBLIC_URL"] = f"http://{f'[{host}]' if ':' in host else host}:{port}"
     # X-Forwarded-For/-Proto only from the reverse proxies named in LAOLINK_TRUSTED_PROXIES (comma-separated;
     # default none: uvicorn's own default trusts 127.0.0.1, so a local client could pick the address that the
     # log-in limit and the audit log see)

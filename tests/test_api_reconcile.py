@@ -103,9 +103,10 @@ def test_manifest_is_open_schema_valid_and_takes_no_address_from_host(server):
         Manifest.model_validate_json(json.dumps({**body, "suggest": None}))
 
 
-def test_without_public_url_the_manifest_says_what_to_set(api_server):
-    response = httpx.get(f"{api_server.base_url}/api/v1/reconcile")
-    assert response.status_code == 503 and "LAOLINK_PUBLIC_URL" in response.text
+def test_without_public_url_the_manifest_names_the_served_address_never_the_host_header(api_server):
+    response = httpx.get(f"{api_server.base_url}/api/v1/reconcile", headers={"Host": "evil.example"})
+    assert response.status_code == 200
+    assert response.json()["identifierSpace"] == f"{api_server.base_url}/api/v1/persons/"
 
 
 def test_credentials_api_key_header_bearer_and_refusals(server, key):
