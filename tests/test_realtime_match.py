@@ -26,8 +26,10 @@ BOUASY = dict(given_key="BUASI", family_key="THAMASAK", full_name_std="bouasy th
 
 
 def model_input_row(con, standardized):
-    """The model input of one standardized record, through the query real-time matching runs."""
-    return _model_input_query(con, [standardized], [])[0][0]
+    """The model input of one standardized record, through the query real-time matching runs (names counted
+    in the scorer's mirror, or in a snapshot's records)."""
+    tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    return _model_input_query(con, [standardized], [], "mi" if "mi" in tables else "records")[0][0]
 
 
 def rec(source, record_id, **std):

@@ -341,13 +341,23 @@ class RealtimeScorer:
 
 
 def _model_input_query(
-    con: duckdb.DuckDBPyConnection, standardized: list[Mapping[str, Any]], extra: list[str]
+    con: duckdb.DuckDBPyConnection, standardized: list[Mapping[str, Any]], extra: list[str], counts_in: str = "mi"
 ) -> tuple[list[dict[str, Any]], list[tuple]]:
-    """Model input rows, and per row the values of the ``extra`` expressions over its columns."""
+    """Model input rows, and per row the values of the ``extra`` expressions over its columns; how many records
+    share each name is counted in the table ``counts_in`` (the scorer's mirror of the store)."""
     columns = [c for c in STANDARDIZED_COLUMNS if c != "std_version"]
     values = ", ".join(f"unnest(CAST($v_{c} AS {STANDARDIZED_COLUMNS[c]}[])) AS {c}" for c in columns)
     model_input = f"SELECT {MODEL_INPUT_COLUMNS_SQL} FROM (SELECT unnest($_j::BIGINT[]) AS rid, {values}) records"
-    sql = f"WITH m AS ({model_input}) SELECT {', '.join(['m.*', *extra])} FROM m ORDER BY rid"
+    # How many records share a name (the rarity blocking rules read) is counted in the store, the query
+    # record added, never among the records of one batch: a record matches the same alone or in a batch.
+    counts = ", ".join(
+        f"(SELECT count(*) FROM {counts_in} c WHERE {' AND '.join(f'c.{k} IS NOT DISTINCT FROM q.{k}' for k in keys)})"
+        " + 1"
+        f" AS {column}"
+        for column, keys in (("name_key_records", ("given_key", "family_key")),
+                             ("given_key_records", ("given_key",)), ("family_key_records", ("family_key",))))
+    sql = (f"WITH q AS ({model_input}), m AS (SELECT * REPLACE ({counts}) FROM q) "
+           f"SELECT {', '.join(['m.*', *extra])} FROM m ORDER BY rid")
     params = {f"v_{c}": [s.get(c) for s in standardized] for c in columns}
     cur = execute_parsed(con, sql, {"_j": list(range(len(standardized))), **params})
     names = [d[0] for d in cur.description][:len(cur.description) - len(extra)]
