@@ -109,3 +109,15 @@ def test_match_keeps_the_certain_match_with_invisible_characters(match_server, n
     assert best["person_id"] == "LA-P-0000010"
     labels = {f["comparison"]: f["label"] for f in best["fields"]}
     assert labels["name"] == "Lao name key equal (given and family)", labels
+
+
+def test_pages_show_direction_controls_written_out_never_raw():
+    """A stored name with a right-to-left override cannot turn a page around: every printed value shows it."""
+    from markupsafe import Markup
+
+    from api.pages.render import templates
+
+    page = templates.env.from_string("<td>{{ name }}</td><td>{{ other }}</td>")
+    html = page.render(name=f"{RLO}evil{PDF} ບົວສີ", other=Markup("<b>app markup</b>"))
+    assert RLO not in html and PDF not in html
+    assert "⟨U+202E⟩evil⟨U+202C⟩ ບົວສີ" in html and "<b>app markup</b>" in html

@@ -8,15 +8,20 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from api.deps import PagePrincipal, audit
 from api.pages.i18n import Translator, ddmmyyyy, request_language
 from api.queue_reasons import queue_reason
+from linkage.fields.invisible import show_direction_controls
 from linkage.service.auth import Principal
 from linkage.service.decisions import may_decide
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 templates.env.filters["ddmmyyyy"] = ddmmyyyy
+# Every value a page prints shows direction controls written out (issue #20 row 3); markup the app built is its own.
+templates.env.finalize = lambda value: (
+    show_direction_controls(value) if isinstance(value, str) and not isinstance(value, Markup) else value)
 templates.env.globals["queue_reason"] = queue_reason
 
 PAGE_ROLES = frozenset({"admin", "steward", "analyst"})

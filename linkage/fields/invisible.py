@@ -34,3 +34,13 @@ def visible_or_none(text: str | None) -> str | None:
         return None
     cleaned = remove_invisible(text)
     return cleaned if cleaned.strip() else None
+
+
+DIRECTION_CONTROLS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_DIRECTION = re.compile(f"[{DIRECTION_CONTROLS}]")
+
+
+def show_direction_controls(text: str) -> str:
+    """``text`` with each direction mark, embedding, override or isolate written out as ``⟨U+202E⟩``: a stored
+    value is shown as recorded, but an override can never turn around what a page shows next to it."""
+    return _DIRECTION.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text)
