@@ -166,7 +166,7 @@ def _create_cluster_info(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _cluster_info AS
-        SELECT rc.cluster_key, count(*) AS size, any_value(rp.person_id) AS person_id
+        SELECT rc.cluster_key, count(*) AS size, min(rp.person_id) AS person_id
         FROM record_cluster rc LEFT JOIN record_person rp USING (rid)
         GROUP BY rc.cluster_key
         """
@@ -275,9 +275,9 @@ def _birth_year_gap_sql(decisions_table: str) -> str:
                {_reason("birth_year_gap", year_old="y.year_old", year_young="y.year_young", gap="$gap")},
                NULL
         FROM (SELECT c.cluster_key,
-                     arg_min(r.rid, coalesce(r.dob_year, r.dob_year_max)) AS rid_old,
+                     arg_min(r.rid, (coalesce(r.dob_year, r.dob_year_max), r.rid)) AS rid_old,
                      min(coalesce(r.dob_year, r.dob_year_max)) AS year_old,
-                     arg_max(r.rid, coalesce(r.dob_year, r.dob_year_min)) AS rid_young,
+                     arg_max(r.rid, (coalesce(r.dob_year, r.dob_year_min), -r.rid)) AS rid_young,
                      max(coalesce(r.dob_year, r.dob_year_min)) AS year_young
               FROM record_cluster c JOIN records r USING (rid)
               WHERE c.cluster_key IN (SELECT cluster_key FROM _cluster_info WHERE size > 1)
@@ -306,7 +306,8 @@ def _replace_queue(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
                    CASE WHEN any_value(pl.person_id) = any_value(pr.person_id) THEN any_value(pl.person_id) END
                        AS person_id,
                    max(it.priority) AS priority,
-                   '[' || string_agg(CAST(it.reason AS VARCHAR), ',' ORDER BY it.priority DESC) || ','
+                   '[' || string_agg(CAST(it.reason AS VARCHAR), ','
+                                     ORDER BY it.priority DESC, CAST(it.reason AS VARCHAR)) || ','
                        || CASE WHEN any_value(pl.person_id) = any_value(pr.person_id)
                                THEN '{"code": "now_same_person"}' ELSE '{"code": "now_different_persons"}' END
                        || ']' AS reasons,
@@ -314,10 +315,14 @@ def _replace_queue(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
             FROM it LEFT JOIN record_person pl ON pl.rid = it.rid_l LEFT JOIN record_person pr ON pr.rid = it.rid_r
             WHERE it.kind = 'pair' GROUP BY it.rid_l, it.rid_r),
         clusters AS (
-            SELECT 'cluster' AS kind, arg_max(it.rid_l, it.priority) AS rid_l, arg_max(it.rid_r, it.priority) AS rid_r,
-                   any_value(i.person_id) AS person_id, max(it.priority) + (count(*) - 1) * 0.05 AS priority,
-                   '[' || string_agg(CAST(it.reason AS VARCHAR), ',' ORDER BY it.priority DESC) || ']' AS reasons,
-                   arg_max(it.match_probability, it.priority) AS match_probability
+            -- ties broken by the records' ids, so a re-run (a killed night resumed) builds the same items
+            SELECT 'cluster' AS kind, arg_max(it.rid_l, (it.priority, -it.rid_l, -it.rid_r)) AS rid_l,
+                   arg_max(it.rid_r, (it.priority, -it.rid_l, -it.rid_r)) AS rid_r,
+                   min(i.person_id) AS person_id, max(it.priority) + (count(*) - 1) * 0.05 AS priority,
+                   '[' || string_agg(CAST(it.reason AS VARCHAR), ','
+                                     ORDER BY it.priority DESC, it.rid_l, it.rid_r, CAST(it.reason AS VARCHAR))
+                       || ']' AS reasons,
+                   arg_max(it.match_probability, (it.priority, -it.rid_l, -it.rid_r)) AS match_probability
             FROM it JOIN _cluster_info i USING (cluster_key) WHERE it.kind = 'cluster'
             GROUP BY it.cluster_key)
         SELECT kind, rid_l, rid_r, person_id, priority, CAST(reasons AS JSON), match_probability, $run_id
