@@ -15,3 +15,15 @@ columns:
 mandatory: [date_of_birth]
 buddhist_era: null
 """
+
+
+def csv_mapping_yaml(name: str, source: str, columns: dict[str, str], setting: str = "") -> str:
+    """A CSV mapping of one source for files named ``*<name>*``, with ``setting`` (a YAML line) added."""
+    lines = [f"name: {name}", f"source: {source}", f'file_pattern: "*{name}*"', "format: csv", "columns:"]
+    lines += [f"  {column}: {header}" for column, header in columns.items()]
+    return "\n".join([*lines, setting, ""])
+
+
+def write_csv_mapping(directory, name: str, source: str, columns: dict[str, str], setting: str = "") -> None:
+    """``<directory>/<name>.yaml`` holding ``csv_mapping_yaml(...)``."""
+    (directory / f"{name}.yaml").write_text(csv_mapping_yaml(name, source, columns, setting), encoding="utf-8")

@@ -15,25 +15,14 @@ from linkage.model.model_input import MODEL_INPUT_COLUMNS_SQL
 from linkage.sources.ingest import ingest_files
 from linkage.sources.mapping import MappingError, parse_mapping
 from linkage.store import connect
+from tests.mapping_samples import csv_mapping_yaml, write_csv_mapping
 
-MAPPING = """
-name: {name}
-source: {source}
-file_pattern: "*{name}*"
-format: csv
-columns:
-  record_id: ID
-  full_name: Name
-  date_of_birth: DOB
-  province: Province
-  district: District
-{setting}
-"""
+COLUMNS = {"record_id": "ID", "full_name": "Name", "date_of_birth": "DOB", "province": "Province",
+           "district": "District"}
 
 
 def _mapping(directory: Path, name: str, source: str, setting: str = "") -> None:
-    (directory / f"{name}.yaml").write_text(MAPPING.format(name=name, source=source, setting=setting),
-                                            encoding="utf-8")
+    write_csv_mapping(directory, name, source, COLUMNS, setting)
 
 
 def _file(directory: Path, name: str, province: str, district: str = "") -> Path:
@@ -48,12 +37,12 @@ def _file(directory: Path, name: str, province: str, district: str = "") -> Path
 @pytest.mark.parametrize(("setting", "value"), [("", "home"), ("province_is: home", "home"),
                                                 ("province_is: event_place", "event_place")])
 def test_mapping_setting(setting: str, value: str) -> None:
-    data = yaml.safe_load(MAPPING.format(name="m", source="S", setting=setting))
+    data = yaml.safe_load(csv_mapping_yaml("m", "S", COLUMNS, setting))
     assert parse_mapping(data, Path("m.yaml")).province_is == value
 
 
 def test_bad_setting_names_the_file() -> None:
-    data = yaml.safe_load(MAPPING.format(name="m", source="S", setting="province_is: checkpoint"))
+    data = yaml.safe_load(csv_mapping_yaml("m", "S", COLUMNS, "province_is: checkpoint"))
     with pytest.raises(MappingError, match=r"m\.yaml.*province_is.*checkpoint"):
         parse_mapping(data, Path("m.yaml"))
 

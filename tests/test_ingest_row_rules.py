@@ -3,8 +3,6 @@ characters, sources a file may write; every row stored or quarantined with the r
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 import pytest
@@ -13,17 +11,13 @@ from linkage.sources.exchange_format import EXCHANGE_COLUMNS, OPTIONAL_COLUMNS
 from linkage.sources.ingest import ingest_files
 from linkage.sources.mapping import MappingError, load_mapping
 from linkage.store import connect
+from tests.test_ingest import write_csv
 
 HEADER = [c for c in EXCHANGE_COLUMNS if c not in OPTIONAL_COLUMNS]
 
 
 def _csv(path, rows: list[dict], header=HEADER):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([[r.get(c, "") for c in header] for r in rows])
-    path.write_text(buffer.getvalue(), encoding="utf-8")
-    return path
+    return write_csv(path, [[r.get(c, "") for c in header] for r in rows], header=header)
 
 
 @pytest.fixture

@@ -15,23 +15,13 @@ from linkage.fields.standardize import standardize
 from linkage.sources.ingest import ingest_files
 from linkage.sources.mapping import MappingError, parse_mapping
 from linkage.store import connect
+from tests.mapping_samples import csv_mapping_yaml, write_csv_mapping
 
-MAPPING = """
-name: {name}
-source: {source}
-file_pattern: "*{name}*"
-format: csv
-columns:
-  record_id: ID
-  full_name: Name
-  date_of_birth: DOB
-{setting}
-"""
+COLUMNS = {"record_id": "ID", "full_name": "Name", "date_of_birth": "DOB"}
 
 
 def _mapping(directory: Path, name: str, source: str, setting: str = "") -> None:
-    (directory / f"{name}.yaml").write_text(MAPPING.format(name=name, source=source, setting=setting),
-                                            encoding="utf-8")
+    write_csv_mapping(directory, name, source, COLUMNS, setting)
 
 
 def _file(directory: Path, name: str, births: list[str]) -> Path:
@@ -58,7 +48,7 @@ def _spread(n: int, year: int = 1990) -> list[str]:
 def test_mapping_setting(setting: str, stored: str) -> None:
     import yaml
 
-    data = yaml.safe_load(MAPPING.format(name="m", source="S", setting=setting))
+    data = yaml.safe_load(csv_mapping_yaml("m", "S", COLUMNS, setting))
     assert parse_mapping(data, Path("m.yaml")).placeholder_birth_dates == stored
 
 
@@ -66,7 +56,7 @@ def test_mapping_setting(setting: str, stored: str) -> None:
 def test_bad_mapping_setting_names_the_file(setting: str) -> None:
     import yaml
 
-    data = yaml.safe_load(MAPPING.format(name="m", source="S", setting=f"placeholder_birth_dates: {setting}"))
+    data = yaml.safe_load(csv_mapping_yaml("m", "S", COLUMNS, f"placeholder_birth_dates: {setting}"))
     with pytest.raises(MappingError) as err:
         parse_mapping(data, Path("/srv/mappings/m.yaml"))
     assert "/srv/mappings/m.yaml" in str(err.value) and "placeholder_birth_dates" in str(err.value)
