@@ -3,7 +3,19 @@
 import os
 import sys
 
+import pytest
+
 pytest_plugins = ["api_server"]
+
+
+@pytest.fixture
+def store_con(tmp_path):
+    """A connection to a new, empty pipeline store (a real DuckDB file, every migration applied)."""
+    from linkage.store import connect
+
+    connection = connect(tmp_path / "store.duckdb")
+    yield connection
+    connection.close()
 
 _exit_status = 0
 

@@ -11,7 +11,6 @@ from linkage.demo_data.population import CASE_TYPES
 from linkage.fields.standardize import standardize
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS, OPTIONAL_COLUMNS
 from linkage.sources.ingest import ingest_files
-from linkage.store import connect
 from tests.test_ingest import write_csv
 
 CORE = [c for c in EXCHANGE_COLUMNS if c not in OPTIONAL_COLUMNS]
@@ -22,10 +21,8 @@ def _csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> Path:
 
 
 @pytest.fixture
-def con(tmp_path):
-    connection = connect(tmp_path / "store.duckdb")
-    yield connection
-    connection.close()
+def con(store_con):
+    return store_con
 
 
 def test_case_columns_are_read_into_codes_and_may_be_left_out(con, tmp_path):

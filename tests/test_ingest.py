@@ -38,10 +38,8 @@ def write_csv(path, rows, header=HEADER, encoding="utf-8"):
 
 
 @pytest.fixture
-def con(tmp_path):
-    connection = connect(tmp_path / "store.duckdb")
-    yield connection
-    connection.close()
+def con(store_con):
+    return store_con
 
 
 def ingest(con, paths, **kwargs) -> IngestReport:

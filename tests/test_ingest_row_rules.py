@@ -10,7 +10,6 @@ import pytest
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS, OPTIONAL_COLUMNS
 from linkage.sources.ingest import ingest_files
 from linkage.sources.mapping import MappingError, load_mapping
-from linkage.store import connect
 from tests.test_ingest import write_csv
 
 HEADER = [c for c in EXCHANGE_COLUMNS if c not in OPTIONAL_COLUMNS]
@@ -21,10 +20,8 @@ def _csv(path, rows: list[dict], header=HEADER):
 
 
 @pytest.fixture
-def con(tmp_path):
-    connection = connect(tmp_path / "store.duckdb")
-    yield connection
-    connection.close()
+def con(store_con):
+    return store_con
 
 
 def _outcome(con, report) -> tuple[set[str], dict[str, tuple[str, str]]]:
