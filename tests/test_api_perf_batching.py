@@ -98,7 +98,7 @@ def test_model_input_and_candidates_of_many_records_equal_each_alone(snap):
     scorer = scorer_for(snap)
     cur = scorer.mirror.cursor()
     rows = [model_input_row(cur, q) for q in QUERIES]
-    assert _model_input_query(cur, QUERIES, [])[0] == rows
+    assert _model_input_query(cur, QUERIES, [], scorer.name_counts)[0] == rows
     together = scorer.candidates_many(cur, rows)
     assert together == [scorer.candidates_many(cur, [row])[0] for row in rows]
     model_rows, hashed = scorer.model_inputs(cur, QUERIES)  # the hashes computed with the model input

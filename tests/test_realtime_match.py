@@ -16,7 +16,7 @@ from linkage.errors import FieldError
 from linkage.fields.standardize_one import standardize_record
 from linkage.model.blocking_sql import blocking_filter_sql, model_blocking_rules
 from linkage.model.model_input import MODEL_INPUT_COLUMNS_SQL
-from linkage.model.realtime_match import _model_input_query, build_scorer, snapshot_model
+from linkage.model.realtime_match import NameCounts, _model_input_query, build_scorer, snapshot_model
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 from linkage.store import STANDARDIZED_COLUMNS
 
@@ -29,7 +29,8 @@ def model_input_row(con, standardized):
     """The model input of one standardized record, through the query real-time matching runs (names counted
     in the scorer's mirror, or in a snapshot's records)."""
     tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    return _model_input_query(con, [standardized], [], "mi" if "mi" in tables else "records")[0][0]
+    counts = NameCounts.of_table(con, "mi" if "mi" in tables else "records")
+    return _model_input_query(con, [standardized], [], counts)[0][0]
 
 
 def rec(source, record_id, **std):

@@ -109,6 +109,7 @@ class RealtimeScorer:
     column_types: dict[str, str]
     mirror: duckdb.DuckDBPyConnection
     tf: dict[str, dict[str, float]] = field(default_factory=dict)
+    name_counts: NameCounts = field(default_factory=lambda: NameCounts({}, {}, {}))
     bk_hash: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64), repr=False)  # bk.h, sorted
     bk_rid: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)  # bk.rid, same order
 
@@ -239,7 +240,7 @@ class RealtimeScorer:
     ) -> tuple[list[dict[str, Any]], list[tuple] | None]:
         """The model input rows of standardized query records and their key hashes, in one query."""
         exprs = self.key_hash_sql(lambda c: f'"{c}"')
-        rows, hashed = _model_input_query(cur, standardized, exprs)
+        rows, hashed = _model_input_query(cur, standardized, exprs, self.name_counts)
         return rows, hashed if exprs else None
 
     def match_rows(self, standardized: list[Mapping[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -340,26 +341,48 @@ class RealtimeScorer:
         ]
 
 
+@dataclass(frozen=True)
+class NameCounts:
+    """How many records of the store carry each whole name, given name and family name key (None: no key),
+    counted once when the scorer is built; the rarity blocking rules read them."""
+
+    whole: dict[tuple[str | None, str | None], int]
+    given: dict[str | None, int]
+    family: dict[str | None, int]
+
+    @classmethod
+    def of_table(cls, con: duckdb.DuckDBPyConnection, table: str) -> NameCounts:
+        rows = con.execute(f"SELECT given_key, family_key, count(*) FROM {table} GROUP BY ALL").fetchall()
+        whole, given, family = {}, {}, {}
+        for g, f, n in rows:
+            whole[(g, f)] = n
+            given[g] = given.get(g, 0) + n
+            family[f] = family.get(f, 0) + n
+        return cls(whole, given, family)
+
+    def with_query(self, record: Mapping[str, Any]) -> tuple[int, int, int]:
+        """The counts of a query record's keys in the store with the record itself added."""
+        g, f = record.get("given_key"), record.get("family_key")
+        return self.whole.get((g, f), 0) + 1, self.given.get(g, 0) + 1, self.family.get(f, 0) + 1
+
+
 def _model_input_query(
-    con: duckdb.DuckDBPyConnection, standardized: list[Mapping[str, Any]], extra: list[str], counts_in: str = "mi"
+    con: duckdb.DuckDBPyConnection, standardized: list[Mapping[str, Any]], extra: list[str], counts: NameCounts
 ) -> tuple[list[dict[str, Any]], list[tuple]]:
     """Model input rows, and per row the values of the ``extra`` expressions over its columns; how many records
-    share each name is counted in the table ``counts_in`` (the scorer's mirror of the store)."""
+    share each name comes from the store's ``counts`` with the query record added, never from the records of
+    one batch: a record matches the same alone or in a batch."""
     columns = [c for c in STANDARDIZED_COLUMNS if c != "std_version"]
     values = ", ".join(f"unnest(CAST($v_{c} AS {STANDARDIZED_COLUMNS[c]}[])) AS {c}" for c in columns)
     model_input = f"SELECT {MODEL_INPUT_COLUMNS_SQL} FROM (SELECT unnest($_j::BIGINT[]) AS rid, {values}) records"
-    # How many records share a name (the rarity blocking rules read) is counted in the store, the query
-    # record added, never among the records of one batch: a record matches the same alone or in a batch.
-    counts = ", ".join(
-        f"(SELECT count(*) FROM {counts_in} c WHERE {' AND '.join(f'c.{k} IS NOT DISTINCT FROM q.{k}' for k in keys)})"
-        " + 1"
-        f" AS {column}"
-        for column, keys in (("name_key_records", ("given_key", "family_key")),
-                             ("given_key_records", ("given_key",)), ("family_key_records", ("family_key",))))
-    sql = (f"WITH q AS ({model_input}), m AS (SELECT * REPLACE ({counts}) FROM q) "
+    count_columns = ("name_key_records", "given_key_records", "family_key_records")
+    replaced = ", ".join(f"$_n_{c}[rid + 1] AS {c}" for c in count_columns)
+    sql = (f"WITH q AS ({model_input}), m AS (SELECT * REPLACE ({replaced}) FROM q) "
            f"SELECT {', '.join(['m.*', *extra])} FROM m ORDER BY rid")
+    per_record = [counts.with_query(s) for s in standardized]
+    params_counts = {f"_n_{c}": [n[i] for n in per_record] for i, c in enumerate(count_columns)}
     params = {f"v_{c}": [s.get(c) for s in standardized] for c in columns}
-    cur = execute_parsed(con, sql, {"_j": list(range(len(standardized))), **params})
+    cur = execute_parsed(con, sql, {"_j": list(range(len(standardized))), **params, **params_counts})
     names = [d[0] for d in cur.description][:len(cur.description) - len(extra)]
     rows = cur.fetchall()
     return ([{**dict(zip(names, row[:len(names)], strict=True)), "rid": 0} for row in rows],
@@ -429,6 +452,7 @@ def build_scorer(
         column_types=column_types,
         mirror=mirror,
         tf=term_frequencies(mirror, tf_columns) | person_term_frequencies(mirror, "mi", at_store_size, n_records),
+        name_counts=NameCounts.of_table(mirror, "mi"),
         **sorted_key_hashes(mirror),
     )
 
