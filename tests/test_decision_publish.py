@@ -172,3 +172,19 @@ def test_a_decision_made_while_the_night_publishes_is_on_the_night_with_its_sett
     report = _published(db, "SELECT report->'clusters'->>'review_band', report->'clusters'->>'threshold'"
                             " FROM runs WHERE run_id = 3")
     assert report == [("[0.5,0.95]", "0.95")]
+
+
+def test_queue_items_keep_their_ids_when_a_decision_is_published(night_one, tmp_path):
+    """A steward's pair page opened before a decision snapshot must still find its item after it."""
+    db = _copy_store(night_one, tmp_path)
+    queue = "SELECT item_id, kind, rid_l, rid_r FROM review_queue WHERE rid_l IS NOT NULL ORDER BY item_id"
+    before = _published(db, queue)
+    assert len(before) > 5
+    _, records = _persons_with_three_records(db)[0]
+    _split_off(db, records)
+    assert _publish_decisions(db) is not None
+    after = _published(db, queue)
+    by_pair = {tuple(rest): item for item, *rest in before}
+    kept = [(item, by_pair[tuple(rest)]) for item, *rest in after if tuple(rest) in by_pair]
+    assert len(kept) >= len(before) - 3 and all(new == old for new, old in kept)
+    assert len({item for item, *_ in after}) == len(after)

@@ -293,13 +293,19 @@ def _birth_year_gap_sql(decisions_table: str) -> str:
 
 def _replace_queue(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
     """Replace ``review_queue`` with one item per pair, and per cluster (its reasons, most urgent first);
-    a pair that is both (a flagged cluster's pair) is listed once, at its higher priority."""
+    a pair that is both (a flagged cluster's pair) is listed once, at its higher priority.
+
+    An item still in the queue keeps its ``item_id``: a steward's page opened before a decision was published
+    (which rebuilds the queue) still finds its item."""
     con.execute("BEGIN TRANSACTION")
     try:
+        con.execute("CREATE OR REPLACE TEMP TABLE _previous_items AS SELECT item_id, kind, rid_l, rid_r, person_id"
+                    " FROM review_queue")
         con.execute("DELETE FROM review_queue")
         con.execute(
             """
-        INSERT INTO review_queue (kind, rid_l, rid_r, person_id, priority, reasons, match_probability, run_id)
+        INSERT INTO review_queue (item_id, kind, rid_l, rid_r, person_id, priority, reasons, match_probability,
+                                  run_id)
         WITH it AS (SELECT DISTINCT * FROM _items),
         pairs AS (
             SELECT 'pair' AS kind, it.rid_l, it.rid_r,
@@ -325,13 +331,18 @@ def _replace_queue(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
                    arg_max(it.match_probability, (it.priority, -it.rid_l, -it.rid_r)) AS match_probability
             FROM it JOIN _cluster_info i USING (cluster_key) WHERE it.kind = 'cluster'
             GROUP BY it.cluster_key)
-        SELECT kind, rid_l, rid_r, person_id, priority, CAST(reasons AS JSON), match_probability, $run_id
-        FROM (SELECT * FROM pairs UNION ALL SELECT * FROM clusters)
-        QUALIFY rid_l IS NULL OR row_number() OVER (PARTITION BY rid_l, rid_r ORDER BY priority DESC, kind) = 1
-        ORDER BY priority DESC, rid_l, rid_r
+        SELECT coalesce(p.item_id, nextval('review_item_seq')), n.kind, n.rid_l, n.rid_r, n.person_id, n.priority,
+               CAST(n.reasons AS JSON), n.match_probability, $run_id
+        FROM (SELECT * FROM (SELECT * FROM pairs UNION ALL SELECT * FROM clusters)
+              QUALIFY rid_l IS NULL OR row_number() OVER (PARTITION BY rid_l, rid_r ORDER BY priority DESC, kind) = 1
+             ) n
+        LEFT JOIN _previous_items p ON p.kind = n.kind AND p.rid_l IS NOT DISTINCT FROM n.rid_l
+             AND p.rid_r IS NOT DISTINCT FROM n.rid_r AND (n.rid_l IS NOT NULL OR p.person_id = n.person_id)
+        ORDER BY n.priority DESC, n.rid_l, n.rid_r
         """,
             {"run_id": run_id},
         )
+        con.execute("DROP TABLE _previous_items")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
