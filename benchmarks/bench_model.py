@@ -26,6 +26,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import add_model_scores  # noqa: E402
+from linkage.clusters.clustering import DEFAULT_LINK_THRESHOLD  # noqa: E402
 
 
 def build_store(workdir: Path, persons: int, seed: int) -> tuple[Path, Path, dict]:
@@ -105,7 +106,7 @@ def main() -> None:
     parser.add_argument("--truth", type=Path)
     parser.add_argument("--persons", type=int, default=8000)
     parser.add_argument("--seed", type=int, default=2024, help="Demo-data seed (use one not used in tuning).")
-    parser.add_argument("--threshold", type=float, default=0.8, help="The nightly's link threshold.")
+    parser.add_argument("--threshold", type=float, default=DEFAULT_LINK_THRESHOLD, help="The nightly's link threshold.")
     parser.add_argument("--model", type=Path, help="Score with this model instead of training one.")
     parser.add_argument("--skip-plain", action="store_true")
     args = parser.parse_args()

@@ -25,12 +25,13 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_shift import VARIANTS, demo_inbox, measure  # noqa: E402
 from benchmarks.common import LAOLINK  # noqa: E402
+from linkage.clusters.clustering import DEFAULT_LINK_THRESHOLD  # noqa: E402
 
 DEV_VARIANTS = tuple(
     replace(v, name=v.name.replace("shift-", "dev-"), seed=1001 + k)
     for k, v in enumerate(v for v in VARIANTS if not v.febrl)
 )
-THRESHOLD = 0.8  # the nightly's
+THRESHOLD = DEFAULT_LINK_THRESHOLD  # the nightly's
 
 
 def build(root: Path, persons: int, only: list[str] | None) -> None:

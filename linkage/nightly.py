@@ -21,6 +21,7 @@ from typing import Any
 
 import duckdb
 
+from linkage.clusters.clustering import DEFAULT_LINK_THRESHOLD
 from linkage.faults import fault_point
 from linkage.model.model_file import model_version
 from linkage.model.store_model import DEFAULT_MIN_RECORDS, DEFAULT_RETRAIN_GROWTH, ModelChoice
@@ -40,7 +41,7 @@ class NightlyConfig:
     mappings: Path | None = None  # a deployment's own source mappings, beside the packaged ones
     min_training_records: int = DEFAULT_MIN_RECORDS
     retrain_growth: float = DEFAULT_RETRAIN_GROWTH
-    threshold: float = 0.8  # with consistency cuts (linkage.clusters.consistency), F1 after clustering peaks here
+    threshold: float = DEFAULT_LINK_THRESHOLD
     review_band: tuple[float, float] = (0.3, 0.8)
     max_pairs: int | None = None
     memory_limit: str = "8GB"

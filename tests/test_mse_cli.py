@@ -10,6 +10,7 @@ from demo_deployment import demo_model, nightly_store
 from typer.testing import CliRunner
 
 from linkage.cli import app
+from linkage.clusters.clustering import DEFAULT_LINK_THRESHOLD
 from linkage.paths import store_paths
 from linkage.publishing.publish import current_snapshot
 
@@ -71,7 +72,7 @@ def test_store_estimate_counts_the_published_persons_on_each_combination_of_sour
     assert overall["observed"] == sum(histories.values())
     assert overall["estimate"] is None or overall["estimate"] >= overall["observed"]
     assert set(overall["at_threshold"]) == {"0.5", "0.95"}
-    assert answer["threshold"] == 0.8  # the nightly's, from the published run's report
+    assert answer["threshold"] == DEFAULT_LINK_THRESHOLD  # the nightly's, from the published run's report
     for terms in [overall["terms"], *(other["terms"] for other in overall["at_threshold"].values())]:
         assert all(":" in term and term.split(":")[0] in names for term in terms)
 

@@ -17,6 +17,7 @@ from demo_deployment import demo_model, nightly_store
 from typer.testing import CliRunner
 
 from linkage.cli import app
+from linkage.clusters.clustering import DEFAULT_LINK_THRESHOLD
 from linkage.paths import store_paths
 from linkage.publishing.publish import current_snapshot
 from linkage.statistics.disclosure import SUPPRESSED, WITHHELD
@@ -180,7 +181,7 @@ def test_api_analyst_sees_protected_counts_admin_exact_and_every_read_is_audited
     xlsx = analyst.get("/api/v1/stats/export", params={"format": "xlsx"})
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     estimates = analyst.get("/api/v1/stats/mse", params={"by": "province"}).json()
-    assert estimates["threshold"] == 0.8 and "closed population" in estimates["assumptions"]
+    assert estimates["threshold"] == DEFAULT_LINK_THRESHOLD and "closed population" in estimates["assumptions"]
     for row in estimates["strata"]:
         assert not (isinstance(row["observed"], int) and 0 < row["observed"] < 5)
         assert row["observed"] not in (SUPPRESSED, WITHHELD) or row["estimate"] is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from linkage.clusters.clustering import DEFAULT_LINK_THRESHOLD
 from linkage.model.store_model import DEFAULT_MIN_RECORDS, DEFAULT_RETRAIN_GROWTH
 
 
@@ -20,7 +21,9 @@ def nightly_command(
     retrain_growth: float = typer.Option(
         DEFAULT_RETRAIN_GROWTH, "--retrain-growth", min=0.0, help="Retrain when the store grew by this share."
     ),
-    threshold: float = typer.Option(0.8, "--threshold", help="Match probability that links two records."),
+    threshold: float = typer.Option(
+        DEFAULT_LINK_THRESHOLD, "--threshold", help="Match probability that links two records."
+    ),
     memory_limit: str = typer.Option("8GB", "--memory-limit", help="DuckDB memory limit; beyond it DuckDB spills."),
     max_temp_size: str = typer.Option(None, "--max-temp-size", help="Cap on DuckDB's spill files, e.g. 50GB."),
     max_pairs: int = typer.Option(None, "--max-pairs", help="Stop before scoring if blocking gives more pairs."),

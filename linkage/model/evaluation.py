@@ -17,9 +17,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from linkage.clusters.clustering import DEFAULT_LINK_THRESHOLD
 from linkage.errors import InputFileError, LaoLinkError
 
-DEFAULT_THRESHOLD = 0.8  # the nightly's (linkage.nightly.NightlyConfig)
+DEFAULT_THRESHOLD = DEFAULT_LINK_THRESHOLD  # the nightly's
 
 
 def _f1(p: float, r: float) -> float:
