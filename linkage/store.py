@@ -239,6 +239,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE ingested_files ADD COLUMN province_is VARCHAR;
     ALTER TABLE records ADD COLUMN IF NOT EXISTS province_is_event BOOLEAN;
     """,
+    # 12: the source lists each person at most once (mapping one_record_per_person), per ingested file
+    # (linkage/clusters/one_to_one.py)
+    """
+    ALTER TABLE ingested_files ADD COLUMN one_record_per_person BOOLEAN;
+    """,
 ]
 
 

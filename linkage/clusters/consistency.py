@@ -16,6 +16,8 @@ A contradiction is evidence no single person's records give, whatever the names:
   between records (the trained model agrees: a person's records disagree on the district
   about once in a thousand pairs). Turn it off for data that records where a person lives
   now or was found rather than where they come from;
+- two records of a source that lists each person once (mapping ``one_record_per_person``,
+  ``linkage/clusters/one_to_one.py``): the source itself says they are two people;
 - off by default: different full birth dates (a typo in a day is common, and twins are
   better told apart by their names), different ID numbers (one person may show an ID card in
   one source and a passport in another).
@@ -32,6 +34,8 @@ from dataclasses import asdict, dataclass
 
 import duckdb
 
+from linkage.clusters.one_to_one import LISTED_ONCE_TABLE, listed_once_sources
+
 
 @dataclass(frozen=True)
 class ConsistencyRules:
@@ -42,6 +46,7 @@ class ConsistencyRules:
     different_district: bool = True
     different_sex: bool = True
     different_id_number: bool = False
+    same_listed_once_source: bool = True
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -69,6 +74,8 @@ class ConsistencyRules:
             out.append(("different sex", "a.sex_code <> b.sex_code"))
         if self.different_id_number:
             out.append(("different ID numbers", "a.id_number_std <> b.id_number_std"))
+        if self.same_listed_once_source:
+            out.append(("one source that lists each person once", "a.listed_once AND a.source = b.source"))
         return out
 
 
@@ -90,6 +97,10 @@ def constraint_pairs(
     conditions = rules.conditions()
     if not conditions:
         return []
+    listed_once = "false"
+    if rules.same_listed_once_source:
+        listed_once_sources(con)
+        listed_once = f"r.source IN (SELECT source FROM {LISTED_ONCE_TABLE})"
     small = "" if max_records is None else (
         f"WHERE l.label IN (SELECT label FROM {labels} GROUP BY label HAVING count(*) <= {int(max_records)})")
     reason = "CASE " + " ".join(f"WHEN {sql} THEN '{why}'" for why, sql in conditions) + " END"
@@ -97,7 +108,7 @@ def constraint_pairs(
         f"""
         WITH members AS (
             SELECT l.label, r.rid, r.dob, r.dob_year, r.dob_year_min, r.dob_year_max,
-                   r.district_code, r.sex_code, r.id_number_std
+                   r.district_code, r.sex_code, r.id_number_std, r.source, {listed_once} AS listed_once
             FROM {labels} l JOIN records r ON r.rid = l.node
             {small}
         )

@@ -439,9 +439,10 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mappi
         try:
             (file_id,) = con.execute(
                 "INSERT INTO ingested_files (path, sha256, mapping, encoding, status, ignored_headers,"
-                " placeholder_birth_dates, province_is) VALUES (?, ?, ?, ?, 'ingested', ?, ?, ?) RETURNING file_id",
+                " placeholder_birth_dates, province_is, one_record_per_person)"
+                " VALUES (?, ?, ?, ?, 'ingested', ?, ?, ?, ?) RETURNING file_id",
                 [report.path, sha256, mapping.name, report.encoding, ", ".join(report.ignored_headers) or None,
-                 mapping.placeholder_birth_dates, mapping.province_is]).fetchall()[0]
+                 mapping.placeholder_birth_dates, mapping.province_is, mapping.one_record_per_person]).fetchall()[0]
             misfits = _stage(con, source, wanted, file_id, report.path, batch_rows)
             counts = _merge(con, mapping, file_id, report.path, max_cell_chars, claimed_sources(mappings))
             report.file_id = file_id

@@ -15,6 +15,7 @@ A mapping is data, not code (see ``linkage/sources/mappings/*.yaml``)::
     buddhist_era: null              # true | false | null (detect) for this source's dates
     placeholder_birth_dates: auto   # auto | none | [01/01, 01/07]: day/month written for "day and month unknown"
     province_is: home               # home | event_place: the province is the person's, or where the event happened
+    one_record_per_person: false    # true: the source lists each person at most once (a register, a list of originals)
 
 Optional keys: ``priority`` (int, default 0; the highest-priority mapping whose pattern matches a
 file name is chosen, the packaged exchange mapping has -100) and ``delimiter`` (csv, default ",").
@@ -24,7 +25,9 @@ for 01/01 when the store shows the source's share of 1 January births far above 
 (``linkage/fields/placeholder_dates.py``); ``none`` never does. ``province_is: event_place`` says the
 source writes where the event happened (a border checkpoint, a repatriation centre), not where the person is
 from, when a record gives a province without district or village: a province disagreement with such a record is
-no evidence (``linkage/fields/event_place.py``).
+no evidence (``linkage/fields/event_place.py``). ``one_record_per_person: true`` says the source never records a
+person twice: two of its records are never linked, and a record's only plausible match in another such source is
+linked although the pairwise model alone would not (``linkage/clusters/one_to_one.py``).
 When both ``source`` and ``columns.source`` are given, a row's own source wins and the constant
 fills rows that leave it empty. ``sources`` (a list) names the sources the mapping's files may write; without it,
 a mapping with a constant ``source`` writes only that one, and one that reads the source from a column (the
@@ -53,6 +56,7 @@ DATE_COLUMNS = ("date_of_birth", "event_date")
 _KEYS = {
     "name", "source", "file_pattern", "format", "encoding", "sheet", "columns", "mandatory",
     "buddhist_era", "priority", "delimiter", "placeholder_birth_dates", "sources", "province_is",
+    "one_record_per_person",
 }
 PROVINCE_IS = ("home", "event_place")
 
@@ -77,6 +81,7 @@ class Mapping:
     delimiter: str = ","
     placeholder_birth_dates: str = "auto"  # auto | none | month-day list '01-01,07-01'
     province_is: str = "home"  # home | event_place
+    one_record_per_person: bool = False
     sources: tuple[str, ...] = ()  # the sources its files may write (see allowed_sources)
     headers: tuple[str, ...] = field(init=False)
 
@@ -157,6 +162,9 @@ def parse_mapping(data: Any, path: Path) -> Mapping:
     province_is = data.get("province_is", "home")
     if province_is not in PROVINCE_IS:
         raise _fail(path, f"province_is must be one of {', '.join(PROVINCE_IS)}, got {province_is!r}")
+    one_record_per_person = data.get("one_record_per_person", False)
+    if not isinstance(one_record_per_person, bool):
+        raise _fail(path, f"one_record_per_person must be true or false, got {one_record_per_person!r}")
     sources = data.get("sources") or []
     if not isinstance(sources, list) or not all(isinstance(x, str) and x.strip() for x in sources):
         raise _fail(path, f"'sources' must be a list of the source codes its files may write, got {sources!r}")
@@ -177,6 +185,7 @@ def parse_mapping(data: Any, path: Path) -> Mapping:
         delimiter=delimiter,
         placeholder_birth_dates=placeholders,
         province_is=province_is,
+        one_record_per_person=one_record_per_person,
         sources=tuple(dict.fromkeys(x.strip() for x in sources)),
     )
 
