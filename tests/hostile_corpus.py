@@ -245,7 +245,7 @@ def corpus() -> list[Hostile]:
                 note="a workbook with a VBA project is refused; the macro is never run or stored"),
         Hostile("zip_bomb.xlsx", _zip_bomb, "rejected", "(a zip bomb?)"),
         Hostile("zip_bomb_lying_size.xlsx", _zip_bomb_lying_size, "rejected", "cannot be opened as an XLSX workbook"),
-        Hostile("billion_laughs.xlsx", _billion_laughs, "rejected", "limit on input amplification factor"),
+        Hostile("billion_laughs.xlsx", _billion_laughs, "rejected", "unrecognized entity"),  # calamine: no entities
         Hostile("excel_oddities.xlsx", _excel_oddities, "std_issue", "",
                 bad=(("XO-1", "date_of_birth"), ("XO-2", "age"), ("XO-2", "date_of_birth"), ("XO-3", "age")),
                 stored=("XO-1", "XO-2", "XO-3"), raw={"XO-1": "#DIV/0!", "XO-3": "#REF!"}),

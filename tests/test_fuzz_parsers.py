@@ -233,14 +233,17 @@ def test_standardize_never_fails_and_lists_every_value_it_cannot_parse(store, ro
 
 
 def _parses_to_none(field: str, value: str) -> bool:
-    """A non-blank value a parser reads as 'not known' (e.g. 'unknown', '-'): not an issue."""
+    """A non-blank value a parser reads as 'not known' (e.g. 'unknown', '-'), or as no day: not an issue."""
     parse = {"sex": sex_code, "nationality": nationality_code, "province": province_code,
              "phone": phone_e164, "id_number": id_number_std, "date_of_birth": parse_date,
              "event_date": parse_date}[field]
     try:
-        return parse(visible_or_none(value)) is None
+        parsed = parse(visible_or_none(value))
     except FieldError:
         return False
+    # an event date known only to the year or month has no day for event_date_std (a DATE): its years are kept
+    # for the age rule (event_year_min/max), the text as written in records.event_date
+    return parsed is None or (field == "event_date" and parsed.date is None)
 
 
 # ---------------------------------------------------------------- the file readers, byte by byte

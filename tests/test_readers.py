@@ -7,7 +7,14 @@ import openpyxl
 import pytest
 
 from linkage.errors import InputFileError
-from linkage.sources.readers import ReadLimits, cell_text, detect_encoding, normalize_header, open_source
+from linkage.sources.readers import (
+    ReadLimits,
+    has_error_cells,
+    cell_text,
+    detect_encoding,
+    normalize_header,
+    open_source,
+)
 
 THAI_ROWS = [
     ["record_id", "full_name", "province"],
@@ -154,6 +161,29 @@ def test_xlsx_rows_with_sheet_row_numbers_and_text_values(tmp_path):
                     (4, "DSW-2", "Noy", "15/03/2541", "2055550102")]
     assert [(p.line_no, p.reason) for p in problems] == [
         (5, "more columns than the header: 5 field(s) where the header has 4")]
+
+
+def test_xlsx_with_an_error_cell_reads_the_same_and_keeps_the_error_text(tmp_path):
+    """calamine (the fast reader) drops error cells: such a workbook goes through openpyxl, and both agree."""
+    rows = [
+        [None, None, None],
+        ["record_id", "full_name", "date_of_birth", "phone"],
+        ["A-1", "ບົວສີ ທຳມະສັກ", dt.datetime(1998, 3, 15), 2055550101],
+        ["A-2", None, dt.date(2001, 7, 4), 2055550102.0],
+        ["A-3", "Noy", "2003 (approx.)", "+856 20 5555 0103"],
+    ]
+    plain, with_error = tmp_path / "plain.xlsx", tmp_path / "error.xlsx"
+    make_xlsx(plain, rows)
+    make_xlsx(with_error, [*rows, ["A-4", "#DIV/0!", None, None]])
+    book = openpyxl.load_workbook(with_error)
+    book.active.cell(6, 2).data_type = "e"
+    book.save(with_error)
+    assert not has_error_cells(plain) and has_error_cells(with_error)  # calamine reads one, openpyxl the other
+    headers, read, problems, _ = read_all(plain)
+    assert headers == ["record_id", "full_name", "date_of_birth", "phone"] and problems == []
+    assert read == [(3, "A-1", "ບົວສີ ທຳມະສັກ", "1998-03-15", "2055550101"), (4, "A-2", None, "2001-07-04", "2055550102"),
+                    (5, "A-3", "Noy", "2003 (approx.)", "+856 20 5555 0103")]
+    assert read_all(with_error)[1] == [*read, (6, "A-4", "#DIV/0!", None, None)]
 
 
 def test_xlsx_named_sheet(tmp_path):
