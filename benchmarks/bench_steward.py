@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from api_server import start_api_server  # noqa: E402
 
+from linkage.clusters.clustering import DEFAULT_LINK_THRESHOLD  # noqa: E402
 from linkage.demo_data.shift import Shift  # noqa: E402
 from linkage.nightly import NightlyConfig, RunReport, run_nightly  # noqa: E402
 from linkage.paths import store_paths  # noqa: E402
@@ -123,8 +124,10 @@ def pair_baselines(db: Path, truth_csv: Path, service_db: Path) -> dict:
         p, r = tp / max(int(predicted.sum()), 1), tp / true_pairs
         return {"f1": round(2 * p * r / (p + r), 4) if p + r else 0.0, "precision": round(p, 4), "recall": round(r, 4)}
 
-    ecm = rl.ECMClassifier(binarize=None)
-    ecm_matches = ecm.fit_predict(x)
+    # ECM's start ("jaro") reads a 1 as agreement: give it the agreeing levels only (gamma > 0), not the "else" and
+    # "missing" columns of the one-hot, on which it labelled no pair a match at all
+    agreeing = [c for c in x.columns if int(c.split("=")[1]) > 0]
+    ecm_matches = rl.ECMClassifier(binarize=None).fit_predict(x[agreeing])
     with sqlite3.connect(service_db) as sconn:
         decided = {tuple(r) for r in sconn.execute("SELECT source_l, record_id_l, source_r, record_id_r "
                                                    "FROM decisions")}
@@ -136,7 +139,7 @@ def pair_baselines(db: Path, truth_csv: Path, service_db: Path) -> dict:
         "stored_pairs": len(pairs), "true_pairs": true_pairs, "labelled_pairs_used": int(labelled.sum()),
         "ecm": scored(pd.Series(index.isin(ecm_matches))),
         "logistic_regression_on_decisions": scored(pd.Series(index.isin(lr.predict(x)))),
-        "laolink_pairs_at_0.8": scored(pairs["match_probability"] >= 0.8),
+        "laolink_pairs_at_threshold": scored(pairs["match_probability"] >= DEFAULT_LINK_THRESHOLD),
     }
 
 

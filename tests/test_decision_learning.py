@@ -144,3 +144,32 @@ def test_training_with_decisions_is_deterministic_and_forgets_a_reversed_decisio
     assert model_bytes("plain-again", reverse=False) == plain
     assert model_bytes("reversed", reverse=True) == plain
     assert train(con, tmp / "none.json", seed=3, work_dir=tmp / "work").model_path.read_bytes() != plain
+
+
+def test_real_time_scoring_gives_the_probabilities_the_night_stored(tmp_path):
+    """/match combines the night's classifier (read from the snapshot's run report) exactly as the night did."""
+    import json
+
+    import numpy as np
+
+    from linkage.model.decision_classifier import combined_probabilities, snapshot_classifier
+
+    con, rows = _store_with_pairs(tmp_path)
+    service_path = tmp_path / "store.service.sqlite"
+    service = connect_service(service_path)
+    _decide_all(service, rows)
+    service.close()
+    classifier, _ = _learn(con, service_path)
+    con.execute("CREATE TABLE snapshot_info AS SELECT 1 AS run_id")
+    con.execute("INSERT INTO runs (run_id, status, report) VALUES (1, 'ok', ?)",
+                [json.dumps({"model": {"decision_classifier": classifier.as_report()}})])
+    from_snapshot = snapshot_classifier(con)
+    assert from_snapshot is not None and from_snapshot["coefficients"] == classifier.coefficients
+    weight, name, place, stored = (np.array(c) for c in zip(*con.execute(
+        "SELECT match_weight, gamma_name, gamma_place, match_probability FROM predictions ORDER BY rid_l").fetchall(),
+        strict=True))
+    model = 1 / (1 + np.power(2.0, -weight))
+    live = combined_probabilities(from_snapshot, weight, {"gamma_name": name, "gamma_place": place}, model)
+    assert np.allclose(live, stored, rtol=0, atol=1e-12) and not np.allclose(live, model, atol=0.05)
+    con.execute("UPDATE runs SET report = '{}'")
+    assert snapshot_classifier(con) is None

@@ -9,9 +9,9 @@ import pytest
 from linkage.errors import InputFileError
 from linkage.sources.readers import (
     ReadLimits,
-    has_error_cells,
     cell_text,
     detect_encoding,
+    has_error_cells,
     normalize_header,
     open_source,
 )

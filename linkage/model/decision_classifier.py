@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -155,6 +157,34 @@ def apply_decision_classifier(con: duckdb.DuckDBPyConnection, classifier: Decisi
         f"THEN 1 / (1 + exp(-({' + '.join(terms)}))) ELSE {model_probability} END"
     )
     return con.execute(f"SELECT count(*) FROM predictions WHERE {inside}").fetchall()[0][0]
+
+
+def combined_probabilities(
+    classifier: dict[str, Any] | None, match_weight: np.ndarray, gammas: Mapping[str, np.ndarray],
+    model_probability: np.ndarray,
+) -> np.ndarray:
+    """What ``apply_decision_classifier`` stores, for pairs scored outside the night (``/match``): the combined
+    probability inside the decisions' range when the night's classifier (its run report entry) is used."""
+    if not classifier or not classifier.get("used") or not classifier.get("logit_range"):
+        return model_probability
+    fs_logit = np.clip(match_weight * math.log(2), -LOGIT_CLIP, LOGIT_CLIP)
+    z = np.full(len(match_weight), float(classifier["intercept"]))
+    for name, weight in classifier["coefficients"].items():
+        if name == "fs_logit":
+            z = z + weight * fs_logit
+        else:
+            column, gamma = name.split("=")
+            z = z + np.where(gammas[column] == int(gamma), weight, 0.0)
+    low, high = classifier["logit_range"]
+    return np.where((fs_logit >= low) & (fs_logit <= high), 1 / (1 + np.exp(-z)), model_probability)
+
+
+def snapshot_classifier(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    """The decisions' classifier of the run a published snapshot holds (None when it used none)."""
+    rows = con.execute("SELECT report FROM runs WHERE run_id = (SELECT max(run_id) FROM snapshot_info)").fetchall()
+    report = json.loads(rows[0][0]) if rows and rows[0][0] else {}
+    classifier = (report.get("model") or {}).get("decision_classifier")
+    return classifier if classifier and classifier.get("used") else None
 
 
 def learn_from_decisions(

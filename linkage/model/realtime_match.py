@@ -28,6 +28,7 @@ import numpy as np
 
 from linkage.errors import LaoLinkError
 from linkage.model.blocking_sql import KeyRule, blocking_filter_sql, filter_params, key_rule, on_query_values
+from linkage.model.decision_classifier import combined_probabilities, snapshot_classifier
 from linkage.model.model_input import MODEL_INPUT_COLUMNS_SQL
 from linkage.model.realtime_mirror import (
     build_mirror,
@@ -109,6 +110,7 @@ class RealtimeScorer:
     column_types: dict[str, str]
     mirror: duckdb.DuckDBPyConnection
     tf: dict[str, dict[str, float]] = field(default_factory=dict)
+    classifier: dict[str, Any] | None = None  # the night's decisions' classifier (linkage.model.decision_classifier)
     name_counts: NameCounts = field(default_factory=lambda: NameCounts({}, {}, {}))
     bk_hash: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64), repr=False)  # bk.h, sorted
     bk_rid: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)  # bk.rid, same order
@@ -307,6 +309,10 @@ class RealtimeScorer:
         text = {k: list(cols[k]) for k in ("source", "record_id", "person_id")}
         rid_list, total_list, qid_list = rid.tolist(), total.tolist(), qid.tolist()
         prob_list = [_probability(w) for w in total_list]
+        if self.classifier:  # as the night stored its pairs' probabilities
+            prob_list = combined_probabilities(self.classifier, total, {k: np.asarray(v) for k, v in fields.items()
+                                                                        if k.startswith("gamma_")},
+                                               np.asarray(prob_list)).tolist()
         for i in order.tolist():
             row = {"rid_r": rid_list[i], **{k: _plain(v[i]) for k, v in text.items()},
                    **{k: v[i] for k, v in fields.items()},
@@ -453,6 +459,7 @@ def build_scorer(
         mirror=mirror,
         tf=term_frequencies(mirror, tf_columns) | person_term_frequencies(mirror, "mi", at_store_size, n_records),
         name_counts=NameCounts.of_table(mirror, "mi"),
+        classifier=snapshot_classifier(con),
         **sorted_key_hashes(mirror),
     )
 
