@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--persons", type=int, default=4500)
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--steps", default="0,100,300,1000")
-    parser.add_argument("--png", type=Path, default=Path("bench_steward.png"))
+    parser.add_argument("--png", type=Path, default=Path("var/bench/bench_steward.png"))
     args = parser.parse_args(argv)
     steps = [int(s) for s in args.steps.split(",")]
     rows: list[dict] = []
@@ -223,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(row), flush=True)
         baselines = pair_baselines(db, truth_csv, store_paths(db).service_db)
         print(json.dumps({"baselines": baselines}), flush=True)
+    args.png.parent.mkdir(parents=True, exist_ok=True)
     draw(rows, args.png)
     base = rows[0]
     print("\n| decisions | F1 | precision | recall | F1 decided pairs alone | queue | steward hours |")

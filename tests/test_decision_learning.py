@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from linkage.model.decision_classifier import learn_from_decisions, write_card_section
+from linkage.model.decision_classifier import MIN_EACH, learn_from_decisions, write_card_section
 from linkage.model.training import train
 from linkage.service.decisions import load_decisions_into, record_decision
 from linkage.service.service_db import connect_service
@@ -19,7 +19,7 @@ from tests.test_model import _insert, _synthetic_records
 SIBLINGS, SAME_PERSON = (1, 2), (3, 2)
 
 
-def _store_with_pairs(tmp_path, n_pairs: int = 240):
+def _store_with_pairs(tmp_path, n_pairs: int = 320):
     """A store whose predictions hold ``n_pairs`` of each pattern; records r<i> in source S."""
     con = connect(tmp_path / "store.duckdb")
     rnd = random.Random(7)
@@ -64,7 +64,7 @@ def test_classifier_learns_siblings_beats_the_model_and_is_deterministic(tmp_pat
     _decide_all(service, rows)
     service.close()
     classifier, combined = _learn(con, service_path)
-    assert classifier.used and classifier.positives == classifier.negatives == 240
+    assert classifier.used and classifier.positives == classifier.negatives == 320
     assert classifier.log_loss_combined < classifier.log_loss_model
     assert combined == len(rows)
     assert con.execute("SELECT max(match_probability) FROM predictions WHERE gamma_name = 1").fetchall()[0][0] < 0.2
@@ -87,7 +87,7 @@ def test_too_few_decisions_leave_the_model_alone(tmp_path):
     _decide_all(service, rows)
     service.close()
     classifier, combined = _learn(con, service_path)
-    assert not classifier.used and combined == 0 and "fewer than 100" in classifier.reason
+    assert not classifier.used and combined == 0 and f"fewer than {MIN_EACH}" in classifier.reason
     stored = con.execute("SELECT max(abs(match_probability - 1 / (1 + pow(2, -match_weight)))) "
                          "FROM predictions").fetchall()[0][0]
     assert stored < 1e-12

@@ -146,7 +146,7 @@ def train(
         usable = [v for v in lambda_by_pass.values() if v is not None]
         if usable:
             set_linker_prior(linker, statistics.median(usable))
-        n_labels = _learn_from_decisions(ws, linker, service_db) if service_db is not None else 0
+        n_labels = _learn_from_decisions(ws, linker, service_db, n_records) if service_db is not None else 0
         model = stable_model(model_json(linker)) | {LAOLINK_KEY: {"training_records": n_records, **(store_facts or {})}}
         model = apply_far_apart_share(model, *far_apart_share(ws))
         out_path.write_text(json.dumps(model, indent=4, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -245,12 +245,33 @@ def _run_em_passes(ws: Workspace, linker: Linker, em_max_pairs: float, seconds: 
     return em
 
 
-def _learn_from_decisions(ws: Workspace, linker: Linker, service_db: Path) -> int:
-    """Sharpen m with the pairs stewards judged the same person; return how many there were."""
+def _learn_from_decisions(ws: Workspace, linker: Linker, service_db: Path, n_records: int) -> int:
+    """Sharpen m with the pairs stewards judged the same person; return how many there were.
+
+    Those pairs come from the review queue: the uncertain ones, not a sample of all matches, so Splink's m from
+    them alone (which replaced EM's) weighs weak agreements as typical of a match. On bench_steward.py (shifted
+    demo, 11,587 records) 300 decisions then cost 0.059 F1 against the decided pairs alone. Each level's m is
+    instead EM's and the labels' counted together: the labelled pairs beside the store's expected matches
+    (prior x record pairs), each as one observation."""
     n_labels = decision_labels(ws, service_db)
-    if n_labels:
-        copy_to_engine(ws, linker, "labels")
-        linker.training.estimate_m_from_pairwise_labels("labels")
+    if not n_labels:
+        return 0
+    def levels(name: str) -> list:
+        return [level for level in linker_comparison_levels(linker, name) if not level.is_null_level]
+
+    names = [c["output_column_name"] for c in model_json(linker)["comparisons"]]
+    from_em = {n: [level.m_probability for level in levels(n)] for n in names}
+    copy_to_engine(ws, linker, "labels")
+    linker.training.estimate_m_from_pairwise_labels("labels")
+    expected_matches = linker_prior(linker) * n_records * (n_records - 1) / 2
+    share = n_labels / (n_labels + expected_matches)
+    for name in names:
+        for level, m_em in zip(levels(name), from_em[name], strict=True):
+            m_labels = level.m_probability
+            if isinstance(m_em, float) and isinstance(m_labels, float):
+                level.m_probability = (1 - share) * m_em + share * m_labels
+            elif isinstance(m_em, float):  # a level no labelled pair showed keeps EM's m
+                level.m_probability = m_em
     return n_labels
 
 
