@@ -34,3 +34,14 @@ def test_every_comparison_and_its_page_label_are_translated(comparison, lang):
     labels = {row[0] for row in PAIR_FIELDS if row[3] == comparison}
     for key in {comparison, *labels}:  # the waterfall bar is named by the comparison, the table row by its label
         assert messages.get(key, "").strip(), f"api/pages/i18n/{lang}.json lacks {key!r}"
+
+
+def test_every_page_text_has_a_lao_translation_with_the_same_placeholders():
+    """A Lao steward or analyst sees no English sentence: every English text of the pages has its Lao one."""
+    import re
+
+    english = json.loads((I18N / "en.json").read_text(encoding="utf-8"))
+    lao = json.loads((I18N / "lo.json").read_text(encoding="utf-8"))
+    assert not set(english) - set(lao), f"lo.json lacks {sorted(set(english) - set(lao))}"
+    for key, text in english.items():
+        assert set(re.findall(r"\{(\w+)", lao[key])) == set(re.findall(r"\{(\w+)", text)), key
