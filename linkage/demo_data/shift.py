@@ -45,6 +45,7 @@ class Shift:
     placeholder_dates: float = 0.0  # share of full birth dates written as 01/01/YYYY
     second_phone: float = 0.0  # share of records giving another number of the person's (new each time)
     name_change: float = 0.0  # share of women's records under another (married) family name
+    id_typo: float = 0.0  # share of ID numbers written with two adjacent digits transposed
 
     def profile(self, p: Profile) -> Profile:
         """``p`` with the profile knobs applied."""
@@ -66,6 +67,8 @@ class Shift:
         """``rows`` of ``source`` (persons' sex in ``male``, one per row) with the row knobs applied."""
         rng = np.random.default_rng([seed, key, 7331])
         u = rng.random((len(rows), 8))
+        # a stream of its own, so that the other knobs draw the same numbers as before it existed
+        slips = np.random.default_rng([seed, key, 7332]).random((len(rows), 2)) if self.id_typo else None
         out = []
         for k, row in enumerate(rows):
             r = list(row)
@@ -81,8 +84,19 @@ class Shift:
                 r[_COL["phone"]] = f"+856 20 {int(u[k, 6] * 10**8):08d}"
             if not male[k] and u[k, 7] < self.name_change:
                 _change_family_name(r, FAMILY_NAMES[int(u[k, 6] * len(FAMILY_NAMES))])
+            if slips is not None and r[_COL["id_number"]] and slips[k, 0] < self.id_typo:
+                r[_COL["id_number"]] = _transpose_digits(r[_COL["id_number"]], slips[k, 1])
             out.append(tuple(r))
         return out
+
+
+def _transpose_digits(text: str, at: float) -> str:
+    """``text`` with two adjacent digits swapped (the pair chosen by ``at`` in [0, 1)); unchanged if none differ."""
+    pairs = [i for i in range(len(text) - 1) if text[i].isdigit() and text[i + 1].isdigit() and text[i] != text[i + 1]]
+    if not pairs:
+        return text
+    i = pairs[int(at * len(pairs))]
+    return text[:i] + text[i + 1] + text[i] + text[i + 2:]
 
 
 def _more_missing(probs: dict[str, float], extra: float) -> dict[str, float]:

@@ -27,6 +27,7 @@ from linkage.store import open_store, sql_literal
 
 WORKSPACE = "laolink_work"
 MODEL_INPUT_TABLE = "model_input"  # inside the workspace, the current catalog while Splink runs
+MIN_ID_DIGITS = 6  # shorter numbers share their digits too often for the sorted digits to block on
 
 # name_key: both name keys together, for term frequencies of whole names; name_key_records: how many
 # records of the store carry that whole name (a rare one blocks by itself, blocking_rules/predict.yaml);
@@ -38,6 +39,8 @@ MODEL_INPUT_TABLE = "model_input"  # inside the workspace, the current catalog w
 # province_is_event: the province is where an event happened (linkage/fields/event_place.py).
 # id_number_std: left out for documents issued per event (border passes, case numbers): no identity evidence;
 # id_type: the kind of document, IDs compare only within a kind (linkage/fields/id_documents.py).
+# id_digits: the kind of document and its number's digits in sorted order (numbers of at least MIN_ID_DIGITS digits):
+# two digits transposed, the commonest slip in a long number, leave it unchanged (blocking_rules/predict.yaml).
 # birth_year_min/max: the birth-year range of every record (a full or year-only date is a
 # range of one year; an age at an event date is a range of two).
 MODEL_INPUT_COLUMNS_SQL = f"""
@@ -71,7 +74,11 @@ MODEL_INPUT_COLUMNS_SQL = f"""
     phone_e164,
     CASE WHEN id_type IN ({", ".join(f"'{t}'" for t in sorted(PER_EVENT_DOCUMENTS))}) THEN NULL
          ELSE id_number_std END AS id_number_std,
-    id_type
+    id_type,
+    CASE WHEN id_type IN ({", ".join(f"'{t}'" for t in sorted(PER_EVENT_DOCUMENTS))}) THEN NULL
+         WHEN length(regexp_replace(id_number_std, '[^0-9]', '', 'g')) >= {MIN_ID_DIGITS}
+         THEN coalesce(id_type, '') || ' | ' || array_to_string(list_sort(string_split(
+              regexp_replace(id_number_std, '[^0-9]', '', 'g'), '')), '') END AS id_digits
 """
 
 
