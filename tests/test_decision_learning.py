@@ -48,6 +48,16 @@ def _decide_all(service, rows, reverse: tuple[int, int] | None = None) -> None:
             record_decision(service, *pair, judgement, "s1")
 
 
+def _decided_store(folder, n_pairs: int = 320, reverse: tuple[int, int] | None = None):
+    """``_store_with_pairs`` with every pair decided by ``_decide_all``; the store, its rows, the service DB."""
+    con, rows = _store_with_pairs(folder, n_pairs)
+    service_path = folder / "store.service.sqlite"
+    service = connect_service(service_path)
+    _decide_all(service, rows, reverse=reverse)
+    service.close()
+    return con, rows, service_path
+
+
 def _learn(con, service_path):
     service = connect_service(service_path)
     try:
@@ -58,11 +68,7 @@ def _learn(con, service_path):
 
 
 def test_classifier_learns_siblings_beats_the_model_and_is_deterministic(tmp_path):
-    con, rows = _store_with_pairs(tmp_path)
-    service_path = tmp_path / "store.service.sqlite"
-    service = connect_service(service_path)
-    _decide_all(service, rows)
-    service.close()
+    con, rows, service_path = _decided_store(tmp_path)
     classifier, combined = _learn(con, service_path)
     assert classifier.used and classifier.positives == classifier.negatives == 320
     assert classifier.log_loss_combined < classifier.log_loss_model
@@ -81,11 +87,7 @@ def test_classifier_learns_siblings_beats_the_model_and_is_deterministic(tmp_pat
 
 
 def test_too_few_decisions_leave_the_model_alone(tmp_path):
-    con, rows = _store_with_pairs(tmp_path, n_pairs=40)
-    service_path = tmp_path / "store.service.sqlite"
-    service = connect_service(service_path)
-    _decide_all(service, rows)
-    service.close()
+    con, _, service_path = _decided_store(tmp_path, n_pairs=40)
     classifier, combined = _learn(con, service_path)
     assert not classifier.used and combined == 0 and f"fewer than {MIN_EACH}" in classifier.reason
     stored = con.execute("SELECT max(abs(match_probability - 1 / (1 + pow(2, -match_weight)))) "
@@ -98,11 +100,8 @@ def test_a_reversed_decision_leaves_no_trace_in_the_classifier(tmp_path):
     for reverse in (None, (1, 2)):
         folder = tmp_path / str(reverse is not None)
         folder.mkdir()
-        con, rows = _store_with_pairs(folder)
-        service = connect_service(folder / "store.service.sqlite")
-        _decide_all(service, rows, reverse=reverse)
-        service.close()
-        learned.append(_learn(con, folder / "store.service.sqlite")[0])
+        con, _, service_path = _decided_store(folder, reverse=reverse)
+        learned.append(_learn(con, service_path)[0])
         con.close()
     assert learned[0] == learned[1] and learned[0].used
 
@@ -154,11 +153,7 @@ def test_real_time_scoring_gives_the_probabilities_the_night_stored(tmp_path):
 
     from linkage.model.decision_classifier import combined_probabilities, snapshot_classifier
 
-    con, rows = _store_with_pairs(tmp_path)
-    service_path = tmp_path / "store.service.sqlite"
-    service = connect_service(service_path)
-    _decide_all(service, rows)
-    service.close()
+    con, _, service_path = _decided_store(tmp_path)
     classifier, _ = _learn(con, service_path)
     con.execute("CREATE TABLE snapshot_info AS SELECT 1 AS run_id")
     con.execute("INSERT INTO runs (run_id, status, report) VALUES (1, 'ok', ?)",

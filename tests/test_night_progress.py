@@ -11,12 +11,12 @@ import os
 import pty
 import re
 import select
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from linkage.model.shipped import DEFAULT_MODEL
+from tests.demo_deployment import demo_inbox
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 STEP_LABEL = re.compile(r"\b[1-6]/6 (ingest|standardize|model|predict|cluster|publish)\b")
@@ -46,13 +46,7 @@ def _run_in_terminal(args: list[str], timeout: float = 600) -> tuple[int, str]:
 
 
 def test_nightly_on_a_terminal_shows_steps_and_log_lines_apart(tmp_path: Path):
-    from linkage.demo_data.generate import generate
-
-    generate(tmp_path / "demo", 150, seed=4, night=1)
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    for f in (tmp_path / "demo").glob("night1_*"):
-        shutil.move(f, inbox / f.name)
+    inbox = demo_inbox(tmp_path / "demo", persons=150, seed=4)
     code, screen = _run_in_terminal([sys.executable, "-m", "linkage", "nightly", "--inbox", str(inbox),
                                      "--db", str(tmp_path / "store.duckdb"), "--model", str(DEFAULT_MODEL)])
     assert code == 0, screen[-3000:]
@@ -70,13 +64,7 @@ def test_nightly_on_a_terminal_shows_steps_and_log_lines_apart(tmp_path: Path):
 
 
 def test_nightly_off_a_terminal_writes_plain_log_lines(tmp_path: Path):
-    from linkage.demo_data.generate import generate
-
-    generate(tmp_path / "demo", 60, seed=4, night=1)
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    for f in (tmp_path / "demo").glob("night1_*"):
-        shutil.move(f, inbox / f.name)
+    inbox = demo_inbox(tmp_path / "demo", persons=60, seed=4)
     env = {k: v for k, v in os.environ.items() if k != "LAOLINK_KILL_AT"}
     done = subprocess.run([sys.executable, "-m", "linkage", "nightly", "--inbox", str(inbox), "--db",
                            str(tmp_path / "store.duckdb"), "--model", str(DEFAULT_MODEL)],

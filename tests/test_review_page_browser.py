@@ -6,7 +6,6 @@ of the queue, pair and person views are written to test-artifacts/.
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from linkage.publishing.publish import current_snapshot
 from linkage.service.service_db import connect_service
 from tests.api_server import start_api_server
 from tests.browser_pages import ARTIFACTS, CHROMIUM, launched_chromium, log_in_page
+from tests.demo_deployment import demo_inbox
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is installed by `make browser`")
@@ -27,14 +27,8 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's ch
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
-    from linkage.demo_data.generate import generate
-
     base = tmp_path_factory.mktemp("page")
-    generate(base / "demo", 300, seed=5)
-    inbox = base / "demo" / "inbox"
-    inbox.mkdir()
-    for f in (base / "demo").glob("night1_*"):
-        shutil.move(f, inbox / f.name)
+    inbox = demo_inbox(base / "demo", persons=300, seed=5)
     db = base / "laolink.duckdb"
     run_nightly(NightlyConfig(inbox=inbox, db=db, model=DEFAULT_MODEL))
     return {"db": db, "inbox": inbox}
