@@ -89,3 +89,22 @@ def test_event_place_disagreement_is_no_evidence(tmp_path: Path) -> None:
     # clinic-clinic, clinic-checkpoint, clinic-home checkpoint, clinic2-checkpoint, ...
     assert _levels(con)[:3] == ["different province", "province missing or an event's",
                                 "same province, district missing on one side"]
+
+
+def test_files_ingested_before_the_setting_take_it_from_their_mapping(tmp_path: Path) -> None:
+    maps, inbox = tmp_path / "maps", tmp_path / "inbox"
+    maps.mkdir()
+    inbox.mkdir()
+    _mapping(maps, "checkpoint", "CHECKPOINT", "province_is: event_place")
+    con = connect(tmp_path / "store.duckdb")
+    ingest_files(con, [_file(inbox, "checkpoint", "Vientiane Capital")], mappings_dir=maps)
+    standardize(con)
+    con.execute("UPDATE records SET scored_version = 1")
+    # as a store migrated to the setting holds a file read before it: NULL, its records unmarked
+    con.execute("UPDATE ingested_files SET province_is = NULL, one_record_per_person = NULL")
+    con.execute("UPDATE records SET province_is_event = false")
+    ingest_files(con, [], mappings_dir=maps)  # the next night loads the mappings
+    assert con.execute("SELECT province_is, one_record_per_person FROM ingested_files").fetchall() == [
+        ("event_place", False)]
+    standardize(con)
+    assert con.execute("SELECT province_is_event, scored_version FROM records").fetchall() == [(True, None)]

@@ -45,6 +45,13 @@ def test_roles_come_from_the_closed_list_in_lao_thai_or_english(con, tmp_path):
     assert "victim, suspect, witness, smuggled_migrant" in quarantined["R-9"][1] and "'boss'" in quarantined["R-9"][1]
 
 
+def test_a_role_with_invisible_characters_is_read_as_the_standardizer_reads_it(con, tmp_path):
+    rows = [{"record_id": f"I-{i}", "source": "MOPS-AHTD", "role": role}
+            for i, role in enumerate(["victim\u200c", "\u200evictim", "\u200e", "bo\u200bss"])]
+    stored, quarantined = _outcome(con, ingest_files(con, [_csv(tmp_path / "invisible_roles.csv", rows)]))
+    assert stored == {"I-0", "I-1", "I-2"} and set(quarantined) == {"I-3"}
+
+
 def test_record_ids_with_path_tricks_or_control_characters_are_quarantined(con, tmp_path):
     ids = ["SVK/2019/00001", "LA-1", "DSW-..-2", "../../../../etc/passwd", "/etc/passwd", "a/../b", "..",
            "..\\..\\windows", "ESC\x1b[31m", "NL\nx", "DEL\x7f"]
@@ -94,3 +101,23 @@ def test_a_mapping_with_a_constant_source_writes_only_that_source(con, tmp_path)
     (bad := tmp_path / "bad.yaml").write_text("name: x\nsource: A\nsources: [B]\ncolumns: {record_id: id}\n")
     with pytest.raises(MappingError, match="not in its own sources"):
         load_mapping(bad)
+
+
+def test_a_file_refused_for_its_folder_is_read_once_moved_and_refused_once_while_it_stays(con, tmp_path):
+    import yaml
+
+    from linkage.sources.ingest import ingest_file
+    from linkage.sources.mapping import parse_mapping
+    from tests.mapping_samples import csv_mapping_yaml
+
+    text = csv_mapping_yaml("clinic", "CLINIC", {"record_id": "ID", "full_name": "Name"})
+    mapping = parse_mapping(yaml.safe_load(text), tmp_path / "clinic.yaml")
+    path = tmp_path / "clinic_list.csv"
+    path.write_text("ID,Name\nC-1,Bounmy Phommavong\n", encoding="utf-8")
+    wrong = ingest_file(con, path, mapping, only_source="MOPS-AHTD")
+    assert wrong.status == "rejected" and "its folder holds source MOPS-AHTD only" in wrong.reason
+    again = ingest_file(con, path, mapping, only_source="MOPS-AHTD")  # left where it is: one rejection, not two
+    assert again.status == "already rejected"
+    moved = ingest_file(con, path, mapping, only_source="CLINIC")
+    assert moved.status == "ingested" and moved.stored == 1
+    assert con.execute("SELECT count(*) FROM ingested_files WHERE status = 'rejected'").fetchall()[0][0] == 1

@@ -52,6 +52,9 @@ def test_mapping_in_the_documented_format_loads(tmp_path):
         (("sheet: null", "sheets: null"), "unknown key(s) sheets"),
         (("name: molsw_dsw", "name: ''"), "'name' must be a non-empty text"),
         (('  full_name: "ຊື່ / Name"', "  full_name: ''"), "columns.full_name must name a header"),
+        (("buddhist_era: null", "buddhist_era: null\nsources: ''"), "'sources' must be a list of the source codes"),
+        (("buddhist_era: null", "buddhist_era: null\nsources: [MOLSW-DSW, 'MOLSW DSW']"),
+         "'sources' must be a list of the source codes"),
     ],
 )
 def test_invalid_mapping_is_refused_naming_the_file(tmp_path, change, message):
@@ -89,6 +92,14 @@ def test_duplicate_name_in_one_directory_is_an_error(tmp_path):
     write(tmp_path, "a.yaml", MOLSW_MAPPING)
     write(tmp_path, "b.yaml", MOLSW_MAPPING)
     with pytest.raises(MappingError, match="already used by"):
+        load_mappings(tmp_path)
+
+
+def test_a_source_listed_as_its_own_by_two_mappings_is_an_error(tmp_path):
+    write(tmp_path, "a.yaml", MOLSW_MAPPING.replace("buddhist_era: null", "buddhist_era: null\nsources: [MOLSW-DSW]"))
+    write(tmp_path, "b.yaml", MOLSW_MAPPING.replace("name: molsw_dsw", "name: molsw_copy").replace(
+        "buddhist_era: null", "buddhist_era: null\nsources: [' MOLSW-DSW ']"))
+    with pytest.raises(MappingError, match="source 'MOLSW-DSW' is already listed as its own by mapping"):
         load_mappings(tmp_path)
 
 

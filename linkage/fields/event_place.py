@@ -15,11 +15,12 @@ import duckdb
 
 
 def apply_event_places(con: duckdb.DuckDBPyConnection) -> int:
-    """Set ``province_is_event`` of every standardized record from its file's mapping; return the rows changed."""
+    """Set ``province_is_event`` of every standardized record from its file's mapping; return the rows changed.
+    A changed record is scored again (its place comparison changed): ``scored_version`` is cleared."""
     event = ("f.province_is IS NOT DISTINCT FROM 'event_place' AND records.province_code IS NOT NULL "
              "AND records.district_code IS NULL AND records.village_key IS NULL")
     rows = con.execute(
-        f"""UPDATE records SET province_is_event = ({event})
+        f"""UPDATE records SET province_is_event = ({event}), scored_version = NULL
             FROM ingested_files f
             WHERE records.file_id = f.file_id AND records.std_version IS NOT NULL
               AND records.province_is_event IS DISTINCT FROM ({event})"""

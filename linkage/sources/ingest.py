@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from linkage.errors import FieldError, InputFileError
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS, OPTIONAL_COLUMNS
+from linkage.sources.file_settings import backfill_file_settings
 from linkage.sources.mapping import DATE_COLUMNS, Mapping, MappingError, choose_mapping, load_mappings
 from linkage.sources.readers import DEFAULT_BATCH_ROWS, ReadLimits, SourceFile, normalize_header, open_source
 from linkage.sources.row_rules import ROLE_TABLE, bad_roles, claimed_sources, problem_checks
@@ -402,18 +403,19 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mappi
     except MappingError as exc:
         report.reason = str(exc)
         return _record_rejection(con, report, sha256)
-    report.mapping = mapping.name
-    if only_source is not None:
+    # a rejection holds for the same content read the same way: by this mapping, from this source folder
+    report.mapping = mapping.name if only_source is None else f"{mapping.name}@{only_source}"
+    earlier = con.execute(
+        "SELECT file_id, path, ingested_at, status FROM ingested_files"
+        " WHERE sha256 = ? AND (status = 'ingested' OR (status = 'rejected' AND mapping = ?))"
+        " ORDER BY status = 'ingested' DESC, file_id LIMIT 1", [sha256, report.mapping]).fetchall()
+    if not earlier and only_source is not None:
         allowed = mapping.allowed_sources
         if allowed is not None and only_source not in allowed:
             report.reason = (f"its folder holds source {only_source} only, and mapping {mapping.name} writes "
                              f"{', '.join(sorted(allowed))}")
             return _record_rejection(con, report, sha256)
         mapping = replace(mapping, sources=(only_source,))
-    earlier = con.execute(
-        "SELECT file_id, path, ingested_at, status FROM ingested_files"
-        " WHERE sha256 = ? AND (status = 'ingested' OR (status = 'rejected' AND mapping = ?))"
-        " ORDER BY status = 'ingested' DESC, file_id LIMIT 1", [sha256, mapping.name]).fetchall()
     if earlier:
         file_id, earlier_path, at, status = earlier[0]
         report.status = "already ingested" if status == "ingested" else "already rejected"
@@ -480,6 +482,7 @@ def ingest_files(con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path], *,
     known = load_mappings(mappings_dir)
     if mapping is not None and mapping not in known:
         raise MappingError(f"no mapping named {mapping!r}; known mappings: {', '.join(sorted(known))}")
+    backfill_file_settings(con, known.values())
     report = IngestReport()
     for path in paths:
         report.files.append(ingest_file(con, path, known[mapping] if mapping else None, mappings=known.values(),

@@ -37,6 +37,7 @@ generic exchange mapping) any source no other mapping names (``linkage/sources/r
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,7 @@ _KEYS = {
     "one_record_per_person",
 }
 PROVINCE_IS = ("home", "event_place")
+SOURCE_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
 class MappingError(LaoLinkError):
@@ -165,9 +167,11 @@ def parse_mapping(data: Any, path: Path) -> Mapping:
     one_record_per_person = data.get("one_record_per_person", False)
     if not isinstance(one_record_per_person, bool):
         raise _fail(path, f"one_record_per_person must be true or false, got {one_record_per_person!r}")
-    sources = data.get("sources") or []
-    if not isinstance(sources, list) or not all(isinstance(x, str) and x.strip() for x in sources):
-        raise _fail(path, f"'sources' must be a list of the source codes its files may write, got {sources!r}")
+    listed = data.get("sources") if data.get("sources") is not None else []  # `sources:` left empty lists none
+    if not isinstance(listed, list) or not all(isinstance(x, str) and re.match(SOURCE_CODE_PATTERN, x.strip())
+                                               for x in listed):
+        raise _fail(path, f"'sources' must be a list of the source codes its files may write, got {listed!r}")
+    sources = [x.strip() for x in listed]
     if source and sources and source not in sources:
         raise _fail(path, f"the constant source {source!r} is not in its own sources list")
     return Mapping(
@@ -186,7 +190,7 @@ def parse_mapping(data: Any, path: Path) -> Mapping:
         placeholder_birth_dates=placeholders,
         province_is=province_is,
         one_record_per_person=one_record_per_person,
-        sources=tuple(dict.fromkeys(x.strip() for x in sources)),
+        sources=tuple(dict.fromkeys(sources)),
     )
 
 
@@ -236,6 +240,13 @@ def load_mappings(extra_dir: str | Path | None = None) -> dict[str, Mapping]:
         if not extra.is_dir():
             raise MappingError(f"mappings directory {extra} does not exist")
         mappings.update(_load_dir(extra))
+    owner: dict[str, Mapping] = {}
+    for m in mappings.values():
+        for code in m.sources:
+            if code in owner:  # which one may write it would depend on the order they were read
+                raise _fail(m.path, f"source {code!r} is already listed as its own by mapping {owner[code].name!r} "
+                                    f"({owner[code].path})")
+            owner[code] = m
     return mappings
 
 

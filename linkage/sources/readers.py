@@ -329,6 +329,7 @@ class XlsxSource(SourceFile):
         from python_calamine import CalamineWorkbook
 
         book = CalamineWorkbook.from_path(str(self.path))
+        self._close = book.close
         self._check_sheets(book.sheet_names, sheet)
         ws = book.get_sheet_by_name(sheet) if sheet is not None else book.get_sheet_by_index(0)
         return ws.iter_rows()

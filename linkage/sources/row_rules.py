@@ -19,9 +19,8 @@ import duckdb
 import pyarrow as pa
 
 from linkage.errors import FieldError
-from linkage.sources.mapping import Mapping
+from linkage.sources.mapping import SOURCE_CODE_PATTERN, Mapping
 
-SOURCE_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 # '..' as a path segment, a leading separator, a backslash, a control character other than tab (case numbers
 # such as SVK/2019/00001 are real record ids: a '/' inside one is kept)
 RECORD_ID_PATTERN = r"(^|/)\.\.(/|$)|^/|\\|[\x00-\x08\x0A-\x1F\x7F]"
@@ -68,11 +67,12 @@ def problem_checks(mapping: Mapping, claimed: dict[str, str]) -> list[str]:
 def bad_roles(con: duckdb.DuckDBPyConnection, staged: str) -> pa.Table:
     """Distinct staged roles outside the closed list, with the reason (joined as ``bad_role_reason``)."""
     from linkage.fields.case_codes import role_code
+    from linkage.fields.invisible import visible_or_none
 
     values, reasons = [], []
     for (value,) in con.execute(f"SELECT DISTINCT role FROM {staged} WHERE role IS NOT NULL").fetchall():
         try:
-            role_code(value)
+            role_code(visible_or_none(value))  # read as the standardizer reads it, invisible characters gone
         except FieldError as exc:
             values.append(value)
             reasons.append(f"role {value!r} is {exc.reason}")

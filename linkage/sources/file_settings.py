@@ -1,0 +1,28 @@
+"""Mapping settings kept per ingested file, filled in for files ingested before a setting existed.
+
+A file keeps the settings its mapping had when it was read (``province_is``, ``one_record_per_person``): the
+records it brought are read by them. A store migrated to a new setting has it NULL for every earlier file, and
+those files are never read again (same content: "already ingested"), so a repatriation list ingested before
+``province_is: event_place`` would never be marked. The mapping of the same name, as loaded now, fills them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import duckdb
+
+from linkage.sources.mapping import Mapping
+
+
+def backfill_file_settings(con: duckdb.DuckDBPyConnection, mappings: Iterable[Mapping]) -> int:
+    """Fill the NULL per-file settings of ingested files from their mapping; return the files filled."""
+    filled = 0
+    for m in mappings:
+        rows = con.execute(
+            "UPDATE ingested_files SET province_is = coalesce(province_is, ?),"
+            " one_record_per_person = coalesce(one_record_per_person, ?)"
+            " WHERE mapping = ? AND status = 'ingested' AND (province_is IS NULL OR one_record_per_person IS NULL)",
+            [m.province_is, m.one_record_per_person, m.name]).fetchall()
+        filled += int(rows[0][0]) if rows else 0
+    return filled
