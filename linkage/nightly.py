@@ -337,14 +337,16 @@ def _choose_model(con: duckdb.DuckDBPyConnection, cfg: NightlyConfig, paths: Sto
     return choose_model(con, paths, min_records=cfg.min_training_records, retrain_growth=cfg.retrain_growth)
 
 
-def _learn_from_decisions(con: duckdb.DuckDBPyConnection, choice: ModelChoice, decisions_table: str) -> dict:
+def _learn_from_decisions(
+    con: duckdb.DuckDBPyConnection, choice: ModelChoice, decisions_table: str, threshold: float
+) -> dict:
     """Fit the decisions' classifier over the stored pairs (linkage.model.decision_classifier) and say so in
     the learned model's card; the report's entry."""
     from linkage.model.decision_classifier import learn_from_decisions, write_card_section
     from linkage.model.prediction import comparison_names
 
     names = comparison_names(json.loads(choice.path.read_text(encoding="utf-8")))
-    classifier, combined_pairs = learn_from_decisions(con, decisions_table, names)
+    classifier, combined_pairs = learn_from_decisions(con, decisions_table, names, threshold=threshold)
     if choice.kind == "learned":
         write_card_section(choice.path.with_suffix(".md"), classifier)
     return classifier.as_report() | {"pairs_combined": combined_pairs}
@@ -440,7 +442,8 @@ def _run_steps(
             finally:
                 service.close()
             if cfg.learn_from_decisions:
-                report.model["decision_classifier"] = _learn_from_decisions(con, choice, decisions.table)
+                report.model["decision_classifier"] = _learn_from_decisions(con, choice, decisions.table,
+                                                                             cfg.threshold)
             fault_point("cluster:after-decisions")
             consistency = consistency_for_model(json.loads(choice.path.read_text(encoding="utf-8")))
             clusters = cluster_records(con, threshold=cfg.threshold, run_id=run_id, decisions_table=decisions.table,

@@ -97,6 +97,14 @@ def test_retrain_reasons():
     assert "new source(s) B" in retrain_reason(model, StoreProfile(1000, ("A", "B"), ("dob",)), 0.2)
     assert "phone_e164" in retrain_reason(model, StoreProfile(1000, ("A",), ("dob", "phone_e164")), 0.2)
     assert retrain_reason(None, fits, 0.2) == "no model learned from this store yet"
+    # decisions: a retraining is a full re-score, so only as many more as growth asks, or one withdrawn
+    decided = {"laolink": model["laolink"] | {"training_decisions": "d1", "training_positive_decisions": 100}}
+    assert retrain_reason(decided, StoreProfile(1100, ("A",), ("dob",), "d1", 100), 0.2) is None
+    assert retrain_reason(decided, StoreProfile(1100, ("A",), ("dob",), "d2", 110), 0.2) is None
+    assert "grew from 100 to 120" in retrain_reason(decided, StoreProfile(1100, ("A",), ("dob",), "d3", 120), 0.2)
+    assert "reversed" in retrain_reason(decided, StoreProfile(1100, ("A",), ("dob",), "d4", 99), 0.2)
+    assert "reversed" in retrain_reason(decided, StoreProfile(1100, ("A",), ("dob",), "d5", 100), 0.2)
+    assert "grew from 0 to 1" in retrain_reason(model, StoreProfile(1100, ("A",), ("dob",), "d6", 1), 0.2)
 
 
 def test_birth_years_far_apart_learned_from_same_id_same_name_pairs():

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from linkage.cli.errors import StepCommand
+from linkage.clusters.clustering import DEFAULT_LINK_THRESHOLD
 from linkage.errors import LaoLinkError
 from linkage.model.blocking import (
     DEFAULT_MAX_PAIRS,
@@ -18,7 +19,7 @@ from linkage.model.blocking import (
     load_rules,
 )
 from linkage.model.blocking_recall import blocking_recall
-from linkage.model.evaluation import DEFAULT_THRESHOLD, evaluate, load_truth
+from linkage.model.evaluation import evaluate, load_truth
 from linkage.model.model_input import open_tuned_store, splink_workspace
 from linkage.model.prediction import DEFAULT_MODEL, predict
 from linkage.model.training import DEFAULT_EM_PAIRS, DEFAULT_SEED, DEFAULT_U_PAIRS, train
@@ -106,7 +107,7 @@ def evaluate_command(
     db: Path = typer.Option(Path("var/laolink.duckdb"), "--db", help="Pipeline store."),
     truth: Path = typer.Option(None, "--truth", help="CSV with source,record_id,person_id."),
     decisions: bool = typer.Option(False, "--decisions", help="Also score against the stewards' decisions."),
-    threshold: float = typer.Option(DEFAULT_THRESHOLD, "--threshold", min=0.0, max=1.0, help="Match probability."),
+    threshold: float = typer.Option(DEFAULT_LINK_THRESHOLD, "--threshold", min=0.0, max=1.0, help="Match probability."),
     out_dir: Path = typer.Option(None, "--out-dir", help="Where to write the charts (default <db dir>/evaluation)."),
 ) -> None:
     """Pairwise and cluster precision/recall/F1 of the stored predictions; PR chart and weight histogram."""

@@ -32,7 +32,12 @@ import duckdb
 import pyarrow as pa
 
 from linkage.clusters.consistency import DEFAULT_RULES, ConsistencyRules, constraint_pairs
-from linkage.clusters.one_to_one import ASSIGNMENT_TABLE, create_assignment_probabilities, listed_once_sources
+from linkage.clusters.one_to_one import (
+    ASSIGNMENT_TABLE,
+    LISTED_ONCE_TABLE,
+    create_assignment_probabilities,
+    listed_once_sources,
+)
 
 # Match probability that links two records, the nightly's default (``--threshold``). Measured on DEV variants
 # of the shifted demo data (seeds 1001-1006, 10,000 records each): mean pairwise F1 after clustering 0.917 at
@@ -359,7 +364,7 @@ def cluster_records(
     _write_clusters(con, run_id, flags)
     _count_clusters(con, report)
     con.execute("DROP TABLE IF EXISTS _links; DROP TABLE IF EXISTS _labels; DROP TABLE IF EXISTS _cut_components;"
-                f" DROP TABLE IF EXISTS {ASSIGNMENT_TABLE}")
+                f" DROP TABLE IF EXISTS {ASSIGNMENT_TABLE}; DROP TABLE IF EXISTS {LISTED_ONCE_TABLE}")
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 

@@ -99,7 +99,7 @@ def constraint_pairs(
         return []
     listed_once = "false"
     if rules.same_listed_once_source:
-        listed_once_sources(con)
+        listed_once_sources(con, refresh=False)  # made by the clustering run that asks
         listed_once = f"r.source IN (SELECT source FROM {LISTED_ONCE_TABLE})"
     small = "" if max_records is None else (
         f"WHERE l.label IN (SELECT label FROM {labels} GROUP BY label HAVING count(*) <= {int(max_records)})")

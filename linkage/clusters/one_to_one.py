@@ -25,9 +25,14 @@ ASSIGNMENT_TABLE = "_assignment"
 MAX_COVERAGE = 0.99  # never treat a source as certainly holding every record's match: 1 - covered stays > 0
 
 
-def listed_once_sources(con: duckdb.DuckDBPyConnection) -> int:
+def listed_once_sources(con: duckdb.DuckDBPyConnection, *, refresh: bool = True) -> int:
     """(Re)create ``_listed_once_sources(source, records)``: sources all of whose records came from files whose
-    mapping says ``one_record_per_person``; return how many there are (0 for a store from before the setting)."""
+    mapping says ``one_record_per_person``; return how many there are (0 for a store from before the setting).
+    ``refresh`` False keeps the table this connection already made (clustering makes it once per run)."""
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
+                         [LISTED_ONCE_TABLE]).fetchall()[0][0]
+    if exists and not refresh:
+        return con.execute(f"SELECT count(*) FROM {LISTED_ONCE_TABLE}").fetchall()[0][0]
     has_setting = con.execute(
         "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'ingested_files' AND column_name = "
         "'one_record_per_person' AND schema_name = 'main' AND database_name = current_database()"

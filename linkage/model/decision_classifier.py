@@ -38,6 +38,7 @@ FOLDS = 5
 SEED = 0
 LOGIT_CLIP = 30.0  # natural-log odds; the stored weights reach far beyond what a probability can show
 CARD_HEADING = "## Stewards' decisions"
+FS_LOGIT_SQL = f"greatest(least(match_weight * ln(2), {LOGIT_CLIP}), -{LOGIT_CLIP})"  # over predictions
 
 
 @dataclass
@@ -55,6 +56,8 @@ class DecisionClassifier:
     logit_range: tuple[float, float] | None = None  # Fellegi-Sunter log-odds the decisions cover
     intercept: float = 0.0
     coefficients: dict[str, float] = field(default_factory=dict)  # "fs_logit" and "gamma_<c>=<g>"
+    threshold: float | None = None  # the link threshold the held-out decisions were judged at
+    decided_without_stored_pair: int = 0  # decided pairs never scored (not blocked, or below the stored weight)
 
     def as_report(self) -> dict:
         return asdict(self)
@@ -66,7 +69,7 @@ def labelled_pairs(con: duckdb.DuckDBPyConnection, decisions_table: str, compari
     return con.execute(
         f"""
         SELECT p.rid_l, p.rid_r, (d.judgement = 'positive')::INTEGER AS label,
-               greatest(least(p.match_weight * ln(2), {LOGIT_CLIP}), -{LOGIT_CLIP}) AS fs_logit, {gammas}
+               {FS_LOGIT_SQL.replace("match_weight", "p.match_weight")} AS fs_logit, {gammas}
         FROM {decisions_table} d JOIN predictions p USING (rid_l, rid_r)
         WHERE d.judgement IN ('positive', 'negative') AND NOT d.contested
         ORDER BY p.rid_l, p.rid_r
@@ -113,8 +116,11 @@ def cross_validated(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return _sigmoid(frame["fs_logit"].to_numpy()), combined
 
 
-def fit_decision_classifier(frame: pd.DataFrame, min_each: int = MIN_EACH) -> DecisionClassifier:
-    """Fit on every decided pair when there are enough of each kind and it beats the model alone."""
+def fit_decision_classifier(
+    frame: pd.DataFrame, min_each: int = MIN_EACH, threshold: float = DEFAULT_LINK_THRESHOLD
+) -> DecisionClassifier:
+    """Fit on every decided pair when there are enough of each kind and it beats the model alone; links are
+    judged at ``threshold`` (the night's)."""
     y = frame["label"].to_numpy()
     positives, negatives = int(y.sum()), int(len(y) - y.sum())
     if min(positives, negatives) < min_each:
@@ -124,8 +130,9 @@ def fit_decision_classifier(frame: pd.DataFrame, min_each: int = MIN_EACH) -> De
     scores = {
         "log_loss_model": round(_log_loss(y, p_model), 6),
         "log_loss_combined": round(_log_loss(y, p_combined), 6),
-        "accuracy_model": round(float(np.mean((p_model >= DEFAULT_LINK_THRESHOLD) == y)), 6),
-        "accuracy_combined": round(float(np.mean((p_combined >= DEFAULT_LINK_THRESHOLD) == y)), 6),
+        "accuracy_model": round(float(np.mean((p_model >= threshold) == y)), 6),
+        "accuracy_combined": round(float(np.mean((p_combined >= threshold) == y)), 6),
+        "threshold": threshold,
     }
     if scores["log_loss_combined"] >= scores["log_loss_model"]:
         return DecisionClassifier(positives, negatives, False,
@@ -147,7 +154,7 @@ def fit_decision_classifier(frame: pd.DataFrame, min_each: int = MIN_EACH) -> De
 def apply_decision_classifier(con: duckdb.DuckDBPyConnection, classifier: DecisionClassifier) -> int:
     """Set every stored pair's ``match_probability``: combined inside the decisions' range when the classifier is
     used, the model's own elsewhere (and everywhere when it is not). Return the pairs given the combined one."""
-    fs_logit = f"greatest(least(match_weight * ln(2), {LOGIT_CLIP}), -{LOGIT_CLIP})"
+    fs_logit = FS_LOGIT_SQL
     model_probability = "1 / (1 + pow(2, -match_weight))"
     if not classifier.used or classifier.logit_range is None:
         con.execute(f"UPDATE predictions SET match_probability = {model_probability} "
@@ -162,10 +169,9 @@ def apply_decision_classifier(con: duckdb.DuckDBPyConnection, classifier: Decisi
             terms.append(f"CASE WHEN coalesce({column}, -99) = {int(gamma)} THEN {weight!r} ELSE 0 END")
     low, high = classifier.logit_range
     inside = f"{fs_logit} BETWEEN {low!r} AND {high!r}"
-    con.execute(
-        f"UPDATE predictions SET match_probability = CASE WHEN {inside} "
-        f"THEN 1 / (1 + exp(-({' + '.join(terms)}))) ELSE {model_probability} END"
-    )
+    probability = f"CASE WHEN {inside} THEN 1 / (1 + exp(-({' + '.join(terms)}))) ELSE {model_probability} END"
+    con.execute(f"UPDATE predictions SET match_probability = {probability} "
+                f"WHERE match_probability IS DISTINCT FROM {probability}")
     return con.execute(f"SELECT count(*) FROM predictions WHERE {inside}").fetchall()[0][0]
 
 
@@ -198,13 +204,18 @@ def snapshot_classifier(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None
 
 
 def learn_from_decisions(
-    con: duckdb.DuckDBPyConnection, decisions_table: str, comparisons: list[str], min_each: int = MIN_EACH
+    con: duckdb.DuckDBPyConnection, decisions_table: str, comparisons: list[str], min_each: int = MIN_EACH,
+    threshold: float = DEFAULT_LINK_THRESHOLD,
 ) -> tuple[DecisionClassifier, int]:
-    """Fit (or not) the classifier on the current decisions and apply it to the stored pairs."""
+    """Fit (or not) the classifier on the current decisions and apply it to the stored pairs; the decided pairs
+    that were never scored are counted (they teach it nothing: no levels to learn from)."""
     if not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'predictions'").fetchall():
         return DecisionClassifier(positives=0, negatives=0, used=False,
                                   reason="no stored pairs: the store holds no two records to compare"), 0
-    classifier = fit_decision_classifier(labelled_pairs(con, decisions_table, comparisons), min_each)
+    classifier = fit_decision_classifier(labelled_pairs(con, decisions_table, comparisons), min_each, threshold)
+    classifier.decided_without_stored_pair = con.execute(
+        f"SELECT count(*) FROM {decisions_table} d ANTI JOIN predictions p USING (rid_l, rid_r) "
+        "WHERE d.judgement IN ('positive', 'negative') AND NOT d.contested").fetchall()[0][0]
     return classifier, apply_decision_classifier(con, classifier)
 
 
@@ -215,14 +226,16 @@ def write_card_section(card_path: Path, classifier: DecisionClassifier) -> None:
     text = card_path.read_text(encoding="utf-8").split(f"\n{CARD_HEADING}\n")[0].rstrip("\n")
     lines = [
         "", CARD_HEADING, "",
-        f"- Decided pairs: {classifier.positives:,} same person, {classifier.negatives:,} not",
+        f"- Decided pairs: {classifier.positives:,} same person, {classifier.negatives:,} not; "
+        f"{classifier.decided_without_stored_pair:,} more were never scored (nothing to learn from)",
         f"- Classifier (recordlinkage LogisticRegressionClassifier on one-hot levels + Fellegi-Sunter log-odds): "
         f"{'used' if classifier.used else 'not used'}: {classifier.reason}",
     ]  # fmt: skip
     if classifier.log_loss_model is not None:
         lines += [
             f"- Held-out decisions ({FOLDS}-fold): log loss model alone {classifier.log_loss_model:.4f}, combined "
-            f"{classifier.log_loss_combined:.4f}; accuracy at the link threshold {classifier.accuracy_model:.4f} vs "
+            f"{classifier.log_loss_combined:.4f}; accuracy at the link threshold {classifier.threshold}: "
+            f"{classifier.accuracy_model:.4f} vs "
             f"{classifier.accuracy_combined:.4f}",
         ]
     if classifier.used:

@@ -20,8 +20,6 @@ import pandas as pd
 from linkage.clusters.clustering import DEFAULT_LINK_THRESHOLD
 from linkage.errors import InputFileError, LaoLinkError
 
-DEFAULT_THRESHOLD = DEFAULT_LINK_THRESHOLD  # the nightly's
-
 
 def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
@@ -293,7 +291,7 @@ def evaluate(
     *,
     truth_path: str | Path | None = None,
     service_db: Path | None = None,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float = DEFAULT_LINK_THRESHOLD,
     out_dir: Path | None = None,
 ) -> dict:
     """Score the stored predictions against the truth file and/or the stewards' decisions."""

@@ -43,6 +43,8 @@ MIN_ID_DIGITS = 6  # shorter numbers share their digits too often for the sorted
 # two digits transposed, the commonest slip in a long number, leave it unchanged (blocking_rules/predict.yaml).
 # birth_year_min/max: the birth-year range of every record (a full or year-only date is a
 # range of one year; an age at an event date is a range of two).
+_PER_EVENT = f"coalesce(id_type IN ({', '.join(repr(t) for t in sorted(PER_EVENT_DOCUMENTS))}), false)"
+_DIGITS = "regexp_replace(id_number_std, '[^0-9]', '', 'g')"
 MODEL_INPUT_COLUMNS_SQL = f"""
     rid,
     given_key,
@@ -72,13 +74,11 @@ MODEL_INPUT_COLUMNS_SQL = f"""
     CASE WHEN province_code IS NOT NULL AND village_key IS NOT NULL
          THEN province_code || ' | ' || village_key END AS village_id,
     phone_e164,
-    CASE WHEN id_type IN ({", ".join(f"'{t}'" for t in sorted(PER_EVENT_DOCUMENTS))}) THEN NULL
-         ELSE id_number_std END AS id_number_std,
+    CASE WHEN {_PER_EVENT} THEN NULL ELSE id_number_std END AS id_number_std,
     id_type,
-    CASE WHEN id_type IN ({", ".join(f"'{t}'" for t in sorted(PER_EVENT_DOCUMENTS))}) THEN NULL
-         WHEN length(regexp_replace(id_number_std, '[^0-9]', '', 'g')) >= {MIN_ID_DIGITS}
-         THEN coalesce(id_type, '') || ' | ' || array_to_string(list_sort(string_split(
-              regexp_replace(id_number_std, '[^0-9]', '', 'g'), '')), '') END AS id_digits
+    CASE WHEN NOT {_PER_EVENT} AND length({_DIGITS}) >= {MIN_ID_DIGITS}
+         THEN coalesce(id_type, '') || ' | ' || array_to_string(list_sort(string_split({_DIGITS}, '')), '')
+         END AS id_digits
 """
 
 

@@ -290,8 +290,9 @@ class RealtimeScorer:
         }
         total = np.full(len(qid), self.prior_weight)
         fields: dict[str, Any] = {}
+        gammas: dict[str, np.ndarray] = {}
         for comp in self.comparisons:
-            gamma = np.asarray(cols[f"gamma_{comp.name}"], dtype=np.int64)
+            gamma = gammas[f"gamma_{comp.name}"] = np.asarray(cols[f"gamma_{comp.name}"], dtype=np.int64)
             weight = np.full(len(qid), np.nan)
             adjustment = np.zeros(len(qid))
             for level, w in comp.weights.items():
@@ -310,9 +311,7 @@ class RealtimeScorer:
         rid_list, total_list, qid_list = rid.tolist(), total.tolist(), qid.tolist()
         prob_list = [_probability(w) for w in total_list]
         if self.classifier:  # as the night stored its pairs' probabilities
-            prob_list = combined_probabilities(self.classifier, total, {k: np.asarray(v) for k, v in fields.items()
-                                                                        if k.startswith("gamma_")},
-                                               np.asarray(prob_list)).tolist()
+            prob_list = combined_probabilities(self.classifier, total, gammas, np.asarray(prob_list)).tolist()
         for i in order.tolist():
             row = {"rid_r": rid_list[i], **{k: _plain(v[i]) for k, v in text.items()},
                    **{k: v[i] for k, v in fields.items()},
@@ -417,8 +416,8 @@ def build_scorer(
 ) -> S:
     """Generate the scoring SQL of a model (Splink's own level SQL and weights), mirror the candidates
     and load term frequencies."""
-    from linkage.model.model_file import prior_for_store, splink_settings
-    from linkage.model.person_tf import person_term_frequencies
+    from linkage.model.model_file import settings_for_store, splink_settings
+    from linkage.model.person_tf import own_records, person_term_frequencies
 
     comparisons = []
     input_columns: list[str] = []
@@ -443,8 +442,9 @@ def build_scorer(
     mirror = build_mirror(con, key_rules)
     # the prior the nightly run scaled to this store (the snapshot holds every standardized record)
     n_records = mirror.execute("SELECT count(*) FROM mi").fetchall()[0][0]
-    prior = prior_for_store(settings, n_records)
-    at_store_size = splink_settings(settings) | {"probability_two_random_records_match": prior}
+    at_store_size = settings_for_store(settings, n_records)
+    prior = at_store_size["probability_two_random_records_match"]
+    corrected = own_records(at_store_size, n_records)  # person term frequencies (linkage.model.person_tf)
     column_types = dict(mirror.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'mi'")
                         .fetchall())
     return scorer_type(
@@ -457,7 +457,8 @@ def build_scorer(
         tf_columns=tf_columns,
         column_types=column_types,
         mirror=mirror,
-        tf=term_frequencies(mirror, tf_columns) | person_term_frequencies(mirror, "mi", at_store_size, n_records),
+        tf=term_frequencies(mirror, [c for c in tf_columns if c not in corrected])
+        | person_term_frequencies(mirror, "mi", at_store_size, n_records),
         name_counts=NameCounts.of_table(mirror, "mi"),
         classifier=snapshot_classifier(con),
         **sorted_key_hashes(mirror),

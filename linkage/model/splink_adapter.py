@@ -78,6 +78,11 @@ def linker_comparison_levels(linker: Any, output_column_name: str) -> list[Any]:
     return linker._settings_obj._get_comparison_by_output_column_name(output_column_name).comparison_levels
 
 
+def linker_comparison_names(linker: Any) -> list[str]:
+    """The output column names of a linker's comparisons, in order."""
+    return [c.output_column_name for c in linker._settings_obj.comparisons]
+
+
 def core_model_settings(linker: Any) -> Any:
     """The linker's trainable parameters (copied before an EM pass Splink may abandon half way)."""
     return linker._settings_obj.core_model_settings

@@ -10,9 +10,13 @@ no m or u for it). A store with fewer than ``min_records`` standardized records 
 learn from: the shipped model scores it, and the run report says so with the store's size.
 
 Training reads the standardized records and the stewards' current positive decisions (m from those
-labels too), never a truth file; it trains again when those decisions change, and is deterministic (fixed
-seed, byte-identical model file for the same records and decisions). A reversed decision is no longer
-current, so it leaves no trace in the next model.
+labels too), never a truth file, and is deterministic (fixed seed, byte-identical model file for the same
+records and decisions). A new model is also a full re-score, so decisions retrain it when they change the
+labels as much as growth does records: when the positive decisions grew by ``retrain_growth`` (the first one
+included), or when one the model learned from is no longer current (reversed, contested) or another took its
+place. A reversed decision is then gone from the next model. A few more decisions between two trainings move
+m by their share of the store's expected matches only (``training._learn_from_decisions``): they still decide
+their own pairs at once, in clustering.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -46,11 +50,12 @@ class StoreProfile:
     records: int
     sources: tuple[str, ...]
     filled_fields: tuple[str, ...]
-    decisions: str = ""  # digest of the current positive decisions (decisions_digest)
+    decisions: str = ""  # digest of the current positive decisions (positive_decisions)
+    positive_decisions: int = 0  # how many there are
 
     def facts(self) -> dict:
         return {"training_sources": list(self.sources), "training_filled_fields": list(self.filled_fields),
-                "training_decisions": self.decisions}
+                "training_decisions": self.decisions, "training_positive_decisions": self.positive_decisions}
 
 
 @dataclass(frozen=True)
@@ -78,19 +83,15 @@ def store_profile(con: duckdb.DuckDBPyConnection) -> StoreProfile:
     return StoreProfile(records=int(row[0]), sources=tuple(s for (s,) in sources), filled_fields=filled)
 
 
-def decisions_digest(service_db: Path) -> str:
-    """A digest of the pairs stewards currently judge the same person (what training learns m from)."""
-    from linkage.service.decisions import current_decisions, decision_conflicts
+def positive_decisions(service_db: Path) -> tuple[str, int]:
+    """A digest and the number of the pairs stewards currently judge the same person (what training learns from)."""
+    from linkage.service.decisions import current_positive_pairs
 
     if not service_db.is_file():
-        return ""
+        return "", 0
     with sqlite3.connect(service_db) as service:
-        contested = {(ds[0].source_l, ds[0].record_id_l, ds[0].source_r, ds[0].record_id_r)
-                     for ds in decision_conflicts(service)}
-        pairs = sorted((d.source_l, d.record_id_l, d.source_r, d.record_id_r) for d in current_decisions(service)
-                       if d.judgement == "positive")
-    pairs = [p for p in pairs if p not in contested]
-    return hashlib.sha256(json.dumps(pairs).encode()).hexdigest()[:16] if pairs else ""
+        pairs = current_positive_pairs(service)
+    return (hashlib.sha256(json.dumps(pairs).encode()).hexdigest()[:16] if pairs else ""), len(pairs)
 
 
 def retrain_reason(model: dict | None, profile: StoreProfile, retrain_growth: float) -> str | None:
@@ -108,7 +109,12 @@ def retrain_reason(model: dict | None, profile: StoreProfile, retrain_growth: fl
     if new_fields:
         return f"field(s) filled for the first time: {', '.join(new_fields)}"
     if profile.decisions != facts.get("training_decisions", ""):
-        return "stewards' decisions changed since the model was trained"
+        trained = int(facts.get("training_positive_decisions", 0))
+        if profile.positive_decisions <= trained:
+            return "a positive decision the model learned from was reversed, contested or replaced"
+        if profile.positive_decisions >= (1 + retrain_growth) * trained:
+            return (f"stewards' positive decisions grew from {trained:,} to {profile.positive_decisions:,} "
+                    f"(retrain at +{retrain_growth:.0%})")
     return None
 
 
@@ -123,13 +129,14 @@ def choose_model(
     from linkage.model.training import train
 
     profile = store_profile(con)
-    profile = StoreProfile(profile.records, profile.sources, profile.filled_fields, decisions_digest(paths.service_db))
     if profile.records < min_records:
         return ModelChoice(
             path=DEFAULT_MODEL, kind="shipped", trained_this_run=False, store_records=profile.records,
             reason=f"the store has {profile.records:,} standardized records, fewer than the {min_records:,} "
             "needed to learn from: the shipped model scores them",
         )  # fmt: skip
+    digest, positives = positive_decisions(paths.service_db)
+    profile = replace(profile, decisions=digest, positive_decisions=positives)
     path = paths.models_dir / STORE_MODEL_NAME
     model = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
     reason = retrain_reason(model, profile, retrain_growth)

@@ -34,6 +34,7 @@ from linkage.model.shipped import PREDICT_RULES, TRAIN_RULES
 from linkage.model.splink_adapter import (
     core_model_settings,
     linker_comparison_levels,
+    linker_comparison_names,
     linker_prior,
     set_core_model_settings,
     set_linker_prior,
@@ -79,18 +80,14 @@ def decision_labels(ws: Workspace, service_db: Path) -> int:
     (source, record_id); pairs whose records are not in the store are skipped (they cannot teach anything
     about records we do not have).
     """
-    from linkage.service.decisions import current_decisions, decision_conflicts
+    from linkage.service.decisions import current_positive_pairs
 
     ws.con.execute("CREATE OR REPLACE TABLE labels (rid_l BIGINT, rid_r BIGINT, clerical_match_score DOUBLE)")
     if not service_db.exists():
         return 0
     with sqlite3.connect(service_db) as sconn:
-        contested = {(ds[0].source_l, ds[0].record_id_l, ds[0].source_r, ds[0].record_id_r)
-                     for ds in decision_conflicts(sconn)}
-        rows = [(d.source_l, d.record_id_l, d.source_r, d.record_id_r) for d in current_decisions(sconn)
-                if d.judgement == "positive"]
-    decisions = pd.DataFrame([r for r in rows if r not in contested],
-                             columns=["source_l", "record_id_l", "source_r", "record_id_r"])
+        pairs = current_positive_pairs(sconn)
+    decisions = pd.DataFrame(pairs, columns=["source_l", "record_id_l", "source_r", "record_id_r"])
     if decisions.empty:
         return 0
     ws.con.register("laolink_decisions_df", decisions)
@@ -259,7 +256,7 @@ def _learn_from_decisions(ws: Workspace, linker: Linker, service_db: Path, n_rec
     def levels(name: str) -> list:
         return [level for level in linker_comparison_levels(linker, name) if not level.is_null_level]
 
-    names = [c["output_column_name"] for c in model_json(linker)["comparisons"]]
+    names = linker_comparison_names(linker)
     from_em = {n: [level.m_probability for level in levels(n)] for n in names}
     copy_to_engine(ws, linker, "labels")
     linker.training.estimate_m_from_pairwise_labels("labels")

@@ -280,6 +280,16 @@ class LoadedDecisions:
     contested: int  # pairs whose stewards disagree
 
 
+def current_positive_pairs(service_con: sqlite3.Connection) -> list[tuple[str, str, str, str]]:
+    """(source_l, record_id_l, source_r, record_id_r) of every pair whose current decision is "same person" and
+    that no two stewards disagree on, sorted: what training learns m from."""
+    contested = {(ds[0].source_l, ds[0].record_id_l, ds[0].source_r, ds[0].record_id_r)
+                 for ds in decision_conflicts(service_con)}
+    pairs = ((d.source_l, d.record_id_l, d.source_r, d.record_id_r) for d in current_decisions(service_con)
+             if d.judgement == "positive")
+    return sorted(p for p in pairs if p not in contested)
+
+
 def load_decisions_into(
     con: duckdb.DuckDBPyConnection, service_con: sqlite3.Connection, table: str = "current_decisions"
 ) -> LoadedDecisions:
