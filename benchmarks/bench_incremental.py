@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import shutil
 import sys
 import tempfile
@@ -66,11 +67,18 @@ def cut_night(files: list[Path], share: float, out: Path) -> int:
 
 
 def copy_store(db: Path, to: Path) -> Path:
-    """The store, its service database and its published snapshots (not its scratch directory)."""
+    """The store, its service database and its published snapshots (not its scratch directory).
+
+    The snapshots are hard links, as a deployment's store has them: a night never writes into a published file
+    (it copies the last one), and the last night's person documents are reused only for the very file they were
+    built from (same inode); a copy of the snapshot would make every benchmark night publish whole."""
     to.mkdir(parents=True)
     for part in db.parent.iterdir():
         if part.name.startswith(db.stem) and not part.name.endswith(".work"):
-            (shutil.copytree if part.is_dir() else shutil.copy2)(part, to / part.name)
+            if part.suffix == ".published":
+                shutil.copytree(part, to / part.name, copy_function=os.link)
+            else:
+                (shutil.copytree if part.is_dir() else shutil.copy2)(part, to / part.name)
     return to / db.name
 
 

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from linkage.cli import app
 from linkage.errors import LaoLinkError
 from linkage.model.blocking import BlockingCapError, check_cap, count_pairs, load_rules
+from linkage.model.blocking_sql import sharing_a_key_sql
 from linkage.model.evaluation import evaluate
 from linkage.model.model_file import store_size_bucket, training_records
 from linkage.model.model_input import splink_workspace
@@ -277,6 +278,39 @@ def test_incremental_predict_rescores_only_pairs_with_new_records(trained, tmp_p
     new_pairs = incremental[incremental.run_id == 2][cols].reset_index(drop=True)
     pd.testing.assert_frame_equal(new_pairs, full[cols].reset_index(drop=True))
     con.close()
+
+
+def test_records_sharing_a_key_with_new_ones_are_all_a_rule_can_pair_with_them():
+    """An incremental night scores only new records and those a rule's key equalities pair with one, either
+    way round (the swapped-name rule pairs l.given with r.family); a rule without a key keeps every record."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE t AS SELECT * FROM (VALUES
+        (1, 'bouasy', 'thammasack', 'VTE', true),  -- new
+        (2, 'bouasy', 'thammasack', 'LPB', false),  -- same name, other province: name+province does not pair
+        (3, 'thammasack', 'bouasy', NULL, false),  -- swapped
+        (4, 'noy', 'thammasack', 'VTE', false),
+        (5, NULL, NULL, 'VTE', false),
+        (6, 'khamla', 'sisouk', 'SVK', true),  -- new
+        (7, 'sisouk', 'phet', 'SVK', false),  -- family of 6 as given name: the swapped rule's other way round
+        (8, 'bouasy', 'thammasack', 'VTE', false)
+        ) v(rid, given_key, family_key, province_code, new)""")
+    name_province = ('l."given_key" = r."given_key" AND (l."family_key" = r."family_key")'
+                     " AND l.province_code = r.province_code")
+    swapped = "l.given_key = r.family_key AND l.family_key = r.given_key"
+    given_as_family = "l.given_key = r.family_key AND l.province_code = r.province_code"
+
+    def partners(*rules: str) -> set[int] | None:
+        """The old records the rules' keys pair with a new one."""
+        sql = sharing_a_key_sql(list(rules), "t", "new")
+        return None if sql is None else {r[0] for r in con.execute(sql).fetchall()} - {1, 6}
+
+    assert partners(name_province) == {8}
+    assert partners(swapped) == {3}
+    assert partners(given_as_family) == {7}  # 7's given name is 6's family name: 6 as the right record
+    assert partners(name_province, swapped, given_as_family) == {3, 7, 8}
+    assert partners(name_province, "l.given_key = r.given_key OR l.family_key = r.family_key") is None
 
 
 def test_blocking_report_refuses_rules_over_the_cap(trained):

@@ -77,6 +77,23 @@ def key_rule(number: int, sql: str) -> KeyRule | None:
                    residual=blocking_filter_sql([sql]) if other else None)
 
 
+def sharing_a_key_sql(rule_sqls: list[str], table: str, flag: str) -> str | None:
+    """SELECT of the ``rid`` of every record of ``table`` that some rule's key equalities pair with a record
+    where ``flag`` is true, either way round (a superset of the records the rules pair with them); None when a
+    rule has no key, so that any record could be paired."""
+    selects: dict[str, None] = {}
+    for number, sql in enumerate(rule_sqls):
+        key = key_rule(number, sql)
+        if key is None:
+            return None
+        for mine, theirs in ((key.left, key.right), (key.right, key.left)):
+            on = " AND ".join(f'c."{t}" = n."{m}"' for m, t in zip(mine, theirs, strict=True))
+            values = ", ".join(f'"{m}"' for m in dict.fromkeys(mine))
+            selects[f"SELECT c.rid FROM {table} c SEMI JOIN (SELECT DISTINCT {values} FROM {table} WHERE {flag}) n"
+                    f" ON {on}"] = None
+    return " UNION ".join(selects)
+
+
 def _conjuncts(sql: str) -> list[str] | None:
     """The rule's top-level AND parts, outer parentheses stripped; None if it has a top-level OR."""
     parts, depth, start = [], 0, 0

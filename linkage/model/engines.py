@@ -26,7 +26,12 @@ from splink import Linker, SettingsCreator
 from linkage.errors import LaoLinkError
 from linkage.model.model_input import MODEL_INPUT_TABLE, Workspace
 from linkage.model.person_tf import own_records, person_tf_sql
-from linkage.model.splink_adapter import linker_dialect, linker_spark_session, predict_levels_only
+from linkage.model.splink_adapter import (
+    linker_dialect,
+    linker_spark_session,
+    linker_term_frequency_columns,
+    predict_levels_only,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -147,19 +152,32 @@ def copy_to_engine(ws: Workspace, linker: Linker, table: str) -> None:
     linker_spark_session(linker).createDataFrame(arrow).createOrReplaceTempView(table)
 
 
-def register_person_term_frequencies(ws: Workspace, linker: Linker, model: dict) -> None:
-    """Give Splink the term frequencies of ``linkage.model.person_tf`` (the person's own records left out)."""
-    n_records = ws.con.execute(f"SELECT count(*) FROM {MODEL_INPUT_TABLE}").fetchall()[0][0]
-    for column, own in own_records(model, n_records).items():
-        frame = ws.con.sql(person_tf_sql(MODEL_INPUT_TABLE, column, own)).df()
-        table = linker.table_management.register_table(frame, f"laolink_tf_{column}", overwrite=True)
-        linker.table_management.register_term_frequency_lookup(table, column)
+def register_term_frequencies(ws: Workspace, linker: Linker, model: dict, table: str = MODEL_INPUT_TABLE) -> None:
+    """Give Splink every term-frequency table, counted over ``table``: those of ``linkage.model.person_tf`` (the
+    person's own records left out) where the level has a minimum u, Splink's own share of the values elsewhere.
+
+    ``table`` is the whole model input when Splink scores only part of it (an incremental night): the
+    frequencies are the store's, not those of the records that night compares."""
+    from splink.internals.term_frequencies import term_frequencies_for_single_column_sql
+
+    n_records = ws.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    own = own_records(model, n_records)
+    sqls = {column: person_tf_sql(table, column, records) for column, records in own.items()}
+    for column in linker_term_frequency_columns(linker):
+        name = column.unquote().name
+        sqls.setdefault(name, term_frequencies_for_single_column_sql(column, table))
+    for column, sql in sqls.items():
+        frame = ws.con.sql(sql).df()
+        registered = linker.table_management.register_table(frame, f"laolink_tf_{column}", overwrite=True)
+        linker.table_management.register_term_frequency_lookup(registered, column)
 
 
-def predict_pairs(ws: Workspace, model: dict, threshold_match_weight: float, engine: str) -> tuple[str, set[str]]:
-    """Score the blocked pairs; return the workspace table holding them and its column names."""
+def predict_pairs(ws: Workspace, model: dict, threshold_match_weight: float, engine: str,
+                  tf_table: str = MODEL_INPUT_TABLE) -> tuple[str, set[str]]:
+    """Score the blocked pairs of the model input; return the workspace table holding them and its column names.
+    ``tf_table``: the table the term frequencies are counted over (:func:`register_term_frequencies`)."""
     linker = make_linker(ws, model | {"retain_matching_columns": False}, engine)
-    register_person_term_frequencies(ws, linker, model)
+    register_term_frequencies(ws, linker, model, tf_table)
     scored = predict_levels_only(linker, threshold_match_weight)
     columns = {c.unquote().name for c in scored.columns}
     if engine == "duckdb":

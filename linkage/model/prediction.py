@@ -22,6 +22,7 @@ from splink.internals.blocking_rule_library import CustomRule
 
 from linkage.errors import LaoLinkError
 from linkage.model.blocking import DEFAULT_MAX_PAIRS, BlockingCapError, NamedRule, load_rules
+from linkage.model.blocking_sql import sharing_a_key_sql
 from linkage.model.engines import predict_pairs
 from linkage.model.model_file import model_version, settings_for_store
 from linkage.model.model_input import (
@@ -34,6 +35,7 @@ from linkage.model.model_input import (
 from linkage.model.shipped import DEFAULT_MODEL
 
 STORE_THRESHOLD_MATCH_WEIGHT = -5.0
+WHOLE_INPUT_TABLE = "model_input_whole"  # an incremental night's whole model input, beside the part it scores
 
 
 @dataclass
@@ -156,16 +158,18 @@ def predict(
     with splink_workspace(con, work_dir) as ws:
         new_records = None
         n_records = ws.create_model_input()
+        tf_table = MODEL_INPUT_TABLE
         model = settings_for_store(model_file, n_records)
         if only_rids_table is None:
             blocking = [r.rule for r in rules]
         else:
             new_records = _mark_new_records(ws, only_rids_table)
+            tf_table = _keep_new_and_partners(ws, rules)
             blocking = _incremental_rules(rules)
         pairs_estimated = _check_pairs_cap(ws, rules, blocking, n_records, max_pairs)
         model["blocking_rules_to_generate_predictions"] = [r.get_blocking_rule("duckdb").as_dict() for r in blocking]
         model["retain_intermediate_calculation_columns"] = True  # mw_* and the term-frequency adjustments
-        scored_table, scored_columns = predict_pairs(ws, model, threshold_match_weight, engine)
+        scored_table, scored_columns = predict_pairs(ws, model, threshold_match_weight, engine, tf_table)
         ws.con.execute(f'USE "{ws.store}"')
         try:
             pairs_stored = _store_predictions(con, f"laolink_work.main.{scored_table}", scored_columns, names,
@@ -202,6 +206,20 @@ def _mark_new_records(ws: Workspace, only_rids_table: str) -> int:
         f"FROM {MODEL_INPUT_TABLE} m LEFT JOIN (SELECT DISTINCT rid FROM {new_rids}) n USING (rid)"
     )
     return ws.con.execute(f"SELECT count(*) FROM {MODEL_INPUT_TABLE} WHERE laolink_new").fetchall()[0][0]
+
+
+def _keep_new_and_partners(ws: Workspace, rules: list[NamedRule]) -> str:
+    """Leave in the model input only the new records and those a rule's key could pair with one, so that a
+    night's blocking joins what changed, not the store with itself (the same pairs: a pair a rule makes shares
+    its key). The whole input stays as ``WHOLE_INPUT_TABLE``, whose term frequencies the night scores with;
+    returns the name of the table to count them over."""
+    partners = sharing_a_key_sql([r.sql for r in rules], WHOLE_INPUT_TABLE, "laolink_new")
+    if partners is None:
+        return MODEL_INPUT_TABLE
+    ws.con.execute(f"ALTER TABLE {MODEL_INPUT_TABLE} RENAME TO {WHOLE_INPUT_TABLE}")
+    ws.con.execute(f"CREATE TABLE {MODEL_INPUT_TABLE} AS SELECT * FROM {WHOLE_INPUT_TABLE} WHERE laolink_new"
+                   f" OR rid IN ({partners})")
+    return WHOLE_INPUT_TABLE
 
 
 def _check_pairs_cap(ws: Workspace, rules: list[NamedRule], blocking: list, n_records: int, max_pairs: int) -> int:

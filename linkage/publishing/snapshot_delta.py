@@ -120,15 +120,16 @@ def _apply_changed_keys(con: duckdb.DuckDBPyConnection, table: str, keys: tuple[
 
 
 def _changed_persons(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Persons whose document may differ: read before the deltas are applied (``snap`` still the old night)."""
+    """Persons whose document may differ: read before the deltas are applied (``snap`` still the old night).
+    Each join is on one equality (a join on ``a OR b`` is a nested loop over both tables)."""
     return [r[0] for r in con.execute(
         """
         SELECT person_id FROM _dk_persons
         UNION SELECT rp.person_id FROM snap.record_person rp SEMI JOIN _dk_record_person d ON d.rid = rp.rid
         UNION SELECT rp.person_id FROM main.record_person rp SEMI JOIN _dk_record_person d ON d.rid = rp.rid
         UNION SELECT rp.person_id FROM main.record_person rp SEMI JOIN _dk_records d ON d.rid = rp.rid
-        UNION SELECT rp.person_id FROM main.record_person rp
-              SEMI JOIN _dk_predictions d ON d.rid_l = rp.rid OR d.rid_r = rp.rid
+        UNION SELECT rp.person_id FROM main.record_person rp SEMI JOIN _dk_predictions d ON d.rid_l = rp.rid
+        UNION SELECT rp.person_id FROM main.record_person rp SEMI JOIN _dk_predictions d ON d.rid_r = rp.rid
         UNION SELECT h.person_id FROM main.id_history h SEMI JOIN _dk_id_history d ON d.event_id = h.event_id
         UNION SELECT h.other_person_id FROM main.id_history h SEMI JOIN _dk_id_history d ON d.event_id = h.event_id
         UNION SELECT h.person_id FROM snap.id_history h SEMI JOIN _dk_id_history d ON d.event_id = h.event_id
