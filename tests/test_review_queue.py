@@ -160,6 +160,23 @@ def test_cluster_split_by_a_negative_decision_is_queued_once(stores):
     )
 
 
+def test_a_consistency_cut_asks_about_the_strongest_link_it_cut(stores):
+    """A father (1, born 1960) and his namesake son (3, born 1985) linked through a record without a date (2): the
+    rule keeps 1 and 3 apart by cutting 1-2. Whether 1 and 3 are one person the rule has answered; what a steward
+    can tell is whether the cut link 1-2 was right. Under the band's top, that link is a pair item already."""
+    con, svc = stores
+    add_records(con, range(1, 5), dob_years={1: 1960, 3: 1985, 4: 1986})
+    set_predictions(con, {(1, 2): 0.93, (2, 3): 0.99, (3, 4): 0.999})
+    night(con, svc, band=(0.3, 0.9))
+    items = queue(con)
+    assert [(k, a, b, p) for k, a, b, *_, p in items] == [("cluster", 1, 2, 0.93)]
+    assert 2 < items[0][4] < 3
+    assert items[0][5].startswith("records that cannot be one person (birth years more than 10 years apart) were"
+                                  " cut apart: 1 weakest model link(s) cut between records 1 and 3")
+    night(con, svc, run_id=2, band=(0.3, 0.95))
+    assert [(k, a, b) for k, a, b, *_ in queue(con)] == [("pair", 1, 2)]
+
+
 def test_decision_conflicts_are_queued_first(stores):
     con, svc = stores
     add_records(con, range(1, 7))

@@ -4,7 +4,8 @@ Items, with their priority (higher first):
 
 - 3 + …  stewards' decisions that contradict: two stewards disagree on a pair, or a
   "not the same" pair that "same person" decisions join (A=B, B=C, A≠C);
-- 2 + …  clusters that a "not the same" decision split by cutting model links;
+- 2 + …  clusters that a "not the same" decision split by cutting model links, and those a consistency
+          rule cut through a link of ``high`` or more (asked about that link);
 - 1 + …  clusters held together by a weak chain: a bridge link (removing it splits the
   cluster into two groups of at least two records; weaker links first), birth years
   further apart than ``max_birth_year_gap``, low link density for the size; larger
@@ -211,10 +212,28 @@ def _contested_pairs_sql(decisions_table: str) -> str:
         """
 
 
+def _strongest_cut_links_sql() -> str:
+    """Per consistency cut of run ``$run_id`` (its two records): the strongest model link it cut (``ask_l``,
+    ``ask_r``) and that link's probability (``ask_p``)."""
+    return """
+        SELECT f.rid_l, f.rid_r, arg_max(p.rid_l, (p.match_probability, -p.rid_l, -p.rid_r)) AS ask_l,
+               arg_max(p.rid_r, (p.match_probability, -p.rid_l, -p.rid_r)) AS ask_r, max(p.match_probability) AS ask_p
+        FROM (SELECT rid_l, rid_r, unnest(CAST(detail->'$.cut' AS BIGINT[][])) AS link FROM clustering_flags
+              WHERE run_id = $run_id AND kind = 'consistency-cut') f
+        JOIN (SELECT rid_l, rid_r, max(match_probability) AS match_probability FROM predictions
+              GROUP BY rid_l, rid_r) p
+            ON p.rid_l = least(f.link[1], f.link[2]) AND p.rid_r = greatest(f.link[1], f.link[2])
+        GROUP BY f.rid_l, f.rid_r"""
+
+
 def _flagged_clusters_sql() -> str:
     """Decisions clustering could not all honour, and clusters a decision or a consistency
     rule cut apart (``clustering_flags`` of run ``$run_id``): one item per flag, in the larger
-    cluster of its two records."""
+    cluster of its two records.
+
+    A consistency cut asks about the strongest link it cut, not about the two records the rule keeps apart
+    (the rule has answered for them), and only when that link reached ``$high``: a weaker one joins two
+    persons inside the band, where it is a pair item already."""
     reason = f"""CASE f.kind
                  WHEN 'decision-conflict' THEN {_reason(
                      "decision_conflict", records="CAST(f.detail->'$.joined_by_positive_decisions' AS BIGINT[])")}
@@ -228,11 +247,15 @@ def _flagged_clusters_sql() -> str:
                  ELSE {_reason("negative_cut", links_cut="f.links_cut", rid_l="f.rid_l", rid_r="f.rid_r")}
                END"""
     return f"""
-        SELECT 'cluster', f.rid_l, f.rid_r, c.cluster_key,
+        SELECT 'cluster', coalesce(f.ask_l, f.rid_l), coalesce(f.ask_r, f.rid_r), c.cluster_key,
                CASE f.kind WHEN 'decision-conflict' THEN 3.0 ELSE 2.0 END + least(i.size, 100) / 1000,
-               {reason}, NULL
-        FROM (SELECT *, unnest(list_distinct([rid_l, rid_r])) AS end_rid FROM clustering_flags
-              WHERE run_id = $run_id) f  -- each end's cluster, by equality (an IN join scans every record per flag)
+               {reason}, f.ask_p
+        FROM (SELECT g.*, x.ask_l, x.ask_r, x.ask_p, unnest(list_distinct([g.rid_l, g.rid_r])) AS end_rid
+              FROM clustering_flags g
+              LEFT JOIN ({_strongest_cut_links_sql()}) x
+                  ON g.kind = 'consistency-cut' AND x.rid_l = g.rid_l AND x.rid_r = g.rid_r
+              WHERE g.run_id = $run_id AND (x.ask_p IS NULL OR x.ask_p >= $high)
+             ) f  -- each end's cluster, by equality (an IN join scans every record per flag)
         JOIN record_cluster c ON c.rid = f.end_rid
         JOIN _cluster_info i ON i.cluster_key = c.cluster_key
         QUALIFY row_number() OVER (PARTITION BY f.kind, f.rid_l, f.rid_r ORDER BY i.size DESC, c.cluster_key) = 1
