@@ -42,7 +42,7 @@ class NightlyConfig:
     min_training_records: int = DEFAULT_MIN_RECORDS
     retrain_growth: float = DEFAULT_RETRAIN_GROWTH
     threshold: float = DEFAULT_LINK_THRESHOLD
-    review_band: tuple[float, float] = (0.3, 0.8)
+    review_band: tuple[float, float] | None = None  # None: linkage.clusters.review_queue.review_band(threshold)
     max_pairs: int | None = None
     memory_limit: str = "8GB"
     max_temp_size: str | None = None  # cap on DuckDB's spill files (the disk it may fill)
@@ -364,7 +364,7 @@ def _run_steps(
 ) -> None:
     from linkage.clusters.clustering import cluster_records
     from linkage.clusters.person_ids import assign_person_ids
-    from linkage.clusters.review_queue import build_review_queue
+    from linkage.clusters.review_queue import build_review_queue, review_band
     from linkage.fields.standardize import STD_VERSION, standardize
     from linkage.model.birth_evidence import consistency_for_model
     from linkage.model.prediction import predict
@@ -451,11 +451,10 @@ def _run_steps(
             fault_point("cluster:after-clustering")
             ids = assign_person_ids(con, run_id=run_id)
             fault_point("cluster:after-ids")
-            report.review_queue = build_review_queue(
-                con, band=cfg.review_band, run_id=run_id, decisions_table=decisions.table
-            )
+            band = cfg.review_band or review_band(cfg.threshold)
+            report.review_queue = build_review_queue(con, band=band, run_id=run_id, decisions_table=decisions.table)
             # the decision publisher re-clusters this night's snapshot with these settings
-            report.clusters = {"threshold": cfg.threshold, "review_band": list(cfg.review_band),
+            report.clusters = {"threshold": cfg.threshold, "review_band": list(band),
                                "clusters": clusters.clusters, "singletons": clusters.singletons,
                                "largest": clusters.largest_cluster, "decisions": decisions.loaded,
                                "decisions_through": decisions_through, "decision_events_adopted": adopted,

@@ -1,5 +1,6 @@
 import itertools
 import json
+import math
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from api.pages.i18n import Translator
 from api.queue_reasons import reason_text
 from linkage.clusters.clustering import cluster_records
 from linkage.clusters.person_ids import assign_person_ids
-from linkage.clusters.review_queue import _bridges, build_review_queue
+from linkage.clusters.review_queue import _bridges, build_review_queue, review_band
 
 
 @pytest.fixture
@@ -158,6 +159,18 @@ def test_cluster_split_by_a_negative_decision_is_queued_once(stores):
     assert items[0][5] == (
         "a not-the-same decision split this cluster: 1 weakest model link(s) cut between records 1 and 6"
     )
+
+
+def test_the_review_band_follows_the_threshold():
+    """As many bits of match weight under the threshold as over it: the pairs just under a raised threshold are
+    asked about, not those of a band fixed for another."""
+    assert review_band(0.6) == pytest.approx((0.3465, 0.8093), abs=1e-4)
+    assert review_band(0.5) == pytest.approx((1 / 3.8284, 1 - 1 / 3.8284), abs=1e-4)
+    for threshold in (0.6, 0.9, 0.99):
+        low, high = review_band(threshold)
+        assert low < threshold < high
+        logit = [math.log2(p / (1 - p)) for p in (low, threshold, high)]
+        assert logit[1] - logit[0] == pytest.approx(logit[2] - logit[1]) == pytest.approx(1.5)
 
 
 def test_a_consistency_cut_asks_about_the_strongest_link_it_cut(stores):

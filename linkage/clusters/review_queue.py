@@ -27,10 +27,16 @@ decision's time). The queue is rebuilt on every run.
 
 from __future__ import annotations
 
+import math
+
 import duckdb
 import numpy as np
 import pyarrow as pa
 
+# The uncertain band around the link threshold, in match weight (bits) either side: at the threshold 0.6, 0.35 to
+# 0.81. It follows the threshold an operator sets (a fixed band below a raised threshold would never ask about
+# the pairs just under it).
+REVIEW_BAND_BITS = 1.5
 # A cluster this small is never "low density": two or three records linked in a chain are normal.
 MIN_SIZE_FOR_DENSITY = 5
 # An answer that moves this many records or more counts as much as any (pair priority's size factor is 1).
@@ -102,10 +108,17 @@ def _not_decided(alias: str, decisions_table: str) -> str:
           AND a.updated_at <= d.decided_at AND b.updated_at <= d.decided_at)"""
 
 
+def review_band(threshold: float, bits: float = REVIEW_BAND_BITS) -> tuple[float, float]:
+    """The match probabilities ``bits`` of match weight under and over ``threshold`` (0 < threshold < 1)."""
+    weight = math.log2(threshold / (1 - threshold))
+    low, high = (1 / (1 + 2 ** -(weight + shift)) for shift in (-bits, bits))
+    return low, high
+
+
 def build_review_queue(
     con: duckdb.DuckDBPyConnection,
     *,
-    band: tuple[float, float] = (0.3, 0.9),
+    band: tuple[float, float],
     run_id: int,
     decisions_table: str,
     max_birth_year_gap: int = 2,
