@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from store_builders import add_records, clusters, decide, load, open_stores, set_predictions
 
-from linkage.clusters.clustering import cluster_records, minimum_cut
+from linkage.clusters.clustering import cluster_records
+from linkage.clusters.cuts import minimum_cut
 
 # Two groups {1,2,3} and {4,5,6}, each tightly linked, joined by a weak link 3-4 (0.91) and
 # a stronger one 2-5 (0.97). Record 7 is alone; 8-9 are below the threshold.

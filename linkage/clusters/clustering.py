@@ -17,21 +17,20 @@ is flagged (``consistency-cut``). A pair that "same person" decisions join stays
 
 Components are found in DuckDB by graph contraction (min-label hooking with pointer
 jumping); only the few components that hold a "not the same" pair come into Python, for
-the cut.
+the cut (``linkage.clusters.cuts``).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import time
-from collections import deque
 from dataclasses import asdict, dataclass
 
 import duckdb
 import pyarrow as pa
 
-from linkage.clusters.consistency import DEFAULT_RULES, ConsistencyRules, constraint_pairs
+from linkage.clusters.consistency import DEFAULT_RULES, ConsistencyRules
+from linkage.clusters.cuts import cut_contradictions
 from linkage.clusters.one_to_one import (
     ASSIGNMENT_TABLE,
     LISTED_ONCE_TABLE,
@@ -43,12 +42,9 @@ from linkage.clusters.one_to_one import (
 # of the shifted demo data (seeds 1001-1006, 10,000 records each): mean pairwise F1 after clustering 0.917 at
 # 0.8, 0.924 at 0.7, 0.928 at 0.6; dev-all at 100,000 records 0.745 / 0.766 / 0.777; the links gained are
 # pairs with a name and little else, which a store-trained model scores under-confidently. On the team's own
-# demo data (100,000 records, seed 4242) it costs 0.003 (0.962 -> 0.959). Links between 0.6 and 0.8 stay in
-# the review band (``linkage.nightly.NightlyConfig.review_band``), where stewards see them first.
+# demo data (100,000 records, seed 4242) it costs 0.003 (0.962 -> 0.959). Links between 0.6 and 0.81 stay in
+# the review band (``linkage.clusters.review_queue.review_band``), where stewards see them first.
 DEFAULT_LINK_THRESHOLD = 0.6
-# Capacity of a model link in the cut: its match weight, never less than this, so that
-# links below even odds still count as (weak) evidence rather than none.
-MIN_CUT_CAPACITY = 0.01
 # No one person has this many records: a component this large is a chain of namesakes (or a
 # placeholder name and date a source uses for "unknown"), not a person. Its model links are held
 # to ever stricter thresholds until its parts are smaller, and it is flagged for review. Left
@@ -184,153 +180,6 @@ def _break_oversized_components(con: duckdb.DuckDBPyConnection, threshold: float
     ]  # fmt: skip
 
 
-def _reachable(adj: dict[int, dict[int, float]], start: int, usable, stop: int | None = None) -> dict[int, int | None]:
-    """Breadth-first search from ``start`` over links where ``usable(u, v)``; returns parents.
-
-    With ``stop``, the search ends as soon as that node is reached.
-    """
-    parent: dict[int, int | None] = {start: None}
-    queue = deque([start])
-    while queue:
-        u = queue.popleft()
-        for v in adj[u]:
-            if v not in parent and usable(u, v):
-                parent[v] = u
-                if v == stop:
-                    return parent
-                queue.append(v)
-    return parent
-
-
-def _path(parent: dict[int, int | None], end: int) -> list[int]:
-    path = [end]
-    while parent[path[-1]] is not None:
-        path.append(parent[path[-1]])
-    return path[::-1]
-
-
-def minimum_cut(capacity: dict[int, dict[int, float]], s: int, t: int) -> list[tuple[int, int]]:
-    """Links of least total capacity whose removal separates ``s`` from ``t`` (Edmonds-Karp).
-
-    ``capacity`` is symmetric (an undirected graph); infinite links are never in the cut,
-    so there must be a path from s to t through at least one finite link.
-    """
-    flow: dict[tuple[int, int], float] = {}  # only links that carry flow: the rest of the graph is never copied
-
-    def residual(u: int, v: int) -> float:
-        return capacity[u][v] - flow.get((u, v), 0.0)
-
-    while True:
-        parent = _reachable(capacity, s, lambda u, v: residual(u, v) > 1e-12, stop=t)
-        if t not in parent:
-            break
-        path = _path(parent, t)
-        push = min(residual(u, v) for u, v in zip(path, path[1:], strict=False))
-        if math.isinf(push):
-            raise ValueError("the two records are joined by links that may not be cut")
-        for u, v in zip(path, path[1:], strict=False):
-            flow[u, v] = flow.get((u, v), 0.0) + push
-            flow[v, u] = flow.get((v, u), 0.0) - push
-    source_side = set(parent)
-    return sorted(
-        (min(u, v), max(u, v)) for u in source_side for v in capacity[u] if v not in source_side
-    )
-
-
-def _apply_negative_decisions(
-    links: list[tuple[int, int, float, str]],
-    negatives: list[tuple[int, int, int]],
-    constraints: list[tuple[int, int, str]] = (),
-) -> tuple[set[tuple[int, int]], list[dict]]:
-    """Cut model links until each negative pair is apart; return the cut links and the flags.
-
-    ``links``: (rid_l, rid_r, match_weight, origin) of the affected components;
-    ``negatives``: (rid_l, rid_r, decision_id), applied in decision order; then
-    ``constraints``: (rid_l, rid_r, reason) from the consistency rules, which yield silently
-    to "same person" decisions (a steward saw both records and judged them one person).
-    """
-    capacity: dict[int, dict[int, float]] = {}
-    for a, b, weight, origin in sorted(links):
-        cap = math.inf if origin == "decision" else max(weight, MIN_CUT_CAPACITY)
-        capacity.setdefault(a, {})[b] = cap
-        capacity.setdefault(b, {})[a] = cap
-    cut: set[tuple[int, int]] = set()
-    flags: list[dict] = []
-
-    def cut_apart(a: int, b: int, kind: str, detail: dict) -> None:
-        """Cut the fewest-weight links that keep a and b together, and flag the cut as ``kind``."""
-        pair_cut = minimum_cut(capacity, a, b)
-        if not pair_cut:
-            return  # already apart after an earlier cut
-        for u, v in pair_cut:
-            del capacity[u][v]
-            del capacity[v][u]
-        cut.update(pair_cut)
-        flags.append(
-            {
-                "kind": kind,
-                "rid_l": a,
-                "rid_r": b,
-                "links_cut": len(pair_cut),
-                "detail": {**detail, "cut": [list(p) for p in pair_cut]},
-            }
-        )
-
-    for a, b, decision_id in sorted(negatives, key=lambda n: n[2]):
-        by_decisions = _reachable(capacity, a, lambda u, v: math.isinf(capacity[u][v]), stop=b)
-        if b in by_decisions:
-            chain = _path(by_decisions, b)
-            flags.append(
-                {
-                    "kind": "decision-conflict",
-                    "rid_l": a,
-                    "rid_r": b,
-                    "links_cut": 0,
-                    "detail": {
-                        "negative_decision_id": decision_id,
-                        "joined_by_positive_decisions": chain,
-                        "resolution": "kept together: the 'same person' decisions join them",
-                    },
-                }
-            )
-            continue
-        cut_apart(a, b, "negative-cut", {"negative_decision_id": decision_id})
-    for a, b, reason in constraints:
-        if b not in _reachable(capacity, a, lambda u, v: math.isinf(capacity[u][v]), stop=b):
-            cut_apart(a, b, "consistency-cut", {"reason": reason})
-    return cut, flags
-
-
-def _relabel(nodes: set[int], links: list[tuple[int, int]]) -> dict[int, int]:
-    """Label = lowest node of each component of a small graph (union-find)."""
-    parent = {n: n for n in nodes}
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in links:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return {n: find(n) for n in nodes}
-
-
-def _labels_of(con: duckdb.DuckDBPyConnection, pairs: list[tuple[int, int, str]]) -> list[int]:
-    """Component labels of the records of ``pairs`` (both ends share one)."""
-    if not pairs:
-        return []
-    rids = sorted({p[0] for p in pairs})
-    return [
-        r[0]
-        for r in con.execute(
-            "SELECT DISTINCT label FROM _labels WHERE node IN (SELECT unnest($1::BIGINT[]))", [rids]
-        ).fetchall()
-    ]
-
-
 def cluster_records(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -354,7 +203,7 @@ def cluster_records(
     report.iterations = _connected_components(con, "_links", "_labels")
     flags: list[dict] = _break_oversized_components(con, threshold, max_records)
     report.oversized_components = len(flags)
-    cut_flags, links_cut = _cut_contradictions(con, decisions_table, consistency, max_records)
+    cut_flags, links_cut = cut_contradictions(con, decisions_table, consistency, max_records)
     flags += cut_flags
     if links_cut is not None:
         report.links_cut = links_cut
@@ -395,57 +244,6 @@ def _create_links(con: duckdb.DuckDBPyConnection, threshold: float, decisions_ta
         """,
         {"threshold": threshold},
     )
-
-
-def _cut_contradictions(
-    con: duckdb.DuckDBPyConnection, decisions_table: str, consistency: ConsistencyRules | None, max_records: int
-) -> tuple[list[dict], int | None]:
-    """Cut apart, in Python, the "not the same" pairs and the contradicting records the links still join;
-    relabel the components cut. The flags of the cuts, and the links cut (None when nothing needed cutting)."""
-    negatives = con.execute(
-        f"""
-        SELECT d.rid_l, d.rid_r, d.decision_id, a.label
-        FROM {decisions_table} d
-        JOIN _labels a ON a.node = d.rid_l JOIN _labels b ON b.node = d.rid_r
-        WHERE d.judgement = 'negative' AND a.label = b.label
-        """
-    ).fetchall()
-    constraints = constraint_pairs(con, "_labels", consistency, max_records) if consistency else []
-    if not (negatives or constraints):
-        return [], None
-    labels = sorted({n[3] for n in negatives} | set(_labels_of(con, constraints)))
-    con.execute("CREATE OR REPLACE TEMP TABLE _cut_components AS SELECT unnest($1::BIGINT[]) AS label", [labels])
-    component_links = con.execute(
-        """
-        SELECT l.rid_l, l.rid_r, coalesce(l.match_weight, 0), l.origin
-        FROM _links l JOIN _labels a ON a.node = l.rid_l
-        WHERE a.label IN (SELECT label FROM _cut_components)
-        """
-    ).fetchall()
-    cut, cut_flags = _apply_negative_decisions(component_links, [n[:3] for n in negatives], constraints)
-    if cut:
-        _remove_cut_links(con, component_links, cut)
-    return cut_flags, len(cut)
-
-
-def _remove_cut_links(
-    con: duckdb.DuckDBPyConnection, component_links: list[tuple], cut: set[tuple[int, int]]
-) -> None:
-    """Delete the cut links from ``_links`` and relabel the records of the components they were in."""
-    cut_arrow = pa.table({"rid_l": [c[0] for c in cut], "rid_r": [c[1] for c in cut]})
-    con.register("_cut_arrow", cut_arrow)
-    con.execute("DELETE FROM _links WHERE (rid_l, rid_r) IN (SELECT (rid_l, rid_r) FROM _cut_arrow)")
-    con.unregister("_cut_arrow")
-    kept = [(a, b) for a, b, _, _ in component_links if (a, b) not in cut]
-    nodes = {x for a, b, _, _ in component_links for x in (a, b)}
-    relabelled = _relabel(nodes, kept)
-    new_labels = pa.table(
-        {"node": list(relabelled), "label": list(relabelled.values())},
-        schema=pa.schema([("node", pa.int64()), ("label", pa.int64())]),
-    )
-    con.register("_new_labels", new_labels)
-    con.execute("UPDATE _labels SET label = n.label FROM _new_labels n WHERE _labels.node = n.node")
-    con.unregister("_new_labels")
 
 
 def _write_clusters(con: duckdb.DuckDBPyConnection, run_id: int, flags: list[dict]) -> None:
