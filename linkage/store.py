@@ -244,6 +244,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE ingested_files ADD COLUMN one_record_per_person BOOLEAN;
     """,
+    # 13: the cuts of the last clustering, by component signature, so that a component cut the same way again
+    # costs no minimum cut (linkage/clusters/cut_cache.py)
+    """
+    CREATE TABLE clustering_cut_cache (signature VARCHAR NOT NULL, cut JSON NOT NULL, flags JSON NOT NULL);
+    """,
 ]
 
 

@@ -11,6 +11,7 @@ from collections import deque
 import duckdb
 import pyarrow as pa
 
+from linkage.clusters import cut_cache
 from linkage.clusters.consistency import ConsistencyRules, constraint_pairs
 
 # Capacity of a model link in the cut: its match weight, never less than this, so that
@@ -177,21 +178,53 @@ def cut_contradictions(
         """
     ).fetchall()
     constraints = constraint_pairs(con, "_labels", consistency, max_records) if consistency else []
+    cache = cut_cache.available(con)
     if not (negatives or constraints):
+        if cache:
+            cut_cache.remember_cuts(con, {})
         return [], None
     labels = sorted({n[3] for n in negatives} | set(_labels_of(con, constraints)))
     con.execute("CREATE OR REPLACE TEMP TABLE _cut_components AS SELECT unnest($1::BIGINT[]) AS label", [labels])
-    component_links = con.execute(
+    rows = con.execute(
         """
-        SELECT l.rid_l, l.rid_r, coalesce(l.match_weight, 0), l.origin
+        SELECT a.label, l.rid_l, l.rid_r, coalesce(l.match_weight, 0), l.origin
         FROM _links l JOIN _labels a ON a.node = l.rid_l
         WHERE a.label IN (SELECT label FROM _cut_components)
         """
     ).fetchall()
-    cut, cut_flags = _apply_negative_decisions(component_links, [n[:3] for n in negatives], constraints)
+    component_links = [row[1:] for row in rows]
+    label_of = {node: row[0] for row in rows for node in row[1:3]}
+    parts: dict[int, tuple[list, list, list]] = {label: ([], [], []) for label in labels}
+    for row in rows:
+        parts[row[0]][0].append(row[1:])
+    for a, b, decision_id, label in negatives:
+        parts[label][1].append((a, b, decision_id))
+    for constraint in constraints:  # in their order: the cuts follow it
+        parts[label_of[constraint[0]]][2].append(constraint)
+    signatures = {label: cut_cache.signature(*parts[label], f"capacity>={MIN_CUT_CAPACITY}") for label in labels}
+    known = cut_cache.known_cuts(con, signatures.values()) if cache else {}
+    todo = [label for label in labels if signatures[label] not in known]
+    new_cut, new_flags = _apply_negative_decisions(*(
+        [item for label in todo for item in parts[label][k]] for k in range(3)))
+    cuts: dict[str, cut_cache.Cut] = {signatures[label]: ([], []) for label in todo}
+    for pair in sorted(new_cut):
+        cuts[signatures[label_of[pair[0]]]][0].append(pair)
+    for flag in new_flags:
+        cuts[signatures[label_of[flag["rid_l"]]]][1].append(flag)
+    cuts.update({signatures[label]: known[signatures[label]] for label in labels if label not in todo})
+    if cache:
+        cut_cache.remember_cuts(con, cuts)
+    cut = {tuple(pair) for links_cut, _ in cuts.values() for pair in links_cut}
     if cut:
         _remove_cut_links(con, component_links, cut)
-    return cut_flags, len(cut)
+    return sorted((f for _, flags in cuts.values() for f in flags), key=_flag_order), len(cut)
+
+
+def _flag_order(flag: dict) -> tuple:
+    """The order ``_apply_negative_decisions`` raises flags in: decisions by id, then contradictions by records."""
+    if "negative_decision_id" in flag["detail"]:
+        return (0, flag["detail"]["negative_decision_id"], 0, 0)
+    return (1, 0, flag["rid_l"], flag["rid_r"])
 
 
 def _remove_cut_links(

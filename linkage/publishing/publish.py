@@ -35,6 +35,7 @@ PUBLISHED_TABLES: tuple[str, ...] = (
     "review_queue",
     "cluster_links",
     "clustering_flags",
+    "clustering_cut_cache",  # a decision published re-clusters in the snapshot: the cuts it can take as they were
     "predictions",
     "comparison_levels",
     "runs",
