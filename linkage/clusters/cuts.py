@@ -89,6 +89,17 @@ def _apply_negative_decisions(
         capacity.setdefault(b, {})[a] = cap
     cut: set[tuple[int, int]] = set()
     flags: list[dict] = []
+    # The records each record is still joined with, found when asked and forgotten when a cut goes through them:
+    # most contradicting pairs of a large component are apart after its first cuts, and need no search then.
+    part: dict[int, int] = {}  # record -> lowest record of its part
+    members: dict[int, list[int]] = {}
+
+    def part_of(node: int) -> int:
+        if node not in part:
+            nodes = list(_reachable(capacity, node, lambda u, v: True))
+            members[min(nodes)] = nodes
+            part.update(dict.fromkeys(nodes, min(nodes)))
+        return part[node]
 
     def cut_apart(a: int, b: int, kind: str, detail: dict) -> None:
         """Cut the fewest-weight links that keep a and b together, and flag the cut as ``kind``."""
@@ -98,6 +109,9 @@ def _apply_negative_decisions(
         for u, v in pair_cut:
             del capacity[u][v]
             del capacity[v][u]
+        if a in part:
+            for node in members.pop(part[a]):
+                del part[node]
         cut.update(pair_cut)
         flags.append(
             {
@@ -129,6 +143,8 @@ def _apply_negative_decisions(
             continue
         cut_apart(a, b, "negative-cut", {"negative_decision_id": decision_id})
     for a, b, reason in constraints:
+        if part_of(a) != part_of(b):
+            continue  # apart after an earlier cut
         if b not in _reachable(capacity, a, lambda u, v: math.isinf(capacity[u][v]), stop=b):
             cut_apart(a, b, "consistency-cut", {"reason": reason})
     return cut, flags
@@ -211,7 +227,7 @@ def cut_contradictions(
         cuts[signatures[label_of[pair[0]]]][0].append(pair)
     for flag in new_flags:
         cuts[signatures[label_of[flag["rid_l"]]]][1].append(flag)
-    cuts.update({signatures[label]: known[signatures[label]] for label in labels if label not in todo})
+    cuts.update({signature: known[signature] for signature in signatures.values() if signature in known})
     if cache:
         cut_cache.remember_cuts(con, cuts)
     cut = {tuple(pair) for links_cut, _ in cuts.values() for pair in links_cut}
