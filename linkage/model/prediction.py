@@ -166,7 +166,9 @@ def predict(
             new_records = _mark_new_records(ws, only_rids_table)
             tf_table = _keep_new_and_partners(ws, rules)
             blocking = _incremental_rules(rules)
-        pairs_estimated = _check_pairs_cap(ws, rules, blocking, n_records, max_pairs)
+        # counted over the records scored tonight (an incremental night's few: counted whole, not sampled)
+        scored_records = ws.con.execute(f"SELECT count(*) FROM {MODEL_INPUT_TABLE}").fetchall()[0][0]
+        pairs_estimated = _check_pairs_cap(ws, rules, blocking, scored_records, max_pairs)
         model["blocking_rules_to_generate_predictions"] = [r.get_blocking_rule("duckdb").as_dict() for r in blocking]
         model["retain_intermediate_calculation_columns"] = True  # mw_* and the term-frequency adjustments
         scored_table, scored_columns = predict_pairs(ws, model, threshold_match_weight, engine, tf_table)
