@@ -17,6 +17,8 @@ from linkage.clusters.consistency import ConsistencyRules, constraint_pairs
 # Capacity of a model link in the cut: its match weight, never less than this, so that
 # links below even odds still count as (weak) evidence rather than none.
 MIN_CUT_CAPACITY = 0.01
+
+
 def _reachable(adj: dict[int, dict[int, float]], start: int, usable, stop: int | None = None) -> dict[int, int | None]:
     """Breadth-first search from ``start`` over links where ``usable(u, v)``; returns parents.
 
@@ -184,7 +186,8 @@ def cut_contradictions(
     con: duckdb.DuckDBPyConnection, decisions_table: str, consistency: ConsistencyRules | None, max_records: int
 ) -> tuple[list[dict], int | None]:
     """Cut apart, in Python, the "not the same" pairs and the contradicting records the links still join;
-    relabel the components cut. The flags of the cuts, and the links cut (None when nothing needed cutting)."""
+    relabel the components cut. The flags of the cuts, and the links cut (None when nothing needed cutting).
+    A component as it was at the last clustering takes its remembered cut (``linkage.clusters.cut_cache``)."""
     negatives = con.execute(
         f"""
         SELECT d.rid_l, d.rid_r, d.decision_id, a.label
