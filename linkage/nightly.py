@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 
 from linkage.clusters.clustering import DEFAULT_LINK_THRESHOLD
+from linkage.errors import LaoLinkError
 from linkage.faults import fault_point
 from linkage.model.model_file import model_version
 from linkage.model.store_model import DEFAULT_MIN_RECORDS, DEFAULT_RETRAIN_GROWTH, ModelChoice
@@ -49,6 +50,11 @@ class NightlyConfig:
     threads: int | None = None
     engine: str = "duckdb"  # Splink backend for scoring: duckdb or spark (linkage.model.engines)
     learn_from_decisions: bool = True  # the decisions' classifier (linkage.model.decision_classifier); off: FS alone
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold < 1.0:
+            raise LaoLinkError(f"--threshold must lie strictly between 0 and 1 (a match probability), "
+                               f"got {self.threshold}")
 
 
 @dataclass

@@ -61,7 +61,8 @@ def test_negative_decision_cuts_the_weakest_links_and_flags_the_cluster(store):
     flags = con.execute("SELECT run_id, kind, rid_l, rid_r, links_cut, detail FROM clustering_flags").fetchall()
     assert len(flags) == 1 and flags[0][:5] == (1, "negative-cut", 1, 6, 2)
     detail = json.loads(flags[0][5])
-    assert detail == {"negative_decision_id": decision.decision_id, "cut": [[2, 5], [3, 4]]}
+    assert detail == {"negative_decision_id": decision.decision_id, "cut": [[2, 5], [3, 4]],
+                      "cut_probabilities": [pytest.approx(0.97), pytest.approx(0.91)]}
     kept = {(a, b) for a, b in con.execute("SELECT rid_l, rid_r FROM cluster_links").fetchall()}
     assert kept == set(TWO_GROUPS) - {(2, 5), (3, 4), (8, 9)}
 

@@ -36,7 +36,8 @@ def test_a_generation_apart_is_cut_at_the_weakest_link_and_flagged(store):
     assert (report.consistency_pairs_cut, report.links_cut, report.negative_pairs_cut) == (1, 1, 0)
     flags = con.execute("SELECT kind, rid_l, rid_r, links_cut, detail FROM clustering_flags").fetchall()
     assert flags[0][:4] == ("consistency-cut", 1, 3, 1)
-    assert json.loads(flags[0][4]) == {"reason": "birth years more than 10 years apart", "cut": [[1, 2]]}
+    assert json.loads(flags[0][4]) == {"reason": "birth years more than 10 years apart", "cut": [[1, 2]],
+                                       "cut_probabilities": [pytest.approx(0.93)]}
 
 
 def test_without_rules_the_chain_stays_one_cluster(store):

@@ -311,6 +311,7 @@ def test_records_sharing_a_key_with_new_ones_are_all_a_rule_can_pair_with_them()
     assert partners(given_as_family) == {7}  # 7's given name is 6's family name: 6 as the right record
     assert partners(name_province, swapped, given_as_family) == {3, 7, 8}
     assert partners(name_province, "l.given_key = r.given_key OR l.family_key = r.family_key") is None
+    assert partners() is None  # no rules: nothing to restrict by
 
 
 def test_blocking_report_refuses_rules_over_the_cap(trained):

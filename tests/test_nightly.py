@@ -350,3 +350,19 @@ def test_pending_records_file_is_owner_only_and_removed_once_ingested(night1_sto
     assert report.status == "ok" and report.rows["stored"] == 1, report.rows
     assert list((paths.work_dir / "pending").iterdir()) == []
     assert ("MOPS-AHTD", "API-1") in {(s, r) for s, r, _ in _published(db)["record_person"]}
+
+
+@pytest.mark.parametrize("threshold", [0.0, 1.0, 1.5, -0.2])
+def test_a_threshold_that_is_not_a_probability_is_refused_before_anything_runs(tmp_path, threshold):
+    """The review band is the threshold's log-odds plus and minus a margin: 0 and 1 have none."""
+    from typer.testing import CliRunner
+
+    from linkage.cli import app
+    from linkage.errors import LaoLinkError
+
+    with pytest.raises(LaoLinkError, match="between 0 and 1"):
+        NightlyConfig(inbox=tmp_path, db=tmp_path / "store.duckdb", threshold=threshold)
+    result = CliRunner().invoke(app, ["nightly", "--inbox", str(tmp_path), "--db", str(tmp_path / "store.duckdb"),
+                                      "--threshold", str(threshold)])
+    assert result.exit_code != 0 and "between 0 and 1" in result.output
+    assert not (tmp_path / "store.duckdb").exists()

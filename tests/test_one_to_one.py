@@ -107,3 +107,28 @@ def test_the_setting_must_be_true_or_false(tmp_path):
                     "one_record_per_person: yes please\n", encoding="utf-8")
     with pytest.raises(MappingError, match=r"register\.yaml.*one_record_per_person must be true or false"):
         load_mapping(path)
+
+
+def test_a_link_only_the_assignment_made_is_asked_about_when_a_consistency_rule_cuts_it(tmp_path):
+    """2-6 is linked by the one-to-one assignment (pairwise 0.2, under the review band: no pair item). When a
+    birth-year contradiction (2 born 1960, 9 born 1990, joined through 6) cuts it, the review queue asks about
+    2-6 at the probability clustering gave it."""
+    from linkage.clusters.person_ids import assign_person_ids
+    from linkage.clusters.review_queue import build_review_queue, review_band
+
+    con, svc = _store(tmp_path, listed_once=True)
+    con.execute("INSERT INTO ingested_files (file_id, path, sha256, mapping, one_record_per_person)"
+                " VALUES (3, 'OTHER.csv', 'y', 'm', false)")
+    con.execute("INSERT INTO records (rid, source, record_id, row_hash, file_id, line_no, dob_year)"
+                " VALUES (9, 'OTHER', 'r9', 'h', 3, 9, 1990)")
+    con.execute("UPDATE records SET dob_year = 1960 WHERE rid = 2")
+    _predict(con, {**REGISTERS, (6, 9): 20.0})
+    decisions = load(con, svc)
+    report = cluster_records(con, threshold=0.6, run_id=1, decisions_table=decisions)
+    assert report.consistency_pairs_cut == 1 and frozenset({6, 9}) in clusters(con)
+    assign_person_ids(con, run_id=1)
+    build_review_queue(con, band=review_band(0.6), run_id=1, decisions_table=decisions)
+    items = con.execute("SELECT kind, rid_l, rid_r, match_probability FROM review_queue").fetchall()
+    assert [item[:3] for item in items] == [("cluster", 2, 6)]
+    assert items[0][3] > 0.6  # the assignment's, not the pairwise 0.2
+    con.close()

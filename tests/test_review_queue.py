@@ -190,6 +190,18 @@ def test_a_consistency_cut_asks_about_the_strongest_link_it_cut(stores):
     assert [(k, a, b) for k, a, b, *_ in queue(con)] == [("pair", 1, 2)]
 
 
+def test_a_consistency_item_is_shown_in_the_cluster_of_the_link_it_asks_about(stores):
+    """Chain 1-...-6: 5 (born 1990) contradicts 1 (1960) and 3 (1962). The first cut takes 2-3, the second 3-4;
+    the item of 1 versus 5 asks about 2-3, so it belongs with 2's person, not with 5's."""
+    con, svc = stores
+    add_records(con, range(1, 7), dob_years={1: 1960, 3: 1962, 5: 1990})
+    set_predictions(con, {(1, 2): 0.99, (2, 3): 0.91, (3, 4): 0.93, (4, 5): 0.999, (5, 6): 0.999})
+    night(con, svc, band=(0.3, 0.9))
+    person = dict(con.execute("SELECT rid, person_id FROM record_person").fetchall())
+    items = {(a, b): p for k, a, b, p, *_ in queue(con)}
+    assert items == {(2, 3): person[2], (3, 4): person[4]}
+
+
 def test_decision_conflicts_are_queued_first(stores):
     con, svc = stores
     add_records(con, range(1, 7))

@@ -1,10 +1,11 @@
 """Cuts remembered from one clustering to the next: a component cut as before costs no minimum cut.
 
-The cut of a component (``linkage.clusters.cuts``) depends only on its links (ends, weights, origins), its
-"not the same" decisions and its contradicting pairs. A night that leaves a component's three as they were
-finds its cut (links cut, flags raised) under the component's signature, a digest of the three; only the
-components that changed are cut again. The table holds the cuts of the last clustering only. A store or
-snapshot without the table (written before it) cuts every component, as before.
+The cut of a component (``linkage.clusters.cuts``) and the flags it raises depend only on its links (ends,
+weights, origins), its "not the same" decisions and its contradicting pairs, and on the code (``CUT_VERSION``).
+A night that leaves a component's three as they were finds its cut (links cut, flags raised) under the
+component's signature, a digest of the three; only the components that changed are cut again. The table holds
+the cuts of the last clustering only. A store or snapshot without the table (written before it) cuts every
+component, as before.
 """
 
 from __future__ import annotations
@@ -17,17 +18,18 @@ import duckdb
 import pyarrow as pa
 
 CUT_CACHE_TABLE = "clustering_cut_cache"
-# Part of every signature: a change to how components are cut (the algorithm, its capacities) is a new version,
-# and no cut of an earlier one is taken.
-CUT_VERSION = 1
+# Part of every signature: a change to how components are cut (the algorithm, its capacities) or to what a cut's
+# flags say (their kinds, detail keys, texts) is a new version, and no cut of an earlier one is taken.
+# 2: the links' probabilities are in the signature, and a cut's flag lists them (``cut_probabilities``).
+CUT_VERSION = 2
 
 Cut = tuple[list[tuple[int, int]], list[dict]]  # links cut, flags raised
 
 
 def signature(links: Iterable[tuple], negatives: Iterable[tuple], constraints: Iterable[tuple], context: str) -> str:
-    """Digest of one component's links (rid_l, rid_r, match weight, origin), negative decisions (rid_l, rid_r,
-    decision id) and contradicting pairs (rid_l, rid_r, reason), with ``context`` (what else the cut depends
-    on: its version and capacities)."""
+    """Digest of one component's links (rid_l, rid_r, match weight, origin, probability), negative decisions
+    (rid_l, rid_r, decision id) and contradicting pairs (rid_l, rid_r, reason), with ``context`` (what else the
+    cut depends on: its version and capacities)."""
     text = repr((CUT_VERSION, context, sorted(links), sorted(negatives), sorted(constraints)))
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -206,13 +206,14 @@ def cut_contradictions(
     con.execute("CREATE OR REPLACE TEMP TABLE _cut_components AS SELECT unnest($1::BIGINT[]) AS label", [labels])
     rows = con.execute(
         """
-        SELECT a.label, l.rid_l, l.rid_r, coalesce(l.match_weight, 0), l.origin
+        SELECT a.label, l.rid_l, l.rid_r, coalesce(l.match_weight, 0), l.origin, l.match_probability
         FROM _links l JOIN _labels a ON a.node = l.rid_l
         WHERE a.label IN (SELECT label FROM _cut_components)
         """
     ).fetchall()
-    component_links = [row[1:] for row in rows]
+    component_links = [row[1:5] for row in rows]
     label_of = {node: row[0] for row in rows for node in row[1:3]}
+    probability_of = {(min(row[1], row[2]), max(row[1], row[2])): row[5] for row in rows}
     parts: dict[int, tuple[list, list, list]] = {label: ([], [], []) for label in labels}
     for row in rows:
         parts[row[0]][0].append(row[1:])
@@ -223,8 +224,12 @@ def cut_contradictions(
     signatures = {label: cut_cache.signature(*parts[label], f"capacity>={MIN_CUT_CAPACITY}") for label in labels}
     known = cut_cache.known_cuts(con, signatures.values()) if cache else {}
     todo = [label for label in labels if signatures[label] not in known]
-    new_cut, new_flags = _apply_negative_decisions(*(
-        [item for label in todo for item in parts[label][k]] for k in range(3)))
+    new_cut, new_flags = _apply_negative_decisions(
+        [link[:4] for label in todo for link in parts[label][0]],
+        *([item for label in todo for item in parts[label][k]] for k in (1, 2)))
+    for flag in new_flags:  # each cut link's probability as clustering weighed it (the review queue asks the likeliest)
+        if "cut" in flag["detail"]:
+            flag["detail"]["cut_probabilities"] = [probability_of[tuple(pair)] for pair in flag["detail"]["cut"]]
     cuts: dict[str, cut_cache.Cut] = {signatures[label]: ([], []) for label in todo}
     for pair in sorted(new_cut):
         cuts[signatures[label_of[pair[0]]]][0].append(pair)

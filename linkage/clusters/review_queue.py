@@ -5,7 +5,7 @@ Items, with their priority (higher first):
 - 3 + …  stewards' decisions that contradict: two stewards disagree on a pair, or a
   "not the same" pair that "same person" decisions join (A=B, B=C, A≠C);
 - 2 + …  clusters that a "not the same" decision split by cutting model links, and those a consistency
-          rule cut through a link of ``high`` or more (asked about that link);
+          rule cut (asked about the strongest link cut, unless that pair is a pair item in the band);
 - 1 + …  clusters held together by a weak chain: a bridge link (removing it splits the
   cluster into two groups of at least two records; weaker links first), birth years
   further apart than ``max_birth_year_gap``, low link density for the size; larger
@@ -226,17 +226,18 @@ def _contested_pairs_sql(decisions_table: str) -> str:
 
 
 def _strongest_cut_links_sql() -> str:
-    """Per consistency cut of run ``$run_id`` (its two records): the strongest model link it cut (``ask_l``,
-    ``ask_r``) and that link's probability (``ask_p``)."""
+    """Per consistency cut of run ``$run_id`` (its two records): the strongest link it cut (``ask_l``, ``ask_r``),
+    that link's probability as clustering weighed it (``ask_p``: a one-to-one assignment may have raised it over
+    the pair's own) and the pair's own probability (``pair_p``, what a pair item would show)."""
     return """
-        SELECT f.rid_l, f.rid_r, arg_max(p.rid_l, (p.match_probability, -p.rid_l, -p.rid_r)) AS ask_l,
-               arg_max(p.rid_r, (p.match_probability, -p.rid_l, -p.rid_r)) AS ask_r, max(p.match_probability) AS ask_p
-        FROM (SELECT rid_l, rid_r, unnest(CAST(detail->'$.cut' AS BIGINT[][])) AS link FROM clustering_flags
-              WHERE run_id = $run_id AND kind = 'consistency-cut') f
-        JOIN (SELECT rid_l, rid_r, max(match_probability) AS match_probability FROM predictions
-              GROUP BY rid_l, rid_r) p
-            ON p.rid_l = least(f.link[1], f.link[2]) AND p.rid_r = greatest(f.link[1], f.link[2])
-        GROUP BY f.rid_l, f.rid_r"""
+        SELECT s.*, (SELECT max(p.match_probability) FROM predictions p
+                     WHERE p.rid_l = least(s.ask_l, s.ask_r) AND p.rid_r = greatest(s.ask_l, s.ask_r)) AS pair_p
+        FROM (SELECT rid_l, rid_r, link[1] AS ask_l, link[2] AS ask_r, p AS ask_p
+              FROM (SELECT rid_l, rid_r, unnest(CAST(detail->'$.cut' AS BIGINT[][])) AS link,
+                           unnest(CAST(detail->'$.cut_probabilities' AS DOUBLE[])) AS p
+                    FROM clustering_flags WHERE run_id = $run_id AND kind = 'consistency-cut')
+              QUALIFY row_number() OVER (PARTITION BY rid_l, rid_r ORDER BY p DESC NULLS LAST, link[1], link[2]) = 1
+             ) s"""
 
 
 def _flagged_clusters_sql() -> str:
@@ -245,8 +246,8 @@ def _flagged_clusters_sql() -> str:
     cluster of its two records.
 
     A consistency cut asks about the strongest link it cut, not about the two records the rule keeps apart
-    (the rule has answered for them), and only when that link reached ``$high``: a weaker one joins two
-    persons inside the band, where it is a pair item already."""
+    (the rule has answered for them), in the cluster of that link's records, unless that pair is in the band
+    (``$low``..``$high``): it joins two persons there, where it is a pair item already."""
     reason = f"""CASE f.kind
                  WHEN 'decision-conflict' THEN {_reason(
                      "decision_conflict", records="CAST(f.detail->'$.joined_by_positive_decisions' AS BIGINT[])")}
@@ -263,11 +264,12 @@ def _flagged_clusters_sql() -> str:
         SELECT 'cluster', coalesce(f.ask_l, f.rid_l), coalesce(f.ask_r, f.rid_r), c.cluster_key,
                CASE f.kind WHEN 'decision-conflict' THEN 3.0 ELSE 2.0 END + least(i.size, 100) / 1000,
                {reason}, f.ask_p
-        FROM (SELECT g.*, x.ask_l, x.ask_r, x.ask_p, unnest(list_distinct([g.rid_l, g.rid_r])) AS end_rid
+        FROM (SELECT g.*, x.ask_l, x.ask_r, x.ask_p,
+                     unnest(list_distinct([coalesce(x.ask_l, g.rid_l), coalesce(x.ask_r, g.rid_r)])) AS end_rid
               FROM clustering_flags g
               LEFT JOIN ({_strongest_cut_links_sql()}) x
                   ON g.kind = 'consistency-cut' AND x.rid_l = g.rid_l AND x.rid_r = g.rid_r
-              WHERE g.run_id = $run_id AND (x.ask_p IS NULL OR x.ask_p >= $high)
+              WHERE g.run_id = $run_id AND NOT coalesce(x.pair_p BETWEEN $low AND $high, false)
              ) f  -- each end's cluster, by equality (an IN join scans every record per flag)
         JOIN record_cluster c ON c.rid = f.end_rid
         JOIN _cluster_info i ON i.cluster_key = c.cluster_key

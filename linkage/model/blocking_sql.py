@@ -81,6 +81,8 @@ def sharing_a_key_sql(rule_sqls: list[str], table: str, flag: str) -> str | None
     """SELECT of the ``rid`` of every record of ``table`` that some rule's key equalities pair with a record
     where ``flag`` is true, either way round (a superset of the records the rules pair with them); None when a
     rule has no key, so that any record could be paired."""
+    if not rule_sqls:
+        return None
     selects: dict[str, None] = {}
     for number, sql in enumerate(rule_sqls):
         key = key_rule(number, sql)

@@ -166,7 +166,8 @@ def predict(
             new_records = _mark_new_records(ws, only_rids_table)
             tf_table = _keep_new_and_partners(ws, rules)
             blocking = _incremental_rules(rules)
-        # counted over the records scored tonight (an incremental night's few: counted whole, not sampled)
+        # counted over the records scored tonight: an incremental night's few are counted whole (Splink samples
+        # above 200,000 records)
         scored_records = ws.con.execute(f"SELECT count(*) FROM {MODEL_INPUT_TABLE}").fetchall()[0][0]
         pairs_estimated = _check_pairs_cap(ws, rules, blocking, scored_records, max_pairs)
         model["blocking_rules_to_generate_predictions"] = [r.get_blocking_rule("duckdb").as_dict() for r in blocking]
