@@ -14,6 +14,17 @@ def open_stores(tmp_path):
     return connect(tmp_path / "store.duckdb"), connect_service(tmp_path / "store.service.sqlite")
 
 
+def linked_store(tmp_path, rids, predictions: dict[tuple[int, int], float], *, dob_years=None, negatives=()):
+    """``open_stores`` with records ``rids`` (birth years by rid), ``predictions`` {(rid_a, rid_b): probability}
+    and "not the same" decisions on the ``negatives`` pairs."""
+    con, svc = open_stores(tmp_path)
+    add_records(con, rids, dob_years=dob_years)
+    set_predictions(con, predictions)
+    for a, b in negatives:
+        decide(svc, a, b, "negative")
+    return con, svc
+
+
 def add_records(con: duckdb.DuckDBPyConnection, rids, *, source: str = "S", dob_years=None) -> None:
     """Store records ``rid`` with record_id ``r<rid>`` of ``source``; optional birth years by rid."""
     dob_years = dob_years or {}

@@ -4,7 +4,7 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from store_builders import add_records, clusters, decide, load, open_stores, set_predictions
+from store_builders import add_records, clusters, decide, linked_store, load, open_stores, set_predictions
 
 from linkage.clusters.clustering import cluster_records
 from linkage.clusters.cuts import minimum_cut
@@ -21,9 +21,7 @@ TWO_GROUPS = {
 
 @pytest.fixture
 def store(tmp_path):
-    con, svc = open_stores(tmp_path)
-    add_records(con, range(1, 10))
-    set_predictions(con, TWO_GROUPS)
+    con, svc = linked_store(tmp_path, range(1, 10), TWO_GROUPS)
     yield con, svc
     con.close()
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from store_builders import add_records, clusters, decide, load, open_stores, set_predictions
+from store_builders import add_records, clusters, decide, linked_store, load, open_stores, set_predictions
 
 from linkage.clusters.clustering import cluster_records
 from linkage.clusters.consistency import ConsistencyRules, constraint_pairs
@@ -18,9 +18,7 @@ BORN = {1: 1960, 3: 1985, 4: 1986}
 
 @pytest.fixture
 def store(tmp_path):
-    con, svc = open_stores(tmp_path)
-    add_records(con, range(1, 6), dob_years=BORN)
-    set_predictions(con, CHAIN)
+    con, svc = linked_store(tmp_path, range(1, 6), CHAIN, dob_years=BORN)
     yield con, svc
     con.close()
 

@@ -4,7 +4,7 @@ one that changed is, and the clusters are those of a clustering that remembers n
 import json
 
 import pytest
-from store_builders import add_records, clusters, decide, load, open_stores, set_predictions
+from store_builders import clusters, linked_store, load, set_predictions
 
 from linkage.clusters.clustering import cluster_records
 from linkage.clusters.cut_cache import CUT_CACHE_TABLE
@@ -17,10 +17,7 @@ BORN = {1: 1960, 3: 1985, 4: 1986}
 
 @pytest.fixture
 def store(tmp_path):
-    con, svc = open_stores(tmp_path)
-    add_records(con, range(1, 8), dob_years=BORN)
-    set_predictions(con, LINKS)
-    decide(svc, 5, 7, "negative")
+    con, svc = linked_store(tmp_path, range(1, 8), LINKS, dob_years=BORN, negatives=[(5, 7)])
     yield con, svc
     con.close()
 
@@ -65,10 +62,7 @@ def test_a_component_that_changed_is_cut_again(store):
 
 def test_clusters_are_those_of_a_store_without_remembered_cuts(store, tmp_path):
     con, svc = store
-    other, other_svc = open_stores(tmp_path / "plain")
-    add_records(other, range(1, 8), dob_years=BORN)
-    set_predictions(other, LINKS)
-    decide(other_svc, 5, 7, "negative")
+    other, other_svc = linked_store(tmp_path / "plain", range(1, 8), LINKS, dob_years=BORN, negatives=[(5, 7)])
     other.execute(f"DROP TABLE {CUT_CACHE_TABLE}")  # a snapshot written before the table
     plain = run(other, other_svc)
     assert run(con, svc) == plain and run(con, svc, run_id=2)[0::2] == plain[0::2]
