@@ -252,6 +252,14 @@ MIGRATIONS: list[str] = [
 ]
 
 
+def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the connection's own database (a store or a snapshot; not its temporary tables) has ``table``."""
+    rows = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND database_name = current_database()", [table]
+    ).fetchall()
+    return rows[0][0] > 0
+
+
 def sql_literal(value: object) -> str:
     """``value`` as a SQL string literal, for statements that take no parameters (SET, COPY ... TO, ATTACH)."""
     return "'" + str(value).replace("'", "''") + "'"

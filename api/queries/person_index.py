@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import duckdb
 
-from api.queries.records import RECORD_SELECT, has_table
+from api.queries.records import RECORD_SELECT
 from linkage.publishing.publish import snapshot_identity
+from linkage.store import has_table
 
 _TABLES = {
     "records": (f"SELECT {RECORD_SELECT}, rp.person_id AS _person_id FROM records r "

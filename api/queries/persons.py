@@ -14,7 +14,8 @@ from typing import Any
 import duckdb
 
 from api.queries.person_index import person_index_for
-from api.queries.records import POINT_READS, RECORD_SELECT, has_table, plain, rows_as_dicts
+from api.queries.records import POINT_READS, RECORD_SELECT, plain, rows_as_dicts
+from linkage.store import has_table
 
 MAX_ALIAS_HOPS = 50
 

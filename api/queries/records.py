@@ -41,10 +41,3 @@ def records_by_rid(con: duckdb.DuckDBPyConnection, rids: list[int]) -> dict[int,
         cur = con.execute(f"SELECT {RECORD_SELECT} FROM records r WHERE r.rid IN (SELECT unnest(?::BIGINT[]))",
                           [rids])
     return {row["rid"]: row for row in rows_as_dicts(cur)}
-
-
-def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    rows = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND database_name = current_database()", [table]
-    ).fetchall()
-    return rows[0][0] > 0

@@ -15,10 +15,11 @@ import duckdb
 
 from api.pages.i18n import Translator
 from api.queries.person_index import person_index_for
-from api.queries.records import STD_FIELDS, has_table, records_by_rid, rows_as_dicts
+from api.queries.records import STD_FIELDS, records_by_rid, rows_as_dicts
 from api.queue_reasons import parse_reasons, queue_reason
 from linkage.errors import FieldError
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
+from linkage.store import has_table
 
 # Which standardized columns show each exchange field's standardized value(s).
 FIELD_STANDARDIZED: dict[str, tuple[str, ...]] = {

@@ -18,8 +18,9 @@ import duckdb
 import pyarrow as pa
 
 CUT_CACHE_TABLE = "clustering_cut_cache"
-# Part of every signature: a change to how components are cut (the algorithm, its capacities) or to what a cut's
-# flags say (their kinds, detail keys, texts) is a new version, and no cut of an earlier one is taken.
+# Part of every signature: a change to how components are cut (the algorithm; its capacities are in the signature
+# already) or to what a cut's flags say (their kinds, detail keys, texts) is a new version, and no cut of an
+# earlier one is taken.
 # 2: the links' probabilities are in the signature, and a cut's flag lists them (``cut_probabilities``).
 CUT_VERSION = 2
 
@@ -32,12 +33,6 @@ def signature(links: Iterable[tuple], negatives: Iterable[tuple], constraints: I
     cut depends on: its version and capacities)."""
     text = repr((CUT_VERSION, context, sorted(links), sorted(negatives), sorted(constraints)))
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def available(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'"
-        " AND table_name = ?", [CUT_CACHE_TABLE]).fetchall()[0][0])
 
 
 def known_cuts(con: duckdb.DuckDBPyConnection, signatures: Iterable[str]) -> dict[str, Cut]:

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.clusters.clustering import DEFAULT_LINK_THRESHOLD
+from linkage.store import has_table
 
 # Positive and negative decisions needed before a classifier is fitted. Decisions come from the review queue (hard
 # pairs, not a sample of all pairs): on bench_steward.py a classifier fitted on 161 / 139 of them won on held-out
@@ -209,7 +210,7 @@ def learn_from_decisions(
 ) -> tuple[DecisionClassifier, int]:
     """Fit (or not) the classifier on the current decisions and apply it to the stored pairs; the decided pairs
     that were never scored are counted (they teach it nothing: no levels to learn from)."""
-    if not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'predictions'").fetchall():
+    if not has_table(con, "predictions"):
         return DecisionClassifier(positives=0, negatives=0, used=False,
                                   reason="no stored pairs: the store holds no two records to compare"), 0
     classifier = fit_decision_classifier(labelled_pairs(con, decisions_table, comparisons), min_each, threshold)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from linkage.clusters.clustering import DEFAULT_LINK_THRESHOLD
 from linkage.errors import InputFileError, LaoLinkError
+from linkage.store import has_table
 
 
 def _f1(p: float, r: float) -> float:
@@ -295,10 +296,7 @@ def evaluate(
     out_dir: Path | None = None,
 ) -> dict:
     """Score the stored predictions against the truth file and/or the stewards' decisions."""
-    has_predictions = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'predictions' AND database_name = current_database()"
-    ).fetchall()[0][0]
-    if not has_predictions:
+    if not has_table(con, "predictions"):
         raise LaoLinkError("no predictions stored: run `laolink predict` first")
     report: dict = {}
     curve = None
