@@ -154,20 +154,14 @@ def copy_to_engine(ws: Workspace, linker: Linker, table: str) -> None:
 
 def register_term_frequencies(ws: Workspace, linker: Linker, model: dict, table: str = MODEL_INPUT_TABLE) -> None:
     """Give Splink every term-frequency table, counted over ``table``: those of ``linkage.model.person_tf`` (the
-    person's own records left out) where the level has a minimum u, Splink's own share of the values elsewhere.
+    person's own records left out) where the level has a minimum u, the plain share of the values elsewhere.
 
     ``table`` is the whole model input when Splink scores only part of it (an incremental night): the
     frequencies are the store's, not those of the records that night compares."""
-    from splink.internals.term_frequencies import term_frequencies_for_single_column_sql
-
     n_records = ws.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     own = own_records(model, n_records)
-    sqls = {column: person_tf_sql(table, column, records) for column, records in own.items()}
-    for column in linker_term_frequency_columns(linker):
-        name = column.unquote().name
-        sqls.setdefault(name, term_frequencies_for_single_column_sql(column, table))
-    for column, sql in sqls.items():
-        frame = ws.con.sql(sql).df()
+    for column in dict.fromkeys([*own, *linker_term_frequency_columns(linker)]):
+        frame = ws.con.sql(person_tf_sql(table, column, own.get(column, 0.0))).df()  # 0 own records: the plain share
         registered = linker.table_management.register_table(frame, f"laolink_tf_{column}", overwrite=True)
         linker.table_management.register_term_frequency_lookup(registered, column)
 

@@ -78,9 +78,9 @@ def linker_comparison_levels(linker: Any, output_column_name: str) -> list[Any]:
     return linker._settings_obj._get_comparison_by_output_column_name(output_column_name).comparison_levels
 
 
-def linker_term_frequency_columns(linker: Any) -> list[Any]:
-    """The input columns (Splink ``InputColumn``) of every term-frequency adjustment of a linker's model."""
-    return list(linker._settings_obj._term_frequency_columns)
+def linker_term_frequency_columns(linker: Any) -> list[str]:
+    """The input column names of every term-frequency adjustment of a linker's model."""
+    return [column.unquote().name for column in linker._settings_obj._term_frequency_columns]
 
 
 def linker_comparison_names(linker: Any) -> list[str]:
