@@ -5,7 +5,7 @@ Items, with their priority (higher first):
 - 3 + …  stewards' decisions that contradict: two stewards disagree on a pair, or a
   "not the same" pair that "same person" decisions join (A=B, B=C, A≠C);
 - 2 + …  clusters that a "not the same" decision split by cutting model links, and those a consistency
-          rule cut (asked about the strongest link cut, unless that pair is a pair item in the band);
+          rule cut (asked about the strongest link cut, unless a pair item asks about its two persons);
 - 1 + …  clusters held together by a weak chain: a bridge link (removing it splits the
   cluster into two groups of at least two records; weaker links first), birth years
   further apart than ``max_birth_year_gap``, low link density for the size; larger
@@ -134,15 +134,17 @@ def build_review_queue(
         raise ValueError(f"review band must be 0 <= low < high <= 1, got {band}")
     _register_bridge_links(con)
     _create_cluster_info(con)
-    items = [_uncertain_pairs_sql(decisions_table, _pattern_sql(con)), _contested_pairs_sql(decisions_table),
-             _flagged_clusters_sql(), _bridge_links_sql(decisions_table), _sparse_clusters_sql(),
-             _birth_year_gap_sql(decisions_table)]
-    params = {"low": low, "high": high, "run_id": run_id, "gap": max_birth_year_gap, "density": min_density,
-              "min_size": MIN_SIZE_FOR_DENSITY, "full_impact": RECORDS_FOR_FULL_IMPACT}
+    # pair items first: a consistency cut between two persons a pair item asks about is not asked again
+    pairs = _uncertain_pairs_sql(decisions_table, _pattern_sql(con))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _pair_items AS {pairs}",
+                {"low": low, "high": high, "full_impact": RECORDS_FOR_FULL_IMPACT})
+    items = ["SELECT * FROM _pair_items", _contested_pairs_sql(decisions_table), _flagged_clusters_sql(),
+             _bridge_links_sql(decisions_table), _sparse_clusters_sql(), _birth_year_gap_sql(decisions_table)]
+    params = {"run_id": run_id, "gap": max_birth_year_gap, "density": min_density, "min_size": MIN_SIZE_FOR_DENSITY}
     con.execute("CREATE OR REPLACE TEMP TABLE _items AS " + " UNION ALL ".join(items), params)
     _replace_queue(con, run_id)
     con.unregister("_bridge_arrow")
-    con.execute("DROP TABLE IF EXISTS _items; DROP TABLE IF EXISTS _cluster_info")
+    con.execute("DROP TABLE IF EXISTS _items; DROP TABLE IF EXISTS _pair_items; DROP TABLE IF EXISTS _cluster_info")
     return con.execute("SELECT count(*) FROM review_queue").fetchall()[0][0]
 
 
@@ -228,16 +230,19 @@ def _contested_pairs_sql(decisions_table: str) -> str:
 def _strongest_cut_links_sql() -> str:
     """Per consistency cut of run ``$run_id`` (its two records): the strongest link it cut (``ask_l``, ``ask_r``),
     that link's probability as clustering weighed it (``ask_p``: a one-to-one assignment may have raised it over
-    the pair's own) and the pair's own probability (``pair_p``, what a pair item would show)."""
+    the pair's own), and whether a pair item (``_pair_items``) asks about the two persons it joined."""
     return """
-        SELECT s.*, (SELECT max(p.match_probability) FROM predictions p
-                     WHERE p.rid_l = least(s.ask_l, s.ask_r) AND p.rid_r = greatest(s.ask_l, s.ask_r)) AS pair_p
+        SELECT s.*, (least(ca.cluster_key, cb.cluster_key), greatest(ca.cluster_key, cb.cluster_key)) IN (
+                   SELECT (least(a.cluster_key, b.cluster_key), greatest(a.cluster_key, b.cluster_key))
+                   FROM _pair_items q JOIN record_cluster a ON a.rid = q.rid_l JOIN record_cluster b ON b.rid = q.rid_r
+               ) AS asked_as_pair
         FROM (SELECT rid_l, rid_r, link[1] AS ask_l, link[2] AS ask_r, p AS ask_p
               FROM (SELECT rid_l, rid_r, unnest(CAST(detail->'$.cut' AS BIGINT[][])) AS link,
                            unnest(CAST(detail->'$.cut_probabilities' AS DOUBLE[])) AS p
                     FROM clustering_flags WHERE run_id = $run_id AND kind = 'consistency-cut')
               QUALIFY row_number() OVER (PARTITION BY rid_l, rid_r ORDER BY p DESC NULLS LAST, link[1], link[2]) = 1
-             ) s"""
+             ) s
+        JOIN record_cluster ca ON ca.rid = s.ask_l JOIN record_cluster cb ON cb.rid = s.ask_r"""
 
 
 def _flagged_clusters_sql() -> str:
@@ -246,8 +251,8 @@ def _flagged_clusters_sql() -> str:
     cluster of its two records.
 
     A consistency cut asks about the strongest link it cut, not about the two records the rule keeps apart
-    (the rule has answered for them), in the cluster of that link's records, unless that pair is in the band
-    (``$low``..``$high``): it joins two persons there, where it is a pair item already."""
+    (the rule has answered for them), in the cluster of that link's records, unless a pair item asks already
+    whether the two persons it joined are one."""
     reason = f"""CASE f.kind
                  WHEN 'decision-conflict' THEN {_reason(
                      "decision_conflict", records="CAST(f.detail->'$.joined_by_positive_decisions' AS BIGINT[])")}
@@ -269,7 +274,7 @@ def _flagged_clusters_sql() -> str:
               FROM clustering_flags g
               LEFT JOIN ({_strongest_cut_links_sql()}) x
                   ON g.kind = 'consistency-cut' AND x.rid_l = g.rid_l AND x.rid_r = g.rid_r
-              WHERE g.run_id = $run_id AND NOT coalesce(x.pair_p BETWEEN $low AND $high, false)
+              WHERE g.run_id = $run_id AND NOT coalesce(x.asked_as_pair, false)
              ) f  -- each end's cluster, by equality (an IN join scans every record per flag)
         JOIN record_cluster c ON c.rid = f.end_rid
         JOIN _cluster_info i ON i.cluster_key = c.cluster_key
