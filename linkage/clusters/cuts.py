@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from linkage.clusters import cut_cache
 from linkage.clusters.consistency import ConsistencyRules, constraint_pairs
+from linkage.store import has_table
 
 # Capacity of a model link in the cut: its match weight, never less than this, so that
 # links below even odds still count as (weak) evidence rather than none.
@@ -91,17 +92,16 @@ def _apply_negative_decisions(
         capacity.setdefault(b, {})[a] = cap
     cut: set[tuple[int, int]] = set()
     flags: list[dict] = []
-    # The records each record is still joined with, found when asked and forgotten when a cut goes through them:
-    # most contradicting pairs of a large component are apart after its first cuts, and need no search then.
-    part: dict[int, int] = {}  # record -> lowest record of its part
-    members: dict[int, list[int]] = {}
+    # The records each record is still joined with (one set per part, itself included), found when asked and
+    # forgotten when a cut goes through them: most contradicting pairs of a large component are apart after its
+    # first cuts, and need no search then.
+    joined: dict[int, set[int]] = {}
 
-    def part_of(node: int) -> int:
-        if node not in part:
-            nodes = list(_reachable(capacity, node, lambda u, v: True))
-            members[min(nodes)] = nodes
-            part.update(dict.fromkeys(nodes, min(nodes)))
-        return part[node]
+    def apart(a: int, b: int) -> bool:
+        if a not in joined:
+            part = set(_reachable(capacity, a, lambda u, v: True))
+            joined.update(dict.fromkeys(part, part))
+        return b not in joined[a]
 
     def cut_apart(a: int, b: int, kind: str, detail: dict) -> None:
         """Cut the fewest-weight links that keep a and b together, and flag the cut as ``kind``."""
@@ -111,9 +111,8 @@ def _apply_negative_decisions(
         for u, v in pair_cut:
             del capacity[u][v]
             del capacity[v][u]
-        if a in part:
-            for node in members.pop(part[a]):
-                del part[node]
+        for node in joined.get(a, ()):
+            del joined[node]
         cut.update(pair_cut)
         flags.append(
             {
@@ -126,6 +125,8 @@ def _apply_negative_decisions(
         )
 
     for a, b, decision_id in sorted(negatives, key=lambda n: n[2]):
+        if apart(a, b):
+            continue  # apart after an earlier cut
         by_decisions = _reachable(capacity, a, lambda u, v: math.isinf(capacity[u][v]), stop=b)
         if b in by_decisions:
             chain = _path(by_decisions, b)
@@ -145,7 +146,7 @@ def _apply_negative_decisions(
             continue
         cut_apart(a, b, "negative-cut", {"negative_decision_id": decision_id})
     for a, b, reason in constraints:
-        if part_of(a) != part_of(b):
+        if apart(a, b):
             continue  # apart after an earlier cut
         if b not in _reachable(capacity, a, lambda u, v: math.isinf(capacity[u][v]), stop=b):
             cut_apart(a, b, "consistency-cut", {"reason": reason})
@@ -197,7 +198,7 @@ def cut_contradictions(
         """
     ).fetchall()
     constraints = constraint_pairs(con, "_labels", consistency, max_records) if consistency else []
-    cache = cut_cache.available(con)
+    cache = has_table(con, cut_cache.CUT_CACHE_TABLE)  # not in a snapshot written before it
     if not (negatives or constraints):
         if cache:
             cut_cache.remember_cuts(con, {})
@@ -235,7 +236,7 @@ def cut_contradictions(
         cuts[signatures[label_of[pair[0]]]][0].append(pair)
     for flag in new_flags:
         cuts[signatures[label_of[flag["rid_l"]]]][1].append(flag)
-    cuts.update({signature: known[signature] for signature in signatures.values() if signature in known})
+    cuts.update(known)  # the remembered cuts of this clustering's components only
     if cache:
         cut_cache.remember_cuts(con, cuts)
     cut = {tuple(pair) for links_cut, _ in cuts.values() for pair in links_cut}
