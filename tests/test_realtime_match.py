@@ -159,6 +159,26 @@ def test_any_record_scores_as_splink_scores_it(snap, given_key, family_key, dob_
         assert person.match_weight == pytest.approx(weight, abs=1e-9)
 
 
+def test_persons_come_in_the_order_of_the_probability_the_night_would_store(snap):
+    """The decisions' classifier may order pairs otherwise than their weights: the best person, and the top k, are
+    those of the probability (here a classifier that reverses the model: the weakest candidate first)."""
+    scorer = scorer_for(snap)
+    query = std_of(**{**BOUASY, "full_name_std": "bouasy thammasak"})
+    by_weight = scorer.score(snap, query, top_k=10).persons
+    reversing = {"used": True, "logit_range": [-100.0, 100.0], "intercept": 0.0, "coefficients": {"fs_logit": -1.0}}
+    saved, scorer.classifier = scorer.classifier, reversing
+    try:
+        by_probability = scorer.score(snap, query, top_k=10).persons
+        first_only = scorer.score(snap, query, top_k=1).persons
+    finally:
+        scorer.classifier = saved
+    assert len(by_weight) >= 2 and by_weight[0].person_id == "LA-P-0000001"
+    assert [p.person_id for p in by_probability] == [p.person_id for p in reversed(by_weight)]
+    assert [p.match_probability for p in by_probability] == sorted((p.match_probability for p in by_probability),
+                                                                   reverse=True)
+    assert [p.person_id for p in first_only] == [by_weight[-1].person_id]
+
+
 def test_min_probability_and_top_k(snap):
     query = std_of(**BOUASY)
     scorer = scorer_for(snap)

@@ -306,12 +306,15 @@ class RealtimeScorer:
             fields[f"gamma_{comp.name}"] = gamma.tolist()
             fields[f"w_{comp.name}"] = w_field.tolist()
         rid = np.asarray(cols["rid_r"], dtype=np.int64)
-        order = np.lexsort((rid, -total, qid))  # by query, best first, then by rid
         text = {k: list(cols[k]) for k in ("source", "record_id", "person_id")}
         rid_list, total_list, qid_list = rid.tolist(), total.tolist(), qid.tolist()
-        prob_list = [_probability(w) for w in total_list]
+        prob = np.array([_probability(w) for w in total_list])
         if self.classifier:  # as the night stored its pairs' probabilities
-            prob_list = combined_probabilities(self.classifier, total, gammas, np.asarray(prob_list)).tolist()
+            prob = combined_probabilities(self.classifier, total, gammas, prob)
+        prob_list = prob.tolist()
+        # by query, most probable first (the decisions' classifier may order pairs otherwise than their weights),
+        # then by weight and rid
+        order = np.lexsort((rid, -total, -prob, qid))
         for i in order.tolist():
             row = {"rid_r": rid_list[i], **{k: _plain(v[i]) for k, v in text.items()},
                    **{k: v[i] for k, v in fields.items()},
@@ -322,7 +325,7 @@ class RealtimeScorer:
     def _best_per_person(self, rows: list[dict[str, Any]], top_k: int, min_probability: float) -> list[PersonMatch]:
         best: dict[str, PersonMatch] = {}
         counts: dict[str, int] = {}
-        for row in rows:  # ordered by weight, so the first row of a person is its best
+        for row in rows:  # most probable first, so the first row of a person is its best
             key = row["person_id"] or f"rid:{row['rid_r']}"
             counts[key] = counts.get(key, 0) + 1
             if key in best or len(best) >= top_k or row["match_probability"] < min_probability:
