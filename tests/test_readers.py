@@ -186,6 +186,25 @@ def test_xlsx_with_an_error_cell_reads_the_same_and_keeps_the_error_text(tmp_pat
     assert read_all(with_error)[1] == [*read, (6, "A-4", "#DIV/0!", None, None)]
 
 
+def test_an_error_cell_however_its_xml_is_quoted_keeps_its_text(tmp_path):
+    """A writer other than Excel may quote the type attribute with ' or put spaces around =: still an error cell."""
+    made = tmp_path / "made.xlsx"
+    make_xlsx(made, [["record_id", "full_name"], ["A-1", "#DIV/0!"]])
+    book = openpyxl.load_workbook(made)
+    book.active.cell(2, 2).data_type = "e"
+    book.save(made)
+    quoted = tmp_path / "quoted.xlsx"
+    with zipfile.ZipFile(made) as source, zipfile.ZipFile(quoted, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                assert b't="e"' in data
+                data = data.replace(b't="e"', b"t = 'e'")
+            out.writestr(item, data)
+    assert has_error_cells(quoted)
+    assert read_all(quoted)[1] == [(2, "A-1", "#DIV/0!")]
+
+
 def test_xlsx_named_sheet(tmp_path):
     path = tmp_path / "f.xlsx"
     make_xlsx(path, [["a"], ["1"]], sheet="Cases")

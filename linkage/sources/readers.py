@@ -387,9 +387,12 @@ class XlsxSource(SourceFile):
         self._close()
 
 
+_ERROR_CELL = re.compile(rb"""\bt\s*=\s*["']e["']""")  # a cell of type error, however the XML quotes it
+_ERROR_CELL_SPAN = 16  # longer than any match: a match cut by a chunk boundary is found in the carried tail
+
+
 def has_error_cells(path: Path) -> bool:
     """Whether any worksheet of the (checked) workbook holds an error cell (``t="e"``), read in 1 MB chunks."""
-    marker = b't="e"'
     with zipfile.ZipFile(path) as archive:
         for name in archive.namelist():
             if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
@@ -397,9 +400,9 @@ def has_error_cells(path: Path) -> bool:
             with archive.open(name) as member:
                 tail = b""
                 while chunk := member.read(1 << 20):
-                    if marker in tail + chunk:
+                    if _ERROR_CELL.search(tail + chunk):
                         return True
-                    tail = chunk[-len(marker):]
+                    tail = chunk[-_ERROR_CELL_SPAN:]
     return False
 
 
