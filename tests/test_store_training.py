@@ -98,13 +98,22 @@ def test_retrain_reasons():
     assert "phone_e164" in retrain_reason(model, StoreProfile(1000, ("A",), ("dob", "phone_e164")), 0.2)
     assert retrain_reason(None, fits, 0.2) == "no model learned from this store yet"
     # decisions: a retraining is a full re-score, so only as many more as growth asks, or one withdrawn
-    decided = {"laolink": model["laolink"] | {"training_decisions": "d1", "training_positive_decisions": 100}}
-    assert retrain_reason(decided, StoreProfile(1100, ("A",), ("dob",), "d1", 100), 0.2) is None
-    assert retrain_reason(decided, StoreProfile(1100, ("A",), ("dob",), "d2", 110), 0.2) is None
-    assert "grew from 100 to 120" in retrain_reason(decided, StoreProfile(1100, ("A",), ("dob",), "d3", 120), 0.2)
-    assert "reversed" in retrain_reason(decided, StoreProfile(1100, ("A",), ("dob",), "d4", 99), 0.2)
-    assert "reversed" in retrain_reason(decided, StoreProfile(1100, ("A",), ("dob",), "d5", 100), 0.2)
-    assert "grew from 0 to 1" in retrain_reason(model, StoreProfile(1100, ("A",), ("dob",), "d6", 1), 0.2)
+    d1 = frozenset(f"p{i}" for i in range(100))  # the pairs the model learned from
+
+    def now(decisions: set[str]) -> StoreProfile:
+        return StoreProfile(1100, ("A",), ("dob",), frozenset(decisions))
+
+    decided = {"laolink": model["laolink"] | StoreProfile(1000, ("A",), ("dob",), d1).facts()}
+    assert retrain_reason(decided, now(d1), 0.2) is None
+    assert retrain_reason(decided, now(d1 | {f"q{i}" for i in range(10)}), 0.2) is None
+    assert "grew from 100 to 120" in retrain_reason(decided, now(d1 | {f"q{i}" for i in range(20)}), 0.2)
+    assert "reversed" in retrain_reason(decided, now(d1 - {"p0"}), 0.2)
+    assert "reversed" in retrain_reason(decided, now(d1 - {"p0"} | {"q0"}), 0.2)
+    # one withdrawn while the decisions grew, by less than retraining asks: seen all the same
+    assert "1 positive decision(s)" in retrain_reason(decided, now(d1 - {"p0"} | {f"q{i}" for i in range(10)}), 0.2)
+    assert "grew from 0 to 1" in retrain_reason(model, now({"q0"}), 0.2)
+    older = {"laolink": model["laolink"] | {"training_decisions": "d1", "training_positive_decisions": 100}}
+    assert "older form" in retrain_reason(older, now(d1), 0.2)
 
 
 def test_birth_years_far_apart_learned_from_same_id_same_name_pairs():

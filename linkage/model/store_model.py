@@ -50,12 +50,15 @@ class StoreProfile:
     records: int
     sources: tuple[str, ...]
     filled_fields: tuple[str, ...]
-    decisions: str = ""  # digest of the current positive decisions (positive_decisions)
-    positive_decisions: int = 0  # how many there are
+    decisions: frozenset[str] = frozenset()  # a short digest of each current positive decision (positive_decisions)
+
+    @property
+    def positive_decisions(self) -> int:
+        return len(self.decisions)
 
     def facts(self) -> dict:
         return {"training_sources": list(self.sources), "training_filled_fields": list(self.filled_fields),
-                "training_decisions": self.decisions, "training_positive_decisions": self.positive_decisions}
+                "training_decisions": sorted(self.decisions), "training_positive_decisions": self.positive_decisions}
 
 
 @dataclass(frozen=True)
@@ -83,15 +86,16 @@ def store_profile(con: duckdb.DuckDBPyConnection) -> StoreProfile:
     return StoreProfile(records=int(row[0]), sources=tuple(s for (s,) in sources), filled_fields=filled)
 
 
-def positive_decisions(service_db: Path) -> tuple[str, int]:
-    """A digest and the number of the pairs stewards currently judge the same person (what training learns from)."""
+def positive_decisions(service_db: Path) -> frozenset[str]:
+    """A short digest of each pair stewards currently judge the same person (what training learns from): kept
+    with the model, so that one of them withdrawn is seen whatever else was decided since."""
     from linkage.service.decisions import current_positive_pairs
 
     if not service_db.is_file():
-        return "", 0
+        return frozenset()
     with sqlite3.connect(service_db) as service:
         pairs = current_positive_pairs(service)
-    return (hashlib.sha256(json.dumps(pairs).encode()).hexdigest()[:16] if pairs else ""), len(pairs)
+    return frozenset(hashlib.sha256(json.dumps(pair).encode()).hexdigest()[:16] for pair in pairs)
 
 
 def retrain_reason(model: dict | None, profile: StoreProfile, retrain_growth: float) -> str | None:
@@ -108,13 +112,15 @@ def retrain_reason(model: dict | None, profile: StoreProfile, retrain_growth: fl
     new_fields = sorted(set(profile.filled_fields) - set(facts.get("training_filled_fields", [])))
     if new_fields:
         return f"field(s) filled for the first time: {', '.join(new_fields)}"
-    if profile.decisions != facts.get("training_decisions", ""):
-        trained = int(facts.get("training_positive_decisions", 0))
-        if profile.positive_decisions <= trained:
-            return "a positive decision the model learned from was reversed, contested or replaced"
-        if profile.positive_decisions >= (1 + retrain_growth) * trained:
-            return (f"stewards' positive decisions grew from {trained:,} to {profile.positive_decisions:,} "
-                    f"(retrain at +{retrain_growth:.0%})")
+    trained = facts.get("training_decisions") or []
+    if isinstance(trained, str):  # a model from before decisions were kept one by one
+        return "the model keeps the decisions it learned from in an older form"
+    withdrawn = set(trained) - profile.decisions
+    if withdrawn:
+        return f"{len(withdrawn):,} positive decision(s) the model learned from were reversed, contested or replaced"
+    if profile.positive_decisions > len(trained) and profile.positive_decisions >= (1 + retrain_growth) * len(trained):
+        return (f"stewards' positive decisions grew from {len(trained):,} to {profile.positive_decisions:,} "
+                f"(retrain at +{retrain_growth:.0%})")
     return None
 
 
@@ -135,8 +141,7 @@ def choose_model(
             reason=f"the store has {profile.records:,} standardized records, fewer than the {min_records:,} "
             "needed to learn from: the shipped model scores them",
         )  # fmt: skip
-    digest, positives = positive_decisions(paths.service_db)
-    profile = replace(profile, decisions=digest, positive_decisions=positives)
+    profile = replace(profile, decisions=positive_decisions(paths.service_db))
     path = paths.models_dir / STORE_MODEL_NAME
     model = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
     reason = retrain_reason(model, profile, retrain_growth)
