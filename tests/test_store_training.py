@@ -136,6 +136,31 @@ def test_birth_years_far_apart_learned_from_same_id_same_name_pairs():
     assert too_few["comparisons"] == model["comparisons"] and consistency_for_model(too_few) == DEFAULT_RULES
 
 
+def test_a_large_store_without_far_apart_birth_years_lowers_their_m_to_its_confidence_bound():
+    from linkage.clusters.consistency import DEFAULT_RULES
+    from linkage.model.birth_evidence import FIXED_FAR_APART_M, apply_far_apart_share, consistency_for_model
+
+    model = json.loads((Path(__file__).resolve().parents[1] / "models" / "demo.json").read_text(encoding="utf-8"))
+
+    def far_m(m: dict) -> float:
+        birth = next(c for c in m["comparisons"] if c["output_column_name"] == "birth")["comparison_levels"]
+        return next(lv for lv in birth if lv.get("label_for_charts") == "birth years far apart")["m_probability"]
+
+    lowered = apply_far_apart_share(json.loads(json.dumps(model)), pairs=2000, share=0.0)
+    assert far_m(model) == FIXED_FAR_APART_M
+    assert 0.0018 < far_m(lowered) < 0.0020  # Wilson 95 % upper bound of 0 in 2,000
+    assert lowered["laolink"]["birth_far_apart_m"] == far_m(lowered)
+    def m_sum(m: dict) -> float:
+        birth = next(c for c in m["comparisons"] if c["output_column_name"] == "birth")["comparison_levels"]
+        return sum(lv["m_probability"] for lv in birth if not lv.get("is_null_level"))
+
+    assert abs(m_sum(lowered) - m_sum(model)) < 0.001
+    assert consistency_for_model(lowered) == DEFAULT_RULES
+    # a few far apart in a large store: the bound of that share, still under the fixed value
+    some = apply_far_apart_share(json.loads(json.dumps(model)), pairs=20000, share=0.001)
+    assert 0.001 < far_m(some) < 0.0016
+
+
 NO_EVIDENCE = "ID number missing, or documents of different kinds"
 
 
