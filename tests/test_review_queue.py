@@ -176,7 +176,8 @@ def test_the_review_band_follows_the_threshold():
 def test_a_consistency_cut_asks_about_the_strongest_link_it_cut(stores):
     """A father (1, born 1960) and his namesake son (3, born 1985) linked through a record without a date (2): the
     rule keeps 1 and 3 apart by cutting 1-2. Whether 1 and 3 are one person the rule has answered; what a steward
-    can tell is whether the cut link 1-2 was right. Under the band's top, that link is a pair item already."""
+    can tell is whether the cut link 1-2 was right. Under the band's top too, that link is asked about through the
+    cut, once, not again as an uncertain pair."""
     con, svc = stores
     add_records(con, range(1, 5), dob_years={1: 1960, 3: 1985, 4: 1986})
     set_predictions(con, {(1, 2): 0.93, (2, 3): 0.99, (3, 4): 0.999})
@@ -187,7 +188,9 @@ def test_a_consistency_cut_asks_about_the_strongest_link_it_cut(stores):
     assert items[0][5].startswith("records that cannot be one person (birth years more than 10 years apart) were"
                                   " cut apart: 1 weakest model link(s) cut between records 1 and 3")
     night(con, svc, run_id=2, band=(0.3, 0.95))
-    assert [(k, a, b) for k, a, b, *_ in queue(con)] == [("pair", 1, 2)]
+    items = queue(con)
+    assert [(k, a, b) for k, a, b, *_ in items] == [("cluster", 1, 2)]
+    assert items[0][5].startswith("records that cannot be one person")
 
 
 def test_a_consistency_item_is_shown_in_the_cluster_of_the_link_it_asks_about(stores):

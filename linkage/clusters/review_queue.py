@@ -135,6 +135,8 @@ def build_review_queue(
     _register_bridge_links(con)
     _create_cluster_info(con)
     # pair items first: a consistency cut between two persons a pair item asks about is not asked again
+    con.execute("CREATE OR REPLACE TEMP TABLE _cut_links AS SELECT DISTINCT unnest(CAST(detail->'$.cut' AS BIGINT[][]))"
+                " AS link FROM clustering_flags WHERE run_id = $run_id AND kind = 'consistency-cut'", {"run_id": run_id})
     pairs = _uncertain_pairs_sql(decisions_table, _pattern_sql(con))
     con.execute(f"CREATE OR REPLACE TEMP TABLE _pair_items AS {pairs}",
                 {"low": low, "high": high, "full_impact": RECORDS_FOR_FULL_IMPACT})
@@ -144,7 +146,8 @@ def build_review_queue(
     con.execute("CREATE OR REPLACE TEMP TABLE _items AS " + " UNION ALL ".join(items), params)
     _replace_queue(con, run_id)
     con.unregister("_bridge_arrow")
-    con.execute("DROP TABLE IF EXISTS _items; DROP TABLE IF EXISTS _pair_items; DROP TABLE IF EXISTS _cluster_info")
+    con.execute("DROP TABLE IF EXISTS _items; DROP TABLE IF EXISTS _pair_items; DROP TABLE IF EXISTS _cluster_info;"
+                " DROP TABLE IF EXISTS _cut_links")
     return con.execute("SELECT count(*) FROM review_queue").fetchall()[0][0]
 
 
@@ -190,7 +193,8 @@ def _create_cluster_info(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _uncertain_pairs_sql(decisions_table: str, pattern: str) -> str:
-    """Pairs in the band ``$low``..``$high`` between two persons, one per two persons, unless decided."""
+    """Pairs in the band ``$low``..``$high`` between two persons, one per two persons, unless decided or cut by a
+    consistency rule (``_cut_links``: its cut's item asks about the strongest link it cut)."""
     return f"""
         SELECT 'pair' AS kind, rid_l, rid_r, NULL AS cluster_key,
                impact / row_number() OVER (PARTITION BY pattern ORDER BY impact DESC, rid_l, rid_r) AS priority,
@@ -209,6 +213,7 @@ def _uncertain_pairs_sql(decisions_table: str, pattern: str) -> str:
             JOIN _cluster_info ir ON ir.cluster_key = cr.cluster_key
             WHERE p.match_probability BETWEEN $low AND $high AND cl.cluster_key <> cr.cluster_key
               AND {_not_decided("p", decisions_table)}
+              AND (p.rid_l, p.rid_r) NOT IN (SELECT (link[1], link[2]) FROM _cut_links)
               AND (least(cl.cluster_key, cr.cluster_key), greatest(cl.cluster_key, cr.cluster_key))
                   NOT IN (SELECT (least(a.cluster_key, b.cluster_key), greatest(a.cluster_key, b.cluster_key))
                           FROM {decisions_table} d JOIN record_cluster a ON a.rid = d.rid_l
