@@ -134,9 +134,11 @@ def build_review_queue(
         raise ValueError(f"review band must be 0 <= low < high <= 1, got {band}")
     _register_bridge_links(con)
     _create_cluster_info(con)
-    # pair items first: a consistency cut between two persons a pair item asks about is not asked again
+    # the links consistency rules cut: asked about through their cut's item, never as uncertain pairs
     con.execute("CREATE OR REPLACE TEMP TABLE _cut_links AS SELECT DISTINCT unnest(CAST(detail->'$.cut' AS BIGINT[][]))"
-                " AS link FROM clustering_flags WHERE run_id = $run_id AND kind = 'consistency-cut'", {"run_id": run_id})
+                " AS link FROM clustering_flags WHERE run_id = $run_id AND kind = 'consistency-cut'",
+                {"run_id": run_id})
+    # pair items first: a consistency cut between two persons a pair item asks about is not asked again
     pairs = _uncertain_pairs_sql(decisions_table, _pattern_sql(con))
     con.execute(f"CREATE OR REPLACE TEMP TABLE _pair_items AS {pairs}",
                 {"low": low, "high": high, "full_impact": RECORDS_FOR_FULL_IMPACT})
