@@ -458,7 +458,8 @@ def _run_steps(
             ids = assign_person_ids(con, run_id=run_id)
             fault_point("cluster:after-ids")
             band = cfg.review_band or review_band(cfg.threshold)
-            report.review_queue = build_review_queue(con, band=band, run_id=run_id, decisions_table=decisions.table)
+            report.review_queue = build_review_queue(con, band=band, run_id=run_id, decisions_table=decisions.table,
+                                                     consistency=consistency)
             # the decision publisher re-clusters this night's snapshot with these settings
             report.clusters = {"threshold": cfg.threshold, "review_band": list(band),
                                "clusters": clusters.clusters, "singletons": clusters.singletons,

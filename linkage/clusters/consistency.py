@@ -97,24 +97,34 @@ def constraint_pairs(
     conditions = rules.conditions()
     if not conditions:
         return []
-    listed_once = "false"
-    if rules.same_listed_once_source:
-        listed_once_sources(con, refresh=False)  # made by the clustering run that asks
-        listed_once = f"r.source IN (SELECT source FROM {LISTED_ONCE_TABLE})"
     small = "" if max_records is None else (
         f"WHERE l.label IN (SELECT label FROM {labels} GROUP BY label HAVING count(*) <= {int(max_records)})")
     reason = "CASE " + " ".join(f"WHEN {sql} THEN '{why}'" for why, sql in conditions) + " END"
     return con.execute(
         f"""
         WITH members AS (
-            SELECT l.label, r.rid, r.dob, r.dob_year, r.dob_year_min, r.dob_year_max,
-                   r.district_code, r.sex_code, r.id_number_std, r.source, {listed_once} AS listed_once
+            SELECT l.label, {member_columns_sql(con, rules)}
             FROM {labels} l JOIN records r ON r.rid = l.node
             {small}
         )
         SELECT a.rid, b.rid, {reason} AS reason
         FROM members a JOIN members b ON a.label = b.label AND a.rid < b.rid
-        WHERE {" OR ".join(f"({sql})" for _, sql in conditions)}
+        WHERE {contradiction_sql(rules)}
         ORDER BY a.rid, b.rid
         """
     ).fetchall()
+
+
+def member_columns_sql(con: duckdb.DuckDBPyConnection, rules: ConsistencyRules) -> str:
+    """The columns of ``records r`` that :func:`contradiction_sql` reads, ``listed_once`` among them."""
+    listed_once = "false"
+    if rules.same_listed_once_source:
+        listed_once_sources(con, refresh=False)  # made by the clustering run that asks
+        listed_once = f"r.source IN (SELECT source FROM {LISTED_ONCE_TABLE})"
+    return ("r.rid, r.dob, r.dob_year, r.dob_year_min, r.dob_year_max, r.district_code, r.sex_code, "
+            f"r.id_number_std, r.source, {listed_once} AS listed_once")
+
+
+def contradiction_sql(rules: ConsistencyRules) -> str:
+    """SQL over records ``a`` and ``b`` (:func:`member_columns_sql`): true when they cannot be one person."""
+    return " OR ".join(f"({sql})" for _, sql in rules.conditions()) or "false"

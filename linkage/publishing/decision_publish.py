@@ -200,7 +200,8 @@ def _recluster(snapshot: Path, service_con: sqlite3.Connection, night: int, last
         changed = [r[0] for r in con.execute(
             "SELECT person_id FROM id_history WHERE event_id > $1 UNION SELECT other_person_id FROM id_history"
             " WHERE event_id > $1 AND other_person_id IS NOT NULL", [first_event]).fetchall()]
-        build_review_queue(con, band=(float(band[0]), float(band[1])), run_id=night, decisions_table=decisions.table)
+        build_review_queue(con, band=(float(band[0]), float(band[1])), run_id=night, decisions_table=decisions.table,
+                           consistency=consistency)
         con.execute("DROP TABLE record_cluster")
         con.execute("ALTER TABLE snapshot_info ADD COLUMN IF NOT EXISTS decisions_through BIGINT")
         con.execute("UPDATE snapshot_info SET decisions_through = ?, published_at = CAST(current_timestamp AS"
