@@ -5,16 +5,19 @@ Items, with their priority (higher first):
 - 3 + …  stewards' decisions that contradict: two stewards disagree on a pair, or a
   "not the same" pair that "same person" decisions join (A=B, B=C, A≠C);
 - 2 + …  clusters that a "not the same" decision split by cutting model links, and those a consistency
-          rule cut (asked about the strongest link cut, unless a pair item asks about its two persons);
+          rule cut (asked about the strongest link cut, unless a pair item asks about its two persons; only
+          when the model was sure of that link, over the band's top);
 - 1 + …  clusters held together by a weak chain: a bridge link (removing it splits the
   cluster into two groups of at least two records; weaker links first), birth years
   further apart than ``max_birth_year_gap``, low link density for the size; larger
   clusters first; a cluster with several of these gets one item with every reason;
 - 0 … 1  pairs whose match probability is in the uncertain band and whose answer would join two
   persons: one item per two persons (their most likely pair), none for two persons a steward
-  said are not the same; priority = uncertainty (1 at 0.5) x the records the answer would move
-  (log scale), divided by the item's rank among the pairs of its comparison pattern (the levels
-  of every comparison), so that the first items cover many patterns and labels teach the model.
+  said are not the same or whose records contradict by the consistency rules (clustering would cut
+  them apart again), none for a link a consistency rule cut (its cut's item asks); priority =
+  uncertainty (1 at 0.5) x the records the answer would move (log scale), divided by the item's
+  rank among the pairs of its comparison pattern (the levels of every comparison), so that the
+  first items cover many patterns and labels teach the model.
   A pair inside one person is not asked: links of the cluster already join its records, and a
   weak one that alone holds the person together is a bridge item.
 
