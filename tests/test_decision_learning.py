@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from linkage.model.decision_classifier import MIN_EACH, learn_from_decisions, write_card_section
+from linkage.model.decision_classifier import MIN_EACH_OFFSET, learn_from_decisions, write_card_section
 from linkage.model.training import train
 from linkage.service.decisions import load_decisions_into, record_decision
 from linkage.service.service_db import connect_service
@@ -87,12 +87,28 @@ def test_classifier_learns_siblings_beats_the_model_and_is_deterministic(tmp_pat
 
 
 def test_too_few_decisions_leave_the_model_alone(tmp_path):
-    con, _, service_path = _decided_store(tmp_path, n_pairs=40)
+    con, _, service_path = _decided_store(tmp_path, n_pairs=MIN_EACH_OFFSET - 1)
     classifier, combined = _learn(con, service_path)
-    assert not classifier.used and combined == 0 and f"fewer than {MIN_EACH}" in classifier.reason
+    assert not classifier.used and combined == 0 and f"fewer than {MIN_EACH_OFFSET}" in classifier.reason
     stored = con.execute("SELECT max(abs(match_probability - 1 / (1 + pow(2, -match_weight)))) "
                          "FROM predictions").fetchall()[0][0]
     assert stored < 1e-12
+
+
+def test_a_few_decisions_shift_the_log_odds_the_model_is_too_sure_of(tmp_path):
+    """40 decisions of each kind, too few for a classifier: the model says about 0.9 for every pair and the stewards
+    say half are one person, so one offset brings the pairs in the decisions' range down, not the others."""
+    con, rows, service_path = _decided_store(tmp_path, n_pairs=40)
+    con.execute("INSERT INTO predictions VALUES (9001, 9002, 12.0, 1 / (1 + pow(2, -12.0)), 3, 2)")
+    classifier, combined = _learn(con, service_path)
+    assert classifier.used and classifier.kind == "offset" and combined == len(rows)
+    assert classifier.coefficients == {"fs_logit": 1.0} and classifier.intercept < -1.5
+    assert classifier.log_loss_combined < classifier.log_loss_model
+    mean_decided, beyond = con.execute(
+        "SELECT avg(match_probability) FILTER (WHERE rid_l < 9000), max(match_probability) FILTER (WHERE rid_l > 9000)"
+        " FROM predictions").fetchall()[0]
+    assert 0.4 < mean_decided < 0.6 and beyond == pytest.approx(1 / (1 + 2**-12))
+    assert _learn(con, service_path)[0] == classifier
 
 
 def test_a_reversed_decision_leaves_no_trace_in_the_classifier(tmp_path):

@@ -11,6 +11,12 @@ only for pairs whose Fellegi-Sunter log-odds lie in the range the decisions cove
 ever said anything. ``match_weight`` stays the model's own (the explanation per field still adds up to
 it); ``match_probability`` becomes the combined one. Decisions marked unsure or contested teach nothing.
 
+Before there are that many, the decisions can still say that the model is too sure or not sure enough of the
+pairs it is uncertain about (the store's own namesakes make a model learned on it overconfident at 100,000
+records and underconfident at 10,000): with ``MIN_EACH_OFFSET`` of each kind, one offset to the log-odds in the
+decisions' range (``kind`` "offset": intercept and a coefficient of 1 on the log-odds) is fitted, under the same
+held-out guards; the one of the two with the lower held-out log loss is used.
+
 Deterministic: the pairs are ordered by rid, the folds seeded, the solver exact. A reversed decision is
 simply the pair's current judgement, so nothing of the earlier one remains.
 """
@@ -35,6 +41,8 @@ from linkage.store import has_table
 # pairs, not a sample of all pairs): on bench_steward.py a classifier fitted on 161 / 139 of them won on held-out
 # decisions yet cost 0.029 F1 on the undecided pairs; with 586 / 327 it added 0.002.
 MIN_EACH = 300
+# An offset is one number: a few dozen decisions of each kind measure it.
+MIN_EACH_OFFSET = 30
 FOLDS = 5
 SEED = 0
 LOGIT_CLIP = 30.0  # natural-log odds; the stored weights reach far beyond what a probability can show
@@ -59,6 +67,7 @@ class DecisionClassifier:
     coefficients: dict[str, float] = field(default_factory=dict)  # "fs_logit" and "gamma_<c>=<g>"
     threshold: float | None = None  # the link threshold the held-out decisions were judged at
     decided_without_stored_pair: int = 0  # decided pairs never scored (not blocked, or below the stored weight)
+    kind: str | None = None  # "logistic regression" or "offset" (of the log-odds), when fitted
 
     def as_report(self) -> dict:
         return asdict(self)
@@ -117,23 +126,56 @@ def cross_validated(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return _sigmoid(frame["fs_logit"].to_numpy()), combined
 
 
+def _fit_offset(fs_logit: np.ndarray, y: np.ndarray) -> float:
+    """The offset to the log-odds that best explains the decisions (maximum likelihood, natural-log units)."""
+    from scipy.optimize import minimize_scalar
+
+    def loss(offset: float) -> float:
+        return _log_loss(y, _sigmoid(fs_logit + offset))
+
+    return float(minimize_scalar(loss, bounds=(-LOGIT_CLIP, LOGIT_CLIP), method="bounded",
+                                 options={"xatol": 1e-6}).x)
+
+
+def cross_validated_offset(frame: pd.DataFrame) -> np.ndarray:
+    """Held-out probabilities of the model's log-odds shifted by an offset fitted on the other folds."""
+    from sklearn.model_selection import StratifiedKFold
+
+    fs_logit, y = frame["fs_logit"].to_numpy(dtype=float), frame["label"].to_numpy()
+    shifted = np.zeros(len(frame))
+    for train_idx, test_idx in StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(fs_logit, y):
+        shifted[test_idx] = _sigmoid(fs_logit[test_idx] + _fit_offset(fs_logit[train_idx], y[train_idx]))
+    return shifted
+
+
 def fit_decision_classifier(
-    frame: pd.DataFrame, min_each: int = MIN_EACH, threshold: float = DEFAULT_LINK_THRESHOLD
+    frame: pd.DataFrame, min_each: int = MIN_EACH, threshold: float = DEFAULT_LINK_THRESHOLD,
+    min_each_offset: int = MIN_EACH_OFFSET,
 ) -> DecisionClassifier:
-    """Fit on every decided pair when there are enough of each kind and it beats the model alone; links are
-    judged at ``threshold`` (the night's)."""
+    """Fit on every decided pair when there are enough of each kind and it beats the model alone (the offset from
+    ``min_each_offset`` of each kind, the logistic regression from ``min_each``; the better of the two held out);
+    links are judged at ``threshold`` (the night's)."""
     y = frame["label"].to_numpy()
     positives, negatives = int(y.sum()), int(len(y) - y.sum())
-    if min(positives, negatives) < min_each:
-        return DecisionClassifier(positives, negatives, False,
-                                  f"fewer than {min_each} decisions of each kind (positive and negative)")
-    p_model, p_combined = cross_validated(frame)
+    if min(positives, negatives) < min(min_each, min_each_offset):
+        return DecisionClassifier(positives, negatives, False, f"fewer than {min(min_each, min_each_offset)} "
+                                  "decisions of each kind (positive and negative)")
+    p_model = _sigmoid(frame["fs_logit"].to_numpy(dtype=float))
+    held_out = {}
+    if min(positives, negatives) >= min_each_offset:
+        held_out["offset"] = cross_validated_offset(frame)
+    if min(positives, negatives) >= min_each:
+        held_out["logistic regression"] = cross_validated(frame)[1]
+    scored = {kind: (round(_log_loss(y, p), 6), round(float(np.mean((p >= threshold) == y)), 6))
+              for kind, p in held_out.items()}
+    kind = min(scored, key=lambda k: (scored[k][0], k))
     scores = {
         "log_loss_model": round(_log_loss(y, p_model), 6),
-        "log_loss_combined": round(_log_loss(y, p_combined), 6),
+        "log_loss_combined": scored[kind][0],
         "accuracy_model": round(float(np.mean((p_model >= threshold) == y)), 6),
-        "accuracy_combined": round(float(np.mean((p_combined >= threshold) == y)), 6),
+        "accuracy_combined": scored[kind][1],
         "threshold": threshold,
+        "kind": kind,
     }
     if scores["log_loss_combined"] >= scores["log_loss_model"]:
         return DecisionClassifier(positives, negatives, False,
@@ -141,15 +183,20 @@ def fit_decision_classifier(
     if scores["accuracy_combined"] < scores["accuracy_model"]:
         return DecisionClassifier(positives, negatives, False, "the model alone links the held-out decisions more "
                                   "often right at the nightly threshold", **scores)
+    low, high = float(frame["fs_logit"].min()), float(frame["fs_logit"].max())
+    logit_range = (math.floor(low * 1e6) / 1e6, math.ceil(high * 1e6) / 1e6)
+    if kind == "offset":
+        offset = _fit_offset(frame["fs_logit"].to_numpy(dtype=float), y)
+        return DecisionClassifier(positives, negatives, True, "an offset to the log-odds beats the model alone on "
+                                  "held-out decisions", logit_range=logit_range, intercept=round(offset, 8),
+                                  coefficients={"fs_logit": 1.0}, **scores)
     x = features(frame)
     clf = _classifier()
     clf.fit(x, x.index[y == 1])
     coefficients = {c: round(float(w), 8) for c, w in zip(x.columns, clf.kernel.coef_[0], strict=True)}
-    low, high = float(frame["fs_logit"].min()), float(frame["fs_logit"].max())
     return DecisionClassifier(positives, negatives, True, "beats the model alone on held-out decisions",
-                              logit_range=(math.floor(low * 1e6) / 1e6, math.ceil(high * 1e6) / 1e6),
-                              intercept=round(float(clf.kernel.intercept_[0]), 8), coefficients=coefficients,
-                              **scores)  # fmt: skip
+                              logit_range=logit_range, intercept=round(float(clf.kernel.intercept_[0]), 8),
+                              coefficients=coefficients, **scores)  # fmt: skip
 
 
 def apply_decision_classifier(con: duckdb.DuckDBPyConnection, classifier: DecisionClassifier) -> int:
@@ -229,7 +276,8 @@ def write_card_section(card_path: Path, classifier: DecisionClassifier) -> None:
         "", CARD_HEADING, "",
         f"- Decided pairs: {classifier.positives:,} same person, {classifier.negatives:,} not; "
         f"{classifier.decided_without_stored_pair:,} more were never scored (nothing to learn from)",
-        f"- Classifier (recordlinkage LogisticRegressionClassifier on one-hot levels + Fellegi-Sunter log-odds): "
+        f"- Learned ({classifier.kind or 'nothing fitted'}; a recordlinkage LogisticRegressionClassifier on one-hot "
+        f"levels + Fellegi-Sunter log-odds, or one offset to the log-odds): "
         f"{'used' if classifier.used else 'not used'}: {classifier.reason}",
     ]  # fmt: skip
     if classifier.log_loss_model is not None:
