@@ -37,6 +37,8 @@ import numpy as np
 import pyarrow as pa
 
 from linkage.clusters.consistency import DEFAULT_RULES, ConsistencyRules, contradiction_sql, member_columns_sql
+from linkage.clusters.queue_flags import insert_flag_items
+from linkage.clusters.queue_sql import DECIDED, create_decided, not_decided, reason_sql
 
 # The uncertain band around the link threshold, in match weight (bits) either side: at the threshold 0.6, 0.35 to
 # 0.81. It follows the threshold an operator sets (a fixed band below a raised threshold would never ask about
@@ -104,15 +106,6 @@ def _bridges(rid_l: np.ndarray, rid_r: np.ndarray, min_side: int = 2) -> list[in
     return found
 
 
-def _not_decided(alias: str, decisions_table: str) -> str:
-    """SQL condition: pair ``alias`` has no current decision, or a record changed since."""
-    return f"""NOT EXISTS (
-        SELECT 1 FROM {decisions_table} d
-        JOIN records a ON a.rid = d.rid_l JOIN records b ON b.rid = d.rid_r
-        WHERE d.rid_l = {alias}.rid_l AND d.rid_r = {alias}.rid_r
-          AND a.updated_at <= d.decided_at AND b.updated_at <= d.decided_at)"""
-
-
 def review_band(threshold: float, bits: float = REVIEW_BAND_BITS) -> tuple[float, float]:
     """The match probabilities ``bits`` of match weight under and over ``threshold`` (0 < threshold < 1)."""
     weight = math.log2(threshold / (1 - threshold))
@@ -139,31 +132,49 @@ def build_review_queue(
     low, high = band
     if not 0.0 <= low < high <= 1.0:
         raise ValueError(f"review band must be 0 <= low < high <= 1, got {band}")
-    _register_bridge_links(con)
+    previous_optimizers = con.execute("SELECT current_setting('disabled_optimizers')").fetchall()[0][0]
+    # DuckDB 2.0.0's dictionary-surviving hash join fails (a FATAL error that invalidates the database) when a
+    # build side is fed by two pipelines it does not recognise, such as an outer join's output; keeping outer joins
+    # as written (their build side the joined table) and every item query on plain tables avoids those plans.
+    con.execute("SET disabled_optimizers = ?", [",".join(filter(None, [previous_optimizers,
+                                                                        "build_side_probe_side"]))])
+    try:
+        return _build(con, low, high, run_id, decisions_table, max_birth_year_gap, min_density, consistency)
+    finally:
+        con.execute("SET disabled_optimizers = ?", [previous_optimizers])
+
+
+def _build(con: duckdb.DuckDBPyConnection, low: float, high: float, run_id: int, decisions_table: str,
+           max_birth_year_gap: int, min_density: float, consistency: ConsistencyRules | None) -> int:
+    _create_bridge_links(con)
     _create_cluster_info(con)
+    create_decided(con, decisions_table)
     # the links consistency rules cut: asked about through their cut's item, never as uncertain pairs
     con.execute("CREATE OR REPLACE TEMP TABLE _cut_links AS SELECT DISTINCT link[1] AS rid_l, link[2] AS rid_r"
                 " FROM (SELECT unnest(CAST(detail->'$.cut' AS BIGINT[][])) AS link FROM clustering_flags"
                 " WHERE run_id = $run_id AND kind = 'consistency-cut')", {"run_id": run_id})
     _create_band_pairs(con, decisions_table, {"low": low, "high": high})
     _drop_contradicting_persons(con, consistency)
+    con.execute("CREATE OR REPLACE TEMP TABLE _items (kind VARCHAR, rid_l BIGINT, rid_r BIGINT, cluster_key BIGINT,"
+                " priority DOUBLE, reason JSON, match_probability DOUBLE)")
     # pair items first: a consistency cut between two persons a pair item asks about is not asked again
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _pair_items AS {_uncertain_pairs_sql()}",
+    con.execute(f"INSERT INTO _items {_uncertain_pairs_sql()}",
                 {"low": low, "high": high, "full_impact": RECORDS_FOR_FULL_IMPACT})
-    items = ["SELECT * FROM _pair_items", _contested_pairs_sql(decisions_table), _flagged_clusters_sql(),
-             _bridge_links_sql(decisions_table), _sparse_clusters_sql(), _birth_year_gap_sql(decisions_table)]
-    params = {"run_id": run_id, "gap": max_birth_year_gap, "density": min_density, "min_size": MIN_SIZE_FOR_DENSITY,
-              "high": high}
-    con.execute("CREATE OR REPLACE TEMP TABLE _items AS " + " UNION ALL ".join(items), params)
+    con.execute(f"INSERT INTO _items {_contested_pairs_sql(decisions_table)}")
+    insert_flag_items(con, run_id, high)
+    con.execute(f"INSERT INTO _items {_bridge_links_sql()}")
+    con.execute(f"INSERT INTO _items {_sparse_clusters_sql()}", {"density": min_density,
+                                                                 "min_size": MIN_SIZE_FOR_DENSITY})
+    con.execute(f"INSERT INTO _items {_birth_year_gap_sql()}", {"gap": max_birth_year_gap})
     _replace_queue(con, run_id)
-    con.unregister("_bridge_arrow")
-    con.execute("DROP TABLE IF EXISTS _items; DROP TABLE IF EXISTS _pair_items; DROP TABLE IF EXISTS _cluster_info;"
-                " DROP TABLE IF EXISTS _cut_links; DROP TABLE IF EXISTS _band_pairs")
+    for table in ("_items", "_cluster_info", "_cut_links", "_band_pairs", "_refused_persons", "_bridge_links",
+                  DECIDED):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     return con.execute("SELECT count(*) FROM review_queue").fetchall()[0][0]
 
 
-def _register_bridge_links(con: duckdb.DuckDBPyConnection) -> None:
-    """Register ``_bridge_arrow``: the model links that alone hold a cluster of four records or more together."""
+def _create_bridge_links(con: duckdb.DuckDBPyConnection) -> None:
+    """``_bridge_links``: the model links that alone hold a cluster of four records or more together."""
     links = con.sql(
         """
         SELECT l.rid_l, l.rid_r, l.origin = 'model' AS is_model FROM cluster_links l
@@ -175,6 +186,8 @@ def _register_bridge_links(con: duckdb.DuckDBPyConnection) -> None:
     found = np.array(_bridges(links["rid_l"].to_numpy(), links["rid_r"].to_numpy()), dtype=np.int64)
     found = found[is_model[found]] if len(found) else found
     con.register("_bridge_arrow", links.select(["rid_l", "rid_r"]).take(pa.array(found, pa.int64())))
+    con.execute("CREATE OR REPLACE TEMP TABLE _bridge_links AS SELECT * FROM _bridge_arrow")
+    con.unregister("_bridge_arrow")
 
 
 def _pattern_sql(con: duckdb.DuckDBPyConnection) -> str:
@@ -183,12 +196,6 @@ def _pattern_sql(con: duckdb.DuckDBPyConnection) -> str:
         "SELECT column_name FROM duckdb_columns() WHERE table_name = 'predictions' AND column_name LIKE 'gamma_%'"
         " AND database_name = current_database() ORDER BY column_name").fetchall()]
     return "concat_ws(',', " + ", ".join(f'"{g}"' for g in gammas) + ")" if gammas else "''"
-
-
-def _reason(code: str, **params: str) -> str:
-    """SQL of one reason: ``{"code": code, "params": {name: SQL value, ...}}`` (JSON)."""
-    values = ", ".join(f"'{name}', {sql}" for name, sql in params.items())
-    return f"json_object('code', '{code}', 'params', json_object({values}))"
 
 
 def _create_cluster_info(con: duckdb.DuckDBPyConnection) -> None:
@@ -205,8 +212,13 @@ def _create_cluster_info(con: duckdb.DuckDBPyConnection) -> None:
 
 def _create_band_pairs(con: duckdb.DuckDBPyConnection, decisions_table: str, params: dict) -> None:
     """``_band_pairs``: pairs in the band ``$low``..``$high`` between two persons, one per two persons (their most
-    likely pair), unless decided or cut by a consistency rule (``_cut_links``: its cut's item asks about the
-    strongest link it cut)."""
+    likely pair), unless decided, the two persons said not the same, or cut by a consistency rule (``_cut_links``:
+    its cut's item asks about the strongest link it cut)."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _refused_persons AS
+        SELECT DISTINCT least(a.cluster_key, b.cluster_key) AS key_a, greatest(a.cluster_key, b.cluster_key) AS key_b
+        FROM {decisions_table} d JOIN record_cluster a ON a.rid = d.rid_l JOIN record_cluster b ON b.rid = d.rid_r
+        WHERE d.judgement = 'negative'""")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _band_pairs AS
@@ -219,12 +231,10 @@ def _create_band_pairs(con: duckdb.DuckDBPyConnection, decisions_table: str, par
         JOIN _cluster_info il ON il.cluster_key = cl.cluster_key
         JOIN _cluster_info ir ON ir.cluster_key = cr.cluster_key
         WHERE p.match_probability BETWEEN $low AND $high AND cl.cluster_key <> cr.cluster_key
-          AND {_not_decided("p", decisions_table)}
+          AND {not_decided("p")}
           AND NOT EXISTS (SELECT 1 FROM _cut_links c WHERE c.rid_l = p.rid_l AND c.rid_r = p.rid_r)
-          AND (least(cl.cluster_key, cr.cluster_key), greatest(cl.cluster_key, cr.cluster_key))
-              NOT IN (SELECT (least(a.cluster_key, b.cluster_key), greatest(a.cluster_key, b.cluster_key))
-                      FROM {decisions_table} d JOIN record_cluster a ON a.rid = d.rid_l
-                      JOIN record_cluster b ON b.rid = d.rid_r WHERE d.judgement = 'negative')
+          AND NOT EXISTS (SELECT 1 FROM _refused_persons x WHERE x.key_a = least(cl.cluster_key, cr.cluster_key)
+                                                             AND x.key_b = greatest(cl.cluster_key, cr.cluster_key))
         QUALIFY row_number() OVER (
             PARTITION BY least(cl.cluster_key, cr.cluster_key), greatest(cl.cluster_key, cr.cluster_key)
             ORDER BY p.match_probability DESC, p.rid_l, p.rid_r) = 1
@@ -262,7 +272,7 @@ def _uncertain_pairs_sql() -> str:
     return f"""
         SELECT 'pair' AS kind, rid_l, rid_r, NULL AS cluster_key,
                impact / row_number() OVER (PARTITION BY pattern ORDER BY impact DESC, rid_l, rid_r) AS priority,
-               {_reason("uncertain_band", p="match_probability", low="$low", high="$high", records="records")}
+               {reason_sql("uncertain_band", p="match_probability", low="$low", high="$high", records="records")}
                    AS reason,
                match_probability
         FROM (SELECT *, (1 - 2 * abs(match_probability - 0.5))
@@ -274,81 +284,23 @@ def _uncertain_pairs_sql() -> str:
 def _contested_pairs_sql(decisions_table: str) -> str:
     """Pairs two stewards decided differently."""
     return f"""
-        SELECT 'pair', d.rid_l, d.rid_r, NULL, 3.5, {_reason("stewards_disagree", detail="d.conflict_detail")}, NULL
+        SELECT 'pair', d.rid_l, d.rid_r, NULL, 3.5, {reason_sql("stewards_disagree", detail="d.conflict_detail")}, NULL
         FROM {decisions_table} d WHERE d.contested
         """
 
 
-def _strongest_cut_links_sql() -> str:
-    """Per consistency cut of run ``$run_id`` (its two records): the strongest link it cut (``ask_l``, ``ask_r``),
-    that link's probability as clustering weighed it (``ask_p``: a one-to-one assignment may have raised it over
-    the pair's own), and whether a pair item (``_pair_items``) asks about the two persons it joined."""
-    return """
-        SELECT s.*, (least(ca.cluster_key, cb.cluster_key), greatest(ca.cluster_key, cb.cluster_key)) IN (
-                   SELECT (least(a.cluster_key, b.cluster_key), greatest(a.cluster_key, b.cluster_key))
-                   FROM _pair_items q JOIN record_cluster a ON a.rid = q.rid_l JOIN record_cluster b ON b.rid = q.rid_r
-               ) AS asked_as_pair
-        FROM (SELECT rid_l, rid_r, link[1] AS ask_l, link[2] AS ask_r, p AS ask_p
-              FROM (SELECT rid_l, rid_r, unnest(CAST(detail->'$.cut' AS BIGINT[][])) AS link,
-                           unnest(CAST(detail->'$.cut_probabilities' AS DOUBLE[])) AS p
-                    FROM clustering_flags WHERE run_id = $run_id AND kind = 'consistency-cut')
-              QUALIFY row_number() OVER (PARTITION BY rid_l, rid_r ORDER BY p DESC NULLS LAST, link[1], link[2]) = 1
-             ) s
-        JOIN record_cluster ca ON ca.rid = s.ask_l JOIN record_cluster cb ON cb.rid = s.ask_r"""
-
-
-def _flagged_clusters_sql() -> str:
-    """Decisions clustering could not all honour, and clusters a decision or a consistency
-    rule cut apart (``clustering_flags`` of run ``$run_id``): one item per flag, in the larger
-    cluster of its two records.
-
-    A consistency cut asks about the strongest link it cut, not about the two records the rule keeps apart
-    (the rule has answered for them), in the cluster of that link's records, unless a pair item asks already
-    whether the two persons it joined are one; and only when the model was sure of that link (over the band's
-    top ``$high``): a link the model was unsure of, which a contradiction then cut, is settled (on the 100,000-
-    record demo 9 % of those links were one person, against 28 % over the band)."""
-    reason = f"""CASE f.kind
-                 WHEN 'decision-conflict' THEN {_reason(
-                     "decision_conflict", records="CAST(f.detail->'$.joined_by_positive_decisions' AS BIGINT[])")}
-                 WHEN 'oversized-cluster' THEN {_reason(
-                     "oversized_cluster", records="CAST(f.detail->>'$.records' AS BIGINT)",
-                     max_records="CAST(f.detail->>'$.max_records' AS BIGINT)",
-                     threshold="CAST(f.detail->>'$.threshold' AS DOUBLE)", links_cut="f.links_cut")}
-                 WHEN 'consistency-cut' THEN {_reason(
-                     "consistency_cut", rule="coalesce(f.detail->>'$.reason', 'contradicting fields')",
-                     links_cut="f.links_cut", rid_l="f.rid_l", rid_r="f.rid_r")}
-                 ELSE {_reason("negative_cut", links_cut="f.links_cut", rid_l="f.rid_l", rid_r="f.rid_r")}
-               END"""
-    return f"""
-        SELECT 'cluster', coalesce(f.ask_l, f.rid_l), coalesce(f.ask_r, f.rid_r), c.cluster_key,
-               CASE f.kind WHEN 'decision-conflict' THEN 3.0 ELSE 2.0 END + least(i.size, 100) / 1000,
-               {reason}, f.ask_p
-        FROM (SELECT g.*, x.ask_l, x.ask_r, x.ask_p,
-                     unnest(list_distinct([coalesce(x.ask_l, g.rid_l), coalesce(x.ask_r, g.rid_r)])) AS end_rid
-              FROM clustering_flags g
-              LEFT JOIN ({_strongest_cut_links_sql()}) x
-                  ON g.kind = 'consistency-cut' AND x.rid_l = g.rid_l AND x.rid_r = g.rid_r
-              WHERE g.run_id = $run_id AND NOT coalesce(x.asked_as_pair, false)
-                AND (g.kind <> 'consistency-cut' OR coalesce(x.ask_p, 1) > $high)
-             ) f  -- each end's cluster, by equality (an IN join scans every record per flag)
-        JOIN record_cluster c ON c.rid = f.end_rid
-        JOIN _cluster_info i ON i.cluster_key = c.cluster_key
-        QUALIFY row_number() OVER (PARTITION BY f.kind, f.rid_l, f.rid_r ORDER BY i.size DESC, c.cluster_key) = 1
-        """
-
-
-def _bridge_links_sql(decisions_table: str) -> str:
-    """Bridge links (``_bridge_arrow``) between two groups of at least two records, unless decided."""
+def _bridge_links_sql() -> str:
+    """Bridge links (``_bridge_links``) between two groups of at least two records, unless decided."""
     return f"""
         SELECT 'cluster', l.rid_l, l.rid_r, c.cluster_key,
                1.5 + (1 - l.match_probability) + least(i.size, 100) / 1000,
-               {_reason("bridge_link", p="l.match_probability", size="i.size")},
+               {reason_sql("bridge_link", p="l.match_probability", size="i.size")},
                l.match_probability
-        FROM _bridge_arrow b
+        FROM _bridge_links b
         JOIN cluster_links l USING (rid_l, rid_r)
         JOIN record_cluster c ON c.rid = l.rid_l
         JOIN _cluster_info i ON i.cluster_key = c.cluster_key
-        WHERE {_not_decided("l", decisions_table)}
+        WHERE {not_decided("l")}
         """
 
 
@@ -356,7 +308,7 @@ def _sparse_clusters_sql() -> str:
     """Clusters of ``$min_size`` records or more with a link density under ``$density``."""
     return f"""
         SELECT 'cluster', NULL, NULL, i.cluster_key, 1.2 + least(i.size, 100) / 1000,
-               {_reason("sparse_cluster", links="k.n", size="i.size", density="k.n / (i.size * (i.size - 1) / 2)")},
+               {reason_sql("sparse_cluster", links="k.n", size="i.size", density="k.n / (i.size * (i.size - 1) / 2)")},
                NULL
         FROM _cluster_info i
         JOIN (SELECT c.cluster_key, count(*) AS n FROM cluster_links l JOIN record_cluster c ON c.rid = l.rid_l
@@ -365,12 +317,12 @@ def _sparse_clusters_sql() -> str:
         """
 
 
-def _birth_year_gap_sql(decisions_table: str) -> str:
+def _birth_year_gap_sql() -> str:
     """Clusters whose birth years are more than ``$gap`` apart, unless that pair is decided."""
     return f"""
         SELECT 'cluster', least(y.rid_young, y.rid_old), greatest(y.rid_young, y.rid_old), y.cluster_key,
                1.4 + least(i.size, 100) / 1000,
-               {_reason("birth_year_gap", year_old="y.year_old", year_young="y.year_young", gap="$gap")},
+               {reason_sql("birth_year_gap", year_old="y.year_old", year_young="y.year_young", gap="$gap")},
                NULL
         FROM (SELECT c.cluster_key,
                      arg_min(r.rid, (coalesce(r.dob_year, r.dob_year_max), r.rid)) AS rid_old,
@@ -382,10 +334,8 @@ def _birth_year_gap_sql(decisions_table: str) -> str:
               GROUP BY c.cluster_key) y
         JOIN _cluster_info i USING (cluster_key)
         WHERE y.year_young - y.year_old > $gap
-          AND NOT EXISTS (
-              SELECT 1 FROM {decisions_table} d JOIN records a ON a.rid = d.rid_l JOIN records b ON b.rid = d.rid_r
-              WHERE d.rid_l = least(y.rid_young, y.rid_old) AND d.rid_r = greatest(y.rid_young, y.rid_old)
-                AND a.updated_at <= d.decided_at AND b.updated_at <= d.decided_at)
+          AND NOT EXISTS (SELECT 1 FROM {DECIDED} d WHERE d.rid_l = least(y.rid_young, y.rid_old)
+                                                    AND d.rid_r = greatest(y.rid_young, y.rid_old))
         """
 
 

@@ -1,0 +1,28 @@
+"""SQL pieces the review queue's item queries share: a reason as stored, and the pairs already decided."""
+
+from __future__ import annotations
+
+import duckdb
+
+# Temp table of the pairs whose current decision still holds (neither record changed since it was made).
+DECIDED = "_decided"
+
+
+def reason_sql(code: str, **params: str) -> str:
+    """SQL of one reason: ``{"code": code, "params": {name: SQL value, ...}}`` (JSON)."""
+    values = ", ".join(f"'{name}', {sql}" for name, sql in params.items())
+    return f"json_object('code', '{code}', 'params', json_object({values}))"
+
+
+def create_decided(con: duckdb.DuckDBPyConnection, decisions_table: str) -> None:
+    """``_decided``: each decided pair (rid_l, rid_r) neither of whose records changed after the decision."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {DECIDED} AS
+        SELECT d.rid_l, d.rid_r FROM {decisions_table} d
+        JOIN records a ON a.rid = d.rid_l JOIN records b ON b.rid = d.rid_r
+        WHERE a.updated_at <= d.decided_at AND b.updated_at <= d.decided_at""")
+
+
+def not_decided(alias: str) -> str:
+    """SQL condition: pair ``alias`` has no current decision, or a record changed since (``_decided``)."""
+    return f"NOT EXISTS (SELECT 1 FROM {DECIDED} x WHERE x.rid_l = {alias}.rid_l AND x.rid_r = {alias}.rid_r)"
