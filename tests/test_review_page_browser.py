@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's ch
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
     base = tmp_path_factory.mktemp("page")
-    inbox = demo_inbox(base / "demo", persons=300, seed=5)
+    inbox = demo_inbox(base / "demo", persons=700, seed=5)  # enough pair items for the keyboard test
     db = base / "laolink.duckdb"
     run_nightly(NightlyConfig(inbox=inbox, db=db, model=DEFAULT_MODEL))
     return {"db": db, "inbox": inbox}
