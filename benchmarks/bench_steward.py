@@ -2,8 +2,9 @@
 
 Shifted demo data the model was not tuned on goes through the default nightly (it learns its model from the
 store). A real ``laolink serve`` then serves it, and a steward (logged in, one-time password changed first)
-answers pair items of the review queue in the queue's order through ``POST /api/v1/decisions``, with the
-truth as oracle, until 0 / 100 / 300 / 1,000 are decided; after each step the nightly runs and the benchmark
+answers the review queue's items that name two records (pair items, and cluster items asking about a link; with
+``--pair-items-only`` pair items alone, as before session 7) in the queue's order through ``POST /api/v1/decisions``,
+with the truth as oracle, until 0 / 100 / 300 / 1,000 are decided; after each step the nightly runs and the benchmark
 prints pairwise F1, precision, recall, the queue's size and steward hours (10 s an item), beside the F1 the
 decided pairs alone give (the step-0 store with the same decisions, scored by the step-0 model without the
 decisions' classifier). Baselines: recordlinkage's ECM (unsupervised) and logistic regression (fitted on the
@@ -62,11 +63,13 @@ def cluster_scores(db: Path, truth: Path) -> dict:
     return {k: round(s[f"pairwise_{k}"], 4) for k in ("f1", "precision", "recall")}
 
 
-def decide(client, truth: dict[tuple[str, str], str], done: set, quota: int) -> int:
-    """Answer up to ``quota`` pair items in the queue's order (re-read as decisions republish it)."""
+def decide(client, truth: dict[tuple[str, str], str], done: set, quota: int, pair_items_only: bool = False) -> int:
+    """Answer up to ``quota`` items that name two records (pair items only: ``pair_items_only``), in the queue's
+    order (re-read as decisions republish it)."""
     made, page = 0, 1
     while made < quota:
-        items = client.get("/api/v1/review/queue", params={"kind": "pair", "page": page, "page_size": 100}).json()
+        params = {"page": page, "page_size": 100} | ({"kind": "pair"} if pair_items_only else {})
+        items = client.get("/api/v1/review/queue", params=params).json()
         fresh = [it for it in items["items"] if it["record_l"] and (it["record_l"]["source"], it["record_l"][
             "record_id"], it["record_r"]["source"], it["record_r"]["record_id"]) not in done]
         if not items["items"]:
@@ -180,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--steps", default="0,100,300,1000")
     parser.add_argument("--png", type=Path, default=Path("var/bench/bench_steward.png"))
+    parser.add_argument("--pair-items-only", action="store_true", help="answer pair items only (before session 7)")
     args = parser.parse_args(argv)
     steps = [int(s) for s in args.steps.split(",")]
     rows: list[dict] = []
@@ -206,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             decided = 0
             for step in steps:
                 started = time.perf_counter()
-                decided += decide(steward, truth, done, step - decided)
+                decided += decide(steward, truth, done, step - decided, args.pair_items_only)
                 if step:
                     report = night(empty, db)
                 live = cluster_scores(db, truth_csv)
