@@ -95,19 +95,34 @@ def test_too_few_decisions_leave_the_model_alone(tmp_path):
     assert stored < 1e-12
 
 
-def test_a_few_decisions_shift_the_log_odds_the_model_is_too_sure_of(tmp_path):
-    """40 decisions of each kind, too few for a classifier: the model says about 0.9 for every pair and the stewards
-    say half are one person, so one offset brings the pairs in the decisions' range down, not the others."""
-    con, rows, service_path = _decided_store(tmp_path, n_pairs=40)
-    con.execute("INSERT INTO predictions VALUES (9001, 9002, 12.0, 1 / (1 + pow(2, -12.0)), 3, 2)")
+def test_a_few_decisions_shift_the_log_odds_of_the_pairs_the_model_left_apart(tmp_path):
+    """120 pairs the model left apart (log-odds -2 to 0 bits, about 0.3 on average), 70 % of them one person by the
+    stewards: too few for a classifier, enough for one offset that raises them. A decided link over the threshold
+    (the kind a bridge item asks about, said not the same) teaches the offset nothing and keeps its probability."""
+    con = connect(tmp_path / "store.duckdb")
+    con.execute("CREATE TABLE predictions (rid_l BIGINT, rid_r BIGINT, match_weight DOUBLE, match_probability "
+                "DOUBLE, gamma_name INTEGER, gamma_place INTEGER)")
+    rnd = random.Random(3)
+    apart = [(2 * i + 1, 2 * i + 2, rnd.uniform(-2, 0)) for i in range(120)]
+    linked = [(1001, 1002, 1.0), (1003, 1004, 12.0)]
+    con.executemany("INSERT INTO predictions VALUES (?, ?, ?, 1 / (1 + pow(2, -?)), 3, 2)",
+                    [(a, b, w, w) for a, b, w in apart + linked])
+    con.execute("INSERT INTO records (rid, source, record_id, row_hash, file_id, line_no) "
+                "SELECT rid, 'S', 'r' || rid, 'h', 1, rid FROM range(1, 1005) t(rid)")
+    service_path = tmp_path / "store.service.sqlite"
+    service = connect_service(service_path)
+    for i, (a, b, _) in enumerate(apart + linked[:1]):
+        judgement = "positive" if i % 10 < 7 and a < 1000 else "negative"
+        record_decision(service, "S", f"r{a}", "S", f"r{b}", judgement, "s1")
+    service.close()
     classifier, combined = _learn(con, service_path)
-    assert classifier.used and classifier.kind == "offset" and combined == len(rows)
-    assert classifier.coefficients == {"fs_logit": 1.0} and classifier.intercept < -1.5
+    assert classifier.used and classifier.kind == "offset" and combined == len(apart)
+    assert classifier.coefficients == {"fs_logit": 1.0} and classifier.intercept > 1.0
     assert classifier.log_loss_combined < classifier.log_loss_model
-    mean_decided, beyond = con.execute(
-        "SELECT avg(match_probability) FILTER (WHERE rid_l < 9000), max(match_probability) FILTER (WHERE rid_l > 9000)"
-        " FROM predictions").fetchall()[0]
-    assert 0.4 < mean_decided < 0.6 and beyond == pytest.approx(1 / (1 + 2**-12))
+    raised, kept = con.execute(
+        "SELECT avg(match_probability) FILTER (WHERE rid_l < 1000), list(match_probability ORDER BY rid_l)"
+        " FILTER (WHERE rid_l > 1000) FROM predictions").fetchall()[0]
+    assert 0.6 < raised < 0.8 and kept == pytest.approx([1 / (1 + 2**-1.0), 1 / (1 + 2**-12)])
     assert _learn(con, service_path)[0] == classifier
 
 
