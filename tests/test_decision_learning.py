@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
-from linkage.model.decision_classifier import MIN_EACH_OFFSET, learn_from_decisions, write_card_section
+from linkage.model.decision_classifier import (
+    MIN_EACH_OFFSET,
+    combined_probabilities,
+    learn_from_decisions,
+    write_card_section,
+)
 from linkage.model.training import train
 from linkage.service.decisions import load_decisions_into, record_decision
 from linkage.service.service_db import connect_service
@@ -58,13 +64,13 @@ def _decided_store(folder, n_pairs: int = 320, reverse: tuple[int, int] | None =
     return con, rows, service_path
 
 
-def _learn(con, service_path):
+def _learn(con, service_path, **options):
     service = connect_service(service_path)
     try:
         loaded = load_decisions_into(con, service)
     finally:
         service.close()
-    return learn_from_decisions(con, loaded.table, ["name", "place"])
+    return learn_from_decisions(con, loaded.table, ["name", "place"], **options)
 
 
 def test_classifier_learns_siblings_beats_the_model_and_is_deterministic(tmp_path):
@@ -87,12 +93,31 @@ def test_classifier_learns_siblings_beats_the_model_and_is_deterministic(tmp_pat
 
 
 def test_too_few_decisions_leave_the_model_alone(tmp_path):
-    con, _, service_path = _decided_store(tmp_path, n_pairs=MIN_EACH_OFFSET - 1)
-    classifier, combined = _learn(con, service_path)
-    assert not classifier.used and combined == 0 and f"fewer than {MIN_EACH_OFFSET}" in classifier.reason
+    """29 decisions of each kind on pairs the model left apart, and 320 of each on links over the threshold:
+    too few for the offset, and the links teach it nothing."""
+    con, _, service_path = _decided_store(tmp_path)
+    _add_apart_pairs(con, service_path, n=58, positive=lambda i: i % 2 == 0)
+    classifier, _ = _learn(con, service_path, min_each=10_000)
+    assert not classifier.used and f"fewer than {MIN_EACH_OFFSET} decisions of each kind on pairs the model left " \
+        "apart" in classifier.reason
     stored = con.execute("SELECT max(abs(match_probability - 1 / (1 + pow(2, -match_weight)))) "
                          "FROM predictions").fetchall()[0][0]
     assert stored < 1e-12
+
+
+def _add_apart_pairs(con, service_path, n: int, positive, first: int = 5001) -> list[tuple[int, int, float]]:
+    """``n`` pairs the model left apart (log-odds -2 to 0 bits), decided as ``positive(i)`` says."""
+    rnd = random.Random(3)
+    pairs = [(first + 2 * i, first + 2 * i + 1, rnd.uniform(-2, 0)) for i in range(n)]
+    con.executemany("INSERT INTO predictions (rid_l, rid_r, match_weight, match_probability, gamma_name, gamma_place)"
+                    " VALUES (?, ?, ?, 1 / (1 + pow(2, -?)), 3, 2)", [(a, b, w, w) for a, b, w in pairs])
+    con.execute("INSERT INTO records (rid, source, record_id, row_hash, file_id, line_no) "
+                "SELECT rid, 'S', 'r' || rid, 'h', 1, rid FROM range(?, ?) t(rid)", [first, first + 2 * n])
+    service = connect_service(service_path)
+    for i, (a, b, _) in enumerate(pairs):
+        record_decision(service, "S", f"r{a}", "S", f"r{b}", "positive" if positive(i) else "negative", "s1")
+    service.close()
+    return pairs
 
 
 def test_a_few_decisions_shift_the_log_odds_of_the_pairs_the_model_left_apart(tmp_path):
@@ -124,6 +149,11 @@ def test_a_few_decisions_shift_the_log_odds_of_the_pairs_the_model_left_apart(tm
         " FILTER (WHERE rid_l > 1000) FROM predictions").fetchall()[0]
     assert 0.6 < raised < 0.8 and kept == pytest.approx([1 / (1 + 2**-1.0), 1 / (1 + 2**-12)])
     assert _learn(con, service_path)[0] == classifier
+    # what /match computes for a pair scored outside the night is what the night stored
+    weights, stored = (np.array(c) for c in zip(*con.execute(
+        "SELECT match_weight, match_probability FROM predictions ORDER BY rid_l").fetchall(), strict=True))
+    realtime = combined_probabilities(classifier.as_report(), weights, {}, 1 / (1 + 2 ** -weights))
+    assert realtime == pytest.approx(stored, abs=1e-9)
 
 
 def test_a_reversed_decision_leaves_no_trace_in_the_classifier(tmp_path):

@@ -2,6 +2,7 @@ import itertools
 import json
 import math
 
+import duckdb
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -202,6 +203,20 @@ def test_a_consistency_cut_asks_about_the_strongest_link_it_cut(stores):
                                   " cut apart: 1 weakest model link(s) cut between records 1 and 3")
     night(con, svc, run_id=2, band=(0.3, 0.95))
     assert queue(con) == []
+    # not because 1's and 3's persons contradict: without that filter the cut link is still no pair item
+    night(con, svc, run_id=3, band=(0.3, 0.95), consistency=None)
+    assert queue(con) == []
+
+
+def test_stewards_disagreeing_on_a_pair_do_not_hide_a_cut_between_the_same_persons(stores):
+    """The cut item is dropped only for an uncertain pair item between its two persons, not for a contested pair."""
+    con, svc = stores
+    add_records(con, range(1, 6), dob_years={1: 1960, 3: 1985})
+    set_predictions(con, {(1, 2): 0.93, (2, 3): 0.99, (3, 4): 0.999, (1, 5): 0.999})
+    decide(svc, 4, 5, "positive", "noy")
+    decide(svc, 4, 5, "unsure", "kham")  # another steward, who did not see noy's decision
+    night(con, svc, band=(0.3, 0.9))
+    assert [(k, a, b) for k, a, b, *_ in queue(con)] == [("pair", 4, 5), ("cluster", 1, 2)]
 
 
 def test_a_consistency_item_is_shown_in_the_cluster_of_the_link_it_asks_about(stores):
@@ -299,3 +314,15 @@ def test_a_chain_too_long_for_one_person_is_on_the_queue_with_the_threshold_it_w
     # 0.95 (the first stricter threshold) keeps every link; 0.99 drops the nine links at 0.95.
     assert reason == ("links chained 11 records into one cluster, more than any one person has (limit 4): only "
                       "model links of match probability 0.99 or more were kept in them (9 weaker links dropped)")
+
+
+def test_the_queue_build_restores_the_optimizers_it_turned_off(stores):
+    con, svc = stores
+    add_records(con, range(1, 3))
+    set_predictions(con, {(1, 2): 0.5})
+    con.execute("SET disabled_optimizers = 'join_order'")
+    night(con, svc)
+    assert con.execute("SELECT current_setting('disabled_optimizers')").fetchall()[0][0] == "join_order"
+    with pytest.raises(duckdb.CatalogException, match="no_such_table"):  # fails inside the build
+        build_review_queue(con, band=(0.3, 0.9), run_id=2, decisions_table="no_such_table")
+    assert con.execute("SELECT current_setting('disabled_optimizers')").fetchall()[0][0] == "join_order"

@@ -19,14 +19,10 @@ from linkage.clusters.queue_sql import reason_sql
 
 
 def insert_flag_items(con: duckdb.DuckDBPyConnection, run_id: int, high: float) -> None:
-    """Add the flags' items of run ``run_id`` to ``_items`` (after the pair items: see the module's doc)."""
+    """Add the flags' items of run ``run_id`` to ``_items``; ``_band_pairs`` holds the uncertain pair items."""
     params = {"run_id": run_id}
-    # the two persons each pair item asks about
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _pair_persons AS
-        SELECT DISTINCT least(a.cluster_key, b.cluster_key) AS key_a, greatest(a.cluster_key, b.cluster_key) AS key_b
-        FROM _items q JOIN record_cluster a ON a.rid = q.rid_l JOIN record_cluster b ON b.rid = q.rid_r
-        WHERE q.kind = 'pair'""")
+    # the two persons each uncertain pair item asks about (``_band_pairs``: one row per item)
+    con.execute("CREATE OR REPLACE TEMP TABLE _pair_persons AS SELECT DISTINCT key_a, key_b FROM _band_pairs")
     # per consistency cut (its two records): the strongest link it cut, at the probability clustering gave it (a
     # one-to-one assignment may have raised it over the pair's own), and the two persons that link joined
     con.execute("""
@@ -71,5 +67,4 @@ def insert_flag_items(con: duckdb.DuckDBPyConnection, run_id: int, high: float) 
         JOIN record_cluster c ON c.rid = f.end_rid
         JOIN _cluster_info i ON i.cluster_key = c.cluster_key
         QUALIFY row_number() OVER (PARTITION BY f.kind, f.rid_l, f.rid_r ORDER BY i.size DESC, c.cluster_key) = 1""")
-    for table in ("_pair_persons", "_cut_asks", "_flag_asks"):
-        con.execute(f"DROP TABLE {table}")
+    con.execute("DROP TABLE _pair_persons; DROP TABLE _cut_asks; DROP TABLE _flag_asks")

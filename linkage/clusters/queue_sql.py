@@ -25,4 +25,4 @@ def create_decided(con: duckdb.DuckDBPyConnection, decisions_table: str) -> None
 
 def not_decided(alias: str) -> str:
     """SQL condition: pair ``alias`` has no current decision, or a record changed since (``_decided``)."""
-    return f"NOT EXISTS (SELECT 1 FROM {DECIDED} x WHERE x.rid_l = {alias}.rid_l AND x.rid_r = {alias}.rid_r)"
+    return f"NOT EXISTS (SELECT 1 FROM {DECIDED} _d WHERE _d.rid_l = {alias}.rid_l AND _d.rid_r = {alias}.rid_r)"

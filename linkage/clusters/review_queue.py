@@ -13,8 +13,8 @@ Items, with their priority (higher first):
   clusters first; a cluster with several of these gets one item with every reason;
 - 0 … 1  pairs whose match probability is in the uncertain band and whose answer would join two
   persons: one item per two persons (their most likely pair), none for two persons a steward
-  said are not the same or whose records contradict by the consistency rules (clustering would cut
-  them apart again), none for a link a consistency rule cut (its cut's item asks); priority =
+  said are not the same or whose records contradict by the consistency rules (a yes would join
+  records that cannot be one person), none for a link a consistency rule cut (its cut's item asks); priority =
   uncertainty (1 at 0.5) x the records the answer would move (log scale), divided by the item's
   rank among the pairs of its comparison pattern (the levels of every comparison), so that the
   first items cover many patterns and labels teach the model.
@@ -30,6 +30,7 @@ decision's time). The queue is rebuilt on every run.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import duckdb
@@ -134,14 +135,20 @@ def build_review_queue(
         raise ValueError(f"review band must be 0 <= low < high <= 1, got {band}")
     previous_optimizers = con.execute("SELECT current_setting('disabled_optimizers')").fetchall()[0][0]
     # DuckDB 2.0.0's dictionary-surviving hash join fails (a FATAL error that invalidates the database) when a
-    # build side is fed by two pipelines it does not recognise, such as an outer join's output; keeping outer joins
-    # as written (their build side the joined table) and every item query on plain tables avoids those plans.
+    # build side is fed by two pipelines it does not recognise, such as an outer join's output (duckdb#24807);
+    # keeping outer joins as written (their build side the joined table) and every item query on plain tables
+    # avoids those plans. The setting is the database instance's: the nightly and the decision publisher (under
+    # its publish lock) each build the queue on an instance of their own.
     con.execute("SET disabled_optimizers = ?", [",".join(filter(None, [previous_optimizers,
                                                                         "build_side_probe_side"]))])
     try:
-        return _build(con, low, high, run_id, decisions_table, max_birth_year_gap, min_density, consistency)
-    finally:
-        con.execute("SET disabled_optimizers = ?", [previous_optimizers])
+        size = _build(con, low, high, run_id, decisions_table, max_birth_year_gap, min_density, consistency)
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):  # an invalidated database refuses this too; keep the first error
+            con.execute("SET disabled_optimizers = ?", [previous_optimizers])
+        raise
+    con.execute("SET disabled_optimizers = ?", [previous_optimizers])
+    return size
 
 
 def _build(con: duckdb.DuckDBPyConnection, low: float, high: float, run_id: int, decisions_table: str,
@@ -157,11 +164,11 @@ def _build(con: duckdb.DuckDBPyConnection, low: float, high: float, run_id: int,
     _drop_contradicting_persons(con, consistency)
     con.execute("CREATE OR REPLACE TEMP TABLE _items (kind VARCHAR, rid_l BIGINT, rid_r BIGINT, cluster_key BIGINT,"
                 " priority DOUBLE, reason JSON, match_probability DOUBLE)")
-    # pair items first: a consistency cut between two persons a pair item asks about is not asked again
+    # a consistency cut between two persons an uncertain pair item asks about is not asked again
     con.execute(f"INSERT INTO _items {_uncertain_pairs_sql()}",
                 {"low": low, "high": high, "full_impact": RECORDS_FOR_FULL_IMPACT})
-    con.execute(f"INSERT INTO _items {_contested_pairs_sql(decisions_table)}")
     insert_flag_items(con, run_id, high)
+    con.execute(f"INSERT INTO _items {_contested_pairs_sql(decisions_table)}")
     con.execute(f"INSERT INTO _items {_bridge_links_sql()}")
     con.execute(f"INSERT INTO _items {_sparse_clusters_sql()}", {"density": min_density,
                                                                  "min_size": MIN_SIZE_FOR_DENSITY})
@@ -245,8 +252,8 @@ def _create_band_pairs(con: duckdb.DuckDBPyConnection, decisions_table: str, par
 
 def _drop_contradicting_persons(con: duckdb.DuckDBPyConnection, consistency: ConsistencyRules | None) -> None:
     """Remove from ``_band_pairs`` the two persons whose records contradict by the clustering's consistency rules:
-    "the same person" would join records that cannot be one, and clustering would cut them apart again (on the
-    100,000-record demo such pairs were one person 4.5 % of the time, the others 38 %)."""
+    "the same person" would join records that cannot be one, and clustering would then cut that person elsewhere
+    (on the 100,000-record demo such pairs were one person 4.5 % of the time, the others 38 %)."""
     if consistency is None or not consistency.conditions():
         return
     con.execute(

@@ -15,7 +15,7 @@ Until then (or when it does not win), the decisions can still say that the model
 of the pairs it left apart (the store's own namesakes make a model learned on it overconfident at 100,000 records
 and underconfident at 10,000): with ``MIN_EACH_OFFSET`` decisions of each kind on pairs under the threshold, one
 offset to their log-odds (``kind`` "offset": an intercept and a coefficient of 1 on the log-odds) is fitted and
-used under the same held-out guards, on the pairs under the threshold in the decisions' range.
+used under the same held-out guards, on the pairs under the threshold from the lowest decided one up.
 
 Deterministic: the pairs are ordered by rid, the folds seeded, the solver exact. A reversed decision is
 simply the pair's current judgement, so nothing of the earlier one remains.
@@ -163,8 +163,12 @@ def fit_decision_classifier(
         if regression.used:
             return regression
     offset = _fit_offset_apart(frame, positives, negatives, threshold, min_each_offset)
-    if offset.used or regression is None:
+    if regression is None:
         return offset
+    if offset.used:
+        offset.reason += f" (the logistic regression: {regression.reason})"
+        return offset
+    regression.reason += f" (an offset: {offset.reason})"
     return regression
 
 
@@ -214,19 +218,26 @@ def _fit_offset_apart(frame: pd.DataFrame, positives: int, negatives: int, thres
     items, a fair sample of the pairs the model is unsure of; the links the queue asks about (a bridge, a cut) were
     chosen for looking wrong, and an offset learned from them pulled every link down (bench_steward: F1 0.84 ->
     0.74 after 100 decisions). Applied to the pairs under the threshold only, in the decisions' range."""
-    apart = frame[frame["fs_logit"] < math.log(threshold / (1 - threshold))]
+    threshold_logit = math.log(threshold / (1 - threshold))
+    apart = frame[frame["fs_logit"] < threshold_logit]
     y = apart["label"].to_numpy()
     if min(int(y.sum()), int(len(y) - y.sum())) < min_each:
         return DecisionClassifier(positives, negatives, False, f"fewer than {min_each} decisions of each kind on "
-                                  "pairs the model left apart (for an offset)", kind="offset")
+                                  "pairs the model left apart (for an offset)")
     p_model = _sigmoid(apart["fs_logit"].to_numpy(dtype=float))
     refused, scores = _guarded(positives, negatives, y, p_model, cross_validated_offset(apart), threshold, "offset")
     if refused:
+        refused.reason += f" (an offset, on the {len(apart):,} decided pairs the model left apart)"
         return refused
     offset = _fit_offset(apart["fs_logit"].to_numpy(dtype=float), y)
+    # from the lowest decided pair up to just under the threshold: every pair left apart over that is shifted
+    # alike, so none overtakes another, and none at or over the threshold moves
+    low = _logit_range(apart)[0]
+    high = math.floor(threshold_logit * 1e6) / 1e6 - 1e-6
     return DecisionClassifier(positives, negatives, True, "an offset to the log-odds of the pairs the model left "
-                              "apart beats the model alone on held-out decisions", logit_range=_logit_range(apart),
-                              intercept=round(offset, 8), coefficients={"fs_logit": 1.0}, **scores)
+                              f"apart beats the model alone on the {len(apart):,} of them decided (held out)",
+                              logit_range=(low, high), intercept=round(offset, 8), coefficients={"fs_logit": 1.0},
+                              **scores)
 
 
 def apply_decision_classifier(con: duckdb.DuckDBPyConnection, classifier: DecisionClassifier) -> int:
