@@ -19,23 +19,21 @@ from linkage.clusters.queue_sql import reason_sql
 
 
 def insert_flag_items(con: duckdb.DuckDBPyConnection, run_id: int, high: float) -> None:
-    """Add the flags' items of run ``run_id`` to ``_items``; ``_band_pairs`` holds the uncertain pair items."""
+    """Add the flags' items of run ``run_id`` to ``_items``; ``_band_pairs`` holds the uncertain pair items and
+    ``_cut_links`` the links consistency rules cut."""
     params = {"run_id": run_id}
     # the two persons each uncertain pair item asks about (``_band_pairs``: one row per item)
     con.execute("CREATE OR REPLACE TEMP TABLE _pair_persons AS SELECT DISTINCT key_a, key_b FROM _band_pairs")
-    # per consistency cut (its two records): the strongest link it cut, at the probability clustering gave it (a
-    # one-to-one assignment may have raised it over the pair's own), and the two persons that link joined
+    # per consistency cut (its two records): the strongest link it cut (``_cut_links``), at the probability
+    # clustering gave it (a one-to-one assignment may have raised it over the pair's own), and the two persons that
+    # link joined
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _cut_asks AS
-        SELECT s.rid_l, s.rid_r, s.ask_l, s.ask_r, s.ask_p,
+        SELECT s.flag_l AS rid_l, s.flag_r AS rid_r, s.rid_l AS ask_l, s.rid_r AS ask_r, s.p AS ask_p,
                least(ca.cluster_key, cb.cluster_key) AS key_a, greatest(ca.cluster_key, cb.cluster_key) AS key_b
-        FROM (SELECT rid_l, rid_r, link[1] AS ask_l, link[2] AS ask_r, p AS ask_p
-              FROM (SELECT rid_l, rid_r, unnest(CAST(detail->'$.cut' AS BIGINT[][])) AS link,
-                           unnest(CAST(detail->'$.cut_probabilities' AS DOUBLE[])) AS p
-                    FROM clustering_flags WHERE run_id = $run_id AND kind = 'consistency-cut')
-              QUALIFY row_number() OVER (PARTITION BY rid_l, rid_r ORDER BY p DESC NULLS LAST, link[1], link[2]) = 1
-             ) s
-        JOIN record_cluster ca ON ca.rid = s.ask_l JOIN record_cluster cb ON cb.rid = s.ask_r""", params)
+        FROM (SELECT * FROM _cut_links
+              QUALIFY row_number() OVER (PARTITION BY flag_l, flag_r ORDER BY p DESC NULLS LAST, rid_l, rid_r) = 1) s
+        JOIN record_cluster ca ON ca.rid = s.rid_l JOIN record_cluster cb ON cb.rid = s.rid_r""")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _flag_asks AS
         SELECT g.kind, g.rid_l, g.rid_r, g.links_cut, g.detail, x.ask_l, x.ask_r, x.ask_p

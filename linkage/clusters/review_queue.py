@@ -156,10 +156,14 @@ def _build(con: duckdb.DuckDBPyConnection, low: float, high: float, run_id: int,
     _create_bridge_links(con)
     _create_cluster_info(con)
     create_decided(con, decisions_table)
-    # the links consistency rules cut: asked about through their cut's item, never as uncertain pairs
-    con.execute("CREATE OR REPLACE TEMP TABLE _cut_links AS SELECT DISTINCT link[1] AS rid_l, link[2] AS rid_r"
-                " FROM (SELECT unnest(CAST(detail->'$.cut' AS BIGINT[][])) AS link FROM clustering_flags"
-                " WHERE run_id = $run_id AND kind = 'consistency-cut')", {"run_id": run_id})
+    # the links consistency rules cut (each with its cut's two records and the probability clustering gave it):
+    # asked about through their cut's item (queue_flags), never as uncertain pairs
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _cut_links AS
+        SELECT flag_l, flag_r, link[1] AS rid_l, link[2] AS rid_r, p
+        FROM (SELECT rid_l AS flag_l, rid_r AS flag_r, unnest(CAST(detail->'$.cut' AS BIGINT[][])) AS link,
+                     unnest(CAST(detail->'$.cut_probabilities' AS DOUBLE[])) AS p
+              FROM clustering_flags WHERE run_id = $run_id AND kind = 'consistency-cut')""", {"run_id": run_id})
     _create_band_pairs(con, decisions_table, {"low": low, "high": high})
     _drop_contradicting_persons(con, consistency)
     con.execute("CREATE OR REPLACE TEMP TABLE _items (kind VARCHAR, rid_l BIGINT, rid_r BIGINT, cluster_key BIGINT,"

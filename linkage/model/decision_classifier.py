@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,17 +113,27 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def cross_validated(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Held-out probabilities of the model alone and of the combined classifier, one per decided pair."""
+def _held_out(y: np.ndarray, predict: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    """Each decided pair's probability from ``predict(train_idx, test_idx)``, fitted on the other folds (stratified,
+    seeded: the same folds for every kind of model)."""
     from sklearn.model_selection import StratifiedKFold
 
+    out = np.zeros(len(y))
+    for train_idx, test_idx in StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(np.zeros(len(y)), y):
+        out[test_idx] = predict(train_idx, test_idx)
+    return out
+
+
+def cross_validated(frame: pd.DataFrame) -> np.ndarray:
+    """Held-out probabilities of the combined classifier, one per decided pair."""
     x, y = features(frame), frame["label"].to_numpy()
-    combined = np.zeros(len(frame))
-    for train_idx, test_idx in StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(x, y):
+
+    def predict(train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
         clf = _classifier()
         clf.fit(x.iloc[train_idx], x.index[train_idx][y[train_idx] == 1])
-        combined[test_idx] = clf.prob(x.iloc[test_idx]).to_numpy()
-    return _sigmoid(frame["fs_logit"].to_numpy()), combined
+        return clf.prob(x.iloc[test_idx]).to_numpy()
+
+    return _held_out(y, predict)
 
 
 def _fit_offset(fs_logit: np.ndarray, y: np.ndarray) -> float:
@@ -139,13 +149,8 @@ def _fit_offset(fs_logit: np.ndarray, y: np.ndarray) -> float:
 
 def cross_validated_offset(frame: pd.DataFrame) -> np.ndarray:
     """Held-out probabilities of the model's log-odds shifted by an offset fitted on the other folds."""
-    from sklearn.model_selection import StratifiedKFold
-
     fs_logit, y = frame["fs_logit"].to_numpy(dtype=float), frame["label"].to_numpy()
-    shifted = np.zeros(len(frame))
-    for train_idx, test_idx in StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(fs_logit, y):
-        shifted[test_idx] = _sigmoid(fs_logit[test_idx] + _fit_offset(fs_logit[train_idx], y[train_idx]))
-    return shifted
+    return _held_out(y, lambda train, test: _sigmoid(fs_logit[test] + _fit_offset(fs_logit[train], y[train])))
 
 
 def fit_decision_classifier(
@@ -199,8 +204,9 @@ def _logit_range(frame: pd.DataFrame) -> tuple[float, float]:
 
 def _fit_regression(frame: pd.DataFrame, positives: int, negatives: int, threshold: float) -> DecisionClassifier:
     y = frame["label"].to_numpy()
-    p_model, p_combined = cross_validated(frame)
-    refused, scores = _guarded(positives, negatives, y, p_model, p_combined, threshold, "logistic regression")
+    p_model = _sigmoid(frame["fs_logit"].to_numpy(dtype=float))
+    refused, scores = _guarded(positives, negatives, y, p_model, cross_validated(frame), threshold,
+                               "logistic regression")
     if refused:
         return refused
     x = features(frame)
@@ -217,7 +223,7 @@ def _fit_offset_apart(frame: pd.DataFrame, positives: int, negatives: int, thres
     """The offset fitted on the decided pairs the model left apart (under ``threshold``): those come from the pair
     items, a fair sample of the pairs the model is unsure of; the links the queue asks about (a bridge, a cut) were
     chosen for looking wrong, and an offset learned from them pulled every link down (bench_steward: F1 0.84 ->
-    0.74 after 100 decisions). Applied to the pairs under the threshold only, in the decisions' range."""
+    0.74 after 100 decisions). Applied to every pair under the threshold from the lowest decided one up."""
     threshold_logit = math.log(threshold / (1 - threshold))
     apart = frame[frame["fs_logit"] < threshold_logit]
     y = apart["label"].to_numpy()
