@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from linkage.cli import app
 from linkage.cli.sources import print_report
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS, OPTIONAL_COLUMNS
-from linkage.sources.ingest import IngestReport, ingest_files
+from linkage.sources.ingest import ingest_files
+from linkage.sources.ingest_report import IngestReport
 from linkage.sources.mapping import MappingError
 from linkage.sources.readers import ReadLimits
 from linkage.store import connect

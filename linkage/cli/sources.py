@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from linkage.sources.ingest import IngestReport, ingest_files
+from linkage.sources.ingest import ingest_files
+from linkage.sources.ingest_report import IngestReport
 from linkage.sources.mapping import load_mappings
 
 _COUNTS = ("read", "stored", "updated", "unchanged", "quarantined")

@@ -17,7 +17,9 @@ import csv
 import datetime as dt
 import json
 import operator
+import os
 import re
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from typing import Any
 import pyarrow as pa
 
 from linkage.errors import InputFileError
+from linkage.sources.plain_csv import Declined, PlainRead, plain_batches, utf8_copy
 
 DEFAULT_BATCH_ROWS = 100_000
 _CHUNK = 1 << 20
@@ -151,6 +154,10 @@ class SourceFile:
         """Batches of the data rows, keeping header positions ``wanted`` under ``names``."""
         raise NotImplementedError
 
+    def native_read(self, wanted: Sequence[int], names: Sequence[str]) -> PlainRead:
+        """The data rows (``line_no`` + the wanted cells) read natively, when the file allows; else Declined."""
+        raise Declined(f"no native reader for {self.kind}")
+
     def close(self) -> None:
         """Release the file."""
 
@@ -191,6 +198,8 @@ class CsvSource(SourceFile):
         self.path = path
         self.encoding = detect_encoding(path, encoding)
         self._limits = limits
+        self._delimiter = delimiter
+        self._utf8_copy: Path | None = None
         self._file = path.open(encoding=self.encoding, newline="", errors="strict")
         csv.field_size_limit(limits.max_field_chars)
         self._reader = csv.reader(self._file, delimiter=delimiter)
@@ -207,6 +216,7 @@ class CsvSource(SourceFile):
         while headers and not headers[-1]:
             headers.pop()  # a trailing delimiter on the header line; data under it is a misfit row
         self.headers = headers
+        self._plain_header = self._last_line == 1 and len(headers) == len(header)
 
     def _guard(self, rows: Iterator[list[str]]) -> Iterator[list[str]]:
         """Turn decoding and CSV-structure failures into an InputFileError naming the place."""
@@ -245,8 +255,24 @@ class CsvSource(SourceFile):
                 problems.append(_width_problem(start, row, width))
         yield _to_batch(lines, rows, names, problems)
 
+    def native_read(self, wanted: Sequence[int], names: Sequence[str]) -> PlainRead:
+        """The data rows read natively (``linkage.sources.plain_csv``; a file in another encoding than UTF-8 through
+        a private UTF-8 copy, removed on close); Declined unless the file is plain."""
+        if not self._plain_header:
+            raise Declined("a header not alone on line 1")
+        path = self.path
+        if self.encoding not in ("utf-8", "utf-8-sig"):
+            fd, name = tempfile.mkstemp(prefix="laolink-utf8-", suffix=".csv")  # 0600: the records are sensitive
+            os.close(fd)
+            self._utf8_copy = path = Path(name)
+            utf8_copy(self.path, self.encoding, path)
+        return plain_batches(path, delimiter=self._delimiter, width=len(self.headers), wanted=wanted,
+                             names=names, max_field_chars=self._limits.max_field_chars)
+
     def close(self) -> None:
         self._file.close()
+        if self._utf8_copy is not None:
+            self._utf8_copy.unlink(missing_ok=True)
 
 
 def cell_text(value: Any) -> str | None:
