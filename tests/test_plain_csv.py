@@ -165,3 +165,19 @@ def test_a_plain_file_is_ingested_natively_with_line_numbers(tmp_path, monkeypat
             (3001, "Name, 2999")]
         rids = [r for (r,) in con.execute("SELECT rid FROM records ORDER BY line_no").fetchall()]
     assert rids == list(range(rids[0], rids[0] + 3000))  # drawn in one go, given out in line order
+
+
+def test_record_ids_increase_in_line_order_across_files_and_skip_the_lines_not_stored(tmp_path):
+    names = [f"Name {i}" for i in range(10)]
+    first = _exchange_file(tmp_path / "exchange_1.csv", names)
+    names[3], names[6] = None, "Name 6 changed"  # a ragged row, a changed record
+    second = _exchange_file(tmp_path / "exchange_2.csv", names + ["Name 10", "Name 11"])
+    with open_store(tmp_path / "s.duckdb") as con:
+        ingest_files(con, [first])
+        before = dict(con.execute("SELECT record_id, rid FROM records").fetchall())
+        report = ingest_files(con, [second])
+        after = dict(con.execute("SELECT record_id, rid FROM records").fetchall())
+    assert (report.stored, report.updated, report.unchanged, report.quarantined) == (2, 1, 8, 1)
+    assert {k: after[k] for k in before} == before  # a record keeps its rid
+    assert before["R0"] < before["R9"] < after["R10"] < after["R11"]
+    assert len(set(after.values())) == 12

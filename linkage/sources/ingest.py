@@ -248,7 +248,7 @@ def _merge(con: duckdb.DuckDBPyConnection, mapping: Mapping, file_id: int, path:
     if counts["updated"]:
         _update_changed(con, file_id)
     if counts["stored"]:
-        _insert_new(con, file_id, counts["stored"])
+        _insert_new(con, file_id)
     (read,) = con.execute(f"SELECT count(*) FROM {_STG}").fetchall()[0]
     con.execute(f"DROP TABLE {_STG}; DROP TABLE {_CHK}; DROP TABLE {_GOOD}")
     return {"staged": read, "quarantined": quarantined, **counts}
@@ -336,21 +336,23 @@ def _update_changed(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
     """, [file_id])
 
 
-def _insert_new(con: duckdb.DuckDBPyConnection, file_id: int, count: int) -> None:
-    """Insert the ``count`` records the store does not hold yet, in file order."""
+def _insert_new(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
+    """Insert the records the store does not hold yet, in file order."""
     raw_list = ", ".join(RAW_COLUMNS)
-    # The column default would draw rids row by row (2 s of a million-row insert): draw them in one statement and
-    # give them out in line order. Only ingest draws them, in one transaction, so they come out contiguous.
+    # The column default would draw rids row by row (2 s of a million-row insert). Drawn in one statement instead,
+    # one per line from the first new record's to the last's, so that a record's rid is first + its line's offset:
+    # increasing in line order without numbering the rows (the lines of unchanged or quarantined rows in between
+    # leave gaps, as rolled-back draws do). Only ingest draws them, in one transaction: they come out contiguous.
+    low, high = con.execute(f"SELECT min(line_no), max(line_no) FROM {_GOOD} WHERE rid IS NULL").fetchall()[0]
     first, last = con.execute("SELECT min(r), max(r) FROM (SELECT nextval('record_rid_seq') AS r FROM range(?))",
-                              [count]).fetchall()[0]
-    if last - first + 1 != count:
-        raise RuntimeError(f"record ids drawn for {count} new records are not contiguous ({first}..{last})")
+                              [high - low + 1]).fetchall()[0]
+    if last - first != high - low:
+        raise RuntimeError(f"record ids drawn for lines {low}..{high} are not contiguous ({first}..{last})")
     con.execute(f"""
         INSERT INTO records (rid, source, record_id, {raw_list}, row_hash, file_id, line_no)
-        SELECT ? - 1 + row_number() OVER (ORDER BY line_no), c_source, c_record_id,
-               {', '.join(f'c_{c}' for c in RAW_COLUMNS)}, row_hash, ?, line_no
+        SELECT ? + line_no - ?, c_source, c_record_id, {', '.join(f'c_{c}' for c in RAW_COLUMNS)}, row_hash, ?, line_no
         FROM {_GOOD} WHERE rid IS NULL ORDER BY line_no
-    """, [first, file_id])
+    """, [first, low, file_id])
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mapping | None = None, *,
