@@ -26,8 +26,8 @@ def _cell(rng):
     return text.replace(",", "") if rng.random() < 0.9 else text
 
 
-def _python_rows(path):
-    with open_source(path) as source:
+def _python_rows(path, delimiter=","):
+    with open_source(path, delimiter=delimiter) as source:
         n = len(source.headers)
         rows, problems = [], []
         for batch in source.batches(list(range(n)), [f"c{i}" for i in range(n)]):
@@ -36,9 +36,9 @@ def _python_rows(path):
         return rows, problems
 
 
-def _native_rows(path):
+def _native_rows(path, delimiter=","):
     """The native read's rows, or None when it declines."""
-    with open_source(path) as source:
+    with open_source(path, delimiter=delimiter) as source:
         n = len(source.headers)
         try:
             read = source.native_read(list(range(n)), [f"c{i}" for i in range(n)])
@@ -50,7 +50,8 @@ def _native_rows(path):
         return [tuple(r.values()) for r in table.to_pylist()]
 
 
-def test_generated_files_read_the_same_natively_or_are_declined(tmp_path):
+@pytest.mark.parametrize("delimiter", [",", "\t"])
+def test_generated_files_read_the_same_natively_or_are_declined(tmp_path, delimiter):
     rng = random.Random(20261206)
     accepted = declined = 0
     for k in range(1500):
@@ -58,16 +59,16 @@ def test_generated_files_read_the_same_natively_or_are_declined(tmp_path):
         if k % 2:  # free text
             body = "".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 40)))
         else:  # rows of cells, some quoted as Excel quotes them, some not, with a stray piece now and then
-            body = "".join(",".join(_cell(rng) for _ in range(width)) + rng.choice(["\n", "\r\n"])
+            body = "".join(delimiter.join(_cell(rng) for _ in range(width)) + rng.choice(["\n", "\r\n"])
                            for _ in range(rng.randint(1, 6)))
-        text = ",".join(f"h{i}" for i in range(width)) + rng.choice(["\n", "\r\n"]) + body
+        text = delimiter.join(f"h{i}" for i in range(width)) + rng.choice(["\n", "\r\n"]) + body
         path = tmp_path / f"f{k}.csv"
         path.write_bytes(text.encode())
-        native = _native_rows(path)
+        native = _native_rows(path, delimiter)
         if native is None:
             declined += 1
             continue
-        rows, problems = _python_rows(path)
+        rows, problems = _python_rows(path, delimiter)
         assert not problems, text  # a misfit row is never read natively
         assert native == rows, text
         accepted += 1
