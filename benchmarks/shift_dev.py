@@ -109,6 +109,7 @@ def diagnose(root: Path, only: list[str] | None, top: int) -> None:
                         "year_missing, same_year, sex, count(*) n FROM missed WHERE NOT blocked "
                         f"GROUP BY ALL ORDER BY n DESC LIMIT {top}").fetchall():
                     print("   ", row)
+                print("  " + _best_possible(con, ws.table("predictions"), gammas, true_pairs))
                 print("  scored low:", ", ".join(g.removeprefix("gamma_") for g in gammas), "| n | median prob")
                 for row in con.execute(
                         f"SELECT {', '.join('p.' + g for g in gammas)}, count(*) n, "
@@ -117,6 +118,33 @@ def diagnose(root: Path, only: list[str] | None, top: int) -> None:
                         f"WHERE blocked AND coalesce(p.match_probability, 0) < {THRESHOLD} "
                         f"GROUP BY ALL ORDER BY n DESC LIMIT {top}").fetchall():
                     print("   ", row)
+
+
+def _best_possible(con, predictions: str, gammas: list[str], true_pairs: int) -> str:
+    """What the stored comparison vectors allow: pairwise F1 of the model at the threshold, against a classifier
+    that knows the truth rate of every comparison pattern (and of every pattern and probability to 0.01, which
+    also sees term frequencies) and links a group when most of its pairs are one person. Truth used to measure,
+    as an upper bound: no model of these levels, blocks and stored pairs (those over the storage floor) does better
+    pair by pair."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _scored AS
+        SELECT {', '.join('p.' + g for g in gammas)}, round(p.match_probability, 2) AS p2,
+               p.match_probability >= {THRESHOLD} AS linked, coalesce(a.person_id = b.person_id, false) AS same
+        FROM {predictions} p JOIN eval_truth a ON a.rid = p.rid_l JOIN eval_truth b ON b.rid = p.rid_r""")
+
+    def f1(tp: int, fp: int) -> float:
+        return 2 * tp / (2 * tp + fp + true_pairs - tp) if tp else 0.0
+
+    model = con.execute("SELECT count(*) FILTER (linked AND same), count(*) FILTER (linked AND NOT same)"
+                        " FROM _scored").fetchall()[0]
+    best = []
+    for groups in (", ".join(gammas), ", ".join([*gammas, "p2"])):
+        tp, fp = con.execute(f"""
+            SELECT coalesce(sum(t) FILTER (2 * t > n), 0), coalesce(sum(n - t) FILTER (2 * t > n), 0)
+            FROM (SELECT count(*) AS n, count(*) FILTER (same) AS t FROM _scored GROUP BY {groups})""").fetchall()[0]
+        best.append(f1(tp, fp))
+    return (f"pairwise F1 of the stored pairs: model at {THRESHOLD} {f1(*model):.4f}; best by comparison pattern "
+            f"{best[0]:.4f}, by pattern and probability {best[1]:.4f} (truth per group, an upper bound)")
 
 
 def main() -> None:
