@@ -45,7 +45,9 @@ KEY_COLUMNS = ("source", "record_id")
 
 _STG = "_ingest_stg"
 _CHK = "_ingest_chk"
-_GOOD = "_ingest_good"
+_KNOWN = "_ingest_known"
+# A checked row (k) that becomes or updates a record: no problem, and the first line of its record_id in the file.
+_GOOD = "k.problem IS NULL AND k.first_line = k.line_no"
 _DATES = "_ingest_bad_dates"
 
 
@@ -182,7 +184,8 @@ def _stage(con: duckdb.DuckDBPyConnection, source: SourceFile, wanted: dict[str,
            path: str, batch_rows: int) -> int:
     """Read the file into the staging table; rows that do not fit the header go straight to quarantine.
 
-    A plain CSV file is read natively (no misfit rows there); any other is read, or read again, by Python."""
+    A plain CSV file is read natively (no misfit rows there); any other is read, or read again, by Python.
+    Returns the number of misfit rows."""
     columns = list(wanted)
     con.execute(f"DROP TABLE IF EXISTS {_STG}")
     con.execute(f"CREATE TEMP TABLE {_STG} (line_no BIGINT, " + ", ".join(f"{c} VARCHAR" for c in columns) + ")")
@@ -234,23 +237,22 @@ def _merge(con: duckdb.DuckDBPyConnection, mapping: Mapping, file_id: int, path:
         SELECT DISTINCT c_source FROM {_CHK}
         WHERE problem IS NULL AND c_source NOT IN (SELECT source FROM sources)
     """)
+    # the good rows whose record the store holds (their rid and hash), not a copy of every good row
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {_GOOD} AS
-        SELECT k.*, r.rid, r.row_hash AS old_hash
-        FROM {_CHK} k LEFT JOIN records r ON r.source = k.c_source AND r.record_id = k.c_record_id
-        WHERE k.problem IS NULL AND k.first_line = k.line_no
+        CREATE OR REPLACE TEMP TABLE {_KNOWN} AS
+        SELECT k.line_no, r.rid, r.row_hash <> k.row_hash AS changed
+        FROM {_CHK} k JOIN records r ON r.source = k.c_source AND r.record_id = k.c_record_id WHERE {_GOOD}
     """)
-    counts = dict(zip(("stored", "updated", "unchanged"), con.execute(f"""
-        SELECT count(*) FILTER (rid IS NULL), count(*) FILTER (rid IS NOT NULL AND old_hash <> row_hash),
-               count(*) FILTER (old_hash = row_hash)
-        FROM {_GOOD}
-    """).fetchall()[0], strict=True))
+    (good,) = con.execute(f"SELECT count(*) FROM {_CHK} k WHERE {_GOOD}").fetchall()[0]
+    updated, unchanged = con.execute(
+        f"SELECT count(*) FILTER (changed), count(*) FILTER (NOT changed) FROM {_KNOWN}").fetchall()[0]
+    counts = {"stored": good - updated - unchanged, "updated": updated, "unchanged": unchanged}
     if counts["updated"]:
         _update_changed(con, file_id)
     if counts["stored"]:
         _insert_new(con, file_id)
     (read,) = con.execute(f"SELECT count(*) FROM {_STG}").fetchall()[0]
-    con.execute(f"DROP TABLE {_STG}; DROP TABLE {_CHK}; DROP TABLE {_GOOD}")
+    con.execute(f"DROP TABLE {_STG}; DROP TABLE {_CHK}; DROP TABLE {_KNOWN}")
     return {"staged": read, "quarantined": quarantined, **counts}
 
 
@@ -323,16 +325,16 @@ def _update_changed(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
                                     replaced_by_file_id)
         SELECT r.rid, r.source, r.record_id, {', '.join(f'r.{c}' for c in RAW_COLUMNS)}, r.row_hash, r.version,
                r.file_id, r.line_no, ?
-        FROM records r JOIN {_GOOD} g ON g.rid = r.rid
-        WHERE g.old_hash <> g.row_hash
+        FROM records r JOIN {_KNOWN} g ON g.rid = r.rid
+        WHERE g.changed
     """, [file_id])
     resets = ", ".join(f"{c} = NULL" for c in STANDARDIZED_COLUMNS)
     con.execute(f"""
         UPDATE records SET {', '.join(f'{c} = g.c_{c}' for c in RAW_COLUMNS)},
             row_hash = g.row_hash, version = records.version + 1, file_id = ?, line_no = g.line_no,
             updated_at = current_timestamp, {resets}
-        FROM {_GOOD} g
-        WHERE records.rid = g.rid AND g.old_hash <> g.row_hash
+        FROM (SELECT c.*, k.rid FROM {_CHK} c JOIN {_KNOWN} k USING (line_no) WHERE k.changed) g
+        WHERE records.rid = g.rid
     """, [file_id])
 
 
@@ -343,7 +345,8 @@ def _insert_new(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
     # one per line from the first new record's to the last's, so that a record's rid is first + its line's offset:
     # increasing in line order without numbering the rows (the lines of unchanged or quarantined rows in between
     # leave gaps, as rolled-back draws do). Only ingest draws them, in one transaction: they come out contiguous.
-    low, high = con.execute(f"SELECT min(line_no), max(line_no) FROM {_GOOD} WHERE rid IS NULL").fetchall()[0]
+    new = f"{_CHK} k WHERE {_GOOD} AND k.line_no NOT IN (SELECT line_no FROM {_KNOWN})"
+    low, high = con.execute(f"SELECT min(line_no), max(line_no) FROM {new}").fetchall()[0]
     first, last = con.execute("SELECT min(r), max(r) FROM (SELECT nextval('record_rid_seq') AS r FROM range(?))",
                               [high - low + 1]).fetchall()[0]
     if last - first != high - low:
@@ -351,7 +354,7 @@ def _insert_new(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
     con.execute(f"""
         INSERT INTO records (rid, source, record_id, {raw_list}, row_hash, file_id, line_no)
         SELECT ? + line_no - ?, c_source, c_record_id, {', '.join(f'c_{c}' for c in RAW_COLUMNS)}, row_hash, ?, line_no
-        FROM {_GOOD} WHERE rid IS NULL ORDER BY line_no
+        FROM {new} ORDER BY line_no
     """, [first, low, file_id])
 
 
