@@ -8,7 +8,7 @@ import pytest
 
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 from linkage.sources.ingest import ingest_files
-from linkage.sources.plain_csv import Declined
+from linkage.sources.plain_csv import Declined, utf8_copy
 from linkage.sources.readers import CsvSource, open_source
 from linkage.store import open_store
 
@@ -101,7 +101,7 @@ def test_files_that_are_not_plain_are_declined_with_the_reason(tmp_path, text, w
 
 
 @pytest.mark.parametrize(("encoding", "bom"), [("utf-16-le", codecs.BOM_UTF16_LE), ("cp874", b""), ("utf-8", b"")])
-def test_other_encodings_are_read_natively_through_a_private_utf8_copy(tmp_path, monkeypatch, encoding, bom):
+def test_other_encodings_are_read_natively_through_a_copy_no_one_can_see(tmp_path, monkeypatch, encoding, bom):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
@@ -111,11 +111,44 @@ def test_other_encodings_are_read_natively_through_a_private_utf8_copy(tmp_path,
     with open_source(path) as source:
         read = source.native_read([0, 1], ["a", "b"])
         rows = [tuple(r.values()) for r in read.stream.read_all().to_pylist()]
-        copies = [(p.name, p.stat().st_mode & 0o777) for p in scratch.iterdir()]
+        named = list(scratch.iterdir())
     assert read.declined is None and rows == _python_rows(path)[0]
     assert rows[7] == (9, "7", "นาง บัวสี, 7")
-    assert [mode for _, mode in copies] == ([] if encoding == "utf-8" else [0o600])  # private
-    assert not list(scratch.iterdir())  # removed on close
+    assert named == []  # the copy has no name: nothing of the records stays on disk, even if the process dies
+
+
+def test_the_open_file_is_read_not_one_put_in_its_place(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text("id,name\n1,first\n")
+    with open_source(path) as source:
+        path.unlink()
+        path.write_text("id,name\n1,replaced\n2,more\n")
+        rows = source.native_read([0, 1], ["a", "b"]).stream.read_all().to_pylist()
+    assert rows == [{"line_no": 2, "a": "1", "b": "first"}]
+
+
+@pytest.mark.parametrize("delimiter", ["¦", '"'])
+def test_a_delimiter_pyarrow_reads_otherwise_is_left_to_python(tmp_path, delimiter):
+    path = tmp_path / "exchange_odd.csv"
+    path.write_text(delimiter.join(["record_id", "source", "full_name"]) + "\n"
+                    + delimiter.join(["R1", "MOLSW-DSW", "A"]) + "\n")
+    with open_source(path, delimiter=delimiter) as source, pytest.raises(Declined, match="delimiter"):
+        source.native_read([0, 1, 2], ["a", "b", "c"])
+
+
+def test_a_copy_that_cannot_be_written_is_declined(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes("id,name\n1,บัวสี\n".encode("cp874"))
+
+    class Full:
+        def write(self, data):
+            raise OSError(28, "No space left on device")
+
+        def flush(self):
+            pass
+
+    with pytest.raises(Declined, match="no room"):
+        utf8_copy(path, "cp874", Full())
 
 
 def test_a_header_below_line_one_is_read_by_python(tmp_path):

@@ -16,6 +16,7 @@ import codecs
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -30,19 +31,28 @@ class Declined(Exception):  # noqa: N818 - a decision, not a failure
     """The file is not plain (the reason says why): read it with the Python reader."""
 
 
-def utf8_copy(path: Path, encoding: str, into: Path) -> None:
-    """``path`` transcoded from ``encoding`` to UTF-8 at ``into``, in steps; Declined when it does not decode (the
-    Python reader then names the place)."""
+def utf8_copy(path: Path, encoding: str, into: BinaryIO) -> None:
+    """``path`` transcoded from ``encoding`` to UTF-8 into the open file ``into``, in steps; Declined when it does
+    not decode (the Python reader then names the place) or cannot be written (a full disk: Python needs no copy)."""
     decoder = codecs.getincrementaldecoder(encoding)("strict")
-    with path.open("rb") as src, into.open("wb") as dst:
-        while True:
-            chunk = src.read(_CHUNK)
-            try:
-                dst.write(decoder.decode(chunk, final=not chunk).encode("utf-8"))
-            except UnicodeError as exc:
-                raise Declined(f"not {encoding} text: {exc}") from exc
-            if not chunk:
-                return
+    try:
+        with path.open("rb") as src:
+            while True:
+                chunk = src.read(_CHUNK)
+                into.write(decoder.decode(chunk, final=not chunk).encode("utf-8"))
+                if not chunk:
+                    break
+        into.flush()
+    except UnicodeError as exc:
+        raise Declined(f"not {encoding} text: {exc}") from exc
+    except OSError as exc:
+        raise Declined(f"no room for a UTF-8 copy: {exc}") from exc
+
+
+def usable_delimiter(delimiter: str) -> bool:
+    """Whether pyarrow parses with ``delimiter`` as Python's csv module does: one ASCII character, not the quote
+    and not a line end."""
+    return len(delimiter) == 1 and delimiter.isascii() and delimiter not in '"\r\n'
 
 
 def physical_lines(path: Path) -> int:

@@ -17,21 +17,21 @@ import csv
 import datetime as dt
 import json
 import operator
-import os
 import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 
 from linkage.errors import InputFileError
-from linkage.sources.plain_csv import Declined, PlainRead, plain_batches, utf8_copy
+from linkage.sources.plain_csv import Declined, PlainRead, plain_batches, usable_delimiter, utf8_copy
 
 DEFAULT_BATCH_ROWS = 100_000
+_OPEN_FILES = Path("/proc/self/fd")  # an open file by its descriptor (Linux)
 _CHUNK = 1 << 20
 
 
@@ -199,7 +199,7 @@ class CsvSource(SourceFile):
         self.encoding = detect_encoding(path, encoding)
         self._limits = limits
         self._delimiter = delimiter
-        self._utf8_copy: Path | None = None
+        self._utf8_copy: BinaryIO | None = None
         self._file = path.open(encoding=self.encoding, newline="", errors="strict")
         csv.field_size_limit(limits.max_field_chars)
         self._reader = csv.reader(self._file, delimiter=delimiter)
@@ -256,23 +256,28 @@ class CsvSource(SourceFile):
         yield _to_batch(lines, rows, names, problems)
 
     def native_read(self, wanted: Sequence[int], names: Sequence[str]) -> PlainRead:
-        """The data rows read natively (``linkage.sources.plain_csv``; a file in another encoding than UTF-8 through
-        a private UTF-8 copy, removed on close); Declined unless the file is plain."""
+        """The data rows read natively (``linkage.sources.plain_csv``), from the file this source opened (by its
+        descriptor: a file replaced since is not read); another encoding than UTF-8 through a UTF-8 copy in an
+        unnamed temporary file (nothing of the records is left on disk, even if the process is killed). Declined
+        unless the file is plain, and where the system cannot read an open file by its descriptor."""
         if not self._plain_header:
             raise Declined("a header not alone on line 1")
-        path = self.path
+        if not usable_delimiter(self._delimiter):
+            raise Declined(f"the delimiter {self._delimiter!r}")
+        if not _OPEN_FILES.is_dir():
+            raise Declined(f"no {_OPEN_FILES}")
+        path = _OPEN_FILES / str(self._file.fileno())
         if self.encoding not in ("utf-8", "utf-8-sig"):
-            fd, name = tempfile.mkstemp(prefix="laolink-utf8-", suffix=".csv")  # 0600: the records are sensitive
-            os.close(fd)
-            self._utf8_copy = path = Path(name)
-            utf8_copy(self.path, self.encoding, path)
+            self._utf8_copy = tempfile.TemporaryFile()  # noqa: SIM115 - open until close()
+            utf8_copy(path, self.encoding, self._utf8_copy)
+            path = _OPEN_FILES / str(self._utf8_copy.fileno())
         return plain_batches(path, delimiter=self._delimiter, width=len(self.headers), wanted=wanted,
                              names=names, max_field_chars=self._limits.max_field_chars)
 
     def close(self) -> None:
         self._file.close()
         if self._utf8_copy is not None:
-            self._utf8_copy.unlink(missing_ok=True)
+            self._utf8_copy.close()
 
 
 def cell_text(value: Any) -> str | None:
