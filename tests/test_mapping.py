@@ -55,6 +55,8 @@ def test_mapping_in_the_documented_format_loads(tmp_path):
         (("buddhist_era: null", "buddhist_era: null\nsources: ''"), "'sources' must be a list of the source codes"),
         (("buddhist_era: null", "buddhist_era: null\nsources: [MOLSW-DSW, 'MOLSW DSW']"),
          "'sources' must be a list of the source codes"),
+        (("buddhist_era: null", "buddhist_era: null\ndelimiter: '\"'"), "not the quote or a line end"),
+        (("buddhist_era: null", "buddhist_era: null\ndelimiter: ';;'"), "delimiter must be one character"),
     ],
 )
 def test_invalid_mapping_is_refused_naming_the_file(tmp_path, change, message):

@@ -158,8 +158,8 @@ def parse_mapping(data: Any, path: Path) -> Mapping:
     if not isinstance(priority, int) or isinstance(priority, bool):
         raise _fail(path, f"priority must be an integer, got {priority!r}")
     delimiter = data.get("delimiter", ",")
-    if not isinstance(delimiter, str) or len(delimiter) != 1:
-        raise _fail(path, f"delimiter must be one character, got {delimiter!r}")
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n':
+        raise _fail(path, f"delimiter must be one character, not the quote or a line end, got {delimiter!r}")
     placeholders = _placeholder_birth_dates(path, data.get("placeholder_birth_dates", "auto"))
     province_is = data.get("province_is", "home")
     if province_is not in PROVINCE_IS:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -49,12 +48,6 @@ def utf8_copy(path: Path, encoding: str, into: BinaryIO) -> None:
         raise Declined(f"no room for a UTF-8 copy: {exc}") from exc
 
 
-def usable_delimiter(delimiter: str) -> bool:
-    """Whether pyarrow parses with ``delimiter`` as Python's csv module does: one ASCII character, not the quote
-    and not a line end."""
-    return len(delimiter) == 1 and delimiter.isascii() and delimiter not in '"\r\n'
-
-
 def physical_lines(path: Path) -> int:
     """Lines as Python's csv module counts them, after checking for NUL bytes and lone carriage returns."""
     newlines = returns = crlf = 0
@@ -77,8 +70,11 @@ def plain_batches(path: Path, *, delimiter: str, width: int, wanted: Sequence[in
                   max_field_chars: int) -> PlainRead:
     """A stream of ``line_no`` plus the ``wanted`` cells under ``names``, without the records whose cells are all
     empty (as the Python reader skips them). The header, on line 1, has ``width`` cells. Raises Declined
-    when the file is not plain at first sight; what is found while reading ends the stream and is kept in
+    when the file is not plain at first sight (pyarrow reads as Python only with an ASCII delimiter that is neither
+    the quote nor a line end; mappings refuse those two); what is found while reading ends the stream and is kept in
     ``declined``."""
+    if not delimiter.isascii() or delimiter in '"\r\n':
+        raise Declined(f"the delimiter {delimiter!r}")
     data_lines = physical_lines(path) - 1
     columns = [f"c{i}" for i in range(width)]
     try:
@@ -93,27 +89,22 @@ def plain_batches(path: Path, *, delimiter: str, width: int, wanted: Sequence[in
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise Declined(str(exc)) from exc
     schema = pa.schema([("line_no", pa.int64()), *((n, pa.string()) for n in names)])
-    read = PlainRead(pa.RecordBatchReader.from_batches(schema, ()))
-    read.stream = pa.RecordBatchReader.from_batches(schema, _checked(reader, read, wanted, data_lines,
-                                                                      max_field_chars))
-    return read
+    return PlainRead(_batches(reader, schema, wanted, data_lines, max_field_chars), schema)
 
 
-@dataclass
 class PlainRead:
     """A native read. Whoever consumes ``stream`` checks ``declined`` at its end: when set (the reason), the file
     turned out not plain while read, the stream stopped there, and what it gave must be dropped."""
 
-    stream: pa.RecordBatchReader
-    declined: str | None = None
+    def __init__(self, batches: Iterator[pa.RecordBatch], schema: pa.Schema) -> None:
+        self.declined: str | None = None
+        self.stream = pa.RecordBatchReader.from_batches(schema, self._until_declined(batches))
 
-
-def _checked(reader: pa_csv.CSVStreamingReader, read: PlainRead, wanted: Sequence[int], data_lines: int,
-             max_field_chars: int) -> Iterator[pa.RecordBatch]:
-    try:
-        yield from _batches(reader, read.stream.schema, wanted, data_lines, max_field_chars)
-    except Declined as exc:  # the stream just ends: an exception through DuckDB would abort its transaction
-        read.declined = str(exc)
+    def _until_declined(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from batches
+        except Declined as exc:  # the stream just ends: an exception through DuckDB would abort its transaction
+            self.declined = str(exc)
 
 
 def _batches(reader: pa_csv.CSVStreamingReader, schema: pa.Schema, wanted: Sequence[int], data_lines: int,

@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 
 from linkage.errors import InputFileError
-from linkage.sources.plain_csv import Declined, PlainRead, plain_batches, usable_delimiter, utf8_copy
+from linkage.sources.plain_csv import Declined, PlainRead, plain_batches, utf8_copy
 
 DEFAULT_BATCH_ROWS = 100_000
 _OPEN_FILES = Path("/proc/self/fd")  # an open file by its descriptor (Linux)
@@ -262,8 +262,6 @@ class CsvSource(SourceFile):
         unless the file is plain, and where the system cannot read an open file by its descriptor."""
         if not self._plain_header:
             raise Declined("a header not alone on line 1")
-        if not usable_delimiter(self._delimiter):
-            raise Declined(f"the delimiter {self._delimiter!r}")
         if not _OPEN_FILES.is_dir():
             raise Declined(f"no {_OPEN_FILES}")
         path = _OPEN_FILES / str(self._file.fileno())
