@@ -11,7 +11,7 @@ import yaml
 
 from linkage.fields.standardize import standardize
 from linkage.model.comparisons import place_comparison
-from linkage.model.model_input import MODEL_INPUT_COLUMNS_SQL
+from linkage.model.model_input import model_input_sql
 from linkage.sources.ingest import ingest_files
 from linkage.sources.mapping import MappingError, parse_mapping
 from linkage.store import connect
@@ -59,7 +59,7 @@ def test_packaged_repatriation_mapping_says_event_place() -> None:
 def _levels(con) -> list[str]:
     """The place comparison's level label for each pair of records of the store, by rids."""
     levels = place_comparison().get_comparison("duckdb").comparison_levels
-    mi = f"(SELECT {MODEL_INPUT_COLUMNS_SQL} FROM records WHERE std_version IS NOT NULL)"
+    mi = f"({model_input_sql('records', 'std_version IS NOT NULL')})"
     columns = ["province_code", "province_is_event", "district_code", "village_id"]
     select = ", ".join(f'l.{c} AS "{c}_l", r.{c} AS "{c}_r"' for c in columns)
     case = " ".join(f"WHEN {lv.sql_condition} THEN {i}" for i, lv in enumerate(levels) if lv.sql_condition != "ELSE")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from linkage.demo_data.shift import Shift
 from linkage.model.blocking import load_rules
-from linkage.model.model_input import MODEL_INPUT_COLUMNS_SQL
+from linkage.model.model_input import model_input_sql
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 from linkage.store import connect
 
@@ -25,7 +25,7 @@ def test_transposed_digits_share_the_key_within_a_kind_of_document(tmp_path):
     for n, (record_id, number, kind) in enumerate(ROWS, start=1):
         con.execute("INSERT INTO records (rid, source, record_id, row_hash, file_id, line_no, id_number_std, id_type,"
                     " std_version) VALUES (?, 'S', ?, 'h', 1, ?, ?, ?, 1)", [n, record_id, n, number, kind])
-    keys = dict(con.execute(f"SELECT r.record_id, m.id_digits FROM (SELECT {MODEL_INPUT_COLUMNS_SQL} FROM records) m "
+    keys = dict(con.execute(f"SELECT r.record_id, m.id_digits FROM ({model_input_sql('records')}) m "
                             "JOIN records r USING (rid)").fetchall())
     assert keys["A"] == keys["B"] == "national_id | 1145779"
     assert keys["C"] == "passport | 1145779"

@@ -280,6 +280,23 @@ def test_incremental_predict_rescores_only_pairs_with_new_records(trained, tmp_p
     con.close()
 
 
+def test_an_incremental_night_over_the_pairs_cap_scores_nothing(trained, tmp_path):
+    """A night's pairs are counted once blocked: over the cap, the rule is named and no prediction changes."""
+    con = connect(tmp_path / "inc.duckdb")
+    rows = [r for r in trained["rows"] if r["rid"] <= 600]
+    _insert(con, [r for r in rows if r["rid"] <= 500])
+    predict(con, trained["model"], run_id=1)
+    before = con.execute("SELECT * FROM predictions ORDER BY rid_l, rid_r").df()
+    _insert(con, [r for r in rows if r["rid"] > 500])
+    con.execute("CREATE TABLE new_rids AS SELECT rid FROM records WHERE rid > 500")
+    with pytest.raises(BlockingCapError, match=r"blocking rule '[^']+' pushes the pairs .* over the cap of 10:"):
+        predict(con, trained["model"], only_rids_table="new_rids", run_id=2, max_pairs=10)
+    pd.testing.assert_frame_equal(con.execute("SELECT * FROM predictions ORDER BY rid_l, rid_r").df(), before)
+    report = predict(con, trained["model"], only_rids_table="new_rids", run_id=2)
+    assert report.pairs_estimated > report.pairs_stored > 0  # the pairs blocked, of which the stored are a part
+    con.close()
+
+
 def test_records_sharing_a_key_with_new_ones_are_all_a_rule_can_pair_with_them():
     """An incremental night scores only new records and those a rule's key equalities pair with one, either
     way round (the swapped-name rule pairs l.given with r.family); a rule without a key keeps every record."""
@@ -294,7 +311,8 @@ def test_records_sharing_a_key_with_new_ones_are_all_a_rule_can_pair_with_them()
         (5, NULL, NULL, 'VTE', false),
         (6, 'khamla', 'sisouk', 'SVK', true),  -- new
         (7, 'sisouk', 'phet', 'SVK', false),  -- family of 6 as given name: the swapped rule's other way round
-        (8, 'bouasy', 'thammasack', 'VTE', false)
+        (8, 'bouasy', 'thammasack', 'VTE', false),
+        (9, 'noy', 'thammasack', NULL, false)
         ) v(rid, given_key, family_key, province_code, new)""")
     name_province = ('l."given_key" = r."given_key" AND (l."family_key" = r."family_key")'
                      " AND l.province_code = r.province_code")
@@ -312,6 +330,11 @@ def test_records_sharing_a_key_with_new_ones_are_all_a_rule_can_pair_with_them()
     assert partners(name_province, swapped, given_as_family) == {3, 7, 8}
     assert partners(name_province, "l.given_key = r.given_key OR l.family_key = r.family_key") is None
     assert partners() is None  # no rules: nothing to restrict by
+    # A rule's condition on one side holds the record on that side: the family name without a place on the left
+    # pairs new record 1 (placed) only as the right one, so only 9 of the four Thammasacks is its partner.
+    assert partners("l.family_key = r.family_key AND l.province_code IS NULL") == {9}
+    assert partners("l.family_key = r.family_key AND r.province_code IS NULL") == {9}
+    assert partners("l.family_key = r.family_key") == {2, 4, 8, 9}
 
 
 def test_blocking_report_refuses_rules_over_the_cap(trained):

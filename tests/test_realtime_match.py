@@ -15,7 +15,7 @@ from api.scorer_cache import match_record, scorer_for
 from linkage.errors import FieldError
 from linkage.fields.standardize_one import standardize_record
 from linkage.model.blocking_sql import blocking_filter_sql, model_blocking_rules
-from linkage.model.model_input import MODEL_INPUT_COLUMNS_SQL
+from linkage.model.model_input import model_input_sql
 from linkage.model.realtime_match import NameCounts, _model_input_query, build_scorer, snapshot_model
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 from linkage.store import STANDARDIZED_COLUMNS
@@ -80,7 +80,7 @@ def splink_weight(con, scorer, query_std, candidate_rid):
     from splink.internals.realtime import compare_records
 
     left = model_input_row(con, query_std)
-    cur = con.execute(f"SELECT {MODEL_INPUT_COLUMNS_SQL} FROM records WHERE rid = ?", [candidate_rid])
+    cur = con.execute(model_input_sql("records", "rid = ?"), [candidate_rid])
     right = dict(zip([d[0] for d in cur.description], cur.fetchall()[0], strict=True))
     for col in scorer.tf_columns:
         left[f"tf_{col}"] = scorer.tf[col].get(left[col]) if left[col] is not None else None

@@ -183,7 +183,7 @@ def test_ids_compare_within_a_kind_and_per_event_documents_are_no_evidence(left,
     import duckdb
 
     from linkage.model.comparisons import id_number_comparison
-    from linkage.model.model_input import MODEL_INPUT_COLUMNS_SQL
+    from linkage.model.model_input import model_input_sql
     from linkage.store import STANDARDIZED_COLUMNS
 
     con = duckdb.connect()
@@ -193,7 +193,7 @@ def test_ids_compare_within_a_kind_and_per_event_documents_are_no_evidence(left,
         f"CREATE TABLE records AS SELECT rid, {columns}, id_number_std, id_type "
         "FROM (VALUES (1, ?, ?), (2, ?, ?)) v(rid, id_number_std, id_type)", [*left, *right]
     )
-    con.execute(f"CREATE TABLE mi AS SELECT {MODEL_INPUT_COLUMNS_SQL} FROM records")
+    con.execute(f"CREATE TABLE mi AS {model_input_sql('records')}")
     levels = id_number_comparison().get_comparison("duckdb").comparison_levels
     pair = 'FROM (SELECT l.id_number_std AS "id_number_std_l", r.id_number_std AS "id_number_std_r", ' \
            'l.id_type AS "id_type_l", r.id_type AS "id_type_r" FROM mi l, mi r WHERE l.rid = 1 AND r.rid = 2)'

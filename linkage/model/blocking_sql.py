@@ -80,7 +80,9 @@ def key_rule(number: int, sql: str) -> KeyRule | None:
 def sharing_a_key_sql(rule_sqls: list[str], table: str, flag: str) -> str | None:
     """SELECT of the ``rid`` of every record of ``table`` that some rule's key equalities pair with a record
     where ``flag`` is true, either way round (a superset of the records the rules pair with them); None when a
-    rule has no key, so that any record could be paired."""
+    rule has no key, so that any record could be paired. A rule's conditions on one side only (``l.family_key
+    IS NULL``, ``r.name_key_records <= 20``) hold the record on that side to them: a common name or a full
+    name does not make every record of that name a partner."""
     if not rule_sqls:
         return None
     selects: dict[str, None] = {}
@@ -88,12 +90,30 @@ def sharing_a_key_sql(rule_sqls: list[str], table: str, flag: str) -> str | None
         key = key_rule(number, sql)
         if key is None:
             return None
-        for mine, theirs in ((key.left, key.right), (key.right, key.left)):
+        sided = _one_sided_conditions(sql)
+        for mine, theirs, new_side, their_side in ((key.left, key.right, "l", "r"), (key.right, key.left, "r", "l")):
             on = " AND ".join(f'c."{t}" = n."{m}"' for m, t in zip(mine, theirs, strict=True))
             values = ", ".join(f'"{m}"' for m in dict.fromkeys(mine))
-            selects[f"SELECT c.rid FROM {table} c SEMI JOIN (SELECT DISTINCT {values} FROM {table} WHERE {flag}) n"
-                    f" ON {on}"] = None
+            new_where = " AND ".join([flag, *(_on_alias(c, "") for c in sided[new_side])])
+            their_where = " AND ".join(_on_alias(c, "c.") for c in sided[their_side])
+            selects[f"SELECT c.rid FROM {table} c SEMI JOIN (SELECT DISTINCT {values} FROM {table} WHERE {new_where})"
+                    f" n ON {on}" + (f" WHERE {their_where}" if their_where else "")] = None
     return " UNION ".join(selects)
+
+
+def _one_sided_conditions(sql: str) -> dict[str, list[str]]:
+    """The rule's top-level conditions that name columns of one side only, by side (``l``, ``r``)."""
+    out: dict[str, list[str]] = {"l": [], "r": []}
+    for part in _conjuncts(sql) or []:
+        sides = {m.group(1) for m in _SIDE_COLUMN.finditer(part)}
+        if len(sides) == 1:
+            out[sides.pop()].append(part)
+    return out
+
+
+def _on_alias(condition: str, alias: str) -> str:
+    """A one-sided condition on the columns of ``alias`` (a table alias with its dot, or "" for bare columns)."""
+    return "(" + _SIDE_COLUMN.sub(lambda m: f'{alias}"{m.group(3)}"', condition) + ")"
 
 
 def _conjuncts(sql: str) -> list[str] | None:

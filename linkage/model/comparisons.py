@@ -2,7 +2,7 @@
 
 Each comparison lists its levels strongest first; each level carries the human label
 that the review page shows. Levels are SQL on ``"col_l"`` / ``"col_r"`` over the columns
-of the model input (``linkage.model.model_input.MODEL_INPUT_COLUMNS_SQL``: the standardized columns
+of the model input (``linkage.model.model_input.model_input_sql``: the standardized columns
 of ``records`` plus ``name_key``, ``birth_year_min``/``birth_year_max`` and ``village_id``). Missing values
 land in a null level, which is neutral: a record without a phone is no evidence against.
 Role is deliberately not compared: one person can be victim in one record, suspect in another.

@@ -17,6 +17,7 @@ import copy
 import os
 import re
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -167,12 +168,14 @@ def register_term_frequencies(ws: Workspace, linker: Linker, model: dict, table:
 
 
 def predict_pairs(ws: Workspace, model: dict, threshold_match_weight: float, engine: str,
-                  tf_table: str = MODEL_INPUT_TABLE) -> tuple[str, set[str]]:
+                  tf_table: str = MODEL_INPUT_TABLE,
+                  check_blocked: Callable[[dict[int, int]], None] | None = None) -> tuple[str, set[str]]:
     """Score the blocked pairs of the model input; return the workspace table holding them and its column names.
-    ``tf_table``: the table the term frequencies are counted over (:func:`register_term_frequencies`)."""
+    ``tf_table``: the table the term frequencies are counted over (:func:`register_term_frequencies`);
+    ``check_blocked``: given the blocked pairs per rule before any is scored."""
     linker = make_linker(ws, model | {"retain_matching_columns": False}, engine)
     register_term_frequencies(ws, linker, model, tf_table)
-    scored = predict_levels_only(linker, threshold_match_weight)
+    scored = predict_levels_only(linker, threshold_match_weight, check_blocked)
     columns = {c.unquote().name for c in scored.columns}
     if engine == "duckdb":
         return scored.physical_name, columns

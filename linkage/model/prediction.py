@@ -111,8 +111,11 @@ def ensure_prediction_tables(con: duckdb.DuckDBPyConnection, names: list[str], *
 
 
 def _incremental_rules(rules: list[NamedRule]) -> list[CustomRule]:
-    """Each rule, restricted to pairs with at least one new or changed record."""
-    return [CustomRule(f"({r.sql}) AND (l.laolink_new OR r.laolink_new)", sql_dialect="duckdb") for r in rules]
+    """Each rule, restricted to pairs with at least one new or changed record: twice, once with the new record
+    on the left and once on the right only, so that DuckDB filters one side of each join to the night's records
+    before joining (``l.laolink_new OR r.laolink_new`` is tested on every pair the keys make)."""
+    return [CustomRule(f"({r.sql}) AND {side}", sql_dialect="duckdb") for r in rules
+            for side in ("l.laolink_new", "r.laolink_new AND NOT l.laolink_new")]
 
 
 def _estimate_pairs(ws: Workspace, rules: list, n_records: int) -> list[dict]:
@@ -162,17 +165,20 @@ def predict(
         model = settings_for_store(model_file, n_records)
         if only_rids_table is None:
             blocking = [r.rule for r in rules]
+            # estimated before blocking (Splink samples above 200,000 records)
+            pairs_estimated = _check_pairs_cap(ws, rules, blocking, n_records, max_pairs)
+            blocked_cap = None
         else:
             new_records = _mark_new_records(ws, only_rids_table)
             tf_table = _keep_new_and_partners(ws, rules)
             blocking = _incremental_rules(rules)
-        # counted over the records scored tonight: an incremental night's few are counted whole (Splink samples
-        # above 200,000 records)
-        scored_records = ws.con.execute(f"SELECT count(*) FROM {MODEL_INPUT_TABLE}").fetchall()[0][0]
-        pairs_estimated = _check_pairs_cap(ws, rules, blocking, scored_records, max_pairs)
+            blocked_cap = _BlockedPairsCap(rules, max_pairs)  # a night's pairs: counted once blocked, before scoring
         model["blocking_rules_to_generate_predictions"] = [r.get_blocking_rule("duckdb").as_dict() for r in blocking]
         model["retain_intermediate_calculation_columns"] = True  # mw_* and the term-frequency adjustments
-        scored_table, scored_columns = predict_pairs(ws, model, threshold_match_weight, engine, tf_table)
+        scored_table, scored_columns = predict_pairs(ws, model, threshold_match_weight, engine, tf_table,
+                                                     blocked_cap.check if blocked_cap else None)
+        if blocked_cap:
+            pairs_estimated = blocked_cap.pairs
         ws.con.execute(f'USE "{ws.store}"')
         try:
             pairs_stored = _store_predictions(con, f"laolink_work.main.{scored_table}", scored_columns, names,
@@ -229,13 +235,32 @@ def _check_pairs_cap(ws: Workspace, rules: list[NamedRule], blocking: list, n_re
     """The pairs the blocking rules are estimated to generate; BlockingCapError naming the rule over the cap."""
     counts = _estimate_pairs(ws, blocking, n_records)
     for rule, count in zip(rules, counts, strict=True):
-        if count["cumulative_comparison_count"] > max_pairs:
-            raise BlockingCapError(
-                f"blocking rule '{rule.name}' pushes the pairs to score to about "
-                f"{int(count['cumulative_comparison_count']):,}, over the cap of {max_pairs:,}: "
-                "make the rule stricter or raise --max-pairs"
-            )
+        _raise_over_cap(rule, count["cumulative_comparison_count"], max_pairs)
     return int(counts[-1]["cumulative_comparison_count"]) if counts else 0
+
+
+@dataclass
+class _BlockedPairsCap:
+    """The cap checked on the pairs an incremental night blocked, by rule, before any is scored."""
+
+    rules: list[NamedRule]
+    max_pairs: int
+    pairs: int = 0
+
+    def check(self, per_rule: dict[int, int]) -> None:
+        """``per_rule``: blocked pairs by number of :func:`_incremental_rules`' halves (two per rule);
+        BlockingCapError naming the first rule that takes them over the cap."""
+        for number, rule in enumerate(self.rules):
+            self.pairs += per_rule.get(2 * number, 0) + per_rule.get(2 * number + 1, 0)
+            _raise_over_cap(rule, self.pairs, self.max_pairs)
+
+
+def _raise_over_cap(rule: NamedRule, pairs: float, max_pairs: int) -> None:
+    if pairs > max_pairs:
+        raise BlockingCapError(
+            f"blocking rule '{rule.name}' pushes the pairs to score to about {int(pairs):,}, over the cap of "
+            f"{max_pairs:,}: make the rule stricter or raise --max-pairs"
+        )
 
 
 def _store_predictions(

@@ -2,7 +2,7 @@
 
 The record is standardized by ``linkage.fields.standardize_one`` (the nightly standardizer's own
 per-field parsers), shaped by the model input's own SQL
-(``linkage.model.model_input.MODEL_INPUT_COLUMNS_SQL``), and candidates are the published records
+(``linkage.model.model_input.model_input_sql``), and candidates are the published records
 that share a key with it under the prediction blocking rules. Candidates get their levels
 in one DuckDB query built from the trained Splink model (each comparison's level conditions
 give its gamma), and the stored m/u probabilities give the match weights, added up in numpy
@@ -29,7 +29,7 @@ import numpy as np
 from linkage.errors import LaoLinkError
 from linkage.model.blocking_sql import KeyRule, blocking_filter_sql, filter_params, key_rule, on_query_values
 from linkage.model.decision_classifier import combined_probabilities, snapshot_classifier
-from linkage.model.model_input import MODEL_INPUT_COLUMNS_SQL
+from linkage.model.model_input import model_input_sql
 from linkage.model.realtime_mirror import (
     build_mirror,
     execute_parsed,
@@ -382,7 +382,7 @@ def _model_input_query(
     one batch: a record matches the same alone or in a batch."""
     columns = [c for c in STANDARDIZED_COLUMNS if c != "std_version"]
     values = ", ".join(f"unnest(CAST($v_{c} AS {STANDARDIZED_COLUMNS[c]}[])) AS {c}" for c in columns)
-    model_input = f"SELECT {MODEL_INPUT_COLUMNS_SQL} FROM (SELECT unnest($_j::BIGINT[]) AS rid, {values}) records"
+    model_input = model_input_sql(f"(SELECT unnest($_j::BIGINT[]) AS rid, {values}) records")
     count_columns = ("name_key_records", "given_key_records", "family_key_records")
     replaced = ", ".join(f"$_n_{c}[rid + 1] AS {c}" for c in count_columns)
     sql = (f"WITH q AS ({model_input}), m AS (SELECT * REPLACE ({replaced}) FROM q) "

@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 
 from linkage.model.blocking_sql import KeyRule, filter_params
-from linkage.model.model_input import MODEL_INPUT_COLUMNS_SQL
+from linkage.model.model_input import model_input_sql
 
 _parsed = threading.local()  # per thread: SQL text -> its parsed statement
 MAX_PARSED = 32
@@ -25,7 +25,7 @@ def build_mirror(con: duckdb.DuckDBPyConnection, rules: list[KeyRule]) -> duckdb
     and one hash per record and key rule, sorted so a lookup reads one row group."""
     table = con.sql(
         f"""SELECT m.*, r.source AS _source, r.record_id AS _record_id, rp.person_id AS _person_id
-            FROM (SELECT {MODEL_INPUT_COLUMNS_SQL} FROM records WHERE std_version IS NOT NULL) m
+            FROM ({model_input_sql('records', 'std_version IS NOT NULL')}) m
             JOIN records r USING (rid) LEFT JOIN record_person rp USING (rid)"""
     ).to_arrow_reader(100_000)  # streamed in batches
     mirror = duckdb.connect()

@@ -12,6 +12,7 @@ Splink 5.0's ``settings.py``, ``comparison.py`` and ``comparison_level.py``).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,8 +118,26 @@ def linker_spark_session(linker: Any) -> Any:
     return linker._db_api.spark
 
 
-def predict_levels_only(linker: Any, threshold_match_weight: float) -> Any:
+def _pairs_per_rule(linker: Any, blocked: Any) -> dict[int, int]:
+    """The blocked pairs per blocking rule (Splink's match_key: the rule's position)."""
+    from splink.internals.pipeline import CTEPipeline
+
+    pipeline = CTEPipeline([blocked])
+    pipeline.enqueue_sql(f"select match_key, count(*) as n from {blocked.physical_name} group by match_key",
+                         "__laolink_blocked_per_rule")
+    counts = linker._db_api.sql_pipeline_to_splink_dataframe(pipeline)
+    try:
+        return {int(row["match_key"]): int(row["n"]) for row in counts.as_record_list()}
+    finally:
+        counts.drop_table_from_database_and_remove_from_cache()
+
+
+def predict_levels_only(
+    linker: Any, threshold_match_weight: float, check_blocked: Callable[[dict[int, int]], None] | None = None
+) -> Any:
     """Splink's own predict SQL, keeping per pair only the ids, levels (gamma), term frequencies and weights.
+
+    ``check_blocked`` is given the blocked pairs per blocking rule (its number) before any pair is scored.
 
     ``linker.inference.predict`` gives the levels only with ``retain_matching_columns``, which also
     carries both records' value of every compared column through every scored pair (72 columns
@@ -134,6 +153,8 @@ def predict_levels_only(linker: Any, threshold_match_weight: float) -> Any:
     settings = linker._settings_obj
     blocked, cached = linker.inference._get_or_compute_blocked_pairs_for_predict_chunk((1, 1), (1, 1))
     try:
+        if check_blocked is not None:
+            check_blocked(_pairs_per_rule(linker, blocked))
         pipeline = CTEPipeline([blocked])
         enqueue_df_concat_with_tf(linker, pipeline)
         columns = settings.column_info_settings
