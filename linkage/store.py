@@ -249,6 +249,11 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE clustering_cut_cache (signature VARCHAR NOT NULL, cut JSON NOT NULL, flags JSON NOT NULL);
     """,
+    # 14: the bridge links of the last review queue, by cluster signature, so that a cluster whose links are as
+    # they were is not searched again (linkage/clusters/bridges.py)
+    """
+    CREATE TABLE queue_bridge_cache (signature VARCHAR NOT NULL, bridges STRUCT(rid_l BIGINT, rid_r BIGINT)[] NOT NULL);
+    """,
 ]
 
 

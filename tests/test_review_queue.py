@@ -11,9 +11,10 @@ from store_builders import add_records, decide, load, open_stores, set_predictio
 
 from api.pages.i18n import Translator
 from api.queue_reasons import reason_text
+from linkage.clusters.bridges import _bridges
 from linkage.clusters.clustering import cluster_records
 from linkage.clusters.person_ids import assign_person_ids
-from linkage.clusters.review_queue import _bridges, build_review_queue, review_band
+from linkage.clusters.review_queue import build_review_queue, review_band
 
 
 @pytest.fixture

@@ -34,9 +34,8 @@ import contextlib
 import math
 
 import duckdb
-import numpy as np
-import pyarrow as pa
 
+from linkage.clusters.bridges import create_bridge_links
 from linkage.clusters.consistency import DEFAULT_RULES, ConsistencyRules, contradiction_sql, member_columns_sql
 from linkage.clusters.queue_flags import insert_flag_items
 from linkage.clusters.queue_sql import DECIDED, create_decided, not_decided, reason_sql
@@ -49,62 +48,6 @@ REVIEW_BAND_BITS = 1.5
 MIN_SIZE_FOR_DENSITY = 5
 # An answer that moves this many records or more counts as much as any (pair priority's size factor is 1).
 RECORDS_FOR_FULL_IMPACT = 8
-
-
-def _bridges(rid_l: np.ndarray, rid_r: np.ndarray, min_side: int = 2) -> list[int]:
-    """Indexes of links whose removal splits their component into two parts of at least ``min_side`` nodes.
-
-    Tarjan's bridge search, iterative, over the whole link list at once (clusters are disjoint).
-    """
-    if len(rid_l) == 0:
-        return []
-    nodes, inverse = np.unique(np.concatenate([rid_l, rid_r]), return_inverse=True)
-    m = len(rid_l)
-    a, b = inverse[:m], inverse[m:]
-    # adjacency in CSR form: every link appears once from each end
-    tails = np.concatenate([a, b])
-    order = np.argsort(tails, kind="stable")
-    heads = np.concatenate([b, a])[order].tolist()
-    link_of = np.concatenate([np.arange(m), np.arange(m)])[order].tolist()
-    start = np.searchsorted(tails[order], np.arange(len(nodes) + 1)).tolist()
-
-    n = len(nodes)
-    disc = [-1] * n
-    low = [0] * n
-    size = [1] * n  # nodes in the DFS subtree
-    found: list[int] = []
-    clock = 0
-    for root in range(n):
-        if disc[root] != -1:
-            continue
-        disc[root] = low[root] = clock
-        clock += 1
-        candidates: list[tuple[int, int]] = []  # (link, nodes below it)
-        stack = [(root, -1, start[root])]  # node, link it was entered by, next adjacency index
-        while stack:
-            node, via, i = stack[-1]
-            if i < start[node + 1]:
-                stack[-1] = (node, via, i + 1)
-                nxt, link = heads[i], link_of[i]
-                if link == via:
-                    continue
-                if disc[nxt] == -1:
-                    disc[nxt] = low[nxt] = clock
-                    clock += 1
-                    stack.append((nxt, link, start[nxt]))
-                elif disc[nxt] < low[node]:
-                    low[node] = disc[nxt]
-            else:
-                stack.pop()
-                if stack:
-                    parent = stack[-1][0]
-                    low[parent] = min(low[parent], low[node])
-                    size[parent] += size[node]
-                    if low[node] > disc[parent]:
-                        candidates.append((via, size[node]))
-        total = size[root]
-        found.extend(link for link, below in candidates if min(below, total - below) >= min_side)
-    return found
 
 
 def review_band(threshold: float, bits: float = REVIEW_BAND_BITS) -> tuple[float, float]:
@@ -153,7 +96,7 @@ def build_review_queue(
 
 def _build(con: duckdb.DuckDBPyConnection, low: float, high: float, run_id: int, decisions_table: str,
            max_birth_year_gap: int, min_density: float, consistency: ConsistencyRules | None) -> int:
-    _create_bridge_links(con)
+    create_bridge_links(con)
     _create_cluster_info(con)
     create_decided(con, decisions_table)
     # the links consistency rules cut (each with its cut's two records and the probability clustering gave it):
@@ -182,23 +125,6 @@ def _build(con: duckdb.DuckDBPyConnection, low: float, high: float, run_id: int,
                   DECIDED):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return con.execute("SELECT count(*) FROM review_queue").fetchall()[0][0]
-
-
-def _create_bridge_links(con: duckdb.DuckDBPyConnection) -> None:
-    """``_bridge_links``: the model links that alone hold a cluster of four records or more together."""
-    links = con.sql(
-        """
-        SELECT l.rid_l, l.rid_r, l.origin = 'model' AS is_model FROM cluster_links l
-        JOIN record_cluster c ON c.rid = l.rid_l
-        WHERE c.cluster_key IN (SELECT cluster_key FROM record_cluster GROUP BY cluster_key HAVING count(*) >= 4)
-        """
-    ).to_arrow_table()
-    is_model = links["is_model"].to_numpy(zero_copy_only=False)
-    found = np.array(_bridges(links["rid_l"].to_numpy(), links["rid_r"].to_numpy()), dtype=np.int64)
-    found = found[is_model[found]] if len(found) else found
-    con.register("_bridge_arrow", links.select(["rid_l", "rid_r"]).take(pa.array(found, pa.int64())))
-    con.execute("CREATE OR REPLACE TEMP TABLE _bridge_links AS SELECT * FROM _bridge_arrow")
-    con.unregister("_bridge_arrow")
 
 
 def _pattern_sql(con: duckdb.DuckDBPyConnection) -> str:

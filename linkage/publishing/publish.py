@@ -36,6 +36,7 @@ PUBLISHED_TABLES: tuple[str, ...] = (
     "cluster_links",
     "clustering_flags",
     "clustering_cut_cache",  # a decision published re-clusters in the snapshot: the cuts it can take as they were
+    "queue_bridge_cache",  # and rebuilds its review queue: the bridges of the clusters as they were
     "predictions",
     "comparison_levels",
     "runs",

@@ -1,0 +1,147 @@
+"""Bridge links: model links that alone hold a cluster together, remembered from one night to the next.
+
+A link is a bridge when removing it splits its cluster into two groups of at least two records; the review
+queue asks about those (``linkage.clusters.review_queue``). Bridges depend only on a cluster's links, so the
+bridges of each cluster of the last queue are kept under a signature of its links (``BRIDGE_CACHE_TABLE``): a
+night that leaves a cluster's links as they were takes its bridges from there, and only the clusters that
+changed are searched. A store or snapshot without the table (written before it) searches every cluster.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from linkage.store import has_table
+
+BRIDGE_CACHE_TABLE = "queue_bridge_cache"
+# Part of every signature: a change to what counts as a bridge is a new version, and no earlier bridges are taken.
+BRIDGE_VERSION = 1
+MIN_CLUSTER_RECORDS = 4  # a bridge splits off two records on each side
+MIN_SIDE = 2
+
+
+def _bridges(rid_l: np.ndarray, rid_r: np.ndarray, min_side: int = 2) -> list[int]:
+    """Indexes of links whose removal splits their component into two parts of at least ``min_side`` nodes.
+
+    Tarjan's bridge search, iterative, over the whole link list at once (clusters are disjoint).
+    """
+    if len(rid_l) == 0:
+        return []
+    nodes, inverse = np.unique(np.concatenate([rid_l, rid_r]), return_inverse=True)
+    m = len(rid_l)
+    a, b = inverse[:m], inverse[m:]
+    # adjacency in CSR form: every link appears once from each end
+    tails = np.concatenate([a, b])
+    order = np.argsort(tails, kind="stable")
+    heads = np.concatenate([b, a])[order].tolist()
+    link_of = np.concatenate([np.arange(m), np.arange(m)])[order].tolist()
+    start = np.searchsorted(tails[order], np.arange(len(nodes) + 1)).tolist()
+
+    n = len(nodes)
+    disc = [-1] * n
+    low = [0] * n
+    size = [1] * n  # nodes in the DFS subtree
+    found: list[int] = []
+    clock = 0
+    for root in range(n):
+        if disc[root] != -1:
+            continue
+        disc[root] = low[root] = clock
+        clock += 1
+        candidates: list[tuple[int, int]] = []  # (link, nodes below it)
+        stack = [(root, -1, start[root])]  # node, link it was entered by, next adjacency index
+        while stack:
+            node, via, i = stack[-1]
+            if i < start[node + 1]:
+                stack[-1] = (node, via, i + 1)
+                nxt, link = heads[i], link_of[i]
+                if link == via:
+                    continue
+                if disc[nxt] == -1:
+                    disc[nxt] = low[nxt] = clock
+                    clock += 1
+                    stack.append((nxt, link, start[nxt]))
+                elif disc[nxt] < low[node]:
+                    low[node] = disc[nxt]
+            else:
+                stack.pop()
+                if stack:
+                    parent = stack[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                    size[parent] += size[node]
+                    if low[node] > disc[parent]:
+                        candidates.append((via, size[node]))
+        total = size[root]
+        found.extend(link for link, below in candidates if min(below, total - below) >= min_side)
+    return found
+
+
+def create_bridge_links(con: duckdb.DuckDBPyConnection) -> None:
+    """``_bridge_links``: the model links that alone hold a cluster of four records or more together.
+
+    A cluster's signature is the number of its links and the sum of their 64-bit hashes (a multiset hash, as the
+    snapshot delta compares rows): a changed cluster keeps its old signature only with a chance of 2^-64."""
+    cache = has_table(con, BRIDGE_CACHE_TABLE)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _qb_links AS
+        SELECT c.cluster_key, l.rid_l, l.rid_r, l.origin = 'model' AS is_model FROM cluster_links l
+        JOIN record_cluster c ON c.rid = l.rid_l
+        WHERE c.cluster_key IN (SELECT cluster_key FROM record_cluster GROUP BY cluster_key
+                                HAVING count(*) >= {MIN_CLUSTER_RECORDS});
+        CREATE OR REPLACE TEMP TABLE _qb_signatures AS
+        SELECT cluster_key, '{BRIDGE_VERSION}:' || count(*) || ':' || sum(CAST(hash(rid_l, rid_r, is_model) AS HUGEINT))
+               AS signature
+        FROM _qb_links GROUP BY cluster_key;
+        CREATE OR REPLACE TEMP TABLE _bridge_links (rid_l BIGINT, rid_r BIGINT);
+        """
+    )
+    if cache:
+        con.execute(
+            f"""
+            INSERT INTO _bridge_links SELECT b.rid_l, b.rid_r
+            FROM (SELECT unnest(c.bridges) AS b FROM {BRIDGE_CACHE_TABLE} c
+                  SEMI JOIN _qb_signatures s USING (signature))
+            """
+        )
+    searched = con.sql(
+        f"""
+        SELECT l.cluster_key, l.rid_l, l.rid_r, l.is_model FROM _qb_links l
+        JOIN _qb_signatures s USING (cluster_key)
+        {f"ANTI JOIN {BRIDGE_CACHE_TABLE} c ON c.signature = s.signature" if cache else ""}
+        """
+    ).to_arrow_table()
+    is_model = searched["is_model"].to_numpy(zero_copy_only=False)
+    found = np.array(_bridges(searched["rid_l"].to_numpy(), searched["rid_r"].to_numpy(), MIN_SIDE), dtype=np.int64)
+    found = np.sort(found[is_model[found]]) if len(found) else found
+    con.register("_bridge_arrow", searched.select(["cluster_key", "rid_l", "rid_r"]).take(pa.array(found, pa.int64())))
+    con.register("_searched_arrow", searched.select(["cluster_key"]))
+    try:
+        con.execute("INSERT INTO _bridge_links SELECT rid_l, rid_r FROM _bridge_arrow")
+        if cache:
+            _remember(con)
+    finally:
+        con.unregister("_bridge_arrow")
+        con.unregister("_searched_arrow")
+        con.execute("DROP TABLE _qb_links; DROP TABLE _qb_signatures")
+
+
+def _remember(con: duckdb.DuckDBPyConnection) -> None:
+    """Keep the bridges of this queue's clusters only: the signatures gone are dropped, the new ones added
+    (a cluster searched tonight with no bridge is remembered with none)."""
+    con.execute(
+        f"""
+        DELETE FROM {BRIDGE_CACHE_TABLE} c WHERE NOT EXISTS (SELECT 1 FROM _qb_signatures s
+                                                                 WHERE s.signature = c.signature);
+        INSERT INTO {BRIDGE_CACHE_TABLE}
+        SELECT DISTINCT ON (s.signature) s.signature,
+               coalesce(b.bridges, []::STRUCT(rid_l BIGINT, rid_r BIGINT)[])
+        FROM _qb_signatures s
+        SEMI JOIN (SELECT DISTINCT cluster_key FROM _searched_arrow) d USING (cluster_key)
+        LEFT JOIN (SELECT cluster_key, list({{'rid_l': rid_l, 'rid_r': rid_r}} ORDER BY rid_l, rid_r) AS bridges
+                   FROM _bridge_arrow GROUP BY cluster_key) b USING (cluster_key)
+        ANTI JOIN {BRIDGE_CACHE_TABLE} c ON c.signature = s.signature
+        """
+    )
