@@ -10,9 +10,7 @@ component, as before.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterable
 
 import duckdb
 import pyarrow as pa
@@ -22,42 +20,63 @@ CUT_CACHE_TABLE = "clustering_cut_cache"
 # already) or to what a cut's flags say (their kinds, detail keys, texts) is a new version, and no cut of an
 # earlier one is taken.
 # 2: the links' probabilities are in the signature, and a cut's flag lists them (``cut_probabilities``).
-CUT_VERSION = 2
+# 3: the signature is a multiset hash computed in SQL.
+CUT_VERSION = 3
 
 Cut = tuple[list[tuple[int, int]], list[dict]]  # links cut, flags raised
 
 
-def signature(links: Iterable[tuple], negatives: Iterable[tuple], constraints: Iterable[tuple], context: str) -> str:
-    """Digest of one component's links (rid_l, rid_r, match weight, origin, probability), negative decisions
-    (rid_l, rid_r, decision id) and contradicting pairs (rid_l, rid_r, reason), with ``context`` (what else the
-    cut depends on: its version and capacities)."""
-    text = repr((CUT_VERSION, context, sorted(links), sorted(negatives), sorted(constraints)))
-    return hashlib.sha256(text.encode()).hexdigest()
+def create_signatures(con: duckdb.DuckDBPyConnection, context: str) -> dict[int, str]:
+    """``_cut_signatures(label, signature)`` for the components in ``_cut_components``, from their links
+    (``_links`` through ``_labels``: ends, match weight, origin, probability), "not the same" decisions
+    (``_cut_negatives``: ends, decision id) and contradicting pairs (``_cut_constraints``: ends, reason), with
+    ``context`` (what else the cut depends on: its capacities); returned as label -> signature.
+
+    Each part is counted and its rows' 64-bit hashes summed (a multiset hash, as the snapshot delta compares
+    rows): a component that changed keeps its signature only with a chance of 2^-64."""
+    def part(rows: str, columns: str) -> str:
+        return f"SELECT label, count(*) AS n, sum(CAST(hash({columns}) AS HUGEINT)) AS h FROM {rows} GROUP BY label"
+
+    links = ("(SELECT a.label, l.* FROM _links l JOIN _labels a ON a.node = l.rid_l "
+             "SEMI JOIN _cut_components c ON c.label = a.label)")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _cut_signatures AS
+        WITH links AS ({part(links, "rid_l, rid_r, coalesce(match_weight, 0), origin, match_probability")}),
+             negatives AS ({part("_cut_negatives", "rid_l, rid_r, decision_id")}),
+             constraints AS ({part("_cut_constraints", "rid_l, rid_r, reason")})
+        SELECT c.label, concat_ws(':', {CUT_VERSION}, $context, coalesce(l.n, 0), coalesce(l.h, 0), coalesce(g.n, 0),
+                                  coalesce(g.h, 0), coalesce(k.n, 0), coalesce(k.h, 0)) AS signature
+        FROM _cut_components c LEFT JOIN links l USING (label) LEFT JOIN negatives g USING (label)
+        LEFT JOIN constraints k USING (label)
+        """,
+        {"context": context},
+    )
+    return dict(con.execute("SELECT label, signature FROM _cut_signatures").fetchall())
 
 
-def known_cuts(con: duckdb.DuckDBPyConnection, signatures: Iterable[str]) -> dict[str, Cut]:
-    """The remembered cuts of the given signatures (those found)."""
-    wanted = pa.table({"signature": pa.array(sorted(set(signatures)), pa.string())})
-    con.register("_cut_signatures", wanted)
-    try:
-        rows = con.execute(f"SELECT c.signature, CAST(c.cut AS VARCHAR), CAST(c.flags AS VARCHAR)"
-                           f" FROM {CUT_CACHE_TABLE} c SEMI JOIN _cut_signatures w USING (signature)").fetchall()
-    finally:
-        con.unregister("_cut_signatures")
+def known_cuts(con: duckdb.DuckDBPyConnection) -> dict[str, Cut]:
+    """The remembered cuts of the signatures in ``_cut_signatures`` (those found)."""
+    rows = con.execute(f"SELECT c.signature, CAST(c.cut AS VARCHAR), CAST(c.flags AS VARCHAR)"
+                       f" FROM {CUT_CACHE_TABLE} c SEMI JOIN _cut_signatures s USING (signature)").fetchall()
     return {sig: ([tuple(pair) for pair in json.loads(cut)], json.loads(flags)) for sig, cut, flags in rows}
 
 
-def remember_cuts(con: duckdb.DuckDBPyConnection, cuts: dict[str, Cut]) -> None:
-    """Replace the remembered cuts with ``cuts`` (this clustering's components)."""
+def remember_cuts(con: duckdb.DuckDBPyConnection, new: dict[str, Cut], *, components: bool = True) -> None:
+    """Keep the cuts of this clustering's components only (``_cut_signatures``; none without ``components``):
+    those of components gone are dropped, the ``new`` ones added."""
+    keep = "WHERE signature NOT IN (SELECT signature FROM _cut_signatures)" if components else ""
+    con.execute(f"DELETE FROM {CUT_CACHE_TABLE} {keep}")
+    if not new:
+        return
     table = pa.table({
-        "signature": pa.array(list(cuts), pa.string()),
-        "cut": pa.array([json.dumps(cut) for cut, _ in cuts.values()], pa.string()),
-        "flags": pa.array([json.dumps(flags) for _, flags in cuts.values()], pa.string()),
+        "signature": pa.array(list(new), pa.string()),
+        "cut": pa.array([json.dumps(cut) for cut, _ in new.values()], pa.string()),
+        "flags": pa.array([json.dumps(flags) for _, flags in new.values()], pa.string()),
     })
     con.register("_cuts_now", table)
     try:
-        con.execute(f"DELETE FROM {CUT_CACHE_TABLE}")
         con.execute(f"INSERT INTO {CUT_CACHE_TABLE} SELECT signature, CAST(cut AS JSON), CAST(flags AS JSON)"
-                    " FROM _cuts_now")
+                    f" FROM _cuts_now ANTI JOIN {CUT_CACHE_TABLE} c USING (signature)")
     finally:
         con.unregister("_cuts_now")

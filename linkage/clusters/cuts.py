@@ -12,6 +12,7 @@ import duckdb
 import pyarrow as pa
 
 from linkage.clusters import cut_cache
+from linkage.clusters.components import connected_components
 from linkage.clusters.consistency import ConsistencyRules, constraint_pairs
 from linkage.store import has_table
 
@@ -153,42 +154,13 @@ def _apply_negative_decisions(
     return cut, flags
 
 
-def _relabel(nodes: set[int], links: list[tuple[int, int]]) -> dict[int, int]:
-    """Label = lowest node of each component of a small graph (union-find)."""
-    parent = {n: n for n in nodes}
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in links:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return {n: find(n) for n in nodes}
-
-
-def _labels_of(con: duckdb.DuckDBPyConnection, pairs: list[tuple[int, int, str]]) -> list[int]:
-    """Component labels of the records of ``pairs`` (both ends share one)."""
-    if not pairs:
-        return []
-    rids = sorted({p[0] for p in pairs})
-    return [
-        r[0]
-        for r in con.execute(
-            "SELECT DISTINCT label FROM _labels WHERE node IN (SELECT unnest($1::BIGINT[]))", [rids]
-        ).fetchall()
-    ]
-
-
 def cut_contradictions(
     con: duckdb.DuckDBPyConnection, decisions_table: str, consistency: ConsistencyRules | None, max_records: int
 ) -> tuple[list[dict], int | None]:
     """Cut apart, in Python, the "not the same" pairs and the contradicting records the links still join;
     relabel the components cut. The flags of the cuts, and the links cut (None when nothing needed cutting).
-    A component as it was at the last clustering takes its remembered cut (``linkage.clusters.cut_cache``)."""
+    A component as it was at the last clustering takes its remembered cut (``linkage.clusters.cut_cache``): only
+    the components that changed come into Python."""
     negatives = con.execute(
         f"""
         SELECT d.rid_l, d.rid_r, d.decision_id, a.label
@@ -201,48 +173,76 @@ def cut_contradictions(
     cache = has_table(con, cut_cache.CUT_CACHE_TABLE)  # not in a snapshot written before it
     if not (negatives or constraints):
         if cache:
-            cut_cache.remember_cuts(con, {})
+            cut_cache.remember_cuts(con, {}, components=False)
         return [], None
-    labels = sorted({n[3] for n in negatives} | set(_labels_of(con, constraints)))
-    con.execute("CREATE OR REPLACE TEMP TABLE _cut_components AS SELECT unnest($1::BIGINT[]) AS label", [labels])
-    rows = con.execute(
-        """
-        SELECT a.label, l.rid_l, l.rid_r, coalesce(l.match_weight, 0), l.origin, l.match_probability
-        FROM _links l JOIN _labels a ON a.node = l.rid_l
-        WHERE a.label IN (SELECT label FROM _cut_components)
-        """
-    ).fetchall()
-    component_links = [row[1:5] for row in rows]
+    _create_cut_components(con, negatives, constraints)
+    signature_of = cut_cache.create_signatures(con, f"capacity>={MIN_CUT_CAPACITY}")
+    known = cut_cache.known_cuts(con) if cache else {}
+    todo = sorted(label for label, sig in signature_of.items() if sig not in known)
+    rows = _component_links(con, todo)
     label_of = {node: row[0] for row in rows for node in row[1:3]}
     probability_of = {(min(row[1], row[2]), max(row[1], row[2])): row[5] for row in rows}
-    parts: dict[int, tuple[list, list, list]] = {label: ([], [], []) for label in labels}
-    for row in rows:
-        parts[row[0]][0].append(row[1:])
-    for a, b, decision_id, label in negatives:
-        parts[label][1].append((a, b, decision_id))
-    for constraint in constraints:  # in their order: the cuts follow it
-        parts[label_of[constraint[0]]][2].append(constraint)
-    signatures = {label: cut_cache.signature(*parts[label], f"capacity>={MIN_CUT_CAPACITY}") for label in labels}
-    known = cut_cache.known_cuts(con, signatures.values()) if cache else {}
-    todo = [label for label in labels if signatures[label] not in known]
+    searched = set(todo)
     new_cut, new_flags = _apply_negative_decisions(
-        [link[:4] for label in todo for link in parts[label][0]],
-        *([item for label in todo for item in parts[label][k]] for k in (1, 2)))
+        [row[1:5] for row in rows], [n[:3] for n in negatives if n[3] in searched],
+        [c for c in constraints if c[0] in label_of])  # in their order: the cuts follow it
     for flag in new_flags:  # each cut link's probability as clustering weighed it (the review queue asks the likeliest)
         if "cut" in flag["detail"]:
             flag["detail"]["cut_probabilities"] = [probability_of[tuple(pair)] for pair in flag["detail"]["cut"]]
-    cuts: dict[str, cut_cache.Cut] = {signatures[label]: ([], []) for label in todo}
+    new: dict[str, cut_cache.Cut] = {signature_of[label]: ([], []) for label in todo}
     for pair in sorted(new_cut):
-        cuts[signatures[label_of[pair[0]]]][0].append(pair)
+        new[signature_of[label_of[pair[0]]]][0].append(pair)
     for flag in new_flags:
-        cuts[signatures[label_of[flag["rid_l"]]]][1].append(flag)
-    cuts.update(known)  # the remembered cuts of this clustering's components only
+        new[signature_of[label_of[flag["rid_l"]]]][1].append(flag)
     if cache:
-        cut_cache.remember_cuts(con, cuts)
+        cut_cache.remember_cuts(con, new)
+    cuts = {**new, **known}  # the remembered cuts of this clustering's components only
     cut = {tuple(pair) for links_cut, _ in cuts.values() for pair in links_cut}
     if cut:
-        _remove_cut_links(con, component_links, cut)
+        _remove_cut_links(con, cut)
+    con.execute("DROP TABLE _cut_negatives; DROP TABLE _cut_constraints; DROP TABLE _cut_signatures")
     return sorted((f for _, flags in cuts.values() for f in flags), key=_flag_order), len(cut)
+
+
+def _create_cut_components(con: duckdb.DuckDBPyConnection, negatives: list[tuple], constraints: list[tuple]) -> None:
+    """``_cut_negatives`` and ``_cut_constraints`` with their component's label, and ``_cut_components``: the
+    labels of the components that hold either."""
+    con.register("_negatives_arrow", pa.table({
+        "rid_l": pa.array([n[0] for n in negatives], pa.int64()),
+        "rid_r": pa.array([n[1] for n in negatives], pa.int64()),
+        "decision_id": pa.array([n[2] for n in negatives], pa.int64()),
+        "label": pa.array([n[3] for n in negatives], pa.int64())}))
+    con.register("_constraints_arrow", pa.table({
+        "rid_l": pa.array([c[0] for c in constraints], pa.int64()),
+        "rid_r": pa.array([c[1] for c in constraints], pa.int64()),
+        "reason": pa.array([c[2] for c in constraints], pa.string())}))
+    try:
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _cut_negatives AS SELECT * FROM _negatives_arrow;
+            CREATE OR REPLACE TEMP TABLE _cut_constraints AS
+            SELECT c.*, a.label FROM _constraints_arrow c JOIN _labels a ON a.node = c.rid_l;
+            CREATE OR REPLACE TEMP TABLE _cut_components AS
+            SELECT label FROM _cut_negatives UNION SELECT label FROM _cut_constraints;
+            """
+        )
+    finally:
+        con.unregister("_negatives_arrow")
+        con.unregister("_constraints_arrow")
+
+
+def _component_links(con: duckdb.DuckDBPyConnection, labels: list[int]) -> list[tuple]:
+    """(label, rid_l, rid_r, match weight, origin, probability) of every link of the components ``labels``."""
+    if not labels:
+        return []
+    return con.execute(
+        """
+        SELECT a.label, l.rid_l, l.rid_r, coalesce(l.match_weight, 0), l.origin, l.match_probability
+        FROM _links l JOIN _labels a ON a.node = l.rid_l
+        WHERE a.label IN (SELECT unnest($1::BIGINT[]))
+        """,
+        [labels],
+    ).fetchall()
 
 
 def _flag_order(flag: dict) -> tuple:
@@ -252,21 +252,24 @@ def _flag_order(flag: dict) -> tuple:
     return (1, 0, flag["rid_l"], flag["rid_r"])
 
 
-def _remove_cut_links(
-    con: duckdb.DuckDBPyConnection, component_links: list[tuple], cut: set[tuple[int, int]]
-) -> None:
-    """Delete the cut links from ``_links`` and relabel the records of the components they were in."""
-    cut_arrow = pa.table({"rid_l": [c[0] for c in cut], "rid_r": [c[1] for c in cut]})
+def _remove_cut_links(con: duckdb.DuckDBPyConnection, cut: set[tuple[int, int]]) -> None:
+    """Delete the cut links from ``_links`` and relabel the records of the components they were in
+    (``_cut_components``): each part takes its lowest record as label, a record left alone its own."""
+    cut_arrow = pa.table({"rid_l": pa.array([c[0] for c in cut], pa.int64()),
+                          "rid_r": pa.array([c[1] for c in cut], pa.int64())})
     con.register("_cut_arrow", cut_arrow)
-    con.execute("DELETE FROM _links WHERE (rid_l, rid_r) IN (SELECT (rid_l, rid_r) FROM _cut_arrow)")
-    con.unregister("_cut_arrow")
-    kept = [(a, b) for a, b, _, _ in component_links if (a, b) not in cut]
-    nodes = {x for a, b, _, _ in component_links for x in (a, b)}
-    relabelled = _relabel(nodes, kept)
-    new_labels = pa.table(
-        {"node": list(relabelled), "label": list(relabelled.values())},
-        schema=pa.schema([("node", pa.int64()), ("label", pa.int64())]),
+    try:
+        con.execute("DELETE FROM _links WHERE (rid_l, rid_r) IN (SELECT (rid_l, rid_r) FROM _cut_arrow)")
+    finally:
+        con.unregister("_cut_arrow")
+    con.execute("CREATE OR REPLACE TEMP TABLE _cut_graph AS SELECT l.rid_l, l.rid_r FROM _links l"
+                " JOIN _labels a ON a.node = l.rid_l SEMI JOIN _cut_components c ON c.label = a.label")
+    connected_components(con, "_cut_graph", "_cut_parts")
+    con.execute(
+        """
+        UPDATE _labels SET label = coalesce(p.label, _labels.node)
+        FROM _labels o LEFT JOIN _cut_parts p ON p.node = o.node
+        WHERE o.node = _labels.node AND o.label IN (SELECT label FROM _cut_components);
+        DROP TABLE _cut_graph; DROP TABLE _cut_parts;
+        """
     )
-    con.register("_new_labels", new_labels)
-    con.execute("UPDATE _labels SET label = n.label FROM _new_labels n WHERE _labels.node = n.node")
-    con.unregister("_new_labels")

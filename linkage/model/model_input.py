@@ -78,9 +78,10 @@ _RECORD_COLUMNS_SQL = f"""
 """
 
 
-def model_input_sql(source: str, where: str | None = None) -> str:
+def model_input_sql(source: str, where: str | None = None, new_rids: str | None = None) -> str:
     """The model input of the records in ``source`` (a table or a parenthesized query with the standardized
-    columns) that satisfy ``where``; the name counts are over those records.
+    columns) that satisfy ``where``; the name counts are over those records. With ``new_rids`` (a table with a
+    ``rid`` column), ``laolink_new`` says which records it names (an incremental night's new or changed ones).
 
     The counts and skeletons are computed once per distinct name key and joined back: at a million records
     that takes 0.9 s, where windows over every record and a skeleton per record took 4.2 s."""
@@ -94,6 +95,7 @@ def model_input_sql(source: str, where: str | None = None) -> str:
            given.n AS given_key_records, family.n AS family_key_records,
            given.skeleton AS given_skeleton, family.skeleton AS family_skeleton,
            m.* EXCLUDE (rid, given_key, family_key, name_key)
+           {f", m.rid IN (SELECT rid FROM {new_rids}) AS laolink_new" if new_rids else ""}
     FROM m
     JOIN whole ON whole.given_key IS NOT DISTINCT FROM m.given_key
               AND whole.family_key IS NOT DISTINCT FROM m.family_key
@@ -111,14 +113,17 @@ class Workspace:
     def table(self, name: str) -> str:
         return f'"{self.store}".main.{name}'
 
-    def create_model_input(self, where: str | None = None, *, require_rows: bool = True) -> int:
+    def create_model_input(self, where: str | None = None, *, require_rows: bool = True,
+                           new_rids: str | None = None) -> int:
         """(Re)create the model input from standardized records; return its row count.
 
-        Records the standardizer has not seen (``std_version`` NULL) have nothing to compare.
+        Records the standardizer has not seen (``std_version`` NULL) have nothing to compare. ``new_rids``:
+        a table whose records are flagged ``laolink_new`` (:func:`model_input_sql`).
         """
         condition = "std_version IS NOT NULL" + (f" AND ({where})" if where else "")
         self.con.execute(
-            f"CREATE OR REPLACE TABLE {MODEL_INPUT_TABLE} AS {model_input_sql(self.table('records'), condition)}"
+            f"CREATE OR REPLACE TABLE {MODEL_INPUT_TABLE} AS "
+            f"{model_input_sql(self.table('records'), condition, new_rids)}"
         )
         n = self.con.execute(f"SELECT count(*) FROM {MODEL_INPUT_TABLE}").fetchall()[0][0]
         if n == 0 and require_rows:

@@ -160,7 +160,7 @@ def predict(
     rules = load_rules_from_model(model_file)
     with splink_workspace(con, work_dir) as ws:
         new_records = None
-        n_records = ws.create_model_input()
+        n_records = ws.create_model_input(new_rids=None if only_rids_table is None else _table(ws, only_rids_table))
         tf_table = MODEL_INPUT_TABLE
         model = settings_for_store(model_file, n_records)
         if only_rids_table is None:
@@ -169,7 +169,7 @@ def predict(
             pairs_estimated = _check_pairs_cap(ws, rules, blocking, n_records, max_pairs)
             blocked_cap = None
         else:
-            new_records = _mark_new_records(ws, only_rids_table)
+            new_records = ws.con.execute(f"SELECT count(*) FROM {MODEL_INPUT_TABLE} WHERE laolink_new").fetchall()[0][0]
             tf_table = _keep_new_and_partners(ws, rules)
             blocking = _incremental_rules(rules)
             blocked_cap = _BlockedPairsCap(rules, max_pairs)  # a night's pairs: counted once blocked, before scoring
@@ -204,17 +204,12 @@ def _read_model(model_path: Path) -> tuple[dict, str]:
     return json.loads(model_path.read_text(encoding="utf-8")), model_version(model_path)
 
 
-def _mark_new_records(ws: Workspace, only_rids_table: str) -> int:
-    """Flag the model input's records named in ``only_rids_table`` (``laolink_new``); return how many there are."""
+def _table(ws: Workspace, name: str) -> str:
+    """A table of the store, or a temporary table of the connection, by name as the workspace reads it."""
     temporary = ws.con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [only_rids_table]
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [name]
     ).fetchall()[0][0]
-    new_rids = only_rids_table if temporary else ws.table(only_rids_table)
-    ws.con.execute(
-        f"CREATE OR REPLACE TABLE {MODEL_INPUT_TABLE} AS SELECT m.*, n.rid IS NOT NULL AS laolink_new "
-        f"FROM {MODEL_INPUT_TABLE} m LEFT JOIN (SELECT DISTINCT rid FROM {new_rids}) n USING (rid)"
-    )
-    return ws.con.execute(f"SELECT count(*) FROM {MODEL_INPUT_TABLE} WHERE laolink_new").fetchall()[0][0]
+    return name if temporary else ws.table(name)
 
 
 def _keep_new_and_partners(ws: Workspace, rules: list[NamedRule]) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from linkage.clusters.clustering import _connected_components
+from linkage.clusters.components import connected_components
 from linkage.errors import LaoLinkError
 from linkage.paths import store_paths
 from linkage.publishing.publish import current_snapshot
@@ -129,7 +129,7 @@ def person_table_at(published: PublishedRecords, threshold: float | None) -> str
         return "stat_person"
     links = (f"(SELECT rid_l, rid_r FROM snap.predictions WHERE match_probability >= {float(threshold)!r}"
              " UNION ALL SELECT rid_l, rid_r FROM snap.cluster_links WHERE origin = 'decision') AS links")
-    _connected_components(con, links, "stat_components")
+    connected_components(con, links, "stat_components")
     name = f"stat_person_{round(threshold * 1000)}"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT r.rid, CAST(coalesce(c.label, r.rid) AS VARCHAR) AS person"
