@@ -264,7 +264,8 @@ def test_incremental_predict_rescores_only_pairs_with_new_records(trained, tmp_p
     predict(con, trained["model"], run_id=1)
     before = con.execute("SELECT * FROM predictions ORDER BY rid_l, rid_r").df()
     _insert(con, [r for r in rows if r["rid"] > 500])
-    con.execute(f"CREATE {kind} new_rids AS SELECT rid FROM records WHERE rid > 500")
+    # a NULL among the rids names no record (and must not make every other record's flag unknown)
+    con.execute(f"CREATE {kind} new_rids AS SELECT rid FROM records WHERE rid > 500 UNION ALL SELECT NULL::BIGINT")
     report = predict(con, trained["model"], only_rids_table="new_rids", run_id=2)
     assert report.new_records == 100
     incremental = con.execute("SELECT * FROM predictions ORDER BY rid_l, rid_r").df()
@@ -335,6 +336,12 @@ def test_records_sharing_a_key_with_new_ones_are_all_a_rule_can_pair_with_them()
     assert partners("l.family_key = r.family_key AND l.province_code IS NULL") == {9}
     assert partners("l.family_key = r.family_key AND r.province_code IS NULL") == {9}
     assert partners("l.family_key = r.family_key") == {2, 4, 8, 9}
+    # SQL whose ANDs are not conditions (BETWEEN, CASE, a string) or a quoted side restricts nothing: its key does
+    between = "l.family_key = r.family_key AND l.rid BETWEEN r.rid - 100 AND r.rid + 100"
+    assert partners(between) == {2, 4, 8, 9}
+    assert partners("l.family_key = r.family_key AND CASE WHEN r.province_code IS NULL AND true THEN true END") \
+        == {2, 4, 8, 9}
+    assert partners("""l.family_key = r.family_key AND "r".province_code IS NULL""") == {2, 4, 8, 9}
 
 
 def test_blocking_report_refuses_rules_over_the_cap(trained):
@@ -386,3 +393,19 @@ def test_stewards_decisions_train_m_and_serve_as_labels(trained, tmp_path):
     assert "positive_decisions_used: 1" in report.card_path.read_text()
     scores = evaluate(trained["con"], service_db=service, threshold=0.5)
     assert scores["decisions"]["labelled_pairs"] == 2
+
+
+def test_the_night_flag_is_false_for_records_not_named_even_beside_a_null_rid():
+    """``rid IN (...)`` is NULL for every other record when the list holds a NULL; a NULL flag would drop the
+    pairs whose new record is on the right (``r.laolink_new AND NOT l.laolink_new``)."""
+    import duckdb
+
+    from linkage.model.model_input import model_input_sql
+    from linkage.store import STANDARDIZED_COLUMNS
+
+    con = duckdb.connect()
+    columns = ", ".join(f"NULL::{kind} AS {name}" for name, kind in STANDARDIZED_COLUMNS.items())
+    con.execute(f"CREATE TABLE records AS SELECT r.range AS rid, {columns} FROM range(1, 5) r")
+    con.execute("CREATE TABLE night AS SELECT * FROM (VALUES (2), (NULL)) v(rid)")
+    flags = con.execute(f"SELECT rid, laolink_new FROM ({model_input_sql('records', None, 'night')}) ORDER BY rid")
+    assert flags.fetchall() == [(1, False), (2, True), (3, False), (4, False)]

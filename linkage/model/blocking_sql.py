@@ -101,9 +101,16 @@ def sharing_a_key_sql(rule_sqls: list[str], table: str, flag: str) -> str | None
     return " UNION ".join(selects)
 
 
+# SQL the conjunct splitter cannot read as plain conditions: an AND inside BETWEEN, CASE or a string, or a side
+# written as a quoted name. A rule holding any of it restricts no partner (its key still does).
+_UNSPLITTABLE = re.compile(r"\bBETWEEN\b|\bCASE\b|'|\"[lr]\"\s*\.", flags=re.IGNORECASE)
+
+
 def _one_sided_conditions(sql: str) -> dict[str, list[str]]:
     """The rule's top-level conditions that name columns of one side only, by side (``l``, ``r``)."""
     out: dict[str, list[str]] = {"l": [], "r": []}
+    if _UNSPLITTABLE.search(sql):
+        return out
     for part in _conjuncts(sql) or []:
         sides = {m.group(1) for m in _SIDE_COLUMN.finditer(part)}
         if len(sides) == 1:

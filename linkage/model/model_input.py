@@ -98,7 +98,7 @@ def model_input_sql(source: str, where: str | None = None, new_rids: str | None 
            given.n AS given_key_records, family.n AS family_key_records,
            given.skeleton AS given_skeleton, family.skeleton AS family_skeleton,
            m.* EXCLUDE (rid, given_key, family_key, name_key)
-           {f", m.rid IN (SELECT rid FROM {new_rids}) AS laolink_new" if new_rids else ""}
+           {f", coalesce(m.rid IN (SELECT rid FROM {new_rids}), false) AS laolink_new" if new_rids else ""}
     FROM m
     JOIN whole ON whole.given_key IS NOT DISTINCT FROM m.given_key
               AND whole.family_key IS NOT DISTINCT FROM m.family_key
