@@ -265,6 +265,13 @@ def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return rows[0][0] > 0
 
 
+def multiset_hash_sql(columns: str) -> str:
+    """An aggregate over a group of rows: the sum of their 64-bit hashes of ``columns``, as HUGEINT (no overflow).
+    With the group's count it tells two groups of rows apart whatever their order (snapshot deltas, the cut and
+    bridge caches): groups that differ share it only with a chance of 2^-64."""
+    return f"sum(CAST(hash({columns}) AS HUGEINT))"
+
+
 def sql_literal(value: object) -> str:
     """``value`` as a SQL string literal, for statements that take no parameters (SET, COPY ... TO, ATTACH)."""
     return "'" + str(value).replace("'", "''") + "'"

@@ -13,7 +13,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from linkage.store import has_table
+from linkage.store import has_table, multiset_hash_sql
 
 BRIDGE_CACHE_TABLE = "queue_bridge_cache"
 # Part of every signature: a change to what counts as a bridge is a new version, and no earlier bridges are taken.
@@ -92,7 +92,7 @@ def create_bridge_links(con: duckdb.DuckDBPyConnection) -> None:
         WHERE c.cluster_key IN (SELECT cluster_key FROM record_cluster GROUP BY cluster_key
                                 HAVING count(*) >= {MIN_CLUSTER_RECORDS});
         CREATE OR REPLACE TEMP TABLE _qb_signatures AS
-        SELECT cluster_key, '{BRIDGE_VERSION}:' || count(*) || ':' || sum(CAST(hash(rid_l, rid_r, is_model) AS HUGEINT))
+        SELECT cluster_key, '{BRIDGE_VERSION}:' || count(*) || ':' || {multiset_hash_sql("rid_l, rid_r, is_model")}
                AS signature
         FROM _qb_links GROUP BY cluster_key;
         CREATE OR REPLACE TEMP TABLE _bridge_links (rid_l BIGINT, rid_r BIGINT);

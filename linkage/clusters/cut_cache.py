@@ -15,6 +15,8 @@ import json
 import duckdb
 import pyarrow as pa
 
+from linkage.store import multiset_hash_sql
+
 CUT_CACHE_TABLE = "clustering_cut_cache"
 # Part of every signature: a change to how components are cut (the algorithm; its capacities are in the signature
 # already) or to what a cut's flags say (their kinds, detail keys, texts) is a new version, and no cut of an
@@ -35,7 +37,7 @@ def create_signatures(con: duckdb.DuckDBPyConnection, context: str) -> dict[int,
     Each part is counted and its rows' 64-bit hashes summed (a multiset hash, as the snapshot delta compares
     rows): a component that changed keeps its signature only with a chance of 2^-64."""
     def part(rows: str, columns: str) -> str:
-        return f"SELECT label, count(*) AS n, sum(CAST(hash({columns}) AS HUGEINT)) AS h FROM {rows} GROUP BY label"
+        return f"SELECT label, count(*) AS n, {multiset_hash_sql(columns)} AS h FROM {rows} GROUP BY label"
 
     links = ("(SELECT a.label, l.* FROM _links l JOIN _labels a ON a.node = l.rid_l "
              "SEMI JOIN _cut_components c ON c.label = a.label)")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from linkage.store import sql_literal
+from linkage.store import multiset_hash_sql, sql_literal
 
 # Tables large enough to be worth a delta, with the columns that identify a row (not always uniquely:
 # predictions and cluster_links are compared key by key as sets of rows).
@@ -92,7 +92,7 @@ def _row_hashes(database: str, table: str, keys: tuple[str, ...]) -> str:
     key_list = ", ".join(keys)
     if table in _UNIQUE_KEYS:
         return f"SELECT {key_list}, 1 AS n, CAST(hash(t) AS HUGEINT) AS h FROM {database}.{table} t"
-    return (f"SELECT {key_list}, count(*) AS n, sum(CAST(hash(t) AS HUGEINT)) AS h "
+    return (f"SELECT {key_list}, count(*) AS n, {multiset_hash_sql('t')} AS h "
             f"FROM {database}.{table} t GROUP BY ALL")
 
 
