@@ -409,3 +409,36 @@ def test_the_night_flag_is_false_for_records_not_named_even_beside_a_null_rid():
     con.execute("CREATE TABLE night AS SELECT * FROM (VALUES (2), (NULL)) v(rid)")
     flags = con.execute(f"SELECT rid, laolink_new FROM ({model_input_sql('records', None, 'night')}) ORDER BY rid")
     assert flags.fetchall() == [(1, False), (2, True), (3, False), (4, False)]
+
+
+def test_the_model_and_rules_name_only_model_input_columns(trained, caplog):
+    """Linkers skip Splink's settings validation (0.8 s each); this runs it on the training settings (every
+    comparison level and prediction rule) and on the trained model with its training rules and a night's rules."""
+    from splink import Linker
+
+    from linkage.model.model_file import settings_for_store
+    from linkage.model.prediction import _incremental_rules, load_rules_from_model
+    from linkage.model.shipped import TRAIN_RULES
+    from linkage.model.training import settings
+
+    model_file = json.loads(trained["model"].read_text())
+    model = settings_for_store(model_file, len(trained["rows"]))
+
+    def with_rules(rules: list) -> dict:
+        return model | {"blocking_rules_to_generate_predictions": rules}
+
+    def validation_log(settings_, new_rids: str | None = None) -> str:
+        caplog.clear()
+        with splink_workspace(trained["con"]) as ws, caplog.at_level("WARNING", logger="splink"):
+            ws.create_model_input(new_rids=new_rids)
+            Linker(ws.register_model_input(), settings_, validate_settings=True)
+        return "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("splink"))
+
+    assert "no_such_column" in validation_log(with_rules(["l.no_such_column = r.no_such_column"]))  # it can fail
+    assert validation_log(settings()) == ""
+    assert validation_log(model) == ""
+    training = [r.rule for key in ("em_passes", "deterministic") for r in load_rules(TRAIN_RULES, key)]
+    assert validation_log(with_rules(training)) == ""
+    trained["con"].execute("CREATE OR REPLACE TEMP TABLE night_rids AS SELECT rid FROM records LIMIT 5")
+    halves = [r.get_blocking_rule("duckdb").as_dict() for r in _incremental_rules(load_rules_from_model(model_file))]
+    assert validation_log(with_rules(halves), new_rids="night_rids") == ""

@@ -33,3 +33,33 @@ def test_service_db_rejects_unordered_pairs(tmp_path):
         assert "CHECK" in str(exc)
     else:
         raise AssertionError("unordered pair accepted")
+
+
+def test_records_lose_their_indexes_and_keep_rows_defaults_and_not_null(tmp_path):
+    """Migration 15 rebuilds ``records`` without index (a whole index is rewritten at every checkpoint)."""
+    import duckdb
+    import pytest
+
+    from linkage.store import migrate
+
+    db = tmp_path / "store.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    for number, sql in enumerate(MIGRATIONS[:14], start=1):
+        con.execute(sql)
+        con.execute("INSERT INTO schema_version VALUES (?)", [number])
+    con.execute("INSERT INTO records (source, record_id, full_name, row_hash, file_id, line_no) "
+                "VALUES ('A', '1', 'Noy', 'h1', 1, 2), ('A', '2', 'Keo', 'h2', 1, 3)")
+    assert con.execute("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'records' "
+                       "AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')").fetchall()[0][0] == 2
+    migrate(con)
+    assert con.execute("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'records' "
+                       "AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')").fetchall()[0][0] == 0
+    assert con.execute("SELECT rid, source, record_id, full_name, version FROM records ORDER BY rid").fetchall() == [
+        (1, "A", "1", "Noy", 1), (2, "A", "2", "Keo", 1)]
+    con.execute("INSERT INTO records (source, record_id, row_hash, file_id, line_no) VALUES ('A', '3', 'h', 2, 2)")
+    assert con.execute("SELECT rid, version, first_seen_at IS NOT NULL FROM records WHERE record_id = '3'"
+                       ).fetchall() == [(3, 1, True)]  # the sequence goes on; the defaults stay
+    with pytest.raises(duckdb.ConstraintException, match="NOT NULL"):
+        con.execute("INSERT INTO records (source, record_id, row_hash, file_id, line_no) VALUES ('A', NULL, 'h', 2, 3)")
+    con.close()
