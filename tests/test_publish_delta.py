@@ -17,7 +17,8 @@ import pytest
 from linkage.model.shipped import DEFAULT_MODEL
 from linkage.nightly import NightlyConfig, run_nightly
 from linkage.paths import store_paths
-from linkage.publishing.person_docs import docs_path
+from linkage.publishing import person_docs
+from linkage.publishing.person_docs import docs_path, open_person_docs
 from linkage.publishing.publish import PUBLISHED_TABLES, current_snapshot, publish_snapshot
 from linkage.store import connect
 
@@ -59,9 +60,23 @@ def _snapshot_info(snapshot: Path) -> tuple:
 
 
 def _docs(snapshot: Path) -> dict[str, tuple[bytes, int]]:
+    """Every active person's document as readers get it (from a delta file or its base)."""
+    docs = open_person_docs(snapshot)
+    assert docs is not None
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        persons = [p for (p,) in con.execute("SELECT person_id FROM persons").fetchall()]
+        entries = {p: docs.entry(p) for p in persons}
+        return {p: e for p, e in entries.items() if e is not None}
+    finally:
+        con.close()
+        docs.close()
+
+
+def _rows_in_file(snapshot: Path) -> int:
     db = sqlite3.connect(docs_path(snapshot))
     try:
-        return {p: (d, n) for p, d, n in db.execute("SELECT person_id, doc, records FROM docs")}
+        return db.execute("SELECT count(*) FROM docs").fetchone()[0]
     finally:
         db.close()
 
@@ -72,7 +87,9 @@ def two_nights(tmp_path_factory) -> Path:
     db = base / "store" / "laolink.duckdb"
     db.parent.mkdir()
     run_nightly(NightlyConfig(inbox=_inbox(base / "n1", 1), db=db, model=DEFAULT_MODEL))
-    run_nightly(NightlyConfig(inbox=_inbox(base / "n2", 2), db=db, model=DEFAULT_MODEL))
+    with pytest.MonkeyPatch.context() as patch:  # night 2 changes a third of the persons: a delta all the same
+        patch.setattr(person_docs, "MAX_DELTA_SHARE", 1.0)
+        run_nightly(NightlyConfig(inbox=_inbox(base / "n2", 2), db=db, model=DEFAULT_MODEL))
     return db
 
 
@@ -81,6 +98,7 @@ def test_delta_publish_equals_whole_publish(two_nights, tmp_path):
     run_id, delta_nights, rewritten = _snapshot_info(delta_snapshot)
     assert delta_nights == 1, "night 2 was published as night 1 plus what changed"
     assert 0 < rewritten < len(_docs(delta_snapshot)), "only the persons night 2 touched were rewritten"
+    assert _rows_in_file(delta_snapshot) == rewritten, "the night's file holds them only, over night 1's file"
 
     whole_db = tmp_path / "whole" / "laolink.duckdb"
     whole_db.parent.mkdir()

@@ -178,9 +178,13 @@ def _write_snapshot_tables(con: duckdb.DuckDBPyConnection, run_id: int, chain: i
 
 
 def _remove_old_snapshots(paths: StorePaths, keep: Path) -> None:
-    """Keep the newest few snapshots (readers may still hold the previous one open)."""
+    """Keep the newest few snapshots (readers may still hold the previous one open), and no person documents
+    whose snapshot is gone (a publish killed before renaming its snapshot leaves them). Called under the
+    publish lock: no other publish is writing its files."""
     snapshots = sorted(paths.published_dir.glob("run-*.duckdb"))
     for old in snapshots[:-SNAPSHOTS_KEPT]:
         if old != keep:
             old.unlink(missing_ok=True)
-            old.with_name(old.name + ".persons.sqlite").unlink(missing_ok=True)
+    for docs in paths.published_dir.glob("run-*.duckdb.persons.*"):
+        if not docs.with_name(docs.name.split(".persons.")[0]).exists():
+            docs.unlink(missing_ok=True)
