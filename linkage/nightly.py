@@ -373,6 +373,7 @@ def _run_steps(
     from linkage.clusters.review_queue import build_review_queue, review_band
     from linkage.fields.standardize import STD_VERSION, standardize
     from linkage.model.birth_evidence import consistency_for_model
+    from linkage.model.decision_classifier import APPLIED_FIELDS
     from linkage.model.prediction import predict
     from linkage.publishing.decision_publish import (
         adopt_decision_persons,
@@ -425,11 +426,15 @@ def _run_steps(
             )
             report.pairs_scored = predicted.pairs_stored
             fault_point("predict:after-scoring")
-            con.execute(
-                "UPDATE records SET scored_model = ?, scored_version = s.version "
-                "FROM nightly_to_score s WHERE records.rid = s.rid",
-                [scoring],
-            )
+            con.execute("BEGIN TRANSACTION")  # a record scored again lost its old pairs: its component is clustered
+            try:
+                con.execute("UPDATE records SET scored_model = ?, scored_version = s.version "
+                            "FROM nightly_to_score s WHERE records.rid = s.rid", [scoring])
+                con.execute("INSERT INTO scored_since_clustering SELECT rid FROM nightly_to_score")
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
         else:  # nothing to score (e.g. a first night whose files were all refused): empty tables, same shape
             from linkage.model.prediction import comparison_names, ensure_prediction_tables
 
@@ -452,10 +457,16 @@ def _run_steps(
                                                                              cfg.threshold)
             fault_point("cluster:after-decisions")
             consistency = consistency_for_model(json.loads(choice.path.read_text(encoding="utf-8")))
+            # a night that scored only its own records clusters only the components they touched; the decisions'
+            # classifier re-weighs every stored pair when it changes
+            learned = report.model.get("decision_classifier") or {}
             clusters = cluster_records(con, threshold=cfg.threshold, run_id=run_id, decisions_table=decisions.table,
-                                       consistency=consistency)
+                                       consistency=consistency, incremental=not full, check_persons=adopted > 0,
+                                       settings=json.dumps({k: learned.get(k) for k in APPLIED_FIELDS}))
             fault_point("cluster:after-clustering")
-            ids = assign_person_ids(con, run_id=run_id)
+            ids = assign_person_ids(con, run_id=run_id, scope=clusters.scope_table)
+            if clusters.scope_table:
+                con.execute(f"DROP TABLE {clusters.scope_table}")
             fault_point("cluster:after-ids")
             band = cfg.review_band or review_band(cfg.threshold)
             report.review_queue = build_review_queue(con, band=band, run_id=run_id, decisions_table=decisions.table,
@@ -465,7 +476,8 @@ def _run_steps(
                                "clusters": clusters.clusters, "singletons": clusters.singletons,
                                "largest": clusters.largest_cluster, "decisions": decisions.loaded,
                                "decisions_through": decisions_through, "decision_events_adopted": adopted,
-                               "oversized_held_to_stricter_links": clusters.oversized_components}
+                               "oversized_held_to_stricter_links": clusters.oversized_components,
+                               "records_clustered": clusters.records_clustered}
             report.persons = {"created": ids.created, "merged": ids.merged, "split": ids.split, "kept": ids.kept,
                               "retired": ids.retired}
         with timer.step("publish"):

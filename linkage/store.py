@@ -276,6 +276,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE records ALTER COLUMN first_seen_at SET NOT NULL;
     ALTER TABLE records ALTER COLUMN updated_at SET NOT NULL;
     """,
+    # 16: what the last clustering saw, so that a night clusters again only the components it touched
+    # (linkage/clusters/scope.py)
+    """
+    CREATE TABLE clustering_state (run_id BIGINT NOT NULL, signature VARCHAR NOT NULL, last_file_id BIGINT NOT NULL,
+                                   scoped_nights INTEGER NOT NULL, ids_assigned BOOLEAN NOT NULL);
+    CREATE TABLE record_component (rid BIGINT NOT NULL, component_key BIGINT NOT NULL, member_hash UBIGINT NOT NULL);
+    CREATE TABLE clustering_decisions (rid_l BIGINT, rid_r BIGINT, judgement VARCHAR, decision_id BIGINT);
+    CREATE TABLE scored_since_clustering (rid BIGINT NOT NULL);
+    """,
 ]
 
 

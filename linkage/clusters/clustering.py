@@ -31,13 +31,15 @@ import pyarrow as pa
 
 from linkage.clusters.components import connected_components
 from linkage.clusters.consistency import DEFAULT_RULES, ConsistencyRules
-from linkage.clusters.cuts import cut_contradictions
+from linkage.clusters.cut_cache import CUT_VERSION
+from linkage.clusters.cuts import MIN_CUT_CAPACITY, cut_contradictions
 from linkage.clusters.one_to_one import (
     ASSIGNMENT_TABLE,
     LISTED_ONCE_TABLE,
     create_assignment_probabilities,
     listed_once_sources,
 )
+from linkage.clusters.scope import SCOPE_TABLE, create_scope, settings_signature, write_state
 
 # Match probability that links two records, the nightly's default (``--threshold``). Measured on DEV variants
 # of the shifted demo data (seeds 1001-1006, 10,000 records each): mean pairwise F1 after clustering 0.917 at
@@ -71,6 +73,8 @@ class ClusterReport:
     decision_conflicts: int = 0
     oversized_components: int = 0
     assignment_pairs: int = 0  # pairs between sources that list each person once (linkage.clusters.one_to_one)
+    records_clustered: int = 0  # the records of the components clustered (all, or those a night touched)
+    scope_table: str | None = None  # those records when not all (kept for the person IDs; the caller drops it)
     iterations: int = 0
     seconds: float = 0.0
 
@@ -131,50 +135,73 @@ def cluster_records(
     decisions_table: str,
     consistency: ConsistencyRules | None = DEFAULT_RULES,
     max_records: int = MAX_CLUSTER_RECORDS,
+    incremental: bool = False,
+    settings: str = "",
+    check_persons: bool = False,
 ) -> ClusterReport:
     """Rebuild ``record_cluster`` (every record, singletons too) and ``cluster_links`` for a run.
 
     ``decisions_table`` is the table written by ``linkage.service.decisions.load_decisions_into``;
     ``consistency`` the contradictions that split a cluster (None: no consistency cuts);
-    ``max_records`` the size over which a component's model links must pass stricter thresholds.
+    ``max_records`` the size over which a component's model links must pass stricter thresholds;
+    ``incremental``: only the components touched since the last clustering are clustered again when its
+    settings were the same (``linkage.clusters.scope``), ``settings`` naming any the caller adds (the
+    decisions' classifier); ``check_persons``: persons were taken from elsewhere (a decision snapshot).
     """
     started = time.perf_counter()
     report = ClusterReport(run_id=run_id, threshold=threshold)
     listed_once = listed_once_sources(con)
+    signature = settings_signature(
+        threshold, consistency, max_records, STRICTER_THRESHOLDS, CUT_VERSION, MIN_CUT_CAPACITY, settings,
+        sorted(r[0] for r in con.execute(f"SELECT source FROM {LISTED_ONCE_TABLE}").fetchall()))
+    # pairs between two sources that list each person once are assigned one to one over all their pairs
+    kept_from = create_scope(con, decisions_table=decisions_table, signature=signature, consistency=consistency,
+                             check_persons=check_persons) if incremental and listed_once < 2 else None
     report.assignment_pairs = create_assignment_probabilities(con) if listed_once >= 2 else 0
-    _create_links(con, threshold, decisions_table, assignment=listed_once >= 2)
+    _create_links(con, threshold, decisions_table, assignment=listed_once >= 2, scoped=kept_from is not None)
     report.iterations = connected_components(con, "_links", "_labels")
+    con.execute("CREATE OR REPLACE TEMP TABLE _components AS SELECT node, label FROM _labels")
     flags: list[dict] = _break_oversized_components(con, threshold, max_records)
-    report.oversized_components = len(flags)
-    cut_flags, links_cut = cut_contradictions(con, decisions_table, consistency, max_records)
-    flags += cut_flags
-    if links_cut is not None:
-        report.links_cut = links_cut
-    report.negative_pairs_cut = sum(1 for f in flags if f["kind"] == "negative-cut")
-    report.consistency_pairs_cut = sum(1 for f in flags if f["kind"] == "consistency-cut")
-    report.decision_conflicts = sum(1 for f in flags if f["kind"] == "decision-conflict")
-    _write_clusters(con, run_id, flags)
+    flags += cut_contradictions(con, decisions_table, consistency, max_records, forget_others=kept_from is None)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _write_clusters(con, run_id, flags, kept_from)
+        write_state(con, scoped=kept_from is not None, decisions_table=decisions_table, signature=signature,
+                    consistency=consistency, run_id=run_id)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
     _count_clusters(con, report)
+    if kept_from is None:
+        report.records_clustered = report.records
+    else:
+        report.records_clustered = con.execute(f"SELECT count(*) FROM {SCOPE_TABLE}").fetchall()[0][0]
+        report.scope_table = SCOPE_TABLE
     con.execute("DROP TABLE IF EXISTS _links; DROP TABLE IF EXISTS _labels; DROP TABLE IF EXISTS _cut_components;"
+                " DROP TABLE IF EXISTS _components;"
                 f" DROP TABLE IF EXISTS {ASSIGNMENT_TABLE}; DROP TABLE IF EXISTS {LISTED_ONCE_TABLE}")
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 
-def _create_links(con: duckdb.DuckDBPyConnection, threshold: float, decisions_table: str, *, assignment: bool) -> None:
-    """``_links``: the model's links at ``threshold`` that no decision settled, and every "same person" decision.
+def _create_links(con: duckdb.DuckDBPyConnection, threshold: float, decisions_table: str, *, assignment: bool,
+                  scoped: bool = False) -> None:
+    """``_links``: the model's links at ``threshold`` that no decision settled, and every "same person" decision;
+    with ``scoped``, those of the records in ``_cluster_scope`` (a link's two records are both in it or neither).
 
     With ``assignment``, a pair between two sources that list each person once is linked when its one-to-one
     probability (``linkage.clusters.one_to_one``) reaches the threshold, whatever the pairwise one says."""
     scored = "predictions" if not assignment else (
         f"(SELECT rid_l, rid_r, match_weight, match_probability FROM predictions UNION ALL "
         f"SELECT rid_l, rid_r, match_weight, match_probability FROM {ASSIGNMENT_TABLE})")
+    in_scope = f" AND rid_l IN (SELECT rid FROM {SCOPE_TABLE})" if scoped else ""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _links AS
         WITH model AS (
             SELECT rid_l, rid_r, max(match_weight) AS match_weight, max(match_probability) AS match_probability
-            FROM {scored} WHERE match_probability >= $threshold GROUP BY rid_l, rid_r
+            FROM {scored} WHERE match_probability >= $threshold{in_scope} GROUP BY rid_l, rid_r
         )
         SELECT m.rid_l, m.rid_r, m.match_weight, m.match_probability, 'model' AS origin
         FROM model m ANTI JOIN {decisions_table} d
@@ -182,52 +209,58 @@ def _create_links(con: duckdb.DuckDBPyConnection, threshold: float, decisions_ta
         UNION ALL
         SELECT d.rid_l, d.rid_r, max(p.match_weight), max(p.match_probability), 'decision'
         FROM {decisions_table} d LEFT JOIN predictions p USING (rid_l, rid_r)
-        WHERE d.judgement = 'positive'
+        WHERE d.judgement = 'positive'{in_scope.replace("rid_l", "d.rid_l")}
         GROUP BY d.rid_l, d.rid_r
         """,
         {"threshold": threshold},
     )
 
 
-def _write_clusters(con: duckdb.DuckDBPyConnection, run_id: int, flags: list[dict]) -> None:
-    """Replace ``record_cluster``, ``cluster_links`` and the run's ``clustering_flags`` in one transaction."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+def _write_clusters(con: duckdb.DuckDBPyConnection, run_id: int, flags: list[dict], kept_from: int | None) -> None:
+    """Replace ``record_cluster``, ``cluster_links`` and the run's ``clustering_flags`` (in the caller's
+    transaction). With ``kept_from``, only the rows of the records in ``_cluster_scope``: the other records keep
+    theirs, and the flags of run ``kept_from`` that are about them."""
+    scope = f"(SELECT rid FROM {SCOPE_TABLE})"
+    kept = f"run_id = {int(kept_from)} AND rid_l NOT IN {scope}" if kept_from is not None else "false"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _kept_flags AS SELECT kind, rid_l, rid_r, links_cut, detail "
+                f"FROM clustering_flags WHERE {kept}")
+    if kept_from is None:
+        con.execute("DELETE FROM record_cluster; DELETE FROM cluster_links")
+        records = "records r"
+    else:
+        con.execute(f"DELETE FROM record_cluster WHERE rid IN {scope};"
+                    f" DELETE FROM cluster_links WHERE rid_l IN {scope}")
+        records = f"records r SEMI JOIN {SCOPE_TABLE} s ON s.rid = r.rid"
+    con.execute(
+        f"""
+        INSERT INTO record_cluster
+        SELECT r.rid, coalesce(l.label, r.rid) FROM {records} LEFT JOIN _labels l ON l.node = r.rid;
+        INSERT INTO cluster_links SELECT rid_l, rid_r, match_weight, match_probability, origin FROM _links;
+        DELETE FROM clustering_flags WHERE run_id = {int(run_id)};
+        INSERT INTO clustering_flags SELECT {int(run_id)}, * FROM _kept_flags;
+        DROP TABLE _kept_flags;
+        """
+    )
+    if flags:
+        flag_arrow = pa.table(
+            {
+                "kind": [f["kind"] for f in flags],
+                "rid_l": pa.array([f["rid_l"] for f in flags], pa.int64()),
+                "rid_r": pa.array([f["rid_r"] for f in flags], pa.int64()),
+                "links_cut": pa.array([f["links_cut"] for f in flags], pa.int32()),
+                "detail": [json.dumps(f["detail"]) for f in flags],
+            }
+        )
+        con.register("_flag_arrow", flag_arrow)
         con.execute(
-            """
-            DELETE FROM record_cluster;
-            INSERT INTO record_cluster
-            SELECT r.rid, coalesce(l.label, r.rid) FROM records r LEFT JOIN _labels l ON l.node = r.rid;
-            DELETE FROM cluster_links;
-            INSERT INTO cluster_links SELECT rid_l, rid_r, match_weight, match_probability, origin FROM _links;
-            DELETE FROM clustering_flags WHERE run_id = $run_id;
-            """,
+            "INSERT INTO clustering_flags SELECT $run_id, kind, rid_l, rid_r, links_cut, detail FROM _flag_arrow",
             {"run_id": run_id},
         )
-        if flags:
-            flag_arrow = pa.table(
-                {
-                    "kind": [f["kind"] for f in flags],
-                    "rid_l": pa.array([f["rid_l"] for f in flags], pa.int64()),
-                    "rid_r": pa.array([f["rid_r"] for f in flags], pa.int64()),
-                    "links_cut": pa.array([f["links_cut"] for f in flags], pa.int32()),
-                    "detail": [json.dumps(f["detail"]) for f in flags],
-                }
-            )
-            con.register("_flag_arrow", flag_arrow)
-            con.execute(
-                "INSERT INTO clustering_flags SELECT $run_id, kind, rid_l, rid_r, links_cut, detail FROM _flag_arrow",
-                {"run_id": run_id},
-            )
-            con.unregister("_flag_arrow")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        con.unregister("_flag_arrow")
 
 
 def _count_clusters(con: duckdb.DuckDBPyConnection, report: ClusterReport) -> None:
-    """Fill the report's record, cluster and link counts from the tables just written."""
+    """Fill the report's record, cluster, link and flag counts from the tables just written."""
     stats = con.execute(
         """
         WITH sizes AS (SELECT cluster_key, count(*) AS n FROM record_cluster GROUP BY cluster_key)
@@ -235,6 +268,15 @@ def _count_clusters(con: duckdb.DuckDBPyConnection, report: ClusterReport) -> No
         """
     ).fetchall()[0]
     report.records, report.clusters, report.singletons, report.largest_cluster = (int(x or 0) for x in stats)
-    origins = dict(con.execute("SELECT origin, count(*) FROM _links GROUP BY origin").fetchall())
+    origins = dict(con.execute("SELECT origin, count(*) FROM cluster_links GROUP BY origin").fetchall())
     report.model_links = origins.get("model", 0)
     report.decision_links = origins.get("decision", 0)
+    kinds = dict(con.execute("SELECT kind, count(*) FROM clustering_flags WHERE run_id = ? GROUP BY kind",
+                             [report.run_id]).fetchall())
+    report.oversized_components = kinds.get("oversized-cluster", 0)
+    report.negative_pairs_cut = kinds.get("negative-cut", 0)
+    report.consistency_pairs_cut = kinds.get("consistency-cut", 0)
+    report.decision_conflicts = kinds.get("decision-conflict", 0)
+    report.links_cut = con.execute(
+        "SELECT coalesce(sum(links_cut), 0) FROM clustering_flags WHERE run_id = ? "
+        "AND kind IN ('negative-cut', 'consistency-cut')", [report.run_id]).fetchall()[0][0]

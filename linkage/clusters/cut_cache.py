@@ -64,11 +64,14 @@ def known_cuts(con: duckdb.DuckDBPyConnection) -> dict[str, Cut]:
     return {sig: ([tuple(pair) for pair in json.loads(cut)], json.loads(flags)) for sig, cut, flags in rows}
 
 
-def remember_cuts(con: duckdb.DuckDBPyConnection, new: dict[str, Cut], *, components: bool = True) -> None:
+def remember_cuts(con: duckdb.DuckDBPyConnection, new: dict[str, Cut], *, components: bool = True,
+                  forget_others: bool = True) -> None:
     """Keep the cuts of this clustering's components only (``_cut_signatures``; none without ``components``):
-    those of components gone are dropped, the ``new`` ones added."""
-    keep = "WHERE signature NOT IN (SELECT signature FROM _cut_signatures)" if components else ""
-    con.execute(f"DELETE FROM {CUT_CACHE_TABLE} {keep}")
+    those of components gone are dropped, the ``new`` ones added. Without ``forget_others`` (a clustering of some
+    components only) nothing is dropped."""
+    if forget_others:
+        keep = "WHERE signature NOT IN (SELECT signature FROM _cut_signatures)" if components else ""
+        con.execute(f"DELETE FROM {CUT_CACHE_TABLE} {keep}")
     if not new:
         return
     table = pa.table({

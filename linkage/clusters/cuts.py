@@ -155,12 +155,14 @@ def _apply_negative_decisions(
 
 
 def cut_contradictions(
-    con: duckdb.DuckDBPyConnection, decisions_table: str, consistency: ConsistencyRules | None, max_records: int
-) -> tuple[list[dict], int | None]:
+    con: duckdb.DuckDBPyConnection, decisions_table: str, consistency: ConsistencyRules | None, max_records: int,
+    *, forget_others: bool = True,
+) -> list[dict]:
     """Cut apart, in Python, the "not the same" pairs and the contradicting records the links still join;
-    relabel the components cut. The flags of the cuts, and the links cut (None when nothing needed cutting).
+    relabel the components cut. The flags of the cuts (each with the links it cut).
     A component as it was at the last clustering takes its remembered cut (``linkage.clusters.cut_cache``): only
-    the components that changed come into Python."""
+    the components that changed come into Python. ``forget_others``: the cache keeps the cuts of these
+    components only (False when they are some of the store's: ``linkage.clusters.scope``)."""
     negatives = con.execute(
         f"""
         SELECT d.rid_l, d.rid_r, d.decision_id, a.label
@@ -172,9 +174,9 @@ def cut_contradictions(
     constraints = constraint_pairs(con, "_labels", consistency, max_records) if consistency else []
     cache = has_table(con, cut_cache.CUT_CACHE_TABLE)  # not in a snapshot written before it
     if not (negatives or constraints):
-        if cache:
+        if cache and forget_others:
             cut_cache.remember_cuts(con, {}, components=False)
-        return [], None
+        return []
     _create_cut_components(con, negatives, constraints)
     signature_of = cut_cache.create_signatures(con, f"capacity>={MIN_CUT_CAPACITY}")
     known = cut_cache.known_cuts(con) if cache else {}
@@ -195,13 +197,13 @@ def cut_contradictions(
     for flag in new_flags:
         new[signature_of[label_of[flag["rid_l"]]]][1].append(flag)
     if cache:
-        cut_cache.remember_cuts(con, new)
+        cut_cache.remember_cuts(con, new, forget_others=forget_others)
     cuts = {**new, **known}  # the remembered cuts of this clustering's components only
     cut = {tuple(pair) for links_cut, _ in cuts.values() for pair in links_cut}
     if cut:
         _remove_cut_links(con, cut)
     con.execute("DROP TABLE _cut_negatives; DROP TABLE _cut_constraints; DROP TABLE _cut_signatures")
-    return sorted((f for _, flags in cuts.values() for f in flags), key=_flag_order), len(cut)
+    return sorted((f for _, flags in cuts.values() for f in flags), key=_flag_order)
 
 
 def _create_cut_components(con: duckdb.DuckDBPyConnection, negatives: list[tuple], constraints: list[tuple]) -> None:

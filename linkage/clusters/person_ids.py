@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass
 
 import duckdb
 
+from linkage.clusters.scope import mark_ids_assigned
+
 PERSON_ID_PREFIX = "LA-P-"
 
 
@@ -52,11 +54,13 @@ def _id_number(column: str) -> str:
     return f"CAST(substr({column}, {len(PERSON_ID_PREFIX) + 1}) AS BIGINT)"
 
 
-_STEPS = f"""
+def _steps(rp: str, rc: str) -> str:
+    """The assignment over record-person table ``rp`` and record-cluster table ``rc``."""
+    return f"""
 -- old person x new cluster: how many of the person's records are in the cluster
 CREATE OR REPLACE TEMP TABLE _overlap AS
 SELECT rp.person_id, rc.cluster_key, count(*) AS n
-FROM record_person rp JOIN record_cluster rc USING (rid)
+FROM {rp} rp JOIN {rc} rc USING (rid)
 GROUP BY rp.person_id, rc.cluster_key;
 
 -- each old person goes with the cluster that holds most of its records
@@ -74,7 +78,7 @@ SELECT m.cluster_key, m.person_id,
 FROM _major m JOIN persons p USING (person_id);
 
 CREATE OR REPLACE TEMP TABLE _cluster_size AS
-SELECT cluster_key, count(*) AS n FROM record_cluster GROUP BY cluster_key;
+SELECT cluster_key, count(*) AS n FROM {rc} GROUP BY cluster_key;
 
 -- this run's person of every cluster: the survivor, or a new ID numbered after the highest
 CREATE OR REPLACE TEMP TABLE _cluster_person AS
@@ -90,23 +94,23 @@ FROM _cluster_size c ANTI JOIN _claim k ON k.cluster_key = c.cluster_key;
 -- where each old person's records go (to_person NULL: record no longer stored)
 CREATE OR REPLACE TEMP TABLE _flow AS
 SELECT rp.person_id, cp.person_id AS to_person, count(*) AS n
-FROM record_person rp
-LEFT JOIN record_cluster rc USING (rid)
+FROM {rp} rp
+LEFT JOIN {rc} rc USING (rid)
 LEFT JOIN _cluster_person cp USING (cluster_key)
 GROUP BY rp.person_id, cp.person_id;
 
 -- the ID each old person resolves to after this run (NULL: retired)
 CREATE OR REPLACE TEMP TABLE _target AS
 SELECT o.person_id, cp.person_id AS target
-FROM (SELECT DISTINCT person_id FROM record_person) o
+FROM (SELECT DISTINCT person_id FROM {rp}) o
 LEFT JOIN _major m USING (person_id) LEFT JOIN _cluster_person cp USING (cluster_key);
 
 -- where each surviving person's incoming records come from (from_person NULL: new record)
 CREATE OR REPLACE TEMP TABLE _inflow AS
 SELECT cp.person_id, rp.person_id AS from_person, count(*) AS n
-FROM record_cluster rc
+FROM {rc} rc
 JOIN _cluster_person cp USING (cluster_key)
-LEFT JOIN record_person rp USING (rid)
+LEFT JOIN {rp} rp USING (rid)
 WHERE NOT cp.is_new AND rp.person_id IS DISTINCT FROM cp.person_id
 GROUP BY cp.person_id, rp.person_id;
 
@@ -167,28 +171,39 @@ UPDATE persons SET n_records = s.n, updated_run_id = $run_id
 FROM _cluster_person cp JOIN _cluster_size s USING (cluster_key)
 WHERE NOT cp.is_new AND persons.person_id = cp.person_id
   AND cp.person_id IN (SELECT person_id FROM _events WHERE event IN ('records-added', 'records-removed'));
-
-DELETE FROM record_person;
-INSERT INTO record_person
-SELECT rc.rid, cp.person_id FROM record_cluster rc JOIN _cluster_person cp USING (cluster_key);
 """
 
 
-def assign_person_ids(con: duckdb.DuckDBPyConnection, *, run_id: int) -> IdReport:
-    """Give every cluster in ``record_cluster`` a person ID, recording each change in ``id_history``."""
+def assign_person_ids(con: duckdb.DuckDBPyConnection, *, run_id: int, scope: str | None = None) -> IdReport:
+    """Give every cluster in ``record_cluster`` a person ID, recording each change in ``id_history``.
+
+    ``scope``: a table of the records whose clusters may have changed (``linkage.clusters.scope``: whole old
+    persons and components); every other record keeps its person, which no rule would change."""
     started = time.perf_counter()
     report = IdReport(run_id=run_id)
+    rp, rc = "record_person", "record_cluster"
+    if scope is not None:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _rp AS SELECT * FROM record_person SEMI JOIN {scope} USING (rid);"
+                    f" CREATE OR REPLACE TEMP TABLE _rc AS SELECT * FROM record_cluster SEMI JOIN {scope} USING (rid)")
+        rp, rc = "_rp", "_rc"
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(_STEPS)
+        con.execute(_steps(rp, rc))
         counts = dict(con.execute("SELECT event, count(*) FROM _events GROUP BY event").fetchall())
         report.kept = con.execute("SELECT count(*) FROM _cluster_person WHERE NOT is_new").fetchall()[0][0]
+        if scope is not None:  # the persons of the other records, each kept
+            report.kept += con.execute(f"SELECT count(DISTINCT person_id) FROM record_person "
+                                       f"ANTI JOIN {scope} USING (rid)").fetchall()[0][0]
         report.retired = con.execute("SELECT count(*) FROM _target WHERE target IS NULL").fetchall()[0][0]
         report.split = con.execute(
             "SELECT count(DISTINCT person_id) FROM _events WHERE event = 'split-from'"
         ).fetchall()[0][0]
         for statement in filter(str.strip, _APPLY.split(";")):
             con.execute(statement, {"run_id": run_id} if "$run_id" in statement else None)
+        con.execute(f"DELETE FROM record_person{f' WHERE rid IN (SELECT rid FROM {scope})' if scope else ''}")
+        con.execute(f"INSERT INTO record_person SELECT rc.rid, cp.person_id FROM {rc} rc "
+                    "JOIN _cluster_person cp USING (cluster_key)")
+        mark_ids_assigned(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -200,7 +215,7 @@ def assign_person_ids(con: duckdb.DuckDBPyConnection, *, run_id: int) -> IdRepor
     report.events = sum(counts.values())
     report.active = con.execute("SELECT count(*) FROM persons WHERE status = 'active'").fetchall()[0][0]
     for table in ("_overlap", "_major", "_claim", "_cluster_size", "_cluster_person", "_flow", "_target",
-                  "_inflow", "_events"):
+                  "_inflow", "_events", "_rp", "_rc"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     report.seconds = round(time.perf_counter() - started, 3)
     return report

@@ -246,6 +246,10 @@ def _fit_offset_apart(frame: pd.DataFrame, positives: int, negatives: int, thres
                               **scores)
 
 
+# What apply_decision_classifier reads: with these unchanged, a night re-weighs only the pairs it scored.
+APPLIED_FIELDS = ("used", "logit_range", "intercept", "coefficients")
+
+
 def apply_decision_classifier(con: duckdb.DuckDBPyConnection, classifier: DecisionClassifier) -> int:
     """Set every stored pair's ``match_probability``: combined inside the decisions' range when the classifier is
     used, the model's own elsewhere (and everywhere when it is not). Return the pairs given the combined one."""
