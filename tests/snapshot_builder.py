@@ -162,3 +162,16 @@ def gamma_of(comparison: str, label: str) -> int:
         if name == comparison and level_label == label:
             return gamma
     raise KeyError(f"{comparison}: no level labelled {label!r}")
+
+
+def rows_in_docs_file(snapshot: Path) -> int:
+    """Entries of the person-document file written for ``snapshot`` (a delta holds the changed persons only)."""
+    import sqlite3
+
+    from linkage.publishing.person_docs import docs_path
+
+    db = sqlite3.connect(f"file:{docs_path(snapshot)}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT count(*) FROM docs").fetchone()[0]
+    finally:
+        db.close()

@@ -79,19 +79,28 @@ def _fixed_prior_model(path: Path) -> Path:
     return path
 
 
+def _scoped_and_whole(source: Path, to: Path) -> tuple[Path, Path]:
+    """Two copies of the store at ``source``: one clusters as it would, the other every component."""
+    out = []
+    for name in ("scoped", "whole"):
+        db = to / name / "laolink.duckdb"
+        shutil.copytree(source.parent, db.parent)
+        out.append(db)
+    con = connect(out[1])
+    con.execute("DELETE FROM clustering_state")
+    con.close()
+    return out[0], out[1]
+
+
 @pytest.fixture(scope="module")
 def nights(tmp_path_factory) -> dict:
     base = tmp_path_factory.mktemp("scope")
-    db = base / "scoped" / "laolink.duckdb"
-    db.parent.mkdir()
+    night1 = base / "night1" / "laolink.duckdb"
+    night1.parent.mkdir()
     model = _fixed_prior_model(base / "model.json")
-    run_nightly(NightlyConfig(inbox=_inbox(base / "n1", 1), db=db, model=model))
-    _decide(db)
-    whole = base / "whole" / "laolink.duckdb"
-    shutil.copytree(db.parent, whole.parent)
-    con = connect(whole)
-    con.execute("DELETE FROM clustering_state")  # nothing remembered: every component is clustered
-    con.close()
+    run_nightly(NightlyConfig(inbox=_inbox(base / "n1", 1), db=night1, model=model))
+    _decide(night1)
+    db, whole = _scoped_and_whole(night1, base)
     night2 = _inbox(base / "n2", 2)
     reports = {name: run_nightly(NightlyConfig(inbox=night2, db=path, model=model))
                for name, path in (("scoped", db), ("whole", whole))}
@@ -139,12 +148,8 @@ def test_a_record_sent_again_under_another_name_leaves_its_cluster(nights, tmp_p
 
     from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 
-    stores = {}
-    for name in ("scoped", "whole"):
-        stores[name] = tmp_path / name / "laolink.duckdb"
-        shutil.copytree(nights["scoped"].parent, stores[name].parent)
+    stores = dict(zip(("scoped", "whole"), _scoped_and_whole(nights["scoped"], tmp_path), strict=True))
     con = connect(stores["whole"])
-    con.execute("DELETE FROM clustering_state")
     pair, *values = con.execute(
         f"SELECT (k.rid_l, k.rid_r), {', '.join('r.' + c for c in EXCHANGE_COLUMNS)} FROM cluster_links k "
         "JOIN records r ON r.rid = k.rid_l WHERE k.origin = 'model' ORDER BY k.match_probability, r.rid "
@@ -165,19 +170,6 @@ def test_a_record_sent_again_under_another_name_leaves_its_cluster(nights, tmp_p
     scoped, whole = _rows(stores["scoped"]), _rows(stores["whole"])
     assert scoped == whole
     assert tuple(pair) not in {tuple(link[:2]) for link in scoped["cluster_links"]}, "the old link is gone"
-
-
-def _scoped_and_whole(source: Path, to: Path) -> tuple[Path, Path]:
-    """Two copies of the store at ``source``: one clusters as it would, the other every component."""
-    out = []
-    for name in ("scoped", "whole"):
-        db = to / name / "laolink.duckdb"
-        shutil.copytree(source.parent, db.parent)
-        out.append(db)
-    con = connect(out[1])
-    con.execute("DELETE FROM clustering_state")
-    con.close()
-    return out[0], out[1]
 
 
 def test_a_night_resumed_after_its_clustering_gives_every_record_a_person(nights, tmp_path, monkeypatch):

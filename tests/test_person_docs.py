@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 
 import duckdb
 import pytest
-from snapshot_builder import build_snapshot
+from snapshot_builder import build_snapshot, rows_in_docs_file
 from test_queries import HISTORY, PAIR_AB, PAIR_CD, PERSONS, QUEUE, RECORD_PERSON, RECORDS, RUNS
 
 from api.queries.persons import get_person
@@ -81,14 +80,6 @@ def _night(previous, to, statements: list[str]):
     return to
 
 
-def _rows_in_file(snapshot) -> int:
-    db = sqlite3.connect(docs_path(snapshot))
-    try:
-        return db.execute("SELECT count(*) FROM docs").fetchone()[0]
-    finally:
-        db.close()
-
-
 def test_a_night_writes_the_persons_it_changed_over_a_hard_linked_base(snapshot, tmp_path, monkeypatch):
     monkeypatch.setattr(person_docs, "MAX_DELTA_SHARE", 1.0)  # four persons: night 3's delta of 4 stays a delta
     one = _night(snapshot, tmp_path / "run-000001.duckdb", [])
@@ -102,7 +93,7 @@ def test_a_night_writes_the_persons_it_changed_over_a_hard_linked_base(snapshot,
         "(SELECT rid FROM record_person WHERE person_id = 'LA-P-0000005')",
     ])
     build_person_docs(two, previous=docs_path(one), person_ids=["LA-P-0000005", "LA-P-0000006", "LA-P-0000007"])
-    assert _rows_in_file(two) == 3, "the changed persons only (a retired one as an empty entry)"
+    assert rows_in_docs_file(two) == 3, "the changed persons only (a retired one as an empty entry)"
     assert os.stat(docs_path(two).with_name(two.name + BASE_SUFFIX)).st_ino == base_inode
     for old in (one, docs_path(one)):  # night 1 is removed: its document file lives on as night 2's base
         old.unlink()
@@ -112,13 +103,13 @@ def test_a_night_writes_the_persons_it_changed_over_a_hard_linked_base(snapshot,
     three = _night(two, tmp_path / "run-000003.duckdb", [
         "UPDATE records SET full_name = 'Noy Again' WHERE rid = 1"])
     build_person_docs(three, previous=docs_path(two), person_ids=["LA-P-0000001"])
-    assert _rows_in_file(three) == 4, "night 2's delta carried, night 3's person added"
+    assert rows_in_docs_file(three) == 4, "night 2's delta carried, night 3's person added"
     assert os.stat(docs_path(three).with_name(three.name + BASE_SUFFIX)).st_ino == base_inode
     assert _assert_documents_are_live_answers(three) == 3
 
     monkeypatch.setattr(person_docs, "MAX_DELTA_SHARE", 2.0)
     build_person_docs(three, previous=docs_path(three), person_ids=["LA-P-0000001"])  # a resumed night: same name
-    assert _rows_in_file(three) == 4 and _assert_documents_are_live_answers(three) == 3
+    assert rows_in_docs_file(three) == 4 and _assert_documents_are_live_answers(three) == 3
     assert os.stat(docs_path(three).with_name(three.name + BASE_SUFFIX)).st_ino == base_inode
 
     monkeypatch.setattr(person_docs, "MAX_DELTA_SHARE", 0.0)  # the delta outgrows its share: folded into a copy
@@ -126,7 +117,7 @@ def test_a_night_writes_the_persons_it_changed_over_a_hard_linked_base(snapshot,
         "UPDATE records SET full_name = 'Noy Once More' WHERE rid = 1"])
     build_person_docs(four, previous=docs_path(three), person_ids=["LA-P-0000001"])
     assert not docs_path(four).with_name(four.name + BASE_SUFFIX).exists()
-    assert _rows_in_file(four) == 3, "every active person, no empty entry"
+    assert rows_in_docs_file(four) == 3, "every active person, no empty entry"
     assert _assert_documents_are_live_answers(four) == 3
 
     monkeypatch.setattr(person_docs, "MAX_DELTA_SHARE", 1.0)

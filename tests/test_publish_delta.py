@@ -8,17 +8,17 @@ two snapshots must hold the same rows in every table and the same person documen
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import duckdb
 import pytest
+from snapshot_builder import rows_in_docs_file
 
 from linkage.model.shipped import DEFAULT_MODEL
 from linkage.nightly import NightlyConfig, run_nightly
 from linkage.paths import store_paths
 from linkage.publishing import person_docs
-from linkage.publishing.person_docs import docs_path, open_person_docs
+from linkage.publishing.person_docs import open_person_docs
 from linkage.publishing.publish import PUBLISHED_TABLES, current_snapshot, publish_snapshot
 from linkage.store import connect
 
@@ -73,14 +73,6 @@ def _docs(snapshot: Path) -> dict[str, tuple[bytes, int]]:
         docs.close()
 
 
-def _rows_in_file(snapshot: Path) -> int:
-    db = sqlite3.connect(docs_path(snapshot))
-    try:
-        return db.execute("SELECT count(*) FROM docs").fetchone()[0]
-    finally:
-        db.close()
-
-
 @pytest.fixture(scope="module")
 def two_nights(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("delta")
@@ -98,7 +90,7 @@ def test_delta_publish_equals_whole_publish(two_nights, tmp_path):
     run_id, delta_nights, rewritten = _snapshot_info(delta_snapshot)
     assert delta_nights == 1, "night 2 was published as night 1 plus what changed"
     assert 0 < rewritten < len(_docs(delta_snapshot)), "only the persons night 2 touched were rewritten"
-    assert _rows_in_file(delta_snapshot) == rewritten, "the night's file holds them only, over night 1's file"
+    assert rows_in_docs_file(delta_snapshot) == rewritten, "the night's file holds them only, over night 1's file"
 
     whole_db = tmp_path / "whole" / "laolink.duckdb"
     whole_db.parent.mkdir()

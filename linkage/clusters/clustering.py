@@ -195,13 +195,15 @@ def _create_links(con: duckdb.DuckDBPyConnection, threshold: float, decisions_ta
     scored = "predictions" if not assignment else (
         f"(SELECT rid_l, rid_r, match_weight, match_probability FROM predictions UNION ALL "
         f"SELECT rid_l, rid_r, match_weight, match_probability FROM {ASSIGNMENT_TABLE})")
-    in_scope = f" AND rid_l IN (SELECT rid FROM {SCOPE_TABLE})" if scoped else ""
+    def in_scope(rid: str) -> str:
+        return f" AND {rid} IN (SELECT rid FROM {SCOPE_TABLE})" if scoped else ""
+
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _links AS
         WITH model AS (
             SELECT rid_l, rid_r, max(match_weight) AS match_weight, max(match_probability) AS match_probability
-            FROM {scored} WHERE match_probability >= $threshold{in_scope} GROUP BY rid_l, rid_r
+            FROM {scored} WHERE match_probability >= $threshold{in_scope("rid_l")} GROUP BY rid_l, rid_r
         )
         SELECT m.rid_l, m.rid_r, m.match_weight, m.match_probability, 'model' AS origin
         FROM model m ANTI JOIN {decisions_table} d
@@ -209,7 +211,7 @@ def _create_links(con: duckdb.DuckDBPyConnection, threshold: float, decisions_ta
         UNION ALL
         SELECT d.rid_l, d.rid_r, max(p.match_weight), max(p.match_probability), 'decision'
         FROM {decisions_table} d LEFT JOIN predictions p USING (rid_l, rid_r)
-        WHERE d.judgement = 'positive'{in_scope.replace("rid_l", "d.rid_l")}
+        WHERE d.judgement = 'positive'{in_scope("d.rid_l")}
         GROUP BY d.rid_l, d.rid_r
         """,
         {"threshold": threshold},
@@ -221,24 +223,25 @@ def _write_clusters(con: duckdb.DuckDBPyConnection, run_id: int, flags: list[dic
     transaction). With ``kept_from``, only the rows of the records in ``_cluster_scope``: the other records keep
     theirs, and the flags of run ``kept_from`` that are about them."""
     scope = f"(SELECT rid FROM {SCOPE_TABLE})"
-    kept = f"run_id = {int(kept_from)} AND rid_l NOT IN {scope}" if kept_from is not None else "false"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _kept_flags AS SELECT kind, rid_l, rid_r, links_cut, detail "
-                f"FROM clustering_flags WHERE {kept}")
     if kept_from is None:
-        con.execute("DELETE FROM record_cluster; DELETE FROM cluster_links")
+        con.execute(f"DELETE FROM record_cluster; DELETE FROM cluster_links;"
+                    f" DELETE FROM clustering_flags WHERE run_id = {int(run_id)}")
         records = "records r"
-    else:
-        con.execute(f"DELETE FROM record_cluster WHERE rid IN {scope};"
-                    f" DELETE FROM cluster_links WHERE rid_l IN {scope}")
+    else:  # the kept flags are read before the run's are deleted: a resumed run keeps from itself
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _kept_flags AS SELECT kind, rid_l, rid_r, links_cut, detail
+            FROM clustering_flags WHERE run_id = {int(kept_from)} AND rid_l NOT IN {scope};
+            DELETE FROM record_cluster WHERE rid IN {scope};
+            DELETE FROM cluster_links WHERE rid_l IN {scope};
+            DELETE FROM clustering_flags WHERE run_id = {int(run_id)};
+            INSERT INTO clustering_flags SELECT {int(run_id)}, * FROM _kept_flags;
+            DROP TABLE _kept_flags;""")
         records = f"records r SEMI JOIN {SCOPE_TABLE} s ON s.rid = r.rid"
     con.execute(
         f"""
         INSERT INTO record_cluster
         SELECT r.rid, coalesce(l.label, r.rid) FROM {records} LEFT JOIN _labels l ON l.node = r.rid;
         INSERT INTO cluster_links SELECT rid_l, rid_r, match_weight, match_probability, origin FROM _links;
-        DELETE FROM clustering_flags WHERE run_id = {int(run_id)};
-        INSERT INTO clustering_flags SELECT {int(run_id)}, * FROM _kept_flags;
-        DROP TABLE _kept_flags;
         """
     )
     if flags:

@@ -64,13 +64,12 @@ def known_cuts(con: duckdb.DuckDBPyConnection) -> dict[str, Cut]:
     return {sig: ([tuple(pair) for pair in json.loads(cut)], json.loads(flags)) for sig, cut, flags in rows}
 
 
-def remember_cuts(con: duckdb.DuckDBPyConnection, new: dict[str, Cut], *, components: bool = True,
-                  forget_others: bool = True) -> None:
-    """Keep the cuts of this clustering's components only (``_cut_signatures``; none without ``components``):
-    those of components gone are dropped, the ``new`` ones added. Without ``forget_others`` (a clustering of some
-    components only) nothing is dropped."""
-    if forget_others:
-        keep = "WHERE signature NOT IN (SELECT signature FROM _cut_signatures)" if components else ""
+def remember_cuts(con: duckdb.DuckDBPyConnection, new: dict[str, Cut], *, forget: str = "others") -> None:
+    """Add the ``new`` cuts; ``forget`` the cuts of components this clustering does not have ("others": not in
+    ``_cut_signatures``), "all" of them (no component needed cutting), or "none" (a clustering of some components
+    only: ``linkage.clusters.scope``)."""
+    if forget != "none":
+        keep = "WHERE signature NOT IN (SELECT signature FROM _cut_signatures)" if forget == "others" else ""
         con.execute(f"DELETE FROM {CUT_CACHE_TABLE} {keep}")
     if not new:
         return

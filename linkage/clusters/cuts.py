@@ -175,7 +175,7 @@ def cut_contradictions(
     cache = has_table(con, cut_cache.CUT_CACHE_TABLE)  # not in a snapshot written before it
     if not (negatives or constraints):
         if cache and forget_others:
-            cut_cache.remember_cuts(con, {}, components=False)
+            cut_cache.remember_cuts(con, {}, forget="all")
         return []
     _create_cut_components(con, negatives, constraints)
     signature_of = cut_cache.create_signatures(con, f"capacity>={MIN_CUT_CAPACITY}")
@@ -197,7 +197,7 @@ def cut_contradictions(
     for flag in new_flags:
         new[signature_of[label_of[flag["rid_l"]]]][1].append(flag)
     if cache:
-        cut_cache.remember_cuts(con, new, forget_others=forget_others)
+        cut_cache.remember_cuts(con, new, forget="others" if forget_others else "none")
     cuts = {**new, **known}  # the remembered cuts of this clustering's components only
     cut = {tuple(pair) for links_cut, _ in cuts.values() for pair in links_cut}
     if cut:

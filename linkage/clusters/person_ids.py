@@ -190,10 +190,7 @@ def assign_person_ids(con: duckdb.DuckDBPyConnection, *, run_id: int, scope: str
     try:
         con.execute(_steps(rp, rc))
         counts = dict(con.execute("SELECT event, count(*) FROM _events GROUP BY event").fetchall())
-        report.kept = con.execute("SELECT count(*) FROM _cluster_person WHERE NOT is_new").fetchall()[0][0]
-        if scope is not None:  # the persons of the other records, each kept
-            report.kept += con.execute(f"SELECT count(DISTINCT person_id) FROM record_person "
-                                       f"ANTI JOIN {scope} USING (rid)").fetchall()[0][0]
+        new_ids = con.execute("SELECT count(*) FROM _cluster_person WHERE is_new").fetchall()[0][0]
         report.retired = con.execute("SELECT count(*) FROM _target WHERE target IS NULL").fetchall()[0][0]
         report.split = con.execute(
             "SELECT count(DISTINCT person_id) FROM _events WHERE event = 'split-from'"
@@ -214,6 +211,7 @@ def assign_person_ids(con: duckdb.DuckDBPyConnection, *, run_id: int, scope: str
     report.records_removed = counts.get("records-removed", 0)
     report.events = sum(counts.values())
     report.active = con.execute("SELECT count(*) FROM persons WHERE status = 'active'").fetchall()[0][0]
+    report.kept = report.active - new_ids  # one active person per cluster: each kept its ID or got a new one
     for table in ("_overlap", "_major", "_claim", "_cluster_size", "_cluster_person", "_flow", "_target",
                   "_inflow", "_events", "_rp", "_rc"):
         con.execute(f"DROP TABLE IF EXISTS {table}")

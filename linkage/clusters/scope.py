@@ -64,8 +64,7 @@ def create_scope(con: duckdb.DuckDBPyConnection, *, decisions_table: str, signat
         WITH decided AS ({_decisions_changed_sql(decisions_table)})
         SELECT rid FROM records WHERE file_id > $last_file
         UNION SELECT rid FROM scored_since_clustering {persons}
-        UNION SELECT rid_l FROM predictions WHERE run_id > $last_run
-        UNION SELECT rid_r FROM predictions WHERE run_id > $last_run
+        UNION SELECT unnest([rid_l, rid_r]) FROM predictions WHERE run_id > $last_run
         UNION SELECT m.rid FROM ({_member_hashes_sql(con, consistency)}) m
               LEFT JOIN record_component c USING (rid) WHERE c.member_hash IS DISTINCT FROM m.h
         UNION SELECT rid_l FROM decided UNION SELECT rid_r FROM decided

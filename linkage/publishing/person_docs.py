@@ -327,19 +327,19 @@ def _meta(path: Path) -> dict[str, str] | None:
         con.close()
 
 
-def _valid_base(docs: Path) -> Path | None:
+def _valid_base(docs: Path, meta: dict[str, str] | None = None) -> Path | None:
     """The base of a delta document file when it is the very file the delta was written over, else None."""
     base = _base_path(docs)
-    meta = _meta(docs)
+    meta = _meta(docs) if meta is None else meta
     try:
         return base if meta and "base" in meta and meta["base"] == _stamp(base) else None
     except OSError:
         return None
 
 
-def docs_built_from(snapshot: Path) -> Path | None:
-    """The document file of ``snapshot`` if it was built from this very file (and, for a delta, its base is the
-    one it was written over), else None."""
+def _built_from(snapshot: Path) -> tuple[Path, Path | None] | None:
+    """(document file, its base or None) of ``snapshot`` when built from this very file (and, for a delta, over
+    the very base its ``meta`` names), else None."""
     path = docs_path(snapshot)
     meta = _meta(path)
     try:
@@ -347,12 +347,17 @@ def docs_built_from(snapshot: Path) -> Path | None:
             return None
     except OSError:
         return None
-    if "base" in meta and _valid_base(path) is None:
-        return None
-    return path
+    base = _valid_base(path, meta)
+    return None if "base" in meta and base is None else (path, base)
+
+
+def docs_built_from(snapshot: Path) -> Path | None:
+    """The document file of ``snapshot`` if it was built from this very file, else None."""
+    built = _built_from(snapshot)
+    return built[0] if built else None
 
 
 def open_person_docs(snapshot: Path) -> PersonDocs | None:
     """The document file of ``snapshot`` if it was built from this very file, else None."""
-    path = docs_built_from(snapshot)
-    return PersonDocs(path, _valid_base(path)) if path else None
+    built = _built_from(snapshot)
+    return PersonDocs(*built) if built else None
