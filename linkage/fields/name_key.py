@@ -140,6 +140,12 @@ def _char_script(ch: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=200_000)
+def _word_scripts(word: str) -> frozenset[str]:
+    """The scripts the letters of one word count for (names repeat words: read each once)."""
+    return frozenset(script for script in map(_char_script, set(word)) if script)
+
+
 def detect_script(text: str | None) -> str:
     """'lao' | 'thai' | 'latin' | 'mixed' | 'empty' by the letters present.
 
@@ -147,8 +153,7 @@ def detect_script(text: str | None) -> str:
     """
     if not text:
         return "empty"
-    scripts = {_char_script(ch) for ch in set(text)}
-    scripts.discard(None)
+    scripts = set().union(*map(_word_scripts, text.split()))
     if not scripts:
         return "empty"
     if len(scripts) == 1 and "other" not in scripts:

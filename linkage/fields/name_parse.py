@@ -108,16 +108,19 @@ _GLUED_DOT = re.compile(r"(?<=[A-Za-z]{2})\.(?=[A-Za-z])")  # Ms.Bouasy, Lt.Col.
 
 def _clean(text: str) -> str:
     """Drop bracketed remarks and aliases ("Bouasy (Noy)", "Bouasy aka Noy"); unglue "Ms.Bouasy"."""
-    unbracketed = _BRACKETED.sub(" ", text)
-    if unbracketed.strip():
-        text = unbracketed
-    return _GLUED_DOT.sub(". ", _ALIAS.sub("", text))
+    if "(" in text or "[" in text or "{" in text:
+        unbracketed = _BRACKETED.sub(" ", text)
+        if unbracketed.strip():
+            text = unbracketed
+    text = _ALIAS.sub("", text)
+    return _GLUED_DOT.sub(". ", text) if "." in text else text
 
 
-def _strip_titles(text: str | None) -> tuple[str, list[str]]:
+@lru_cache(maxsize=200_000)
+def _strip_titles(text: str | None) -> tuple[str, tuple[str, ...]]:
     """Remove leading honorifics/ranks; returns the rest and the titles found."""
     if not text:
-        return "", []
+        return "", ()
     text = _clean(text)
     titles: list[str] = []
     tokens = text.replace("\u200b", " ").split()
@@ -127,9 +130,10 @@ def _strip_titles(text: str | None) -> tuple[str, list[str]]:
             break
         titles.append(found[0])
         tokens = found[1]
-    return " ".join(tokens), titles
+    return " ".join(tokens), tuple(titles)
 
 
+@lru_cache(maxsize=200_000)
 def _is_caps(word: str) -> bool:
     letters = [c for c in word if c.isalpha()]
     return len(letters) > 1 and all(c.isupper() for c in letters)
@@ -159,6 +163,7 @@ def _remove_words(full: str, part: str) -> str:
     return " ".join(w for w in full.split() if name_key(w) not in part_keys)
 
 
+@lru_cache(maxsize=200_000)
 def _part_key(text: str) -> str | None:
     """Key of a whole name part: its words written together (Keo Bounphanh = Keobounphanh, ບົວ ສີ = ບົວສີ)."""
     return name_key("".join(romanize_name(text).split())) or None

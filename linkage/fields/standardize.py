@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -120,16 +121,24 @@ def _event_outputs(text: str | None) -> Sequence[Any] | None:
     return (d.date, d.year_min, d.year_max)
 
 
+@lru_cache(maxsize=50_000)
+def _event_of_age(event_date: str | None, year: int) -> Any:
+    """The event date an age is counted at (None when unreadable), read once per value and year (``year``, today's,
+    reads two-digit years): ages repeat every event date."""
+    from linkage.fields.dates import parse_date
+
+    try:
+        return parse_date(event_date)
+    except FieldError:
+        return None
+
+
 def _age_outputs(age: str | None, event_date: str | None) -> Sequence[Any] | None:
-    from linkage.fields.dates import birth_years_from_age, parse_date
+    from linkage.fields.dates import birth_years_from_age
 
     if not (age and age.strip()):
         return None
-    try:
-        event = parse_date(event_date)
-    except FieldError:
-        event = None
-    years = birth_years_from_age(age, event)
+    years = birth_years_from_age(age, _event_of_age(event_date, date.today().year))
     return None if years is None else (years[0], years[1])
 
 
