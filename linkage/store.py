@@ -285,6 +285,11 @@ MIGRATIONS: list[str] = [
     CREATE TABLE clustering_decisions (rid_l BIGINT, rid_r BIGINT, judgement VARCHAR, decision_id BIGINT);
     CREATE TABLE scored_since_clustering (rid BIGINT NOT NULL);
     """,
+    # 17: a digest of the mapping a file was read with, so that a file rejected under a mapping is read again once
+    # the mapping is mended (linkage/sources/ingest.py)
+    """
+    ALTER TABLE ingested_files ADD COLUMN mapping_digest VARCHAR;
+    """,
 ]
 
 

@@ -235,8 +235,10 @@ def corpus() -> list[Hostile]:
                 bad=((3, None),), stored=("ROW-1",)),
         Hostile("ragged.csv", _write(csv_text([row("RG-1"), row("RG-2")[:3], row("RG-3"), ["RG-4"]])),
                 "quarantined", "ragged line", bad=((3, None), (5, None)), stored=("RG-1", "RG-3")),
-        Hostile("formulas.csv", _write(csv_text(_formula_rows())), "stored", stored=tuple(FORMULAS.values()),
-                raw={v: v for v in FORMULAS.values()}),
+        # keys lose their outer blanks (the tab before FX-5's =1+1); the name keeps its raw value
+        Hostile("formulas.csv", _write(csv_text(_formula_rows())), "stored",
+                stored=tuple(v.strip() for v in FORMULAS.values()),
+                raw={v.strip(): v for v in FORMULAS.values()}),
         Hostile("formulas.xlsx", _xlsx([row("XF-1", full_name="=HYPERLINK(\"http://evil.example\",\"x\")"),
                                         row("=1+2", full_name="Noy")]),
                 "quarantined", "no record_id", bad=((3, "record_id"),), stored=("XF-1",),

@@ -75,6 +75,29 @@ def test_declared_encoding_is_used_and_a_bom_still_wins(tmp_path):
     assert detect_encoding(path, "cp874") == "utf-8-sig"
 
 
+@pytest.mark.parametrize(("declared", "written", "bom", "rows", "read_as"), [
+    ("utf-16", "utf-16-le", b"", LAO_ROWS, "utf-16-le"),  # no BOM, told by its NUL bytes
+    ("utf-16", "utf-8", b"", LAO_ROWS, "utf-8"),  # the list saved as UTF-8 this time
+    ("cp874", "utf-8", b"", THAI_ROWS, "utf-8"),  # read as Windows-874 it would be refused
+])
+def test_a_file_not_in_its_declared_encoding_is_read_by_its_own_evidence(tmp_path, declared, written, bom, rows,
+                                                                          read_as):
+    path = tmp_path / "f.csv"
+    path.write_bytes(bom + csv_text(rows).encode(written))
+    headers, got, problems, used = read_all(path, encoding=declared)
+    assert (used, headers, got, problems) == (read_as, rows[0], [(i + 2, *r) for i, r in enumerate(rows[1:])], [])
+
+
+def test_utf16_without_a_bom_or_its_nul_bytes_is_rejected_not_a_crash(tmp_path):
+    path = tmp_path / "f.csv"
+    lao = "ບົວສີທຳມະສັກ" * 40  # hardly any ASCII: too few NUL bytes to tell UTF-16 by
+    path.write_bytes(csv_text([["ລະຫັດ", "ຊື່"], ["ກ", lao]]).encode("utf-16-le"))
+    with pytest.raises(InputFileError) as err, open_source(path, encoding="utf-16") as source:
+        list(source.batches([0, 1], ["a", "b"]))
+    assert err.value.path == str(path)
+    assert err.value.reason == "cannot be decoded as utf-16: UTF-16 stream does not start with BOM"
+
+
 def test_undecodable_file_is_rejected_with_the_place(tmp_path):
     path = tmp_path / "f.csv"
     path.write_bytes(b"record_id,full_name\nA,ok\nB,\xdb\xfc bad\n")

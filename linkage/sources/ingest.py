@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,10 +30,18 @@ import duckdb
 import pyarrow as pa
 
 from linkage.errors import FieldError, InputFileError
+from linkage.fields.invisible import INVISIBLE_CHARACTERS, visible_or_none
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS, OPTIONAL_COLUMNS
 from linkage.sources.file_settings import backfill_file_settings
 from linkage.sources.ingest_report import FileReport, IngestReport
-from linkage.sources.mapping import DATE_COLUMNS, Mapping, MappingError, choose_mapping, load_mappings
+from linkage.sources.mapping import (
+    DATE_COLUMNS,
+    Mapping,
+    MappingError,
+    choose_mapping,
+    load_mappings,
+    mapping_digest,
+)
 from linkage.sources.plain_csv import Declined
 from linkage.sources.readers import DEFAULT_BATCH_ROWS, ReadLimits, SourceFile, normalize_header, open_source
 from linkage.sources.row_rules import ROLE_TABLE, bad_roles, claimed_sources, problem_checks
@@ -94,14 +102,20 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+# An invisible character anywhere in a key, as a regular-expression class, and the blanks trimmed at its ends: a
+# record_id copied with a zero-width joiner or a tab is the same record, one of invisible characters only is none.
+_INVISIBLE_CLASS = "[" + "".join(f"\\x{{{ord(c):04X}}}" for c in INVISIBLE_CHARACTERS) + "]"
+_BLANKS = "' ' || " + " || ".join(f"chr({c})" for c in (9, 10, 11, 12, 13, 160))  # tab, line breaks, no-break space
+
+
 def _cleaned(column: str, mapping: Mapping) -> str:
     """SQL for a staged column as stored: keys trimmed, blank cells NULL, everything else untouched."""
     if column not in mapping.columns:
         if column == "source" and mapping.source:
             return _sql_text(mapping.source)
         return "NULL::VARCHAR"
-    if column in KEY_COLUMNS:  # keys also lose a byte-order mark glued to them (U+FEFF, zero-width space)
-        expr = f"nullif(trim(regexp_replace(s.{column}, '[\\x{{FEFF}}\\x{{200B}}]', '', 'g')), '')"
+    if column in KEY_COLUMNS:  # keys also lose invisible characters (linkage/fields/invisible.py) and outer blanks
+        expr = f"nullif(trim(regexp_replace(s.{column}, '{_INVISIBLE_CLASS}', '', 'g'), {_BLANKS}), '')"
         if column == "source" and mapping.source:
             expr = f"coalesce({expr}, {_sql_text(mapping.source)})"
         return expr
@@ -147,7 +161,7 @@ def _bad_dates(con: duckdb.DuckDBPyConnection, column: str, buddhist_era: bool |
     reasons: list[str] = []
     for value in values:
         try:
-            parsed = parse_date(value, buddhist_era=buddhist_era, today=today)
+            parsed = parse_date(visible_or_none(value), buddhist_era=buddhist_era, today=today)
         except FieldError as exc:
             bad_values.append(value)
             reasons.append(f"unreadable date {value!r}: {exc.reason}")
@@ -161,14 +175,15 @@ def _bad_dates(con: duckdb.DuckDBPyConnection, column: str, buddhist_era: bool |
 # ---------------------------------------------------------------- one file
 
 
-def _record_rejection(con: duckdb.DuckDBPyConnection, report: FileReport, sha256: str) -> FileReport:
+def _record_rejection(con: duckdb.DuckDBPyConnection, report: FileReport, sha256: str,
+                      digest: str | None = None) -> FileReport:
     report.status = "rejected"
     con.execute("BEGIN TRANSACTION")
     try:
         (file_id,) = con.execute(
-            "INSERT INTO ingested_files (path, sha256, mapping, encoding, status, reason) VALUES (?, ?, ?, ?, ?, ?)"
-            " RETURNING file_id",
-            [report.path, sha256, report.mapping or "(none)", report.encoding, "rejected", report.reason],
+            "INSERT INTO ingested_files (path, sha256, mapping, encoding, status, reason, mapping_digest)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING file_id",
+            [report.path, sha256, report.mapping or "(none)", report.encoding, "rejected", report.reason, digest],
         ).fetchall()[0]
         con.execute("INSERT INTO quarantine (file_id, path, line_no, field, reason) VALUES (?, ?, NULL, NULL, ?)",
                     [file_id, report.path, f"file rejected: {report.reason}"])
@@ -232,6 +247,7 @@ def _merge(con: duckdb.DuckDBPyConnection, mapping: Mapping, file_id: int, path:
     """Validate the staged rows and merge them into records; returns the counts."""
     _check_staged(con, mapping, max_cell_chars, claimed)
     quarantined = _quarantine_checked(con, mapping, file_id, path)
+    _keep_unwritten_optional(con, mapping)
     con.execute(f"""
         INSERT INTO sources (source)
         SELECT DISTINCT c_source FROM {_CHK}
@@ -256,6 +272,28 @@ def _merge(con: duckdb.DuckDBPyConnection, mapping: Mapping, file_id: int, path:
     return {"staged": read, "quarantined": quarantined, **counts}
 
 
+def _row_hash_sql(value: Callable[[str], str] = lambda c: f"c_{c}") -> str:
+    """SQL of a checked row's hash from each exchange column's ``value``. The optional columns count only when
+    filled, so a record's hash is the same as before they existed."""
+    hashed = ", ".join(f"'{c}=' || {value(c)}" if c in OPTIONAL_COLUMNS else f"coalesce({value(c)}, chr(30))"
+                       for c in EXCHANGE_COLUMNS)
+    return f"md5(concat_ws(chr(31), {hashed}))"
+
+
+def _keep_unwritten_optional(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
+    """A file without an optional column (an older list without case columns) says nothing about it: its rows of
+    stored records take the stored values there, so they neither count as changed nor lose them."""
+    absent = [c for c in OPTIONAL_COLUMNS if c not in mapping.columns]
+    if not absent:
+        return
+    con.execute(f"""
+        UPDATE {_CHK} k SET {', '.join(f'c_{c} = r.{c}' for c in absent)},
+            row_hash = {_row_hash_sql(lambda c: f'r.{c}' if c in absent else f'k.c_{c}')}
+        FROM records r
+        WHERE r.source = k.c_source AND r.record_id = k.c_record_id AND k.problem IS NULL
+          AND ({' OR '.join(f'r.{c} IS NOT NULL' for c in absent)})""")
+
+
 def _check_staged(con: duckdb.DuckDBPyConnection, mapping: Mapping, max_cell_chars: int,
                   claimed: dict[str, str]) -> None:
     """``_CHK``: each staged row cleaned, its first problem (or NULL), the first line of its record_id in the
@@ -272,9 +310,6 @@ def _check_staged(con: duckdb.DuckDBPyConnection, mapping: Mapping, max_cell_cha
         joins.append(f"LEFT JOIN {ROLE_TABLE} bad_role ON bad_role.value = s.role")
         date_reasons.append("bad_role.reason AS bad_role_reason")
     cleaned = ", ".join([f"{_cleaned(c, mapping)} AS c_{c}" for c in EXCHANGE_COLUMNS] + date_reasons)
-    # The optional columns count only when filled, so a record's hash is the same as before they existed.
-    hashed = ", ".join(f"'{c}=' || c_{c}" if c in OPTIONAL_COLUMNS else f"coalesce(c_{c}, chr(30))"
-                       for c in EXCHANGE_COLUMNS)
     con.execute(f"DROP TABLE IF EXISTS {_CHK}")
     # A record_id repeated in the file: its good lines' first (a group of the few repeated keys, not a window).
     con.execute(f"""
@@ -289,7 +324,7 @@ def _check_staged(con: duckdb.DuckDBPyConnection, mapping: Mapping, max_cell_cha
         )
         SELECT checked.*,
             CASE WHEN problem IS NULL THEN coalesce(repeated.first_line, line_no) END AS first_line,
-            md5(concat_ws(chr(31), {hashed})) AS row_hash
+            {_row_hash_sql()} AS row_hash
         FROM checked LEFT JOIN repeated USING (c_source, c_record_id)
     """)
     for c in mapping.mandatory:
@@ -373,24 +408,30 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mappi
     if not path.is_file():  # nothing to hash or keep: reported, not recorded
         report.status, report.reason = "rejected", "is not a readable file"
         return report
-    sha256 = file_sha256(path)
+    try:
+        sha256 = file_sha256(path)
+    except OSError as exc:  # e.g. another user's upload the nightly may not read: reported, not recorded
+        report.status, report.reason = "rejected", f"cannot be read: {exc.strerror or exc}"
+        return report
     try:
         mapping = mapping or choose_mapping(path.name, mappings)
     except MappingError as exc:
         report.reason = str(exc)
         return _record_rejection(con, report, sha256)
-    # a rejection holds for the same content read the same way: by this mapping, from this source folder
+    # the same content read the same way (by this mapping, from this source folder) is not read again; a file
+    # rejected under a mapping is read again once the mapping file changed (it may have been mended for it)
     report.mapping = mapping.name if only_source is None else f"{mapping.name}@{only_source}"
+    digest = mapping_digest(mapping)
     earlier = con.execute(
-        "SELECT file_id, path, ingested_at, status FROM ingested_files"
-        " WHERE sha256 = ? AND (status = 'ingested' OR (status = 'rejected' AND mapping = ?))"
-        " ORDER BY status = 'ingested' DESC, file_id LIMIT 1", [sha256, report.mapping]).fetchall()
+        "SELECT file_id, path, ingested_at, status FROM ingested_files WHERE sha256 = ? AND mapping = ?"
+        " AND (status = 'ingested' OR (status = 'rejected' AND mapping_digest IS NOT DISTINCT FROM ?))"
+        " ORDER BY status = 'ingested' DESC, file_id LIMIT 1", [sha256, report.mapping, digest]).fetchall()
     if not earlier and only_source is not None:
         allowed = mapping.allowed_sources
         if allowed is not None and only_source not in allowed:
             report.reason = (f"its folder holds source {only_source} only, and mapping {mapping.name} writes "
                              f"{', '.join(sorted(allowed))}")
-            return _record_rejection(con, report, sha256)
+            return _record_rejection(con, report, sha256, digest)
         mapping = replace(mapping, sources=(only_source,))
     if earlier:
         file_id, earlier_path, at, status = earlier[0]
@@ -404,7 +445,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mappi
                              delimiter=mapping.delimiter, limits=limits)
     except InputFileError as exc:
         report.reason = exc.reason
-        return _record_rejection(con, report, sha256)
+        return _record_rejection(con, report, sha256, digest)
     with source:
         report.encoding = source.encoding
         try:
@@ -412,15 +453,16 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mappi
             mapping = replace(mapping, columns={c: h for c, h in mapping.columns.items() if c in wanted})
         except InputFileError as exc:
             report.reason = exc.reason
-            return _record_rejection(con, report, sha256)
+            return _record_rejection(con, report, sha256, digest)
         con.execute("BEGIN TRANSACTION")
         try:
             (file_id,) = con.execute(
                 "INSERT INTO ingested_files (path, sha256, mapping, encoding, status, ignored_headers,"
-                " placeholder_birth_dates, province_is, one_record_per_person)"
-                " VALUES (?, ?, ?, ?, 'ingested', ?, ?, ?, ?) RETURNING file_id",
-                [report.path, sha256, mapping.name, report.encoding, ", ".join(report.ignored_headers) or None,
-                 mapping.placeholder_birth_dates, mapping.province_is, mapping.one_record_per_person]).fetchall()[0]
+                " placeholder_birth_dates, province_is, one_record_per_person, mapping_digest)"
+                " VALUES (?, ?, ?, ?, 'ingested', ?, ?, ?, ?, ?) RETURNING file_id",
+                [report.path, sha256, report.mapping, report.encoding, ", ".join(report.ignored_headers) or None,
+                 mapping.placeholder_birth_dates, mapping.province_is, mapping.one_record_per_person,
+                 digest]).fetchall()[0]
             misfits = _stage(con, source, wanted, file_id, report.path, batch_rows)
             counts = _merge(con, mapping, file_id, report.path, max_cell_chars, claimed_sources(mappings))
             report.file_id = file_id
@@ -438,7 +480,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mappi
             con.execute("ROLLBACK")
             report.reason = exc.reason
             report.read = report.stored = report.updated = report.unchanged = report.quarantined = 0
-            return _record_rejection(con, report, sha256)
+            return _record_rejection(con, report, sha256, digest)
         except BaseException:
             con.execute("ROLLBACK")
             raise

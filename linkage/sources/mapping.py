@@ -37,6 +37,7 @@ generic exchange mapping) any source no other mapping names (``linkage/sources/r
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -101,6 +102,15 @@ class Mapping:
     def matches(self, file_name: str) -> bool:
         """Whether this mapping's file pattern matches a file name (case-insensitive)."""
         return fnmatch.fnmatchcase(file_name.lower(), self.file_pattern.lower())
+
+
+def mapping_digest(mapping: Mapping) -> str | None:
+    """A digest of the mapping file's content (None when it cannot be read): a file rejected under a mapping is
+    read again once that file changed."""
+    try:
+        return hashlib.sha256(mapping.path.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return None
 
 
 def _fail(path: Path, message: str) -> MappingError:

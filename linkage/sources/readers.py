@@ -8,6 +8,9 @@ come back as :class:`RowProblem` instead of being guessed at. A file that cannot
 Encodings: a BOM decides (UTF-8 or UTF-16 LE/BE); otherwise ``auto`` takes UTF-16 when many bytes
 at even (or odd) positions are NUL and almost none at the others, then UTF-8 when the whole file
 decodes as UTF-8, then Thai Windows-874 (cp874) unless that reads as impossible Thai (Western accents).
+A mapping's declared encoding is used instead of ``auto``, except that UTF-16 without a BOM is still told by
+its NUL bytes, and a file declared UTF-16 or Windows-874 that decodes whole as UTF-8 is read as UTF-8 (a source
+that now and then saves its list as UTF-8: read as declared it would be refused, or turned into other letters).
 """
 
 from __future__ import annotations
@@ -110,6 +113,11 @@ def _western_read_as_thai(path: Path) -> str | None:
     return None
 
 
+# Declared encodings that a file's own evidence overrides: a source that writes UTF-16 or Windows-874 sometimes
+# sends a list saved as UTF-8 (or UTF-16 without its BOM); read as declared it would be refused or misread.
+_DETECTED_OVER_DECLARED = frozenset({"utf-16", "utf-16-le", "utf-16-be", "cp874", "windows-874", "tis-620"})
+
+
 def detect_encoding(path: Path, declared: str = "auto") -> str:
     """The encoding to read a CSV file with: its BOM, else ``declared``, else detected (see module doc)."""
     with path.open("rb") as f:
@@ -118,11 +126,12 @@ def detect_encoding(path: Path, declared: str = "auto") -> str:
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    if declared != "auto":
-        return declared
     even, odd = head[0::2].count(0), head[1::2].count(0)
     if len(head) >= 8 and max(even, odd) * 10 >= len(head) // 2 and min(even, odd) * 100 <= len(head) // 2:
         return "utf-16-be" if even > odd else "utf-16-le"  # ASCII characters of UTF-16 text without a BOM
+    if declared != "auto" and not (declared.replace("_", "-").lower() in _DETECTED_OVER_DECLARED
+                                   and first_decode_error(path, "utf-8") is None):
+        return declared
     utf8_error = first_decode_error(path, "utf-8")
     if utf8_error is None:
         return "utf-8"
@@ -222,8 +231,9 @@ class CsvSource(SourceFile):
         """Turn decoding and CSV-structure failures into an InputFileError naming the place."""
         try:
             yield from rows
-        except UnicodeDecodeError as exc:
-            where = first_decode_error(self.path, self.encoding) or str(exc)
+        except UnicodeError as exc:  # UnicodeDecodeError, or a codec's own refusal (UTF-16 without its BOM)
+            where = (first_decode_error(self.path, self.encoding) if isinstance(exc, UnicodeDecodeError)
+                     else None) or str(exc)
             raise InputFileError(str(self.path), f"cannot be decoded as {self.encoding}: {where}") from exc
         except csv.Error as exc:
             hint = (f"a cell over {self._limits.max_field_chars:,} characters: an unbalanced quote, or a cell"
