@@ -188,3 +188,42 @@ def test_queue_items_keep_their_ids_when_a_decision_is_published(night_one, tmp_
     kept = [(item, by_pair[tuple(rest)]) for item, *rest in after if tuple(rest) in by_pair]
     assert len(kept) >= len(before) - 3 and all(new == old for new, old in kept)
     assert len({item for item, *_ in after}) == len(after)
+
+
+def test_a_record_moved_between_two_persons_after_a_night_shows_in_both_documents(night_one, tmp_path):
+    """A decision publish, a night (whose snapshot is a copy of the decision one), then a decision that moves a
+    record from one existing person to another: both persons' documents are the live answer, and the move is in
+    the history under event IDs no earlier event has."""
+    import json
+
+    from api.queries.persons import get_person
+    from linkage.publishing.person_docs import open_person_docs
+
+    db = _copy_store(night_one, tmp_path / "m")
+    persons = _persons_with_three_records(db)
+    _split_off(db, persons[0][1])
+    _publish_decisions(db)
+    _night(db, night_one["night_two"])
+    (source_person, moved), (target_person, kept) = [p for p in _persons_with_three_records(db)
+                                                     if p[0] != persons[0][0]][:2]
+    service = connect_service(store_paths(db).service_db)
+    try:
+        for _, s, r in moved[:-1]:
+            decide(service, (s, r, *moved[-1][1:]), "negative", "steward-test")
+        decide(service, (*kept[0][1:], *moved[-1][1:]), "positive", "steward-test")
+    finally:
+        service.close()
+    snapshot = _publish_decisions(db)
+    assert dict(_published(db, RECORD_PERSON))[moved[-1][0]] == target_person
+    events = _published(db, "SELECT event_id, person_id, event FROM id_history ORDER BY event_id")
+    assert len({e for e, _, _ in events}) == len(events)
+    assert {(source_person, "records-removed"), (target_person, "records-added")} <= {(p, e) for _, p, e in events[-2:]}
+    con = duckdb.connect(str(snapshot), read_only=True)
+    docs = open_person_docs(snapshot)
+    try:
+        for person in (source_person, target_person):
+            entry = docs.entry(person)
+            assert entry is not None and json.loads(entry[0])["records"] == get_person(con, person)["records"]
+    finally:
+        docs.close()
+        con.close()

@@ -194,12 +194,17 @@ def _recluster(snapshot: Path, service_con: sqlite3.Connection, night: int, last
         cluster_records(con, threshold=float(settings["threshold"]), run_id=night, decisions_table=decisions.table,
                         consistency=consistency)
         first_event = con.execute("SELECT coalesce(max(event_id), 0) FROM id_history").fetchall()[0][0]
+        con.execute("CREATE TEMP TABLE _persons_before AS SELECT rid, person_id FROM record_person")
         assign_person_ids(con, run_id=night)
         con.execute("UPDATE id_history SET detail = json_merge_patch(coalesce(detail, '{}'), ?) WHERE event_id > ?",
                     [json.dumps(CAUSE), first_event])
+        # a person's document changes with its records or its history: both read, neither trusted alone
         changed = [r[0] for r in con.execute(
             "SELECT person_id FROM id_history WHERE event_id > $1 UNION SELECT other_person_id FROM id_history"
-            " WHERE event_id > $1 AND other_person_id IS NOT NULL", [first_event]).fetchall()]
+            " WHERE event_id > $1 AND other_person_id IS NOT NULL"
+            " UNION SELECT person_id FROM (SELECT * FROM _persons_before EXCEPT SELECT * FROM record_person)"
+            " UNION SELECT person_id FROM (SELECT * FROM record_person EXCEPT SELECT * FROM _persons_before)",
+            [first_event]).fetchall()]
         build_review_queue(con, band=(float(band[0]), float(band[1])), run_id=night, decisions_table=decisions.table,
                            consistency=consistency)
         con.execute("DROP TABLE record_cluster")
@@ -220,8 +225,12 @@ def _restore_store_defaults(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE review_queue ALTER COLUMN reason DROP NOT NULL")
     for table, column, sequence in (("id_history", "event_id", "id_event_seq"),
                                     ("review_queue", "item_id", "review_item_seq")):
+        # made again after the table's rows: a night's snapshot is a copy of the last one, so a sequence an
+        # earlier decision publish made there is behind the events and items the nights added since
         start = con.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}").fetchall()[0][0]
-        con.execute(f"CREATE SEQUENCE IF NOT EXISTS {sequence} START {int(start)}")
+        con.execute(f"ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT")
+        con.execute(f"DROP SEQUENCE IF EXISTS {sequence}")
+        con.execute(f"CREATE SEQUENCE {sequence} START {int(start)}")
         con.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT nextval('{sequence}')")
     con.execute('ALTER TABLE id_history ALTER COLUMN "at" SET DEFAULT current_timestamp')
 
