@@ -11,14 +11,38 @@ marked record as no evidence.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import duckdb
+
+EVENT_PLACE = "event_place"  # the mapping's province_is of such a source
+WRITTEN, EMPTY = ("province_code",), ("district_code", "village_key")  # a record marked: only a province
+
+
+def _marked_sql(alias: str) -> str:
+    return " AND ".join([*(f"{alias}.{c} IS NOT NULL" for c in WRITTEN), *(f"{alias}.{c} IS NULL" for c in EMPTY)])
+
+
+def province_is_event(parts: Mapping[str, Any], event_source: bool) -> bool:
+    """``province_is_event`` of one standardized record, as :func:`apply_event_places` sets it (real-time matching:
+    ``event_source`` says the record's source maps ``province_is: event_place``)."""
+    return event_source and all(parts.get(c) is not None for c in WRITTEN) and all(parts.get(c) is None for c in EMPTY)
+
+
+def event_place_sources(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    """The sources whose latest file's mapping says ``province_is: event_place``."""
+    rows = con.execute(
+        f"""SELECT r.source FROM records r JOIN ingested_files f USING (file_id) GROUP BY r.source
+            HAVING arg_max(f.province_is, f.file_id) IS NOT DISTINCT FROM '{EVENT_PLACE}'"""
+    ).fetchall()
+    return frozenset(source for (source,) in rows)
 
 
 def apply_event_places(con: duckdb.DuckDBPyConnection) -> int:
     """Set ``province_is_event`` of every standardized record from its file's mapping; return the rows changed.
     A changed record is scored again (its place comparison changed): ``scored_version`` is cleared."""
-    event = ("f.province_is IS NOT DISTINCT FROM 'event_place' AND records.province_code IS NOT NULL "
-             "AND records.district_code IS NULL AND records.village_key IS NULL")
+    event = f"f.province_is IS NOT DISTINCT FROM '{EVENT_PLACE}' AND {_marked_sql('records')}"
     rows = con.execute(
         f"""UPDATE records SET province_is_event = ({event}), scored_version = NULL
             FROM ingested_files f

@@ -15,13 +15,17 @@ always read as the year (``dates.parse_date``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 
 AUTO_FACTOR = 10  # 1 January over ten times as common as any day: the source writes it for "unknown"
 AUTO_MIN_JAN1 = 10
 _JAN1 = "01-01"
+FULL_PRECISION, YEAR_PRECISION = "day", "year"  # dob_precision of a full birth date, of one read as the year only
+CLEARED = ("dob", "dob_month", "dob_day")  # what a placeholder birth date read as the year only leaves empty
 
 
 @dataclass(frozen=True)
@@ -69,11 +73,12 @@ def apply_placeholder_birth_dates(con: duckdb.DuckDBPyConnection) -> tuple[int, 
     con.execute("CREATE OR REPLACE TEMP TABLE placeholder_rule (source VARCHAR, month_days VARCHAR[])")
     con.executemany("INSERT INTO placeholder_rule VALUES (?, ?)", decisions)
     month_day = "lpad(CAST(dob_month AS VARCHAR), 2, '0') || '-' || lpad(CAST(dob_day AS VARCHAR), 2, '0')"
+    cleared = ", ".join(f"{c} = NULL" for c in CLEARED)
     made = con.execute(
-        f"""UPDATE records SET dob_placeholder = {month_day}, dob = NULL, dob_month = NULL, dob_day = NULL,
-                   dob_precision = 'year', scored_version = NULL
+        f"""UPDATE records SET dob_placeholder = {month_day}, {cleared},
+                   dob_precision = '{YEAR_PRECISION}', scored_version = NULL
             FROM placeholder_rule p
-            WHERE records.source = p.source AND records.dob_precision = 'day'
+            WHERE records.source = p.source AND records.dob_precision = '{FULL_PRECISION}'
               AND list_contains(p.month_days, {month_day})"""
     ).fetchall()[0][0]
     restored = con.execute(
@@ -88,3 +93,15 @@ def apply_placeholder_birth_dates(con: duckdb.DuckDBPyConnection) -> tuple[int, 
     ).fetchall()[0][0]
     con.execute("DROP TABLE placeholder_rule")
     return made, restored
+
+
+def read_placeholder_as_year(parts: Mapping[str, Any], month_days: tuple[str, ...]) -> dict[str, Any]:
+    """The birth columns of one standardized record as :func:`apply_placeholder_birth_dates` leaves them when its
+    source writes ``month_days`` for the year only (real-time matching: the record's source's decision)."""
+    out = {"dob_placeholder": None}
+    if parts.get("dob_precision") != FULL_PRECISION or parts.get("dob_month") is None or parts.get("dob_day") is None:
+        return out
+    month_day = f"{parts['dob_month']:02d}-{parts['dob_day']:02d}"
+    if month_day in month_days:
+        out.update({c: None for c in CLEARED}, dob_placeholder=month_day, dob_precision=YEAR_PRECISION)
+    return out

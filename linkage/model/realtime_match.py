@@ -1,7 +1,7 @@
 """Real-time matching: score one standardized record against the published records.
 
 The record is standardized by ``linkage.fields.standardize_one`` (the nightly standardizer's own
-per-field parsers), shaped by the model input's own SQL
+per-field parsers and rules, with its source's rules as the snapshot holds them), shaped by the model input's own SQL
 (``linkage.model.model_input.model_input_sql``), and candidates are the published records
 that share a key with it under the prediction blocking rules. Candidates get their levels
 in one DuckDB query built from the trained Splink model (each comparison's level conditions
@@ -27,6 +27,8 @@ import duckdb
 import numpy as np
 
 from linkage.errors import LaoLinkError
+from linkage.fields.invisible import visible_or_none
+from linkage.fields.standardize_one import FieldIssue, SourceRules, read_record, source_rules
 from linkage.model.blocking_sql import KeyRule, blocking_filter_sql, filter_params, key_rule, on_query_values
 from linkage.model.decision_classifier import combined_probabilities, snapshot_classifier
 from linkage.model.model_input import model_input_sql
@@ -114,6 +116,14 @@ class RealtimeScorer:
     name_counts: NameCounts = field(default_factory=lambda: NameCounts({}, {}, {}))
     bk_hash: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64), repr=False)  # bk.h, sorted
     bk_rid: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)  # bk.rid, same order
+    source_rules: dict[str, SourceRules] = field(default_factory=dict)  # per source, as the night applied them
+
+    def read_record(self, record: Mapping[str, Any]) -> tuple[dict[str, Any], list[FieldIssue]]:
+        """An exchange-format record standardized as the night standardized its source's records (that source's
+        placeholder birth dates and event places when the record names one the snapshot holds), and the values
+        that could not be read (left empty, as the night leaves them)."""
+        source = visible_or_none(None if record.get("source") is None else str(record["source"]))
+        return read_record(record, self.source_rules.get(source.strip()) if source else None)
 
     @property
     def score_sql(self) -> str:
@@ -464,6 +474,7 @@ def build_scorer(
         | person_term_frequencies(mirror, "mi", at_store_size, n_records),
         name_counts=NameCounts.of_table(mirror, "mi"),
         classifier=snapshot_classifier(con),
+        source_rules=source_rules(con),
         **sorted_key_hashes(mirror),
     )
 

@@ -1,0 +1,167 @@
+"""Real-time matching reads a record as the nightly read it: the rules the nightly applies after parsing (a
+province from its district, a source's placeholder birth dates, event places), and values it cannot read left empty.
+Each test compares the real-time answer with the nightly's own on a small real store."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from snapshot_builder import build_snapshot, fixed_model
+
+from linkage.errors import FieldError
+from linkage.fields.province_fill import fill_province, province_fill_sql
+from linkage.fields.standardize_one import read_record, standardize_record
+from linkage.model.blocking_sql import model_blocking_rules
+from linkage.model.realtime_match import build_scorer, snapshot_model
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS
+from linkage.store import STANDARDIZED_COLUMNS
+from tests.mapping_samples import write_csv_mapping
+
+pytest.importorskip("linkage.fields.name_parse")
+STD = [c for c in STANDARDIZED_COLUMNS if c != "std_version"]
+
+
+def stored_records(con: duckdb.DuckDBPyConnection) -> list[tuple[int, dict, dict]]:
+    """(rid, exchange-format fields, standardized columns) of every record, as the nightly stored them."""
+    cur = con.execute(f"SELECT rid, {', '.join(EXCHANGE_COLUMNS)}, {', '.join(STD)} FROM records ORDER BY rid")
+    n = len(EXCHANGE_COLUMNS)
+    return [(row[0], dict(zip(EXCHANGE_COLUMNS, row[1:1 + n], strict=True)),
+             dict(zip(STD, row[1 + n:], strict=True))) for row in cur.fetchall()]
+
+
+PLACES = [  # (province, district): one written, both, one of them ambiguous
+    (None, "Pathoumphone"), (None, "Salavan"), ("Vientiane", "Xaysettha"), ("Vientiane", None),
+    ("Vientiane", "Phonthong"), (None, "Phonthong"), (None, "Xaysetha"), ("Savannakhet", None), (None, None),
+]
+
+
+def test_a_missing_or_ambiguous_province_comes_from_a_district_that_exists_once(tmp_path):
+    raw = [{"source": "S", "record_id": str(i), "full_name": "Bouasy Thammasack", "province": p, "district": d,
+            "age": "17" if i % 2 else None} for i, (p, d) in enumerate(PLACES)]
+    con = duckdb.connect(str(build_snapshot(tmp_path / "laolink.duckdb", raw, standardize=True)), read_only=True)
+    try:
+        records = stored_records(con)
+    finally:
+        con.close()
+    filled = [std["province_code"] for _, r, std in records if r["province"] is None and std["district_code"]]
+    assert filled == ["LA-CH", "LA-SL"]  # the case the rule is for, present in the store
+    for _, record, std in records:
+        assert read_record(record)[0] == std, record
+
+
+def test_the_province_rule_in_sql_and_python_agree():
+    cases = [(None, None), ("LA-SV", None), (None, "LA-VT-03"), ("LA-VI", "LA-VT-03")]
+    sql = province_fill_sql("p", "d")
+    by_sql = [duckdb.sql(f"SELECT {sql} FROM (SELECT ?::VARCHAR AS p, ?::VARCHAR AS d)", params=c).fetchall()[0][0]
+              for c in cases]
+    assert by_sql == [fill_province(*c) for c in cases] == [None, "LA-SV", "LA-VT", "LA-VI"]
+
+
+def test_values_the_nightly_cannot_read_are_left_empty_and_named():
+    std, issues = read_record({"full_name": "Bouasy", "province": "Vientiane", "district": "Phonthong",
+                               "age": "about 1", "date_of_birth": "31/02/2001", "case_type": "robbery"})
+    assert {i.field for i in issues} == {"province", "district", "age", "date_of_birth", "case_type"}
+    assert std["province_code"] is std["district_code"] is std["dob_year"] is std["case_type_code"] is None
+    assert std["given_key"] is not None
+    with pytest.raises(FieldError) as err:  # the strict reading still names the first field
+        standardize_record({"province": "Vientiane", "district": "Phonthong"})
+    assert err.value.field == "province"
+
+
+# ---------------------------------------------------------------- per-source rules, through real mapped files
+
+COLUMNS = {"record_id": "ID", "full_name": "Name", "sex": "Sex", "date_of_birth": "DOB", "province": "Province",
+           "district": "District"}
+PEOPLE = [("Bouasy Thammasack", "F"), ("Khamla Sisavath", "F"), ("Noy Phommachanh", "M"), ("Somphone Keo", "M"),
+          ("Vanh Douangmala", "F"), ("Phet Sayavong", "M")]
+
+
+def _file(inbox: Path, name: str, rows: list[tuple[str, str, str, str, str]]) -> Path:
+    path = inbox / f"{name}.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(list(COLUMNS.values()))
+        writer.writerows([f"{name}-{i}", *row] for i, row in enumerate(rows))
+    return path
+
+
+@pytest.fixture(scope="module")
+def mapped_snapshot(tmp_path_factory):
+    """A store of three sources, one writing 01/01 for 'year only' (auto), one an event-place source, one plain;
+    standardized, scored with the LaoLink model (fixed m/u: ``snapshot_builder.fixed_model``) and published; yields
+    the snapshot connection."""
+    from linkage.fields.standardize import standardize
+    from linkage.model.prediction import predict
+    from linkage.model.training import model_version
+    from linkage.paths import store_paths
+    from linkage.publishing.publish import publish_snapshot
+    from linkage.sources.ingest import ingest_files
+    from linkage.store import connect
+
+    root = tmp_path_factory.mktemp("rt-rules")
+    maps, inbox = root / "mappings", root / "inbox"
+    maps.mkdir()
+    inbox.mkdir()
+    write_csv_mapping(maps, "home", "PROV-HOME", COLUMNS)
+    write_csv_mapping(maps, "habit", "PROV-HABIT", COLUMNS)  # auto: most of its births on 1 January
+    write_csv_mapping(maps, "repat", "TH-EVENT", COLUMNS, "province_is: event_place")
+    years = [1990 + i for i in range(len(PEOPLE))]
+    home = [(n, s, (dt.date(y, 1, 1) + dt.timedelta(days=40 + 50 * i)).strftime("%d/%m/%Y"), "Savannakhet",
+             "Kaysone Phomvihane") for i, ((n, s), y) in enumerate(zip(PEOPLE, years, strict=True))]
+    habit = [(n, s, f"01/01/{y}", "Savannakhet", "") for (n, s), y in zip(PEOPLE, years, strict=True)]
+    habit += [(f"Person {i}", "F", f"01/01/{1970 + i}", "Salavan", "") for i in range(12)]
+    event = [(n, s, dob, "Champasak", "") for n, s, dob, *_ in home]  # the checkpoint's province
+    event += [(PEOPLE[0][0], "F", home[0][2], "Champasak", "Pathoumphone")]  # with a district: the home address
+    files = [_file(inbox, "home", home), _file(inbox, "habit", habit), _file(inbox, "repat", event)]
+    db, model = root / "laolink.duckdb", root / "model.json"
+    model.write_text(json.dumps(fixed_model()), encoding="utf-8")
+    con = connect(db)
+    try:
+        ingest_files(con, files, mappings_dir=maps)
+        standardize(con)
+        version = model_version(model)
+        con.execute("INSERT INTO runs (run_id, status, model_version, report, finished_at) "
+                    "VALUES (1, 'ok', ?, '{}', current_timestamp)", [version])
+        con.execute("INSERT INTO models VALUES (?, ?, ?, 1)", [version, str(model), model.read_text(encoding="utf-8")])
+        predict(con, model, run_id=1)
+        con.execute("CHECKPOINT")
+        path = publish_snapshot(con, store_paths(db), 1)
+    finally:
+        con.close()
+    snap = duckdb.connect(str(path), read_only=True)
+    yield snap
+    snap.close()
+
+
+def test_a_source_rule_is_applied_as_the_nightly_applied_it(mapped_snapshot):
+    """Each stored record sent again standardizes to the nightly's columns, its source's rules included."""
+    version, settings = snapshot_model(mapped_snapshot)
+    scorer = build_scorer(mapped_snapshot, version, settings, model_blocking_rules(settings))
+    records = stored_records(mapped_snapshot)
+    marks = {(r["source"], std["dob_placeholder"], std["province_is_event"]) for _, r, std in records}
+    assert ("PROV-HABIT", "01-01", False) in marks and ("TH-EVENT", None, True) in marks  # the rules took effect
+    assert ("TH-EVENT", None, False) in marks  # a district: the home address
+    for _, record, std in records:
+        real_time, issues = scorer.read_record(record)
+        assert (real_time, issues) == (std, []), record
+
+
+def test_stored_pairs_score_in_real_time_as_the_nightly_scored_them(mapped_snapshot):
+    version, settings = snapshot_model(mapped_snapshot)
+    scorer = build_scorer(mapped_snapshot, version, settings, model_blocking_rules(settings))
+    raw = {rid: record for rid, record, _ in stored_records(mapped_snapshot)}
+    pairs = mapped_snapshot.execute("SELECT rid_l, rid_r, match_probability FROM predictions").fetchall()
+    sources = {frozenset((raw[a]["source"], raw[b]["source"])) for a, b, _ in pairs}
+    assert {frozenset(("PROV-HOME", "PROV-HABIT")), frozenset(("PROV-HOME", "TH-EVENT"))} <= sources
+    cur = scorer.mirror.cursor()
+    for rid_l, rid_r, probability in pairs:
+        for query, candidate in ((rid_l, rid_r), (rid_r, rid_l)):
+            rows, _ = scorer.model_inputs(cur, [scorer.read_record(raw[query])[0]])
+            scored = scorer.score_rows([(rows[0], [candidate])])[0][0]
+            assert scored["match_probability"] == pytest.approx(probability, abs=1e-12), json.dumps(
+                [raw[query], raw[candidate]], default=str)
