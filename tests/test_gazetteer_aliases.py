@@ -63,6 +63,20 @@ def test_the_deployments_aliases_win_over_the_built_in_ones(tmp_path) -> None:
         province_code("PKZ")
 
 
+@pytest.mark.parametrize("alias", ["LA-VT: [Vientiane, ວຽງຈັນ]", "LA-VI: [Vientiane, ວຽງຈັນ]"])
+def test_an_alias_for_vientiane_leaves_the_words_province_and_capital_their_meaning(tmp_path, alias) -> None:
+    """A deployment whose records write 'Vientiane' for one of the two still reads the other by its words."""
+    path = tmp_path / "store.gazetteer_aliases.yaml"
+    path.write_text(alias + "\n", encoding="utf-8")
+    use_deployment_aliases(path)
+    assert province_code("Vientiane") == province_code("ວຽງຈັນ") == alias[:5]
+    for written in ("Vientiane Province", "Vientiane Prov.", "ແຂວງວຽງຈັນ", "Province of Vientiane"):
+        assert province_code(written) == "LA-VI", written
+    for written in ("Vientiane Capital", "ນະຄອນຫຼວງວຽງຈັນ", "Vientiane Prefecture"):
+        assert province_code(written) == "LA-VT", written
+    assert district_code("Phonhong", province_code("Vientiane Province")) == "LA-VI-01"
+
+
 def test_alias_add_writes_the_file_beside_the_store_and_says_when_nothing_is_needed(tmp_path) -> None:
     db = tmp_path / "store.duckdb"
     runner = CliRunner()

@@ -76,8 +76,11 @@ class Gazetteer:
     digest: str  # of the alias files read, so the standardizer knows when they changed
     own_digest: str  # of the deployment's alias file ('' for none)
 
-    def find(self, text: str, level: str) -> frozenset[str]:
-        for names in self.provinces if level == "province" else self.districts:
+    def find(self, text: str, level: str, *, deployment: bool = True) -> frozenset[str]:
+        """The places ``text`` names, by the first index that knows it (without the deployment's aliases when
+        ``deployment`` is False)."""
+        indexes = self.provinces if level == "province" else self.districts
+        for names in indexes if deployment else indexes[1:]:
             found = names.find(text)
             if found:
                 return found
@@ -227,12 +230,12 @@ def _province_candidates(text: str) -> frozenset[str]:
     if _CODE_RE.match(code) and code in gaz.places and gaz.places[code].level == "province":
         return frozenset({code})
     found = gaz.find(text, "province")
-    if len(found) > 1 and _CAPITAL in found:  # Vientiane: the words written with it may say which
-        normal = _normal(text)
-        if _CAPITAL_WORDS.search(normal):
-            return frozenset({_CAPITAL})
-        if _PROVINCE_WORDS.search(normal):
-            return found - {_CAPITAL}
+    normal = _normal(text)
+    says_capital, says_province = bool(_CAPITAL_WORDS.search(normal)), bool(_PROVINCE_WORDS.search(normal))
+    if says_capital or says_province:  # Vientiane: the words written with it say which, over any alias of the name
+        shared = found | gaz.find(text, "province", deployment=False)
+        if len(shared) > 1 and _CAPITAL in shared:
+            return frozenset({_CAPITAL}) if says_capital else shared - {_CAPITAL}
     return found
 
 
