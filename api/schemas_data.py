@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from api.schemas import PageInfo
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
@@ -102,6 +102,30 @@ class ExchangeRecord(BaseModel):
     phone: str | None = Field(None, max_length=100)
     id_number: str | None = Field(None, max_length=100)
     event_date: str | None = Field(None, max_length=50)
+    case_type: str | None = Field(None, max_length=100, description="optional: TIP, SOM, other, or the source's words")
+    exploitation: str | None = Field(None, max_length=100, description="optional: form of exploitation")
+
+    @field_validator("role")
+    @classmethod
+    def _role_as_ingest_reads_it(cls, value: str | None) -> str | None:
+        """A role ingest would quarantine is refused (Lao, Thai and English role words read as ingest reads them)."""
+        from linkage.errors import FieldError
+        from linkage.fields.case_codes import role_code
+        from linkage.fields.invisible import visible_or_none
+
+        try:
+            role_code(visible_or_none(value))
+        except FieldError as exc:
+            raise ValueError(f"role {value!r} is {exc.reason}") from None
+        return value
+
+
+class FieldWarning(BaseModel):
+    """A value the nightly could not read either: its standardized field is left empty, as the nightly stores it."""
+
+    field: str = Field(description="the exchange-format field")
+    value: str | None
+    reason: str
 
 
 class FieldComparisonOut(BaseModel):
@@ -131,6 +155,8 @@ class MatchResponse(BaseModel):
     candidates_scored: int
     persons: list[MatchCandidate]
     persisted: PendingOut | None = Field(None, description="set when persist=true stored the record")
+    warnings: list[FieldWarning] = Field(
+        default_factory=list, description="values that could not be read, left empty (the nightly lists them too)")
 
 
 class QueueItemOut(BaseModel):

@@ -299,7 +299,6 @@ def test_match_persist_stores_the_record_for_the_next_run(server):
 @pytest.mark.parametrize(
     ("body", "params", "field"),
     [
-        ({"full_name": "Bouasy", "date_of_birth": "31/02/2001"}, {}, "date_of_birth"),
         ({"full_name": "Bouasy", "colour": "red"}, {}, "colour"),
         ({"full_name": "Bouasy", "role": "boss"}, {}, "role"),
         ({"full_name": "Bouasy"}, {"persist": "true"}, "record_id"),

@@ -13,9 +13,7 @@ from api.schemas_data import ExchangeRecord, MatchResponse, PendingOut
 from api.scorer_cache import ServedScorer, built_scorer, scorer_for
 from linkage.errors import FieldError, LaoLinkError
 from linkage.fields.places import use_deployment_aliases
-from linkage.fields.standardize_one import standardize_record
 from linkage.service.pending_records import add_pending_record
-from linkage.sources.exchange_format import ROLES
 
 router = APIRouter(tags=["match"])
 # Roles that see records whole (admins see them masked, so a score or label would tell what the mask hides).
@@ -38,8 +36,6 @@ async def match(
 
     A key limited to some sources is scored against those sources' records only: a score or label on a
     record it sees only as (source, record_id, role) would reveal the fields it may not see."""
-    if record.role and record.role.strip() and record.role.strip().lower() not in ROLES:
-        raise ApiError(422, f"role must be one of {', '.join(sorted(ROLES))} or empty", field="role")
     if persist:
         for name in ("record_id", "source"):
             if not (getattr(record, name) or "").strip():
@@ -48,9 +44,9 @@ async def match(
             raise ApiError(403, f"this key may not store records of source {record.source}", field="source")
     try:
         use_deployment_aliases(get_settings(request).paths.gazetteer_aliases)  # as the next nightly reads places
-        standardized = standardize_record(record.model_dump())
         # The scorer is built once per snapshot (at warm-up); building it reads the snapshot: not on the loop.
         scorer = built_scorer(snapshot.identity) or await run_in_threadpool(_scorer_of, snapshot)
+        standardized, issues = scorer.read_record(record.model_dump())  # as the nightly reads the record's source
         result = await scorer.score_async(standardized, top_k=top_k, min_probability=min_probability,
                                           sources=query_rights(principal).sources)
     except FieldError as exc:
@@ -76,6 +72,7 @@ async def match(
             for p in result.persons
         ],
         persisted=persisted,
+        warnings=[issue.__dict__ for issue in issues],
     )
     return Response(content=answer.model_dump_json(), media_type="application/json")  # validated once, above
 

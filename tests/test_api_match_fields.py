@@ -1,0 +1,84 @@
+"""POST /api/v1/match takes what the nightly takes: a value it cannot read leaves the field empty and is named in
+the answer's warnings (the nightly lists it in std_issues), the optional exchange columns are accepted, and a role is
+read as ingest reads it (Lao, Thai and English words)."""
+
+from __future__ import annotations
+
+import pytest
+from api_server import start_api_server
+from snapshot_builder import build_snapshot
+
+pytest.importorskip("linkage.fields.name_parse")
+
+BASE = {"full_name": "Khounda Phouvilai", "sex": "F", "date_of_birth": "01/07/1995"}
+STORED_WITH_ISSUES = [  # the nightly stores each with a field left empty
+    {"province": "Vientiane", "district": "Phonthong"},  # 'Vientiane' and a district two provinces have
+    {"district": "Xaysetha"},  # a district two provinces have, no province
+    {"age": "17", "date_of_birth": None},  # an age without the event it was counted at
+    {"date_of_birth": "31/02/1995"},
+    {"case_type": "robbery", "exploitation": "labour"},
+]
+PLAIN = {"province": "Vientiane", "district": "Xaysettha"}  # 'Vientiane' settled by a district that exists once
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    db = tmp_path_factory.mktemp("api-match-fields") / "laolink.duckdb"
+    raw = [{**BASE, "source": "MOLSW-DSW", "record_id": f"R{i}", **extra}
+           for i, extra in enumerate([*STORED_WITH_ISSUES, PLAIN])]
+    build_snapshot(db, raw, standardize=True, persons=[{"person_id": f"LA-P-000010{i}"} for i in range(len(raw))],
+                   record_person={("MOLSW-DSW", f"R{i}"): f"LA-P-000010{i}" for i in range(len(raw))})
+    with start_api_server(db) as srv:
+        yield srv
+
+
+def _stored_issues(server, record_id: str) -> set[str]:
+    import duckdb
+
+    snapshot = server.paths.published_dir / (server.paths.published_dir / "CURRENT").read_text().strip()
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        return {f for (f,) in con.execute("SELECT i.field FROM std_issues i JOIN records r USING (rid)"
+                                          " WHERE r.record_id = ?", [record_id]).fetchall()}
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("i", range(len(STORED_WITH_ISSUES)))
+def test_what_the_nightly_stores_with_an_empty_field_is_matched_with_a_warning(server, i):
+    record = {**BASE, **STORED_WITH_ISSUES[i]}
+    answer = server.client_as("system").post("/api/v1/match", json=record, params={"top_k": 10})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    issues = _stored_issues(server, f"R{i}")
+    assert issues and {w["field"] for w in body["warnings"]} == issues  # the fields the nightly listed
+    assert all(w["reason"] and w["value"] for w in body["warnings"])
+    stored = next(p for p in body["persons"] if p["record_id"] == f"R{i}")  # the copy the nightly standardized
+    assert stored["match_probability"] == max(p["match_probability"] for p in body["persons"])
+    if {"province", "district"} & issues:  # left empty on both sides, as the nightly left it
+        assert {f["comparison"]: f["gamma"] for f in stored["fields"]}["place"] == -1
+
+
+def test_a_readable_record_has_no_warnings(server):
+    answer = server.client_as("system").post("/api/v1/match", json={**BASE, **PLAIN})
+    assert answer.status_code == 200 and answer.json()["warnings"] == []
+
+
+@pytest.mark.parametrize("role", ["victim", "ຜູ້ເຄາະຮ້າຍ", "ผู้เสียหาย", "survivor", "Smuggled migrant", " "])
+def test_roles_ingest_reads_and_the_optional_case_columns_are_accepted_and_stored(server, role):
+    client = server.client_as("system")
+    record = {**BASE, **PLAIN, "source": "MOLSW-DSW", "record_id": f"NEW-{role}", "role": role,
+              "case_type": "ການຄ້າມະນຸດ", "exploitation": "forced labour"}
+    answer = client.post("/api/v1/match", json=record, params={"persist": "true"})
+    assert answer.status_code == 200, answer.text
+    with server.service() as con:
+        row = con.execute("SELECT role, case_type, exploitation FROM pending_records WHERE pending_id = ?",
+                          (answer.json()["persisted"]["pending_id"],)).fetchone()
+    assert tuple(row) == (role, "ການຄ້າມະນຸດ", "forced labour")
+
+
+@pytest.mark.parametrize("role", ["boss", "ຜູ້ຈັດການ"])
+def test_a_role_ingest_would_quarantine_is_refused(server, role):
+    answer = server.client_as("system").post("/api/v1/match", json={**BASE, "role": role})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["field"] == "role" and role in answer.json()["error"]["message"]
