@@ -118,6 +118,21 @@ def test_declared_utf8_failing_mid_file_is_rejected_when_reached(tmp_path):
     assert err.value.reason == "cannot be decoded as utf-8: line 3, byte offset 40: bytes ba (invalid start byte)"
 
 
+def test_a_stray_quote_that_takes_the_next_rows_into_one_cell_is_a_problem_not_a_record(tmp_path):
+    header = "record_id,full_name,sex,province,note\n"
+    path = tmp_path / "f.csv"
+    path.write_text(header + "A1,Noy,F,Vientiane,\nA2,\"Nang Bouakham,F,Vientiane,\nA3,Somchai,M,Vientiane,\n"
+                    "A4,Phet \"Noy\",F,Vientiane,\nA5,Seng,M,Vientiane,\"Ban Phonxay,\nnear the market\"\n",
+                    encoding="utf-8")
+    _, rows, problems, _ = read_all(path)
+    assert [r[:2] for r in rows] == [(2, "A1"), (6, "A5")]  # A5's note spans two lines with one comma: a note
+    assert rows[1][5] == "Ban Phonxay,\nnear the market"
+    assert [(p.line_no, p.reason) for p in problems] == [
+        (3, "a quote opened in column 2 on line 3 closes on line 5: the lines between read as rows of their own (an"
+            " unbalanced quote?); they are kept here, not stored")]
+    assert "A3,Somchai,M,Vientiane," in json.loads(problems[0].raw)[1]
+
+
 def test_line_numbers_are_physical_lines(tmp_path):
     path = tmp_path / "f.csv"
     path.write_text('record_id,note\n\nA,"two\nlines"\nB,plain\n\n\nC,"x"\n', encoding="utf-8")

@@ -200,6 +200,18 @@ def _width_problem(line_no: int, cells: Sequence[Any], width: int) -> RowProblem
     return RowProblem(line_no, reason, json.dumps(list(cells), ensure_ascii=False, default=str))
 
 
+def _swallowed_rows(row: Sequence[str], width: int, delimiter: str) -> int | None:
+    """The column whose quoted cell holds a line that reads as a whole row of the file (as many delimiters as the
+    header has between its columns): a stray quote that took the rows after it into one cell. None for a cell
+    with line breaks of its own (an address, a note), which never holds that many delimiters on one line."""
+    if width < 3:
+        return None
+    for column, cell in enumerate(row):
+        if "\n" in cell and any(line.count(delimiter) >= width - 1 for line in cell.splitlines()[1:]):
+            return column
+    return None
+
+
 class CsvSource(SourceFile):
     kind = "csv"
 
@@ -255,7 +267,13 @@ class CsvSource(SourceFile):
             last = reader.line_num
             if not any(row):
                 continue  # blank line: nothing to keep
-            if len(row) == width or (len(row) > width and not any(c.strip() for c in row[width:])):
+            swallowed = _swallowed_rows(row, width, self._delimiter) if last > start else None
+            if swallowed is not None:
+                problems.append(RowProblem(start, f"a quote opened in column {swallowed + 1} on line {start} closes on"
+                                                  f" line {last}: the lines between read as rows of their own (an"
+                                                  " unbalanced quote?); they are kept here, not stored",
+                                           json.dumps(list(row), ensure_ascii=False)))
+            elif len(row) == width or (len(row) > width and not any(c.strip() for c in row[width:])):
                 rows.append(pick(row))
                 lines.append(start)
                 if len(rows) >= batch_rows:
