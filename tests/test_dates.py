@@ -187,6 +187,10 @@ EVENT = parse_date("12/09/2019")
         ("0", (2018, 2019)),
         ("about 0", (2016, 2019)),  # 'about' widens the range, never past the event
         ("about 1", (2015, 2019)),
+        ("ອາຍຸ 17 ປີ", (2001, 2002)),  # the word for age written first
+        ("อายุ 17 ปี", (2001, 2002)),
+        ("aged 17", (2001, 2002)),
+        ("Age: 17", (2001, 2002)),
     ],
 )
 def test_age_to_birth_years(age: str, years: tuple[int, int]) -> None:

@@ -17,6 +17,7 @@ from linkage.store import connect
     ("text", "number", "kind"),
     [
         ("ສຳມະໂນຄົວ 9476/35", "947635", "family_book"),
+        ("เลขประจำตัวประชาชน 1234567890123", "1234567890123", "id_card"),  # the Thai ID number's usual label
         ("ສໍາມະໂນຄົວເລກທີ 9476/35", "947635", "family_book"),  # ໍ + າ typed for ຳ
         ("ປຶ້ມສຳມະໂນຄົວ: 9476/35", "947635", "family_book"),
         ("ທະບຽນບ້ານ 55/12", "5512", "family_book"),

@@ -64,6 +64,10 @@ from linkage.fields.phones import phone_e164
         # eight digits that begin with an area code stay the landline they look like
         ("21 212 345", "+85621212345"),
         ("71 212 345", "+85671212345"),
+        # whose number it is, in brackets after it
+        ("020 5555 1234 (ພໍ່)", "+8562055551234"),
+        ("020 5555 1234 [mother]", "+8562055551234"),
+        ("08 1234 5678 (บ้าน)", "+66812345678"),
     ],
 )
 def test_phone_formats(text: str, e164: str) -> None:

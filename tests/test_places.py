@@ -225,6 +225,7 @@ def test_province_code_of_its_own_name_and_code_is_itself(code: str) -> None:
     [
         # abbreviations: Lao script, Latin letters as ministries and NGOs write them, airport codes
         ("ນວ", "LA-VT"), ("ນ.ວ", "LA-VT"), ("ນະຄອນຫຼວງ", "LA-VT"), ("ກຳແພງນະຄອນ", "LA-VT"), ("VTE", "LA-VT"),
+        ("ນຄຫຼວງ", "LA-VT"), ("VT", "LA-VT"), ("ສຫ", "LA-SV"), ("ຈປ", "LA-CH"),
         ("vte", "LA-VT"), ("V.T.E.", "LA-VT"), ("VTE Capital", "LA-VT"), ("VTP", "LA-VI"), ("LPB", "LA-LP"),
         ("L.P.B", "LA-LP"), ("LPQ", "LA-LP"), ("SVK", "LA-SV"), ("ZVK", "LA-SV"), ("CPS", "LA-CH"),
         ("PSL", "LA-PH"), ("LNT", "LA-LM"), ("ODX", "LA-OU"), ("BKO", "LA-BK"), ("HPN", "LA-HO"), ("XYB", "LA-XA"),

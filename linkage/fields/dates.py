@@ -258,7 +258,8 @@ def _month_of(name: str) -> tuple[int, str]:
 
 
 _AGE = re.compile(
-    r"^(?P<about>about|approx\.?|approximately|around|circa|ca\.?|c\.|~|ປະມານ|ประมาณ)?\s*"
+    r"^(?:(?:age[ds]?|ອາຍຸ|อายุ)\s*:?\s*)?"  # the word for age written first: 'ອາຍຸ 17 ປີ', 'อายุ 17 ปี', 'aged 17'
+    r"(?P<about>about|approx\.?|approximately|around|circa|ca\.?|c\.|~|ປະມານ|ประมาณ)?\s*"
     r"(?P<age>\d{1,3}(?:\.\d+)?)(?P<decade>s|'s)?"
     r"(?:\s*(?:-|–|to)\s*(?P<age2>\d{1,3}))?\s*"
     r"(?P<unit>years?(?: old)?|yrs?\.?(?: old)?|y\.?o\.?|y/o|y|months?|mos?|ປີ|ເດືອນ|ปี|เดือน|ขวบ)?\s*"

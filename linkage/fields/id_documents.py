@@ -45,6 +45,7 @@ _KIND_WORDS: dict[str, tuple[str, ...]] = {
                     "family register", "household book", "household register", "household registration",
                     "house registration", "house book", "census book", "fb"),
     "id_card": ("ບັດປະຈຳຕົວ", "ບັດປະຊາຊົນ", "ບັດປະຈຳຕົວປະຊາຊົນ", "บัตรประจำตัวประชาชน", "บัตรประชาชน", "บัตร ปชช",
+                "เลขประจำตัวประชาชน", "เลขบัตรประชาชน",
                 "national id card", "national identity card", "national id", "identity card", "id card", "idcard",
                 "nic", "nid"),
     "passport": ("ໜັງສືເດີນທາງ", "ປື້ມຜ່ານແດນ", "หนังสือเดินทาง", "พาสปอร์ต", "passport", "pass port", "ppt", "pp"),

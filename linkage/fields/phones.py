@@ -31,6 +31,7 @@ _LABEL = re.compile(r"^(?:tel|phone|mobile|mob|cell|ໂທ|ເບີໂທ|โ�
 _SEPARATORS = re.compile(r"[\s\-.()\u200b]")
 _SEVERAL = re.compile(r"\s*(?:[,;/|]|\bor\b|ຫຼື|หรือ)\s*")
 _EMPTY = {"-", "--", "n/a", "na", "none", "nil", "no phone", "ບໍ່ມີ", "ไม่มี"}
+_NOTE = re.compile(r"[(\[][^()\[\]\d]*[)\]]")  # whose number it is, in brackets: (ພໍ່), [mother], (บ้าน)
 
 
 def _lao(national: str) -> str | None:
@@ -92,7 +93,7 @@ def phone_e164(text: str | None) -> str | None:
     s = text.translate(_DIGITS).strip()
     if not s or s.lower() in _EMPTY:
         return None
-    s = _LABEL.sub("", s)
+    s = _NOTE.sub(" ", _LABEL.sub("", s)).strip()
     first = _SEVERAL.split(s, maxsplit=1)[0]
     if sum(c.isdigit() for c in first) < 7:  # "020 / 5555 1234": a separator inside one number
         first = _SEVERAL.sub("", s)

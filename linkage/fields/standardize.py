@@ -36,7 +36,8 @@ from linkage.fields.std_cache import open_cache, parse_keys
 # said after it ('1998 (approx.)', '1998?') or with 'year' written before it ('ປະມານປີ 1998'); 8: role, case
 # type and form of exploitation to codes (role_code, case_type_code, exploitation_code); 9: 00/00/YYYY read as the
 # year, and a source's placeholder birth dates (01/01/YYYY) as the year only: linkage/fields/placeholder_dates.py;
-# 10: 'Vientiane Province' / 'Vientiane Capital' settled by their words even when a deployment alias names Vientiane).
+# 10: 'Vientiane Province' / 'Vientiane Capital' settled by their words even when a deployment alias names Vientiane;
+# the word for age before an age, a phone's bracketed note, the Thai ID number's label, ນຄຫຼວງ VT ສຫ ຈປ).
 STD_VERSION = 10
 
 _EMPTY = "\x00"  # join key standing for NULL, so lookups join with plain equality
