@@ -108,3 +108,20 @@ EVERYTHING = QueryRights(sources=None, whole_fields=True)
 def query_rights(principal: Principal) -> QueryRights:
     """The :class:`QueryRights` matching :func:`visible_record` for ``principal``."""
     return QueryRights(principal.sources, principal.role in FULL_VIEW_ROLES)
+
+
+# Comparisons over fields masked_record hides in part: their level tells what the mask hides (a "same full birth
+# date" beside two years, "same village" with villages dropped, a name level beside initials).
+MASKED_COMPARISONS = ("name", "birth", "place", "phone", "id_number")
+
+
+def visible_prediction(prediction: Mapping[str, Any] | None, principal: Principal) -> dict[str, Any] | None:
+    """A stored pair prediction as ``principal`` may see it: a masked role gets no level, label or weight for
+    the comparisons of :data:`MASKED_COMPARISONS` (the others, and the overall probability, are kept)."""
+    if prediction is None:
+        return None
+    if principal.role in FULL_VIEW_ROLES:
+        return dict(prediction)
+    hidden = {"gamma": None, "label": None, "match_weight": None}
+    return {**prediction, "comparisons": [{**c, **hidden} if c["comparison"] in MASKED_COMPARISONS else dict(c)
+                                          for c in prediction.get("comparisons") or []]}

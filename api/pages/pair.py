@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import PublishedCursor, audit
-from api.masking import visible_record
+from api.masking import sees_personal_fields, visible_prediction, visible_record
 from api.pages.render import PageUser, message, render
 from api.queries import review as review_queries
 
@@ -39,12 +39,13 @@ def pair_page(
     item_id: int,
 ) -> Response:
     pair = review_queries.review_pair(con, request.app.state.service.connection(), item_id)
-    if pair is None or not pair.get("record_l") or not pair.get("record_r"):
+    records = [pair.get("record_l"), pair.get("record_r")] if pair else [None]
+    if None in records or not review_queries.in_scope(records, principal.sources):  # as the queue lists it
         return message(request, principal, 404)
     person_ids = sorted({p for p in (pair.get("person_id_l"), pair.get("person_id_r")) if p})
     audit(request, "page.pair", person_ids=person_ids, detail={"item_id": item_id})
     left, right = visible_record(pair["record_l"], principal), visible_record(pair["record_r"], principal)
-    prediction = pair.get("prediction") or {}
+    prediction = visible_prediction(pair.get("prediction"), principal) or {}
     outcome = _comparison_outcomes(con, prediction)
     rows = [
         {"label": label, "raw_l": _raw(left, raw), "raw_r": _raw(right, raw),
@@ -53,7 +54,10 @@ def pair_page(
         for label, raw, std, comparison in PAIR_FIELDS
     ]
     return render(request, principal, "pair.html", item=pair["item"], left=left, right=right, rows=rows,
-                  prediction=prediction, waterfall=waterfall(prediction), decision=pair.get("decision"),
+                  prediction=prediction,
+                  # a masked role's waterfall would show the hidden comparisons' weights inside the prior
+                  waterfall=waterfall(prediction) if sees_personal_fields(principal) else None,
+                  decision=pair.get("decision"),
                   person_l=pair.get("person_id_l"), person_r=pair.get("person_id_r"))
 
 
@@ -97,6 +101,8 @@ def _comparison_outcomes(con: duckdb.DuckDBPyConnection, prediction: dict[str, A
     out = {}
     for c in comparisons:
         gamma = c["gamma"]
+        if gamma is None and c["label"] is None:  # hidden from a masked role (api.masking.visible_prediction)
+            continue
         out[c["comparison"]] = ("missing" if gamma is None or gamma < 0 else "differ" if gamma == 0
                                 else "agree" if gamma == top.get(c["comparison"]) else "close")
     return out

@@ -95,6 +95,10 @@ def merge_person(
     b = ((other_person or {}).get("records") or [None])[0]
     if a is None or b is None:
         return message(request, principal, 404)
+    if person["person_id"] == other_person["person_id"]:
+        audit(request, "decision.create", person_ids=[person_id], outcome="error", status=422,
+              detail={"reason": "merge_with_itself", "page": True})
+        return render(request, principal, "message.html", status=422, message_key="merge_with_itself")
     refused = _decide(request, principal, [(a, b)], "positive", note, person_id, other_person["person_id"])
     return refused or RedirectResponse(f"/persons/{person_id}?notice=decision_pending", status_code=303)
 

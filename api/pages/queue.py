@@ -11,6 +11,7 @@ from api.deps import PublishedCursor, audit
 from api.masking import visible_record
 from api.pages.render import PageUser, render
 from api.queries import review as review_queries
+from api.queries.persons import persons_of_rids
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,12 +29,15 @@ def queue_page(
 ) -> Response:
     filters = {"kind": kind or None, "source": source or None, "province": review_queries.province_filter(province),
                "role": role or None}
-    queue = review_queries.review_queue(con, limit=50, offset=(page - 1) * 50, **filters)
+    queue = review_queries.review_queue(con, limit=50, offset=(page - 1) * 50, scope=principal.sources, **filters)
     for item in queue["items"]:
         item["record_l"] = visible_record(item["record_l"], principal) if item["record_l"] else None
         item["record_r"] = visible_record(item["record_r"], principal) if item["record_r"] else None
-    audit(request, "page.queue", person_ids=[i["person_id"] for i in queue["items"] if i.get("person_id")])
-    sources = sorted(review_queries.review_queue(con, limit=1, offset=0)["by_source"])
+    # every person whose record the page shows, as the API's review.queue row names them
+    rids = [r for i in queue["items"] for r in (i["rid_l"], i["rid_r"]) if r is not None]
+    person_ids = set(persons_of_rids(con, rids).values()) | {i["person_id"] for i in queue["items"] if i["person_id"]}
+    audit(request, "page.queue", person_ids=sorted(person_ids))
+    sources = sorted(review_queries.review_queue(con, limit=1, offset=0, scope=principal.sources)["by_source"])
     seconds = request.app.state.settings.seconds_per_review_item
     return render(request, principal, "queue.html", queue=queue, filters={**filters, "province": province or ""},
                   sources=sources, page=page, pages=max(1, math.ceil(queue["total"] / 50)),
@@ -55,7 +59,7 @@ def next_item(
     """The next queue item after ``after`` that no steward has decided since the night was published."""
     from linkage.service.decisions import current_decision_id
 
-    items = review_queries.review_queue(con, limit=500, offset=0)["items"]
+    items = review_queries.review_queue(con, limit=500, offset=0, scope=principal.sources)["items"]
     ids = [i["item_id"] for i in items]
     start = ids.index(after) + 1 if after in ids else 0
     service = request.app.state.service.connection()

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from api.masking import query_rights, visible_record
 from api.queries.persons import get_person
-from api.queries.search import parse_search, search_persons
+from api.queries.search import INITIALS_SCORE, parse_search, search_persons
 from api.reconcile_spec import EntityValue, Query
 from linkage.clusters.person_ids import PERSON_ID_PREFIX
 from linkage.errors import FieldError
@@ -94,7 +94,8 @@ def candidates(
             from_text = exc.field == "name" and query.query is not None and name == query.query
             field = "query" if from_text else f"properties.{exc.field}"
             raise FieldError(exc.reason, field=field) from exc
-        allowed = ((NAME_MAX if terms.name_keys else 0) + (PHONE_MAX if terms.phone_e164 else 0)
+        name_max = NAME_MAX if terms.name_keys else INITIALS_SCORE if terms.name_initials else 0
+        allowed = (name_max + (PHONE_MAX if terms.phone_e164 else 0)
                    + (0 if dob is None else DOB_MAX if terms.dob else 1) + (PROVINCE_MAX if province else 0))
         hits, _ = search_persons(con, terms, limit=limit)
         for hit in hits:

@@ -52,13 +52,18 @@ item_rids AS (
 item_records AS (
     SELECT i.item_id, r.source, r.province_code, r.role FROM item_rids i JOIN records r ON r.rid = i.rid
 ),
-matching AS (
+filtered AS (
     SELECT item_id FROM q WHERE $source IS NULL AND $province IS NULL AND $role IS NULL
     UNION
     SELECT item_id FROM item_records
     WHERE NOT ($source IS NULL AND $province IS NULL AND $role IS NULL)
       AND ($source IS NULL OR source = $source) AND ($province IS NULL OR province_code = $province)
       AND ($role IS NULL OR role = $role)
+),
+matching AS (
+    SELECT item_id FROM filtered
+    WHERE $scope::VARCHAR[] IS NULL OR item_id NOT IN (
+        SELECT item_id FROM item_records WHERE NOT list_contains($scope::VARCHAR[], source))
 )
 """
 
@@ -93,24 +98,33 @@ def review_queue(
     source: str | None = None,
     province: str | None = None,
     role: str | None = None,
+    scope: frozenset[str] | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> dict[str, Any]:
     """Queue items matching the filters, highest priority first, with counts by kind and by source.
 
     ``province`` is a gazetteer code (``province_code``); an item matches a filter when one
-    of its records does (both records of a pair, every record of a flagged cluster). Reads
-    go through the snapshot's in-memory index (``api.queries.person_index``).
+    of its records does (both records of a pair, every record of a flagged cluster). ``scope``
+    (a source-limited principal's sources) keeps only items whose records are all of those sources:
+    an item's reason and probability come from its records' fields. Reads go through the snapshot's
+    in-memory index (``api.queries.person_index``).
     """
     idx = person_index_for(con).cursor()
     try:
-        return _review_queue(idx, kind, source, province, role, limit, offset)
+        return _review_queue(idx, kind, source, province, role, scope, limit, offset)
     finally:
         idx.close()
 
 
-def _review_queue(idx, kind, source, province, role, limit, offset) -> dict[str, Any]:
-    params = {"kind": kind, "source": source, "province": province, "role": role}
+def in_scope(item_records: list[dict[str, Any] | None], scope: frozenset[str] | None) -> bool:
+    """Whether every record of an item is of ``scope``'s sources (None: no limit)."""
+    return scope is None or all(r is not None and r.get("source") in scope for r in item_records)
+
+
+def _review_queue(idx, kind, source, province, role, scope, limit, offset) -> dict[str, Any]:
+    params = {"kind": kind, "source": source, "province": province, "role": role,
+              "scope": sorted(scope) if scope is not None else None}
     items = rows_as_dicts(idx.execute(
         f"""{_MATCHING_SQL}
             SELECT q.item_id, q.kind, q.rid_l, q.rid_r, q.person_id, q.priority, q.reason, {_reasons_column(idx)},

@@ -6,8 +6,9 @@ province narrow the result (records whose known value contradicts them drop out)
 raise the rank of records that agree.
 
 Terms follow what the asker may see (``api.masking.query_rights``): a source-limited principal searches
-its own sources' records only, and a masked role's birth date counts by its year only and its phone
-not at all (422), so no answer depends on a value it cannot see.
+its own sources' records only, and a masked role's birth date counts by its year only, its phone
+not at all (422) and its name by the initials of its parts only (the initials the role sees of a record's
+name), so no answer depends on a value it cannot see.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ class SearchQuery:
     province_code: str | None
     phone_e164: str | None
     sources: list[str] | None = None  # only these sources' records are searched (None: all)
+    # a masked role's name term: the initials of its romanized parts, matched against the initials the role sees
+    # (name_keys and name_romanized are then empty)
+    name_initials: list[str] | None = None
 
 
 def parse_search(
@@ -65,9 +69,13 @@ def parse_search(
         raise FieldError("phone numbers are masked for this role, so they cannot be searched by", field="phone")
     if not keys and tel is None:
         raise FieldError("give a name or a phone number to search by", field="name")
+    initials = None if rights.whole_fields or not keys else name_initials(name)
+    if initials == []:
+        raise FieldError("no letters of a name to search by in this name", field="name", value=name)
     return SearchQuery(
-        name_keys=keys,
-        name_romanized=romanized,
+        name_keys=keys if initials is None else [],
+        name_romanized=romanized if initials is None else None,
+        name_initials=initials,
         dob_year_min=parsed.year_min if parsed else None,
         dob_year_max=parsed.year_max if parsed else None,
         # a masked role sees the birth year only: its full date counts as that year
@@ -76,6 +84,16 @@ def parse_search(
         phone_e164=tel,
         sources=sorted(rights.sources) if rights.sources is not None else None,
     )
+
+
+def name_initials(name: str) -> list[str]:
+    """The first letters of a name's romanized parts, titles left out: what a masked role sees of a name
+    (``api.masking.initials`` of ``full_name_std``)."""
+    from linkage.fields.name_parse import parse_name
+
+    parsed = parse_name(name, None, None)
+    words = " ".join(p for p in (parsed.given_std, parsed.family_std) if p).split()
+    return sorted({w[0] for w in words})
 
 
 def _term(text: str | None, field: str, parse: Callable[[str], T]) -> T | None:
@@ -88,13 +106,18 @@ def _term(text: str | None, field: str, parse: Callable[[str], T]) -> T | None:
         raise FieldError(exc.reason, field=field, value=text) from exc
 
 
+# A masked role's name term scores this much on a record whose initials include the term's: whatever the spelling.
+INITIALS_SCORE = 2
+
 # Records sharing a name key part or the phone are found through the index's ART indexes
-# (one equality look-up each), then scored; records of no person are left out.
-_SEARCH_SQL = """
+# (one equality look-up each), a masked role's initials by a scan, then scored; records of no person are left out.
+_SEARCH_SQL = f"""
 WITH found AS (
     SELECT rid FROM records WHERE given_key = ANY($keys::VARCHAR[])
     UNION SELECT rid FROM records WHERE family_key = ANY($keys::VARCHAR[])
     UNION SELECT rid FROM records WHERE phone_e164 = $phone
+    UNION SELECT rid FROM records WHERE $initials::VARCHAR[] IS NOT NULL
+        AND list_has_all(list_transform(string_split(full_name_std, ' '), lambda w: left(w, 1)), $initials::VARCHAR[])
 ),
 hits AS (
     SELECT r.rid, r._person_id AS person_id,
@@ -102,6 +125,9 @@ hits AS (
          + CASE WHEN list_contains($keys::VARCHAR[], r.family_key) THEN 2 ELSE 0 END
          + CASE WHEN $rom IS NOT NULL AND r.full_name_std IS NOT NULL
                 THEN jaro_winkler_similarity(r.full_name_std, $rom) ELSE 0 END
+         + CASE WHEN $initials::VARCHAR[] IS NOT NULL AND r.full_name_std IS NOT NULL
+                AND list_has_all(list_transform(string_split(r.full_name_std, ' '), lambda w: left(w, 1)),
+                                 $initials::VARCHAR[]) THEN {INITIALS_SCORE} ELSE 0 END
          + CASE WHEN $phone IS NOT NULL AND r.phone_e164 = $phone THEN 3 ELSE 0 END
          + CASE WHEN $dob IS NOT NULL AND r.dob = CAST($dob AS DATE) THEN 2
                 WHEN $ymin IS NOT NULL AND coalesce(r.dob_year_min, r.dob_year) <= $ymax
@@ -152,7 +178,8 @@ def search_persons(
 
 def _params(query: SearchQuery, limit: int, offset: int) -> dict[str, Any]:
     return {
-        "keys": query.name_keys, "rom": query.name_romanized, "phone": query.phone_e164,
+        "keys": query.name_keys, "rom": query.name_romanized, "initials": query.name_initials,
+        "phone": query.phone_e164,
         "dob": query.dob, "ymin": query.dob_year_min, "ymax": query.dob_year_max,
         "prov": query.province_code, "sources": query.sources, "limit": limit, "offset": offset,
     }

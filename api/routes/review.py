@@ -16,9 +16,9 @@ from fastapi import APIRouter, Path, Query, Request
 from api.decision_publisher import publish_after_decision
 from api.deps import Pagination, PublishedCursor, ServiceDb, audit, role_dependency
 from api.errors import ApiError
-from api.masking import visible_record
+from api.masking import visible_prediction, visible_record
 from api.queries.persons import persons_of_rids
-from api.queries.review import province_filter, review_pair, review_queue, rid_of
+from api.queries.review import in_scope, province_filter, review_pair, review_queue, rid_of
 from api.schemas import PageInfo
 from api.schemas_data import DecisionCreated, DecisionRequest, PairOut, QueueResponse
 from linkage.service.decisions import (
@@ -50,7 +50,7 @@ def read_queue(
 ) -> QueueResponse:
     """Queue items, highest priority first, with the count of matching items by kind and by source."""
     q = review_queue(con, kind=kind, source=source, province=province_filter(province), role=role,
-                     limit=page.page_size, offset=page.offset)
+                     scope=principal.sources, limit=page.page_size, offset=page.offset)
     for item in q["items"]:
         for side in ("record_l", "record_r"):
             if item[side] is not None:
@@ -78,10 +78,11 @@ def read_pair(
     match weight, the overall probability, and the pair's current decision (send its decision_id back as
     expected_decision_id)."""
     pair = review_pair(con, service, item_id)
-    if pair is None:
+    if pair is None or not in_scope([pair["record_l"], pair["record_r"]], principal.sources):
         raise ApiError(404, f"no pair item {item_id} on the review queue", field="item_id")
     pair["record_l"] = visible_record(pair["record_l"], principal)
     pair["record_r"] = visible_record(pair["record_r"], principal)
+    pair["prediction"] = visible_prediction(pair["prediction"], principal)
     for row in pair["fields"]:  # the side-by-side fields carry the same personal values: masked the same way
         for side in ("l", "r"):  # (with the record's source, so a source-limited key hides other sources)
             raw, std = f"raw_{side}", f"standardized_{side}"
