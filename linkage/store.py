@@ -290,6 +290,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE ingested_files ADD COLUMN mapping_digest VARCHAR;
     """,
+    # 18: the mapping's buddhist_era per ingested file ('be', 'ce', 'auto'), so that standardize reads a file's dates
+    # as its ingest checked them (linkage/fields/standardize.py)
+    """
+    ALTER TABLE ingested_files ADD COLUMN date_era VARCHAR;
+    """,
 ]
 
 

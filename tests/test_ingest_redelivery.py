@@ -129,3 +129,43 @@ def test_the_store_keeps_the_mapping_digest_of_each_file(tmp_path):
         assert digest is not None and len(digest) == 16
     finally:
         con.close()
+
+
+def test_a_files_dates_are_standardized_as_its_mapping_reads_them(store_con, tmp_path):
+    """A Thai list in Buddhist-era years (mapping buddhist_era: true) writes two-digit years too: ingest checked
+    15/08/62 as 2019, and standardize reads it so, not as 1962; a list without the setting is read as before."""
+    from linkage.fields.standardize import standardize
+
+    mappings = tmp_path / "mappings"
+    mappings.mkdir()
+    columns = {"record_id": "Case No", "full_name": "Name", "date_of_birth": "DOB", "age": "Age",
+               "event_date": "Date"}
+    write_csv_mapping(mappings, "th_be", "TH-BE", columns, "buddhist_era: true\npriority: 10")
+    write_csv_mapping(mappings, "th_auto", "TH-AUTO", columns, "priority: 10")
+    rows = "Case No,Name,DOB,Age,Date\nT1,Noy,17/03/45,,10/05/60\nT2,Keo,,17,10/05/60\nT3,Phet,17/03/2545,,\n"
+    for name in ("night1_th_be.csv", "night1_th_auto.csv"):
+        (tmp_path / name).write_text(rows, encoding="utf-8")
+    ingest(store_con, [tmp_path / "night1_th_be.csv", tmp_path / "night1_th_auto.csv"], mappings_dir=mappings)
+    assert dict(store_con.execute("SELECT mapping, date_era FROM ingested_files").fetchall()) == {
+        "th_be": "be", "th_auto": "auto"}
+    standardize(store_con)
+    got = store_con.execute("SELECT source, record_id, dob, event_date_std, dob_year_min, dob_year_max FROM records"
+                            " ORDER BY source, record_id").fetchall()
+    be = [g[2:] for g in got if g[0] == "TH-BE"]
+    assert [(str(d) if d else None, str(e) if e else None) for d, e, _, _ in be] == [
+        ("2002-03-17", "2017-05-10"), (None, "2017-05-10"), ("2002-03-17", None)]
+    assert be[1][2:] == (1999, 2000)  # aged 17 in 2017
+    auto = [g[2:] for g in got if g[0] == "TH-AUTO"]
+    assert str(auto[2][0]) == "2002-03-17"  # a four-digit Buddhist-era year is told without the setting
+    assert str(auto[0][0]) != "2002-03-17"  # a two-digit one is not
+    # real-time matching reads a record of the source as the nightly read its file
+    from linkage.fields.standardize_one import read_record, source_rules
+
+    rules = source_rules(store_con)
+    assert rules["TH-BE"].date_era == "be"
+    raw = store_con.execute("SELECT record_id, full_name, date_of_birth, age, event_date, dob, event_date_std"
+                            " FROM records WHERE source = 'TH-BE' ORDER BY record_id").fetchall()
+    for record_id, name, dob_raw, age, event, dob, event_std in raw:
+        out, issues = read_record({"record_id": record_id, "source": "TH-BE", "full_name": name,
+                                   "date_of_birth": dob_raw, "age": age, "event_date": event}, rules["TH-BE"])
+        assert (out["dob"], out["event_date_std"], issues) == (dob, event_std, [])

@@ -24,6 +24,7 @@ from linkage.fields.age_rule import age_fill_sql
 from linkage.fields.event_place import apply_event_places
 from linkage.fields.invisible import visible_or_none
 from linkage.fields.placeholder_dates import apply_placeholder_birth_dates
+from linkage.fields.province_fill import province_fill_sql
 from linkage.fields.std_cache import open_cache, parse_keys
 
 # Raised whenever a standardizer's output changes, so stored records are standardized again
@@ -37,10 +38,12 @@ from linkage.fields.std_cache import open_cache, parse_keys
 # type and form of exploitation to codes (role_code, case_type_code, exploitation_code); 9: 00/00/YYYY read as the
 # year, and a source's placeholder birth dates (01/01/YYYY) as the year only: linkage/fields/placeholder_dates.py;
 # 10: 'Vientiane Province' / 'Vientiane Capital' settled by their words even when a deployment alias names Vientiane;
-# the word for age before an age, a phone's bracketed note, the Thai ID number's label, ນຄຫຼວງ VT ສຫ ຈປ).
+# the word for age before an age, a phone's bracketed note, the Thai ID number's label, ນຄຫຼວງ VT ສຫ ຈປ; dates read
+# with their file's buddhist_era setting, ingested_files.date_era: a Thai list's 15/08/62 is 2019).
 STD_VERSION = 10
 
 _EMPTY = "\x00"  # join key standing for NULL, so lookups join with plain equality
+DATE_ERA = "date_era"  # the record's file's buddhist_era setting (ingested_files.date_era), a key of the date lookups
 
 
 @dataclass
@@ -79,6 +82,7 @@ class _Lookup:
     outputs: Sequence[tuple[str, pa.DataType]]
     parse: Callable[..., Sequence[Any] | None]
     only_with: str | None = None  # the other raw columns matter only when this one is written (an age's event)
+    context: tuple[str, ...] = ()  # key columns that are the record's file's settings, not its values
 
     def key_sql(self, alias: str, column: str) -> str:
         """SQL of one key column: the raw value with NULL as _EMPTY; NULL too when ``only_with`` is empty, so
@@ -105,42 +109,47 @@ def _name_outputs(full_name: str | None, given: str | None, family: str | None) 
             p.family_key or None, p.swapped)
 
 
-def _dob_outputs(text: str | None) -> Sequence[Any] | None:
+def _era(date_era: str | None) -> bool | None:
+    """The mapping's ``buddhist_era`` from its per-file form (linkage/sources/ingest.py): 'be', 'ce' or 'auto'."""
+    return {"be": True, "ce": False}.get(date_era or "")
+
+
+def _dob_outputs(text: str | None, date_era: str | None = None) -> Sequence[Any] | None:
     from linkage.fields.dates import parse_date
 
-    d = parse_date(text, today=date.today())
+    d = parse_date(text, buddhist_era=_era(date_era), today=date.today())
     if d is None:
         return None
     return (d.date, d.precision, d.year, d.month, d.day, d.year_min, d.year_max)
 
 
-def _event_outputs(text: str | None) -> Sequence[Any] | None:
+def _event_outputs(text: str | None, date_era: str | None = None) -> Sequence[Any] | None:
     from linkage.fields.dates import parse_date
 
-    d = parse_date(text)
+    d = parse_date(text, buddhist_era=_era(date_era))
     if d is None:
         return None
     return (d.date, d.year_min, d.year_max)
 
 
 @lru_cache(maxsize=50_000)
-def _event_of_age(event_date: str | None, year: int) -> Any:
+def _event_of_age(event_date: str | None, date_era: str | None, year: int) -> Any:
     """The event date an age is counted at (None when unreadable), read once per value and year (``year``, today's,
     reads two-digit years): ages repeat every event date."""
     from linkage.fields.dates import parse_date
 
     try:
-        return parse_date(event_date)
+        return parse_date(event_date, buddhist_era=_era(date_era))
     except FieldError:
         return None
 
 
-def _age_outputs(age: str | None, event_date: str | None) -> Sequence[Any] | None:
+def _age_outputs(age: str | None, event_date: str | None, date_era: str | None = None) -> Sequence[Any] | None:
     from linkage.fields.dates import birth_years_from_age
 
     if not (age and age.strip()):
         return None
-    years = birth_years_from_age(age, _event_of_age(event_date, date.today().year))
+    years = birth_years_from_age(age, _event_of_age(event_date, date_era, date.today().year))
     return None if years is None else (years[0], years[1])
 
 
@@ -190,19 +199,21 @@ LOOKUPS: tuple[_Lookup, ...] = (
          ("name_order_swapped", pa.bool_())),
         _name_outputs,
     ),
+    # dates are read as their file's mapping says (buddhist_era): a Thai list's 15/08/62 is 2019, not 1962
     _Lookup(
         "date_of_birth",
-        ("date_of_birth",),
+        ("date_of_birth", DATE_ERA),
         (("dob", pa.date32()), ("dob_precision", pa.string()), ("dob_year", pa.int32()),
          ("dob_month", pa.int32()), ("dob_day", pa.int32()), ("dob_year_min", pa.int32()),
          ("dob_year_max", pa.int32())),
         _dob_outputs,
+        context=(DATE_ERA,),
     ),
-    _Lookup("age", ("age", "event_date"), (("age_year_min", pa.int32()), ("age_year_max", pa.int32())), _age_outputs,
-            only_with="age"),
-    _Lookup("event_date", ("event_date",),
+    _Lookup("age", ("age", "event_date", DATE_ERA), (("age_year_min", pa.int32()), ("age_year_max", pa.int32())),
+            _age_outputs, only_with="age", context=(DATE_ERA,)),
+    _Lookup("event_date", ("event_date", DATE_ERA),
             (("event_date_std", pa.date32()), ("event_year_min", pa.int32()), ("event_year_max", pa.int32())),
-            _event_outputs),
+            _event_outputs, context=(DATE_ERA,)),
     _Lookup("sex", ("sex",), (("sex_code", pa.string()),), _single("linkage.fields.codes.sex_code")),
     _Lookup("nationality", ("nationality",), (("nationality_code", pa.string()),),
             _single("linkage.fields.codes.nationality_code")),
@@ -272,7 +283,7 @@ def _join_sql(lookup: _Lookup) -> str:
 
 def _issues_sql(lookup: _Lookup) -> str:
     """SELECT of the std_issues rows of one field: record, field, the raw values joined by ' / ', reason."""
-    value_sql = " || ' / ' || ".join(f"coalesce(t.{c}, '')" for c in lookup.raw)
+    value_sql = " || ' / ' || ".join(f"coalesce(t.{c}, '')" for c in lookup.raw if c not in lookup.context)
     return (f"SELECT s.rid, '{lookup.name}', {value_sql}, s.reason_{lookup.name} FROM std_result s"
             f" JOIN std_todo t USING (rid) WHERE s.reason_{lookup.name} IS NOT NULL")
 
@@ -300,7 +311,7 @@ def _redo_places_aliases_change(con: duckdb.DuckDBPyConnection, digest: str, *, 
     joined = ("FROM std_todo t " + " ".join(_join_sql(lk) for lk in places))
     con.execute(f"""CREATE OR REPLACE TEMP TABLE std_places AS
         SELECT coalesce(t.province, '{_EMPTY}') AS k_province, coalesce(t.district, '{_EMPTY}') AS k_district,
-               coalesce(lk_province.province_code, substr(lk_district.district_code, 1, 5)) AS province_code,
+               {province_fill_sql('lk_province.province_code', 'lk_district.district_code')} AS province_code,
                lk_district.district_code {joined}""")
     marked = con.execute(f"""
         UPDATE records SET std_version = NULL, scored_version = NULL FROM std_places p
@@ -325,9 +336,10 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False, cac
 
     digest = use_deployment_aliases(_store_alias_file(con))
     redone = _redo_places_aliases_change(con, digest, cached=cached)
-    raw_columns = sorted({c for lk in LOOKUPS for c in lk.raw})
-    where = "" if everything else f"WHERE std_version IS DISTINCT FROM {STD_VERSION}"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE std_todo AS SELECT rid, {', '.join(raw_columns)} FROM records {where}")
+    raw_columns = sorted({c for lk in LOOKUPS for c in lk.raw if c not in lk.context})
+    where = "" if everything else f"WHERE r.std_version IS DISTINCT FROM {STD_VERSION}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE std_todo AS SELECT r.rid, {', '.join(f'r.{c}' for c in raw_columns)},"
+                f" f.date_era AS {DATE_ERA} FROM records r LEFT JOIN ingested_files f USING (file_id) {where}")
     report = StandardizeReport(records=con.execute("SELECT count(*) FROM std_todo").fetchall()[0][0],
                                redone_for_aliases=redone)
     if report.records == 0:
@@ -359,7 +371,7 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False, cac
                 {birth_from_age},
                 nationality_code = s.nationality_code,
                 -- an ambiguous or missing province is known from a district that exists once
-                province_code = coalesce(s.province_code, substr(s.district_code, 1, 5)),
+                province_code = {province_fill_sql('s.province_code', 's.district_code')},
                 district_code = s.district_code, village_key = s.village_key,
                 phone_e164 = s.phone_e164, id_number_std = s.id_number_std, id_type = s.id_type,
                 role_code = s.role_code, case_type_code = s.case_type_code,

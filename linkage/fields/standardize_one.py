@@ -29,6 +29,7 @@ class SourceRules:
 
     placeholder_month_days: tuple[str, ...] = ()  # birth month-days it writes for 'year only' ('01-01')
     province_is_event: bool = False  # its mapping says province_is: event_place
+    date_era: str | None = None  # its latest file's buddhist_era ('be', 'ce', 'auto'): how its dates are read
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,17 @@ def source_rules(con: duckdb.DuckDBPyConnection) -> dict[str, SourceRules]:
     """Each source's rules from a store or a snapshot of it (the decisions the nightly made for it)."""
     placeholders = {d.source: d.month_days for d in placeholder_decisions(con)}
     events = event_place_sources(con)
-    return {s: SourceRules(placeholders.get(s, ()), s in events) for s in set(placeholders) | events}
+    eras = dict(con.execute("SELECT r.source, arg_max(f.date_era, f.file_id) FROM records r"
+                            " JOIN ingested_files f USING (file_id) WHERE f.date_era IS NOT NULL GROUP BY r.source"
+                            ).fetchall()) if _has_date_era(con) else {}
+    return {s: SourceRules(placeholders.get(s, ()), s in events, eras.get(s))
+            for s in set(placeholders) | events | set(eras)}
+
+
+def _has_date_era(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the store or snapshot keeps each file's date era (store migration 18)."""
+    return con.execute("SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database()"
+                       " AND table_name = 'ingested_files' AND column_name = 'date_era'").fetchall()[0][0] > 0
 
 
 def read_record(
@@ -64,8 +75,9 @@ def read_record(
 
     out: dict[str, Any] = {}
     issues: list[FieldIssue] = []
-    for lookup in LOOKUPS:
-        values = [text(c) for c in lookup.raw]
+    rules = rules or SourceRules()
+    for lookup in LOOKUPS:  # the lookup's context (a date's era) from the source's rules, its values from the record
+        values = [rules.date_era if c in lookup.context else text(c) for c in lookup.raw]
         try:
             parsed = lookup.read(*values)
         except FieldError as exc:
@@ -78,7 +90,6 @@ def read_record(
     # as standardize()'s UPDATE combines them, then its placeholder-date and event-place steps
     out.update(fill_from_age(out))  # ages give birth-year ranges
     out["province_code"] = fill_province(out.get("province_code"), out.get("district_code"))
-    rules = rules or SourceRules()
     out.update(read_placeholder_as_year(out, rules.placeholder_month_days))
     out["province_is_event"] = province_is_event(out, rules.province_is_event)
     return {c: out.get(c) for c in STANDARDIZED_COLUMNS if c != "std_version"}, issues

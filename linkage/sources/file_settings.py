@@ -15,14 +15,21 @@ import duckdb
 from linkage.sources.mapping import Mapping
 
 
+def date_era(mapping: Mapping) -> str:
+    """The mapping's ``buddhist_era`` as kept per file: 'be' (always Buddhist-era years), 'ce' (never), 'auto'."""
+    return {True: "be", False: "ce"}.get(mapping.buddhist_era, "auto")
+
+
 def backfill_file_settings(con: duckdb.DuckDBPyConnection, mappings: Iterable[Mapping]) -> int:
-    """Fill the NULL per-file settings of ingested files from their mapping; return the files filled."""
+    """Fill the NULL per-file settings of ingested files from their mapping (by name, read from a source folder or
+    not); return the files filled."""
     filled = 0
     for m in mappings:
         rows = con.execute(
             "UPDATE ingested_files SET province_is = coalesce(province_is, ?),"
-            " one_record_per_person = coalesce(one_record_per_person, ?)"
-            " WHERE mapping = ? AND status = 'ingested' AND (province_is IS NULL OR one_record_per_person IS NULL)",
-            [m.province_is, m.one_record_per_person, m.name]).fetchall()
+            " one_record_per_person = coalesce(one_record_per_person, ?), date_era = coalesce(date_era, ?)"
+            " WHERE (mapping = ? OR starts_with(mapping, ? || '@')) AND status = 'ingested'"
+            " AND (province_is IS NULL OR one_record_per_person IS NULL OR date_era IS NULL)",
+            [m.province_is, m.one_record_per_person, date_era(m), m.name, m.name]).fetchall()
         filled += int(rows[0][0]) if rows else 0
     return filled

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,7 +32,7 @@ import pyarrow as pa
 from linkage.errors import FieldError, InputFileError
 from linkage.fields.invisible import INVISIBLE_CHARACTERS, visible_or_none
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS, OPTIONAL_COLUMNS
-from linkage.sources.file_settings import backfill_file_settings
+from linkage.sources.file_settings import backfill_file_settings, date_era
 from linkage.sources.ingest_report import FileReport, IngestReport
 from linkage.sources.mapping import (
     DATE_COLUMNS,
@@ -44,6 +44,7 @@ from linkage.sources.mapping import (
 )
 from linkage.sources.plain_csv import Declined
 from linkage.sources.readers import DEFAULT_BATCH_ROWS, ReadLimits, SourceFile, normalize_header, open_source
+from linkage.sources.row_hash import keep_unwritten_optional, row_hash_sql
 from linkage.sources.row_rules import ROLE_TABLE, bad_roles, claimed_sources, problem_checks
 from linkage.store import STANDARDIZED_COLUMNS
 
@@ -247,7 +248,7 @@ def _merge(con: duckdb.DuckDBPyConnection, mapping: Mapping, file_id: int, path:
     """Validate the staged rows and merge them into records; returns the counts."""
     _check_staged(con, mapping, max_cell_chars, claimed)
     quarantined = _quarantine_checked(con, mapping, file_id, path)
-    _keep_unwritten_optional(con, mapping)
+    keep_unwritten_optional(con, _CHK, mapping)
     con.execute(f"""
         INSERT INTO sources (source)
         SELECT DISTINCT c_source FROM {_CHK}
@@ -270,28 +271,6 @@ def _merge(con: duckdb.DuckDBPyConnection, mapping: Mapping, file_id: int, path:
     (read,) = con.execute(f"SELECT count(*) FROM {_STG}").fetchall()[0]
     con.execute(f"DROP TABLE {_STG}; DROP TABLE {_CHK}; DROP TABLE {_KNOWN}")
     return {"staged": read, "quarantined": quarantined, **counts}
-
-
-def _row_hash_sql(value: Callable[[str], str] = lambda c: f"c_{c}") -> str:
-    """SQL of a checked row's hash from each exchange column's ``value``. The optional columns count only when
-    filled, so a record's hash is the same as before they existed."""
-    hashed = ", ".join(f"'{c}=' || {value(c)}" if c in OPTIONAL_COLUMNS else f"coalesce({value(c)}, chr(30))"
-                       for c in EXCHANGE_COLUMNS)
-    return f"md5(concat_ws(chr(31), {hashed}))"
-
-
-def _keep_unwritten_optional(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
-    """A file without an optional column (an older list without case columns) says nothing about it: its rows of
-    stored records take the stored values there, so they neither count as changed nor lose them."""
-    absent = [c for c in OPTIONAL_COLUMNS if c not in mapping.columns]
-    if not absent:
-        return
-    con.execute(f"""
-        UPDATE {_CHK} k SET {', '.join(f'c_{c} = r.{c}' for c in absent)},
-            row_hash = {_row_hash_sql(lambda c: f'r.{c}' if c in absent else f'k.c_{c}')}
-        FROM records r
-        WHERE r.source = k.c_source AND r.record_id = k.c_record_id AND k.problem IS NULL
-          AND ({' OR '.join(f'r.{c} IS NOT NULL' for c in absent)})""")
 
 
 def _check_staged(con: duckdb.DuckDBPyConnection, mapping: Mapping, max_cell_chars: int,
@@ -324,7 +303,7 @@ def _check_staged(con: duckdb.DuckDBPyConnection, mapping: Mapping, max_cell_cha
         )
         SELECT checked.*,
             CASE WHEN problem IS NULL THEN coalesce(repeated.first_line, line_no) END AS first_line,
-            {_row_hash_sql()} AS row_hash
+            {row_hash_sql()} AS row_hash
         FROM checked LEFT JOIN repeated USING (c_source, c_record_id)
     """)
     for c in mapping.mandatory:
@@ -458,11 +437,11 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mappi
         try:
             (file_id,) = con.execute(
                 "INSERT INTO ingested_files (path, sha256, mapping, encoding, status, ignored_headers,"
-                " placeholder_birth_dates, province_is, one_record_per_person, mapping_digest)"
-                " VALUES (?, ?, ?, ?, 'ingested', ?, ?, ?, ?, ?) RETURNING file_id",
+                " placeholder_birth_dates, province_is, one_record_per_person, mapping_digest, date_era)"
+                " VALUES (?, ?, ?, ?, 'ingested', ?, ?, ?, ?, ?, ?) RETURNING file_id",
                 [report.path, sha256, report.mapping, report.encoding, ", ".join(report.ignored_headers) or None,
                  mapping.placeholder_birth_dates, mapping.province_is, mapping.one_record_per_person,
-                 digest]).fetchall()[0]
+                 digest, date_era(mapping)]).fetchall()[0]
             misfits = _stage(con, source, wanted, file_id, report.path, batch_rows)
             counts = _merge(con, mapping, file_id, report.path, max_cell_chars, claimed_sources(mappings))
             report.file_id = file_id
