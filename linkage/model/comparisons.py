@@ -84,6 +84,14 @@ def name_comparison() -> ComparisonCreator:
                 label_for_charts="romanized full name Jaro-Winkler ≥ 0.85",
                 base_dialect_str="duckdb",
             ),
+            # The same family name and a given name a slip apart (the same skeleton) that the levels above refuse
+            # as spelled too differently (Soik / Souk): a slip, or siblings with alike names. Its own level, so EM
+            # weighs it by how often the store's records of one person show it against how often two persons do
+            # (DEV variants, issue #14: +0.000 to +0.005 F1 each, none lower).
+            _level(
+                '"family_key_l" = "family_key_r" AND "given_skeleton_l" = "given_skeleton_r"',
+                "family name key equal, given name skeleton equal but spelled apart (a slip, or siblings)",
+            ),
             # A woman often appears under her married family name: for two women the same given name with
             # another family name is its own level, so EM learns how often the store's women change names.
             _level(
@@ -91,9 +99,9 @@ def name_comparison() -> ComparisonCreator:
                 "given name key equal, family name different, both women (a married name)",
             ),
             _level('"given_key_l" = "given_key_r"', "given name key equal, family name different"),
-            # No level for "family equal, given different": within a household (siblings, twins born
-            # the same day, a father and son in the same village) it is the normal case, and any
-            # positive weight for it joins brothers and sisters. It falls to "names different".
+            # No level for "family equal, given different" beyond the skeleton one above: within a household
+            # (siblings, twins born the same day, a father and son in the same village) it is the normal case,
+            # and any positive weight for it joins brothers and sisters. It falls to "names different".
             cll.ElseLevel().configure(label_for_charts="names different"),
         ],
     )
