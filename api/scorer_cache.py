@@ -11,7 +11,6 @@ from typing import Any
 import duckdb
 
 from api.score_batcher import ScoreBatcher
-from linkage.fields.standardize_one import standardize_record
 from linkage.model.blocking_sql import model_blocking_rules
 from linkage.model.realtime_match import MatchResult, RealtimeScorer, build_scorer, snapshot_model
 
@@ -89,5 +88,6 @@ def match_record(
     con: duckdb.DuckDBPyConnection, record: Mapping[str, Any], *, top_k: int = 5, min_probability: float = 0.0
 ) -> MatchResult:
     """The best candidate persons for one exchange-format record, best first, with per-field reasons."""
-    standardized = standardize_record(record)
-    return scorer_for(con).score(con, standardized, top_k=top_k, min_probability=min_probability)
+    scorer = scorer_for(con)
+    standardized, _ = scorer.read_record(record)  # as the nightly reads the record's source; unread values left empty
+    return scorer.score(con, standardized, top_k=top_k, min_probability=min_probability)

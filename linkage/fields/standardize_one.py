@@ -29,7 +29,7 @@ class SourceRules:
 
     placeholder_month_days: tuple[str, ...] = ()  # birth month-days it writes for 'year only' ('01-01')
     province_is_event: bool = False  # its mapping says province_is: event_place
-    date_era: str | None = None  # its latest file's buddhist_era ('be', 'ce', 'auto'): how its dates are read
+    date_era: str | None = None  # buddhist_era of the files holding most of its records ('be', 'ce', 'auto')
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,10 @@ def source_rules(con: duckdb.DuckDBPyConnection) -> dict[str, SourceRules]:
     """Each source's rules from a store or a snapshot of it (the decisions the nightly made for it)."""
     placeholders = {d.source: d.month_days for d in placeholder_decisions(con)}
     events = event_place_sources(con)
-    eras = dict(con.execute("SELECT r.source, arg_max(f.date_era, f.file_id) FROM records r"
-                            " JOIN ingested_files f USING (file_id) WHERE f.date_era IS NOT NULL GROUP BY r.source"
-                            ).fetchall()) if _has_date_era(con) else {}
+    eras = dict(con.execute(  # the setting of the files that hold most of the source's records
+        "SELECT source, arg_max(date_era, n) FROM (SELECT r.source, f.date_era, count(*) AS n FROM records r"
+        " JOIN ingested_files f USING (file_id) WHERE f.date_era IS NOT NULL GROUP BY ALL) GROUP BY source"
+    ).fetchall()) if _has_date_era(con) else {}
     return {s: SourceRules(placeholders.get(s, ()), s in events, eras.get(s))
             for s in set(placeholders) | events | set(eras)}
 
