@@ -378,6 +378,8 @@ def _run_steps(
     from linkage.publishing.decision_publish import (
         adopt_decision_persons,
         latest_decision_id,
+        mark_night_published,
+        mark_night_unpublished,
         publish_decisions_locked,
         publish_lock,
     )
@@ -444,6 +446,7 @@ def _run_steps(
     # Held from adopting the served decision snapshot to publishing: no decision is published in between
     # (the server's publisher waits and then re-clusters this night's snapshot).
     with publish_lock(paths):
+        mark_night_unpublished(paths)  # until this night is served, decisions wait for it (IDs it may give)
         with timer.step("cluster"):
             adopted = adopt_decision_persons(con, paths)
             service = connect_service(paths.service_db)
@@ -485,6 +488,7 @@ def _run_steps(
             _finish_run(con, report)
             fault_point("publish:after-status")
             publish_snapshot(con, paths, run_id)
+            mark_night_published(paths)
             service = connect_service(paths.service_db)
             try:  # the decisions made while the night ran
                 publish_decisions_locked(paths, service)

@@ -227,3 +227,31 @@ def test_a_record_moved_between_two_persons_after_a_night_shows_in_both_document
     finally:
         docs.close()
         con.close()
+
+
+def test_decisions_wait_for_a_night_killed_after_giving_ids_and_show_when_it_is_resumed(night_one, tmp_path):
+    """A night killed after assigning IDs may have given numbers the served snapshot does not know: a decision
+    published over that snapshot would number its new person with one of them, and the resumed night would give
+    the same number to another person. The decision waits; the resumed night publishes it after its own snapshot."""
+    import os
+    import subprocess
+    import sys
+
+    db = _copy_store(night_one, tmp_path / "k")
+    killed = subprocess.run(
+        [sys.executable, "-m", "linkage", "nightly", "--inbox", str(night_one["night_two"]), "--db", str(db),
+         "--model", str(DEFAULT_MODEL)],
+        env={**os.environ, "LAOLINK_KILL_AT": "cluster:after-ids"}, capture_output=True, text=True, timeout=600)
+    assert killed.returncode == -9, killed.stderr  # SIGKILL at the fault point
+    served = current_snapshot(store_paths(db))
+    person, records = _persons_with_three_records(db)[0]
+    _split_off(db, records)
+    assert _publish_decisions(db) == served  # nothing numbered over the old snapshot
+    assert dict(_published(db, RECORD_PERSON))[records[-1][0]] == person
+
+    _night(db, night_one["night_two"])  # the resumed night, then the decision published over its snapshot
+    assert not (store_paths(db).published_dir / "night-unpublished").exists()
+    given = dict(_published(db, RECORD_PERSON))
+    assert given[records[-1][0]] != person and given[records[0][0]] == given[records[1][0]] == person
+    events = _published(db, "SELECT event_id FROM id_history")
+    assert len(events) == len(set(events))

@@ -46,6 +46,24 @@ LEGACY_REVIEW_BAND = (0.3, 0.8)
 _BY_DECISION = "detail->>'cause' = 'decision'"
 
 
+def _night_marker(paths: StorePaths) -> Path:
+    return paths.published_dir / "night-unpublished"
+
+
+def mark_night_unpublished(paths: StorePaths) -> None:
+    """A night is between taking the decisions in and publishing (under :func:`publish_lock`). A night killed
+    there leaves the mark: it may have given person IDs the served snapshot does not know, so decisions wait for
+    the resumed night, which publishes them after its own snapshot, instead of numbering new IDs over the old
+    snapshot (the same number would name two persons). :func:`mark_night_published` removes it."""
+    paths.published_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _night_marker(paths).write_text("a night is between clustering and publishing\n", encoding="utf-8")
+
+
+def mark_night_published(paths: StorePaths) -> None:
+    """The night's snapshot is served: decisions are published over it again."""
+    _night_marker(paths).unlink(missing_ok=True)
+
+
 @contextmanager
 def publish_lock(paths: StorePaths) -> Iterator[None]:
     """Hold ``<published>/publish.lock``: one publisher (a night or a decision) at a time, across processes."""
@@ -72,6 +90,8 @@ def publish_decisions_locked(paths: StorePaths, service_con: sqlite3.Connection)
     current = current_snapshot(paths)
     if current is None or not current.exists():
         return None
+    if _night_marker(paths).exists():  # a night killed before publishing: its resumed run publishes the decisions
+        return current
     last = latest_decision_id(service_con)
     served = _served(current)
     if last <= served.decisions_through:
