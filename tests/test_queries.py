@@ -155,7 +155,7 @@ def test_queue_filters(snap, filters, expected_priorities):
 @pytest.mark.parametrize(
     ("typed", "code"),
     [("Savannakhet", "LA-SV"), ("ສະຫວັນນະເຂດ", "LA-SV"), ("LA-SV", "LA-SV"), ("", None), (None, None),
-     ("Vientiane", "Vientiane"), ("VT", "VT")],  # ambiguous or unknown: kept as typed (matches nothing or a code)
+     ("Vientiane", "Vientiane"), ("QQ", "QQ"), ("VT", "LA-VT")],  # ambiguous or unknown: kept as typed
 )
 def test_queue_province_filter_is_read_once_for_routes_and_pages(typed, code):
     assert province_filter(typed) == code
