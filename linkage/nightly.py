@@ -72,6 +72,7 @@ class RunReport:
     review_queue: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    resumed: bool = False  # a killed or failed run run again: its counts are the whole run's (night_totals)
 
     def summary(self) -> list[str]:
         r = self.rows
@@ -92,17 +93,17 @@ class RunReport:
         return lines
 
 
-def _start_or_resume_run(con: duckdb.DuckDBPyConnection, version: str) -> int:
-    """The latest run if it did not end well (killed, failed), else a new run."""
+def _start_or_resume_run(con: duckdb.DuckDBPyConnection, version: str) -> tuple[int, bool]:
+    """The latest run if it did not end well (killed, failed), else a new run; and whether it is resumed."""
     latest = con.execute("SELECT run_id, status FROM runs ORDER BY run_id DESC LIMIT 1").fetchall()
     if latest and latest[0][1] != "ok":
         run_id = latest[0][0]
         log.info("resuming run %s (%s)", run_id, latest[0][1])
         con.execute("UPDATE runs SET status = 'running', model_version = ? WHERE run_id = ?", [version, run_id])
-        return run_id
+        return run_id, True
     return con.execute(
         "INSERT INTO runs (status, model_version) VALUES ('running', ?) RETURNING run_id", [version]
-    ).fetchall()[0][0]
+    ).fetchall()[0][0], False
 
 
 NIGHT_STEPS: tuple[str, ...] = ("ingest", "standardize", "model", "predict", "cluster", "publish")
@@ -205,8 +206,8 @@ def run_nightly(cfg: NightlyConfig, on_step: Callable[[StepStart], None] | None 
     con = connect(paths.db)
     try:
         _configure(con, cfg, paths)
-        run_id = _start_or_resume_run(con, version)
-        report = RunReport(run_id=run_id, model_version=version)
+        run_id, resumed = _start_or_resume_run(con, version)
+        report = RunReport(run_id=run_id, model_version=version, resumed=resumed)
         if on_step is not None:  # DuckDB keeps count of a query's progress only when asked to (prints nothing)
             con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
         timer = StepTimer(report, on_step, con)
@@ -375,6 +376,7 @@ def _run_steps(
     from linkage.model.birth_evidence import consistency_for_model
     from linkage.model.decision_classifier import APPLIED_FIELDS
     from linkage.model.prediction import predict
+    from linkage.night_totals import count_whole_run
     from linkage.publishing.decision_publish import (
         adopt_decision_persons,
         latest_decision_id,
@@ -485,6 +487,8 @@ def _run_steps(
                               "retired": ids.retired}
         with timer.step("publish"):
             report.status = "publishing"  # resumable: a run killed while publishing publishes again
+            if report.resumed:  # the killed attempt's rows, pairs and persons count too
+                count_whole_run(con, report)
             _finish_run(con, report)
             fault_point("publish:after-status")
             publish_snapshot(con, paths, run_id)
