@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from linkage.cli import app
+from linkage.model.comparisons import comparisons
 from linkage.model.store_model import StoreProfile, retrain_reason
 from linkage.model.training import train
 from linkage.nightly import NightlyConfig, RunReport, run_nightly
@@ -97,6 +98,13 @@ def test_retrain_reasons():
     assert "new source(s) B" in retrain_reason(model, StoreProfile(1000, ("A", "B"), ("dob",)), 0.2)
     assert "phone_e164" in retrain_reason(model, StoreProfile(1000, ("A",), ("dob", "phone_e164")), 0.2)
     assert retrain_reason(None, fits, 0.2) == "no model learned from this store yet"
+    # a level this version adds (or renames) reaches the store's model only by training again
+    levels = [c.get_comparison("duckdb").as_dict() for c in comparisons()]
+    assert retrain_reason({**model, "comparisons": levels}, fits, 0.2) is None
+    older = [{**c, "comparison_levels": c["comparison_levels"][:-2] + c["comparison_levels"][-1:]}
+             if c["output_column_name"] == "name" else c for c in levels]
+    assert retrain_reason({**model, "comparisons": older}, fits, 0.2) == (
+        "this version compares name with other levels than the model learned")
     # decisions: a retraining is a full re-score, so only as many more as growth asks, or one withdrawn
     d1 = frozenset(f"p{i}" for i in range(100))  # the pairs the model learned from
 

@@ -98,10 +98,30 @@ def positive_decisions(service_db: Path) -> frozenset[str]:
     return frozenset(hashlib.sha256(json.dumps(pair).encode()).hexdigest()[:16] for pair in pairs)
 
 
+def _levels(comparisons: list[dict]) -> dict[str, tuple[str, ...]]:
+    return {c["output_column_name"]: tuple(level.get("label_for_charts") or "" for level in c["comparison_levels"])
+            for c in comparisons}
+
+
+def _changed_comparisons(model: dict) -> list[str]:
+    """The comparisons whose levels (by label) this version defines otherwise than ``model`` learned them: a level
+    added to the package reaches a store's model only by training again."""
+    from linkage.model.comparisons import comparisons
+
+    if "comparisons" not in model:
+        return []
+    learned = _levels(model["comparisons"])
+    current = _levels([c.get_comparison("duckdb").as_dict() for c in comparisons()])
+    return sorted(name for name in learned.keys() | current.keys() if learned.get(name) != current.get(name))
+
+
 def retrain_reason(model: dict | None, profile: StoreProfile, retrain_growth: float) -> str | None:
     """Why the learned ``model`` no longer fits the store (None when it still does)."""
     if model is None:
         return "no model learned from this store yet"
+    changed = _changed_comparisons(model)
+    if changed:
+        return f"this version compares {', '.join(changed)} with other levels than the model learned"
     facts = model.get(LAOLINK_KEY) or {}
     trained_on = training_records(model) or 0
     if profile.records >= (1 + retrain_growth) * trained_on:
