@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -262,31 +261,16 @@ def _write_report_files(paths: StorePaths, report: RunReport) -> None:
     (runs_dir / f"run-{report.run_id:06d}.txt").write_text("\n".join(report.summary()) + "\n", encoding="utf-8")
 
 
-def _pending_records_file(paths: StorePaths, run_id: int) -> tuple[Path | None, list[int]]:
-    """Records posted to /match with persist=true, written as an exchange-format CSV to ingest (owner-only,
-    removed once ingested: the service database keeps them)."""
-    import csv
-
+def _waiting_records(paths: StorePaths, run_id: int) -> list[tuple]:
+    """Records posted to /match with persist=true that this run ingests."""
     from linkage.service.pending_records import waiting_records
     from linkage.service.service_db import connect_service
-    from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 
     service = connect_service(paths.service_db)
     try:
-        rows = waiting_records(service, run_id)
+        return waiting_records(service, run_id)
     finally:
         service.close()
-    if not rows:
-        return None, []
-    out = paths.work_dir / "pending" / f"pending-run-{run_id:06d}-{rows[0][0]}-{rows[-1][0]}.csv"
-    out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # also when a killed run left the file behind with other permissions
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(EXCHANGE_COLUMNS)
-        writer.writerows(row[1:] for row in rows)
-    return out, [row[0] for row in rows]
 
 
 def _mark_pending_ingested(paths: StorePaths, pending_ids: list[int], run_id: int) -> None:
@@ -387,24 +371,21 @@ def _run_steps(
     )
     from linkage.service.decisions import load_decisions_into
     from linkage.service.service_db import connect_service
-    from linkage.sources.ingest import ingest_file, ingest_files
+    from linkage.sources.api_records import ingest_api_records
+    from linkage.sources.ingest import ingest_files
     from linkage.sources.mapping import load_mappings
 
     run_id, version = report.run_id, report.model_version
     with timer.step("ingest"):
-        pending_file, pending_ids = _pending_records_file(paths, run_id)
         files, folder_source, skipped = _inbox_files(cfg.inbox)
-        try:
-            ingested = ingest_files(con, files, mappings_dir=cfg.mappings, folder_source=folder_source)
-            if pending_file is not None:  # the API let each key store only its own sources' records
-                exchange = load_mappings(cfg.mappings)["exchange"]
-                ingested.files.append(ingest_file(con, pending_file, exchange))
-        finally:  # the records are in the store now (or the run failed: a re-run writes the file again)
-            if pending_file is not None:
-                pending_file.unlink(missing_ok=True)
+        ingested = ingest_files(con, files, mappings_dir=cfg.mappings, folder_source=folder_source)
+        waiting = _waiting_records(paths, run_id)
+        if waiting:  # the API let each key store only its own sources' records
+            exchange = load_mappings(cfg.mappings)["exchange"]
+            ingested.files += ingest_api_records(con, waiting, paths.work_dir / "pending", run_id, exchange)
         fault_point("ingest:after-files")
-        if pending_ids:
-            _mark_pending_ingested(paths, pending_ids, run_id)
+        if waiting:
+            _mark_pending_ingested(paths, [row[0] for row in waiting], run_id)
             fault_point("ingest:after-pending")
         report.files = [
             {k: v for k, v in f.__dict__.items() if k != "ignored_headers"} for f in ingested.files

@@ -51,6 +51,9 @@ STANDARDIZED_COLUMNS: dict[str, str] = {
     "std_version": "INTEGER",  # standardizer version that produced these values
 }
 
+# ingested_files.mapping of the files of records posted to POST /match?persist=true (linkage/sources/api_records.py)
+API_FILES_MAPPING = "(api)"
+
 _STD_COLUMNS_SQL = ",\n    ".join(f"{c} {t}" for c, t in STANDARDIZED_COLUMNS.items())
 
 MIGRATIONS: list[str] = [
@@ -294,6 +297,13 @@ MIGRATIONS: list[str] = [
     # as its ingest checked them (linkage/fields/standardize.py)
     """
     ALTER TABLE ingested_files ADD COLUMN date_era VARCHAR;
+    """,
+    # 19: the files of records posted through the API, ingested before they were told apart from the inbox's (read
+    # by the exchange mapping from <db stem>.work/pending/): they never decide a source's settings
+    # (linkage/sources/file_settings.py)
+    f"""
+    UPDATE ingested_files SET mapping = '{API_FILES_MAPPING}'
+    WHERE mapping = 'exchange' AND regexp_matches(path, '[.]work/pending/pending-run-[0-9]+-[0-9]+-[0-9]+[.]csv$');
     """,
 ]
 

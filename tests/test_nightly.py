@@ -339,18 +339,22 @@ def test_pending_records_file_is_owner_only_and_removed_once_ingested(night1_sto
     nightly ingests them from is 0600 while it exists and gone once the records are stored."""
     import stat
 
-    from linkage.nightly import _pending_records_file
+    from linkage.nightly import _waiting_records
+    from linkage.sources.api_records import write_api_record_files
 
     db = _copy_deployment(night1_store, tmp_path / "pending")
     _post_pending_record(db)
     paths = store_paths(db)
     umask = os.umask(0o022)
     try:
-        written, pending_ids = _pending_records_file(paths, run_id=99)
+        pending = _waiting_records(paths, run_id=99)
+        files = write_api_record_files(pending, paths.work_dir / "pending", run_id=99)
     finally:
         os.umask(umask)
-    assert written is not None and pending_ids and stat.S_IMODE(written.stat().st_mode) == 0o600
-    written.unlink()
+    assert pending and [source for source, _ in files] == ["MOPS-AHTD"]
+    for _, written in files:
+        assert stat.S_IMODE(written.stat().st_mode) == 0o600
+        written.unlink()
     inbox = tmp_path / "empty-inbox"
     inbox.mkdir()
     report = run_nightly(NightlyConfig(inbox=inbox, db=db, model=DEFAULT_MODEL))

@@ -15,7 +15,7 @@ from snapshot_builder import build_snapshot, fixed_model
 
 from linkage.errors import FieldError
 from linkage.fields.province_fill import fill_province, province_fill_sql
-from linkage.fields.standardize_one import read_record, standardize_record
+from linkage.fields.standardize_one import SourceRules, read_record, standardize_record
 from linkage.model.blocking_sql import model_blocking_rules
 from linkage.model.realtime_match import build_scorer, snapshot_model
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
@@ -165,3 +165,93 @@ def test_stored_pairs_score_in_real_time_as_the_nightly_scored_them(mapped_snaps
             scored = scorer.score_rows([(rows[0], [candidate])])[0][0]
             assert scored["match_probability"] == pytest.approx(probability, abs=1e-12), json.dumps(
                 [raw[query], raw[candidate]], default=str)
+
+
+# ---------------------------------------------------------------- records posted with persist=true
+
+
+def _nightly_rules(db: Path, model: Path, inbox: Path, maps: Path) -> tuple[dict, list[tuple[int, dict, dict]], list]:
+    """Run a night; the served snapshot's source rules, its stored records, and each record read in real time."""
+    from linkage.fields.standardize_one import source_rules
+    from linkage.nightly import NightlyConfig, run_nightly
+    from linkage.paths import store_paths
+    from linkage.publishing.publish import current_snapshot
+
+    assert run_nightly(NightlyConfig(inbox=inbox, db=db, model=model, mappings=maps)).status == "ok"
+    snap = duckdb.connect(str(current_snapshot(store_paths(db))), read_only=True)
+    try:
+        version, settings = snapshot_model(snap)
+        scorer = build_scorer(snap, version, settings, model_blocking_rules(settings))
+        records = stored_records(snap)
+        return source_rules(snap), records, [scorer.read_record(r) for _, r, _ in records]
+    finally:
+        snap.close()
+
+
+def test_a_record_posted_with_persist_is_stored_by_its_sources_rules_and_changes_none(tmp_path):
+    """A Thai list (Buddhist-era years, event places, 01/07 for 'year only'): a record of it posted with persist is
+    stored by the next night as a record of that list (15/08/45 is 2002, its province the checkpoint's), not as a
+    file of its own that the source's rules then come from; real time reads the source as before, as the nightly."""
+    from linkage.paths import store_paths
+    from linkage.service.pending_records import add_pending_record
+    from linkage.service.service_db import connect_service
+
+    maps, inbox, empty = tmp_path / "mappings", tmp_path / "inbox", tmp_path / "empty"
+    for folder in (maps, inbox, empty):
+        folder.mkdir()
+    write_csv_mapping(maps, "home", "PROV-HOME", COLUMNS)
+    write_csv_mapping(maps, "repat", "TH-EVENT", COLUMNS,
+                      "province_is: event_place\nbuddhist_era: true\nplaceholder_birth_dates: [01/07]")
+    home = [(n, s, f"{10 + i}/0{1 + i}/{1990 + i}", "Savannakhet", "Kaysone Phomvihane")
+            for i, (n, s) in enumerate(PEOPLE)]
+    event = [(n, s, f"{10 + i}/0{1 + i}/{2533 + i}", "Champasak", "") for i, (n, s) in enumerate(PEOPLE)]
+    _file(inbox, "home", home)
+    _file(inbox, "repat", [*event, ("Keo Manivong", "M", "01/07/2535", "Champasak", "")])
+    db, model = tmp_path / "laolink.duckdb", tmp_path / "model.json"
+    model.write_text(json.dumps(fixed_model()), encoding="utf-8")
+    before, _, _ = _nightly_rules(db, model, inbox, maps)
+    assert before["TH-EVENT"] == SourceRules(("07-01",), True, "be")
+
+    posted = {"record_id": "API-1", "source": "TH-EVENT", "full_name": "Bouasy Thammasack", "sex": "F",
+              "date_of_birth": "15/08/45", "province": "Champasak"}
+    service = connect_service(store_paths(db).service_db)
+    try:
+        add_pending_record(service, posted, "key:test")
+        add_pending_record(service, {**posted, "record_id": "API-2", "date_of_birth": "01/07/2540"}, "key:test")
+        add_pending_record(service, {**posted, "record_id": "API-3", "source": "PROV-HOME"}, "key:test")
+    finally:
+        service.close()
+    after, records, real_time = _nightly_rules(db, model, empty, maps)
+    assert after == before
+    stored = {r["record_id"]: std for _, r, std in records}
+    assert (stored["API-1"]["dob"], stored["API-1"]["province_is_event"]) == (dt.date(2002, 8, 15), True)
+    assert (stored["API-2"]["dob_placeholder"], stored["API-2"]["dob_year"]) == ("07-01", 1997)
+    assert (stored["API-3"]["dob"], stored["API-3"]["province_is_event"]) == (dt.date(1945, 8, 15), False)
+    for (_, record, std), read in zip(records, real_time, strict=True):
+        assert read == (std, []), record
+
+
+def test_records_posted_before_the_upgrade_no_longer_decide_their_sources_rules(tmp_path):
+    """A store whose night read a posted record as a file of the exchange mapping: that file is the API's once
+    migrated, and the source is read by its own list again."""
+    from linkage.fields.standardize_one import source_rules
+    from linkage.store import MIGRATIONS, migrate
+
+    con = duckdb.connect(str(tmp_path / "store.duckdb"))
+    try:
+        con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for number, sql in enumerate(MIGRATIONS[:18], start=1):
+            con.execute(sql)
+            con.execute("INSERT INTO schema_version VALUES (?)", [number])
+        con.execute("INSERT INTO ingested_files (file_id, path, sha256, mapping, placeholder_birth_dates, province_is,"
+                    " date_era) VALUES (1, '/srv/inbox/night1_repat.csv', 'a', 'repat', '07-01', 'event_place', 'be'),"
+                    " (2, '/srv/laolink.work/pending/pending-run-000002-1-1.csv', 'b', 'exchange', 'auto', 'home',"
+                    " 'auto'), (3, '/srv/inbox/exchange.csv', 'c', 'exchange', 'auto', 'home', 'auto')")
+        con.execute("INSERT INTO records (source, record_id, row_hash, file_id, line_no) VALUES"
+                    " ('TH-EVENT', 'R-1', 'h', 1, 2), ('TH-EVENT', 'API-1', 'h', 2, 2), ('S', 'E-1', 'h', 3, 2)")
+        migrate(con)
+        assert con.execute("SELECT mapping FROM ingested_files ORDER BY file_id").fetchall() == [
+            ("repat",), ("(api)",), ("exchange",)]
+        assert source_rules(con)["TH-EVENT"] == SourceRules(("07-01",), True, "be")
+    finally:
+        con.close()

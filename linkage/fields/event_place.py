@@ -30,15 +30,6 @@ def province_is_event(parts: Mapping[str, Any], event_source: bool) -> bool:
     return event_source and all(parts.get(c) is not None for c in WRITTEN) and all(parts.get(c) is None for c in EMPTY)
 
 
-def event_place_sources(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
-    """The sources whose latest file's mapping says ``province_is: event_place``."""
-    rows = con.execute(
-        f"""SELECT r.source FROM records r JOIN ingested_files f USING (file_id) GROUP BY r.source
-            HAVING arg_max(f.province_is, f.file_id) IS NOT DISTINCT FROM '{EVENT_PLACE}'"""
-    ).fetchall()
-    return frozenset(source for (source,) in rows)
-
-
 def apply_event_places(con: duckdb.DuckDBPyConnection) -> int:
     """Set ``province_is_event`` of every standardized record from its file's mapping; return the rows changed.
     A changed record is scored again (its place comparison changed): ``scored_version`` is cleared."""

@@ -7,9 +7,9 @@ like a different one. Per source, such dates are read as the year only: ``dob``,
 so the full date is restored if the source's setting changes.
 
 Which day/months a source uses for this comes from its mapping (``placeholder_birth_dates``, see
-``linkage/sources/mapping.py``; the setting of the source's latest file applies). With ``auto``, 1 January
-is a placeholder for a source when the store shows its share of 1 January births far above 1/365:
-at least ``AUTO_MIN_JAN1`` such births and a share over ``AUTO_FACTOR`` times 1/365. ``00/00/1998`` is
+``linkage/sources/mapping.py``; the source's setting applies, ``file_settings.source_settings_sql``). With
+``auto``, 1 January is a placeholder for a source when the store shows its share of 1 January births far above
+1/365: at least ``AUTO_MIN_JAN1`` such births and a share over ``AUTO_FACTOR`` times 1/365. ``00/00/1998`` is
 always read as the year (``dates.parse_date``).
 """
 
@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+
+from linkage.sources.file_settings import source_settings_sql
 
 AUTO_FACTOR = 10  # 1 January over ten times as common as any day: the source writes it for "unknown"
 AUTO_MIN_JAN1 = 10
@@ -39,9 +41,7 @@ class SourcePlaceholders:
 def placeholder_decisions(con: duckdb.DuckDBPyConnection) -> list[SourcePlaceholders]:
     """Per source: its setting, the 1 January share in the store, and the month-days read as year only."""
     rows = con.execute(
-        """WITH setting AS (
-               SELECT r.source, arg_max(coalesce(f.placeholder_birth_dates, 'auto'), f.file_id) AS setting
-               FROM records r JOIN ingested_files f USING (file_id) GROUP BY r.source),
+        f"""WITH setting AS (SELECT source, placeholder_birth_dates AS setting FROM ({source_settings_sql(con)})),
            dated AS (
                SELECT source,
                       count(*) FILTER (WHERE (dob_month = 1 AND dob_day = 1) OR dob_placeholder = '01-01') AS jan1,

@@ -4,7 +4,7 @@ Real-time matching standardizes the record it is sent with the same per-field pa
 (``standardize.LOOKUPS``) and combines their outputs with the rules the nightly applies after parsing, each
 defined once for both: the age rule (``age_rule``), a province from a district that exists once
 (``province_fill``), the source's placeholder birth dates (``placeholder_dates``) and event places
-(``event_place``); the last two are per source, read from the store (:func:`source_rules`).
+(``event_place``) and the dates' era; the last three are per source, read from the store (:func:`source_rules`).
 """
 
 from __future__ import annotations
@@ -17,19 +17,21 @@ import duckdb
 
 from linkage.errors import FieldError
 from linkage.fields.age_rule import fill_from_age
-from linkage.fields.event_place import event_place_sources, province_is_event
+from linkage.fields.event_place import EVENT_PLACE, province_is_event
 from linkage.fields.placeholder_dates import placeholder_decisions, read_placeholder_as_year
 from linkage.fields.province_fill import fill_province
+from linkage.sources.file_settings import source_settings
 from linkage.store import STANDARDIZED_COLUMNS
 
 
 @dataclass(frozen=True)
 class SourceRules:
-    """How a source writes its records, as the store holds it: what the nightly applies per source after parsing."""
+    """How a source writes its records, as the store holds it (its settings: ``file_settings.source_settings_sql``):
+    what the nightly applies to its files' records, and to those posted through the API."""
 
     placeholder_month_days: tuple[str, ...] = ()  # birth month-days it writes for 'year only' ('01-01')
     province_is_event: bool = False  # its mapping says province_is: event_place
-    date_era: str | None = None  # buddhist_era of the files holding most of its records ('be', 'ce', 'auto')
+    date_era: str | None = None  # its mapping's buddhist_era ('be', 'ce', 'auto')
 
 
 @dataclass(frozen=True)
@@ -44,19 +46,8 @@ class FieldIssue:
 def source_rules(con: duckdb.DuckDBPyConnection) -> dict[str, SourceRules]:
     """Each source's rules from a store or a snapshot of it (the decisions the nightly made for it)."""
     placeholders = {d.source: d.month_days for d in placeholder_decisions(con)}
-    events = event_place_sources(con)
-    eras = dict(con.execute(  # the setting of the files that hold most of the source's records
-        "SELECT source, arg_max(date_era, n) FROM (SELECT r.source, f.date_era, count(*) AS n FROM records r"
-        " JOIN ingested_files f USING (file_id) WHERE f.date_era IS NOT NULL GROUP BY ALL) GROUP BY source"
-    ).fetchall()) if _has_date_era(con) else {}
-    return {s: SourceRules(placeholders.get(s, ()), s in events, eras.get(s))
-            for s in set(placeholders) | events | set(eras)}
-
-
-def _has_date_era(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the store or snapshot keeps each file's date era (store migration 18)."""
-    return con.execute("SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database()"
-                       " AND table_name = 'ingested_files' AND column_name = 'date_era'").fetchall()[0][0] > 0
+    return {source: SourceRules(placeholders.get(source, ()), s.province_is == EVENT_PLACE, s.date_era)
+            for source, s in source_settings(con).items()}
 
 
 def read_record(

@@ -1,18 +1,37 @@
-"""Mapping settings kept per ingested file, filled in for files ingested before a setting existed.
+"""Mapping settings kept per ingested file, and the settings each source's records are read by.
 
 A file keeps the settings its mapping had when it was read (``province_is``, ``one_record_per_person``): the
 records it brought are read by them. A store migrated to a new setting has it NULL for every earlier file, and
 those files are never read again (same content: "already ingested"), so a repatriation list ingested before
 ``province_is: event_place`` would never be marked. The mapping of the same name, as loaded now, fills them.
+
+A source's settings (:func:`source_settings_sql`, the one definition) are those of its latest file read from the
+inbox. Real-time matching reads a record of the source by them, and the nightly reads the records posted through
+the API (``linkage/sources/api_records.py``) by them too: those files (mapping ``API_FILES_MAPPING``) never decide a
+source's settings, or one posted record would change how every later record of its source is read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import duckdb
 
 from linkage.sources.mapping import Mapping
+from linkage.store import API_FILES_MAPPING
+
+SETTINGS = ("placeholder_birth_dates", "province_is", "one_record_per_person", "date_era")  # per file
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """The mapping settings of a source's records (NULL columns of a file from before a setting as None)."""
+
+    placeholder_birth_dates: str = "auto"
+    province_is: str | None = "home"
+    one_record_per_person: bool | None = False
+    date_era: str | None = "auto"
 
 
 def date_era(mapping: Mapping) -> str:
@@ -33,3 +52,24 @@ def backfill_file_settings(con: duckdb.DuckDBPyConnection, mappings: Iterable[Ma
             [m.province_is, m.one_record_per_person, date_era(m), m.name, m.name]).fetchall()
         filled += int(rows[0][0]) if rows else 0
     return filled
+
+
+def source_settings_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL of ``(source, placeholder_birth_dates, province_is, one_record_per_person, date_era)``, one row per source
+    of a store or snapshot: the settings of the latest file holding some of its records, a file read from the inbox
+    before any of the API's (those count only for a source that has no other file)."""
+    known = {c for (c,) in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database()"
+        " AND schema_name = 'main' AND table_name = 'ingested_files'").fetchall()}
+    columns = ", ".join(f"f.{c}" if c in known else f"NULL AS {c}" for c in SETTINGS)  # a snapshot from before one
+    return f"""SELECT source, coalesce(placeholder_birth_dates, 'auto') AS placeholder_birth_dates, province_is,
+                      one_record_per_person, date_era
+               FROM (SELECT s.source, {columns}, row_number() OVER (
+                         PARTITION BY s.source ORDER BY f.mapping = '{API_FILES_MAPPING}', f.file_id DESC) AS latest
+                     FROM (SELECT DISTINCT source, file_id FROM records) s JOIN ingested_files f USING (file_id))
+               WHERE latest = 1"""
+
+
+def source_settings(con: duckdb.DuckDBPyConnection) -> dict[str, SourceSettings]:
+    """Each source's settings (:func:`source_settings_sql`)."""
+    return {row[0]: SourceSettings(*row[1:]) for row in con.execute(source_settings_sql(con)).fetchall()}

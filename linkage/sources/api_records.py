@@ -1,0 +1,67 @@
+"""Records posted to ``POST /match?persist=true``, ingested by the nightly as records of their sources.
+
+Real-time matching read such a record by its source's settings (``file_settings.source_settings_sql``: its
+placeholder birth dates, event places, dates' era), and the nightly reads it so too: the waiting records are
+written one exchange-format file per source and each file is read by the exchange mapping with that source's
+settings, under the mapping name ``API_FILES_MAPPING``. Such files never decide a source's settings.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS
+from linkage.sources.file_settings import SourceSettings, source_settings
+from linkage.sources.ingest import ingest_file
+from linkage.sources.ingest_report import FileReport
+from linkage.sources.mapping import Mapping
+from linkage.store import API_FILES_MAPPING
+
+_SOURCE = 1 + EXCHANGE_COLUMNS.index("source")  # in a waiting row: (pending_id, *EXCHANGE_COLUMNS)
+
+
+def write_api_record_files(rows: Sequence[tuple], folder: Path, run_id: int) -> list[tuple[str, Path]]:
+    """Write waiting records ``(pending_id, *EXCHANGE_COLUMNS)`` as exchange-format CSV files, one per source,
+    owner-only (they hold personal data); return (source, file) in source order."""
+    by_source: dict[str, list[tuple]] = {}
+    for row in rows:
+        by_source.setdefault((row[_SOURCE] or "").strip(), []).append(row[1:])
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    written = []
+    for k, source in enumerate(sorted(by_source)):
+        out = folder / f"pending-run-{run_id:06d}-{rows[0][0]}-{rows[-1][0]}-source-{k + 1}.csv"
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # also when a killed run left the file behind with other permissions
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(EXCHANGE_COLUMNS)
+            writer.writerows(by_source[source])
+        written.append((source, out))
+    return written
+
+
+def api_files_mapping(exchange: Mapping, settings: SourceSettings | None) -> Mapping:
+    """The exchange mapping with a source's settings (the defaults for a source without files)."""
+    s = settings or SourceSettings()
+    return replace(exchange, name=API_FILES_MAPPING, placeholder_birth_dates=s.placeholder_birth_dates,
+                   province_is=s.province_is or "home", one_record_per_person=bool(s.one_record_per_person),
+                   buddhist_era={"be": True, "ce": False}.get(s.date_era or ""))
+
+
+def ingest_api_records(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple], folder: Path, run_id: int,
+                       exchange: Mapping) -> list[FileReport]:
+    """Ingest the waiting records, each source's by its settings; the files are removed once read (the service
+    database keeps the records)."""
+    settings = source_settings(con)
+    files = write_api_record_files(rows, folder, run_id)
+    try:
+        return [ingest_file(con, path, api_files_mapping(exchange, settings.get(source))) for source, path in files]
+    finally:
+        for _, path in files:
+            path.unlink(missing_ok=True)
