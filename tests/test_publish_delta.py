@@ -124,3 +124,33 @@ def test_night_with_nothing_new_rewrites_nothing(two_nights, tmp_path):
         old.pop(rebuilt_each_run), new.pop(rebuilt_each_run)
     assert new == old
     assert _docs(after) == _docs(before)
+
+
+@pytest.mark.parametrize("rows_per_bucket", [1, 16, 10_000])
+def test_changed_keys_are_exactly_the_keys_whose_rows_differ(tmp_path, monkeypatch, rows_per_bucket):
+    """Changed, added, removed and duplicated rows are found whatever the buckets' size (one key per bucket, the
+    default, every key in one bucket); rows of other keys in a changed bucket are not reported."""
+    from linkage.publishing import snapshot_delta
+
+    monkeypatch.setattr(snapshot_delta, "ROWS_PER_BUCKET", rows_per_bucket)
+    con = duckdb.connect(str(tmp_path / "store.duckdb"))
+    con.execute(f"ATTACH '{tmp_path / 'snap.duckdb'}' AS snap")
+    for db in ("main", "snap"):
+        con.execute(f"CREATE TABLE {db}.records AS SELECT range AS rid, 'name ' || range AS name FROM range(1000)")
+        con.execute(f"CREATE TABLE {db}.predictions AS SELECT range AS rid_l, range + 1 AS rid_r, "
+                    "range / 1000 AS p FROM range(1000)")
+    con.execute("UPDATE main.records SET name = 'renamed' WHERE rid = 17")
+    con.execute("DELETE FROM main.records WHERE rid = 500")
+    con.execute("INSERT INTO main.records VALUES (1000, 'new')")
+    con.execute("INSERT INTO main.predictions VALUES (3, 4, 0.003)")  # the same row twice: a multiset differs
+    con.execute("UPDATE main.predictions SET p = 0.9 WHERE rid_l = 250")
+    con.execute("DELETE FROM main.predictions WHERE rid_l = 900")
+    found = {}
+    for table in ("records", "predictions"):
+        keys = snapshot_delta.DELTA_KEYS[table]
+        rows = con.execute(f"SELECT count(*) FROM main.{table}").fetchall()[0][0]
+        count = snapshot_delta._find_changed_keys(con, table, keys, rows)
+        found[table] = sorted(con.execute(f"SELECT * FROM _dk_{table}").fetchall())
+        assert count == len(found[table])
+    assert found["records"] == [(17,), (500,), (1000,)]
+    assert found["predictions"] == [(3, 4), (250, 251), (900, 901)]
