@@ -23,7 +23,8 @@ def ingest(con, paths, **kwargs):
 
 
 def test_a_file_the_nightly_may_not_read_is_reported_and_the_files_after_it_are_ingested():
-    """Another user's upload (mode 000 here): reported as rejected with the reason, not a crash of the whole night.
+    """Another user's upload (mode 000 here): rejected with the reason, not a crash of the whole night, and recorded
+    as other rejected files are (ingested_files and a quarantine row), so that the store shows it after the night.
     Root reads any file, so as root the ingest goes on as nobody, in a folder outside pytest's (owner-only) one."""
     with tempfile.TemporaryDirectory(dir="/tmp") as name:
         root = Path(name)
@@ -45,12 +46,17 @@ def test_a_file_the_nightly_may_not_read_is_reported_and_the_files_after_it_are_
                 os.setgid(65534); os.setuid(65534)
             con = connect({str(root / 'store' / 's.duckdb')!r})
             for f in ingest_files(con, [{str(locked)!r}, {str(readable)!r}]).files:
-                print(f.status, f.stored, f.reason)
-            print(con.execute("SELECT count(*) FROM ingested_files").fetchall()[0][0])
+                print(f.status, f.stored, f.file_id, f.reason)
+            for table in ("ingested_files", "quarantine"):
+                print(con.execute(f"SELECT file_id, parse_filename(path), reason FROM {{table}} ORDER BY file_id"
+                                  ).fetchall())
         """)
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["rejected 0 cannot be read: Permission denied", "ingested 1 None", "1"]
+    assert done.stdout.splitlines() == [
+        "rejected 0 1 cannot be read: Permission denied", "ingested 1 2 None",
+        "[(1, 'a.csv', 'cannot be read: Permission denied'), (2, 'b.csv', None)]",
+        "[(1, 'a.csv', 'file rejected: cannot be read: Permission denied')]"]
 
 
 def test_a_file_moved_to_its_right_source_folder_is_read_again(store_con, tmp_path):

@@ -389,9 +389,9 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mappi
         return report
     try:
         sha256 = file_sha256(path)
-    except OSError as exc:  # e.g. another user's upload the nightly may not read: reported, not recorded
-        report.status, report.reason = "rejected", f"cannot be read: {exc.strerror or exc}"
-        return report
+    except OSError as exc:  # e.g. another user's upload the nightly may not read
+        report.reason = f"cannot be read: {exc.strerror or exc}"
+        return _record_rejection(con, report, "")  # no content hash: recorded again each time it is still unreadable
     try:
         mapping = mapping or choose_mapping(path.name, mappings)
     except MappingError as exc:
