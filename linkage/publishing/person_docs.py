@@ -46,6 +46,7 @@ MAX_DELTA_SHARE = 0.5
 PAGE_SIZE = 65536  # SQLite's largest page
 _RECORD_FIELDS = ("rid", *EXCHANGE_COLUMNS, *(c for c in STANDARDIZED_COLUMNS if c != "std_version"),
                   "version", "updated_at")
+AT = 'h."at"'  # an ID event's time
 _LINK_FIELDS = ("rid_l", "rid_r", "source_l", "record_id_l", "source_r", "record_id_r", "match_weight",
                 "match_probability", "model_version", "run_id")
 
@@ -75,6 +76,16 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
 
 
+def _joined_in_order(value: str, *order: str) -> str:
+    """An aggregate: the group's ``value`` texts joined with commas in the order of the ``order`` expressions.
+
+    ``string_agg(... ORDER BY ...)`` sorts every group apart: over a million records of 430,094 persons that
+    aggregate alone took 9.4 of the documents' 20.7 operator-seconds. Collecting each group's values unordered
+    and sorting the list (by the keys first, so ``value`` only breaks ties of equal keys) gives the same text."""
+    keys = ", ".join(f"k{i} := {expr}" for i, expr in enumerate(order))
+    return f"array_to_string(list_transform(list_sort(list(struct_pack({keys}, v := {value}))), lambda x: x.v), ',')"
+
+
 def docs_sql(con: duckdb.DuckDBPyConnection, only_listed: bool = False) -> str:
     """One row (person_id, doc) per active person of the snapshot ``con`` reads; with ``only_listed``, of the
     persons in the query parameter ``$ids`` only."""
@@ -96,9 +107,10 @@ def docs_sql(con: duckdb.DuckDBPyConnection, only_listed: bool = False) -> str:
                    "record_id_r": "rr.record_id"}
     link = ", ".join(f"{c} := {link_values.get(c, 'p.' + c)}" for c in _LINK_FIELDS)
     if "predictions" in tables:
+        links = _joined_in_order(f"to_json(struct_pack({link}))::VARCHAR", "p.match_probability IS NULL",
+                                 "coalesce(-p.match_probability, 0)", "p.rid_l", "p.rid_r")
         links_cte = f"""links AS (
-            SELECT ql.person_id, '[' || string_agg(to_json(struct_pack({link}))::VARCHAR, ','
-                   ORDER BY p.match_probability DESC NULLS LAST, p.rid_l, p.rid_r) || ']' AS links
+            SELECT ql.person_id, '[' || {links} || ']' AS links
             FROM predictions p
             JOIN records rl ON rl.rid = p.rid_l JOIN record_person ql ON ql.rid = p.rid_l
             JOIN records rr ON rr.rid = p.rid_r JOIN record_person qr ON qr.rid = p.rid_r
@@ -108,6 +120,10 @@ def docs_sql(con: duckdb.DuckDBPyConnection, only_listed: bool = False) -> str:
         links_cte = "links AS (SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS links WHERE false)"
     detail = ("CASE WHEN h.detail IS NULL THEN NULL WHEN json_valid(h.detail) "
               "THEN CAST(h.detail AS JSON) ELSE to_json(h.detail) END")
+    event = _joined_in_order(
+        "to_json(struct_pack(event_id := h.event_id, person_id := h.ev_person, event := h.event, "
+        f"other_person_id := h.other_person_id, n_records := h.n_records, detail := {detail}, run_id := h.run_id, "
+        f'"at" := {_iso(AT)}))::VARCHAR', f"{AT} IS NULL", f"coalesce({AT}, TIMESTAMP 'epoch')", "h.event_id")
     if "id_history" in tables:
         history_cte = f"""hist_rows AS (
             SELECT DISTINCT k AS person_id, event_id, person_id AS ev_person, event, other_person_id, n_records,
@@ -116,11 +132,7 @@ def docs_sql(con: duckdb.DuckDBPyConnection, only_listed: bool = False) -> str:
                   UNION ALL SELECT other_person_id AS k, * FROM id_history WHERE other_person_id IS NOT NULL)
             WHERE true{listed("k")}),
         history AS (
-            SELECT h.person_id, '[' || string_agg(to_json(struct_pack(event_id := h.event_id,
-                       person_id := h.ev_person, event := h.event, other_person_id := h.other_person_id,
-                       n_records := h.n_records, detail := {detail}, run_id := h.run_id,
-                       "at" := {_iso('h."at"')}))::VARCHAR, ','
-                       ORDER BY h."at" NULLS LAST, h.event_id) || ']' AS history
+            SELECT h.person_id, '[' || {event} || ']' AS history
             FROM hist_rows h GROUP BY h.person_id)"""
     else:
         history_cte = "history AS (SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS history WHERE false)"
@@ -130,7 +142,7 @@ def docs_sql(con: duckdb.DuckDBPyConnection, only_listed: bool = False) -> str:
             "updated_run_id := ps.updated_run_id, n_records := ps.n_records))::VARCHAR")
     return f"""
         WITH recs AS (
-            SELECT rp.person_id, '[' || string_agg(to_json(struct_pack({record}))::VARCHAR, ',' ORDER BY r.rid)
+            SELECT rp.person_id, '[' || {_joined_in_order(f'to_json(struct_pack({record}))::VARCHAR', 'r.rid')}
                    || ']' AS records, count(*) AS n
             FROM records r JOIN record_person rp ON rp.rid = r.rid
             WHERE true{listed("rp.person_id")}
