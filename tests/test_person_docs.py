@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 
 import duckdb
 import pytest
@@ -68,6 +69,26 @@ def test_publish_writes_a_document_per_active_person_equal_to_the_live_answer(sn
             {"rids": [1, 2], "note": "ລາວ"}]
     finally:
         docs.close()
+
+
+def test_documents_built_a_few_persons_per_query_are_the_same(snapshot, tmp_path, monkeypatch):
+    """The documents are built a part of the persons at a time (bounded memory): parts give the
+    very file one part gives (parts of three: of three and of one), every document still the live answer."""
+
+    def entries(path) -> list[tuple]:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT person_id, doc, records FROM docs ORDER BY person_id").fetchall()
+        finally:
+            db.close()
+
+    whole = tmp_path / "whole.sqlite"
+    build_person_docs(snapshot, whole)
+    monkeypatch.setattr(person_docs, "DOCS_PER_QUERY", 3)
+    parts = docs_path(snapshot)
+    build_person_docs(snapshot, parts)
+    assert entries(parts) == entries(whole)
+    assert _assert_documents_are_live_answers(snapshot) > 3  # two parts, the second shorter
 
 
 def _night(previous, to, statements: list[str]):
