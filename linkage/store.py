@@ -305,6 +305,19 @@ MIGRATIONS: list[str] = [
     UPDATE ingested_files SET mapping = '{API_FILES_MAPPING}'
     WHERE mapping = 'exchange' AND regexp_matches(path, '[.]work/pending/pending-run-[0-9]+-[0-9]+-[0-9]+[.]csv$');
     """,
+    # 20: the sources each ingested file read (``records``: its rows of the source stored, updated or unchanged), so
+    # that a source's settings are its latest inbox file's even when that file's rows were all unchanged or a posted
+    # update moved its records to an API file (linkage/sources/file_settings.py). Earlier files: from the files
+    # their records and their records' earlier versions came from (``records`` unknown: unchanged rows left no trace)
+    """
+    CREATE TABLE file_sources (file_id BIGINT NOT NULL, source VARCHAR NOT NULL, records BIGINT);
+    INSERT INTO file_sources (file_id, source)
+    SELECT DISTINCT file_id, source FROM (
+        SELECT file_id, source FROM records
+        UNION ALL SELECT file_id, source FROM record_history
+        UNION ALL SELECT replaced_by_file_id, source FROM record_history)
+    ORDER BY file_id, source;
+    """,
 ]
 
 

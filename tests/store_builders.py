@@ -6,7 +6,17 @@ import duckdb
 
 from linkage.service.decisions import load_decisions_into, record_decision
 from linkage.service.service_db import connect_service
-from linkage.store import connect
+from linkage.store import MIGRATIONS, connect
+
+
+def store_at_migration(path, version: int) -> duckdb.DuckDBPyConnection:
+    """A store as an earlier version left it: the first ``version`` migrations applied (``migrate`` brings it up)."""
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    for number, sql in enumerate(MIGRATIONS[:version], start=1):
+        con.execute(sql)
+        con.execute("INSERT INTO schema_version VALUES (?)", [number])
+    return con
 
 
 def open_stores(tmp_path):

@@ -235,14 +235,11 @@ def test_records_posted_before_the_upgrade_no_longer_decide_their_sources_rules(
     """A store whose night read a posted record as a file of the exchange mapping: that file is the API's once
     migrated, and the source is read by its own list again."""
     from linkage.fields.standardize_one import source_rules
-    from linkage.store import MIGRATIONS, migrate
+    from linkage.store import migrate
+    from tests.store_builders import store_at_migration
 
-    con = duckdb.connect(str(tmp_path / "store.duckdb"))
+    con = store_at_migration(tmp_path / "store.duckdb", 18)
     try:
-        con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        for number, sql in enumerate(MIGRATIONS[:18], start=1):
-            con.execute(sql)
-            con.execute("INSERT INTO schema_version VALUES (?)", [number])
         con.execute("INSERT INTO ingested_files (file_id, path, sha256, mapping, placeholder_birth_dates, province_is,"
                     " date_era) VALUES (1, '/srv/inbox/night1_repat.csv', 'a', 'repat', '07-01', 'event_place', 'be'),"
                     " (2, '/srv/laolink.work/pending/pending-run-000002-1-1.csv', 'b', 'exchange', 'auto', 'home',"

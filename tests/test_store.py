@@ -41,13 +41,10 @@ def test_records_lose_their_indexes_and_keep_rows_defaults_and_not_null(tmp_path
     import pytest
 
     from linkage.store import migrate
+    from tests.store_builders import store_at_migration
 
     db = tmp_path / "store.duckdb"
-    con = duckdb.connect(str(db))
-    con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-    for number, sql in enumerate(MIGRATIONS[:14], start=1):
-        con.execute(sql)
-        con.execute("INSERT INTO schema_version VALUES (?)", [number])
+    con = store_at_migration(db, 14)
     con.execute("INSERT INTO records (source, record_id, full_name, row_hash, file_id, line_no) "
                 "VALUES ('A', '1', 'Noy', 'h1', 1, 2), ('A', '2', 'Keo', 'h2', 1, 3)")
     assert con.execute("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'records' "

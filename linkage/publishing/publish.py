@@ -43,6 +43,7 @@ PUBLISHED_TABLES: tuple[str, ...] = (
     "models",
     "sources",
     "ingested_files",
+    "file_sources",  # which files decide a source's settings (linkage/sources/file_settings.py)
     "quarantine",
     "std_issues",
 )

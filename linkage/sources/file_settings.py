@@ -6,9 +6,10 @@ those files are never read again (same content: "already ingested"), so a repatr
 ``province_is: event_place`` would never be marked. The mapping of the same name, as loaded now, fills them.
 
 A source's settings (:func:`source_settings_sql`, the one definition) are those of its latest file read from the
-inbox. Real-time matching reads a record of the source by them, and the nightly reads the records posted through
-the API (``linkage/sources/api_records.py``) by them too: those files (mapping ``API_FILES_MAPPING``) never decide a
-source's settings, or one posted record would change how every later record of its source is read.
+inbox (``file_sources``: the sources each file read, unchanged rows included). Real-time matching reads a record of
+the source by them, and the nightly reads the records posted through the API (``linkage/sources/api_records.py``)
+by them too: those files (mapping ``API_FILES_MAPPING``) never decide a source's settings, or one posted record
+would change how every later record of its source is read.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 import duckdb
 
 from linkage.sources.mapping import Mapping
-from linkage.store import API_FILES_MAPPING
+from linkage.store import API_FILES_MAPPING, has_table
 
 SETTINGS = ("placeholder_birth_dates", "province_is", "one_record_per_person", "date_era")  # per file
 
@@ -56,18 +57,22 @@ def backfill_file_settings(con: duckdb.DuckDBPyConnection, mappings: Iterable[Ma
 
 def source_settings_sql(con: duckdb.DuckDBPyConnection) -> str:
     """SQL of ``(source, placeholder_birth_dates, province_is, one_record_per_person, date_era)``, one row per source
-    of a store or snapshot: the settings of the latest file holding some of its records, a file read from the inbox
-    before any of the API's (those count only for a source that has no other file)."""
+    of a store or snapshot: the settings of the latest file read from the inbox that read some of its records
+    (``file_sources``, unchanged rows included), wherever its records are now (a posted update moves a record to
+    its API file); NULL settings (the defaults) for a source no inbox file has read."""
     known = {c for (c,) in con.execute(
         "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database()"
         " AND schema_name = 'main' AND table_name = 'ingested_files'").fetchall()}
     columns = ", ".join(f"f.{c}" if c in known else f"NULL AS {c}" for c in SETTINGS)  # a snapshot from before one
+    # a snapshot from before file_sources: the files its records came from
+    read = "file_sources" if has_table(con, "file_sources") else "(SELECT DISTINCT file_id, source FROM records)"
     return f"""SELECT source, coalesce(placeholder_birth_dates, 'auto') AS placeholder_birth_dates, province_is,
                       one_record_per_person, date_era
-               FROM (SELECT s.source, {columns}, row_number() OVER (
-                         PARTITION BY s.source ORDER BY f.mapping = '{API_FILES_MAPPING}', f.file_id DESC) AS latest
-                     FROM (SELECT DISTINCT source, file_id FROM records) s JOIN ingested_files f USING (file_id))
-               WHERE latest = 1"""
+               FROM (SELECT s.source, {columns} FROM (SELECT DISTINCT source FROM records) s
+                     LEFT JOIN (SELECT r.source, max(r.file_id) AS file_id FROM {read} r JOIN ingested_files i
+                                USING (file_id) WHERE i.mapping <> '{API_FILES_MAPPING}' GROUP BY r.source) latest
+                     USING (source)
+                     LEFT JOIN ingested_files f USING (file_id))"""
 
 
 def source_settings(con: duckdb.DuckDBPyConnection) -> dict[str, SourceSettings]:

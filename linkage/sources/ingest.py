@@ -264,6 +264,8 @@ def _merge(con: duckdb.DuckDBPyConnection, mapping: Mapping, file_id: int, path:
     updated, unchanged = con.execute(
         f"SELECT count(*) FILTER (changed), count(*) FILTER (NOT changed) FROM {_KNOWN}").fetchall()[0]
     counts = {"stored": good - updated - unchanged, "updated": updated, "unchanged": unchanged}
+    con.execute(f"INSERT INTO file_sources SELECT ?, c_source, count(*) FROM {_CHK} k WHERE {_GOOD} GROUP BY c_source"
+                " ORDER BY c_source", [file_id])  # the sources it read, unchanged rows too (file_settings.py)
     if counts["updated"]:
         _update_changed(con, file_id)
     if counts["stored"]:

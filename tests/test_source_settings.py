@@ -1,0 +1,98 @@
+"""A source's settings (placeholder birth dates, event places, dates' era, one record per person) are its latest inbox
+file's (``linkage/sources/file_settings.py``), whatever files its records are held by now: real ingests into a real
+store, the records posted through the API ingested as the nightly ingests them."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from linkage.sources.api_records import ingest_api_records
+from linkage.sources.exchange_format import EXCHANGE_COLUMNS
+from linkage.sources.file_settings import SourceSettings, source_settings
+from linkage.sources.ingest import ingest_files
+from linkage.sources.mapping import load_mappings
+from linkage.store import migrate
+from tests.mapping_samples import write_csv_mapping
+from tests.store_builders import store_at_migration
+
+COLUMNS = {"record_id": "ID", "full_name": "Name", "sex": "Sex", "date_of_birth": "DOB", "province": "Province"}
+PEOPLE = [("Bouasy Thammasack", "F"), ("Khamla Sisavath", "F"), ("Noy Phommachanh", "M"), ("Somphone Keo", "M"),
+          ("Vanh Douangmala", "F"), ("Phet Sayavong", "M")]
+MENDED = "province_is: event_place\nbuddhist_era: true\nplaceholder_birth_dates: [01/07]"
+LIST = SourceSettings("07-01", "event_place", False, "be")  # the mended mapping, as a file keeps it
+
+
+def _list(folder: Path, name: str, rows: list[tuple[str, str, str]]) -> Path:
+    """A Thai repatriation list: ID, name, sex, birth date, the checkpoint's province."""
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(list(COLUMNS.values()))
+        writer.writerows([*row, "Champasak"] for row in rows)
+    return path
+
+
+def _rows(people: list[tuple[str, str]], first: int = 0) -> list[tuple[str, str, str]]:
+    return [(f"TH-{first + i}", n, s, f"{10 + i}/0{1 + i}/{2533 + i}") for i, (n, s) in enumerate(people)]
+
+
+def test_a_posted_update_of_a_lists_records_leaves_the_list_deciding(store_con, tmp_path):
+    """The mended list's own records updated through the API move to the API's file: the list still decides (an
+    older list, read by the mapping before it was mended, decided before: 15/08/45 became 1945)."""
+    maps = tmp_path / "mappings"
+    maps.mkdir()
+    write_csv_mapping(maps, "repat", "TH-EVENT", COLUMNS)
+    ingest_files(store_con, [_list(tmp_path / "n1", "repat_1", _rows(PEOPLE[:4]))], mappings_dir=maps)
+    write_csv_mapping(maps, "repat", "TH-EVENT", COLUMNS, MENDED)
+    ingest_files(store_con, [_list(tmp_path / "n2", "repat_2", _rows(PEOPLE))], mappings_dir=maps)
+    assert source_settings(store_con)["TH-EVENT"] == LIST
+    posted = [{"record_id": record_id, "source": "TH-EVENT", "full_name": name, "sex": sex, "date_of_birth": dob,
+               "province": "Champasak", "phone": "020 5555 1234"} for record_id, name, sex, dob in _rows(PEOPLE)[4:]]
+    reports = ingest_api_records(store_con, [(k, *(p.get(c) for c in EXCHANGE_COLUMNS)) for k, p in
+                                             enumerate(posted, start=1)], tmp_path / "pending", 3,
+                                 load_mappings(maps)["exchange"])
+    assert [(r.mapping, r.updated) for r in reports] == [("(api)", 2)]
+    assert source_settings(store_con)["TH-EVENT"] == LIST
+
+
+def test_a_list_delivered_again_with_every_row_unchanged_decides(store_con, tmp_path):
+    """README: a source's settings are its latest file's read from the inbox; a list delivered again under the
+    mended mapping, its rows unchanged (here in another order), is read and decides."""
+    maps = tmp_path / "mappings"
+    maps.mkdir()
+    write_csv_mapping(maps, "repat", "TH-EVENT", COLUMNS)
+    ingest_files(store_con, [_list(tmp_path / "n1", "repat_1", _rows(PEOPLE))], mappings_dir=maps)
+    assert source_settings(store_con)["TH-EVENT"] == SourceSettings("auto", "home", False, "auto")
+    write_csv_mapping(maps, "repat", "TH-EVENT", COLUMNS, MENDED)
+    report = ingest_files(store_con, [_list(tmp_path / "n2", "repat_2", _rows(PEOPLE)[::-1])], mappings_dir=maps)
+    assert [(f.status, f.unchanged) for f in report.files] == [("ingested", 6)]
+    assert source_settings(store_con)["TH-EVENT"] == LIST
+    assert store_con.execute("SELECT * FROM file_sources ORDER BY file_id").fetchall() == [
+        (1, "TH-EVENT", 6), (2, "TH-EVENT", 6)]
+
+
+def test_a_store_from_before_finds_the_files_a_source_was_read_from_in_its_records_history(tmp_path):
+    """Migration 20 fills ``file_sources`` from the files the records and their earlier versions came from: a list
+    whose records a posted update moved to the API's file keeps deciding once the store is migrated."""
+    con = store_at_migration(tmp_path / "store.duckdb", 19)
+    try:
+        con.execute("INSERT INTO ingested_files (file_id, path, sha256, mapping, placeholder_birth_dates, province_is,"
+                    " one_record_per_person, date_era) VALUES"
+                    " (1, '/srv/inbox/repat_1.csv', 'a', 'repat', 'auto', 'home', false, 'auto'),"
+                    " (2, '/srv/inbox/repat_2.csv', 'b', 'repat', '07-01', 'event_place', false, 'be'),"
+                    " (3, '/srv/laolink.work/pending/pending-run-000003-1-1-source-1.csv', 'c', '(api)', '07-01',"
+                    " 'event_place', false, 'be'), (4, '/srv/inbox/home.csv', 'd', 'home', 'auto', 'home', false,"
+                    " 'auto')")
+        con.execute("INSERT INTO records (source, record_id, row_hash, file_id, line_no) VALUES"
+                    " ('TH-EVENT', 'TH-0', 'h', 1, 2), ('TH-EVENT', 'TH-4', 'h2', 3, 2),"
+                    " ('PROV-HOME', 'H-0', 'h', 4, 2)")
+        con.execute("INSERT INTO record_history (rid, source, record_id, row_hash, version, file_id, line_no,"
+                    " replaced_by_file_id) VALUES (2, 'TH-EVENT', 'TH-4', 'h', 1, 2, 6, 3)")
+        migrate(con)
+        assert con.execute("SELECT * FROM file_sources ORDER BY ALL").fetchall() == [
+            (1, "TH-EVENT", None), (2, "TH-EVENT", None), (3, "TH-EVENT", None), (4, "PROV-HOME", None)]
+        assert source_settings(con)["TH-EVENT"] == LIST
+    finally:
+        con.close()
