@@ -5,6 +5,7 @@ store, the records posted through the API ingested as the nightly ingests them."
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 from linkage.sources.api_records import ingest_api_records
@@ -96,3 +97,70 @@ def test_a_store_from_before_finds_the_files_a_source_was_read_from_in_its_recor
         assert source_settings(con)["TH-EVENT"] == LIST
     finally:
         con.close()
+
+
+def _post(con, folder: Path, maps: Path, records: list[dict], run_id: int) -> None:
+    """Ingest ``records`` as the nightly ingests the records posted with ``/match?persist=true``."""
+    rows = [(k, *(r.get(c) for c in EXCHANGE_COLUMNS)) for k, r in enumerate(records, start=1)]
+    ingest_api_records(con, rows, folder / "pending", run_id, load_mappings(maps)["exchange"])
+
+
+def test_a_record_posted_before_its_sources_list_is_read_again_by_the_list_once_it_arrives(store_con, tmp_path):
+    """A Thai list's record posted before the list's first delivery is read by the defaults (15/08/45 is 1945); the
+    night the list arrives (Buddhist-era years, event places) reads it as the list's own records, as real-time
+    matching reads it; a night after that reads nothing again."""
+    from linkage.fields.standardize import standardize
+    from linkage.fields.standardize_one import read_record, source_rules
+
+    maps = tmp_path / "mappings"
+    maps.mkdir()
+    write_csv_mapping(maps, "repat", "TH-EVENT", COLUMNS, MENDED)
+    posted = {"record_id": "API-1", "source": "TH-EVENT", "full_name": "Bouasy Thammasack", "sex": "F",
+              "date_of_birth": "15/08/45", "province": "Champasak"}
+    _post(store_con, tmp_path, maps, [posted], run_id=1)
+    standardize(store_con)
+
+    def stored() -> tuple:
+        return store_con.execute("SELECT dob, province_is_event FROM records WHERE record_id = 'API-1'").fetchall()[0]
+
+    assert stored() == (dt.date(1945, 8, 15), False)
+    ingest_files(store_con, [_list(tmp_path / "n2", "repat", _rows(PEOPLE))], mappings_dir=maps)
+    report = standardize(store_con)
+    assert stored() == (dt.date(2002, 8, 15), True)
+    assert (report.redone_for_era, report.records) == (1, 1 + len(PEOPLE))
+    real_time, _ = read_record(posted, source_rules(store_con)["TH-EVENT"])
+    assert (real_time["dob"], real_time["province_is_event"]) == stored()
+    assert (standardize(store_con).records, stored()) == (0, (dt.date(2002, 8, 15), True))
+
+
+def test_a_record_posted_before_a_registers_list_leaves_the_register_listed_once(store_con, tmp_path):
+    """A register (one_record_per_person) whose record was posted before its first list: once the list arrives the
+    source lists each person once, the posted record being one of its records."""
+    from linkage.clusters.one_to_one import LISTED_ONCE_TABLE, listed_once_sources
+
+    maps = tmp_path / "mappings"
+    maps.mkdir()
+    write_csv_mapping(maps, "reg", "REG", COLUMNS, "one_record_per_person: true")
+    _post(store_con, tmp_path, maps, [{"record_id": "API-1", "source": "REG", "full_name": "Somchai Inthavong"}], 1)
+    assert listed_once_sources(store_con) == 0
+    ingest_files(store_con, [_list(tmp_path / "n2", "reg", _rows(PEOPLE))], mappings_dir=maps)
+    assert listed_once_sources(store_con) == 1
+    assert store_con.execute(f"SELECT * FROM {LISTED_ONCE_TABLE}").fetchall() == [("REG", 1 + len(PEOPLE))]
+
+
+def test_a_posted_source_with_an_invisible_character_is_read_by_that_sources_settings(store_con, tmp_path):
+    """A source copied with a zero-width space (or a byte-order mark, a no-break space, a tab): stored as that source
+    (ingest removes the character) and read by its settings, as real-time matching reads it."""
+    from linkage.fields.standardize import standardize
+
+    maps = tmp_path / "mappings"
+    maps.mkdir()
+    write_csv_mapping(maps, "repat", "TH-EVENT", COLUMNS, MENDED)
+    ingest_files(store_con, [_list(tmp_path / "n1", "repat", _rows(PEOPLE))], mappings_dir=maps)
+    keys = ["TH-EVENT\u200b", "\ufeff TH-EVENT\t", "\u00a0TH-EVENT\r\n", "TH\u200d-EVENT"]
+    _post(store_con, tmp_path, maps, [{"record_id": f"API-{i}", "source": key, "full_name": "Bouasy Thammasack",
+                                       "date_of_birth": "15/08/45", "province": "Champasak"}
+                                      for i, key in enumerate(keys)], run_id=2)
+    standardize(store_con)
+    assert store_con.execute("SELECT source, dob, province_is_event FROM records WHERE record_id LIKE 'API-%'"
+                             ).fetchall() == [("TH-EVENT", dt.date(2002, 8, 15), True)] * len(keys)

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import duckdb
 
+from linkage.sources.file_settings import record_setting_sql, source_settings_sql
+
 LISTED_ONCE_TABLE = "_listed_once_sources"
 ASSIGNMENT_TABLE = "_assignment"
 MAX_COVERAGE = 0.99  # never treat a source as certainly holding every record's match: 1 - covered stays > 0
@@ -27,7 +29,8 @@ MAX_COVERAGE = 0.99  # never treat a source as certainly holding every record's 
 
 def listed_once_sources(con: duckdb.DuckDBPyConnection, *, refresh: bool = True) -> int:
     """(Re)create ``_listed_once_sources(source, records)``: sources all of whose records came from files whose
-    mapping says ``one_record_per_person``; return how many there are (0 for a store from before the setting).
+    mapping says ``one_record_per_person`` (a record posted through the API: its source's setting, the night's,
+    ``file_settings.record_setting_sql``); return how many there are (0 for a store from before the setting).
     ``refresh`` False keeps the table this connection already made (clustering makes it once per run)."""
     exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
                          [LISTED_ONCE_TABLE]).fetchall()[0][0]
@@ -37,10 +40,11 @@ def listed_once_sources(con: duckdb.DuckDBPyConnection, *, refresh: bool = True)
         "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'ingested_files' AND column_name = "
         "'one_record_per_person' AND schema_name = 'main' AND database_name = current_database()"
     ).fetchall()[0][0]
-    listed = "bool_and(coalesce(f.one_record_per_person, false))" if has_setting else "false"
+    listed = f"bool_and(coalesce({record_setting_sql('one_record_per_person')}, false))" if has_setting else "false"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {LISTED_ONCE_TABLE} AS
             SELECT r.source, count(*) AS records FROM records r JOIN ingested_files f USING (file_id)
+            JOIN ({source_settings_sql(con)}) s ON s.source = r.source
             GROUP BY r.source HAVING {listed}"""
     )
     return con.execute(f"SELECT count(*) FROM {LISTED_ONCE_TABLE}").fetchall()[0][0]

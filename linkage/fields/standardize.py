@@ -26,6 +26,8 @@ from linkage.fields.invisible import visible_or_none
 from linkage.fields.placeholder_dates import apply_placeholder_birth_dates
 from linkage.fields.province_fill import province_fill_sql
 from linkage.fields.std_cache import open_cache, parse_keys
+from linkage.sources.file_settings import record_setting_sql, source_settings_sql
+from linkage.store import API_FILES_MAPPING
 
 # Raised whenever a standardizer's output changes, so stored records are standardized again
 # (2: the name key undoes doubled consonants first; 3: a province name two provinces share is settled
@@ -43,7 +45,10 @@ from linkage.fields.std_cache import open_cache, parse_keys
 STD_VERSION = 10
 
 _EMPTY = "\x00"  # join key standing for NULL, so lookups join with plain equality
-DATE_ERA = "date_era"  # the record's file's buddhist_era setting (ingested_files.date_era), a key of the date lookups
+# the buddhist_era setting a record is read by (its file's, ingested_files.date_era, or a posted record's source's), a
+# key of the date lookups
+DATE_ERA = "date_era"
+_POSTED_ERA = "posted date_era "  # + a source: std_state's era its records posted through the API were read by
 
 
 @dataclass
@@ -58,6 +63,7 @@ class StandardizeReport:
     records: int = 0
     fields: dict[str, FieldCounts] = field(default_factory=dict)
     redone_for_aliases: int = 0  # records whose province or district changed alias files read differently
+    redone_for_era: int = 0  # records posted through the API whose source's dates' era changed since they were read
     placeholder_dates: tuple[int, int] = (0, 0)  # birth dates made year-only, full dates restored
 
     def lines(self) -> list[str]:
@@ -68,6 +74,9 @@ class StandardizeReport:
         if self.redone_for_aliases:
             out.append(f"  of which {self.redone_for_aliases} because the gazetteer aliases read their place"
                        " differently")
+        if self.redone_for_era:
+            out.append(f"  of which {self.redone_for_era} posted through the API because their source's dates' era"
+                       " changed")
         for name, c in self.fields.items():
             out.append(f"  {name:<14} parsed {c.parsed:>9}  empty {c.empty:>9}  could not parse {c.unparsed:>7}")
         return out
@@ -325,6 +334,27 @@ def _redo_places_aliases_change(con: duckdb.DuckDBPyConnection, digest: str, *, 
     return marked
 
 
+def _redo_posted_records_era_change(con: duckdb.DuckDBPyConnection) -> int:
+    """Mark for standardizing (and scoring) again the records posted through the API of a source whose dates' era
+    changed since they were read (they are read by their source's, ``file_settings.record_setting_sql``: a list with
+    ``buddhist_era`` that arrived after them, a mended mapping). The era they were read by is kept in ``std_state``
+    per source, at first their API file's. Returns how many were marked."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE std_posted_eras AS
+        SELECT s.source, coalesce(s.date_era, 'auto') AS era FROM ({source_settings_sql(con)}) s
+        WHERE s.source IN (SELECT fs.source FROM file_sources fs JOIN ingested_files f USING (file_id)
+                           WHERE f.mapping = '{API_FILES_MAPPING}')""")
+    marked = con.execute(f"""
+        UPDATE records SET std_version = NULL, scored_version = NULL
+        FROM (SELECT f.file_id, e.source FROM file_sources fs JOIN ingested_files f USING (file_id)
+              JOIN std_posted_eras e USING (source) LEFT JOIN std_state m ON m.name = '{_POSTED_ERA}' || e.source
+              WHERE f.mapping = '{API_FILES_MAPPING}' AND coalesce(m.value, f.date_era, 'auto') <> e.era) x
+        WHERE records.file_id = x.file_id AND records.source = x.source AND records.std_version IS NOT NULL
+        """).fetchall()[0][0]
+    con.execute(f"INSERT OR REPLACE INTO std_state SELECT '{_POSTED_ERA}' || source, era FROM std_posted_eras")
+    con.execute("DROP TABLE std_posted_eras")
+    return marked
+
+
 def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False, cached: bool = True) -> StandardizeReport:
     """Fill the standardized columns of records whose std_version is not current (or all of them).
 
@@ -336,12 +366,14 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False, cac
 
     digest = use_deployment_aliases(_store_alias_file(con))
     redone = _redo_places_aliases_change(con, digest, cached=cached)
+    redone_for_era = _redo_posted_records_era_change(con)
     raw_columns = sorted({c for lk in LOOKUPS for c in lk.raw if c not in lk.context})
     where = "" if everything else f"WHERE r.std_version IS DISTINCT FROM {STD_VERSION}"
     con.execute(f"CREATE OR REPLACE TEMP TABLE std_todo AS SELECT r.rid, {', '.join(f'r.{c}' for c in raw_columns)},"
-                f" f.date_era AS {DATE_ERA} FROM records r LEFT JOIN ingested_files f USING (file_id) {where}")
+                f" {record_setting_sql('date_era')} AS {DATE_ERA} FROM records r LEFT JOIN ingested_files f"
+                f" USING (file_id) LEFT JOIN ({source_settings_sql(con)}) s ON s.source = r.source {where}")
     report = StandardizeReport(records=con.execute("SELECT count(*) FROM std_todo").fetchall()[0][0],
-                               redone_for_aliases=redone)
+                               redone_for_aliases=redone, redone_for_era=redone_for_era)
     if report.records == 0:
         report.placeholder_dates = apply_placeholder_birth_dates(con)
         apply_event_places(con)

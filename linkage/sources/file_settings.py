@@ -8,8 +8,9 @@ those files are never read again (same content: "already ingested"), so a repatr
 A source's settings (:func:`source_settings_sql`, the one definition) are those of its latest file read from the
 inbox (``file_sources``: the sources each file read, unchanged rows included). Real-time matching reads a record of
 the source by them, and the nightly reads the records posted through the API (``linkage/sources/api_records.py``)
-by them too: those files (mapping ``API_FILES_MAPPING``) never decide a source's settings, or one posted record
-would change how every later record of its source is read.
+by them too, each night anew (:func:`record_setting_sql`; an API file keeps the settings its records were first read
+by, for the record): those files (mapping ``API_FILES_MAPPING``) never decide a source's settings, or one posted
+record would change how every later record of its source is read.
 """
 
 from __future__ import annotations
@@ -73,6 +74,14 @@ def source_settings_sql(con: duckdb.DuckDBPyConnection) -> str:
                                 USING (file_id) WHERE i.mapping <> '{API_FILES_MAPPING}' GROUP BY r.source) latest
                      USING (source)
                      LEFT JOIN ingested_files f USING (file_id))"""
+
+
+def record_setting_sql(setting: str, file: str = "f", source: str = "s") -> str:
+    """SQL of the setting a record is read by: its file's (``file``: the record's ingested_files row), or, for a record
+    posted through the API, its source's as the night finds it (``source``: the source's row of
+    :func:`source_settings_sql`), so that a source's records posted before its list arrived or before its mapping was
+    mended are read as the list's are, and as real-time matching reads them."""
+    return f"CASE WHEN {file}.mapping = '{API_FILES_MAPPING}' THEN {source}.{setting} ELSE {file}.{setting} END"
 
 
 def source_settings(con: duckdb.DuckDBPyConnection) -> dict[str, SourceSettings]:
