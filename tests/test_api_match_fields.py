@@ -82,3 +82,18 @@ def test_a_role_ingest_would_quarantine_is_refused(server, role):
     answer = server.client_as("system").post("/api/v1/match", json={**BASE, "role": role})
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["field"] == "role" and role in answer.json()["error"]["message"]
+
+
+def test_a_posted_source_is_read_as_ingest_reads_it(server):
+    """A source copied with a zero-width space and a no-break space is the source the nightly stores: a key limited to
+    it may store the record. A source or record_id the night would quarantine is refused, naming why: one of
+    invisible characters only (none), one that is no source code, a record_id with a path segment."""
+    client = server.client_as("system", sources=["MOLSW-DSW"])
+    record = {**BASE, **PLAIN, "record_id": "NEW-copied", "source": "\u00a0MOLSW-DSW\u200b"}
+    answer = client.post("/api/v1/match", json=record, params={"persist": "true"})
+    assert answer.status_code == 200, answer.text
+    for name, value, says in [("source", "\u200b\u200d ", "required"), ("record_id", "\u200b", "required"),
+                              ("source", "MOLSW DSW", "not a source code"), ("record_id", "../R1", "path segment")]:
+        answer = client.post("/api/v1/match", json={**record, name: value}, params={"persist": "true"})
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["field"] == name and says in answer.json()["error"]["message"]

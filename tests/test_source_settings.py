@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 from pathlib import Path
 
 from linkage.sources.api_records import ingest_api_records
@@ -164,3 +165,27 @@ def test_a_posted_source_with_an_invisible_character_is_read_by_that_sources_set
     standardize(store_con)
     assert store_con.execute("SELECT source, dob, province_is_event FROM records WHERE record_id LIKE 'API-%'"
                              ).fetchall() == [("TH-EVENT", dt.date(2002, 8, 15), True)] * len(keys)
+
+
+def test_the_api_reads_a_records_keys_as_ingest_reads_them(store_con, tmp_path):
+    """What the API does with a posted record's source and record_id (``key_or_none``, ``key_problem``) is what
+    ingest does with them: stored as cleaned, or quarantined for the same reason (the API refuses it then)."""
+    from linkage.fields.invisible import key_or_none
+    from linkage.sources.row_rules import key_problem
+
+    sources = ["TH-EVENT\u200b", "\u00a0TH-EVENT\r\n", "\u2003TH-EVENT", "TH EVENT", "ທ-1", "S.1_a-b"]
+    record_ids = ["R/1", " R-2\u200b", "../x", "/abs", "a\\b", "R\x0b3", "R\t4"]
+    posted = [{"record_id": f"{record_id}-{i}", "source": source, "full_name": "Bouasy Thammasack"}
+              for i, source in enumerate(sources) for record_id in record_ids]
+    _post(store_con, tmp_path, tmp_path, posted, run_id=1)
+    stored = set(store_con.execute("SELECT source, record_id FROM records").fetchall())
+    quarantined = {json.loads(raw)["record_id"]: (field, reason) for field, reason, raw in
+                   store_con.execute("SELECT field, reason, raw_line FROM quarantine").fetchall()}
+    for record in posted:
+        problems = [(name, key_problem(name, record[name])) for name in ("record_id", "source")]
+        problems = [(name, problem) for name, problem in problems if problem]
+        if problems:
+            assert quarantined[record["record_id"]] == problems[0], record
+        else:
+            assert (key_or_none(record["source"]), key_or_none(record["record_id"])) in stored, record
+    assert len(stored) + len(quarantined) == len(posted) and stored and quarantined

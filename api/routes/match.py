@@ -12,8 +12,10 @@ from api.published import Snapshot
 from api.schemas_data import ExchangeRecord, MatchResponse, PendingOut
 from api.scorer_cache import ServedScorer, built_scorer, scorer_for
 from linkage.errors import FieldError, LaoLinkError
+from linkage.fields.invisible import key_or_none
 from linkage.fields.places import use_deployment_aliases
 from linkage.service.pending_records import add_pending_record
+from linkage.sources.row_rules import key_problem
 
 router = APIRouter(tags=["match"])
 # Roles that see records whole (admins see them masked, so a score or label would tell what the mask hides).
@@ -36,11 +38,13 @@ async def match(
 
     A key limited to some sources is scored against those sources' records only: a score or label on a
     record it sees only as (source, record_id, role) would reveal the fields it may not see."""
-    if persist:
+    if persist:  # the keys as ingest reads them: invisible characters removed, blanks trimmed (a copied source)
         for name in ("record_id", "source"):
-            if not (getattr(record, name) or "").strip():
+            if key_or_none(getattr(record, name)) is None:
                 raise ApiError(422, f"{name} is required to store the record (persist=true)", field=name)
-        if principal.sources is not None and record.source not in principal.sources:
+            if problem := key_problem(name, getattr(record, name)):  # the night would quarantine it
+                raise ApiError(422, problem, field=name)
+        if principal.sources is not None and key_or_none(record.source) not in principal.sources:
             raise ApiError(403, f"this key may not store records of source {record.source}", field="source")
     try:
         use_deployment_aliases(get_settings(request).paths.gazetteer_aliases)  # as the next nightly reads places

@@ -28,6 +28,20 @@ def remove_invisible(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
+# Blanks trimmed from the ends of a key (source, record_id) once its invisible characters are gone: space, tab, line
+# breaks, no-break space (ingest trims them in SQL, linkage/sources/ingest.py)
+KEY_BLANKS = " \t\n\v\f\r\u00a0"
+
+
+def key_or_none(text: str | None) -> str | None:
+    """A key (source, record_id) as ingest stores it: invisible characters removed, ``KEY_BLANKS`` trimmed; None
+    when nothing is left (ingest quarantines the row: no source, no record_id). A source copied with a zero-width
+    space is that source, for the API and real-time matching as for the nightly."""
+    if text is None:
+        return None
+    return remove_invisible(text).strip(KEY_BLANKS) or None
+
+
 def visible_or_none(text: str | None) -> str | None:
     """A raw field value without invisible characters; None when nothing visible is left."""
     if text is None:

@@ -27,7 +27,7 @@ import duckdb
 import numpy as np
 
 from linkage.errors import LaoLinkError
-from linkage.fields.invisible import visible_or_none
+from linkage.fields.invisible import key_or_none
 from linkage.fields.standardize_one import FieldIssue, SourceRules, read_record, source_rules
 from linkage.model.blocking_sql import KeyRule, blocking_filter_sql, filter_params, key_rule, on_query_values
 from linkage.model.decision_classifier import combined_probabilities, snapshot_classifier
@@ -122,8 +122,8 @@ class RealtimeScorer:
         """An exchange-format record standardized as the night standardized its source's records (that source's
         placeholder birth dates and event places when the record names one the snapshot holds), and the values
         that could not be read (left empty, as the night leaves them)."""
-        source = visible_or_none(None if record.get("source") is None else str(record["source"]))
-        return read_record(record, self.source_rules.get(source.strip()) if source else None)
+        source = key_or_none(None if record.get("source") is None else str(record["source"]))  # as ingest keeps it
+        return read_record(record, self.source_rules.get(source) if source else None)
 
     @property
     def score_sql(self) -> str:

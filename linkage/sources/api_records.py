@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from linkage.fields.invisible import key_or_none
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 from linkage.sources.file_settings import SourceSettings, source_settings
 from linkage.sources.ingest import ingest_file
@@ -31,7 +32,7 @@ def write_api_record_files(rows: Sequence[tuple], folder: Path, run_id: int) -> 
     owner-only (they hold personal data); return (source, file) in source order."""
     by_source: dict[str, list[tuple]] = {}
     for row in rows:
-        by_source.setdefault((row[_SOURCE] or "").strip(), []).append(row[1:])
+        by_source.setdefault(key_or_none(row[_SOURCE]) or "", []).append(row[1:])  # the source ingest stores
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     written = []
     for k, source in enumerate(sorted(by_source)):

@@ -30,7 +30,7 @@ import duckdb
 import pyarrow as pa
 
 from linkage.errors import FieldError, InputFileError
-from linkage.fields.invisible import INVISIBLE_CHARACTERS, visible_or_none
+from linkage.fields.invisible import INVISIBLE_CHARACTERS, KEY_BLANKS, visible_or_none
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS, OPTIONAL_COLUMNS
 from linkage.sources.file_settings import backfill_file_settings, date_era
 from linkage.sources.ingest_report import FileReport, IngestReport
@@ -106,7 +106,7 @@ def _sql_text(value: str) -> str:
 # An invisible character anywhere in a key, as a regular-expression class, and the blanks trimmed at its ends: a
 # record_id copied with a zero-width joiner or a tab is the same record, one of invisible characters only is none.
 _INVISIBLE_CLASS = "[" + "".join(f"\\x{{{ord(c):04X}}}" for c in INVISIBLE_CHARACTERS) + "]"
-_BLANKS = "' ' || " + " || ".join(f"chr({c})" for c in (9, 10, 11, 12, 13, 160))  # tab, line breaks, no-break space
+_BLANKS = " || ".join(f"chr({ord(c)})" for c in KEY_BLANKS)  # as invisible.key_or_none trims them
 
 
 def _cleaned(column: str, mapping: Mapping) -> str:

@@ -13,17 +13,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import duckdb
 import pyarrow as pa
 
 from linkage.errors import FieldError
+from linkage.fields.invisible import key_or_none
 from linkage.sources.mapping import SOURCE_CODE_PATTERN, Mapping
 
 # '..' as a path segment, a leading separator, a backslash, a control character other than tab (case numbers
 # such as SVK/2019/00001 are real record ids: a '/' inside one is kept)
 RECORD_ID_PATTERN = r"(^|/)\.\.(/|$)|^/|\\|[\x00-\x08\x0A-\x1F\x7F]"
+RECORD_ID_REASON = 'record_id holds a ".." path segment, a leading / or \\, or a control character'
+SOURCE_REASON = ("source '", "' is not a source code (letters, digits, -, _ and . only)")  # around the source
 ROLE_TABLE = "_ingest_bad_roles"
 
 
@@ -40,9 +44,9 @@ def problem_checks(mapping: Mapping, claimed: dict[str, str]) -> list[str]:
     """SQL CASE expressions over the cleaned columns (``c_<column>``), each a struct(field, reason) or NULL."""
     checks = [
         f"CASE WHEN regexp_matches(c_record_id, {_text(RECORD_ID_PATTERN)}) THEN struct_pack(field := 'record_id',"
-        " reason := 'record_id holds a \"..\" path segment, a leading / or \\, or a control character') END",
+        f" reason := {_text(RECORD_ID_REASON)}) END",
         f"CASE WHEN NOT regexp_matches(c_source, {_text(SOURCE_CODE_PATTERN)}) THEN struct_pack(field := 'source',"
-        " reason := 'source ''' || c_source || ''' is not a source code (letters, digits, -, _ and . only)') END",
+        f" reason := {_text(SOURCE_REASON[0])} || c_source || {_text(SOURCE_REASON[1])}) END",
     ]
     allowed = mapping.allowed_sources
     if allowed is not None:
@@ -62,6 +66,18 @@ def problem_checks(mapping: Mapping, claimed: dict[str, str]) -> list[str]:
         checks.append("CASE WHEN bad_role_reason IS NOT NULL THEN struct_pack(field := 'role', reason := "
                       "bad_role_reason) END")
     return checks
+
+
+def key_problem(name: str, value: str | None) -> str | None:
+    """Why a row would be quarantined for its ``source`` or ``record_id`` (``name``) as :func:`problem_checks` reads
+    the key, cleaned as ingest cleans it (``invisible.key_or_none``); None when it would not, or when the key is
+    empty. The API refuses to store a record the night would quarantine so."""
+    key = key_or_none(value)
+    if key is not None and name == "source" and not re.search(SOURCE_CODE_PATTERN, key):
+        return SOURCE_REASON[0] + key + SOURCE_REASON[1]
+    if key is not None and name == "record_id" and re.search(RECORD_ID_PATTERN, key):
+        return RECORD_ID_REASON
+    return None
 
 
 def bad_roles(con: duckdb.DuckDBPyConnection, staged: str) -> pa.Table:
