@@ -82,7 +82,8 @@ class RunReport:
             f"files {len(self.files)}; rows read {r.get('read', 0)}, stored {r.get('stored', 0)}, "
             f"updated {r.get('updated', 0)}, unchanged {r.get('unchanged', 0)}, "
             f"quarantined {r.get('quarantined', 0)}; files rejected {r.get('rejected_files', 0)}, "
-            f"skipped {r.get('skipped_files', 0)}",
+            f"skipped {r.get('skipped_files', 0)}"
+            + (f"; posts superseded by a later post {r['posts_superseded']}" if r.get("posts_superseded") else ""),
             f"pairs scored {self.pairs_scored}; persons: new {p.get('created', 0)}, merges {p.get('merged', 0)}, "
             f"splits {p.get('split', 0)}; review queue {self.review_queue}",
             "time: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items()),
@@ -273,13 +274,13 @@ def _waiting_records(paths: StorePaths, run_id: int) -> list[tuple]:
         service.close()
 
 
-def _mark_pending_ingested(paths: StorePaths, pending_ids: list[int], run_id: int) -> None:
+def _mark_pending_ingested(paths: StorePaths, pending_ids: list[int], run_id: int, superseded: dict[int, int]) -> None:
     from linkage.service.pending_records import mark_ingested
     from linkage.service.service_db import connect_service
 
     service = connect_service(paths.service_db)
     try:
-        mark_ingested(service, pending_ids, run_id)
+        mark_ingested(service, pending_ids, run_id, superseded)
     finally:
         service.close()
 
@@ -379,18 +380,22 @@ def _run_steps(
     with timer.step("ingest"):
         files, folder_source, skipped = _inbox_files(cfg.inbox)
         ingested = ingest_files(con, files, mappings_dir=cfg.mappings, folder_source=folder_source)
-        waiting = _waiting_records(paths, run_id)
+        waiting, superseded = _waiting_records(paths, run_id), {}
         if waiting:  # the API let each key store only its own sources' records
             exchange = load_mappings(cfg.mappings)["exchange"]
-            ingested.files += ingest_api_records(con, waiting, paths.work_dir / "pending", run_id, exchange)
+            posted = ingest_api_records(con, waiting, paths.work_dir / "pending", run_id, exchange,
+                                        con.execute("SELECT started_at FROM runs WHERE run_id = ?",
+                                                    [run_id]).fetchall()[0][0])
+            ingested.files, superseded = ingested.files + posted.files, posted.superseded
         fault_point("ingest:after-files")
         if waiting:
-            _mark_pending_ingested(paths, [row[0] for row in waiting], run_id)
+            _mark_pending_ingested(paths, [row[0] for row in waiting], run_id, superseded)
             fault_point("ingest:after-pending")
         report.files = [
             {k: v for k, v in f.__dict__.items() if k != "ignored_headers"} for f in ingested.files
         ] + skipped
-        report.rows = {**ingested.totals(), "rejected_files": len(ingested.rejected), "skipped_files": len(skipped)}
+        report.rows = {**ingested.totals(), "rejected_files": len(ingested.rejected), "skipped_files": len(skipped),
+                       "posts_superseded": len(superseded)}
     with timer.step("standardize"):
         std = standardize(con)
         report.standardize = {"records": std.records, **{k: v.__dict__ for k, v in std.fields.items()}}

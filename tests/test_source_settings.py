@@ -54,7 +54,7 @@ def test_a_posted_update_of_a_lists_records_leaves_the_list_deciding(store_con, 
                "province": "Champasak", "phone": "020 5555 1234"} for record_id, name, sex, dob in _rows(PEOPLE)[4:]]
     reports = ingest_api_records(store_con, [(k, *(p.get(c) for c in EXCHANGE_COLUMNS)) for k, p in
                                              enumerate(posted, start=1)], tmp_path / "pending", 3,
-                                 load_mappings(maps)["exchange"])
+                                 load_mappings(maps)["exchange"]).files
     assert [(r.mapping, r.updated) for r in reports] == [("(api)", 2)]
     assert source_settings(store_con)["TH-EVENT"] == LIST
 

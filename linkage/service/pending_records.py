@@ -41,13 +41,16 @@ def waiting_records(service_con: sqlite3.Connection, run_id: int) -> list[tuple]
     ).fetchall()
 
 
-def mark_ingested(service_con: sqlite3.Connection, pending_ids: Sequence[int], run_id: int) -> None:
-    """Record that ``run_id`` ingested these records (one transaction)."""
+def mark_ingested(service_con: sqlite3.Connection, pending_ids: Sequence[int], run_id: int,
+                  superseded: Mapping[int, int] | None = None) -> None:
+    """Record that ``run_id`` ingested these records (one transaction), those of ``superseded`` (pending_id -> the
+    later post of the same record that the run stored instead) as superseded by it."""
+    superseded = superseded or {}
     service_con.execute("BEGIN IMMEDIATE")
     try:
         service_con.executemany(
-            "UPDATE pending_records SET ingested_run_id = ? WHERE pending_id = ?", [(run_id, i) for i in pending_ids]
-        )
+            "UPDATE pending_records SET ingested_run_id = ?, superseded_by = ? WHERE pending_id = ?",
+            [(run_id, superseded.get(i), i) for i in pending_ids])
         service_con.execute("COMMIT")
     except BaseException:
         service_con.execute("ROLLBACK")

@@ -113,6 +113,11 @@ SERVICE_MIGRATIONS: list[str] = [
     """
     ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
     """,
+    # 6: a record posted again before the night that took the first post: the night stores the last post and marks
+    # the earlier ones ingested, superseded by it (linkage/sources/api_records.py)
+    """
+    ALTER TABLE pending_records ADD COLUMN superseded_by INTEGER;
+    """,
 ]
 
 

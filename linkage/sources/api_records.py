@@ -3,15 +3,17 @@
 Real-time matching read such a record by its source's settings (``file_settings.source_settings_sql``: its
 placeholder birth dates, event places, dates' era), and the nightly reads it so too: the waiting records are
 written one exchange-format file per source and each file is read by the exchange mapping with that source's
-settings, under the mapping name ``API_FILES_MAPPING``. Such files never decide a source's settings.
+settings, under the mapping name ``API_FILES_MAPPING``. Such files never decide a source's settings. Of a record
+posted more than once before a night, the last post is stored and the earlier ones are marked superseded by it.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import os
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -24,7 +26,37 @@ from linkage.sources.ingest_report import FileReport
 from linkage.sources.mapping import Mapping
 from linkage.store import API_FILES_MAPPING
 
-_SOURCE = 1 + EXCHANGE_COLUMNS.index("source")  # in a waiting row: (pending_id, *EXCHANGE_COLUMNS)
+# in a waiting row: (pending_id, *EXCHANGE_COLUMNS)
+_SOURCE, _RECORD_ID = (1 + EXCHANGE_COLUMNS.index(column) for column in ("source", "record_id"))
+
+
+@dataclass
+class PostedIngest:
+    """What ingesting the waiting records did: each source's file, and each post that a later post of the same record
+    replaced -> that later post's pending_id (the service database marks them so: none vanishes unaccounted)."""
+
+    files: list[FileReport]
+    superseded: dict[int, int]
+
+
+def latest_posts(rows: Sequence[tuple]) -> tuple[list[tuple], dict[int, int]]:
+    """The waiting records ``(pending_id, *EXCHANGE_COLUMNS)`` to store, in arrival order: each record's last post
+    (its source and record_id read as ingest reads them); and each earlier post -> the post that replaced it. A
+    correction posted before the night is stored, not the first version with the correction quarantined as a
+    record_id repeated in the file."""
+    last = {}
+    for row in rows:
+        key = (key_or_none(row[_SOURCE]), key_or_none(row[_RECORD_ID]))
+        if None not in key:  # a row without one is quarantined, each
+            last[key] = row[0]
+    kept, superseded = [], {}
+    for row in rows:
+        later = last.get((key_or_none(row[_SOURCE]), key_or_none(row[_RECORD_ID])), row[0])
+        if later == row[0]:
+            kept.append(row)
+        else:
+            superseded[row[0]] = later
+    return kept, superseded
 
 
 def write_api_record_files(rows: Sequence[tuple], folder: Path, run_id: int) -> list[tuple[str, Path]]:
@@ -56,13 +88,16 @@ def api_files_mapping(exchange: Mapping, settings: SourceSettings | None) -> Map
 
 
 def ingest_api_records(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple], folder: Path, run_id: int,
-                       exchange: Mapping) -> list[FileReport]:
-    """Ingest the waiting records, each source's by its settings; the files are removed once read (the service
-    database keeps the records)."""
+                       exchange: Mapping, night_started: dt.datetime | None = None) -> PostedIngest:
+    """Ingest the waiting records (each record's last post, :func:`latest_posts`), each source's by its settings;
+    the files are removed once read (the service database keeps the records). ``night_started``: when the night
+    began (a night run again after a kill does not read its own files again: ``linkage/sources/read_again.py``)."""
+    kept, superseded = latest_posts(rows)
     settings = source_settings(con)
-    files = write_api_record_files(rows, folder, run_id)
+    files = write_api_record_files(kept, folder, run_id)
     try:
-        return [ingest_file(con, path, api_files_mapping(exchange, settings.get(source))) for source, path in files]
+        return PostedIngest([ingest_file(con, path, api_files_mapping(exchange, settings.get(source)),
+                                         night_started=night_started) for source, path in files], superseded)
     finally:
         for _, path in files:
             path.unlink(missing_ok=True)

@@ -43,6 +43,7 @@ from linkage.sources.mapping import (
     mapping_digest,
 )
 from linkage.sources.plain_csv import Declined
+from linkage.sources.read_again import earlier_reading
 from linkage.sources.readers import DEFAULT_BATCH_ROWS, ReadLimits, SourceFile, normalize_header, open_source
 from linkage.sources.row_hash import keep_unwritten_optional, row_hash_sql
 from linkage.sources.row_rules import ROLE_TABLE, bad_roles, claimed_sources, problem_checks
@@ -377,11 +378,13 @@ def _insert_new(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
 def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mapping | None = None, *,
                 mappings: Iterable[Mapping] = (), limits: ReadLimits | None = None,
                 max_cell_chars: int = MAX_CELL_CHARS, batch_rows: int = DEFAULT_BATCH_ROWS,
-                only_source: str | None = None) -> FileReport:
+                only_source: str | None = None, night_started: dt.datetime | None = None) -> FileReport:
     """Ingest one file in one transaction. ``mapping`` None: chosen from ``mappings`` by file name.
 
     Rows are quarantined (with the reason) for what ``linkage/sources/row_rules.py`` forbids too, among them a
-    source that another of ``mappings`` names as its own, or any source but ``only_source`` (a source folder's)."""
+    source that another of ``mappings`` names as its own, or any source but ``only_source`` (a source folder's).
+    Whether a file read before is read again: ``linkage/sources/read_again.py`` (``night_started``: when the nightly
+    run reading it began)."""
     started = time.perf_counter()
     mappings = list(mappings)
     path = Path(path)
@@ -399,14 +402,9 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mappi
     except MappingError as exc:
         report.reason = str(exc)
         return _record_rejection(con, report, sha256)
-    # the same content read the same way (by this mapping, from this source folder) is not read again; a file
-    # rejected under a mapping is read again once the mapping file changed (it may have been mended for it)
     report.mapping = mapping.name if only_source is None else f"{mapping.name}@{only_source}"
     digest = mapping_digest(mapping)
-    earlier = con.execute(
-        "SELECT file_id, path, ingested_at, status FROM ingested_files WHERE sha256 = ? AND mapping = ?"
-        " AND (status = 'ingested' OR (status = 'rejected' AND mapping_digest IS NOT DISTINCT FROM ?))"
-        " ORDER BY status = 'ingested' DESC, file_id LIMIT 1", [sha256, report.mapping, digest]).fetchall()
+    earlier = earlier_reading(con, sha256, report.mapping, digest, night_started)
     if not earlier and only_source is not None:
         allowed = mapping.allowed_sources
         if allowed is not None and only_source not in allowed:
@@ -415,7 +413,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mappi
             return _record_rejection(con, report, sha256, digest)
         mapping = replace(mapping, sources=(only_source,))
     if earlier:
-        file_id, earlier_path, at, status = earlier[0]
+        file_id, earlier_path, at, status = earlier
         report.status = "already ingested" if status == "ingested" else "already rejected"
         report.file_id = file_id
         report.reason = f"same content as file {file_id} ({earlier_path}), {status} {at:%Y-%m-%d %H:%M}"
