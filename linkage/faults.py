@@ -11,6 +11,7 @@ import signal
 
 FAULT_POINTS: tuple[str, ...] = (
     "ingest:start",
+    "ingest:posted-files-written",
     "ingest:after-files",
     "ingest:after-pending",
     "ingest:end",

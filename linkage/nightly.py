@@ -372,12 +372,14 @@ def _run_steps(
     )
     from linkage.service.decisions import load_decisions_into
     from linkage.service.service_db import connect_service
-    from linkage.sources.api_records import ingest_api_records
+    from linkage.sources.api_records import ingest_api_records, remove_api_record_files
     from linkage.sources.ingest import ingest_files
     from linkage.sources.mapping import load_mappings
 
     run_id, version = report.run_id, report.model_version
     with timer.step("ingest"):
+        if left := remove_api_record_files(paths.work_dir / "pending"):
+            log.info("run %s: removed %d files of posted records an earlier attempt left", run_id, left)
         files, folder_source, skipped = _inbox_files(cfg.inbox)
         ingested = ingest_files(con, files, mappings_dir=cfg.mappings, folder_source=folder_source)
         waiting, superseded = _waiting_records(paths, run_id), {}

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -103,3 +107,28 @@ def test_a_post_made_again_after_a_list_changed_the_record_is_applied_again(depl
     assert [(f["mapping"], f["status"], f["updated"]) for f in report.files] == [("(api)", "ingested", 1)]
     assert deployment.query("SELECT district, phone FROM records WHERE record_id = 'home-0'") == [
         ("Kaysone Phomvihane", "020 5555 1234")]
+
+
+def test_a_night_killed_while_it_reads_posted_records_leaves_none_of_them_on_disk(deployment):
+    """Killed (SIGKILL: the OOM killer, a reboot) while the files of posted records exist, and a record posted before
+    it runs again: the files the killed attempt wrote (names, phones) are gone once the night is run again, not kept
+    for good beside the ones it names after other records; every record is stored."""
+    deployment.night(HOME)
+    deployment.post(record_id="API-1", source="MOPS-AHTD", full_name="Bouasy Thammasack", phone="020 5555 1234")
+    deployment.post(record_id="API-2", full_name="Khamla Sisavath", phone="020 7777 4321")
+    empty = deployment.root / "empty"
+    empty.mkdir()
+    killed = subprocess.run(
+        [sys.executable, "-m", "linkage", "nightly", "--inbox", str(empty), "--db", str(deployment.db),
+         "--model", str(deployment.model), "--mappings", str(deployment.maps)],
+        env={**os.environ, "LAOLINK_KILL_AT": "ingest:posted-files-written"}, capture_output=True, text=True,
+        timeout=600)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    pending = store_paths(deployment.db).work_dir / "pending"
+    left = sorted(pending.iterdir())
+    assert len(left) == 2 and {stat.S_IMODE(p.stat().st_mode) for p in left} == {0o600}
+    deployment.post(record_id="API-3", full_name="Noy Phommachanh")
+    report = deployment.night()
+    assert list(pending.iterdir()) == []
+    assert report.run_id == 2 and deployment.query("SELECT record_id FROM records WHERE record_id LIKE 'API-%'"
+                                                   " ORDER BY 1") == [("API-1",), ("API-2",), ("API-3",)]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from linkage.faults import fault_point
 from linkage.fields.invisible import key_or_none
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 from linkage.sources.file_settings import SourceSettings, source_settings
@@ -79,6 +80,15 @@ def write_api_record_files(rows: Sequence[tuple], folder: Path, run_id: int) -> 
     return written
 
 
+def remove_api_record_files(folder: Path) -> int:
+    """Remove the files of waiting records that an earlier attempt of a night left in ``folder`` (killed while it read
+    them: they hold victims' names, and the service database keeps the records); return how many."""
+    left = sorted(folder.glob("pending-run-*.csv")) if folder.is_dir() else []
+    for path in left:
+        path.unlink(missing_ok=True)
+    return len(left)
+
+
 def api_files_mapping(exchange: Mapping, settings: SourceSettings | None) -> Mapping:
     """The exchange mapping with a source's settings (the defaults for a source without files)."""
     s = settings or SourceSettings()
@@ -96,6 +106,7 @@ def ingest_api_records(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple], fo
     settings = source_settings(con)
     files = write_api_record_files(kept, folder, run_id)
     try:
+        fault_point("ingest:posted-files-written")  # killed while they exist: the next attempt removes them
         return PostedIngest([ingest_file(con, path, api_files_mapping(exchange, settings.get(source)),
                                          night_started=night_started) for source, path in files], superseded)
     finally:
