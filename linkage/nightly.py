@@ -381,13 +381,13 @@ def _run_steps(
         if left := remove_api_record_files(paths.work_dir / "pending"):
             log.info("run %s: removed %d files of posted records an earlier attempt left", run_id, left)
         files, folder_source, skipped = _inbox_files(cfg.inbox)
-        ingested = ingest_files(con, files, mappings_dir=cfg.mappings, folder_source=folder_source)
+        started = con.execute("SELECT started_at FROM runs WHERE run_id = ?", [run_id]).fetchall()[0][0]
+        ingested = ingest_files(con, files, mappings_dir=cfg.mappings, folder_source=folder_source,
+                                night_started=started)
         waiting, superseded = _waiting_records(paths, run_id), {}
         if waiting:  # the API let each key store only its own sources' records
             exchange = load_mappings(cfg.mappings)["exchange"]
-            posted = ingest_api_records(con, waiting, paths.work_dir / "pending", run_id, exchange,
-                                        con.execute("SELECT started_at FROM runs WHERE run_id = ?",
-                                                    [run_id]).fetchall()[0][0])
+            posted = ingest_api_records(con, waiting, paths.work_dir / "pending", run_id, exchange, started)
             ingested.files, superseded = ingested.files + posted.files, posted.superseded
         fault_point("ingest:after-files")
         if waiting:

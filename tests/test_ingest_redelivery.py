@@ -22,10 +22,10 @@ def ingest(con, paths, **kwargs):
     return report
 
 
-def test_a_file_the_nightly_may_not_read_is_reported_and_the_files_after_it_are_ingested():
-    """Another user's upload (mode 000 here): rejected with the reason, not a crash of the whole night, and recorded
-    as other rejected files are (ingested_files and a quarantine row), so that the store shows it after the night.
-    Root reads any file, so as root the ingest goes on as nobody, in a folder outside pytest's (owner-only) one."""
+def _ingest_as_nobody(body: str) -> list[str]:
+    """The lines ``body`` prints, run with ``locked`` and ``readable`` (an upload of another user, mode 000, and a
+    readable file) and ``con`` (a new store). Root reads any file, so as root it runs as nobody, in a folder outside
+    pytest's (owner-only) one."""
     with tempfile.TemporaryDirectory(dir="/tmp") as name:
         root = Path(name)
         root.chmod(0o755)
@@ -45,18 +45,39 @@ def test_a_file_the_nightly_may_not_read_is_reported_and_the_files_after_it_are_
             if os.geteuid() == 0:
                 os.setgid(65534); os.setuid(65534)
             con = connect({str(root / 'store' / 's.duckdb')!r})
-            for f in ingest_files(con, [{str(locked)!r}, {str(readable)!r}]).files:
-                print(f.status, f.stored, f.file_id, f.reason)
-            for table in ("ingested_files", "quarantine"):
-                print(con.execute(f"SELECT file_id, parse_filename(path), reason FROM {{table}} ORDER BY file_id"
-                                  ).fetchall())
-        """)
+            locked, readable = {str(locked)!r}, {str(readable)!r}
+        """) + textwrap.dedent(body)
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [
+    return done.stdout.splitlines()
+
+
+def test_a_file_the_nightly_may_not_read_is_reported_and_the_files_after_it_are_ingested():
+    """Another user's upload (mode 000 here): rejected with the reason, not a crash of the whole night, and recorded
+    as other rejected files are (ingested_files and a quarantine row), so that the store shows it after the night."""
+    assert _ingest_as_nobody("""
+        for f in ingest_files(con, [locked, readable]).files:
+            print(f.status, f.stored, f.file_id, f.reason)
+        for table in ("ingested_files", "quarantine"):
+            print(con.execute(f"SELECT file_id, parse_filename(path), reason FROM {table} ORDER BY file_id").fetchall())
+    """) == [
         "rejected 0 1 cannot be read: Permission denied", "ingested 1 2 None",
         "[(1, 'a.csv', 'cannot be read: Permission denied'), (2, 'b.csv', None)]",
         "[(1, 'a.csv', 'file rejected: cannot be read: Permission denied')]"]
+
+
+def test_a_file_the_nightly_may_not_read_is_recorded_once_a_night():
+    """A night killed after reading its inbox and run again (the same night, ``night_started``) records the unreadable
+    file once, not once per attempt; the next night records it again."""
+    assert _ingest_as_nobody("""
+        now = lambda: con.execute("SELECT CAST(current_timestamp AS TIMESTAMP)").fetchall()[0][0]
+        night = now()
+        for next_night in (False, False, True):  # the night, the night run again, the next night
+            night = now() if next_night else night
+            print([(f.status, f.file_id) for f in ingest_files(con, [locked], night_started=night).files])
+        print(con.execute("SELECT count(*) FROM ingested_files").fetchall(),
+              con.execute("SELECT file_id FROM quarantine ORDER BY file_id").fetchall())
+    """) == ["[('rejected', 1)]", "[('rejected', 1)]", "[('rejected', 2)]", "[(2,)] [(1,), (2,)]"]
 
 
 def test_a_file_moved_to_its_right_source_folder_is_read_again(store_con, tmp_path):

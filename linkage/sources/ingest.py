@@ -43,7 +43,7 @@ from linkage.sources.mapping import (
     mapping_digest,
 )
 from linkage.sources.plain_csv import Declined
-from linkage.sources.read_again import earlier_reading
+from linkage.sources.read_again import earlier_reading, unreadable_recorded
 from linkage.sources.readers import DEFAULT_BATCH_ROWS, ReadLimits, SourceFile, normalize_header, open_source
 from linkage.sources.row_hash import keep_unwritten_optional, row_hash_sql
 from linkage.sources.row_rules import ROLE_TABLE, bad_roles, claimed_sources, problem_checks
@@ -396,7 +396,11 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mappi
         sha256 = file_sha256(path)
     except OSError as exc:  # e.g. another user's upload the nightly may not read
         report.reason = f"cannot be read: {exc.strerror or exc}"
-        return _record_rejection(con, report, "")  # no content hash: recorded again each time it is still unreadable
+        report.file_id = unreadable_recorded(con, report.path, night_started)
+        if report.file_id is not None:  # by this night's killed attempt
+            report.status = "rejected"
+            return report
+        return _record_rejection(con, report, "")  # no content hash: recorded again each night it is unreadable
     try:
         mapping = mapping or choose_mapping(path.name, mappings)
     except MappingError as exc:
@@ -469,11 +473,13 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mappi
 
 def ingest_files(con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path], *, mapping: str | None = None,
                  mappings_dir: str | Path | None = None, limits: ReadLimits | None = None,
-                 max_cell_chars: int = MAX_CELL_CHARS, folder_source: dict[Path, str] | None = None) -> IngestReport:
+                 max_cell_chars: int = MAX_CELL_CHARS, folder_source: dict[Path, str] | None = None,
+                 night_started: dt.datetime | None = None) -> IngestReport:
     """Ingest files into the store at ``con``, each in its own transaction, in the order given.
 
     ``mapping`` names the mapping for every file; None picks one per file by its file_pattern.
-    ``folder_source`` binds a file to the one source it may write (the nightly's inbox source folders).
+    ``folder_source`` binds a file to the one source it may write (the nightly's inbox source folders);
+    ``night_started``: when the nightly run began (``linkage/sources/read_again.py``).
     Raises MappingError for an unknown mapping name or an invalid mapping file (nothing ingested).
     """
     known = load_mappings(mappings_dir)
@@ -484,5 +490,6 @@ def ingest_files(con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path], *,
     for path in paths:
         report.files.append(ingest_file(con, path, known[mapping] if mapping else None, mappings=known.values(),
                                         limits=limits, max_cell_chars=max_cell_chars,
-                                        only_source=(folder_source or {}).get(Path(path))))
+                                        only_source=(folder_source or {}).get(Path(path)),
+                                        night_started=night_started))
     return report

@@ -6,6 +6,8 @@
   is read by each night that writes it, whatever its content: an earlier night's file of the same bytes holds a post
   made again since (a list may have changed the record in between), to be applied again. A night reads it once: run
   again after a kill, it finds what its first attempt read (``night_started``: when the run began).
+- A file the service user may not read has no content to compare: it is recorded (``ingested_files``, a quarantine
+  row) each night it stays unreadable, once a night.
 """
 
 from __future__ import annotations
@@ -27,3 +29,11 @@ def earlier_reading(con: duckdb.DuckDBPyConnection, sha256: str, mapping: str, d
         " AND (mapping <> ? OR ingested_at >= ?) ORDER BY status = 'ingested' DESC, file_id LIMIT 1",
         [sha256, mapping, digest, API_FILES_MAPPING, night_started]).fetchall()
     return rows[0] if rows else None
+
+
+def unreadable_recorded(con: duckdb.DuckDBPyConnection, path: str, night_started: dt.datetime | None) -> int | None:
+    """The file_id under which the night that began at ``night_started`` recorded the file at ``path`` as unreadable
+    already (a night run again after a kill), None when it has not."""
+    rows = con.execute("SELECT min(file_id) FROM ingested_files WHERE path = ? AND sha256 = '' AND status = 'rejected'"
+                       " AND ingested_at >= ?", [path, night_started]).fetchall()
+    return rows[0][0]
