@@ -189,3 +189,38 @@ def test_the_api_reads_a_records_keys_as_ingest_reads_them(store_con, tmp_path):
         else:
             assert (key_or_none(record["source"]), key_or_none(record["record_id"])) in stored, record
     assert len(stored) + len(quarantined) == len(posted) and stored and quarantined
+
+
+def test_a_list_delivered_again_unchanged_under_a_mended_mapping_has_its_records_read_by_it(store_con, tmp_path):
+    """The records of a list delivered again, every row unchanged, under a mended mapping are read by the mended
+    mapping at the next standardize, as real-time matching reads a record of their source (by the source's settings,
+    the latest list's): before, they kept the first file's settings and the two paths disagreed on the province."""
+    from linkage.fields.event_place import apply_event_places
+    from linkage.fields.standardize import standardize
+
+    maps = tmp_path / "mappings"
+    maps.mkdir()
+    write_csv_mapping(maps, "repat", "TH-EVENT", COLUMNS)
+    ingest_files(store_con, [_list(tmp_path / "n1", "repat_1", _rows(PEOPLE))], mappings_dir=maps)
+    standardize(store_con)
+    apply_event_places(store_con)
+    store_con.execute("UPDATE records SET scored_version = 1")  # as a night leaves them
+    assert store_con.execute("SELECT bool_or(province_is_event) FROM records").fetchall() == [(False,)]
+    write_csv_mapping(maps, "repat", "TH-EVENT", COLUMNS, MENDED)
+    report = ingest_files(store_con, [_list(tmp_path / "n2", "repat_2", _rows(PEOPLE)[::-1])], mappings_dir=maps)
+    assert [(f.status, f.unchanged, f.updated) for f in report.files] == [("ingested", 6, 0)]
+    assert source_settings(store_con)["TH-EVENT"] == LIST
+    # read again by the file that brought them last: standardized and scored again
+    assert store_con.execute("SELECT file_id, count(*), count(std_version), count(scored_version), max(version)"
+                             " FROM records GROUP BY file_id").fetchall() == [(2, 6, 0, 0, 1)]
+    assert store_con.execute("SELECT line_no FROM records ORDER BY record_id").fetchall() == [
+        (7,), (6,), (5,), (4,), (3,), (2,)]
+    standardize(store_con)
+    apply_event_places(store_con)
+    assert store_con.execute("SELECT bool_and(province_is_event) FROM records").fetchall() == [(True,)]
+    # the list again in another order, same settings: nothing to read again
+    rows = _rows(PEOPLE)
+    report = ingest_files(store_con, [_list(tmp_path / "n3", "repat_3", rows[1:] + rows[:1])], mappings_dir=maps)
+    assert [(f.status, f.unchanged) for f in report.files] == [("ingested", 6)]
+    assert store_con.execute("SELECT DISTINCT file_id, count(std_version) FROM records GROUP BY ALL").fetchall() == [
+        (2, 6)]

@@ -1,7 +1,8 @@
 """Merge a file's checked rows (``linkage/sources/staged_rows.py``) into ``records``, with set-based SQL.
 
 A good row the store does not hold becomes a record, in file order; a changed one updates its record (version + 1,
-standardized columns reset) after the old version is copied to ``record_history``; an equal one is unchanged.
+standardized columns reset) after the old version is copied to ``record_history``; an equal one is unchanged, and
+comes from this file from now on when its mapping's settings differ from its old file's.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 import duckdb
 
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
+from linkage.sources.file_settings import SETTINGS
 from linkage.sources.mapping import Mapping
 from linkage.sources.row_hash import keep_unwritten_optional
 from linkage.sources.staged_rows import CHECKED, GOOD, STAGED, check_staged, quarantine_checked
-from linkage.store import STANDARDIZED_COLUMNS
+from linkage.store import API_FILES_MAPPING, STANDARDIZED_COLUMNS
 
 RAW_COLUMNS: tuple[str, ...] = tuple(c for c in EXCHANGE_COLUMNS if c not in ("source", "record_id"))
 _KNOWN = "_ingest_known"
@@ -41,6 +43,8 @@ def merge_checked(con: duckdb.DuckDBPyConnection, mapping: Mapping, file_id: int
     counts = {"stored": good - updated - unchanged, "updated": updated, "unchanged": unchanged}
     con.execute(f"INSERT INTO file_sources SELECT ?, c_source, count(*) FROM {CHECKED} k WHERE {GOOD} GROUP BY c_source"
                 " ORDER BY c_source", [file_id])  # the sources it read, unchanged rows too (file_settings.py)
+    if counts["unchanged"]:
+        _read_by_new_settings(con, file_id)
     if counts["updated"]:
         _update_changed(con, file_id)
     if counts["stored"]:
@@ -48,6 +52,20 @@ def merge_checked(con: duckdb.DuckDBPyConnection, mapping: Mapping, file_id: int
     (read,) = con.execute(f"SELECT count(*) FROM {STAGED}").fetchall()[0]
     con.execute(f"DROP TABLE {STAGED}; DROP TABLE {CHECKED}; DROP TABLE {_KNOWN}")
     return {"staged": read, "quarantined": quarantined, **counts}
+
+
+def _read_by_new_settings(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
+    """Records delivered again unchanged by a file whose mapping settings differ from those of the file they came from
+    (a mapping mended since) now come from this file: read by its settings, as real-time matching reads their source
+    (``file_settings.source_settings_sql``), so standardized and scored again. A record a post moved to an API file is
+    read by its source's settings already (``file_settings.record_setting_sql``) and stays there."""
+    old, new = (", ".join(f"{f}.{c}" for c in SETTINGS) for f in ("old", "new"))
+    con.execute(f"""
+        UPDATE records SET file_id = new.file_id, line_no = k.line_no, std_version = NULL, scored_version = NULL
+        FROM {_KNOWN} k, ingested_files old, ingested_files new
+        WHERE records.rid = k.rid AND NOT k.changed AND old.file_id = records.file_id AND new.file_id = ?
+          AND old.mapping <> '{API_FILES_MAPPING}' AND ({old}) IS DISTINCT FROM ({new})
+    """, [file_id])
 
 
 def _update_changed(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
