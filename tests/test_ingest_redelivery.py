@@ -1,6 +1,7 @@
 """Files sent again, moved, mended or not readable, and what a file does not say: nothing read is lost, nothing
 unsaid is overwritten (from a read-only review of ingest, each a reproduced fault)."""
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -196,3 +197,25 @@ def test_a_files_dates_are_standardized_as_its_mapping_reads_them(store_con, tmp
         out, issues = read_record({"record_id": record_id, "source": "TH-BE", "full_name": name,
                                    "date_of_birth": dob_raw, "age": age, "event_date": event}, rules["TH-BE"])
         assert (out["dob"], out["event_date_std"], issues) == (dob, event_std, [])
+
+
+def test_the_digest_kept_is_that_of_the_mapping_the_file_was_read_by(tmp_path):
+    """A mapping file edited while a night reads its files: the digest kept with a file is that of the content the
+    mapping was loaded from, by which the file was read, not of the file as edited since."""
+    from linkage.sources.ingest import ingest_file
+    from linkage.sources.mapping import load_mapping
+
+    mappings = tmp_path / "mappings"
+    mappings.mkdir()
+    write_csv_mapping(mappings, "th_x", "TH-X", {"record_id": "Case No", "full_name": "Name"}, "priority: 10")
+    loaded = load_mapping(mappings / "th_x.yaml")
+    first = hashlib.sha256((mappings / "th_x.yaml").read_bytes()).hexdigest()[:16]
+    write_csv_mapping(mappings, "th_x", "TH-X", {"record_id": "Case No", "full_name": "Name"}, "priority: 11")
+    path = tmp_path / "night1_th_x.csv"
+    path.write_text("Case No,Name\nT1,Noy\n", encoding="utf-8")
+    con = connect(tmp_path / "s.duckdb")
+    try:
+        assert ingest_file(con, path, loaded).stored == 1
+        assert con.execute("SELECT mapping_digest FROM ingested_files").fetchall() == [(first,)]
+    finally:
+        con.close()

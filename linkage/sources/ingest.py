@@ -34,7 +34,7 @@ from linkage.errors import InputFileError
 from linkage.sources.exchange_format import OPTIONAL_COLUMNS
 from linkage.sources.file_settings import backfill_file_settings, date_era
 from linkage.sources.ingest_report import FileReport, IngestReport
-from linkage.sources.mapping import Mapping, MappingError, choose_mapping, load_mappings, mapping_digest
+from linkage.sources.mapping import Mapping, MappingError, choose_mapping, load_mappings
 from linkage.sources.plain_csv import Declined
 from linkage.sources.read_again import earlier_reading, unreadable_recorded
 from linkage.sources.readers import DEFAULT_BATCH_ROWS, ReadLimits, SourceFile, normalize_header, open_source
@@ -183,7 +183,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, mapping: Mappi
         report.reason = str(exc)
         return _record_rejection(con, report, sha256)
     report.mapping = mapping.name if only_source is None else f"{mapping.name}@{only_source}"
-    digest = mapping_digest(mapping)
+    digest = mapping.digest
     earlier = earlier_reading(con, sha256, report.mapping, digest, night_started)
     if not earlier and only_source is not None:
         allowed = mapping.allowed_sources

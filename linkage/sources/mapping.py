@@ -40,7 +40,7 @@ import fnmatch
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,8 @@ class Mapping:
     province_is: str = "home"  # home | event_place
     one_record_per_person: bool = False
     sources: tuple[str, ...] = ()  # the sources its files may write (see allowed_sources)
+    digest: str | None = None  # of the file's content it was loaded from: a file rejected under it is read again
+    # once the mapping file changed (``linkage/sources/read_again.py``)
     headers: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -102,15 +104,6 @@ class Mapping:
     def matches(self, file_name: str) -> bool:
         """Whether this mapping's file pattern matches a file name (case-insensitive)."""
         return fnmatch.fnmatchcase(file_name.lower(), self.file_pattern.lower())
-
-
-def mapping_digest(mapping: Mapping) -> str | None:
-    """A digest of the mapping file's content (None when it cannot be read): a file rejected under a mapping is
-    read again once that file changed."""
-    try:
-        return hashlib.sha256(mapping.path.read_bytes()).hexdigest()[:16]
-    except OSError:
-        return None
 
 
 def _fail(path: Path, message: str) -> MappingError:
@@ -226,10 +219,11 @@ def load_mapping(path: str | Path) -> Mapping:
     """Read and validate one mapping file."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        content = path.read_bytes()
+        data = yaml.safe_load(content.decode("utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise _fail(path, f"cannot be read: {exc}") from exc
-    return parse_mapping(data, path)
+    return replace(parse_mapping(data, path), digest=hashlib.sha256(content).hexdigest()[:16])
 
 
 def _load_dir(directory: Path) -> dict[str, Mapping]:
