@@ -105,6 +105,14 @@ class ExchangeRecord(BaseModel):
     case_type: str | None = Field(None, max_length=100, description="optional: TIP, SOM, other, or the source's words")
     exploitation: str | None = Field(None, max_length=100, description="optional: form of exploitation")
 
+    @field_validator("*")
+    @classmethod
+    def _no_nul_byte(cls, value: str | None) -> str | None:
+        """A NUL byte in any field: ingest quarantines such a row (``linkage/sources/staged_rows.py``)."""
+        if value is not None and "\x00" in value:
+            raise ValueError("contains a NUL byte")
+        return value
+
     @field_validator("role")
     @classmethod
     def _role_as_ingest_reads_it(cls, value: str | None) -> str | None:

@@ -97,3 +97,15 @@ def test_a_posted_source_is_read_as_ingest_reads_it(server):
         answer = client.post("/api/v1/match", json={**record, name: value}, params={"persist": "true"})
         assert answer.status_code == 422, answer.text
         assert answer.json()["error"]["field"] == name and says in answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("field", ["full_name", "village", "phone", "record_id"])
+def test_a_nul_byte_the_night_would_quarantine_is_refused(server, field):
+    """Ingest quarantines a row with a NUL byte in any field ("contains a NUL byte"): the API refuses it, naming the
+    field, rather than store a record the night then quarantines (or score one it could never hold)."""
+    record = {**BASE, **PLAIN, "record_id": "NEW-nul", "source": "MOLSW-DSW"}
+    record[field] = "Ban\x00Phonxay"
+    for params in ({"persist": "true"}, {}):
+        answer = server.client_as("system").post("/api/v1/match", json=record, params=params)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["field"] == field and "NUL" in answer.json()["error"]["message"]
