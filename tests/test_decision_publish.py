@@ -19,7 +19,7 @@ from linkage.model.shipped import DEFAULT_MODEL
 from linkage.nightly import NightlyConfig, StepStart, run_nightly
 from linkage.paths import store_paths
 from linkage.publishing.decision_publish import publish_decisions
-from linkage.publishing.publish import current_snapshot
+from linkage.publishing.publish import SNAPSHOT_NAME, current_snapshot
 from linkage.service.decisions import decide
 from linkage.service.service_db import connect_service
 from tests.demo_deployment import demo_inbox
@@ -154,7 +154,8 @@ def test_a_decision_made_while_the_night_publishes_is_on_the_night_with_its_sett
     waiting["thread"].join(timeout=60)
     assert waiting["blocked"] is True
     current = current_snapshot(store_paths(db))
-    assert current.name == f"run-000002_d{waiting['decision']:09d}.duckdb"  # the night, then the decision
+    named = SNAPSHOT_NAME.fullmatch(current.name)  # the night, then the decision
+    assert named and (int(named["night"]), int(named["decision"])) == (2, waiting["decision"])
     assert waiting["path"] == current  # the publisher found it done
     split = dict(_published(db, "SELECT rid, person_id FROM record_person WHERE rid IN (?, ?, ?)",
                             [r for r, _, _ in records]))
@@ -166,7 +167,8 @@ def test_a_decision_made_while_the_night_publishes_is_on_the_night_with_its_sett
     empty_inbox = tmp_path / "empty"
     empty_inbox.mkdir()
     _night(db, empty_inbox, **settings)
-    assert current_snapshot(store_paths(db)).name == "run-000003.duckdb"
+    named = SNAPSHOT_NAME.fullmatch(current_snapshot(store_paths(db)).name)
+    assert named and int(named["night"]) == 3 and named["decision"] is None
     assert _published(db, RECORD_PERSON) == decided_persons
     assert _published(db, "SELECT kind, rid_l, rid_r FROM review_queue ORDER BY ALL") == decided_queue
     report = _published(db, "SELECT report->'clusters'->>'review_band', report->'clusters'->>'threshold'"

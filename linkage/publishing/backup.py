@@ -22,7 +22,8 @@ import duckdb
 
 from linkage.errors import LaoLinkError
 from linkage.paths import StorePaths, store_paths
-from linkage.publishing.publish import current_snapshot
+from linkage.publishing.decision_publish import publish_lock
+from linkage.publishing.publish import SNAPSHOT_NAME, _fsync, current_snapshot, snapshot_path
 
 MANIFEST = "laolink-backup.json"
 
@@ -102,8 +103,15 @@ def restore(backup_dir: Path, db: str | os.PathLike[str], *, force: bool = False
     if manifest.get("snapshot"):
         src_published = backup_dir / (Path(manifest["db_name"]).stem + ".published")
         paths.published_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        shutil.copy2(src_published / manifest["snapshot"], paths.published_dir / manifest["snapshot"])
-        tmp = paths.current_pointer.with_suffix(".tmp")
-        tmp.write_text(manifest["snapshot"] + "\n", encoding="utf-8")
-        os.replace(tmp, paths.current_pointer)
+        with publish_lock(paths):  # under a name of its own, as a publish: a server may hold one of the same name
+            named = SNAPSHOT_NAME.fullmatch(manifest["snapshot"])
+            target = (snapshot_path(paths, int(named["night"]), int(named["decision"]) if named["decision"] else None)
+                      if named else paths.published_dir / manifest["snapshot"])
+            copied = target.with_name(target.name + ".tmp")
+            shutil.copy2(src_published / manifest["snapshot"], copied)
+            _fsync(copied)
+            os.replace(copied, target)
+            tmp = paths.current_pointer.with_suffix(".tmp")
+            tmp.write_text(target.name + "\n", encoding="utf-8")
+            os.replace(tmp, paths.current_pointer)
     return paths

@@ -6,7 +6,7 @@ decision (the nightly's clustering, person ID rules and review queue, run by the
 new person documents, and swapped in as ``CURRENT`` exactly as a night is published
 (:mod:`linkage.publishing.publish`): readers see the whole previous snapshot or the whole new one. ID
 events written here carry ``detail.cause = "decision"`` and the base night's run id. The file is named
-``run-<night>_d<last decision id>.duckdb``, after its night and before the next one.
+``run-<night>_d<last decision id>_p<publish number>.duckdb`` (:func:`linkage.publishing.publish.snapshot_path`).
 
 The next nightly clusters the store with the same decisions and reaches the same clusters. It first takes
 the persons of such a snapshot into the store (:func:`adopt_decision_persons`), so an ID given after a
@@ -36,7 +36,7 @@ from linkage.clusters.review_queue import build_review_queue
 from linkage.model.birth_evidence import consistency_for_model
 from linkage.paths import StorePaths
 from linkage.publishing.person_docs import build_person_docs, docs_built_from, docs_path
-from linkage.publishing.publish import _fsync, _remove_old_snapshots, current_snapshot
+from linkage.publishing.publish import _fsync, _remove_old_snapshots, current_snapshot, snapshot_path
 from linkage.service.decisions import load_decisions_into
 from linkage.store import sql_literal
 
@@ -96,7 +96,7 @@ def publish_decisions_locked(paths: StorePaths, service_con: sqlite3.Connection)
     served = _served(current)
     if last <= served.decisions_through:
         return current
-    final = paths.published_dir / f"run-{served.night:06d}_d{last:09d}.duckdb"
+    final = snapshot_path(paths, served.night, last)
     tmp = final.with_suffix(".duckdb.tmp")
     old_umask = os.umask(0o077)
     try:

@@ -305,8 +305,11 @@ def _fold_delta(db: sqlite3.Connection, delta: Path) -> None:
 
 
 class PersonDocs:
-    """Read-only look-ups in a snapshot's document file and, for a delta, its base (one SQLite connection per
-    file and thread)."""
+    """Read-only look-ups in a snapshot's document file and, for a delta, its base: each file opened once here,
+    when the snapshot is opened, and again by each thread that reads it (one SQLite connection per file and
+    thread). A thread's connection is used only when it reads the very file opened here (its ``meta`` says
+    the same snapshot); else (the file removed with an older snapshot, or not the same file) the connection
+    opened here answers."""
 
     def __init__(self, path: Path, base: Path | None = None) -> None:
         self.path = path
@@ -314,6 +317,16 @@ class PersonDocs:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._opened: dict[Path, tuple[sqlite3.Connection, str | None]] = {}
+        try:
+            for file in (path, base):
+                if file is not None:
+                    con = _open(file, check_same_thread=False)
+                    self._connections.append(con)
+                    self._opened[file] = (con, _built_for(con))
+        except sqlite3.Error:
+            self.close()
+            raise
 
     def _con(self, path: Path) -> sqlite3.Connection:
         cons = getattr(self._local, "cons", None)
@@ -321,9 +334,24 @@ class PersonDocs:
             cons = self._local.cons = {}
         con = cons.get(path)
         if con is None:
-            con = cons[path] = _open(path, check_same_thread=False)
-            with self._lock:
-                self._connections.append(con)
+            con = cons[path] = self._thread_con(path)
+        return con
+
+    def _thread_con(self, path: Path) -> sqlite3.Connection:
+        opened, built_for = self._opened[path]
+        try:
+            con = _open(path, check_same_thread=False)
+        except sqlite3.Error:
+            return opened
+        try:
+            same = built_for is not None and _built_for(con) == built_for
+        except sqlite3.Error:
+            same = False
+        if not same:
+            con.close()
+            return opened
+        with self._lock:
+            self._connections.append(con)
         return con
 
     def get(self, person_id: str) -> bytes | None:
@@ -349,6 +377,12 @@ class PersonDocs:
 
 def _open(path: Path, **kwargs: bool) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, **kwargs)
+
+
+def _built_for(con: sqlite3.Connection) -> str | None:
+    """The snapshot (``_stamp``) an open document file was built for: it tells one file from another."""
+    row = con.execute("SELECT value FROM meta WHERE key = 'snapshot'").fetchone()
+    return row[0] if row else None
 
 
 def _meta(path: Path) -> dict[str, str] | None:
@@ -398,4 +432,7 @@ def docs_built_from(snapshot: Path) -> Path | None:
 def open_person_docs(snapshot: Path) -> PersonDocs | None:
     """The document file of ``snapshot`` if it was built from this very file, else None."""
     built = _built_from(snapshot)
-    return PersonDocs(*built) if built else None
+    try:
+        return PersonDocs(*built) if built else None
+    except sqlite3.Error:  # removed since: look-ups take the live path
+        return None

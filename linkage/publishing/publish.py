@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from pathlib import Path
 
@@ -49,6 +50,8 @@ PUBLISHED_TABLES: tuple[str, ...] = (
 )
 
 SNAPSHOTS_KEPT = 3
+# run-<night>[_d<last decision>]_p<publish number>.duckdb; names before publish numbers lack the _p part
+SNAPSHOT_NAME = re.compile(r"run-(?P<night>\d+)(?:_d(?P<decision>\d+))?(?:_p(?P<publish>\d+))?\.duckdb")
 log = logging.getLogger("laolink.publish")
 
 
@@ -95,6 +98,26 @@ def current_snapshot(paths: StorePaths) -> Path | None:
     return paths.published_dir / name if name else None
 
 
+def snapshot_path(paths: StorePaths, night: int, decision: int | None = None) -> Path:
+    """A new snapshot's name, ``run-<night>[_d<decision>]_p<publish number>.duckdb``, that no file has.
+
+    A name is not given again, not even to a resumed night or a repeated decision publish: an API process
+    follows ``CURRENT`` by name (and DuckDB hands a new connection the database it has open under that path),
+    so a snapshot replaced under the name it serves would be read as a mix of two. The publish number is one
+    more than any in the folder (files a killed attempt left included). Called under the publish lock.
+    """
+    numbers = [int(m["publish"]) for f in paths.published_dir.glob("run-*")
+               if (m := SNAPSHOT_NAME.match(f.name)) and m["publish"]]
+    decided = "" if decision is None else f"_d{decision:09d}"
+    return paths.published_dir / f"run-{night:06d}{decided}_p{max(numbers, default=0) + 1:06d}.duckdb"
+
+
+def _publish_order(snapshot: Path) -> tuple[int, str]:
+    """Oldest first: by publish number (names without one first), then by name."""
+    m = SNAPSHOT_NAME.fullmatch(snapshot.name)
+    return (int(m["publish"]) if m and m["publish"] else 0, snapshot.name)
+
+
 def publish_snapshot(con: duckdb.DuckDBPyConnection, paths: StorePaths, run_id: int) -> Path:
     """Write run ``run_id``'s result as a snapshot file and make it the one readers see.
 
@@ -104,7 +127,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, paths: StorePaths, run_id: 
     from linkage.publishing.person_docs import build_person_docs, docs_built_from, docs_path
 
     paths.published_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    final = paths.published_dir / f"run-{run_id:06d}.duckdb"
+    final = snapshot_path(paths, run_id)
     tmp = final.with_suffix(".duckdb.tmp")
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)
@@ -182,7 +205,7 @@ def _remove_old_snapshots(paths: StorePaths, keep: Path) -> None:
     """Keep the newest few snapshots (readers may still hold the previous one open), and no person documents
     whose snapshot is gone (a publish killed before renaming its snapshot leaves them). Called under the
     publish lock: no other publish is writing its files."""
-    snapshots = sorted(paths.published_dir.glob("run-*.duckdb"))
+    snapshots = sorted(paths.published_dir.glob("run-*.duckdb"), key=_publish_order)
     for old in snapshots[:-SNAPSHOTS_KEPT]:
         if old != keep:
             old.unlink(missing_ok=True)
