@@ -257,3 +257,43 @@ def test_decisions_wait_for_a_night_killed_after_giving_ids_and_show_when_it_is_
     assert given[records[-1][0]] != person and given[records[0][0]] == given[records[1][0]] == person
     events = _published(db, "SELECT event_id FROM id_history")
     assert len(events) == len(set(events))
+
+
+_KILLED_AFTER_IDS = """
+import os, signal, sys
+from linkage.paths import store_paths
+from linkage.publishing import decision_publish
+from linkage.service.service_db import connect_service
+assign = decision_publish.assign_person_ids
+def assign_then_die(con, **kwargs):  # the server killed while its publisher thread re-clusters
+    assign(con, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+decision_publish.assign_person_ids = assign_then_die
+paths = store_paths(sys.argv[1])
+decision_publish.publish_decisions(paths, connect_service(paths.service_db))
+"""
+
+
+def test_a_decision_publish_killed_part_way_leaves_nothing_and_the_next_one_publishes(night_one, tmp_path):
+    """A server killed while it publishes a decision leaves the snapshot it was writing and its write-ahead
+    log: the next publish (the same decisions, or a later one) is not held up by them, and they go."""
+    import subprocess
+    import sys
+
+    db = _copy_store(night_one, tmp_path / "k")
+    published_dir = store_paths(db).published_dir
+    (_, first), (_, second) = _persons_with_three_records(db)[:2]
+    served = current_snapshot(store_paths(db))
+    for records in (first, second):
+        _split_off(db, records)
+        killed = subprocess.run([sys.executable, "-c", _KILLED_AFTER_IDS, str(db)], capture_output=True, text=True,
+                                timeout=300)
+        assert killed.returncode == -9, killed.stderr[-2000:]
+        assert current_snapshot(store_paths(db)) == served
+        assert list(published_dir.glob("run-*.duckdb.tmp*")), "the killed attempt's files, as it left them"
+    published = _publish_decisions(db)
+    assert published is not None and published != served and current_snapshot(store_paths(db)) == published
+    given = dict(_published(db, RECORD_PERSON))
+    for records in (first, second):
+        assert given[records[-1][0]] != given[records[0][0]] == given[records[1][0]]
+    assert sorted(p.name for p in published_dir.glob("run-*.tmp*")) == []

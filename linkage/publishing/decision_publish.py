@@ -36,7 +36,13 @@ from linkage.clusters.review_queue import build_review_queue
 from linkage.model.birth_evidence import consistency_for_model
 from linkage.paths import StorePaths
 from linkage.publishing.person_docs import build_person_docs, docs_built_from, docs_path
-from linkage.publishing.publish import _fsync, _remove_old_snapshots, current_snapshot, snapshot_path
+from linkage.publishing.publish import (
+    _fsync,
+    _remove_old_snapshots,
+    _unfinished,
+    current_snapshot,
+    snapshot_path,
+)
 from linkage.service.decisions import load_decisions_into
 from linkage.store import sql_literal
 
@@ -97,7 +103,7 @@ def publish_decisions_locked(paths: StorePaths, service_con: sqlite3.Connection)
     if last <= served.decisions_through:
         return current
     final = snapshot_path(paths, served.night, last)
-    tmp = final.with_suffix(".duckdb.tmp")
+    tmp = _unfinished(final)
     old_umask = os.umask(0o077)
     try:
         shutil.copyfile(current, tmp)
@@ -112,7 +118,7 @@ def publish_decisions_locked(paths: StorePaths, service_con: sqlite3.Connection)
             build_person_docs(tmp, docs_path(final), previous=previous_docs, person_ids=changed)
         os.replace(tmp, final)
     finally:
-        tmp.unlink(missing_ok=True)
+        _unfinished(final)  # a failed attempt leaves neither the file nor its log
     _point_readers_at(paths, final)
     return final
 

@@ -112,6 +112,14 @@ def snapshot_path(paths: StorePaths, night: int, decision: int | None = None) ->
     return paths.published_dir / f"run-{night:06d}{decided}_p{max(numbers, default=0) + 1:06d}.duckdb"
 
 
+def _unfinished(final: Path) -> Path:
+    """The temporary name a snapshot is written under, with nothing left there (nor its log) by a killed attempt."""
+    tmp = final.with_name(final.name + ".tmp")
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    return tmp
+
+
 def _publish_order(snapshot: Path) -> tuple[int, str]:
     """Oldest first: by publish number (names without one first), then by name."""
     m = SNAPSHOT_NAME.fullmatch(snapshot.name)
@@ -128,9 +136,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, paths: StorePaths, run_id: 
 
     paths.published_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     final = snapshot_path(paths, run_id)
-    tmp = final.with_suffix(".duckdb.tmp")
-    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-        leftover.unlink(missing_ok=True)
+    tmp = _unfinished(final)
     previous = current_snapshot(paths)
     previous_docs = docs_built_from(previous) if previous is not None and previous.exists() else None
     chain = delta_chain(con, previous) if previous_docs is not None else None
@@ -202,13 +208,15 @@ def _write_snapshot_tables(con: duckdb.DuckDBPyConnection, run_id: int, chain: i
 
 
 def _remove_old_snapshots(paths: StorePaths, keep: Path) -> None:
-    """Keep the newest few snapshots (readers may still hold the previous one open), and no person documents
-    whose snapshot is gone (a publish killed before renaming its snapshot leaves them). Called under the
-    publish lock: no other publish is writing its files."""
+    """Keep the newest few snapshots (readers may still hold the previous one open), no snapshot a publish
+    killed before renaming it left under its temporary name (and write-ahead log), and no person documents
+    whose snapshot is gone. Called under the publish lock: no other publish is writing its files."""
     snapshots = sorted(paths.published_dir.glob("run-*.duckdb"), key=_publish_order)
     for old in snapshots[:-SNAPSHOTS_KEPT]:
         if old != keep:
             old.unlink(missing_ok=True)
+    for unfinished in paths.published_dir.glob("run-*.duckdb.tmp*"):
+        unfinished.unlink(missing_ok=True)
     for docs in paths.published_dir.glob("run-*.duckdb.persons.*"):
         if not docs.with_name(docs.name.split(".persons.")[0]).exists():
             docs.unlink(missing_ok=True)
