@@ -1,5 +1,7 @@
 """Multiple systems estimation against the tables SparseMSE 2.0.1 ships (tests/data/mse/README.md has the source)."""
 
+import tracemalloc
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -7,8 +9,21 @@ import pytest
 
 from linkage.errors import InputFileError
 from linkage.statistics.bootstrap import bca_interval
-from linkage.statistics.capture_table import capture_table, read_capture_csv
-from linkage.statistics.mse import NOT_FINITE, NOT_IDENTIFIABLE, _FullTable, check_model, estimate_population
+from linkage.statistics.capture_table import CaptureTable, capture_table, read_capture_csv
+from linkage.statistics.estimates import estimate
+from linkage.statistics.mse import (
+    DEFAULT_PTHRESH,
+    MAX_LISTS,
+    NOT_FINITE,
+    NOT_IDENTIFIABLE,
+    NoEstimate,
+    TooManyLists,
+    _FullTable,
+    check_model,
+    estimate_population,
+    without_empty_lists,
+)
+from linkage.statistics.person_lists import parse_lists
 
 DATA = Path(__file__).parent / "data" / "mse"
 
@@ -86,3 +101,56 @@ def test_repeated_histories_are_summed():
     table = capture_table(["A", "B"], [((1, 0), 3), ((1, 0), 4), ((1, 1), 2)])
     assert table.observed == 9
     assert np.array_equal(table.counts, [7, 2])
+
+
+def test_a_list_with_a_zero_count_row_only_is_left_out():
+    # C is named by a row with a count of 0: it saw no one, and the estimate is that of A and B alone.
+    with_c = capture_table(["A", "B", "C"], [((1, 0, 0), 30), ((0, 1, 0), 20), ((1, 1, 0), 5), ((0, 0, 1), 0)])
+    without = capture_table(["A", "B"], [((1, 0), 30), ((0, 1), 20), ((1, 1), 5)])
+    answer = estimate(with_c, DEFAULT_PTHRESH)
+    assert answer["estimate"] == pytest.approx(estimate_population(without).estimate) == pytest.approx(175.0, abs=1)
+    assert list(without_empty_lists(with_c).lists) == ["A", "B"]
+
+
+@pytest.mark.parametrize(
+    ("rows", "reason"),
+    [
+        ([((1, 0), 10), ((1, 1), 5)], "A saw everyone seen"),
+        ([((1, 0, 0), 10), ((1, 1, 0), 5), ((1, 0, 1), 4), ((1, 1, 1), 2)], "A saw everyone seen"),
+        ([((1, 1), 7)], "A, B saw everyone seen"),
+        ([((1, 0), 10), ((0, 1), 20)], "no one was seen on more than one list"),
+        ([((1, 0, 0), 10), ((0, 1, 0), 20), ((0, 0, 1), 30)], "no one was seen on more than one list"),
+    ],
+)
+def test_no_estimate_names_its_reason(rows, reason):
+    lists = [name for name, _ in zip("ABC", rows[0][0], strict=False)]
+    with pytest.raises(NoEstimate, match=reason) as error:
+        estimate_population(capture_table(lists, rows))
+    assert "hardly overlap" not in str(error.value)
+
+
+def _independent_lists(n_lists: int, persons: int = 5000) -> CaptureTable:
+    rng = np.random.default_rng(1)
+    seen = rng.random((persons, n_lists)) < rng.uniform(0.05, 0.2, n_lists)
+    rows = Counter(tuple(int(flag) for flag in person) for person in seen if person.any())
+    return capture_table([f"L{i}" for i in range(n_lists)], list(rows.items()))
+
+
+def test_the_existence_check_does_not_grow_with_the_square_of_the_cells():
+    # 13 lists: 8,191 cells; a dense "x >= t" block of 8,191 x 8,191 held 1 GB (19 s, 1.7 GB for the estimate).
+    full = _FullTable.of(_independent_lists(13))
+    tracemalloc.start()
+    try:
+        assert check_model(full, ()) == 0
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50e6
+
+
+def test_more_lists_than_the_limit_are_refused_before_anything_is_allocated():
+    table = _independent_lists(MAX_LISTS + 1, persons=200)
+    with pytest.raises(TooManyLists, match=r"at most 15 .* --lists A\+B"):
+        estimate_population(table)
+    with pytest.raises(TooManyLists, match="group sources"):
+        parse_lists(None, [f"S{i:02d}" for i in range(MAX_LISTS + 1)])

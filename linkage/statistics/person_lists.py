@@ -41,8 +41,12 @@ class ListSpec:
 
 
 def parse_lists(text: str | None, known_sources: list[str]) -> list[ListSpec]:
-    """``A,B+C`` -> lists A and B+C (a '+' groups sources into one list); None: one list per known source."""
+    """``A,B+C`` -> lists A and B+C (a '+' groups sources into one list); None: one list per known source.
+    More lists than the estimate takes are refused here, before any table is built."""
+    from linkage.statistics.mse import refuse_too_many_lists
+
     if not text:
+        refuse_too_many_lists(len(known_sources))
         return [ListSpec(source, (source,)) for source in known_sources]
     specs = []
     for item in (part.strip() for part in text.split(",")):
@@ -54,6 +58,7 @@ def parse_lists(text: str | None, known_sources: list[str]) -> list[ListSpec]:
         specs.append(ListSpec(item, sources))
     if len(specs) < 2:
         raise LaoLinkError("--lists: multiple systems estimation needs at least two lists")
+    refuse_too_many_lists(len(specs))
     return specs
 
 
