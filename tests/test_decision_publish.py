@@ -297,3 +297,15 @@ def test_a_decision_publish_killed_part_way_leaves_nothing_and_the_next_one_publ
     for records in (first, second):
         assert given[records[-1][0]] != given[records[0][0]] == given[records[1][0]]
     assert sorted(p.name for p in published_dir.glob("run-*.tmp*")) == []
+
+
+def test_publishing_decisions_again_without_a_new_one_keeps_the_served_snapshot(night_one, tmp_path):
+    """The server's publisher runs a second pass after a burst of decisions: with no decision newer than the
+    served decision snapshot's, it publishes nothing (no re-clustering, no new file)."""
+    db = _copy_store(night_one, tmp_path / "again")
+    _split_off(db, _persons_with_three_records(db)[0][1])
+    decided = _publish_decisions(db)
+    assert decided is not None and current_snapshot(store_paths(db)) == decided
+    files = sorted(store_paths(db).published_dir.iterdir())
+    assert _publish_decisions(db) == decided
+    assert current_snapshot(store_paths(db)) == decided and sorted(store_paths(db).published_dir.iterdir()) == files

@@ -144,11 +144,12 @@ def _served(snapshot: Path) -> ServedSnapshot:
 
 
 def _served_in(con: duckdb.DuckDBPyConnection, database: str) -> ServedSnapshot:
-    """What ``database`` (a snapshot open in ``con``) was clustered from. A night's run report says which
-    decisions it loaded; a night published before reports said so counts as having none."""
-    columns = {r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = 'snapshot_info'",
-        [database]).fetchall()}
+    """What ``database`` (a snapshot attached to ``con``, or ``main``: the file ``con`` opened) was clustered
+    from. A night's run report says which decisions it loaded; a night published before reports said so counts
+    as having none."""
+    columns = {r[0] for r in con.execute(  # the file a connection opened is catalogued under its own name
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = coalesce(?, current_database())"
+        " AND table_name = 'snapshot_info'", [None if database == "main" else database]).fetchall()}
     through_sql = "decisions_through" if "decisions_through" in columns else "NULL"
     night, through = con.execute(f"SELECT run_id, {through_sql} FROM {database}.snapshot_info").fetchall()[0]
     if through is not None:
