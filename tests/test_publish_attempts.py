@@ -7,6 +7,7 @@ Snapshots are real published DuckDB files (``snapshot_builder``), read through t
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 
 import duckdb
@@ -16,6 +17,8 @@ from test_queries import HISTORY, PAIR_AB, PAIR_CD, PERSONS, QUEUE, RECORD_PERSO
 from api.published import PublishedReader, Snapshot
 from api.queries.persons import get_person
 from linkage.paths import store_paths
+from linkage.publishing import person_docs
+from linkage.publishing.person_docs import build_person_docs, docs_path, open_person_docs
 from linkage.publishing.publish import current_snapshot, publish_snapshot
 from linkage.store import connect
 
@@ -132,3 +135,23 @@ def test_a_restored_snapshot_is_served_under_a_name_of_its_own(tmp_path):
         assert current_snapshot(store_paths(here)).name != current_snapshot(store_paths(other)).name
     finally:
         reader.close()
+
+
+def test_documents_written_again_over_the_same_base_leave_no_file_behind(tmp_path, monkeypatch):
+    """A publish resumed after its documents were written writes them again over the same base: the base's
+    hard link is in place already (renaming a link over a link to the same file does nothing), and no temporary
+    link is left beside it."""
+    monkeypatch.setattr(person_docs, "MAX_DELTA_SHARE", 1.0)  # a delta of one person over five stays a delta
+    first = build_snapshot(tmp_path / "store" / "laolink.duckdb", RECORDS, persons=PERSONS,
+                           record_person=RECORD_PERSON, runs=RUNS, run_id=2)
+    second = tmp_path / "second.duckdb"
+    shutil.copy2(first, second)
+    for _attempt in (1, 2):
+        build_person_docs(second, previous=docs_path(first), person_ids=["LA-P-0000001"])
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(second.name)) == [
+            "second.duckdb", "second.duckdb.persons.base.sqlite", "second.duckdb.persons.sqlite"]
+    docs = open_person_docs(second)
+    try:
+        assert docs is not None and docs.base is not None and docs.get("LA-P-0000005") is not None
+    finally:
+        docs.close()

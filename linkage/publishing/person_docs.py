@@ -256,6 +256,8 @@ def _place(tmp: Path, out: Path, base: Path | None) -> None:
         link_tmp.unlink(missing_ok=True)
         os.link(base, link_tmp)
         os.replace(link_tmp, link)
+        # a rename over another link to the same file does nothing (POSIX): the link was in place already
+        link_tmp.unlink(missing_ok=True)
     os.replace(tmp, out)
     if base is None:
         link.unlink(missing_ok=True)
