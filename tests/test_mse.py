@@ -72,10 +72,11 @@ def test_existence_and_identifiability_checks():
 
 def test_bca_interval_surrounds_the_estimate():
     table = read_capture_csv(DATA / "UKdat_5.csv")
-    low, high = bca_interval(table, replications=40, seed=7)
+    interval = bca_interval(table, replications=40, seed=7)
     # SparseMSE reports 8,785 to 14,701 from 1,000 replications; 40 replications land in the same region.
-    assert 7500 < low < 11312.99 < high < 18000
-    assert (low, high) == bca_interval(table, replications=40, seed=7)
+    assert 7500 < interval.low < 11312.99 < interval.high < 18000
+    assert interval == bca_interval(table, replications=40, seed=7)
+    assert interval.not_finite == 0
 
 
 @pytest.mark.parametrize(
@@ -154,3 +155,25 @@ def test_more_lists_than_the_limit_are_refused_before_anything_is_allocated():
         estimate_population(table)
     with pytest.raises(TooManyLists, match="group sources"):
         parse_lists(None, [f"S{i:02d}" for i in range(MAX_LISTS + 1)])
+
+
+def test_resamples_without_a_finite_estimate_leave_the_upper_bound_open():
+    # 1 on A only, 1 on B only, 1 on both: most resamples lose the overlap or a list's own person. Before, where
+    # the fit happened to stop entered the interval: 3 to 714,000,000.
+    table = capture_table(["A", "B"], [((1, 0), 1), ((0, 1), 1), ((1, 1), 1)])
+    interval = bca_interval(table, replications=200)
+    assert interval.high is None and interval.low == pytest.approx(4.0)
+    assert 100 < interval.not_finite < 200
+    assert interval.as_dict() == {"ci95_bca": [interval.low, None],
+                                  "bootstrap": {"replications": 200, "not_finite": interval.not_finite}}
+
+
+@pytest.mark.parametrize("only_a", [1, 3, 8, 20])
+@pytest.mark.parametrize("only_b", [1, 3, 20])
+@pytest.mark.parametrize("both", [1, 2, 5])
+def test_small_tables_bca_holds_the_estimate_and_no_arbitrary_bound(only_a, only_b, both):
+    table = capture_table(["A", "B"], [((1, 0), only_a), ((0, 1), only_b), ((1, 1), both)])
+    point = estimate_population(table).estimate
+    interval = bca_interval(table, replications=60)
+    assert interval.low is not None and interval.low <= point
+    assert interval.high is None or point <= interval.high < 1e5

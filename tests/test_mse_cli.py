@@ -43,6 +43,16 @@ def test_bootstrap_adds_a_bca_interval():
     assert low < answer["estimate"] < high
 
 
+def test_bootstrap_of_a_tiny_table_says_its_upper_bound_is_open(tmp_path):
+    path = tmp_path / "tiny.csv"
+    path.write_text("A,B,count\n1,0,1\n0,1,1\n1,1,1\n", encoding="utf-8")
+    answer = _run_json(str(path), "--bootstrap", "50")
+    assert answer["ci95_bca"][1] is None and 0 < answer["bootstrap"]["not_finite"] < 50
+    result = runner.invoke(app, ["mse", str(path), "--bootstrap", "50"])
+    assert result.exit_code == 0 and "to open (" in result.output
+    assert "resamples had no finite estimate" in result.output
+
+
 def test_bad_file_is_reported_with_row_and_field(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("A,B,count\n1,0,3\n1,1,two\n", encoding="utf-8")

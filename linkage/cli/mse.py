@@ -33,12 +33,22 @@ def _figure(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
 
+def _bca(answer: dict) -> str:
+    """", BCa low to high"; an open bound (percentile among resamples with no finite estimate) says so."""
+    low, high = answer["ci95_bca"]
+    runs = answer.get("bootstrap") or {}
+    text = f", BCa {'open' if low is None else _figure(low)} to {'open' if high is None else _figure(high)}"
+    if runs.get("not_finite"):
+        text += f" ({runs['not_finite']} of {runs['replications']} resamples had no finite estimate)"
+    return text
+
+
 def _print_estimate(label: str, answer: dict) -> None:
     interval = answer.get("ci95") or [None, None]
     line = (f"{label}: seen {answer['observed']:,}, estimate {_figure(answer.get('estimate'))}"
             f" (95% {_figure(interval[0])} to {_figure(interval[1])})")
     if answer.get("ci95_bca"):
-        line += f", BCa {_figure(answer['ci95_bca'][0])} to {_figure(answer['ci95_bca'][1])}"
+        line += _bca(answer)
     if answer.get("terms"):
         line += f", terms {' '.join(answer['terms'])}"
     if answer.get("reason"):

@@ -34,7 +34,7 @@ def estimate(table: CaptureTable, pthresh: float, bootstrap: int = 0) -> dict[st
     if bootstrap:
         from linkage.statistics.bootstrap import bca_interval
 
-        answer["ci95_bca"] = list(bca_interval(without_empty_lists(table), replications=bootstrap, pthresh=pthresh))
+        answer.update(bca_interval(without_empty_lists(table), replications=bootstrap, pthresh=pthresh).as_dict())
     return answer
 
 
