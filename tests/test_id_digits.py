@@ -33,6 +33,35 @@ def test_transposed_digits_share_the_key_within_a_kind_of_document(tmp_path):
     con.close()
 
 
+def test_one_wrong_digit_leaves_one_half_of_the_number_and_the_rules_pair_it_with_a_birth_date(tmp_path):
+    """A digit written wrong in one half of a number leaves the other half (``id_head``/``id_tail``, within a kind of
+    document): with the same birth date, or the same given or family name, the prediction rules pair the two records;
+    a number wrong in both halves, another kind of document or another birth date and names are not paired."""
+    rows = [  # record_id, id_number_std, id_type, dob, given_key, family_key
+        ("A", "5714719", "national_id", "1990-03-04", "bouasy", "thammasack"),
+        ("B", "5714619", "national_id", "1990-03-04", "noy", "keo"),  # a digit wrong in the second half
+        ("C", "5794719", "national_id", None, "bouasy", "sisavath"),  # in the first half, the same given name
+        ("D", "5794619", "national_id", "1990-03-04", "bouasy", "thammasack"),  # wrong in both halves
+        ("E", "5714719", "passport", "1990-03-04", "phet", "ly"),  # another kind of document
+        ("F", "5714611", "national_id", "1971-01-01", "khamla", "vong"),  # the head, nothing else
+    ]
+    con = connect(tmp_path / "store.duckdb")
+    for n, (record_id, number, kind, dob, given, family) in enumerate(rows, start=1):
+        con.execute("INSERT INTO records (rid, source, record_id, row_hash, file_id, line_no, id_number_std, id_type,"
+                    " dob, given_key, family_key, std_version) VALUES (?, 'S', ?, 'h', 1, ?, ?, ?, ?, ?, ?, 1)",
+                    [n, record_id, n, number, kind, dob, given, family])
+    con.execute(f"CREATE TABLE m AS SELECT m.*, r.record_id FROM ({model_input_sql('records')}) m"
+                " JOIN records r USING (rid)")
+    halves = {k: (h, t) for k, h, t in con.execute("SELECT record_id, id_head, id_tail FROM m").fetchall()}
+    assert halves["A"] == ("national_id | 571", "national_id | 4719")
+    assert halves["B"][0] == halves["A"][0] and halves["C"][1] == halves["A"][1] and halves["E"][0] == "passport | 571"
+    rules = [r for r in load_rules() if "id_head" in r.sql or "id_tail" in r.sql]
+    paired = {pair for rule in rules for pair in con.execute(
+        f"SELECT l.record_id, r.record_id FROM m l JOIN m r ON l.rid < r.rid AND ({rule.sql})").fetchall()}
+    assert paired == {("A", "B"), ("A", "C"), ("B", "D"), ("C", "D")}  # D is one digit from B and from C
+    con.close()
+
+
 def test_the_prediction_rules_block_on_it():
     assert any(rule.name == "id_digits" and "id_digits" in rule.sql for rule in load_rules())
 

@@ -41,6 +41,8 @@ MIN_ID_DIGITS = 6  # shorter numbers share their digits too often for the sorted
 # id_type: the kind of document, IDs compare only within a kind (linkage/fields/id_documents.py).
 # id_digits: the kind of document and its number's digits in sorted order (numbers of at least MIN_ID_DIGITS digits):
 # two digits transposed, the commonest slip in a long number, leave it unchanged (blocking_rules/predict.yaml).
+# id_head/id_tail: the kind of document and the first/second half of its number's digits (same lengths as id_digits):
+# one digit written wrong leaves one half as it was (blocking_rules/predict.yaml, with a birth date or a name part).
 # birth_year_min/max: the birth-year range of every record (a full or year-only date is a
 # range of one year; an age at an event date is a range of two).
 _PER_EVENT = f"coalesce(id_type IN ({', '.join(repr(t) for t in sorted(PER_EVENT_DOCUMENTS))}), false)"
@@ -74,7 +76,12 @@ _RECORD_COLUMNS_SQL = f"""
     id_type,
     CASE WHEN NOT {_PER_EVENT} AND length({_DIGITS}) >= {MIN_ID_DIGITS}
          THEN coalesce(id_type, '') || ' | ' || array_to_string(list_sort(string_split({_DIGITS}, '')), '')
-         END AS id_digits
+         END AS id_digits,
+    CASE WHEN NOT {_PER_EVENT} AND length({_DIGITS}) >= {MIN_ID_DIGITS}
+         THEN coalesce(id_type, '') || ' | ' || left({_DIGITS}, length({_DIGITS}) // 2) END AS id_head,
+    CASE WHEN NOT {_PER_EVENT} AND length({_DIGITS}) >= {MIN_ID_DIGITS}
+         THEN coalesce(id_type, '') || ' | ' || right({_DIGITS}, length({_DIGITS}) - length({_DIGITS}) // 2)
+         END AS id_tail
 """
 
 
