@@ -101,6 +101,10 @@ def test_strata_partition_the_persons_and_groups_join_sources(store):
     [
         (["--lists", "NO-SUCH-SOURCE,MOLSW-DSW"], "unknown source NO-SUCH-SOURCE"),
         (["--by", "shoe_size"], "--by must be one of"),
+        (["--lists", "MOLSW-DSW,MOLSW-DSW+MOPS-AHTD"], "MOLSW-DSW in more than one list"),
+        (["--role", "foo"], "'foo' is not a role: not one of victim, suspect, witness, smuggled_migrant"),
+        (["--pthresh", "1"], "--pthresh must be between 0 and 1"),
+        (["--pthresh", "0"], "--pthresh must be between 0 and 1"),
     ],
 )
 def test_store_errors_are_one_clear_line(store, args, message):

@@ -13,11 +13,12 @@ from pathlib import Path
 import duckdb
 import pytest
 from api_server import start_api_server
-from demo_deployment import demo_model, nightly_store
+from demo_deployment import demo_inbox, demo_model, nightly_store
 from typer.testing import CliRunner
 
 from linkage.cli import app
 from linkage.clusters.clustering import DEFAULT_LINK_THRESHOLD
+from linkage.nightly import NightlyConfig, run_nightly
 from linkage.paths import store_paths
 from linkage.publishing.publish import current_snapshot
 from linkage.statistics.disclosure import SUPPRESSED, WITHHELD
@@ -189,3 +190,22 @@ def test_api_analyst_sees_protected_counts_admin_exact_and_every_read_is_audited
     assert analyst.get("/api/v1/stats/persons", params={"by": "shoe_size"}).status_code == 422
     actions = Counter(row["action"] for row in server.audit_rows(before))
     assert actions["stats.read"] == 2 and actions["stats.export"] == 2 and actions["stats.mse"] == 1
+
+
+def test_a_store_with_one_source_has_statistics_and_says_why_there_is_no_estimate(tmp_path):
+    inbox = demo_inbox(tmp_path / "demo")
+    for path in inbox.iterdir():
+        if "mops_ahtd" not in path.name:
+            path.unlink()
+    db = tmp_path / "laolink.duckdb"
+    run_nightly(NightlyConfig(inbox=inbox, db=db, model=demo_model(), threads=1))
+    result = runner.invoke(app, ["mse", "--db", str(db)])
+    assert result.exit_code == 1 and "1 source (MOPS-AHTD): multiple systems estimation needs" in result.output
+    with start_api_server(db.resolve()) as srv:
+        analyst = srv.client_as("analyst")
+        answer = analyst.get("/api/v1/stats/mse", params={"by": "sex"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["strata"] == [] and "needs at least two lists" in answer.json()["reason"]
+        page = analyst.get("/stats")
+        assert page.status_code == 200 and 'id="mse-reason"' in page.text and "1 source (MOPS-AHTD)" in page.text
+        assert analyst.get("/api/v1/stats/persons", params={"by": "sex"}).json()["sources"]["total"] > 0

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from api.deps import PublishedSnapshot, audit
 from api.pages.render import PageUser, message, render
 from api.queries.stats import estimates_report, stats_report
+from linkage.errors import LaoLinkError
 from linkage.statistics.estimates import ASSUMPTIONS
 from linkage.statistics.person_facts import FACTS
 from linkage.statistics.person_lists import STRATA
@@ -46,7 +47,10 @@ def stats_page(request: Request, principal: PageUser, snapshot: PublishedSnapsho
     by = [(fact,) for fact in FACTS] + [("sex", "age_band"), ("case_type", "exploitation")]
     report = stats_report(snapshot.path, snapshot.identity, by, exact)
     stratum = mse_by if mse_by in STRATA else None
-    estimates = estimates_report(snapshot.path, snapshot.identity, stratum, exact)
+    try:
+        estimates = estimates_report(snapshot.path, snapshot.identity, stratum, exact)
+    except LaoLinkError as exc:  # e.g. a stratum the snapshot's records do not have yet: the page, no estimates
+        estimates = {"persons": "published", "strata": [], "reason": str(exc)}
     audit(request, "page.stats", detail={"exact": exact, "mse_by": stratum})
     year = next(t for t in report["tables"] if t["by"] == ["year"])
     return render(request, principal, "stats.html", report=report, exact=exact, trend=_bars(year["rows"], "year"),

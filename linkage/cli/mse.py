@@ -77,6 +77,8 @@ def mse_command(
         typer.echo("give either a capture-history FILE or --db", err=True)
         raise typer.Exit(2)
     try:
+        if not 0 < pthresh < 1:
+            raise LaoLinkError(f"--pthresh must be between 0 and 1 (a p-value), got {pthresh}")
         if file is not None:
             answer = _estimate(read_capture_csv(file), pthresh, bootstrap)
         else:
@@ -84,6 +86,9 @@ def mse_command(
     except LaoLinkError as exc:
         typer.echo(f"mse: {exc}", err=True)
         raise typer.Exit(1) from None
+    if answer.get("reason") and "strata" in answer and not answer["strata"]:
+        typer.echo(f"mse: no estimate: {answer['reason']}", err=True)
+        raise typer.Exit(1)
     if as_json:
         typer.echo(json.dumps(answer))
     elif file is not None:

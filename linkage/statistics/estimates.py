@@ -41,8 +41,21 @@ def estimate(table: CaptureTable, pthresh: float, bootstrap: int = 0) -> dict[st
 def estimate_strata(published: PublishedRecords, lists: str | None, by: str | None, threshold: float | None,
                     pthresh: float, bootstrap: int = 0) -> dict[str, Any]:
     """Estimates per stratum (persons: published, or clusters at ``threshold``), each with the same from the
-    clusters at the sensitivity thresholds beside it."""
-    specs = parse_lists(lists, published.sources)
+    clusters at the sensitivity thresholds beside it. Without ``lists`` (one list per source), a store whose
+    sources allow no estimate (one source, more than the estimate takes) gives no strata and the ``reason``."""
+    from linkage.statistics.mse import NoEstimate
+
+    persons = (f"published (linked at match probability {published.threshold})" if threshold is None
+               and published.threshold is not None else "published" if threshold is None
+               else f"clusters at match probability {threshold}")
+    head = {"persons": persons, "threshold": published.threshold if threshold is None else threshold, "by": by}
+    try:
+        specs = parse_lists(lists, published.sources)
+    except NoEstimate as exc:
+        if lists:
+            raise
+        return {**head, "lists": {source: [source] for source in published.sources}, "strata": [],
+                "reason": str(exc)}
     main = capture_tables(published, person_table_at(published, threshold), specs, by)
     beside = {t: capture_tables(published, person_table_at(published, t), specs, by) for t in SENSITIVITY_THRESHOLDS}
     strata = []
@@ -52,8 +65,4 @@ def estimate_strata(published: PublishedRecords, lists: str | None, by: str | No
         row["at_threshold"] = {str(t): estimate(tables[stratum], pthresh) if stratum in tables else None
                                for t, tables in beside.items()}
         strata.append(row)
-    persons = (f"published (linked at match probability {published.threshold})" if threshold is None
-               and published.threshold is not None else "published" if threshold is None
-               else f"clusters at match probability {threshold}")
-    return {"persons": persons, "threshold": published.threshold if threshold is None else threshold,
-            "lists": {spec.name: list(spec.sources) for spec in specs}, "by": by, "strata": strata}
+    return {**head, "lists": {spec.name: list(spec.sources) for spec in specs}, "strata": strata}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import duckdb
 
 from linkage.clusters.components import connected_components
-from linkage.errors import LaoLinkError
+from linkage.errors import FieldError, LaoLinkError
 from linkage.paths import store_paths
 from linkage.publishing.publish import current_snapshot
 from linkage.statistics.capture_table import CaptureTable, capture_table
@@ -42,10 +42,15 @@ class ListSpec:
 
 def parse_lists(text: str | None, known_sources: list[str]) -> list[ListSpec]:
     """``A,B+C`` -> lists A and B+C (a '+' groups sources into one list); None: one list per known source.
-    More lists than the estimate takes are refused here, before any table is built."""
-    from linkage.statistics.mse import refuse_too_many_lists
+    Fewer than two sources, or more lists than the estimate takes, are refused here (NoEstimate), before any
+    table is built; so is a source in two lists (its persons would make the lists overlap by construction)."""
+    from linkage.statistics.mse import NoEstimate, refuse_too_many_lists
 
     if not text:
+        if len(known_sources) < 2:
+            raise NoEstimate(f"the published records come from {len(known_sources)} source"
+                             f" ({', '.join(known_sources) or 'none'}): multiple systems estimation needs at least"
+                             " two lists")
         refuse_too_many_lists(len(known_sources))
         return [ListSpec(source, (source,)) for source in known_sources]
     specs = []
@@ -56,6 +61,10 @@ def parse_lists(text: str | None, known_sources: list[str]) -> list[ListSpec]:
             raise LaoLinkError(f"--lists: unknown source {', '.join(unknown) or repr(item)}; "
                                f"the store has {', '.join(known_sources)}")
         specs.append(ListSpec(item, sources))
+    named = [source for spec in specs for source in spec.sources]
+    repeated = sorted({source for source in named if named.count(source) > 1})
+    if repeated:
+        raise LaoLinkError(f"--lists: {', '.join(repeated)} in more than one list; each source may be in one list")
     if len(specs) < 2:
         raise LaoLinkError("--lists: multiple systems estimation needs at least two lists")
     refuse_too_many_lists(len(specs))
@@ -78,7 +87,14 @@ _CODES = ("sex_code", "province_code", "nationality_code", "role_code", "case_ty
 
 @contextmanager
 def open_published_records(db: str | os.PathLike[str], role: str | None) -> Iterator[PublishedRecords]:
-    """The current snapshot's records with their stratum fields; ``role`` limits who counts (None: everyone)."""
+    """The current snapshot's records with their stratum fields; ``role`` limits who counts (None: everyone;
+    a role as records write it, e.g. 'victim' or 'ຜູ້ເຄາະຮ້າຍ'; an unknown one is refused)."""
+    from linkage.fields.case_codes import role_code
+
+    try:
+        role = role_code(role)
+    except FieldError as exc:
+        raise LaoLinkError(f"--role {role!r} is not a role: {exc.reason}") from None
     snapshot = current_snapshot(store_paths(db))
     if snapshot is None:
         raise LaoLinkError(f"nothing is published yet for {db}: run `laolink nightly` first")
