@@ -72,6 +72,9 @@ def _person_facts(records: list[dict]) -> dict:
     pairs = {c: [(r[c], i) for i, r in enumerate(records) if r[c] is not None]
              for c in ("sex_code", "province_code", "nationality_code", "exploitation_code", "role_code",
                        "case_type_code")}
+    # a province written as where the event happened (a repatriation centre's) is not the person's origin
+    pairs["province_code"] = [(r["province_code"], i) for i, r in enumerate(records)
+                              if r["province_code"] is not None and not r["province_is_event"]]
     facts.update(sex=_most(pairs["sex_code"]), province=_most(pairs["province_code"]),
                  nationality=_most(pairs["nationality_code"]),
                  exploitation=_most(pairs["exploitation_code"], unknown_last=True),
@@ -209,3 +212,27 @@ def test_a_store_with_one_source_has_statistics_and_says_why_there_is_no_estimat
         page = analyst.get("/stats")
         assert page.status_code == 200 and 'id="mse-reason"' in page.text and "1 source (MOPS-AHTD)" in page.text
         assert analyst.get("/api/v1/stats/persons", params={"by": "sex"}).json()["sources"]["total"] > 0
+
+
+def test_province_of_origin_leaves_out_provinces_written_as_the_event_place(tmp_path):
+    # The same demo world with TH-REPAT writing its repatriation centre's province on 70 % of its records (its
+    # mapping marks them province_is_event): such a province is no one's origin and must not win the vote.
+    from linkage.demo_data.generate import generate
+    from linkage.demo_data.shift import Shift
+
+    generate(tmp_path / "demo", 400, seed=11, shift=Shift(event_place=0.7))
+    inbox = tmp_path / "demo" / "inbox"
+    inbox.mkdir()
+    for path in (tmp_path / "demo").glob("night1_*"):
+        path.rename(inbox / path.name)
+    db = tmp_path / "laolink.duckdb"
+    run_nightly(NightlyConfig(inbox=inbox, db=db, model=demo_model(), threads=1))
+    truth = tmp_path / "demo" / "truth.csv"
+    expected = reference(db, truth)
+    report = _stats("--db", str(db), "--exact", "--truth", str(truth), "--by", "province")
+    shown = {row["province"]: row["persons"] for row in report["tables"][0]["rows"]}
+    assert shown == Counter(p["province"] or "not recorded" for p in expected)
+    con = duckdb.connect(str(current_snapshot(store_paths(db))), read_only=True)
+    marked = con.execute("SELECT count(*) FROM records WHERE province_is_event AND province_code IS NOT NULL")
+    assert marked.fetchone()[0] > 50
+    con.close()

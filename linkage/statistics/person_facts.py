@@ -5,7 +5,8 @@ A person (a published cluster, or a cluster at another threshold) has many recor
 - ``year``: the year of their first record (the earliest event date); ``age_band``: their age at the first
   record that gives one (event date and a birth year or age);
 - ``sex``, ``province`` (of origin), ``nationality``: the value most of their records give; a tie goes to the
-  value recorded first;
+  value recorded first. A province its source writes as the event's place (``province_is_event``: a
+  repatriation centre, a checkpoint) is no one's origin and does not vote;
 - ``exploitation``: the same, but 'unknown' only when no record names a form;
 - ``role``: the gravest they were recorded in (victim, then smuggled_migrant, witness, suspect); ``case_type``:
   TIP if any record says so, then SOM, then other. A person recorded as a victim once counts as a victim;

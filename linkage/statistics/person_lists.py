@@ -85,6 +85,16 @@ class PublishedRecords:
 _CODES = ("sex_code", "province_code", "nationality_code", "role_code", "case_type_code", "exploitation_code")
 
 
+def _code_column(name: str, columns: set[str]) -> str:
+    """A code of the snapshot's records; a province written as the event's place (a repatriation centre's, a
+    checkpoint's: ``province_is_event``) is not the person's and is read as not given."""
+    if name not in columns:
+        return f"NULL::VARCHAR AS {name}"
+    if name == "province_code" and "province_is_event" in columns:
+        return "CASE WHEN r.province_is_event THEN NULL ELSE r.province_code END AS province_code"
+    return f"r.{name}"
+
+
 @contextmanager
 def open_published_records(db: str | os.PathLike[str], role: str | None) -> Iterator[PublishedRecords]:
     """The current snapshot's records with their stratum fields; ``role`` limits who counts (None: everyone;
@@ -111,7 +121,7 @@ def open_snapshot_records(snapshot: str | os.PathLike[str], role: str | None) ->
         columns = {name for (name,) in con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE database_name = 'snap' AND table_name = 'records'"
         ).fetchall()}
-        codes = ", ".join(f"r.{c}" if c in columns else f"NULL::VARCHAR AS {c}" for c in _CODES)
+        codes = ", ".join(_code_column(c, columns) for c in _CODES)
         role_of = "r.role_code" if "role_code" in columns else "lower(trim(r.role))"
         bands = " ".join(f"WHEN age_at_event >= {low} THEN '{name}'" for low, name in reversed(AGE_BANDS))
         con.execute(
