@@ -90,6 +90,59 @@ def test_a_store_too_small_to_learn_from_is_scored_by_the_shipped_model(demo_fol
     assert not store_paths(tmp_path / "s.duckdb").models_dir.exists()
 
 
+def test_the_shipped_model_blocks_with_todays_prediction_rules():
+    """models/demo.json scores small stores: its prediction rules are blocking_rules/predict.yaml's (it held 14 of
+    them, from before the rules for rare names, skeletons, given-name-only records and ID slips)."""
+    from linkage.model.model_rules import with_current_rules
+    from linkage.model.shipped import DEFAULT_MODEL
+
+    assert with_current_rules(json.loads(DEFAULT_MODEL.read_text(encoding="utf-8"))) is None
+
+
+def _older_rules(path: Path, to: Path) -> list:
+    """Write the model at ``path`` to ``to`` with only its first five prediction rules; return all of them."""
+    model = json.loads(path.read_text(encoding="utf-8"))
+    rules = model["blocking_rules_to_generate_predictions"]
+    to.write_text(json.dumps({**model, "blocking_rules_to_generate_predictions": rules[:5]}, indent=4,
+                             ensure_ascii=False) + "\n", encoding="utf-8")
+    return rules
+
+
+def _pairs(db: Path) -> int:
+    con = connect(db)
+    try:
+        return con.execute("SELECT count(*) FROM predictions").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def test_a_model_written_with_older_prediction_rules_scores_with_todays(demo_folder, tmp_path, monkeypatch):
+    """A learned model that still fits is not trained again for new rules, but given them: every record is scored
+    again with them (here the same pairs as the night that trained it). A shipped model file with older rules: the
+    store scores with a copy holding today's."""
+    import linkage.model.store_model as store_model
+
+    db = tmp_path / "s.duckdb"
+    first = _nightly(demo_folder, db)
+    path = store_paths(db).models_dir / "store.json"
+    pairs = _pairs(db)
+    rules = _older_rules(path, path)
+    again = _nightly(demo_folder, db)
+    assert not again.model["trained_this_run"] and "today's prediction rules" in again.model["reason"]
+    assert json.loads(path.read_text(encoding="utf-8"))["blocking_rules_to_generate_predictions"] == rules
+    assert again.model_version == first.model_version
+    assert _pairs(db) == pairs
+
+    shipped = tmp_path / "demo.json"
+    rules = _older_rules(store_model.DEFAULT_MODEL, shipped)
+    monkeypatch.setattr(store_model, "DEFAULT_MODEL", shipped)
+    small = _nightly(demo_folder, tmp_path / "small" / "s.duckdb", min_training_records=1_000_000)
+    copy = store_paths(tmp_path / "small" / "s.duckdb").models_dir / "shipped.json"
+    assert small.model["kind"] == "shipped" and small.model_version.startswith("shipped-")
+    assert "with today's prediction rules" in small.model["reason"]
+    assert json.loads(copy.read_text(encoding="utf-8"))["blocking_rules_to_generate_predictions"] == rules
+
+
 def test_retrain_reasons():
     model = {"laolink": {"training_records": 1000, "training_sources": ["A"], "training_filled_fields": ["dob"]}}
     fits = StoreProfile(records=1100, sources=("A",), filled_fields=("dob",))

@@ -30,10 +30,12 @@ from pathlib import Path
 import duckdb
 
 from linkage.model.model_file import LAOLINK_KEY, training_records
+from linkage.model.model_rules import with_current_rules, write_with_current_rules
 from linkage.model.shipped import DEFAULT_MODEL
 from linkage.paths import StorePaths
 
 STORE_MODEL_NAME = "store.json"
+SHIPPED_MODEL_NAME = "shipped.json"  # the shipped model with today's prediction rules, when its own are older
 DEFAULT_MIN_RECORDS = 5_000
 DEFAULT_RETRAIN_GROWTH = 0.2
 # The standardized columns the comparisons read: a field that becomes filled is new evidence to learn.
@@ -156,19 +158,25 @@ def choose_model(
 
     profile = store_profile(con)
     if profile.records < min_records:
+        shipped, rules = DEFAULT_MODEL, ""
+        if with_current_rules(json.loads(DEFAULT_MODEL.read_text(encoding="utf-8"))) is not None:
+            shipped, rules = paths.models_dir / SHIPPED_MODEL_NAME, " (with today's prediction rules)"
+            write_with_current_rules(DEFAULT_MODEL, shipped)
         return ModelChoice(
-            path=DEFAULT_MODEL, kind="shipped", trained_this_run=False, store_records=profile.records,
+            path=shipped, kind="shipped", trained_this_run=False, store_records=profile.records,
             reason=f"the store has {profile.records:,} standardized records, fewer than the {min_records:,} "
-            "needed to learn from: the shipped model scores them",
+            f"needed to learn from: the shipped model scores them{rules}",
         )  # fmt: skip
     profile = replace(profile, decisions=positive_decisions(paths.service_db))
     path = paths.models_dir / STORE_MODEL_NAME
     model = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
     reason = retrain_reason(model, profile, retrain_growth)
     if reason is None:
+        rules = write_with_current_rules(path, path)
         return ModelChoice(
             path=path, kind="learned", trained_this_run=False, store_records=profile.records,
-            reason=f"learned from {training_records(model):,} records of this store; still fits it",
+            reason=f"learned from {training_records(model):,} records of this store; still fits it"
+            + ("; given today's prediction rules, every record is scored again" if rules else ""),
         )  # fmt: skip
     train(
         con, path, work_dir=paths.work_dir, store_facts=profile.facts(), service_db=paths.service_db,
