@@ -309,3 +309,40 @@ def test_publishing_decisions_again_without_a_new_one_keeps_the_served_snapshot(
     files = sorted(store_paths(db).published_dir.iterdir())
     assert _publish_decisions(db) == decided
     assert current_snapshot(store_paths(db)) == decided and sorted(store_paths(db).published_dir.iterdir()) == files
+
+
+def test_a_night_killed_after_adopting_a_decision_snapshot_keeps_its_event_ids_as_an_uninterrupted_one(
+        night_one, tmp_path):
+    """A decision snapshot is served; the next night takes its persons and ID events in, is killed and resumed:
+    the events keep the IDs the decision snapshot served them with, and the night publishes what a night that
+    was not killed publishes, event IDs included."""
+    import os
+    import subprocess
+    import sys
+
+    db = _copy_store(night_one, tmp_path / "killed")
+    for _, records in _persons_with_three_records(db)[:2]:
+        _split_off(db, records)
+    decided = _publish_decisions(db)
+    history = "SELECT event_id, person_id, event, other_person_id, n_records, run_id FROM id_history ORDER BY ALL"
+    decision_events = _published(db, history)
+    shutil.copytree(db.parent, tmp_path / "uninterrupted" / "store")
+    uninterrupted = tmp_path / "uninterrupted" / "store" / db.name
+
+    def night(store: Path, kill_at: str | None = None) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if k != "LAOLINK_KILL_AT"}
+        return subprocess.run(
+            [sys.executable, "-m", "linkage", "nightly", "--inbox", str(night_one["night_two"]), "--db", str(store),
+             "--model", str(DEFAULT_MODEL)],
+            env={**env, "LAOLINK_KILL_AT": kill_at} if kill_at else env, capture_output=True, text=True, timeout=600)
+
+    killed = night(db, "cluster:after-decisions")
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    assert current_snapshot(store_paths(db)) == decided
+    for store in (db, uninterrupted):
+        done = night(store)
+        assert done.returncode == 0, done.stderr[-2000:]
+    resumed_events = _published(db, history)
+    assert set(decision_events) <= set(resumed_events)  # every event under the ID it was served with
+    assert resumed_events == _published(uninterrupted, history)
+    assert _published(db, RECORD_PERSON) == _published(uninterrupted, RECORD_PERSON)

@@ -191,11 +191,13 @@ def adopt_decision_persons(con: duckdb.DuckDBPyConnection, paths: StorePaths) ->
             con.execute("DELETE FROM persons")
             con.execute("INSERT INTO persons BY NAME SELECT * FROM decided.persons")
             con.execute(f"DELETE FROM id_history WHERE run_id = ? AND {_BY_DECISION}", [served.night])
-            con.execute(
-                "INSERT INTO id_history BY NAME SELECT * EXCLUDE (event_id) FROM decided.id_history"
-                f" WHERE run_id = ? AND {_BY_DECISION} ORDER BY event_id", [served.night])
-            adopted = con.execute(f"SELECT count(*) FROM id_history WHERE run_id = ? AND {_BY_DECISION}",
-                                  [served.night]).fetchall()[0][0]
+            # under the event IDs the snapshot served them with (numbered after the night's, which the store
+            # has), also when a night killed after adopting adopts again
+            con.execute("INSERT INTO id_history BY NAME SELECT * FROM decided.id_history"
+                        f" WHERE run_id = ? AND {_BY_DECISION} ORDER BY event_id", [served.night])
+            adopted, last_event = con.execute(f"SELECT count(*), max(event_id) FROM id_history WHERE run_id = ? AND"
+                                              f" {_BY_DECISION}", [served.night]).fetchall()[0]
+            _draw_past(con, "id_event_seq", last_event)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -203,6 +205,15 @@ def adopt_decision_persons(con: duckdb.DuckDBPyConnection, paths: StorePaths) ->
     finally:
         con.execute("DETACH decided")
     return adopted
+
+
+def _draw_past(con: duckdb.DuckDBPyConnection, sequence: str, value: int | None) -> None:
+    """Make ``sequence`` give numbers above ``value`` (DuckDB has no setval: the numbers up to it are drawn)."""
+    last, start = con.execute("SELECT last_value, start_value FROM duckdb_sequences() WHERE sequence_name = ?"
+                              " AND database_name = current_database()", [sequence]).fetchall()[0]
+    behind = (value or 0) - (start - 1 if last is None else last)
+    if behind > 0:
+        con.execute(f"SELECT max(nextval('{sequence}')) FROM range(?)", [behind])
 
 
 def _recluster(snapshot: Path, service_con: sqlite3.Connection, night: int, last_decision: int) -> list[str]:
