@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from api.schemas import PageInfo
+from linkage.service.decisions import MAX_NOTE_LENGTH
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 from linkage.store import STANDARDIZED_COLUMNS
 
@@ -236,7 +237,7 @@ class DecisionRequest(BaseModel):
     source_r: str = Field(min_length=1, max_length=100)
     record_id_r: str = Field(min_length=1, max_length=200)
     judgement: Literal["same", "not_same", "unsure"]
-    note: str | None = Field(None, max_length=2000)
+    note: str | None = Field(None, max_length=MAX_NOTE_LENGTH)
     expected_decision_id: int | None = Field(
         None, ge=1, description="the pair's current decision as you saw it (null if none); 409 if it changed"
     )

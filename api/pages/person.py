@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import sqlite3
+from collections.abc import Callable
 from typing import Any
 
+import duckdb
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -13,10 +16,14 @@ from api.deps import PublishedCursor, audit
 from api.masking import visible_record
 from api.pages.render import PageUser, can_decide, message, render
 from api.queries import persons as person_queries
+from linkage.publishing.decision_publish import served_decisions_through
+from linkage.service import person_decisions
 from linkage.service.auth import Principal
-from linkage.service.decisions import DecisionRefused, check_may_decide, decide
+from linkage.service.decisions import MAX_NOTE_LENGTH, Decision, DecisionConflict, DecisionRefused
 
 router = APIRouter(include_in_schema=False)
+# The notices the person page shows (?notice=KEY, set by its own redirects); any other value is not printed.
+NOTICES = frozenset({"decision_pending"})
 
 
 @router.get("/persons/{person_id}", response_class=HTMLResponse)
@@ -28,15 +35,17 @@ def person_page(
 ) -> Response:
     person = person_queries.get_person(con, person_id)
     if person is None:
+        audit(request, "page.person", person_ids=[person_id], outcome="error", status=404)
         return message(request, principal, 404)
-    audit(request, "page.person", person_ids=[person_id])
+    audit(request, "page.person", person_ids=[person_id], status=200)
     records = [visible_record(r, principal) for r in person.get("records") or []]
     return render(request, principal, "person.html", person=person, records=records,
                   # drawn from the unmasked records: a node shows only its source, and an out-of-scope record's
                   # rid (hidden from the page) still places its links
                   graph=link_graph(person.get("records") or [], person.get("links") or []),
                   history=person.get("history") or [],
-                  notice=request.query_params.get("notice"))
+                  notice=request.query_params.get("notice") if request.query_params.get("notice") in NOTICES else None,
+                  seen_through=served_decisions_through(con))
 
 
 def link_graph(records: list[dict[str, Any]], links: list[dict[str, Any]]) -> dict[str, Any]:
@@ -62,20 +71,23 @@ def split_record(
     person_id: str,
     rid: int = Form(...),
     note: str = Form(""),
+    seen_through: int | None = Form(None),
 ) -> Response:
-    """A "not the same" decision between the record and every record of the person it is linked to."""
-    if not can_decide(principal):
-        return message(request, principal, 403)
-    person = person_queries.get_person(con, person_id)
+    """"Not the same" between the record and every record of the person it is linked to or was decided the same
+    as (``linkage.service.person_decisions.split_record``)."""
+    refused = _refused(request, principal, person_id, note)
+    if refused:
+        return refused
+    person = _active(con, person_id)
     by_rid = {r["rid"]: r for r in (person or {}).get("records") or []}
     if rid not in by_rid:
-        return message(request, principal, 404)
+        return _failed(request, principal, [person_id], 404, "no_such_record")
     linked = {link["rid_r"] if link["rid_l"] == rid else link["rid_l"] for link in person.get("links") or []
               if rid in (link["rid_l"], link["rid_r"])}
-    others = linked or (set(by_rid) - {rid})
-    refused = _decide(request, principal, [(by_rid[rid], by_rid[o]) for o in sorted(others)], "negative", note,
-                      person_id)
-    return refused or RedirectResponse(f"/persons/{person_id}?notice=decision_pending", status_code=303)
+    return _decide(request, principal, con, person["person_id"], [person["person_id"]], lambda service, seen: (
+        person_decisions.split_record(service, principal, _key(by_rid[rid]), [_key(by_rid[o]) for o in sorted(linked)],
+                                      [_key(r) for o, r in sorted(by_rid.items()) if o != rid],
+                                      note=note or None, seen_through=seen)), seen_through)
 
 
 @router.post("/persons/{person_id}/merge")
@@ -86,34 +98,80 @@ def merge_person(
     person_id: str,
     other: str = Form(...),
     note: str = Form(""),
+    seen_through: int | None = Form(None),
 ) -> Response:
-    """A "same person" decision between one record of each person."""
+    """"Same person" between the two persons' records (``linkage.service.person_decisions.merge_persons``); an
+    alias ID stands for the person it resolves to."""
+    refused = _refused(request, principal, person_id, note)
+    if refused:
+        return refused
+    person, other_person = _active(con, person_id), _active(con, other.strip()[:64])
+    if person is None or other_person is None or not person["records"] or not other_person["records"]:
+        return _failed(request, principal, [person_id], 404, "no_such_person")
+    ids = [person["person_id"], other_person["person_id"]]
+    if ids[0] == ids[1]:
+        return _failed(request, principal, ids[:1], 422, "merge_with_itself")
+    return _decide(request, principal, con, ids[0], ids, lambda service, seen: person_decisions.merge_persons(
+        service, principal, [_key(r) for r in person["records"]], [_key(r) for r in other_person["records"]],
+        note=note or None, seen_through=seen), seen_through)
+
+
+def _key(record: dict[str, Any]) -> tuple[str, str]:
+    return record["source"], record["record_id"]
+
+
+def _active(con: duckdb.DuckDBPyConnection, person_id: str) -> dict[str, Any] | None:
+    """The person an ID leads to: itself when active, the person an alias resolves to; None otherwise."""
+    person = person_queries.get_person(con, person_id)
+    if person is not None and person["status"] != "active" and person.get("resolved_to"):
+        person = person_queries.get_person(con, person["resolved_to"])
+    return person if person is not None and person["status"] == "active" else None
+
+
+def _refused(request: Request, principal: Principal, person_id: str, note: str) -> Response | None:
+    """The answer to a split or merge its principal may not make (403), or whose note is too long (422)."""
     if not can_decide(principal):
+        audit(request, "decision.create", person_ids=[person_id], outcome="denied", status=403,
+              detail={"reason": "role", "page": True})
         return message(request, principal, 403)
-    person, other_person = person_queries.get_person(con, person_id), person_queries.get_person(con, other.strip())
-    a = ((person or {}).get("records") or [None])[0]
-    b = ((other_person or {}).get("records") or [None])[0]
-    if a is None or b is None:
-        return message(request, principal, 404)
-    if person["person_id"] == other_person["person_id"]:
-        audit(request, "decision.create", person_ids=[person_id], outcome="error", status=422,
-              detail={"reason": "merge_with_itself", "page": True})
-        return render(request, principal, "message.html", status=422, message_key="merge_with_itself")
-    refused = _decide(request, principal, [(a, b)], "positive", note, person_id, other_person["person_id"])
-    return refused or RedirectResponse(f"/persons/{person_id}?notice=decision_pending", status_code=303)
-
-
-def _decide(request: Request, principal: Principal, pairs: list[tuple[dict, dict]], judgement: str, note: str,
-            *person_ids: str) -> Response | None:
-    """Record one decision per pair through the one write path; a 403 page, and none recorded, if any is refused."""
-    keys = [(a["source"], a["record_id"], b["source"], b["record_id"]) for a, b in pairs]
-    try:
-        check_may_decide(principal, keys)
-    except DecisionRefused:
-        audit(request, "decision.create", outcome="denied", status=403, detail={"reason": "scope", "page": True})
-        return message(request, principal, 403)
-    service = request.app.state.service.connection()
-    ids = [decide(service, key, judgement, principal, note=note or None).decision_id for key in keys]
-    audit(request, "decision.create", person_ids=list(person_ids), detail={"decision_ids": ids, "page": True})
-    publish_after_decision(request.app)
+    if len(note) > MAX_NOTE_LENGTH:
+        return _failed(request, principal, [person_id], 422, "note_too_long")
     return None
+
+
+def _failed(request: Request, principal: Principal, person_ids: list[str], status: int, reason: str) -> Response:
+    """Audit a split or merge that records nothing, and answer with its page."""
+    audit(request, "decision.create", person_ids=person_ids, outcome="error", status=status,
+          detail={"reason": reason, "page": True})
+    if status == 404:
+        return message(request, principal, 404)
+    return render(request, principal, "message.html", status=status, message_key=reason,
+                  values={"max_length": MAX_NOTE_LENGTH})
+
+
+def _decide(request: Request, principal: Principal, con: duckdb.DuckDBPyConnection, person_id: str,
+            person_ids: list[str], write: Callable[[sqlite3.Connection, int], list[Decision]],
+            seen_through: int | None) -> Response:
+    """Record a split's or merge's decisions through ``write`` (all or none) and go back to the person.
+
+    ``seen_through``: the newest decision the page was clustered with (the form's; when a client sent none, the
+    snapshot served now): a pair decided after it is a 409 with a link to the person as it is now.
+    """
+    seen = served_decisions_through(con) if seen_through is None else seen_through
+    service = request.app.state.service.connection()
+    try:
+        decisions = write(service, seen)
+    except DecisionRefused:
+        audit(request, "decision.create", person_ids=person_ids, outcome="denied", status=403,
+              detail={"reason": "scope", "page": True})
+        return message(request, principal, 403)
+    except DecisionConflict as exc:
+        audit(request, "decision.create", person_ids=person_ids, outcome="error", status=409,
+              detail={"seen_through": seen, "current": exc.current, "page": True})
+        return render(request, principal, "message.html", status=409, message_key="decided_meanwhile",
+                      link=f"/persons/{person_id}", link_key="see_person_now")
+    audit(request, "decision.create", person_ids=person_ids, status=303,
+          detail={"decision_ids": [d.decision_id for d in decisions],
+                  "supersedes": [d.supersedes for d in decisions if d.supersedes], "page": True})
+    publish_after_decision(request.app)
+    return RedirectResponse(f"/persons/{person_id}?notice=decision_pending", status_code=303)

@@ -135,6 +135,11 @@ class ServedSnapshot:
     from_decisions: bool  # re-clustered here after the night (persons the store does not have yet)
 
 
+def served_decisions_through(con: duckdb.DuckDBPyConnection) -> int:
+    """The newest decision the snapshot ``con`` opened (or a cursor of it) was clustered with; 0 for none."""
+    return _served_in(con, "main").decisions_through
+
+
 def _served(snapshot: Path) -> ServedSnapshot:
     con = duckdb.connect(str(snapshot), read_only=True)
     try:

@@ -20,6 +20,7 @@ records), then checks and records under one lock across threads and processes.
 from __future__ import annotations
 
 import fcntl
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -35,6 +36,8 @@ from linkage.service.auth import Principal
 
 # ``expected_current`` for a steward who saw no decision on the pair (decision ids start at 1).
 NO_DECISION = 0
+# The longest note a decision keeps (the API, the pair page and the person page's split and merge alike).
+MAX_NOTE_LENGTH = 2000
 # Who decides, on the pages and the API alike: stewards (review and decide, full records). Admins manage
 # users, keys and runs and see records masked; analysts read masked; systems match and look up.
 DECIDING_ROLES: tuple[str, ...] = ("steward",)
@@ -143,28 +146,87 @@ def record_decision(
     pair = normalise_pair(source_l, record_id_l, source_r, record_id_r)
     service_con.execute("BEGIN IMMEDIATE")
     try:
-        live = live_decisions(service_con, pair)
-        current_id = live[-1].decision_id if live else None
-        if expected_current is not None:
-            if expected_current != (current_id or NO_DECISION):
-                raise DecisionConflict(expected_current, current_id)
-            supersedes = expected_current or None
-        elif live and all(d.decided_by == decided_by or d.judgement == judgement for d in live):
-            supersedes = current_id
-        else:
-            supersedes = None  # no earlier decision, or another steward's that it contradicts
-        cursor = service_con.execute(
-            "INSERT INTO decisions (source_l, record_id_l, source_r, record_id_r, judgement, decided_by, note,"
-            " supersedes) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING " + _COLUMNS,
-            (*pair, judgement, decided_by, note, supersedes),
-        )
-        row = cursor.fetchone()
-        cursor.close()
+        decision = _append(service_con, pair, judgement, decided_by, note, expected_current)
         service_con.execute("COMMIT")
     except BaseException:
         service_con.execute("ROLLBACK")
         raise
+    return decision
+
+
+def _append(service_con: sqlite3.Connection, pair: tuple[str, str, str, str], judgement: str, decided_by: str,
+            note: str | None, expected_current: int | None) -> Decision:
+    """Insert one decision on a normalised pair inside the caller's transaction (the checks of record_decision)."""
+    live = live_decisions(service_con, pair)
+    current_id = live[-1].decision_id if live else None
+    if expected_current is not None:
+        if expected_current != (current_id or NO_DECISION):
+            raise DecisionConflict(expected_current, current_id)
+        supersedes = expected_current or None
+    elif live and all(d.decided_by == decided_by or d.judgement == judgement for d in live):
+        supersedes = current_id
+    else:
+        supersedes = None  # no earlier decision, or another steward's that it contradicts
+    cursor = service_con.execute(
+        "INSERT INTO decisions (source_l, record_id_l, source_r, record_id_r, judgement, decided_by, note,"
+        " supersedes) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING " + _COLUMNS,
+        (*pair, judgement, decided_by, note, supersedes),
+    )
+    row = cursor.fetchone()
+    cursor.close()
     return Decision(*row)
+
+
+def record_decisions(
+    service_con: sqlite3.Connection,
+    wanted: list[tuple[tuple[str, str, str, str], str, int | None]],
+    decided_by: str,
+    note: str | None = None,
+) -> list[Decision]:
+    """Append several decisions at once, all or none: ``wanted`` is (pair, judgement, expected_current) each.
+
+    A stale ``expected_current`` raises DecisionConflict and records none of them. Callers that read the
+    live decisions to choose ``wanted`` hold :func:`decision_lock` from the read to this call.
+    """
+    if not decided_by:
+        raise ValueError("a decision needs the name of who decided it")
+    rows = []
+    for pair, judgement, expected in wanted:
+        try:
+            rows.append((normalise_pair(*pair), Judgement(judgement).value, expected))
+        except ValueError:
+            raise ValueError(f"judgement must be positive, negative or unsure, got {judgement!r}") from None
+    service_con.execute("BEGIN IMMEDIATE")
+    try:
+        out = [_append(service_con, pair, judgement, decided_by, note, expected) for pair, judgement, expected in rows]
+        service_con.execute("COMMIT")
+    except BaseException:
+        service_con.execute("ROLLBACK")
+        raise
+    return out
+
+
+def live_decisions_among(
+    service_con: sqlite3.Connection, records: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str, str, str], list[Decision]]:
+    """The live decisions on every pair of ``records`` ((source, record_id) each) that has any, oldest first."""
+    keys = json.dumps(sorted({tuple(r) for r in records}))
+    among = "IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
+    rows = service_con.execute(
+        f"""WITH d AS (SELECT {_COLUMNS} FROM decisions
+                       WHERE (source_l, record_id_l) {among} AND (source_r, record_id_r) {among})
+            SELECT {_COLUMNS} FROM d
+            WHERE decision_id > (SELECT coalesce(max(e.supersedes), 0) FROM d e
+                                 WHERE (e.source_l, e.record_id_l, e.source_r, e.record_id_r)
+                                     = (d.source_l, d.record_id_l, d.source_r, d.record_id_r))
+            ORDER BY decision_id""",
+        (keys, keys),
+    ).fetchall()
+    out: dict[tuple[str, str, str, str], list[Decision]] = {}
+    for row in rows:
+        d = Decision(*row)
+        out.setdefault((d.source_l, d.record_id_l, d.source_r, d.record_id_r), []).append(d)
+    return out
 
 
 def may_decide(principal: Principal) -> bool:
@@ -209,12 +271,12 @@ def decide(
         decided_by = by.actor
     else:
         decided_by = by
-    with _decision_lock(service_con):
+    with decision_lock(service_con):
         return record_decision(service_con, *pair, judgement, decided_by, note=note, expected_current=expected_current)
 
 
 @contextmanager
-def _decision_lock(service_con: sqlite3.Connection) -> Iterator[None]:
+def decision_lock(service_con: sqlite3.Connection) -> Iterator[None]:
     """An exclusive lock on ``<service db>.decisions.lock`` (none for an in-memory database: one connection)."""
     database = next(row[2] for row in service_con.execute("PRAGMA database_list").fetchall() if row[1] == "main")
     if not database:

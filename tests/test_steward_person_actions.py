@@ -1,0 +1,149 @@
+"""Split and merge on the person page, against a real server on a store the real nightly built from demo data.
+
+Each test takes persons no other test touches; decisions go through the page forms as a browser posts them
+(the form's fields, the session's CSRF token) and are followed into the snapshot the server publishes.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from api_server import SHARED_SERVER_ENV, start_api_server
+
+from linkage.model.shipped import DEFAULT_MODEL
+from linkage.nightly import NightlyConfig, run_nightly
+from linkage.paths import store_paths
+from linkage.publishing.publish import current_snapshot
+from linkage.service.decisions import decision_conflicts
+from tests.demo_deployment import demo_inbox
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory):
+    base = tmp_path_factory.mktemp("steward-actions")
+    inbox = demo_inbox(base / "demo", persons=300, seed=11)
+    db = base / "laolink.duckdb"
+    run_nightly(NightlyConfig(inbox=inbox, db=db, model=DEFAULT_MODEL, threads=1))
+    return {"db": db, "inbox": inbox}
+
+
+@pytest.fixture(scope="module")
+def server(deployment):
+    with start_api_server(deployment["db"], env=SHARED_SERVER_ENV) as srv:
+        yield srv
+
+
+def published(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(current_snapshot(store_paths(db))), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def persons_of(db: Path, rids: list[int]) -> dict[int, str]:
+    return dict(published(db, "SELECT rid, person_id FROM record_person WHERE rid IN (SELECT unnest(?::BIGINT[]))",
+                          [rids]))
+
+
+def persons_of_size(db: Path, size: int) -> list[tuple[str, list[int]]]:
+    """Published persons of ``size`` records (``size`` 4: four or more), with their rids, by person ID."""
+    having = "count(*) >= 4" if size == 4 else f"count(*) = {size}"
+    return [(p, list(rids)) for p, rids in published(
+        db, f"SELECT person_id, list(rid ORDER BY rid) FROM record_person GROUP BY 1 HAVING {having} ORDER BY 1")]
+
+
+def last_decision(server) -> int:
+    with server.service() as con:
+        return con.execute("SELECT coalesce(max(decision_id), 0) FROM decisions").fetchone()[0]
+
+
+def wait_published(server, timeout: float = 60) -> None:
+    """Until the served snapshot holds every decision made so far (a decision snapshot says which it holds)."""
+    last = last_decision(server)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        through = published(server.db, "SELECT max(decisions_through) FROM snapshot_info") if published(
+            server.db, "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'snapshot_info'"
+                       " AND column_name = 'decisions_through'")[0][0] else [(0,)]
+        if through[0][0] >= last:
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"decision {last} not published within {timeout} s")
+
+
+def form_fields(client, person_id: str) -> dict[str, str]:
+    """The hidden fields the person page's forms carry (the newest decision the page was clustered with)."""
+    page = client.get(f"/persons/{person_id}")
+    assert page.status_code == 200, page.text
+    return dict(re.findall(r'name="(seen_through)" value="(\d+)"', page.text)[:1])
+
+
+def split(client, person_id: str, rid: int, shown: dict[str, str] | None = None):
+    data = {"rid": str(rid), "note": "", **(form_fields(client, person_id) if shown is None else shown)}
+    return client.post(f"/persons/{person_id}/split", data=data, follow_redirects=False)
+
+
+def merge(client, person_id: str, other: str, shown: dict[str, str] | None = None):
+    data = {"other": other, "note": "", **(form_fields(client, person_id) if shown is None else shown)}
+    return client.post(f"/persons/{person_id}/merge", data=data, follow_redirects=False)
+
+
+def test_merging_a_split_off_record_back_restores_the_person_whole(server, deployment):
+    db = deployment["db"]
+    person, rids = persons_of_size(db, 4)[0]
+    steward = server.client_as("steward")
+    first = last_decision(server)
+    assert split(steward, person, rids[-1]).status_code == 303
+    wait_published(server)
+    after_split = persons_of(db, rids)
+    other = after_split[rids[-1]]
+    assert other != person and {after_split[r] for r in rids[:-1]} == {person}
+    answer = merge(steward, person, other)
+    assert answer.status_code == 303 and answer.headers["location"] == f"/persons/{person}?notice=decision_pending"
+    wait_published(server)
+    assert set(persons_of(db, rids).values()) == {person}  # before: record 1 left with the split-off one
+    with server.service() as con:
+        made = con.execute("SELECT decision_id, judgement, supersedes FROM decisions WHERE decision_id > ?"
+                           " ORDER BY decision_id", (first,)).fetchall()
+    negatives = {r[0] for r in made if r[1] == "negative"}
+    # every "not the same" of the split is superseded by a "same person" of the merge
+    assert negatives and negatives == {r[2] for r in made if r[1] == "positive"}
+
+
+def test_a_second_stewards_split_of_a_merge_overturns_it_instead_of_contesting_it(server, deployment):
+    db = deployment["db"]
+    (a, [rid_a]), (b, [rid_b]) = persons_of_size(db, 1)[-2:]
+    first, second = server.client_as("steward"), server.client_as("steward")
+    assert merge(first, a, b).status_code == 303
+    wait_published(server)
+    merged = persons_of(db, [rid_a, rid_b])
+    assert len(set(merged.values())) == 1
+    assert split(second, merged[rid_a], rid_b).status_code == 303
+    wait_published(server)
+    assert len(set(persons_of(db, [rid_a, rid_b]).values())) == 2
+    with server.service() as con:
+        assert decision_conflicts(con) == []  # before: both live, "stewards disagree"
+    contested = published(db, "SELECT count(*) FROM review_queue WHERE CAST(reasons AS VARCHAR)"
+                              " LIKE '%stewards_disagree%'")
+    assert contested == [(0,)]
+
+
+def test_a_split_of_a_person_decided_again_since_the_page_was_shown_is_refused(server, deployment):
+    db = deployment["db"]
+    person, rids = persons_of_size(db, 3)[0]
+    late, early = server.client_as("steward"), server.client_as("steward")
+    shown = form_fields(late, person)
+    assert split(early, person, rids[-1]).status_code == 303
+    count = last_decision(server)
+    before = server.last_audit_id()
+    refused = split(late, person, rids[-1], shown=shown)
+    assert refused.status_code == 409 and f'href="/persons/{person}"' in refused.text
+    assert last_decision(server) == count
+    rows = [r for r in server.audit_rows(after=before) if r["action"] == "decision.create"]
+    assert [(r["outcome"], r["status"], r["person_ids"]) for r in rows] == [("error", 409, [person])]
+    wait_published(server)
