@@ -93,6 +93,59 @@ def merge(client, person_id: str, other: str, shown: dict[str, str] | None = Non
     return client.post(f"/persons/{person_id}/merge", data=data, follow_redirects=False)
 
 
+def audited(server, before: int, action: str) -> list[tuple]:
+    return [(r["outcome"], r["status"]) for r in server.audit_rows(after=before) if r["action"] == action]
+
+
+def test_a_source_limited_key_opens_no_item_its_queue_hides(server, deployment):
+    # a flagged cluster whose pair is of some sources while its person holds records of others: the queue hides it
+    # (its reason comes from the other records), and so do the pair page and the API
+    rows = published(deployment["db"], """
+        SELECT q.item_id, list_distinct([a.source, b.source]),
+               (SELECT list(DISTINCT r.source) FROM record_person rp JOIN records r USING (rid)
+                WHERE rp.person_id = q.person_id)
+        FROM review_queue q JOIN records a ON a.rid = q.rid_l JOIN records b ON b.rid = q.rid_r
+        WHERE q.kind = 'cluster' ORDER BY q.item_id""")
+    item, sources, _ = next(r for r in rows if set(r[2]) - set(r[1]))
+    key = server.client_as("steward", sources=sorted(sources))
+    listed = key.get("/api/v1/review/queue", params={"page_size": 100}).json()["items"]
+    assert item not in [i["item_id"] for i in listed]
+    before = server.last_audit_id()
+    assert key.get(f"/api/v1/review/pairs/{item}").status_code == 404  # before: 200, a reason from other sources
+    assert key.get(f"/pairs/{item}").status_code == 404
+    assert audited(server, before, "review.pair") == [("error", 404)]
+    assert audited(server, before, "page.pair") == [("error", 404)]
+    assert server.client_as("steward").get(f"/api/v1/review/pairs/{item}").status_code == 200
+
+
+def test_refused_and_failed_reads_and_writes_of_persons_are_audited(server, deployment):
+    db = deployment["db"]
+    person, rids = persons_of_size(db, 2)[0]
+    record = published(db, "SELECT source, record_id FROM records WHERE rid = ?", [rids[0]])[0]
+    analyst, steward = server.client_as("analyst"), server.client_as("steward")
+    first = last_decision(server)
+    cases = [
+        ("decision.create", ("denied", 403), lambda: split(analyst, person, rids[0], shown={})),
+        ("decision.create", ("denied", 403), lambda: merge(analyst, person, "LA-P-0000001", shown={})),
+        ("page.person", ("error", 404), lambda: steward.get("/persons/LA-P-9999999")),
+        ("page.pair", ("error", 404), lambda: steward.get("/pairs/999999")),
+        ("review.pair", ("error", 404), lambda: steward.get("/api/v1/review/pairs/999999")),
+        ("decision.create", ("error", 404), lambda: steward.post("/api/v1/decisions", json={
+            "source_l": record[0], "record_id_l": record[1], "source_r": record[0], "record_id_r": "no-such-record",
+            "judgement": "same"})),
+        ("decision.create", ("error", 404), lambda: split(steward, person, 10**9, shown={})),
+        ("decision.create", ("error", 404), lambda: merge(steward, person, "LA-P-9999999", shown={})),
+        ("decision.create", ("error", 422), lambda: split(steward, person, rids[0], shown={"note": "x" * 2001})),
+        ("page.person", ("ok", 200), lambda: steward.get(f"/persons/{person}")),
+    ]
+    for action, expected, call in cases:
+        before = server.last_audit_id()
+        answer = call()
+        assert answer.status_code == expected[1], (action, answer.text[:300])
+        assert audited(server, before, action) == [expected], action
+    assert last_decision(server) == first  # none of them recorded anything
+
+
 def test_merging_a_split_off_record_back_restores_the_person_whole(server, deployment):
     db = deployment["db"]
     person, rids = persons_of_size(db, 4)[0]

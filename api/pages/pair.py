@@ -39,11 +39,12 @@ def pair_page(
     item_id: int,
 ) -> Response:
     pair = review_queries.review_pair(con, request.app.state.service.connection(), item_id)
-    records = [pair.get("record_l"), pair.get("record_r")] if pair else [None]
-    if None in records or not review_queries.in_scope(records, principal.sources):  # as the queue lists it
+    if pair is None or not review_queries.item_in_scope(con, item_id, principal.sources):  # as the queue lists it
+        audit(request, "page.pair", outcome="error", status=404,
+              detail={"item_id": item_id, "reason": "no_such_item" if pair is None else "scope"})
         return message(request, principal, 404)
     person_ids = sorted({p for p in (pair.get("person_id_l"), pair.get("person_id_r")) if p})
-    audit(request, "page.pair", person_ids=person_ids, detail={"item_id": item_id})
+    audit(request, "page.pair", person_ids=person_ids, status=200, detail={"item_id": item_id})
     left, right = visible_record(pair["record_l"], principal), visible_record(pair["record_r"], principal)
     prediction = visible_prediction(pair.get("prediction"), principal) or {}
     outcome = _comparison_outcomes(con, prediction)

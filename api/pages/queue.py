@@ -36,7 +36,7 @@ def queue_page(
     # every person whose record the page shows, as the API's review.queue row names them
     rids = [r for i in queue["items"] for r in (i["rid_l"], i["rid_r"]) if r is not None]
     person_ids = set(persons_of_rids(con, rids).values()) | {i["person_id"] for i in queue["items"] if i["person_id"]}
-    audit(request, "page.queue", person_ids=sorted(person_ids))
+    audit(request, "page.queue", person_ids=sorted(person_ids), status=200)
     sources = sorted(review_queries.review_queue(con, limit=1, offset=0, scope=principal.sources)["by_source"])
     seconds = request.app.state.settings.seconds_per_review_item
     return render(request, principal, "queue.html", queue=queue, filters={**filters, "province": province or ""},

@@ -43,5 +43,5 @@ def search_page(
         for hit in hits:
             if hit.get("best_record"):
                 hit["best_record"] = visible_record(hit["best_record"], principal)
-        audit(request, "page.search", person_ids=[h["person_id"] for h in hits])
+        audit(request, "page.search", person_ids=[h["person_id"] for h in hits], status=200)
     return render(request, principal, "search.html", q=q, hits=hits, total=total, error=error)

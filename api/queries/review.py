@@ -38,11 +38,13 @@ FIELD_STANDARDIZED: dict[str, tuple[str, ...]] = {
     "event_date": ("event_date_std",),
 }
 
-# Items matching the filters. Each item's records (both of a pair, every record of a flagged
-# cluster) are listed first and joined to records by rid, a hash join built on the queue side,
-# so the records table is read once whatever the queue size.
+# Items matching the filters ($item: that item only). Each item's records (both of a pair, every record of a
+# flagged cluster) are listed first and joined to records by rid, a hash join built on the queue side,
+# so the records table is read once whatever the queue size. ``matching`` keeps, for a source-limited
+# principal ($scope), only items whose records are all of its sources: the one scope rule of the queue and of
+# a single item (``item_in_scope``).
 _MATCHING_SQL = """
-WITH q AS (SELECT * FROM review_queue WHERE $kind IS NULL OR kind = $kind),
+WITH q AS (SELECT * FROM review_queue WHERE ($kind IS NULL OR kind = $kind) AND ($item IS NULL OR item_id = $item)),
 item_rids AS (
     SELECT item_id, rid_l AS rid FROM q WHERE rid_l IS NOT NULL
     UNION ALL SELECT item_id, rid_r FROM q WHERE rid_r IS NOT NULL
@@ -117,14 +119,26 @@ def review_queue(
         idx.close()
 
 
-def in_scope(item_records: list[dict[str, Any] | None], scope: frozenset[str] | None) -> bool:
-    """Whether every record of an item is of ``scope``'s sources (None: no limit)."""
-    return scope is None or all(r is not None and r.get("source") in scope for r in item_records)
+def item_in_scope(con: duckdb.DuckDBPyConnection, item_id: int, scope: frozenset[str] | None) -> bool:
+    """Whether the queue lists item ``item_id`` to a principal of ``scope`` (None: no limit): every record of the
+    item (both of a pair, every record of a flagged cluster's person) is of its sources."""
+    if scope is None:
+        return True
+    idx = person_index_for(con).cursor()
+    try:
+        return bool(idx.execute(f"{_MATCHING_SQL} SELECT count(*) FROM matching",
+                                _params(None, None, None, None, scope, item_id)).fetchall()[0][0])
+    finally:
+        idx.close()
+
+
+def _params(kind, source, province, role, scope, item=None) -> dict[str, Any]:
+    return {"kind": kind, "source": source, "province": province, "role": role, "item": item,
+            "scope": sorted(scope) if scope is not None else None}
 
 
 def _review_queue(idx, kind, source, province, role, scope, limit, offset) -> dict[str, Any]:
-    params = {"kind": kind, "source": source, "province": province, "role": role,
-              "scope": sorted(scope) if scope is not None else None}
+    params = _params(kind, source, province, role, scope)
     items = rows_as_dicts(idx.execute(
         f"""{_MATCHING_SQL}
             SELECT q.item_id, q.kind, q.rid_l, q.rid_r, q.person_id, q.priority, q.reason, {_reasons_column(idx)},

@@ -18,7 +18,7 @@ from api.deps import Pagination, PublishedCursor, ServiceDb, audit, role_depende
 from api.errors import ApiError
 from api.masking import visible_prediction, visible_record
 from api.queries.persons import persons_of_rids
-from api.queries.review import in_scope, province_filter, review_pair, review_queue, rid_of
+from api.queries.review import item_in_scope, province_filter, review_pair, review_queue, rid_of
 from api.schemas import PageInfo
 from api.schemas_data import DecisionCreated, DecisionRequest, PairOut, QueueResponse
 from linkage.service.decisions import (
@@ -78,7 +78,9 @@ def read_pair(
     match weight, the overall probability, and the pair's current decision (send its decision_id back as
     expected_decision_id)."""
     pair = review_pair(con, service, item_id)
-    if pair is None or not in_scope([pair["record_l"], pair["record_r"]], principal.sources):
+    if pair is None or not item_in_scope(con, item_id, principal.sources):  # as the queue lists it
+        audit(request, "review.pair", outcome="error", status=404,
+              detail={"item_id": item_id, "reason": "no_such_item" if pair is None else "scope"})
         raise ApiError(404, f"no pair item {item_id} on the review queue", field="item_id")
     pair["record_l"] = visible_record(pair["record_l"], principal)
     pair["record_r"] = visible_record(pair["record_r"], principal)
@@ -110,6 +112,7 @@ def create_decision(
     Name the decision you saw as current in expected_decision_id (null when there was none): if another
     decision was made meanwhile the answer is 409 and nothing is stored."""
     if (body.source_l, body.record_id_l) == (body.source_r, body.record_id_r):
+        audit(request, "decision.create", outcome="error", status=422, detail={"reason": "same_record"})
         raise ApiError(422, "a decision needs two different records", field="record_id_r")
     pair = (body.source_l, body.record_id_l, body.source_r, body.record_id_r)
     try:
@@ -121,6 +124,8 @@ def create_decision(
     for side in ("l", "r"):
         rid = rid_of(con, getattr(body, f"source_{side}"), getattr(body, f"record_id_{side}"))
         if rid is None:
+            audit(request, "decision.create", outcome="error", status=404,
+                  detail={"reason": "no_such_record", "field": f"record_id_{side}"})
             raise ApiError(404, f"no published record {getattr(body, f'source_{side}')}/"
                                 f"{getattr(body, f'record_id_{side}')}", field=f"record_id_{side}")
         rids.append(rid)
