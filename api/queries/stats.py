@@ -1,5 +1,10 @@
 """Unduplicated statistics and estimates of the published snapshot, computed once per snapshot and protected for
-analysts (``linkage.statistics.disclosure``); admins get exact counts."""
+analysts (``linkage.statistics.disclosure``); admins get exact counts.
+
+Every count an analyst sees comes from one protected base per snapshot: the persons' tables from
+``protected_counts`` (every table any request may ask for), the estimates' strata from the same cells (a
+stratum's persons seen are the persons of that fact's value) and, at the sensitivity thresholds, from the strata
+of every fact protected together. So no two answers hide different cells of the same counts."""
 
 from __future__ import annotations
 
@@ -8,8 +13,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from linkage.statistics.disclosure import SUPPRESSED, WITHHELD, protect
-from linkage.statistics.unduplicated import PersonFacts, read_person_facts, statistics_report
+from linkage.statistics.disclosure import WITHHELD, protect
+from linkage.statistics.unduplicated import (
+    PersonFacts,
+    ShownCells,
+    protected_counts,
+    read_person_facts,
+    statistics_report,
+)
 
 MSE_PTHRESH = 0.02
 _lock = threading.Lock()  # one computation per snapshot at a time; later requests read the cache
@@ -20,14 +31,26 @@ def _facts(path: str, identity: str) -> PersonFacts:
     return read_person_facts(path)
 
 
+@lru_cache(maxsize=4)
+def _shown(path: str, identity: str) -> ShownCells:
+    return protected_counts(_facts(path, identity))
+
+
 def person_facts(path: Path, identity: str) -> PersonFacts:
     """The facts of the snapshot at ``path`` (``identity`` tells a file replaced under the same name apart)."""
     with _lock:
         return _facts(str(path), identity)
 
 
+def shown_counts(path: Path, identity: str) -> ShownCells:
+    """Every cell of the snapshot's statistics as an analyst sees it."""
+    with _lock:
+        return _shown(str(path), identity)
+
+
 def stats_report(path: Path, identity: str, by: list[tuple[str, ...]], exact: bool) -> dict[str, Any]:
-    return statistics_report(person_facts(path, identity), by, exact)
+    return statistics_report(person_facts(path, identity), by, exact,
+                             None if exact else shown_counts(path, identity))
 
 
 @lru_cache(maxsize=16)
@@ -39,32 +62,40 @@ def _estimates(path: str, identity: str, by: str | None) -> dict[str, Any]:
         return estimate_strata(published, None, by, None, MSE_PTHRESH)
 
 
-def _protect_estimates(strata: list[dict[str, Any]], key: str | None) -> list[dict[str, Any]]:
-    """Strata whose observed count is hidden lose their estimate too (it would bound the count)."""
-    rows = [row if key is None else row["at_threshold"][key] for row in strata]
-    observed = {i: row["observed"] for i, row in enumerate(rows) if row is not None}
-    shown = protect(observed, [list(observed)])
-    out = []
-    for i, row in enumerate(rows):
-        if row is None or shown[i] not in (SUPPRESSED, WITHHELD):
-            out.append(row)
-        else:
-            out.append({"observed": shown[i], "estimate": None, "ci95": None, "terms": [],
-                        "reason": "withheld: too few persons seen to show"})
-    return out
+@lru_cache(maxsize=4)
+def _shown_at_thresholds(path: str, identity: str) -> dict[str, ShownCells]:
+    from linkage.statistics.estimates import strata_counts
+    from linkage.statistics.person_lists import SENSITIVITY_THRESHOLDS, open_snapshot_records
+
+    with open_snapshot_records(path, None) as published:
+        return {str(t): protect(*strata_counts(published, t), keep=[("persons",)]) for t in SENSITIVITY_THRESHOLDS}
+
+
+def _protect_estimate(row: dict[str, Any] | None, cell: tuple[str, ...], shown: ShownCells) -> dict[str, Any] | None:
+    """A stratum as the protected base shows its persons seen; hidden, it loses its estimate (which would bound
+    the count) too."""
+    if row is None:
+        return None
+    value = shown.get(cell, 0 if row["observed"] == 0 else WITHHELD)
+    if value == row["observed"]:
+        return row
+    return {"observed": value if isinstance(value, str) else WITHHELD, "estimate": None, "ci95": None, "terms": [],
+            "reason": "withheld: too few persons seen to show"}
 
 
 def estimates_report(path: Path, identity: str, by: str | None, exact: bool) -> dict[str, Any]:
     """Estimates per stratum at the nightly threshold and the sensitivity thresholds (protected unless exact)."""
     with _lock:
         answer = _estimates(str(path), identity, by)
-    if exact:
-        return {**answer, "exact": True}
-    strata = [dict(row) for row in answer["strata"]]
-    main = _protect_estimates(strata, None)
-    beside = {key: _protect_estimates(strata, key) for key in (strata[0]["at_threshold"] if strata else {})}
+    if exact or not answer["strata"]:
+        return {**answer, "exact": exact}
+    main = shown_counts(path, identity)
+    with _lock:
+        beside = _shown_at_thresholds(str(path), identity)
     rows = []
-    for i, row in enumerate(main):
-        rows.append({**row, "stratum": strata[i]["stratum"],
-                     "at_threshold": {key: beside[key][i] for key in beside}})
+    for row in answer["strata"]:
+        cell = ("persons",) if by is None else (by, row["stratum"])
+        rows.append({**_protect_estimate(row, cell, main), "stratum": row["stratum"],
+                     "at_threshold": {key: _protect_estimate(other, cell, beside[key])
+                                      for key, other in row["at_threshold"].items()}})
     return {**answer, "strata": rows, "exact": False}

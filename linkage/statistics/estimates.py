@@ -6,8 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from linkage.statistics.capture_table import CaptureTable
+from linkage.statistics.disclosure import Cell, Sum
+from linkage.statistics.person_facts import NOT_RECORDED, create_person_facts
 from linkage.statistics.person_lists import (
     SENSITIVITY_THRESHOLDS,
+    STRATA,
     PublishedRecords,
     capture_tables,
     parse_lists,
@@ -66,3 +69,23 @@ def estimate_strata(published: PublishedRecords, lists: str | None, by: str | No
                                for t, tables in beside.items()}
         strata.append(row)
     return {**head, "lists": {spec.name: list(spec.sources) for spec in specs}, "strata": strata}
+
+
+def strata_counts(published: PublishedRecords, threshold: float | None) -> tuple[dict[Cell, int], list[Sum]]:
+    """Persons seen per stratum of every fact an estimate may be split by, ``(fact, stratum)``, and all of them,
+    ``("persons",)``, as the persons at ``threshold`` (None: published) make them; with the sums between them
+    (each fact's strata add up to everyone), so that disclosure control protects every split at once."""
+    con = published.con
+    facts = create_person_facts(con, person_table_at(published, threshold))
+    everyone: Cell = ("persons",)
+    counts: dict[Cell, int] = {everyone: con.execute(f"SELECT count(*) FROM {facts}").fetchall()[0][0]}
+    sums: list[Sum] = []
+    for fact in STRATA:
+        if fact == "exploitation" and not published.has_exploitation:
+            continue
+        rows = con.execute(f"SELECT coalesce(CAST({fact} AS VARCHAR), '{NOT_RECORDED}') AS v, count(*) FROM {facts}"
+                           " GROUP BY v ORDER BY v").fetchall()
+        cells = {(fact, value): int(n) for value, n in rows}
+        counts.update(cells)
+        sums.append((everyone, tuple(cells)))
+    return counts, sums

@@ -3,13 +3,17 @@ hold them, and smuggled migrants later found trafficked; exact for admins, prote
 
 Persons are the published persons of a snapshot (``person_facts`` says how each fact is chosen). Tables are
 built in DuckDB from the one facts table; :func:`statistics_report` answers what the CLI, the API and the page
-show, with ``exact=False`` applying ``disclosure`` (cells of 1 to 4 as "<5", differencing prevented).
+show. With ``exact=False`` every table is read from one protected base, :func:`protected_counts`: every table an
+analyst may ask for (each fact, each pair of facts, the source combinations with each source's persons, the
+smuggled-then-trafficked table), protected together by ``disclosure``, so that no two answers hide different
+cells of the same counts and no combination of them gives a hidden cell away.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from linkage.errors import LaoLinkError
-from linkage.statistics.disclosure import protect, shown_total
+from linkage.statistics.disclosure import Cell, Sum, protect
 from linkage.statistics.person_facts import FACTS, NOT_RECORDED, create_person_facts
 from linkage.store import sql_literal
 
@@ -83,13 +87,17 @@ class CountTable:
     total: int
     groups: list[list[tuple[str, ...]]] = field(default_factory=list)
 
-    def rows(self, exact: bool) -> list[dict[str, Any]]:
-        shown = self.cells if exact else protect(self.cells, self.groups)
-        return [{**dict(zip(self.by, key, strict=True)), "persons": shown[key]} for key in self.cells]
+    def as_dict(self, shown: ShownCells | None = None, name: str | None = None, total: Cell = ("persons",),
+                swap: bool = False) -> dict[str, Any]:
+        """Exact counts, or (``shown``) as the protected base shows its cells ``(name, *values)``."""
+        def count(key: tuple[str, ...]) -> int | str:
+            return self.cells[key] if shown is None else shown[(name or self.by[0], *(key[::-1] if swap else key))]
 
-    def as_dict(self, exact: bool) -> dict[str, Any]:
-        return {"by": list(self.by), "total": self.total if exact else shown_total(self.total),
-                "rows": self.rows(exact)}
+        return {"by": list(self.by), "total": self.total if shown is None else shown[total],
+                "rows": [{**dict(zip(self.by, key, strict=True)), "persons": count(key)} for key in self.cells]}
+
+
+ShownCells = dict[Cell, "int | str"]
 
 
 def _query(facts: PersonFacts, sql: str) -> list[tuple]:
@@ -104,15 +112,16 @@ def _query(facts: PersonFacts, sql: str) -> list[tuple]:
 def count_by(facts: PersonFacts, by: tuple[str, ...]) -> CountTable:
     """Persons by one or two facts; every row, column and the whole table is a group with a known sum."""
     unknown = [name for name in by if name not in FACTS]
-    if not by or unknown or len(by) > MAX_BY:
-        raise LaoLinkError(f"--by takes one or two of {', '.join(FACTS)}, got {', '.join(by) or 'nothing'}")
+    if not by or unknown or len(by) > MAX_BY or len(set(by)) != len(by):
+        raise LaoLinkError(f"--by takes one or two of {', '.join(FACTS)} (two different ones),"
+                           f" got {', '.join(by) or 'nothing'}")
     columns = ", ".join(f"coalesce(CAST({name} AS VARCHAR), '{NOT_RECORDED}')" for name in by)
     rows = _query(facts, f"SELECT {columns}, count(*) FROM facts GROUP BY ALL ORDER BY ALL")
     cells = {tuple(row[:-1]): int(row[-1]) for row in rows}
     groups = [list(cells)]
     if len(by) == 2:
         for axis in (0, 1):
-            for value in {key[axis] for key in cells}:
+            for value in sorted({key[axis] for key in cells}):
                 groups.append([key for key in cells if key[axis] == value])
     return CountTable(by, cells, sum(cells.values()), groups)
 
@@ -146,8 +155,55 @@ def median_days(facts: PersonFacts) -> float | None:
     return _query(facts, "SELECT median(days_to_trafficked) FROM facts")[0][0]
 
 
-def statistics_report(facts: PersonFacts, by: list[tuple[str, ...]], exact: bool) -> dict[str, Any]:
-    """The tables of ``by`` (each one or two facts), the source combinations and smuggled-then-trafficked."""
+def protected_counts(facts: PersonFacts) -> ShownCells:
+    """Every cell an analyst may be shown, protected together: ``(fact, value)`` and ``("a,b", value_a,
+    value_b)`` for each fact and pair of facts (in :data:`FACTS` order), ``("sources", combination)`` and
+    ``("set_size", source)``, ``("smuggled", band)`` and ``("smuggled_total",)``, ``("persons",)``."""
+    counts: dict[Cell, int] = {}
+    sums: list[Sum] = []
+    everyone: Cell = ("persons",)
+    for fact in FACTS:
+        table = count_by(facts, (fact,))
+        counts[everyone] = table.total
+        counts.update({(fact, *key): n for key, n in table.cells.items()})
+        sums.append((everyone, tuple((fact, *key) for key in table.cells)))
+    for pair in combinations(FACTS, 2):
+        name = ",".join(pair)
+        table = count_by(facts, pair)
+        counts.update({(name, *key): n for key, n in table.cells.items()})
+        for axis, fact in enumerate(pair):
+            for value in sorted({key[axis] for key in table.cells}):
+                sums.append(((fact, value), tuple((name, *key) for key in table.cells if key[axis] == value)))
+    combos = source_combinations(facts)
+    counts.update({("sources", *key): n for key, n in combos.cells.items()})
+    sums.append((everyone, tuple(("sources", *key) for key in combos.cells)))
+    for source, size in set_sizes(facts).items():
+        counts[("set_size", source)] = size
+        sums.append((("set_size", source), tuple(("sources", key[0]) for key in combos.cells
+                                                 if source in key[0].split("+"))))
+    later = smuggled_then_trafficked(facts)
+    counts[("smuggled_total",)] = later.total
+    counts.update({("smuggled", *key): n for key, n in later.cells.items()})
+    sums.append((("smuggled_total",), tuple(("smuggled", *key) for key in later.cells)))
+    return protect(counts, sums, keep=[everyone])
+
+
+def _table(facts: PersonFacts, by: tuple[str, ...], shown: ShownCells | None) -> dict[str, Any]:
+    table = count_by(facts, by)
+    if shown is None:
+        return table.as_dict()
+    canonical = tuple(sorted(by, key=FACTS.index))
+    return table.as_dict(shown, ",".join(canonical), swap=canonical != by)
+
+
+def statistics_report(facts: PersonFacts, by: list[tuple[str, ...]], exact: bool,
+                      shown: ShownCells | None = None) -> dict[str, Any]:
+    """The tables of ``by`` (each one or two facts), the source combinations and smuggled-then-trafficked; for
+    analysts (not ``exact``) from the protected base (``shown``, :func:`protected_counts` when not given)."""
+    if not exact and shown is None:
+        shown = protected_counts(facts)
+    elif exact:
+        shown = None
     combos = source_combinations(facts)
     sizes = set_sizes(facts)
     later = smuggled_then_trafficked(facts)
@@ -156,10 +212,10 @@ def statistics_report(facts: PersonFacts, by: list[tuple[str, ...]], exact: bool
         "run_id": facts.run_id,
         "threshold": facts.threshold,
         "exact": exact,
-        "persons": combos.total if exact else shown_total(combos.total),
-        "tables": [count_by(facts, names).as_dict(exact) for names in by],
-        "sources": {**combos.as_dict(exact), "set_sizes": sizes if exact else {
-            source: shown_total(size) for source, size in sizes.items()}},
-        "smuggled_then_trafficked": {**later.as_dict(exact),
+        "persons": combos.total if shown is None else shown[("persons",)],
+        "tables": [_table(facts, names, shown) for names in by],
+        "sources": {**combos.as_dict(shown, "sources"), "set_sizes": sizes if shown is None else {
+            source: shown[("set_size", source)] for source in sizes}},
+        "smuggled_then_trafficked": {**later.as_dict(shown, "smuggled", ("smuggled_total",)),
                                      "median_days": median if exact or later.total >= 5 else None},
     }
