@@ -192,6 +192,56 @@ def test_queue_items_keep_their_ids_when_a_decision_is_published(night_one, tmp_
     assert len({item for item, *_ in after}) == len(after)
 
 
+def test_a_queue_item_id_is_never_given_to_another_item(night_one, tmp_path):
+    """Items made by decision publishes and by nights are numbered above every id given before, also after the
+    item that had the highest one left the queue (a pair page opened on an id must never show another pair)."""
+    db = _copy_store(night_one, tmp_path)
+    singles = [rec[0] for _, rec in _published(db, """
+        SELECT rp.person_id, list((r.source, r.record_id)) FROM record_person rp JOIN records r USING (rid)
+        GROUP BY 1 HAVING count(*) = 1 ORDER BY 1 DESC LIMIT 6""")]
+    singles = [tuple(v.values()) if isinstance(v, dict) else tuple(v) for v in singles]
+    given: dict[int, tuple] = {}
+
+    def note_items() -> None:
+        for item, *pair in _published(db, "SELECT item_id, kind, rid_l, rid_r, person_id FROM review_queue"):
+            assert given.setdefault(item, tuple(pair)) == tuple(pair), f"item {item} given to another item"
+
+    def contest(a, b) -> None:  # two stewards disagree: a "stewards disagree" item
+        service = connect_service(store_paths(db).service_db)
+        try:
+            decide(service, (*a, *b), "positive", "steward-a")
+            decide(service, (*a, *b), "negative", "steward-b")
+        finally:
+            service.close()
+        _publish_decisions(db)
+        note_items()
+
+    def settle(a, b) -> None:  # the first steward agrees with the second: the item leaves the queue
+        service = connect_service(store_paths(db).service_db)
+        try:
+            current = service.execute("SELECT max(decision_id) FROM decisions").fetchone()[0]
+            decide(service, (*a, *b), "negative", "steward-a", expected_current=current)
+        finally:
+            service.close()
+        _publish_decisions(db)
+        note_items()
+
+    note_items()
+    contest(singles[0], singles[1])
+    top = max(given)
+    settle(singles[0], singles[1])
+    assert top not in {r[0] for r in _published(db, "SELECT item_id FROM review_queue")}
+    contest(singles[2], singles[3])  # before: numbered max(queue) + 1, the id the settled item had
+    settle(singles[2], singles[3])
+    contest(singles[4], singles[5])
+    empty_inbox = tmp_path / "empty"
+    empty_inbox.mkdir()
+    _night(db, empty_inbox)  # its queue numbers the contested item from the store's own sequence
+    note_items()
+    assert _store(db, "SELECT count(*) FROM review_queue WHERE CAST(reasons AS VARCHAR) LIKE '%stewards_disagree%'"
+                  )[0][0] == 1
+
+
 def test_a_record_moved_between_two_persons_after_a_night_shows_in_both_documents(night_one, tmp_path):
     """A decision publish, a night (whose snapshot is a copy of the decision one), then a decision that moves a
     record from one existing person to another: both persons' documents are the live answer, and the move is in

@@ -50,6 +50,18 @@ MIN_SIZE_FOR_DENSITY = 5
 RECORDS_FOR_FULL_IMPACT = 8
 
 
+def item_ids_given(con: duckdb.DuckDBPyConnection) -> int:
+    """The highest queue item id ever given in ``con``'s current database (0: none): its item sequence's last
+    number, or the highest item on its queue when that is higher (a snapshot's copied queue has no sequence).
+
+    An item id is never given again to another item: every numbering (a night's, a decision's) starts above the
+    highest any earlier one gave, which published snapshots carry as ``snapshot_info.item_ids_through``."""
+    seq = con.execute("SELECT last_value, start_value FROM duckdb_sequences() WHERE sequence_name = 'review_item_seq'"
+                      " AND database_name = current_database()").fetchall()
+    drawn = (seq[0][1] - 1 if seq[0][0] is None else seq[0][0]) if seq else 0
+    return max(drawn, con.execute("SELECT coalesce(max(item_id), 0) FROM review_queue").fetchall()[0][0])
+
+
 def review_band(threshold: float, bits: float = REVIEW_BAND_BITS) -> tuple[float, float]:
     """The match probabilities ``bits`` of match weight under and over ``threshold`` (0 < threshold < 1)."""
     weight = math.log2(threshold / (1 - threshold))

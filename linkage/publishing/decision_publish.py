@@ -32,7 +32,7 @@ import duckdb
 
 from linkage.clusters.clustering import cluster_records
 from linkage.clusters.person_ids import assign_person_ids
-from linkage.clusters.review_queue import build_review_queue
+from linkage.clusters.review_queue import build_review_queue, item_ids_given
 from linkage.model.birth_evidence import consistency_for_model
 from linkage.paths import StorePaths
 from linkage.publishing.person_docs import build_person_docs, docs_built_from, docs_path
@@ -133,6 +133,7 @@ class ServedSnapshot:
     night: int  # the nightly run it was published from
     decisions_through: int  # the newest decision its clusters have
     from_decisions: bool  # re-clustered here after the night (persons the store does not have yet)
+    item_ids_through: int = 0  # the highest queue item id given by it or before it
 
 
 def served_decisions_through(con: duckdb.DuckDBPyConnection) -> int:
@@ -156,11 +157,17 @@ def _served_in(con: duckdb.DuckDBPyConnection, database: str) -> ServedSnapshot:
         "SELECT column_name FROM duckdb_columns() WHERE database_name = coalesce(?, current_database())"
         " AND table_name = 'snapshot_info'", [None if database == "main" else database]).fetchall()}
     through_sql = "decisions_through" if "decisions_through" in columns else "NULL"
-    night, through = con.execute(f"SELECT run_id, {through_sql} FROM {database}.snapshot_info").fetchall()[0]
+    items_sql = "item_ids_through" if "item_ids_through" in columns else "NULL"
+    night, through, items = con.execute(f"SELECT run_id, {through_sql}, {items_sql} FROM {database}.snapshot_info"
+                                        ).fetchall()[0]
+    # a snapshot published before it kept the mark: its queue's highest item
+    items = max(items or 0, con.execute(f"SELECT coalesce(max(item_id), 0) FROM {database}.review_queue"
+                                        ).fetchall()[0][0])
     if through is not None:
-        return ServedSnapshot(night, through, from_decisions=True)
+        return ServedSnapshot(night, through, from_decisions=True, item_ids_through=items)
     clusters = _night_clusters(con, database, night)
-    return ServedSnapshot(night, int(clusters.get("decisions_through") or 0), from_decisions=False)
+    return ServedSnapshot(night, int(clusters.get("decisions_through") or 0), from_decisions=False,
+                          item_ids_through=items)
 
 
 def _night_clusters(con: duckdb.DuckDBPyConnection, database: str, night: int) -> dict[str, Any]:
@@ -172,7 +179,8 @@ def _night_clusters(con: duckdb.DuckDBPyConnection, database: str, night: int) -
 
 def adopt_decision_persons(con: duckdb.DuckDBPyConnection, paths: StorePaths) -> int:
     """Take the persons, record assignments and decision ID events of the decision snapshot being served
-    into the store (``con``), before a night clusters; the number of ID events taken.
+    into the store (``con``), before a night clusters; the number of ID events taken. Whatever snapshot is
+    served, the store's queue items are numbered above every item id it gave (``item_ids_through``).
 
     Such a snapshot holds what its night would have written had the decisions been there, so the night
     starts from it, and the IDs given at decisions keep their records instead of being numbered again.
@@ -186,6 +194,7 @@ def adopt_decision_persons(con: duckdb.DuckDBPyConnection, paths: StorePaths) ->
     con.execute(f"ATTACH {sql_literal(current)} AS decided (READ_ONLY)")
     try:
         served = _served_in(con, "decided")
+        _draw_past(con, "review_item_seq", served.item_ids_through)
         later = con.execute("SELECT count(*) FROM id_history WHERE run_id > ?", [served.night]).fetchall()[0][0]
         if not served.from_decisions or served.night != store_night or later:
             return 0
@@ -226,7 +235,7 @@ def _recluster(snapshot: Path, service_con: sqlite3.Connection, night: int, last
     the persons whose records or history changed."""
     con = duckdb.connect(str(snapshot))
     try:
-        _restore_store_defaults(con)
+        _restore_store_defaults(con, _served_in(con, "main").item_ids_through)
         decisions = load_decisions_into(con, service_con)
         model = con.execute("SELECT settings_json FROM models ORDER BY first_used_run_id DESC LIMIT 1").fetchall()
         consistency = consistency_for_model(json.loads(model[0][0]) if model else {})
@@ -252,17 +261,19 @@ def _recluster(snapshot: Path, service_con: sqlite3.Connection, night: int, last
                            consistency=consistency)
         con.execute("DROP TABLE record_cluster")
         con.execute("ALTER TABLE snapshot_info ADD COLUMN IF NOT EXISTS decisions_through BIGINT")
-        con.execute("UPDATE snapshot_info SET decisions_through = ?, published_at = CAST(current_timestamp AS"
-                    " TIMESTAMP)", [last_decision])
+        con.execute("ALTER TABLE snapshot_info ADD COLUMN IF NOT EXISTS item_ids_through BIGINT")
+        con.execute("UPDATE snapshot_info SET decisions_through = ?, item_ids_through = ?,"
+                    " published_at = CAST(current_timestamp AS TIMESTAMP)", [last_decision, item_ids_given(con)])
         con.execute("CHECKPOINT")
     finally:
         con.close()
     return changed
 
 
-def _restore_store_defaults(con: duckdb.DuckDBPyConnection) -> None:
+def _restore_store_defaults(con: duckdb.DuckDBPyConnection, item_ids_through: int) -> None:
     """What a snapshot's copied tables lack for the nightly's steps: ``record_cluster`` (filled by clustering)
-    and the defaults of ``id_history`` and ``review_queue`` (a copied table has none)."""
+    and the defaults of ``id_history`` and ``review_queue`` (a copied table has none); items are numbered above
+    ``item_ids_through``, the highest item id given before (an item that left the queue keeps its id unused)."""
     con.execute("CREATE TABLE record_cluster (rid BIGINT NOT NULL, cluster_key BIGINT NOT NULL)")
     con.execute("ALTER TABLE review_queue ADD COLUMN IF NOT EXISTS reasons JSON")  # a night before migration 10
     con.execute("ALTER TABLE review_queue ALTER COLUMN reason DROP NOT NULL")
@@ -271,6 +282,8 @@ def _restore_store_defaults(con: duckdb.DuckDBPyConnection) -> None:
         # made again after the table's rows: a night's snapshot is a copy of the last one, so a sequence an
         # earlier decision publish made there is behind the events and items the nights added since
         start = con.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}").fetchall()[0][0]
+        if table == "review_queue":
+            start = max(start, item_ids_through + 1)
         con.execute(f"ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT")
         con.execute(f"DROP SEQUENCE IF EXISTS {sequence}")
         con.execute(f"CREATE SEQUENCE {sequence} START {int(start)}")

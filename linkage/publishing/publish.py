@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from linkage.clusters.review_queue import item_ids_given
 from linkage.faults import fault_point
 from linkage.paths import StorePaths
 from linkage.publishing.snapshot_delta import (
@@ -198,11 +199,13 @@ def _write_snapshot_tables(con: duckdb.DuckDBPyConnection, run_id: int, chain: i
         con.execute("UPDATE snap.runs SET status = 'ok', finished_at = CAST(current_timestamp AS TIMESTAMP)"
                     " WHERE run_id = ?", [run_id])
     con.execute("DROP TABLE IF EXISTS snap.snapshot_info")
-    con.execute(  # delta_nights: nights since written whole; persons_rewritten: NULL when every one was
+    con.execute(  # delta_nights: nights since written whole; persons_rewritten: NULL when every one was;
+        # item_ids_through: the highest queue item id the store ever gave (a decision publish numbers above it)
         "CREATE TABLE snap.snapshot_info AS SELECT ? AS run_id, CAST(current_timestamp AS TIMESTAMP) AS published_at,"
-        " ? AS delta_nights, CAST(? AS BIGINT) AS persons_rewritten",
+        " ? AS delta_nights, CAST(? AS BIGINT) AS persons_rewritten, CAST(? AS BIGINT) AS item_ids_through",
         [run_id, 0 if chain is None else chain + 1,
-         None if delta is None or delta.docs_whole else len(delta.changed_persons)],
+         None if delta is None or delta.docs_whole else len(delta.changed_persons),
+         item_ids_given(con) if "review_queue" in existing else 0],
     )
     return delta
 
