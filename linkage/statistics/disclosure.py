@@ -43,11 +43,6 @@ def protect(counts: Mapping[Cell, int], sums: Sequence[Sum], keep: Collection[Ce
             for cell, count in counts.items()}
 
 
-def shown_total(total: int) -> int | str:
-    """A count no sum involves as an analyst sees it."""
-    return SUPPRESSED if 0 < total < SMALL else total
-
-
 def hidden_cells(counts: Mapping[Cell, int], sums: Sequence[Sum],
                  keep: Collection[Cell] = ()) -> tuple[set[Cell], set[Cell]]:
     """(cells suppressed for being small, cells withheld so that the reader learns no more of them)."""

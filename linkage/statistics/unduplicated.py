@@ -12,7 +12,7 @@ cells of the same counts and no combination of them gives a hidden cell away.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -80,12 +80,12 @@ def _true_persons(con: duckdb.DuckDBPyConnection, truth: str | os.PathLike[str])
 
 @dataclass
 class CountTable:
-    """Persons per combination of values of ``by``; ``groups`` are the sets of cells whose sums a reader knows."""
+    """Persons per combination of values of ``by`` (the sums a reader knows between tables:
+    :func:`protected_counts`)."""
 
     by: tuple[str, ...]
     cells: dict[tuple[str, ...], int]
     total: int
-    groups: list[list[tuple[str, ...]]] = field(default_factory=list)
 
     def as_dict(self, shown: ShownCells | None = None, name: str | None = None, total: Cell = ("persons",),
                 swap: bool = False) -> dict[str, Any]:
@@ -110,7 +110,7 @@ def _query(facts: PersonFacts, sql: str) -> list[tuple]:
 
 
 def count_by(facts: PersonFacts, by: tuple[str, ...]) -> CountTable:
-    """Persons by one or two facts; every row, column and the whole table is a group with a known sum."""
+    """Persons by one or two (different) facts."""
     unknown = [name for name in by if name not in FACTS]
     if not by or unknown or len(by) > MAX_BY or len(set(by)) != len(by):
         raise LaoLinkError(f"--by takes one or two of {', '.join(FACTS)} (two different ones),"
@@ -118,20 +118,14 @@ def count_by(facts: PersonFacts, by: tuple[str, ...]) -> CountTable:
     columns = ", ".join(f"coalesce(CAST({name} AS VARCHAR), '{NOT_RECORDED}')" for name in by)
     rows = _query(facts, f"SELECT {columns}, count(*) FROM facts GROUP BY ALL ORDER BY ALL")
     cells = {tuple(row[:-1]): int(row[-1]) for row in rows}
-    groups = [list(cells)]
-    if len(by) == 2:
-        for axis in (0, 1):
-            for value in sorted({key[axis] for key in cells}):
-                groups.append([key for key in cells if key[axis] == value])
-    return CountTable(by, cells, sum(cells.values()), groups)
+    return CountTable(by, cells, sum(cells.values()))
 
 
 def source_combinations(facts: PersonFacts) -> CountTable:
-    """Persons per combination of sources (UpSet); all persons of one source are a group too (its set size)."""
+    """Persons per combination of sources (UpSet)."""
     rows = _query(facts, "SELECT sources, count(*) AS n FROM facts GROUP BY ALL ORDER BY n DESC, sources")
     cells = {(row[0],): int(row[1]) for row in rows}
-    groups = [list(cells)] + [[key for key in cells if source in key[0].split("+")] for source in facts.sources]
-    return CountTable(("sources",), cells, sum(cells.values()), groups)
+    return CountTable(("sources",), cells, sum(cells.values()))
 
 
 def set_sizes(facts: PersonFacts) -> dict[str, int]:
@@ -148,7 +142,7 @@ def smuggled_then_trafficked(facts: PersonFacts) -> CountTable:
                          " WHERE days_to_trafficked IS NOT NULL GROUP BY ALL")
     found = {label: int(count) for label, count in rows}
     cells = {(label,): found.get(label, 0) for _, label in INTERVALS}
-    return CountTable(("time_between",), cells, sum(cells.values()), [list(cells)])
+    return CountTable(("time_between",), cells, sum(cells.values()))
 
 
 def median_days(facts: PersonFacts) -> float | None:
