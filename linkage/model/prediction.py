@@ -32,6 +32,7 @@ from linkage.model.model_input import (
     default_work_dir,
     splink_workspace,
 )
+from linkage.model.pair_estimate import cumulative_pairs
 from linkage.model.shipped import DEFAULT_MODEL
 
 STORE_THRESHOLD_MATCH_WEIGHT = -5.0
@@ -118,21 +119,6 @@ def _incremental_rules(rules: list[NamedRule]) -> list[CustomRule]:
             for side in ("l.laolink_new", "r.laolink_new AND NOT l.laolink_new")]
 
 
-def _estimate_pairs(ws: Workspace, rules: list, n_records: int) -> list[dict]:
-    """Splink's cumulative pair counts per rule (estimated from a sample above 200,000 records)."""
-    from splink.blocking_analysis import count_comparisons_from_blocking_rules
-
-    sample = min(1.0, 200_000 / max(n_records, 1))
-    counts = count_comparisons_from_blocking_rules(
-        ws.register_model_input("laolink_records_count"),
-        blocking_rules=rules,
-        link_type="dedupe_only",
-        unique_id_column_name="rid",
-        record_sample_proportion=sample,
-    )
-    return counts
-
-
 def predict(
     con: duckdb.DuckDBPyConnection,
     model_path: str | Path = DEFAULT_MODEL,
@@ -165,8 +151,8 @@ def predict(
         model = settings_for_store(model_file, n_records)
         if only_rids_table is None:
             blocking = [r.rule for r in rules]
-            # estimated before blocking (Splink samples above 200,000 records)
-            pairs_estimated = _check_pairs_cap(ws, rules, blocking, n_records, max_pairs)
+            # estimated before blocking (on a sample above 200,000 records)
+            pairs_estimated = _check_pairs_cap(ws, rules, n_records, max_pairs)
             blocked_cap = None
         else:
             new_records = ws.con.execute(f"SELECT count(*) FROM {MODEL_INPUT_TABLE} WHERE laolink_new").fetchall()[0][0]
@@ -226,12 +212,12 @@ def _keep_new_and_partners(ws: Workspace, rules: list[NamedRule]) -> str:
     return WHOLE_INPUT_TABLE
 
 
-def _check_pairs_cap(ws: Workspace, rules: list[NamedRule], blocking: list, n_records: int, max_pairs: int) -> int:
+def _check_pairs_cap(ws: Workspace, rules: list[NamedRule], n_records: int, max_pairs: int) -> int:
     """The pairs the blocking rules are estimated to generate; BlockingCapError naming the rule over the cap."""
-    counts = _estimate_pairs(ws, blocking, n_records)
+    counts = cumulative_pairs(ws.con, MODEL_INPUT_TABLE, rules, n_records)
     for rule, count in zip(rules, counts, strict=True):
-        _raise_over_cap(rule, count["cumulative_comparison_count"], max_pairs)
-    return int(counts[-1]["cumulative_comparison_count"]) if counts else 0
+        _raise_over_cap(rule, count, max_pairs)
+    return int(counts[-1]) if counts else 0
 
 
 @dataclass
