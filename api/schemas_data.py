@@ -45,7 +45,7 @@ class LinkOut(BaseModel):
 class HistoryEvent(BaseModel):
     event_id: int
     person_id: str
-    event: Literal["created", "merged-into", "split-from", "records-added", "records-removed"] | str
+    event: Literal["created", "merged-into", "split-from", "revived", "records-added", "records-removed"] | str
     other_person_id: str | None
     n_records: int | None
     detail: Any = None

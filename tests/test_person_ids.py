@@ -97,9 +97,39 @@ def test_merge_keeps_the_older_id_and_the_other_resolves_to_it(con):
     assert person(con, younger) == ("alias", older, 2, 3, 0)
     assert person(con, older) == ("active", None, 1, 3, 5)
     assert events(con, 3) == [
-        (younger, "merged-into", older, 2, None),
+        (younger, "merged-into", older, 2, {"records": [1, 2]}),  # the records it had: revived by them
         (older, "records-added", None, 3, {"from": {younger: 2}, "new_records": 1}),
     ]
+
+
+def test_a_merge_undone_revives_the_alias_instead_of_a_new_id(con):
+    night(con, 1, [{1}, {2, 3}])
+    a, b = persons_of(con)[1], persons_of(con)[2]
+    night(con, 2, [{1, 2, 3}])  # merged: b is an alias of a
+    assert person(con, b)[:2] == ("alias", a)
+    report = night(con, 3, [{1}, {2, 3}])  # split again: b's records are b again (before: a new LA-P-0000003)
+    assert persons_of(con) == {1: a, 2: b, 3: b}
+    assert person(con, b) == ("active", None, 1, 3, 2) and person(con, a)[:2] == ("active", None)
+    assert events(con, 3) == [
+        (b, "revived", a, 2, None),
+        (b, "split-from", a, 2, {"cluster_records": 2}),
+        (a, "records-removed", None, 2, {"to": {b: 2}, "no_longer_stored": 0}),
+    ]
+    assert (report.revived, report.created, report.kept) == (1, 0, 1)
+    assert assign_person_ids(con, run_id=3).events == 0
+
+
+def test_an_alias_revives_on_the_cluster_with_most_of_its_records_and_the_oldest_wins(con):
+    night(con, 1, [{1, 2, 3}, {4}])
+    a, d = persons_of(con)[1], persons_of(con)[4]
+    night(con, 2, [{1, 2, 3}, {4}, {5, 6}])
+    e = persons_of(con)[5]
+    night(con, 3, [{1, 2, 3, 4, 5, 6}])  # d and e are aliases of a
+    night(con, 4, [{1, 2, 3}, {4, 5, 6, 7}])  # d's record and e's records (and a new one) split off
+    # both go with {4, 5, 6, 7}, which no active person claims: the older of the two comes back
+    assert persons_of(con)[4] == d and person(con, e)[:2] == ("alias", a)
+    night(con, 5, [{1, 2, 3}, {4}, {5, 6, 7}])  # e's records apart again: e comes back too
+    assert (persons_of(con)[4], persons_of(con)[5], persons_of(con)[7]) == (d, e, e)
 
 
 def test_equal_age_merge_keeps_the_lowest_number(con):

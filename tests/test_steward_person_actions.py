@@ -200,3 +200,21 @@ def test_a_split_of_a_person_decided_again_since_the_page_was_shown_is_refused(s
     rows = [r for r in server.audit_rows(after=before) if r["action"] == "decision.create"]
     assert [(r["outcome"], r["status"], r["person_ids"]) for r in rows] == [("error", 409, [person])]
     wait_published(server)
+
+
+def test_a_merge_undone_by_a_split_gives_the_record_its_id_back(server, deployment):
+    db = deployment["db"]
+    (a, [rid_a]), (b, [rid_b]) = persons_of_size(db, 1)[-12:-10]
+    steward = server.client_as("steward")
+    assert merge(steward, a, b).status_code == 303
+    wait_published(server)
+    merged = steward.get(f"/api/v1/persons/{b}").json()
+    assert merged["status"] == "alias" and merged["resolved_to"] == a
+    assert split(steward, a, rid_b).status_code == 303
+    wait_published(server)
+    assert persons_of(db, [rid_a, rid_b]) == {rid_a: a, rid_b: b}  # before: a new ID, and b an alias of a
+    again = steward.get(f"/api/v1/persons/{b}").json()
+    assert again["status"] == "active" and [r["rid"] for r in again["records"]] == [rid_b]
+    assert ("revived", a) in [(h["event"], h["other_person_id"]) for h in again["history"]]
+    page = steward.get(f"/persons/{b}")
+    assert page.status_code == 200 and f'data-rid="{rid_b}"' in page.text

@@ -4,13 +4,19 @@ Other systems keep LaoLink person IDs in their case files, so an ID must keep me
 the same person. The rules, applied set-based over the overlap of old persons and new
 clusters (how many of person P's records are in cluster C):
 
+- An alias counts as an old person too, with its former records: those it had when it
+  was last merged (``merged-into`` ``detail.records``), each record counted for the alias
+  that held it first, as long as the person holding it now keeps a record of its own.
 - Each old person goes with the cluster that holds most of its records (ties: the cluster
   with the lowest record). If that is the only old person going there, it keeps its ID:
   an ID survives every night its cluster keeps its records or grows.
-- Several old persons going to one cluster is a merge: the oldest ID (lowest
-  ``created_run_id``, then lowest number) survives; the others become ``alias`` of it
-  (``merged-into`` events) and aliases of those are redirected, so an alias always
-  resolves in one step.
+- Several old persons going to one cluster is a merge: an active person before an alias,
+  then the oldest ID (lowest ``created_run_id``, then lowest number) survives; the other
+  active ones become ``alias`` of it (``merged-into`` events) and aliases of those are
+  redirected, so an alias always resolves in one step.
+- A cluster only aliases go with revives the first of them (a ``revived`` event naming the
+  person it had been merged into, then ``split-from`` as for a new ID): a merge undone
+  gives back the ID other systems held for those records, not a new one.
 - A cluster no old person goes with gets a new ID: ``split-from`` events name each old
   person whose records it took, or a ``created`` event if all its records are new.
 - ``records-removed`` tells where an ID's records went (``detail.to``: person → count,
@@ -38,6 +44,7 @@ class IdReport:
     active: int = 0
     kept: int = 0
     created: int = 0
+    revived: int = 0
     split: int = 0
     merged: int = 0
     retired: int = 0
@@ -63,32 +70,53 @@ SELECT rp.person_id, rc.cluster_key, count(*) AS n
 FROM {rp} rp JOIN {rc} rc USING (rid)
 GROUP BY rp.person_id, rc.cluster_key;
 
--- each old person goes with the cluster that holds most of its records
+-- the records each alias had when it was last merged (merged-into detail.records)
+CREATE OR REPLACE TEMP TABLE _former AS
+WITH merges AS (
+    SELECT h.person_id, arg_max(h.detail, h.event_id) AS detail, max(h.event_id) AS merged_at
+    FROM id_history h SEMI JOIN persons p ON p.person_id = h.person_id AND p.status = 'alias'
+    WHERE h.event = 'merged-into' GROUP BY h.person_id)
+SELECT person_id, merged_at, unnest(CAST(detail->'$.records' AS BIGINT[])) AS rid FROM merges
+WHERE (detail->'$.records') IS NOT NULL;
+
+-- who goes by each record: the alias that held it first (its merge the earliest), while the record's person
+-- keeps a record no alias held; else its person
+CREATE OR REPLACE TEMP TABLE _owner AS
+WITH first_alias AS (SELECT rid, arg_min(person_id, merged_at) AS alias FROM _former GROUP BY rid),
+own AS (SELECT DISTINCT rp.person_id FROM {rp} rp ANTI JOIN first_alias f USING (rid))
+SELECT rp.rid, CASE WHEN f.alias IS NOT NULL AND rp.person_id IN (SELECT person_id FROM own) THEN f.alias
+                    ELSE rp.person_id END AS person_id
+FROM {rp} rp LEFT JOIN first_alias f USING (rid);
+
+-- each old person (and alias) goes with the cluster that holds most of its records
 CREATE OR REPLACE TEMP TABLE _major AS
 SELECT person_id, cluster_key FROM (
     SELECT person_id, cluster_key,
            row_number() OVER (PARTITION BY person_id ORDER BY n DESC, cluster_key) AS rn
-    FROM _overlap)
+    FROM (SELECT o.person_id, rc.cluster_key, count(*) AS n FROM _owner o JOIN {rc} rc USING (rid)
+          GROUP BY o.person_id, rc.cluster_key))
 WHERE rn = 1;
 
--- clusters claimed by old persons; rank 1 (the oldest ID) survives a merge
+-- clusters claimed; rank 1 survives a merge: an active person before an alias, then the oldest ID
 CREATE OR REPLACE TEMP TABLE _claim AS
-SELECT m.cluster_key, m.person_id,
-       row_number() OVER (PARTITION BY m.cluster_key ORDER BY p.created_run_id, {_id_number("m.person_id")}) AS rk
+SELECT m.cluster_key, m.person_id, p.status = 'active' AS active,
+       row_number() OVER (PARTITION BY m.cluster_key
+                          ORDER BY p.status <> 'active', p.created_run_id, {_id_number("m.person_id")}) AS rk
 FROM _major m JOIN persons p USING (person_id);
 
 CREATE OR REPLACE TEMP TABLE _cluster_size AS
 SELECT cluster_key, count(*) AS n FROM {rc} GROUP BY cluster_key;
 
--- this run's person of every cluster: the survivor, or a new ID numbered after the highest
+-- this run's person of every cluster: the survivor (an alias revived when no active person claims it), or a
+-- new ID numbered after the highest
 CREATE OR REPLACE TEMP TABLE _cluster_person AS
-SELECT cluster_key, person_id, false AS is_new FROM _claim WHERE rk = 1
+SELECT cluster_key, person_id, false AS is_new, NOT active AS revived FROM _claim WHERE rk = 1
 UNION ALL
 SELECT c.cluster_key,
        printf('{PERSON_ID_PREFIX}%07d',
               (SELECT coalesce(max({_id_number("person_id")}), 0) FROM persons)
               + row_number() OVER (ORDER BY c.cluster_key)),
-       true
+       true, false
 FROM _cluster_size c ANTI JOIN _claim k ON k.cluster_key = c.cluster_key;
 
 -- where each old person's records go (to_person NULL: record no longer stored)
@@ -111,7 +139,7 @@ SELECT cp.person_id, rp.person_id AS from_person, count(*) AS n
 FROM {rc} rc
 JOIN _cluster_person cp USING (cluster_key)
 LEFT JOIN {rp} rp USING (rid)
-WHERE NOT cp.is_new AND rp.person_id IS DISTINCT FROM cp.person_id
+WHERE NOT cp.is_new AND NOT cp.revived AND rp.person_id IS DISTINCT FROM cp.person_id
 GROUP BY cp.person_id, rp.person_id;
 
 CREATE OR REPLACE TEMP TABLE _events AS
@@ -120,15 +148,20 @@ SELECT 1 AS step, cp.person_id, 'created' AS event, NULL AS other_person_id, s.n
 FROM _cluster_person cp JOIN _cluster_size s USING (cluster_key)
 WHERE cp.is_new AND cp.cluster_key NOT IN (SELECT cluster_key FROM _overlap)
 UNION ALL
+SELECT 1, cp.person_id, 'revived', p.alias_of, s.n, NULL
+FROM _cluster_person cp JOIN persons p USING (person_id) JOIN _cluster_size s USING (cluster_key)
+WHERE cp.revived
+UNION ALL
 SELECT 2, cp.person_id, 'split-from', o.person_id, o.n,
        json_object('cluster_records', s.n)
 FROM _cluster_person cp JOIN _overlap o USING (cluster_key) JOIN _cluster_size s USING (cluster_key)
-WHERE cp.is_new
+WHERE cp.is_new OR cp.revived
 UNION ALL
-SELECT 3, k.person_id, 'merged-into', s.person_id, o.n, NULL
+SELECT 3, k.person_id, 'merged-into', s.person_id, o.n, json_object('records', f.rids)
 FROM _claim k JOIN _claim s ON s.cluster_key = k.cluster_key AND s.rk = 1
 JOIN _overlap o ON o.person_id = k.person_id AND o.cluster_key = k.cluster_key
-WHERE k.rk > 1
+JOIN (SELECT person_id, list(rid ORDER BY rid) AS rids FROM {rp} GROUP BY person_id) f ON f.person_id = k.person_id
+WHERE k.rk > 1 AND k.active
 UNION ALL
 SELECT 4, f.person_id, 'records-removed', NULL, sum(f.n),
        json_object('to', to_json(map_from_entries(
@@ -158,11 +191,11 @@ FROM _cluster_person cp JOIN _cluster_size s USING (cluster_key) WHERE cp.is_new
 -- aliases of a person merged tonight now point at its survivor
 UPDATE persons SET alias_of = t.target, updated_run_id = $run_id
 FROM _claim k JOIN _target t USING (person_id)
-WHERE k.rk > 1 AND persons.alias_of = k.person_id;
+WHERE k.rk > 1 AND k.active AND persons.alias_of = k.person_id;
 
 UPDATE persons SET status = 'alias', alias_of = t.target, n_records = 0, updated_run_id = $run_id
 FROM _claim k JOIN _target t USING (person_id)
-WHERE k.rk > 1 AND persons.person_id = k.person_id;
+WHERE k.rk > 1 AND k.active AND persons.person_id = k.person_id;
 
 UPDATE persons SET status = 'retired', n_records = 0, updated_run_id = $run_id
 FROM _target t WHERE t.target IS NULL AND persons.person_id = t.person_id;
@@ -171,6 +204,11 @@ UPDATE persons SET n_records = s.n, updated_run_id = $run_id
 FROM _cluster_person cp JOIN _cluster_size s USING (cluster_key)
 WHERE NOT cp.is_new AND persons.person_id = cp.person_id
   AND cp.person_id IN (SELECT person_id FROM _events WHERE event IN ('records-added', 'records-removed'));
+
+-- last: an alias revived tonight is no alias, whatever merged tonight
+UPDATE persons SET status = 'active', alias_of = NULL, n_records = s.n, updated_run_id = $run_id
+FROM _cluster_person cp JOIN _cluster_size s USING (cluster_key)
+WHERE cp.revived AND persons.person_id = cp.person_id;
 """
 
 
@@ -206,14 +244,16 @@ def assign_person_ids(con: duckdb.DuckDBPyConnection, *, run_id: int, scope: str
         con.execute("ROLLBACK")
         raise
     report.created = counts.get("created", 0)
+    report.revived = counts.get("revived", 0)
     report.merged = counts.get("merged-into", 0)
     report.records_added = counts.get("records-added", 0)
     report.records_removed = counts.get("records-removed", 0)
     report.events = sum(counts.values())
     report.active = con.execute("SELECT count(*) FROM persons WHERE status = 'active'").fetchall()[0][0]
-    report.kept = report.active - new_ids  # one active person per cluster: each kept its ID or got a new one
-    for table in ("_overlap", "_major", "_claim", "_cluster_size", "_cluster_person", "_flow", "_target",
-                  "_inflow", "_events", "_rp", "_rc"):
+    # one active person per cluster: each kept its ID, got a revived one or a new one
+    report.kept = report.active - new_ids - report.revived
+    for table in ("_overlap", "_former", "_owner", "_major", "_claim", "_cluster_size", "_cluster_person", "_flow",
+                  "_target", "_inflow", "_events", "_rp", "_rc"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     report.seconds = round(time.perf_counter() - started, 3)
     return report
