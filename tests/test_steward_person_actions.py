@@ -218,3 +218,72 @@ def test_a_merge_undone_by_a_split_gives_the_record_its_id_back(server, deployme
     assert ("revived", a) in [(h["event"], h["other_person_id"]) for h in again["history"]]
     page = steward.get(f"/persons/{b}")
     assert page.status_code == 200 and f'data-rid="{rid_b}"' in page.text
+
+
+def walk_next(client, query: str = "", start: str = "/queue/next") -> list:
+    """Follow /queue/next from the top as the pair page does after each answer: the items it opens, then where
+    it ends (the queue)."""
+    seen: list = []
+    location = client.get(start + (f"?{query}" if query else ""), follow_redirects=False).headers["location"]
+    while location.startswith("/pairs/") and len(seen) < 500:
+        item = int(location.split("?")[0].rsplit("/", 1)[1])
+        seen.append(item)
+        location = client.get(f"/queue/next?after={item}" + (f"&{query}" if query else ""),
+                              follow_redirects=False).headers["location"]
+    return [*seen, location]
+
+
+def test_next_item_offers_pairs_stewards_disagree_on(server, deployment):
+    from linkage.publishing.decision_publish import publish_decisions
+    from linkage.service.decisions import decide
+
+    db = deployment["db"]
+    (_, [rid_a]), (_, [rid_b]) = persons_of_size(db, 1)[-22:-20]
+    (a,), (b,) = (published(db, "SELECT source, record_id FROM records WHERE rid = ?", [r]) for r in (rid_a, rid_b))
+    with server.service() as con:  # two stewards who disagree (as `laolink decisions add` records them)
+        decide(con, (*a, *b), "positive", "steward-one")
+        decide(con, (*a, *b), "negative", "steward-two")
+        publish_decisions(server.paths, con)
+    (item,) = published(db, "SELECT item_id FROM review_queue WHERE rid_l = ? AND rid_r = ?",
+                        [min(rid_a, rid_b), max(rid_a, rid_b)])[0]
+    walked = walk_next(server.client_as("steward"))
+    assert item in walked and walked[-1] == "/queue"  # before: every pair with a decision was skipped
+
+
+def test_next_item_keeps_the_queues_filters(server, deployment):
+    steward = server.client_as("steward")
+    queue = steward.get("/api/v1/review/queue", params={"page_size": 100, "kind": "pair"}).json()
+    source = min(queue["by_source"], key=lambda s: (queue["by_source"][s], s))  # a source of some pair items
+    assert queue["by_source"][source] < queue["page"]["total"]
+    listed = steward.get("/api/v1/review/queue", params={"source": source, "kind": "pair"}).json()["items"]
+    walked = walk_next(steward, f"source={source}&kind=pair")
+    assert walked[-1] == f"/queue?kind=pair&source={source}"
+    assert set(walked[:-1]) <= {i["item_id"] for i in listed}  # before: the unfiltered queue
+    page = steward.get(f"/queue?source={source}&kind=pair").text
+    assert f'href="/pairs/{listed[0]["item_id"]}?kind=pair&amp;source={source}"' in page
+    pair = steward.get(f"/pairs/{listed[0]['item_id']}?kind=pair&source={source}").text
+    assert f'href="/queue/next?after={listed[0]["item_id"]}&amp;kind=pair&amp;source={source}"' in pair
+
+
+@pytest.fixture(scope="module")
+def long_queue(tmp_path_factory):
+    """A snapshot whose queue holds 520 pair items of equal priority (in item order)."""
+    from snapshot_builder import build_snapshot
+
+    db = tmp_path_factory.mktemp("long-queue") / "laolink.duckdb"
+    records = [{"source": "MOLSW-DSW", "record_id": f"{side}{i}", "full_name": f"Person {i}", "sex": "F"}
+               for i in range(520) for side in "AB"]
+    build_snapshot(db, records, standardize=True,
+                   review_queue=[{"l": ("MOLSW-DSW", f"A{i}"), "r": ("MOLSW-DSW", f"B{i}")} for i in range(520)])
+    with start_api_server(db, env=SHARED_SERVER_ENV) as srv:
+        yield srv
+
+
+def test_next_item_walks_the_whole_queue(long_queue):
+    steward = long_queue.client_as("steward")
+    items = [i["item_id"] for page in (1, 2, 3, 4, 5, 6)
+             for i in steward.get("/api/v1/review/queue", params={"page": page, "page_size": 100}).json()["items"]]
+    assert len(items) == 520
+    after = steward.get(f"/queue/next?after={items[509]}", follow_redirects=False).headers["location"]
+    assert after == f"/pairs/{items[510]}"  # before: the first 500 items only, so from the top again
+    assert steward.get(f"/queue/next?after={items[-1]}", follow_redirects=False).headers["location"] == "/queue"

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import PublishedCursor, audit
 from api.masking import sees_personal_fields, visible_prediction, visible_record
-from api.pages.render import PageUser, message, render
+from api.pages.render import PageUser, filter_query, message, render
 from api.queries import review as review_queries
 
 router = APIRouter(include_in_schema=False)
@@ -37,7 +37,12 @@ def pair_page(
     principal: PageUser,
     con: PublishedCursor,
     item_id: int,
+    kind: str | None = None,
+    source: str | None = None,
+    province: str | None = None,
+    role: str | None = None,
 ) -> Response:
+    """One pair item; ``kind``, ``source``, ``province``, ``role``: the queue's filters, kept for the next item."""
     pair = review_queries.review_pair(con, request.app.state.service.connection(), item_id)
     if pair is None or not review_queries.item_in_scope(con, item_id, principal.sources):  # as the queue lists it
         audit(request, "page.pair", outcome="error", status=404,
@@ -59,6 +64,9 @@ def pair_page(
                   # a masked role's waterfall would show the hidden comparisons' weights inside the prior
                   waterfall=waterfall(prediction) if sees_personal_fields(principal) else None,
                   decision=pair.get("decision"),
+                  next_url=f"/queue/next?after={item_id}"
+                           + filter_query({"kind": kind, "source": source, "province": province, "role": role})
+                           .replace("?", "&", 1),
                   person_l=pair.get("person_id_l"), person_r=pair.get("person_id_r"))
 
 

@@ -9,9 +9,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import PublishedCursor, audit
 from api.masking import visible_record
-from api.pages.render import PageUser, render
+from api.pages.render import PageUser, filter_query, render
 from api.queries import review as review_queries
 from api.queries.persons import persons_of_rids
+from linkage.publishing.decision_publish import served_decisions_through
+from linkage.service.decisions import current_decision_id
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,6 +42,7 @@ def queue_page(
     sources = sorted(review_queries.review_queue(con, limit=1, offset=0, scope=principal.sources)["by_source"])
     seconds = request.app.state.settings.seconds_per_review_item
     return render(request, principal, "queue.html", queue=queue, filters={**filters, "province": province or ""},
+                  filter_query=filter_query({**filters, "province": province}),
                   sources=sources, page=page, pages=max(1, math.ceil(queue["total"] / 50)),
                   seconds_per_item=seconds, steward_time=steward_time(queue["total"] * seconds))
 
@@ -55,18 +58,32 @@ def next_item(
     principal: PageUser,
     con: PublishedCursor,
     after: int | None = None,
+    kind: str | None = None,
+    source: str | None = None,
+    province: str | None = None,
+    role: str | None = None,
 ) -> Response:
-    """The next queue item after ``after`` that no steward has decided since the night was published."""
-    from linkage.service.decisions import current_decision_id
-
-    items = review_queries.review_queue(con, limit=500, offset=0, scope=principal.sources)["items"]
-    ids = [i["item_id"] for i in items]
-    start = ids.index(after) + 1 if after in ids else 0
+    """The next item of the queue, as filtered, after ``after`` that no steward decided since the queue was built
+    (a pair decided since the served snapshot's decisions; items whose decisions the queue was built with, such
+    as "stewards disagree", are offered). A pair item opens the pair page, a cluster item without a pair its
+    person; past the last, the queue."""
+    filters = {"kind": kind or None, "source": source or None, "province": province or None, "role": role or None}
+    query = filter_query(filters)
+    through = served_decisions_through(con)
     service = request.app.state.service.connection()
-    for item in items[start:]:
-        left, right = item["record_l"], item["record_r"]
-        if item["kind"] != "pair" or not (left and right):
-            return RedirectResponse(f"/pairs/{item['item_id']}", status_code=303)
-        if current_decision_id(service, left["source"], left["record_id"], right["source"], right["record_id"]) is None:
-            return RedirectResponse(f"/pairs/{item['item_id']}", status_code=303)
-    return RedirectResponse("/queue", status_code=303)
+    while True:
+        items = review_queries.queue_items_after(
+            con, after, {**filters, "province": review_queries.province_filter(province)}, principal.sources)
+        for item in items:
+            left, right = item["record_l"], item["record_r"]
+            if not (left and right):
+                if item["person_id"]:
+                    return RedirectResponse(f"/persons/{item['person_id']}", status_code=303)
+                continue
+            current = current_decision_id(service, left["source"], left["record_id"], right["source"],
+                                          right["record_id"])
+            if current is None or current <= through:
+                return RedirectResponse(f"/pairs/{item['item_id']}{query}", status_code=303)
+        if len(items) < 50:
+            return RedirectResponse(f"/queue{query}", status_code=303)
+        after = items[-1]["item_id"]

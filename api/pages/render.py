@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
@@ -64,3 +65,9 @@ def forbidden_handler(request: Request, _exc: PageForbidden) -> Response:
 def message(request: Request, principal: Principal, status: int) -> Response:
     return render(request, principal, "message.html", status=status,
                   message_key="forbidden" if status == 403 else "not_found")
+
+
+def filter_query(filters: dict[str, str | None]) -> str:
+    """``?kind=…&source=…`` of the queue filters set (empty for none), carried from the queue to its pages and back."""
+    given = {k: v for k, v in filters.items() if v}
+    return f"?{urlencode(given)}" if given else ""

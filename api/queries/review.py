@@ -164,6 +164,32 @@ def _review_queue(idx, kind, source, province, role, scope, limit, offset) -> di
     return {"items": items, "total": sum(by_kind.values()), "by_kind": by_kind, "by_source": by_source}
 
 
+def queue_items_after(con: duckdb.DuckDBPyConnection, after: int | None, filters: dict[str, str | None],
+                      scope: frozenset[str] | None, limit: int = 50) -> list[dict[str, Any]]:
+    """The items that follow item ``after`` in the queue's order (priority, then id) and match ``filters``
+    (``kind``, ``source``, ``province`` as a code, ``role``), as ``review_queue`` lists them (keyset: the whole
+    queue is walked in pages); from the top when ``after`` is None or no longer on the queue. Each with its kind,
+    rids, person and both records."""
+    idx = person_index_for(con).cursor()
+    try:
+        key = idx.execute("SELECT priority, item_id FROM review_queue WHERE item_id = ?", [after]).fetchall()
+        items = rows_as_dicts(idx.execute(
+            f"""{_MATCHING_SQL}
+                SELECT q.item_id, q.kind, q.rid_l, q.rid_r, q.person_id, q.priority FROM q JOIN matching USING (item_id)
+                WHERE $after_priority IS NULL OR q.priority < $after_priority
+                      OR (q.priority = $after_priority AND q.item_id > $after_item)
+                ORDER BY q.priority DESC, q.item_id LIMIT $limit""",
+            {**_params(filters.get("kind"), filters.get("source"), filters.get("province"), filters.get("role"),
+                       scope), "limit": limit,
+             "after_priority": key[0][0] if key else None, "after_item": key[0][1] if key else None}))
+        records = records_by_rid(idx, [r for it in items for r in (it["rid_l"], it["rid_r"]) if r is not None])
+    finally:
+        idx.close()
+    for it in items:
+        it["record_l"], it["record_r"] = records.get(it["rid_l"]), records.get(it["rid_r"])
+    return items
+
+
 def queue_item(con: duckdb.DuckDBPyConnection, item_id: int) -> dict[str, Any] | None:
     rows = rows_as_dicts(con.execute(
         f"SELECT item_id, kind, rid_l, rid_r, person_id, priority, reason, {_reasons_column(con)},"

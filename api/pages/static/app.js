@@ -37,7 +37,7 @@
         return;
       }
       status.textContent = status.dataset.saved;
-      window.location.assign("/queue/next?after=" + pair.dataset.item);
+      window.location.assign(pair.dataset.next);
     } catch (err) {
       status.textContent = String(err);
       busy = false;
