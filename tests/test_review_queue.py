@@ -75,6 +75,20 @@ def test_two_persons_are_asked_about_once_and_not_after_a_no(stores):
     assert [(a, b) for _, a, b, *_ in queue(con)] == [(5, 6)]
 
 
+def test_two_persons_are_not_asked_again_after_a_not_sure_until_their_records_change(stores):
+    con, svc = stores
+    add_records(con, range(1, 7))
+    set_predictions(con, {(1, 2): 0.99, (3, 4): 0.99, (1, 3): 0.6, (2, 4): 0.7, (2, 3): 0.4, (5, 6): 0.5})
+    night(con, svc)
+    assert [(a, b) for _, a, b, *_ in queue(con)] == [(2, 4), (5, 6)]
+    decide(svc, 2, 4, "unsure")  # before: asked again through (1, 3), then (2, 3)
+    night(con, svc, run_id=2)
+    assert [(a, b) for _, a, b, *_ in queue(con)] == [(5, 6)]
+    con.execute("UPDATE records SET version = 2, updated_at = TIMESTAMP '2100-01-01' WHERE rid = 3")
+    night(con, svc, run_id=3)  # a record of theirs changed: asked again, through their likeliest pair not decided
+    assert [(a, b) for _, a, b, *_ in queue(con)] == [(1, 3), (5, 6)]
+
+
 def test_two_persons_whose_records_contradict_are_not_asked_about(stores):
     """A yes would join a record born 1960 with one born 1990: clustering's consistency rules would cut them apart
     again, so the pair is no question; without those rules it is one."""
