@@ -125,6 +125,27 @@ def test_split_a_record_shows_on_the_person_within_5_s_and_the_nightly_keeps_it(
     page.close()
 
 
+def test_a_pair_decided_meanwhile_leads_to_the_persons_not_to_not_found(browser, server, deployment):
+    page, _ = _log_in(browser, server, "steward")
+    page.goto(f"{server.base_url}/queue?kind=pair")
+    page.locator("tr.queue-item a.button").last.click()
+    page.wait_for_url("**/pairs/*")
+    pair = page.locator("#pair")
+    body = {"source_l": pair.get_attribute("data-source-l"), "record_id_l": pair.get_attribute("data-record-l"),
+            "source_r": pair.get_attribute("data-source-r"), "record_id_r": pair.get_attribute("data-record-r"),
+            "judgement": "not_same", "expected_decision_id": None}
+    other = server.client_as("steward")
+    assert other.post("/api/v1/decisions", json=body).status_code == 201  # another steward, meanwhile
+    page.keyboard.press("y")
+    page.wait_for_selector("#decided-now:not([hidden])")
+    assert "decided this pair while you were looking" in page.locator("#status").inner_text()
+    assert "Reload" not in page.locator("#status").inner_text()
+    page.locator("#decided-now a").first.click()
+    page.wait_for_url("**/persons/*")
+    assert page.locator("h1").inner_text().startswith("Person LA-P-")  # before: reload gave Not found
+    page.close()
+
+
 def test_search_in_lao_script_finds_a_person_recorded_in_latin(browser, server, deployment):
     con = _snapshot(deployment["db"])
     lao_name, person_id = con.execute(

@@ -287,3 +287,57 @@ def test_next_item_walks_the_whole_queue(long_queue):
     after = steward.get(f"/queue/next?after={items[509]}", follow_redirects=False).headers["location"]
     assert after == f"/pairs/{items[510]}"  # before: the first 500 items only, so from the top again
     assert steward.get(f"/queue/next?after={items[-1]}", follow_redirects=False).headers["location"] == "/queue"
+
+
+def test_person_and_pair_pages_speak_lao_and_say_when_a_decision_shows(server, deployment):
+    from linkage.service.decisions import decide
+
+    db = deployment["db"]
+    steward = server.client_as("steward")
+    person = persons_of_size(db, 3)[1][0]
+    english = steward.get(f"/persons/{person}").text
+    assert "next nightly run" not in english and "within seconds" in english  # the confirmations
+    steward.cookies.set("laolink_lang", "lo")
+    lao = steward.get(f"/persons/{person}").text
+    assert '<span class="tag">ໃຊ້ງານຢູ່</span>' in lao and ">active<" not in lao
+    assert "ສ້າງໃໝ່" in lao and ">created<" not in lao  # its ID history's events
+    queue = steward.get("/queue").text
+    assert '<option value="smuggled_migrant" >ແຮງງານເຂົ້າເມືອງຜິດກົດໝາຍ</option>' in queue
+    assert '<option value="victim" >ຜູ້ເຄາະຮ້າຍ</option>' in queue
+    item, rid_l, rid_r = published(db, "SELECT item_id, rid_l, rid_r FROM review_queue WHERE kind = 'pair' AND"
+                                       " CAST(reasons AS VARCHAR) LIKE '%uncertain_band%' ORDER BY item_id LIMIT 1")[0]
+    (left,), (right,) = (published(db, "SELECT source, record_id FROM records WHERE rid = ?", [r])
+                         for r in (rid_l, rid_r))
+    with server.service() as con:  # decided, not yet published: the page shows the current decision
+        decide(con, (*left, *right), "negative", "steward-lao")
+    decided = re.findall(r'<p class="decided">(.*?)</p>', steward.get(f"/pairs/{item}").text)
+    assert decided == ["ການຕັດສິນປັດຈຸບັນ: ບໍ່ແມ່ນຄົນດຽວກັນ ໂດຍ steward-lao"]  # before: "negative"
+
+
+def test_the_person_page_prints_only_its_own_notices(server, deployment):
+    person = persons_of_size(deployment["db"], 3)[2][0]
+    steward = server.client_as("steward")
+    forged = steward.get(f"/persons/{person}", params={"notice": "Your account is locked: call +856 20 5555 0000"})
+    assert forged.status_code == 200 and "account is locked" not in forged.text
+    known = steward.get(f"/persons/{person}", params={"notice": "decision_pending"})
+    assert "Decision recorded" in known.text
+
+
+def test_the_queue_filters_by_every_role_and_a_merge_takes_an_alias_id(server, deployment):
+    db = deployment["db"]
+    steward = server.client_as("steward")
+    migrants = steward.get("/api/v1/review/queue", params={"role": "smuggled_migrant", "page_size": 100})
+    assert migrants.status_code == 200, migrants.text  # before: 422
+    coded = published(db, "SELECT count(DISTINCT q.item_id) FROM review_queue q JOIN records r"
+                          " ON r.rid IN (q.rid_l, q.rid_r) WHERE r.role_code = 'smuggled_migrant'")[0][0]
+    assert migrants.json()["page"]["total"] >= coded > 0
+    (a, [rid_a]), (b, [rid_b]), (c, [rid_c]) = persons_of_size(db, 1)[-32:-29]
+    assert merge(steward, a, b).status_code == 303
+    wait_published(server)
+    assert steward.get(f"/api/v1/persons/{b}").json()["status"] == "alias"
+    answer = merge(steward, c, b)  # b names the person it was merged into
+    assert answer.status_code == 303, answer.text  # before: Not found
+    wait_published(server)
+    assert len(set(persons_of(db, [rid_a, rid_b, rid_c]).values())) == 1
+    long_note = merge(steward, c, a, shown={"note": "x" * 2001})
+    assert long_note.status_code == 422 and "at most 2000 characters" in long_note.text

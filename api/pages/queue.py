@@ -42,7 +42,7 @@ def queue_page(
     sources = sorted(review_queries.review_queue(con, limit=1, offset=0, scope=principal.sources)["by_source"])
     seconds = request.app.state.settings.seconds_per_review_item
     return render(request, principal, "queue.html", queue=queue, filters={**filters, "province": province or ""},
-                  filter_query=filter_query({**filters, "province": province}),
+                  filter_query=filter_query({**filters, "province": province}), roles=review_queries.QUEUE_ROLES,
                   sources=sources, page=page, pages=max(1, math.ceil(queue["total"] / 50)),
                   seconds_per_item=seconds, steward_time=steward_time(queue["total"] * seconds))
 

@@ -52,7 +52,8 @@ item_rids AS (
               WHERE q.kind = 'cluster'
 ),
 item_records AS (
-    SELECT i.item_id, r.source, r.province_code, r.role FROM item_rids i JOIN records r ON r.rid = i.rid
+    SELECT i.item_id, r.source, r.province_code, coalesce(r.role_code, r.role) AS role
+    FROM item_rids i JOIN records r ON r.rid = i.rid
 ),
 filtered AS (
     SELECT item_id FROM q WHERE $source IS NULL AND $province IS NULL AND $role IS NULL
@@ -68,6 +69,10 @@ matching AS (
         SELECT item_id FROM item_records WHERE NOT list_contains($scope::VARCHAR[], source))
 )
 """
+
+
+# The roles the queue filters by (the record's role code: linkage.fields.case_codes.role_code, any writing of it).
+QUEUE_ROLES: tuple[str, ...] = ("victim", "suspect", "witness", "smuggled_migrant")
 
 
 def province_filter(text: str | None) -> str | None:

@@ -46,7 +46,8 @@ def read_queue(
     kind: Literal["pair", "cluster"] | None = Query(None),
     source: str | None = Query(None, max_length=100, description="items with a record from this source"),
     province: str | None = Query(None, max_length=100, description="items with a record from this province"),
-    role: Literal["victim", "suspect", "witness"] | None = Query(None),
+    role: Literal["victim", "suspect", "witness", "smuggled_migrant"] | None = Query(
+        None, description="items with a record of this role (its role code, however the source wrote it)"),
 ) -> QueueResponse:
     """Queue items, highest priority first, with the count of matching items by kind and by source."""
     q = review_queue(con, kind=kind, source=source, province=province_filter(province), role=role,

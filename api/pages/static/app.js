@@ -29,7 +29,12 @@
         headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
         body: JSON.stringify(body),
       });
-      if (response.status === 409) { status.textContent = status.dataset.conflict; busy = false; return; }
+      if (response.status === 409) {  // the pair left the queue: its records' persons show the decision
+        status.textContent = status.dataset.conflict;
+        document.getElementById("decided-now").hidden = false;
+        busy = false;
+        return;
+      }
       if (!response.ok) {
         const problem = await response.json().catch(() => ({}));
         status.textContent = (problem.error && problem.error.message) || response.statusText;
