@@ -65,3 +65,28 @@ def test_the_nightly_scores_everything_again_when_growth_changes_the_prior(tmp_p
     grown = _scoring_version(con, model, "m/std1")
     assert grown != first and _records_to_score(con, grown) == (True, 600)
     con.close()
+
+
+def test_a_prior_of_one_is_capped_at_every_size_and_such_a_model_cannot_score():
+    """A retrain that measured a prior of 1.0 (an infinite prior weight: Splink's SQL names a column "inf") scored
+    the store it was trained on unscaled and unbounded, and every night failed."""
+    from linkage.model.model_file import MAX_PRIOR, model_problems
+
+    degenerate = {"probability_two_random_records_match": 1.0, "laolink": {"training_records": 2_936}}
+    for n in (1, 2_936, 3_000, 10**6):
+        assert 0 < prior_for_store(degenerate, n) <= MAX_PRIOR
+    assert prior_for_store({"probability_two_random_records_match": 1.0}, 100) == MAX_PRIOR
+    level = {"sql_condition": "x", "label_for_charts": "same", "m_probability": 0.9, "u_probability": 0.01}
+    model = {"probability_two_random_records_match": 1e-4,
+             "comparisons": [{"output_column_name": "c", "comparison_levels": [{"is_null_level": True}, level]}]}
+    assert model_problems(model) == []
+    assert model_problems({**model, "probability_two_random_records_match": 1.0}) == [
+        "probability that two random records match 1.0, not within (0, 0.5)"]
+    bad = {**model, "comparisons": [{"output_column_name": "c", "comparison_levels": [
+        {**level, "m_probability": 0.0}, {**level, "u_probability": 1.5},
+        {k: v for k, v in level.items() if k != "m_probability"},
+        {k: v for k, v in level.items() if k != "u_probability"},
+    ]}]}  # a level seen by EM but never among random pairs has no u: Splink's default
+    assert model_problems(bad) == ["c: same: m_probability 0.0", "c: same: u_probability 1.5",
+                                   "c: same: m_probability None"]
+    assert model_problems({"probability_two_random_records_match": 1e-4}) == ["not a model file (no comparisons)"]

@@ -23,11 +23,55 @@ the nightly job then scores every pair again (the prior is part of its scoring v
 from __future__ import annotations
 
 import hashlib
+import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
+from linkage.errors import LaoLinkError
+
 LAOLINK_KEY = "laolink"
+MAX_PRIOR = 0.5  # two random records of a store are never more likely the same person than not
+
+
+class ModelRejected(LaoLinkError):
+    """Training gave no usable model (``model_problems``): the model file it would have replaced is left as it was."""
+
+
+def model_problems(model: Any) -> list[str]:
+    """Why ``model`` cannot score (empty when it can): a prior outside (0, MAX_PRIOR), a level whose m (or u, when
+    it has one) is not in (0, 1]. A prior of 1 is an infinite prior weight: Splink's SQL then names a column "inf"."""
+    if not isinstance(model, dict) or not isinstance(model.get("comparisons"), list):
+        return ["not a model file (no comparisons)"]
+    problems = []
+    prior = model.get("probability_two_random_records_match")
+    if not isinstance(prior, int | float) or not 0 < prior < MAX_PRIOR:
+        problems.append(f"probability that two random records match {prior!r}, not within (0, {MAX_PRIOR})")
+    for comparison in model["comparisons"]:
+        for level in comparison.get("comparison_levels") or []:
+            if level.get("is_null_level"):
+                continue
+            for key in ("m_probability", "u_probability"):
+                value = level.get(key)
+                if value is None and key == "u_probability":
+                    continue  # never seen among random pairs: Splink's default u (training writes every m)
+                if not isinstance(value, int | float) or not 0 < value <= 1:
+                    problems.append(f"{comparison.get('output_column_name')}: "
+                                    f"{level.get('label_for_charts') or level.get('sql_condition')}: {key} {value!r}")
+    return problems
+
+
+def write_model(path: Path, model: dict[str, Any]) -> None:
+    """Write ``model`` to ``path`` whole or not at all (a temporary file renamed over it): a night killed or a disk
+    full half way leaves the model that was there."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as out:
+        out.write(json.dumps(model, indent=4, ensure_ascii=False) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    tmp.replace(path)
 
 
 def model_version(model_path: str | Path) -> str:
@@ -56,15 +100,16 @@ def store_size_bucket(n_records: int) -> int:
 
 
 def prior_for_store(model: dict[str, Any], n_records: int) -> float:
-    """The probability that two random records of a store of ``n_records`` match, under this model."""
-    measured = float(model["probability_two_random_records_match"])
+    """The probability that two random records of a store of ``n_records`` match, under this model: never above
+    ``MAX_PRIOR``, whatever the file says (a prior of 1 is an infinite prior weight, which Splink cannot score)."""
+    measured = min(float(model["probability_two_random_records_match"]), MAX_PRIOR)
     trained_on = training_records(model)
     if trained_on is None:
         return measured
     n = store_size_bucket(n_records)
     if n == store_size_bucket(trained_on) or n < 2:  # the training store's own size scores as it was trained
         return measured
-    return min(measured * (trained_on - 1) / (n - 1), 0.5)
+    return min(measured * (trained_on - 1) / (n - 1), MAX_PRIOR)
 
 
 def settings_for_store(model: dict[str, Any], n_records: int) -> dict[str, Any]:

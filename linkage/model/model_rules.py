@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from linkage.model.blocking import PREDICT_RULES, load_rules
+from linkage.model.model_file import write_model
 
 _KEY = "blocking_rules_to_generate_predictions"
 
@@ -46,8 +47,5 @@ def write_with_current_rules(source: Path, target: Path) -> bool:
     text = json.dumps(updated or model, indent=4, ensure_ascii=False) + "\n"
     if target.is_file() and target.read_text(encoding="utf-8") == text:
         return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
+    write_model(target, updated or model)
     return True

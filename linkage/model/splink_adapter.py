@@ -99,6 +99,41 @@ def set_core_model_settings(linker: Any, core: Any) -> None:
     linker._settings_obj.core_model_settings = core
 
 
+def em_session_description(session: Any) -> str:
+    """What an EM session wrote beside each m it trained (Splink 5.0's ``em_training_session.py``)."""
+    return f"EM, blocked on: {session._blocking_rule_for_training.blocking_rule_sql}"
+
+
+def trained_m(level: Any) -> float | None:
+    """A level's m when training gave it one (None for Splink's default of an untrained level)."""
+    return level.m_probability if level._m_is_trained else None
+
+
+def untrained_m_values(linker: Any) -> dict[tuple[str, int], Any]:
+    """Each non-null level's m as it is before EM (kept to put back when no EM pass is left to give one)."""
+    return {(comparison.output_column_name, level.comparison_vector_value): level._m_probability
+            for comparison in linker._settings_obj.comparisons
+            for level in comparison._comparison_levels_excluding_null}
+
+
+def forget_em_session(linker: Any, description: str, untrained: dict[tuple[str, int], Any]) -> None:
+    """Every m as if the EM session that wrote ``description`` had not trained: its values dropped, each level's m
+    the median of the other sessions' (Splink's ``_populate_m_u_from_trained_values``), else its ``untrained``."""
+    from statistics import median
+
+    for comparison in linker._settings_obj.comparisons:
+        for level in comparison._comparison_levels_excluding_null:
+            if level._fix_m_probability:
+                continue
+            kept = [r for r in level._trained_m_probabilities if r["description"] != description]
+            level._trained_m_probabilities = kept
+            values = [r["probability"] for r in kept if isinstance(r["probability"], int | float)]
+            if values:
+                level.m_probability = median(values)
+            else:
+                level._m_probability = untrained[(comparison.output_column_name, level.comparison_vector_value)]
+
+
 def linker_prior(linker: Any) -> float:
     """The linker's probability that two random records match."""
     return linker._settings_obj._probability_two_random_records_match

@@ -7,7 +7,10 @@ training blocks, the prior measured by those blocks (``linkage.model.training``)
 when the store has grown by ``retrain_growth`` since the model was trained, when a source appears
 that the model never saw, or when a field that was empty everywhere is now filled (the model has
 no m or u for it). A store with fewer than ``min_records`` standardized records is too small to
-learn from: the shipped model scores it, and the run report says so with the store's size.
+learn from: the shipped model scores it, and the run report says so with the store's size. A model file that
+cannot be read (cut short) or cannot score (``model_file.model_problems``) is trained again; a training that gives
+no usable model (``model_file.ModelRejected``) replaces nothing: the store's earlier model scores, else the shipped
+one, and the run report says why (``ModelChoice.training_failed``).
 
 Training reads the standardized records and the stewards' current positive decisions (m from those
 labels too), never a truth file, and is deterministic (fixed seed, byte-identical model file for the same
@@ -29,7 +32,7 @@ from pathlib import Path
 
 import duckdb
 
-from linkage.model.model_file import LAOLINK_KEY, training_records
+from linkage.model.model_file import LAOLINK_KEY, ModelRejected, model_problems, training_records
 from linkage.model.model_rules import with_current_rules, write_with_current_rules
 from linkage.model.shipped import DEFAULT_MODEL
 from linkage.paths import StorePaths
@@ -72,6 +75,7 @@ class ModelChoice:
     trained_this_run: bool
     reason: str
     store_records: int
+    training_failed: str = ""  # why training this run gave no usable model (the model above scored instead)
 
     def as_report(self) -> dict:
         return asdict(self) | {"path": str(self.path)}
@@ -153,36 +157,67 @@ def choose_model(
     min_records: int = DEFAULT_MIN_RECORDS,
     retrain_growth: float = DEFAULT_RETRAIN_GROWTH,
 ) -> ModelChoice:
-    """The store's learned model, trained first when it is missing or stale; the shipped one for a small store."""
+    """The store's learned model, trained first when it is missing, stale or unusable; the shipped one for a small
+    store, and when training gives no usable model and there is no earlier one to keep."""
     from linkage.model.training import train
 
     profile = store_profile(con)
     if profile.records < min_records:
-        shipped, rules = DEFAULT_MODEL, ""
-        if with_current_rules(json.loads(DEFAULT_MODEL.read_text(encoding="utf-8"))) is not None:
-            shipped, rules = paths.models_dir / SHIPPED_MODEL_NAME, " (with today's prediction rules)"
-            write_with_current_rules(DEFAULT_MODEL, shipped)
-        return ModelChoice(
-            path=shipped, kind="shipped", trained_this_run=False, store_records=profile.records,
-            reason=f"the store has {profile.records:,} standardized records, fewer than the {min_records:,} "
-            f"needed to learn from: the shipped model scores them{rules}",
-        )  # fmt: skip
+        return _shipped(paths, profile.records, f"the store has {profile.records:,} standardized records, fewer "
+                        f"than the {min_records:,} needed to learn from")
     profile = replace(profile, decisions=positive_decisions(paths.service_db))
     path = paths.models_dir / STORE_MODEL_NAME
-    model = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-    reason = retrain_reason(model, profile, retrain_growth)
+    model, unusable = read_learned_model(path)
+    reason = unusable or retrain_reason(model, profile, retrain_growth)
     if reason is None:
-        rules = write_with_current_rules(path, path)
-        return ModelChoice(
-            path=path, kind="learned", trained_this_run=False, store_records=profile.records,
-            reason=f"learned from {training_records(model):,} records of this store; still fits it"
-            + ("; given today's prediction rules, every record is scored again" if rules else ""),
+        return _kept(path, model, profile.records, "still fits it")
+    try:
+        train(
+            con, path, work_dir=paths.work_dir, store_facts=profile.facts(), service_db=paths.service_db,
+            data_description=f"the store's own records ({paths.db.name})",
         )  # fmt: skip
-    train(
-        con, path, work_dir=paths.work_dir, store_facts=profile.facts(), service_db=paths.service_db,
-        data_description=f"the store's own records ({paths.db.name})",
-    )  # fmt: skip
+    except ModelRejected as exc:
+        failed = f"training ({reason}) gave no usable model: {exc}"
+        if model is not None:
+            return replace(_kept(path, model, profile.records, f"kept: {failed}"), training_failed=str(exc))
+        return replace(_shipped(paths, profile.records, failed), training_failed=str(exc))
     return ModelChoice(
         path=path, kind="learned", trained_this_run=True, store_records=profile.records,
         reason=f"trained on this store's {profile.records:,} records: {reason}",
     )  # fmt: skip
+
+
+def read_learned_model(path: Path) -> tuple[dict | None, str | None]:
+    """The learned model at ``path`` (None when there is none), and why it cannot score when it cannot (a file cut
+    short by a night killed while writing it, or a degenerate model an older version wrote): it is trained again."""
+    if not path.is_file():
+        return None, None
+    try:
+        model = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return None, f"the learned model file could not be read ({type(exc).__name__}: {str(exc)[:200]})"
+    problems = model_problems(model)
+    if problems:
+        more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+        return None, f"the learned model cannot score ({problems[0]}{more})"
+    return model, None
+
+
+def _kept(path: Path, model: dict, records: int, why: str) -> ModelChoice:
+    """The learned model at ``path`` as it is (given today's prediction rules)."""
+    rules = write_with_current_rules(path, path)
+    return ModelChoice(
+        path=path, kind="learned", trained_this_run=False, store_records=records,
+        reason=f"learned from {training_records(model):,} records of this store; {why}"
+        + ("; given today's prediction rules, every record is scored again" if rules else ""),
+    )  # fmt: skip
+
+
+def _shipped(paths: StorePaths, records: int, why: str) -> ModelChoice:
+    """The shipped model (a copy with today's prediction rules when its own are older)."""
+    shipped, rules = DEFAULT_MODEL, ""
+    if with_current_rules(json.loads(DEFAULT_MODEL.read_text(encoding="utf-8"))) is not None:
+        shipped, rules = paths.models_dir / SHIPPED_MODEL_NAME, " (with today's prediction rules)"
+        write_with_current_rules(DEFAULT_MODEL, shipped)
+    return ModelChoice(path=shipped, kind="shipped", trained_this_run=False, store_records=records,
+                       reason=f"{why}: the shipped model scores them{rules}")

@@ -9,11 +9,8 @@ estimate of m from labels. The model is written as Splink JSON with a model card
 
 from __future__ import annotations
 
-import copy
-import json
 import math
 import sqlite3
-import statistics
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,29 +20,24 @@ import duckdb
 import pandas as pd
 from splink import Linker, SettingsCreator
 
-from linkage.errors import LaoLinkError
 from linkage.model.birth_evidence import apply_far_apart_share, far_apart_share
 from linkage.model.blocking import NamedRule, load_rules, load_setting
 from linkage.model.comparisons import comparisons
+from linkage.model.em_passes import measure_prior, run_em_passes
 from linkage.model.engines import copy_to_engine, make_linker, model_json
-from linkage.model.model_file import LAOLINK_KEY, model_version
-from linkage.model.model_input import MODEL_INPUT_TABLE, Workspace, default_work_dir, splink_workspace
+from linkage.model.model_file import LAOLINK_KEY, ModelRejected, model_problems, model_version, write_model
+from linkage.model.model_input import Workspace, default_work_dir, splink_workspace
 from linkage.model.shipped import PREDICT_RULES, TRAIN_RULES
 from linkage.model.splink_adapter import (
-    core_model_settings,
     linker_comparison_levels,
     linker_comparison_names,
     linker_prior,
-    set_core_model_settings,
     set_linker_prior,
 )
 
 DEFAULT_SEED = 42
 DEFAULT_U_PAIRS = 2_000_000
 DEFAULT_EM_PAIRS = 500_000
-# EM iterates over the counts of each pattern of levels (a few thousand rows) instead of every sampled pair:
-# term frequencies only sharpen a pair's weight at prediction, they are not parameters EM learns.
-EM_ON_LEVEL_PATTERNS = True
 M_FLOOR = 0.001  # no level is impossible for the same person: at most about -10 bits against
 
 
@@ -134,19 +126,19 @@ def train(
         n_records = ws.create_model_input()
         linker = make_linker(ws, settings(), engine)
         deterministic, recall = _estimate_prior_and_u(linker, seed, u_max_pairs, seconds)
-        em = _run_em_passes(ws, linker, em_max_pairs, seconds)
+        em = run_em_passes(ws, linker, em_max_pairs, seconds)
         lambda_deterministic = linker_prior(linker)
-        lambda_by_pass = {
-            name: probability_from_em_pass(ws, linker, em.measures[name] | {"columns": em.columns[name]}, blocked)
-            for name, blocked in em.lambda_estimates.items()
-        }
-        usable = [v for v in lambda_by_pass.values() if v is not None]
-        if usable:
-            set_linker_prior(linker, statistics.median(usable))
+        lambda_by_pass, measured = measure_prior(ws, linker, em, lambda_deterministic)
+        if measured is not None:
+            set_linker_prior(linker, measured)
         n_labels = _learn_from_decisions(ws, linker, service_db, n_records) if service_db is not None else 0
         model = stable_model(model_json(linker)) | {LAOLINK_KEY: {"training_records": n_records, **(store_facts or {})}}
         model = apply_far_apart_share(model, *far_apart_share(ws))
-        out_path.write_text(json.dumps(model, indent=4, ensure_ascii=False) + "\n", encoding="utf-8")
+        problems = model_problems(model)
+        if problems:
+            raise ModelRejected(f"the trained model is not usable ({'; '.join(problems)}); passes undone: "
+                                f"failed {em.failed}, degenerate {em.degenerate}")
+        write_model(out_path, model)
         sources = ws.con.execute(
             f"SELECT source, count(*) FROM {ws.table('records')} WHERE std_version IS NOT NULL GROUP BY 1 ORDER BY 1"
         ).fetchall()
@@ -159,9 +151,10 @@ def train(
         "deterministic_recall": recall,
         "probability_two_random_records_match_from_deterministic_rules": lambda_deterministic,
         "probability_two_random_records_match_by_em_pass": lambda_by_pass,
-        "em_passes": [r.name for r in em.passes if r.name not in em.failed and r.name not in em.skipped],
+        "em_passes": em.learned(),
         "em_passes_failed": em.failed,
         "em_passes_skipped": em.skipped,
+        "em_passes_degenerate": em.degenerate,
         "positive_decisions_used": n_labels,
         "probability_two_random_records_match": model["probability_two_random_records_match"],
         "seconds": seconds,
@@ -198,48 +191,6 @@ def _estimate_prior_and_u(
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
     seconds["u"] = round(time.perf_counter() - mark, 1)
     return deterministic, recall
-
-
-@dataclass
-class _EmOutcome:
-    passes: list[NamedRule]
-    measures: dict[str, dict | None]  # pass -> how its blocked pairs measure the prior (train.yaml)
-    columns: dict[str, list[str] | None]  # pass -> the columns it blocks on
-    failed: dict[str, str] = field(default_factory=dict)  # pass -> why
-    skipped: dict[str, str] = field(default_factory=dict)
-    lambda_estimates: dict[str, float] = field(default_factory=dict)  # pass -> the prior its session ended with
-
-
-def _run_em_passes(ws: Workspace, linker: Linker, em_max_pairs: float, seconds: dict[str, float]) -> _EmOutcome:
-    """m by expectation maximisation, one pass per blocking rule of train.yaml; a pass whose field is empty
-    everywhere is skipped, one Splink rejects is undone. LaoLinkError when no pass could learn."""
-    entries = load_setting(TRAIN_RULES, "em_passes", [])
-    em = _EmOutcome(passes=load_rules(TRAIN_RULES, "em_passes"),
-                    measures={e["name"]: e.get("measures") for e in entries},
-                    columns={e["name"]: e.get("columns") for e in entries})
-    mark = time.perf_counter()
-    for rule in em.passes:
-        if em.columns.get(rule.name) and not blocked_pairs(ws, em.columns[rule.name]):
-            # A field empty everywhere (no source records phones) blocks no pair: nothing to learn there.
-            em.skipped[rule.name] = f"no pairs share {', '.join(em.columns[rule.name])}"
-            continue
-        before = copy.deepcopy(core_model_settings(linker))
-        try:
-            session = linker.training.estimate_parameters_using_expectation_maximisation(
-                rule.rule, max_pairs=em_max_pairs, estimate_without_term_frequencies=EM_ON_LEVEL_PATTERNS
-            )
-        except ValueError as exc:
-            # On small data a level's m can underflow to 0, which Splink rejects mid-pass, leaving
-            # the pass's reduced settings behind: restore them and go on with the other passes.
-            set_core_model_settings(linker, before)
-            em.failed[rule.name] = str(exc).splitlines()[0]
-        else:
-            if em.measures.get(rule.name):
-                em.lambda_estimates[rule.name] = session.core_model_settings.probability_two_random_records_match
-        seconds[f"em {rule.name}"], mark = round(time.perf_counter() - mark, 1), time.perf_counter()
-    if len(em.failed) + len(em.skipped) == len(em.passes):
-        raise LaoLinkError(f"no EM pass could learn: failed {em.failed}, skipped {em.skipped}")
-    return em
 
 
 def _learn_from_decisions(ws: Workspace, linker: Linker, service_db: Path, n_records: int) -> int:
@@ -301,50 +252,6 @@ def stable_model(model: dict) -> dict:
             if "u_probability" in level:
                 level["u_probability"] = rounded(level["u_probability"])
     return model
-
-
-def blocked_pairs(ws: Workspace, columns: list[str]) -> int:
-    """Pairs of model-input records that agree on every one of ``columns`` (none null)."""
-    not_null = " AND ".join(f"{c} IS NOT NULL" for c in columns)
-    return int(
-        ws.con.execute(
-            f"SELECT coalesce(sum(k * (k - 1) / 2), 0) FROM (SELECT count(*) AS k FROM {MODEL_INPUT_TABLE} "
-            f"WHERE {not_null} GROUP BY {', '.join(columns)})"
-        ).fetchall()[0][0]
-    )
-
-
-def probability_from_em_pass(ws: Workspace, linker: Linker, measures: dict, lambda_blocked: float) -> float | None:
-    """The probability two random records match, measured by one EM pass (None if EM degenerated).
-
-    EM measured the share of matches among the pass's blocked pairs (``lambda_blocked``). Those
-    pairs hold ``lambda_blocked * pairs_blocked`` matches, which is the share ``recall`` of all
-    matches: recall = m(the level the pass blocks on) * P(a pair is not in the comparison's null
-    level). ``measures`` (blocking_rules/train.yaml) names that level and the per-record condition
-    for having the field. The deterministic rules' recall is only a guess, and Splink's own
-    reversal of a blocking rule ignores missing values, which for sparse fields (phones, dates)
-    overstates the result many times over.
-    """
-    if not 1e-6 < lambda_blocked < 1:
-        return None  # EM fell into its degenerate solution (everything or nothing a match)
-    columns = measures["columns"]
-    not_null = " AND ".join(f"{c} IS NOT NULL" for c in columns)
-    key = ", ".join(columns)
-    pairs_blocked, n, present = ws.con.execute(
-        f"""
-        SELECT (SELECT coalesce(sum(k * (k - 1) / 2), 0) FROM (SELECT count(*) AS k FROM {MODEL_INPUT_TABLE}
-                WHERE {not_null} GROUP BY {key})),
-               count(*), count(*) FILTER ({measures["present"]})
-        FROM {MODEL_INPUT_TABLE}
-        """
-    ).fetchall()[0]
-    levels = linker_comparison_levels(linker, measures["comparison"])
-    m_level = next(lv.m_probability for lv in levels if lv.label_for_charts == measures["level"])
-    recall = (m_level or 0) * (present / n) ** 2
-    total_pairs = n * (n - 1) / 2
-    if not recall or not total_pairs or not pairs_blocked:
-        return None
-    return min(1.0, lambda_blocked * pairs_blocked / (recall * total_pairs))
 
 
 def level_parameters(model: dict) -> list[dict]:
