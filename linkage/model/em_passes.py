@@ -1,7 +1,9 @@
 """m by expectation maximisation over the training passes, and the prior those passes measure.
 
 One EM pass per blocking rule of ``blocking_rules/train.yaml``, each learning the comparisons it does not block on;
-Splink takes each level's m as the median over the passes that learned it. A pass can fall into one of EM's
+Splink takes each level's m as the median over the passes that learned it. A pass Splink would start from almost no
+match among its pairs starts from half of them instead (``splink_adapter.em_session``; the card lists it under
+em_passes_started_at_half). A pass can still fall into one of EM's
 degenerate solutions on a small or lopsided store, and its m then drag the median anywhere: a pass that found no
 match at all among its pairs (on a store of 2,936 records, with 69 newly bringing phones and passports, the pass on
 name keys did: 3.5e-31 of its pairs were matches, and the m of "same full birth date" it gave, 3.7e-7, made the
@@ -31,6 +33,7 @@ from linkage.model.model_input import MODEL_INPUT_TABLE, Workspace
 from linkage.model.shipped import TRAIN_RULES
 from linkage.model.splink_adapter import (
     core_model_settings,
+    em_session,
     em_session_description,
     forget_em_session,
     linker_comparison_levels,
@@ -43,6 +46,10 @@ from linkage.model.splink_adapter import (
 # term frequencies only sharpen a pair's weight at prediction, they are not parameters EM learns.
 EM_ON_LEVEL_PATTERNS = True
 MIN_MATCH_SHARE = 1e-6  # a pass whose pairs hold fewer matches than this found none: EM's degenerate solution
+# A pass Splink would start below LEAST_START matches among its pairs starts at EVEN_START (splink_adapter.em_session):
+# every pass here blocks on evidence that most pairs sharing it are one person (demo: 0.70 to 1.0 at the end).
+LEAST_START = 1e-3
+EVEN_START = 0.5
 # Measured priors on the demo and the shifted variants are 1-3 times the deterministic rules' estimate (whose recall
 # is a guess); a hundred times is no measurement.
 MAX_PRIOR_RATIO = 100
@@ -56,6 +63,7 @@ class EmOutcome:
     failed: dict[str, str] = field(default_factory=dict)  # pass -> why
     skipped: dict[str, str] = field(default_factory=dict)
     degenerate: dict[str, str] = field(default_factory=dict)  # pass -> why its m were undone
+    started_even: dict[str, float] = field(default_factory=dict)  # pass -> Splink's start, replaced by EVEN_START
     lambda_estimates: dict[str, float] = field(default_factory=dict)  # pass -> the prior its session ended with
     descriptions: dict[str, str] = field(default_factory=dict)  # pass -> what Splink wrote beside its m
     untrained: dict[tuple[str, int], Any] = field(default_factory=dict)  # each level's m before EM
@@ -82,15 +90,15 @@ def run_em_passes(ws: Workspace, linker: Linker, em_max_pairs: float, seconds: d
             continue
         before = copy.deepcopy(core_model_settings(linker))
         try:
-            session = linker.training.estimate_parameters_using_expectation_maximisation(
-                rule.rule, max_pairs=em_max_pairs, estimate_without_term_frequencies=EM_ON_LEVEL_PATTERNS
-            )
+            session, start = em_session(linker, rule.rule, em_max_pairs, EM_ON_LEVEL_PATTERNS, LEAST_START, EVEN_START)
         except ValueError as exc:
             # On small data a level's m can underflow to 0, which Splink rejects mid-pass, leaving
             # the pass's reduced settings behind: restore them and go on with the other passes.
             set_core_model_settings(linker, before)
             em.failed[rule.name] = str(exc).splitlines()[0]
         else:
+            if start < LEAST_START:
+                em.started_even[rule.name] = start
             share = session.core_model_settings.probability_two_random_records_match
             if share <= MIN_MATCH_SHARE:
                 set_core_model_settings(linker, before)

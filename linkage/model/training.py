@@ -155,6 +155,7 @@ def train(
         "em_passes_failed": em.failed,
         "em_passes_skipped": em.skipped,
         "em_passes_degenerate": em.degenerate,
+        "em_passes_started_at_half": em.started_even,
         "positive_decisions_used": n_labels,
         "probability_two_random_records_match": model["probability_two_random_records_match"],
         "seconds": seconds,
