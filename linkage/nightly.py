@@ -327,10 +327,10 @@ def _scoring_version(con: duckdb.DuckDBPyConnection, model: Path, version: str) 
 
 def _choose_model(con: duckdb.DuckDBPyConnection, cfg: NightlyConfig, paths: StorePaths) -> ModelChoice:
     """The model given on the command line, else the store's learned one (trained now if stale or missing)."""
-    from linkage.model.store_model import choose_model, store_profile
+    from linkage.model.store_model import choose_model, standardized_records
 
     if cfg.model is not None:
-        n = store_profile(con).records
+        n = standardized_records(con)
         return ModelChoice(path=cfg.model, kind="given", trained_this_run=False, store_records=n,
                            reason=f"{cfg.model} given with --model")
     return choose_model(con, paths, min_records=cfg.min_training_records, retrain_growth=cfg.retrain_growth)

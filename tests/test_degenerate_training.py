@@ -57,6 +57,22 @@ def sparse_store_inboxes(tmp_path_factory) -> tuple[Path, Path]:
     return base, later
 
 
+@pytest.fixture(scope="module")
+def one_phone_inboxes(sparse_store_inboxes, tmp_path_factory) -> tuple[Path, Path]:
+    """The sparse store with one phone left (MOLSW-LMI's first record's), then with the 69 records of phones and
+    passports: a field filled, but on one record (no pair to learn from) or by border passes (left out of the model)."""
+    base, later = sparse_store_inboxes
+    demo = base.parent / "demo"
+    root = tmp_path_factory.mktemp("one_phone")
+    for folder, copy_from in ((root / "base", base), (root / "later", later)):
+        shutil.copytree(copy_from, folder)
+        rows = _read(folder / "night1_molsw_lmi.csv")
+        first = next(i for i, r in enumerate(_read(demo / "night1_molsw_lmi.csv")) if r["phone"])
+        rows[first]["phone"] = _read(demo / "night1_molsw_lmi.csv")[first]["phone"]
+        _write(folder / "night1_molsw_lmi.csv", rows)
+    return root / "base", root / "later"
+
+
 def _nightly(inbox: Path, db: Path) -> RunReport:
     return run_nightly(NightlyConfig(inbox=inbox, db=db, threads=1, min_training_records=1000))
 
@@ -151,3 +167,24 @@ def test_a_learned_model_that_cannot_score_is_trained_again(sparse_store_inboxes
     cut = _nightly(base, db)
     assert cut.status == "ok" and cut.model["trained_this_run"] and cut.model_version == first.model_version
     assert "the learned model file could not be read (JSONDecodeError" in cut.model["reason"]
+
+
+def test_a_field_filled_on_one_record_or_by_border_passes_is_learned_once_records_share_it(one_phone_inboxes, tmp_path):
+    """It counted as filled ("field filled for the first time" never came): phones and IDs stayed neutral (m = u = 1)
+    after 69 records brought phones and passports."""
+    from linkage.model.store_model import learned_fields
+
+    base, later = one_phone_inboxes
+    db = tmp_path / "s.duckdb"
+    first = _nightly(base, db)
+    path = store_paths(db).models_dir / "store.json"
+    facts = json.loads(path.read_text(encoding="utf-8"))["laolink"]
+    assert first.model["trained_this_run"] and facts["training_field_pairs"]["phone_e164"] == 0
+    assert not {"phone_e164", "id_number_std"} & set(facts["training_learned_fields"])
+    second = _nightly(later, db)
+    assert second.status == "ok" and second.model["trained_this_run"], second.model["reason"]
+    assert "phone_e164 (0 to " in second.model["reason"] and "id_number_std (0 to " in second.model["reason"]
+    model = json.loads(path.read_text(encoding="utf-8"))
+    assert {"phone_e164", "id_number_std"} <= set(model["laolink"]["training_learned_fields"])
+    assert {"phone_e164", "id_number_std"} <= set(learned_fields(model))
+    assert _nightly(later, db).model["trained_this_run"] is False  # learned now: not trained again

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -144,12 +145,16 @@ def test_a_model_written_with_older_prediction_rules_scores_with_todays(demo_fol
 
 
 def test_retrain_reasons():
-    model = {"laolink": {"training_records": 1000, "training_sources": ["A"], "training_filled_fields": ["dob"]}}
-    fits = StoreProfile(records=1100, sources=("A",), filled_fields=("dob",))
+    model = {"laolink": {"training_records": 1000, "training_sources": ["A"], "training_learned_fields": ["dob"],
+                         "training_learnable_fields": ["dob"], "training_field_pairs": {"dob": 50}}}
+    fits = StoreProfile(records=1100, sources=("A",), field_pairs={"dob": 55}, learnable=("dob",))
     assert retrain_reason(model, fits, 0.2) is None
-    assert "grew from 1,000 to 1,200" in retrain_reason(model, StoreProfile(1200, ("A",), ("dob",)), 0.2)
-    assert "new source(s) B" in retrain_reason(model, StoreProfile(1000, ("A", "B"), ("dob",)), 0.2)
-    assert "phone_e164" in retrain_reason(model, StoreProfile(1000, ("A",), ("dob", "phone_e164")), 0.2)
+    assert "grew from 1,000 to 1,200" in retrain_reason(model, replace(fits, records=1200), 0.2)
+    assert "new source(s) B" in retrain_reason(model, replace(fits, sources=("A", "B")), 0.2)
+    phones = replace(fits, field_pairs={"dob": 55, "phone_e164": 3}, learnable=("dob", "phone_e164"))
+    assert "phone_e164 (0 to 3 pairs sharing a value)" in retrain_reason(model, phones, 0.2)
+    # records share a phone, but all of one value: nothing to learn from (one nationality everywhere: no retrain)
+    assert retrain_reason(model, replace(phones, learnable=("dob",)), 0.2) is None
     assert retrain_reason(None, fits, 0.2) == "no model learned from this store yet"
     # a level this version adds (or renames) reaches the store's model only by training again
     levels = [c.get_comparison("duckdb").as_dict() for c in comparisons()]
@@ -162,9 +167,9 @@ def test_retrain_reasons():
     d1 = frozenset(f"p{i}" for i in range(100))  # the pairs the model learned from
 
     def now(decisions: set[str]) -> StoreProfile:
-        return StoreProfile(1100, ("A",), ("dob",), frozenset(decisions))
+        return replace(fits, decisions=frozenset(decisions))
 
-    decided = {"laolink": model["laolink"] | StoreProfile(1000, ("A",), ("dob",), d1).facts()}
+    decided = {"laolink": model["laolink"] | replace(fits, field_pairs={"dob": 50}, decisions=d1).facts()}
     assert retrain_reason(decided, now(d1), 0.2) is None
     assert retrain_reason(decided, now(d1 | {f"q{i}" for i in range(10)}), 0.2) is None
     assert "grew from 100 to 120" in retrain_reason(decided, now(d1 | {f"q{i}" for i in range(20)}), 0.2)
@@ -175,6 +180,54 @@ def test_retrain_reasons():
     assert "grew from 0 to 1" in retrain_reason(model, now({"q0"}), 0.2)
     older = {"laolink": model["laolink"] | {"training_decisions": "d1", "training_positive_decisions": 100}}
     assert "older form" in retrain_reason(older, now(d1), 0.2)
+
+
+def test_a_field_the_model_learned_nothing_of_retrains_it_once_records_share_it():
+    """Learned-ness is the model's own (its levels), not whether the raw column held a value: border passes (which
+    the model input leaves out) or one phone in the store counted as filled, and the model never learned them."""
+    from linkage.model.store_model import learned_fields
+
+    def model(phone_m: float | None, phone_u: float) -> dict:
+        """Today's comparisons, every level learned (m 0.5, u 0.1) but the phone's (m, u)."""
+        return {"link_type": "dedupe_only", "probability_two_random_records_match": 1e-4, "comparisons": [
+            {**c, "comparison_levels": [lv if lv.get("is_null_level") else lv | (
+                {"m_probability": 0.5, "u_probability": 0.1} if c["output_column_name"] != "phone"
+                else {"m_probability": phone_m, "u_probability": phone_u}) for lv in c["comparison_levels"]]}
+            for c in (c.get_comparison("duckdb").as_dict() for c in comparisons())]}
+
+    learned_all, neutral_phone, floored_phone = model(0.5, 0.1), model(1.0, 1.0), model(0.001, 0.5)
+    assert "phone_e164" in learned_fields(learned_all)
+    assert "phone_e164" not in learned_fields(neutral_phone) and "phone_e164" not in learned_fields(floored_phone)
+    assert "phone_e164" not in learned_fields(learned_all, frozenset({"phone_e164"}))  # its EM pass left out
+    facts = {"training_records": 1000, "training_sources": ["A"]}
+    profile = StoreProfile(1000, ("A",), {"dob": 50, "phone_e164": 4}, learnable=("dob", "phone_e164"))
+    for older in (neutral_phone, floored_phone):  # a model from before learned fields were kept: its levels say
+        assert "phone_e164 (0 to 4" in retrain_reason({**older, "laolink": facts}, profile, 0.2)
+    assert retrain_reason({**learned_all, "laolink": facts}, profile, 0.2) is None
+    # learnable at training, yet not learned (the pass undone): tried again only as its pairs grow by a fifth
+    tried = {"laolink": facts | {"training_learned_fields": ["dob"], "training_learnable_fields": ["dob", "phone_e164"],
+                                 "training_field_pairs": {"dob": 50, "phone_e164": 100}}}
+    assert retrain_reason(tried, replace(profile, field_pairs={"dob": 50, "phone_e164": 119}), 0.2) is None
+    grown = replace(profile, field_pairs={"dob": 50, "phone_e164": 120})
+    assert "phone_e164 (100 to 120" in retrain_reason(tried, grown, 0.2)
+
+
+def test_a_comparison_no_pass_learned_is_neutral():
+    """Phones on records no EM pass compared: u from random pairs, no m. Each level's m was the floor, and two
+    different phones weighed -10 bits."""
+    from linkage.model.training import stable_model
+
+    levels = [{"sql_condition": "null", "is_null_level": True},
+              {"sql_condition": "same", "u_probability": 0.001, "fix_m_probability": False},
+              {"sql_condition": "else", "u_probability": 0.999, "fix_m_probability": False}]
+    learned = [levels[0], {**levels[1], "m_probability": 0.9}, levels[2]]
+    model = stable_model({"probability_two_random_records_match": 1e-4, "comparisons": [
+        {"output_column_name": "phone", "comparison_levels": [dict(lv) for lv in levels]},
+        {"output_column_name": "other", "comparison_levels": [dict(lv) for lv in learned]}]})
+    phone, other = ([(lv.get("m_probability"), lv.get("u_probability")) for lv in c["comparison_levels"][1:]]
+                    for c in model["comparisons"])
+    assert phone == [(1.0, 1.0), (1.0, 1.0)]
+    assert other == [(0.9, 0.001), (0.001, 0.999)]  # a learned comparison's unseen level: as rare as the floor
 
 
 def test_birth_years_far_apart_learned_from_same_id_same_name_pairs():

@@ -33,6 +33,7 @@ from linkage.errors import LaoLinkError
 
 LAOLINK_KEY = "laolink"
 MAX_PRIOR = 0.5  # two random records of a store are never more likely the same person than not
+M_FLOOR = 0.001  # no level is impossible for the same person: at most about -10 bits against
 
 
 class ModelRejected(LaoLinkError):

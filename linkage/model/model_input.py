@@ -85,6 +85,12 @@ _RECORD_COLUMNS_SQL = f"""
 """
 
 
+def record_columns_sql(source: str, where: str) -> str:
+    """The model input's columns of one record, without the name counts and skeletons: what the comparisons read
+    of each record of ``source`` that satisfies ``where`` (``linkage.model.store_model`` profiles them)."""
+    return f"SELECT {_RECORD_COLUMNS_SQL} FROM {source} WHERE {where}"
+
+
 def model_input_sql(source: str, where: str | None = None, new_rids: str | None = None, *, by_name: bool = True) -> str:
     """The model input of the records in ``source`` (a table or a parenthesized query with the standardized
     columns) that satisfy ``where``; the name counts are over those records. With ``new_rids`` (a table with a

@@ -5,9 +5,15 @@ A model trained on the team's demo generator does not carry over to sources writ
 store), so the nightly job learns from the store itself: u from random pairs, m by EM over the
 training blocks, the prior measured by those blocks (``linkage.model.training``). It trains again
 when the store has grown by ``retrain_growth`` since the model was trained, when a source appears
-that the model never saw, or when a field that was empty everywhere is now filled (the model has
-no m or u for it). A store with fewer than ``min_records`` standardized records is too small to
-learn from: the shipped model scores it, and the run report says so with the store's size. A model file that
+that the model never saw, or when records now share a field the model learned nothing of (with other values
+beside: something to learn). What the model learned is its own: the fields whose comparisons have a learned level
+(not neutral nor at the floor) and whose EM pass ran (``training_learned_fields``, else read from the levels of an
+older model); the store is profiled as the model reads it (per-event ID documents left out). A field that could be
+learned at training and was not is tried again as its pairs sharing a value grow by ``retrain_growth``. (Counting
+raw columns with a value, one phone in the store or border passes only made a field "filled", and phones and IDs
+stayed neutral after 69 records brought phones and passports.) A store with fewer than ``min_records``
+standardized records is too small to learn from: the shipped model scores it, and the run report says so with the
+store's size. A model file that
 cannot be read (cut short) or cannot score (``model_file.model_problems``) is trained again; a training that gives
 no usable model (``model_file.ModelRejected``) replaces nothing: the store's earlier model scores, else the shipped
 one, and the run report says why (``ModelChoice.training_failed``).
@@ -27,12 +33,12 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import duckdb
 
-from linkage.model.model_file import LAOLINK_KEY, ModelRejected, model_problems, training_records
+from linkage.model.model_file import LAOLINK_KEY, M_FLOOR, ModelRejected, model_problems, training_records
 from linkage.model.model_rules import with_current_rules, write_with_current_rules
 from linkage.model.shipped import DEFAULT_MODEL
 from linkage.paths import StorePaths
@@ -41,20 +47,23 @@ STORE_MODEL_NAME = "store.json"
 SHIPPED_MODEL_NAME = "shipped.json"  # the shipped model with today's prediction rules, when its own are older
 DEFAULT_MIN_RECORDS = 5_000
 DEFAULT_RETRAIN_GROWTH = 0.2
-# The standardized columns the comparisons read: a field that becomes filled is new evidence to learn.
+# The model input's columns the comparisons read (linkage/model/model_input.py): one the model learned nothing of that
+# records now share (with other values beside) is new evidence to learn.
 PROFILED_FIELDS = (
-    "given_key", "family_key", "dob", "dob_year", "dob_year_min", "sex_code", "nationality_code", "province_code",
-    "district_code", "village_key", "phone_e164", "id_number_std",
+    "given_key", "family_key", "dob", "dob_year", "birth_year_min", "sex_code", "nationality_code", "province_code",
+    "district_code", "village_id", "phone_e164", "id_number_std",
 )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class StoreProfile:
-    """What the training data looked like: its size, its sources and which fields held any value."""
+    """What the training data looked like: its size, its sources, and per field how many pairs of records share a
+    value and whether the field can teach anything (some records share a value, others differ: ``learnable``)."""
 
     records: int
     sources: tuple[str, ...]
-    filled_fields: tuple[str, ...]
+    field_pairs: dict[str, int] = field(default_factory=dict)  # field -> pairs of records with the same value
+    learnable: tuple[str, ...] = ()
     decisions: frozenset[str] = frozenset()  # a short digest of each current positive decision (positive_decisions)
 
     @property
@@ -62,8 +71,9 @@ class StoreProfile:
         return len(self.decisions)
 
     def facts(self) -> dict:
-        return {"training_sources": list(self.sources), "training_filled_fields": list(self.filled_fields),
-                "training_decisions": sorted(self.decisions), "training_positive_decisions": self.positive_decisions}
+        return {"training_sources": list(self.sources), "training_field_pairs": dict(self.field_pairs),
+                "training_learnable_fields": list(self.learnable), "training_decisions": sorted(self.decisions),
+                "training_positive_decisions": self.positive_decisions}
 
 
 @dataclass(frozen=True)
@@ -81,15 +91,65 @@ class ModelChoice:
         return asdict(self) | {"path": str(self.path)}
 
 
+def standardized_records(con: duckdb.DuckDBPyConnection) -> int:
+    return int(con.execute("SELECT count(*) FROM records WHERE std_version IS NOT NULL").fetchall()[0][0])
+
+
 def store_profile(con: duckdb.DuckDBPyConnection) -> StoreProfile:
-    """Size, sources and filled fields of the standardized records (one SQL pass)."""
-    counts = ", ".join(f"count({c})" for c in PROFILED_FIELDS)
-    row = con.execute(f"SELECT count(*), {counts} FROM records WHERE std_version IS NOT NULL").fetchall()[0]
+    """Size, sources and, per field of the model input (per-event ID documents left out as the model leaves them
+    out), the pairs sharing a value and its number of values, in one SQL statement over the standardized records."""
+    from linkage.model.model_input import record_columns_sql
+
+    per_field = ", ".join(f"(SELECT coalesce(sum(k * (k - 1) // 2), 0) FROM (SELECT count(*) AS k FROM m "
+                          f"WHERE {c} IS NOT NULL GROUP BY {c})), (SELECT count(DISTINCT {c}) FROM m)"
+                          for c in PROFILED_FIELDS)
+    row = con.execute(f"WITH m AS MATERIALIZED ({record_columns_sql('records', 'std_version IS NOT NULL')}) "
+                      f"SELECT (SELECT count(*) FROM m), {per_field}").fetchall()[0]
     sources = con.execute(
         "SELECT DISTINCT source FROM records WHERE std_version IS NOT NULL ORDER BY source"
     ).fetchall()
-    filled = tuple(c for c, n in zip(PROFILED_FIELDS, row[1:], strict=True) if n)
-    return StoreProfile(records=int(row[0]), sources=tuple(s for (s,) in sources), filled_fields=filled)
+    pairs, values = row[1::2], row[2::2]
+    return StoreProfile(
+        records=int(row[0]), sources=tuple(s for (s,) in sources),
+        field_pairs={c: int(n) for c, n in zip(PROFILED_FIELDS, pairs, strict=True)},
+        learnable=tuple(c for c, n, k in zip(PROFILED_FIELDS, pairs, values, strict=True) if n and k > 1),
+    )  # fmt: skip
+
+
+def learned_fields(model: dict, unlearned_columns: frozenset[str] = frozenset()) -> list[str]:
+    """The profiled fields the model learned something of: every comparison that reads the field has a level with
+    a learned m (not neutral, m = u, nor floored, m at most ``M_FLOOR``), and no EM pass blocking on it was left out
+    (its columns among ``unlearned_columns``)."""
+    from linkage.model.model_file import splink_settings
+    from linkage.model.splink_adapter import comparison_specs
+
+    def informative(level: dict) -> bool:
+        m, u = level.get("m_probability"), level.get("u_probability")
+        return (not level.get("is_null_level") and not level.get("fix_m_probability") and m is not None
+                and m != u and m > M_FLOOR)
+
+    neutral = {c["output_column_name"] for c in model["comparisons"]
+               if not any(informative(level) for level in c["comparison_levels"])}
+    reads = {spec.name: set(spec.input_columns) for spec in comparison_specs(splink_settings(model))}
+    return [f for f in PROFILED_FIELDS if f not in unlearned_columns
+            and not any(f in columns and name in neutral for name, columns in reads.items())]
+
+
+def _fields_to_learn(model: dict, facts: dict, profile: StoreProfile, retrain_growth: float) -> str:
+    """The learnable fields the model learned nothing of that were not learnable when it was trained, or whose pairs
+    sharing a value grew since by ``retrain_growth`` (a field training could not learn from is tried again only as
+    often as the records would retrain it); as text, empty when none."""
+    learned = facts.get("training_learned_fields")
+    if learned is None:  # a model from before they were kept: what its levels say
+        learned = learned_fields(model) if "comparisons" in model else list(PROFILED_FIELDS)
+    before, was_learnable = facts.get("training_field_pairs") or {}, facts.get("training_learnable_fields") or []
+
+    def grew(f: str) -> bool:
+        now, then = profile.field_pairs[f], before.get(f, 0)
+        return now > then and now >= (1 + retrain_growth) * then
+
+    return ", ".join(f"{f} ({before.get(f, 0):,} to {profile.field_pairs[f]:,} pairs sharing a value)"
+                     for f in profile.learnable if f not in learned and (f not in was_learnable or grew(f)))
 
 
 def positive_decisions(service_db: Path) -> frozenset[str]:
@@ -135,9 +195,9 @@ def retrain_reason(model: dict | None, profile: StoreProfile, retrain_growth: fl
     new_sources = sorted(set(profile.sources) - set(facts.get("training_sources", [])))
     if new_sources:
         return f"new source(s) {', '.join(new_sources)}"
-    new_fields = sorted(set(profile.filled_fields) - set(facts.get("training_filled_fields", [])))
+    new_fields = _fields_to_learn(model, facts, profile, retrain_growth)
     if new_fields:
-        return f"field(s) filled for the first time: {', '.join(new_fields)}"
+        return f"field(s) the model learned nothing of that records now share, with other values beside: {new_fields}"
     trained = facts.get("training_decisions") or []
     if isinstance(trained, str):  # a model from before decisions were kept one by one
         return "the model keeps the decisions it learned from in an older form"

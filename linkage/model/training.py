@@ -25,7 +25,7 @@ from linkage.model.blocking import NamedRule, load_rules, load_setting
 from linkage.model.comparisons import comparisons
 from linkage.model.em_passes import measure_prior, run_em_passes
 from linkage.model.engines import copy_to_engine, make_linker, model_json
-from linkage.model.model_file import LAOLINK_KEY, ModelRejected, model_problems, model_version, write_model
+from linkage.model.model_file import LAOLINK_KEY, M_FLOOR, ModelRejected, model_problems, model_version, write_model
 from linkage.model.model_input import Workspace, default_work_dir, splink_workspace
 from linkage.model.shipped import PREDICT_RULES, TRAIN_RULES
 from linkage.model.splink_adapter import (
@@ -34,11 +34,11 @@ from linkage.model.splink_adapter import (
     linker_prior,
     set_linker_prior,
 )
+from linkage.model.store_model import learned_fields
 
 DEFAULT_SEED = 42
 DEFAULT_U_PAIRS = 2_000_000
 DEFAULT_EM_PAIRS = 500_000
-M_FLOOR = 0.001  # no level is impossible for the same person: at most about -10 bits against
 
 
 def settings(predict_rules: str | Path = PREDICT_RULES) -> SettingsCreator:
@@ -134,6 +134,8 @@ def train(
         n_labels = _learn_from_decisions(ws, linker, service_db, n_records) if service_db is not None else 0
         model = stable_model(model_json(linker)) | {LAOLINK_KEY: {"training_records": n_records, **(store_facts or {})}}
         model = apply_far_apart_share(model, *far_apart_share(ws))
+        left_out = frozenset(c for name in em.failed | em.skipped | em.degenerate for c in em.columns.get(name) or [])
+        model[LAOLINK_KEY]["training_learned_fields"] = learned_fields(model, left_out)
         problems = model_problems(model)
         if problems:
             raise ModelRejected(f"the trained model is not usable ({'; '.join(problems)}); passes undone: "
@@ -230,7 +232,8 @@ def stable_model(model: dict) -> dict:
     Splink stamps a random ``linker_uid``, and parallel sums differ in the last bits: fix the one,
     round the other to 10 significant digits. m is floored at ``M_FLOOR``: a level EM never saw
     among matches (a person's sex or province written differently) still happens in real records
-    through clerical error, and must weigh as strong evidence against, not as impossibility.
+    through clerical error, and must weigh as strong evidence against, not as impossibility. A comparison none
+    of whose levels has a learned m is neutral (m = u = 1 on every level but a fixed one).
     """
 
     def rounded(value: object, floor: float = 1e-12) -> object:
@@ -239,9 +242,13 @@ def stable_model(model: dict) -> dict:
     model = dict(model, linker_uid="laolink")
     model["probability_two_random_records_match"] = rounded(model["probability_two_random_records_match"])
     for comparison in model["comparisons"]:
-        for level in comparison["comparison_levels"]:
-            if level.get("is_null_level"):
-                continue
+        levels = [level for level in comparison["comparison_levels"] if not level.get("is_null_level")]
+        # A comparison no pass learned any m of (phones on records no EM pass compared) says nothing: every level
+        # neutral, not as rare among matches as the floor allows (two different phones were -10 bits).
+        unlearned = not any("m_probability" in lv and not lv.get("fix_m_probability") for lv in levels)
+        for level in levels:
+            if unlearned and not level.get("fix_m_probability"):
+                level["m_probability"] = level["u_probability"] = 1.0
             # A level the data never showed gets no arbitrary Splink default: without m nor u it
             # is neutral (m = u = 1); with u alone it is as rare among matches as the floor allows.
             if "m_probability" not in level and "u_probability" not in level:
