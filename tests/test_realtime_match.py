@@ -16,7 +16,7 @@ from linkage.errors import FieldError
 from linkage.fields.standardize_one import standardize_record
 from linkage.model.blocking_sql import blocking_filter_sql, model_blocking_rules
 from linkage.model.model_input import model_input_sql
-from linkage.model.realtime_match import NameCounts, _model_input_query, build_scorer, snapshot_model
+from linkage.model.realtime_match import SNAPSHOT_RID, NameCounts, _model_input_query, build_scorer, snapshot_model
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 from linkage.store import STANDARDIZED_COLUMNS
 
@@ -82,9 +82,9 @@ def splink_weight(con, scorer, query_std, candidate_rid):
     left = model_input_row(con, query_std)
     cur = con.execute(model_input_sql("records", "rid = ?"), [candidate_rid])
     right = dict(zip([d[0] for d in cur.description], cur.fetchall()[0], strict=True))
-    for col in scorer.tf_columns:
-        left[f"tf_{col}"] = scorer.tf[col].get(left[col]) if left[col] is not None else None
-        right[f"tf_{col}"] = scorer.tf[col].get(right[col]) if right[col] is not None else None
+    for col in scorer.tf_columns:  # the query is not in the snapshot: its value is counted, as the next night would
+        left[f"tf_{col}"] = scorer.tf[col].frequency(left[col], held=False) if left[col] is not None else None
+        right[f"tf_{col}"] = scorer.tf[col].frequency(right[col], held=True) if right[col] is not None else None
     left["rid"], right["rid"] = -1, right["rid"]
     df = compare_records(left, right, fixed_model(), DuckDBAPI(duckdb.connect())).as_record_list()
     return df[0]["match_weight"], {k: v for k, v in df[0].items() if k.startswith("gamma_")}
@@ -291,7 +291,7 @@ def test_scores_equal_the_nightly_predictions_of_the_trained_model(tmp_path):
         std_cols = [c for c in STANDARDIZED_COLUMNS if c != "std_version"]
         for rid_l, rid_r, weight, *gammas in stored:
             std = dict(zip(std_cols, con.execute(f"SELECT {', '.join(std_cols)} FROM records WHERE rid = ?",
-                                                 [rid_l]).fetchall()[0], strict=True))
+                                                 [rid_l]).fetchall()[0], strict=True)) | {SNAPSHOT_RID: rid_l}
             scorer.candidates_many = lambda cur, rows, hashed=None, rid_r=rid_r: [[rid_r] for _ in rows]  # this pair
             person = scorer.score(con, std, top_k=1).persons[0]
             assert person.match_weight == pytest.approx(weight, abs=1e-9)

@@ -43,6 +43,14 @@ def person_tf_sql(table: str, column: str, own: float) -> str:
     )
 
 
+def person_tf_value(count: int, total: int, own: float) -> float:
+    """What :func:`person_tf_sql` gives a value ``count`` records of ``total`` carry, to the last bit: DuckDB reads
+    the literal ``own`` as a decimal, so the subtraction is exact there and rounded once to a double."""
+    from decimal import Decimal
+
+    return max(float(Decimal(count) - Decimal(repr(own))), 0.0) / total
+
+
 def person_term_frequencies(
     con: duckdb.DuckDBPyConnection, table: str, model: dict[str, Any], n_records: int
 ) -> dict[str, dict[Any, float]]:
