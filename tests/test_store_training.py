@@ -212,6 +212,41 @@ def test_a_field_the_model_learned_nothing_of_retrains_it_once_records_share_it(
     assert "phone_e164 (100 to 120" in retrain_reason(tried, grown, 0.2)
 
 
+def test_a_level_changed_under_its_label_retrains():
+    """A level whose SQL, term-frequency minimum u or fixed m an upgrade changes under the same label: the model
+    kept scoring with the old one (the levels were compared by label only)."""
+    import copy
+    import hashlib
+
+    from linkage.model.store_model import comparison_digests
+
+    fits = StoreProfile(records=1000, sources=("A",))
+    facts = {"training_records": 1000, "training_sources": ["A"], "training_learned_fields": []}
+    levels = [c.get_comparison("duckdb").as_dict() for c in comparisons()]
+    assert retrain_reason({"laolink": facts, "comparisons": levels}, fits, 0.2) is None
+    for change in ("sql", "tf"):  # a model from before the digests were kept: its levels' SQL and tf settings
+        older = copy.deepcopy(levels)
+        name = next(c for c in older if c["output_column_name"] == "name")["comparison_levels"]
+        if change == "sql":
+            level = next(lv for lv in name if "0.88)" in lv["sql_condition"])
+            level["sql_condition"] = level["sql_condition"].replace("0.88)", "0.80)")
+        else:
+            level = next(lv for lv in name if lv.get("tf_minimum_u_value"))
+            level["tf_minimum_u_value"] *= 10
+        assert retrain_reason({"laolink": facts, "comparisons": older}, fits, 0.2) == (
+            "this version compares name with other levels than the model learned"), change
+    # with the digests of the definitions it was trained by: any change, a fixed m's included
+    digests = comparison_digests()
+    recorded = {"laolink": facts | {"training_comparisons": digests}, "comparisons": levels}
+    assert retrain_reason(recorded, fits, 0.2) is None
+    birth = copy.deepcopy(next(c for c in levels if c["output_column_name"] == "birth"))
+    next(lv for lv in birth["comparison_levels"] if lv.get("fix_m_probability"))["m_probability"] = 0.004
+    older_birth = hashlib.sha256(json.dumps(birth, sort_keys=True).encode()).hexdigest()[:16]
+    trained = facts | {"training_comparisons": digests | {"birth": older_birth}}
+    assert retrain_reason({"laolink": trained, "comparisons": levels}, fits, 0.2) == (
+        "this version compares birth with other levels than the model learned")
+
+
 def test_a_comparison_no_pass_learned_is_neutral():
     """Phones on records no EM pass compared: u from random pairs, no m. Each level's m was the floor, and two
     different phones weighed -10 bits."""

@@ -164,20 +164,42 @@ def positive_decisions(service_db: Path) -> frozenset[str]:
     return frozenset(hashlib.sha256(json.dumps(pair).encode()).hexdigest()[:16] for pair in pairs)
 
 
-def _levels(comparisons: list[dict]) -> dict[str, tuple[str, ...]]:
-    return {c["output_column_name"]: tuple(level.get("label_for_charts") or "" for level in c["comparison_levels"])
-            for c in comparisons}
+# What a level is, apart from its m and u: a model learned before any of these changed under the same label kept
+# scoring with the old SQL (a Jaro-Winkler bound, a term-frequency minimum u).
+_LEVEL_KEYS = ("label_for_charts", "sql_condition", "tf_adjustment_column", "tf_adjustment_weight",
+               "tf_minimum_u_value", "is_null_level")
+
+
+def _definitions() -> dict[str, dict]:
+    from linkage.model.comparisons import comparisons
+
+    return {d["output_column_name"]: d for d in (c.get_comparison("duckdb").as_dict() for c in comparisons())}
+
+
+def comparison_digests() -> dict[str, str]:
+    """A digest of each comparison as this version defines it (levels, SQL, term-frequency settings, fixed m), kept
+    with a model it trains (``training_comparisons``)."""
+    return {name: hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+            for name, d in _definitions().items()}
+
+
+def _signature(comparison: dict) -> tuple:
+    return tuple(tuple(level.get(k) for k in _LEVEL_KEYS) for level in comparison["comparison_levels"])
 
 
 def _changed_comparisons(model: dict) -> list[str]:
-    """The comparisons whose levels (by label) this version defines otherwise than ``model`` learned them: a level
-    added to the package reaches a store's model only by training again."""
-    from linkage.model.comparisons import comparisons
-
+    """The comparisons this version defines otherwise than ``model`` learned them: a level added to the package, or
+    one whose SQL, term-frequency settings or fixed m changed, reaches a store's model only by training again. By
+    the digests the model keeps; a model from before them: by its levels' labels, SQL and term-frequency settings
+    (its fixed m may be the store's own: ``birth_evidence``)."""
     if "comparisons" not in model:
         return []
-    learned = _levels(model["comparisons"])
-    current = _levels([c.get_comparison("duckdb").as_dict() for c in comparisons()])
+    recorded = (model.get(LAOLINK_KEY) or {}).get("training_comparisons")
+    if recorded is not None:
+        current = comparison_digests()
+        return sorted(name for name in recorded.keys() | current.keys() if recorded.get(name) != current.get(name))
+    learned = {c["output_column_name"]: _signature(c) for c in model["comparisons"]}
+    current = {name: _signature(d) for name, d in _definitions().items()}
     return sorted(name for name in learned.keys() | current.keys() if learned.get(name) != current.get(name))
 
 

@@ -34,7 +34,7 @@ from linkage.model.splink_adapter import (
     linker_prior,
     set_linker_prior,
 )
-from linkage.model.store_model import learned_fields
+from linkage.model.store_model import comparison_digests, learned_fields
 
 DEFAULT_SEED = 42
 DEFAULT_U_PAIRS = 2_000_000
@@ -136,6 +136,7 @@ def train(
         model = apply_far_apart_share(model, *far_apart_share(ws))
         left_out = frozenset(c for name in em.failed | em.skipped | em.degenerate for c in em.columns.get(name) or [])
         model[LAOLINK_KEY]["training_learned_fields"] = learned_fields(model, left_out)
+        model[LAOLINK_KEY]["training_comparisons"] = comparison_digests()
         problems = model_problems(model)
         if problems:
             raise ModelRejected(f"the trained model is not usable ({'; '.join(problems)}); passes undone: "
