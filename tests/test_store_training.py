@@ -247,6 +247,33 @@ def test_a_level_changed_under_its_label_retrains():
         "this version compares birth with other levels than the model learned")
 
 
+def test_a_decision_on_records_the_store_lacks_retrains_nothing(tmp_path):
+    """Training learns nothing from it (decision_labels joins the store's records), yet it counted as a new positive
+    decision: the night trained again and scored the whole store again."""
+    from linkage.model.store_model import positive_decisions
+    from linkage.service.decisions import record_decision
+    from linkage.service.service_db import connect_service
+
+    con = connect(tmp_path / "s.duckdb")
+    _insert(con, [dict(rid=i, source="S", record_id=f"r{i}", given_key="g", family_key="f") for i in (1, 2, 3)])
+    service_db = tmp_path / "s.service.sqlite"
+    service = connect_service(service_db)
+    record_decision(service, "S", "r1", "S", "r2", "positive", "s1")
+    try:
+        held = positive_decisions(service_db, con)
+        record_decision(service, "S", "NO-SUCH-1", "S", "NO-SUCH-2", "positive", "s1")
+        record_decision(service, "S", "r3", "S", "NO-SUCH-3", "positive", "s1")
+        assert positive_decisions(service_db, con) == held and len(held) == 1
+        model = {"laolink": {"training_records": 3, "training_sources": ["S"], "training_decisions": sorted(held)}}
+        now = StoreProfile(3, ("S",), decisions=positive_decisions(service_db, con))
+        assert retrain_reason(model, now, 0.2) is None
+        record_decision(service, "S", "r2", "S", "r3", "positive", "s1")  # both records held: a new one
+        assert len(positive_decisions(service_db, con)) == 2
+    finally:
+        service.close()
+        con.close()
+
+
 def test_a_comparison_no_pass_learned_is_neutral():
     """Phones on records no EM pass compared: u from random pairs, no m. Each level's m was the floor, and two
     different phones weighed -10 bits."""

@@ -152,16 +152,30 @@ def _fields_to_learn(model: dict, facts: dict, profile: StoreProfile, retrain_gr
                      for f in profile.learnable if f not in learned and (f not in was_learnable or grew(f)))
 
 
-def positive_decisions(service_db: Path) -> frozenset[str]:
-    """A short digest of each pair stewards currently judge the same person (what training learns from): kept
-    with the model, so that one of them withdrawn is seen whatever else was decided since."""
+def positive_decisions(service_db: Path, con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    """A short digest of each pair stewards currently judge the same person whose two records the store holds (what
+    training learns from: ``training.decision_labels``): kept with the model, so that one of them withdrawn is seen
+    whatever else was decided since. A decision on records the store lacks teaches nothing and retrains nothing (one
+    such decision retrained and scored again the whole store)."""
     from linkage.service.decisions import current_positive_pairs
 
     if not service_db.is_file():
         return frozenset()
     with sqlite3.connect(service_db) as service:
         pairs = current_positive_pairs(service)
-    return frozenset(hashlib.sha256(json.dumps(pair).encode()).hexdigest()[:16] for pair in pairs)
+    if not pairs:
+        return frozenset()
+    held = con.execute(
+        """
+        SELECT d.i FROM (SELECT unnest($i) AS i, unnest($sl) AS sl, unnest($rl) AS rl, unnest($sr) AS sr,
+                                unnest($rr) AS rr) d
+        JOIN records a ON a.source = d.sl AND a.record_id = d.rl
+        JOIN records b ON b.source = d.sr AND b.record_id = d.rr
+        WHERE a.rid <> b.rid
+        """,
+        {"i": list(range(len(pairs))), **{k: [p[n] for p in pairs] for n, k in enumerate(("sl", "rl", "sr", "rr"))}},
+    ).fetchall()
+    return frozenset(hashlib.sha256(json.dumps(pairs[i]).encode()).hexdigest()[:16] for (i,) in held)
 
 
 # What a level is, apart from its m and u: a model learned before any of these changed under the same label kept
@@ -247,7 +261,7 @@ def choose_model(
     if profile.records < min_records:
         return _shipped(paths, profile.records, f"the store has {profile.records:,} standardized records, fewer "
                         f"than the {min_records:,} needed to learn from")
-    profile = replace(profile, decisions=positive_decisions(paths.service_db))
+    profile = replace(profile, decisions=positive_decisions(paths.service_db, con))
     path = paths.models_dir / STORE_MODEL_NAME
     model, unusable = read_learned_model(path)
     reason = unusable or retrain_reason(model, profile, retrain_growth)
