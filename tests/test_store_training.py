@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from linkage.cli import app
 from linkage.model.comparisons import comparisons
+from linkage.model.model_file import model_version
 from linkage.model.store_model import StoreProfile, retrain_reason
 from linkage.model.training import train
 from linkage.nightly import NightlyConfig, RunReport, run_nightly
@@ -128,11 +129,17 @@ def test_a_model_written_with_older_prediction_rules_scores_with_todays(demo_fol
     path = store_paths(db).models_dir / "store.json"
     pairs = _pairs(db)
     rules = _older_rules(path, path)
+    card = path.with_suffix(".md")  # as the card of a model trained with the older rules says
+    older_version = model_version(path)
+    card.write_text(card.read_text(encoding="utf-8").replace(first.model_version, older_version), encoding="utf-8")
     again = _nightly(demo_folder, db)
     assert not again.model["trained_this_run"] and "today's prediction rules" in again.model["reason"]
     assert json.loads(path.read_text(encoding="utf-8"))["blocking_rules_to_generate_predictions"] == rules
     assert again.model_version == first.model_version
     assert _pairs(db) == pairs
+    lines = card.read_text(encoding="utf-8").splitlines()  # the card names the version that scores, and why
+    assert lines[0] == f"# Model card: {again.model_version}"
+    assert sum(f"rules of blocking_rules/predict.yaml (version {older_version} before" in line for line in lines) == 1
 
     shipped = tmp_path / "demo.json"
     rules = _older_rules(store_model.DEFAULT_MODEL, shipped)

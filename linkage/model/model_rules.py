@@ -11,13 +11,16 @@ held 14 rules where predict.yaml has 38). The nightly gives the model it chose t
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from linkage.model.blocking import PREDICT_RULES, load_rules
-from linkage.model.model_file import write_model
+from linkage.model.model_file import model_version, write_model
 
 _KEY = "blocking_rules_to_generate_predictions"
+CARD_TITLE = "# Model card: "  # the card's first line, then the model version (training.model_card)
+RULES_NOTE = "- Prediction rules replaced on"
 
 
 def current_rules(path: str | Path = PREDICT_RULES) -> list[dict[str, str]]:
@@ -47,5 +50,28 @@ def write_with_current_rules(source: Path, target: Path) -> bool:
     text = json.dumps(updated or model, indent=4, ensure_ascii=False) + "\n"
     if target.is_file() and target.read_text(encoding="utf-8") == text:
         return False
+    before = model_version(target) if target.is_file() else None
     write_model(target, updated or model)
+    if before is not None:
+        note_rules_in_card(target, before, len((updated or model)[_KEY]))
     return True
+
+
+def note_rules_in_card(model_path: Path, before: str, n_rules: int) -> None:
+    """The model card beside ``model_path`` (if any) names the version the file now is, and says its prediction rules
+    were replaced and nothing else (it named the version it was trained as, which no longer scores anything)."""
+    card = model_path.with_suffix(".md")
+    if not card.is_file():
+        return
+    version = model_version(model_path)
+    lines = card.read_text(encoding="utf-8").split("\n")
+    if lines and lines[0].startswith(CARD_TITLE):
+        lines[0] = f"{CARD_TITLE}{version}"
+    note = (f"{RULES_NOTE} {date.today().isoformat()}: the {n_rules} rules of blocking_rules/predict.yaml "
+            f"(version {before} before; m, u and the prior unchanged)")
+    lines = [line for line in lines if not line.startswith(RULES_NOTE)]
+    at = next((i + 1 for i, line in enumerate(lines) if line.startswith("- Trained:")), min(len(lines), 2))
+    lines.insert(at, note)
+    tmp = card.with_name(card.name + ".tmp")
+    tmp.write_text("\n".join(lines), encoding="utf-8")
+    tmp.replace(card)

@@ -27,6 +27,7 @@ from linkage.model.em_passes import measure_prior, run_em_passes
 from linkage.model.engines import copy_to_engine, make_linker, model_json
 from linkage.model.model_file import LAOLINK_KEY, M_FLOOR, ModelRejected, model_problems, model_version, write_model
 from linkage.model.model_input import Workspace, default_work_dir, splink_workspace
+from linkage.model.model_rules import CARD_TITLE
 from linkage.model.shipped import PREDICT_RULES, TRAIN_RULES
 from linkage.model.splink_adapter import (
     linker_comparison_levels,
@@ -319,7 +320,7 @@ def model_card(
     data_description: str,
 ) -> str:
     lines = [
-        f"# Model card: {version}",
+        f"{CARD_TITLE}{version}",
         "",
         f"- Trained: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- Data: {n_records:,} standardized records"
