@@ -131,22 +131,34 @@ class Workspace:
         return f'"{self.store}".main.{name}'
 
     def create_model_input(self, where: str | None = None, *, require_rows: bool = True,
-                           new_rids: str | None = None) -> int:
+                           new_rids: str | None = None, key_ids: bool = False) -> int:
         """(Re)create the model input from standardized records; return its row count.
 
         Records the standardizer has not seen (``std_version`` NULL) have nothing to compare. ``new_rids``:
         a table whose records are flagged ``laolink_new`` (:func:`model_input_sql`); the rows are ordered by
-        name unless it is given.
+        name unless it is given. ``key_ids``: each record's ``rid`` is :meth:`key_id` (training: Splink samples
+        pairs by their ids, and a rid is the order records arrived in).
         """
         condition = "std_version IS NOT NULL" + (f" AND ({where})" if where else "")
+        source = self.table("records")
+        if key_ids:
+            source = f"(SELECT * REPLACE ({self.key_id('r')} AS rid) FROM {source} r)"
         self.con.execute(
             f"CREATE OR REPLACE TABLE {MODEL_INPUT_TABLE} AS "
-            f"{model_input_sql(self.table('records'), condition, new_rids, by_name=new_rids is None)}"
+            f"{model_input_sql(source, condition, new_rids, by_name=new_rids is None)}"
         )
+        if key_ids and self.con.execute(f"SELECT count(*) - count(DISTINCT rid) FROM {MODEL_INPUT_TABLE}"
+                                        ).fetchall()[0][0]:
+            raise LaoLinkError("two records' (source, record_id) hash alike: train again with key_ids off")
         n = self.con.execute(f"SELECT count(*) FROM {MODEL_INPUT_TABLE}").fetchall()[0][0]
         if n == 0 and require_rows:
             raise LaoLinkError("no standardized records to link: run `laolink ingest` then `laolink standardize`")
         return n
+
+    @staticmethod
+    def key_id(alias: str) -> str:
+        """A record's id from its (source, record_id) alone, whatever order it arrived in (SQL over ``alias``)."""
+        return f"(hash({alias}.source, {alias}.record_id) >> 1)::BIGINT"
 
     def register_model_input(self, name: str = "laolink_records") -> SplinkDataFrame:
         return self.db_api.register(MODEL_INPUT_TABLE, dataset_display_name=name, table_name=name)

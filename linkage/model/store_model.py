@@ -20,7 +20,8 @@ one, and the run report says why (``ModelChoice.training_failed``).
 
 Training reads the standardized records and the stewards' current positive decisions (m from those
 labels too), never a truth file, and is deterministic (fixed seed, byte-identical model file for the same
-records and decisions). A new model is also a full re-score, so decisions retrain it when they change the
+records and decisions, whatever order they arrived in: ``Workspace.create_model_input(key_ids=True)``). A new
+model is also a full re-score, so decisions retrain it when they change the
 labels as much as growth does records: when the positive decisions grew by ``retrain_growth`` (the first one
 included), or when one the model learned from is no longer current (reversed, contested) or another took its
 place. A reversed decision is then gone from the next model. A few more decisions between two trainings move

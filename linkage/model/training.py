@@ -84,11 +84,11 @@ def decision_labels(ws: Workspace, service_db: Path) -> int:
     if decisions.empty:
         return 0
     ws.con.register("laolink_decisions_df", decisions)
-    records = ws.table("records")
+    records, a, b = ws.table("records"), ws.key_id("a"), ws.key_id("b")  # the model input's ids (train)
     ws.con.execute(
         f"""
         INSERT INTO labels
-        SELECT least(a.rid, b.rid), greatest(a.rid, b.rid), 1.0
+        SELECT least({a}, {b}), greatest({a}, {b}), 1.0
         FROM laolink_decisions_df d
         JOIN {records} a ON a.source = d.source_l AND a.record_id = d.record_id_l
         JOIN {records} b ON b.source = d.source_r AND b.record_id = d.record_id_r
@@ -124,7 +124,7 @@ def train(
     out_path.parent.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}
     with splink_workspace(con, work_dir) as ws:
-        n_records = ws.create_model_input()
+        n_records = ws.create_model_input(key_ids=True)
         linker = make_linker(ws, settings(), engine)
         deterministic, recall = _estimate_prior_and_u(linker, seed, u_max_pairs, seconds)
         em = run_em_passes(ws, linker, em_max_pairs, seconds)
