@@ -341,6 +341,8 @@ def test_a_decision_publish_killed_part_way_leaves_nothing_and_the_next_one_publ
         assert killed.returncode == -9, killed.stderr[-2000:]
         assert current_snapshot(store_paths(db)) == served
         assert list(published_dir.glob("run-*.duckdb.tmp*")), "the killed attempt's files, as it left them"
+        attempts = {p.name.split(".duckdb")[0] for p in published_dir.glob("run-*.duckdb.tmp*")}
+        assert len(attempts) == 1, attempts  # the attempt killed last: the one before removed them first
     published = _publish_decisions(db)
     assert published is not None and published != served and current_snapshot(store_paths(db)) == published
     given = dict(_published(db, RECORD_PERSON))

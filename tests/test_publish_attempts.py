@@ -155,3 +155,51 @@ def test_documents_written_again_over_the_same_base_leave_no_file_behind(tmp_pat
         assert docs is not None and docs.base is not None and docs.get("LA-P-0000005") is not None
     finally:
         docs.close()
+
+
+_KILLED_PUBLISH = """
+import sys
+from linkage.paths import store_paths
+from linkage.publishing.publish import publish_snapshot
+from linkage.store import connect
+publish_snapshot(connect(sys.argv[1]), store_paths(sys.argv[1]), 3)
+"""
+
+
+def _unfinished_attempts(published_dir) -> dict[str, list[str]]:
+    """Per snapshot name that is not in the folder: the files left under it (its temporary file, its documents)."""
+    left: dict[str, list[str]] = {}
+    for path in sorted(published_dir.glob("run-*")):
+        snapshot = path.name.split(".duckdb")[0] + ".duckdb"
+        if not (published_dir / snapshot).exists():
+            left.setdefault(snapshot, []).append(path.name[len(snapshot):])
+    return left
+
+
+def test_a_publish_killed_again_while_resumed_leaves_the_files_of_one_attempt(tmp_path):
+    """A night killed after writing its snapshot under the temporary name (documents written beside it), resumed
+    and killed at the same point again: the resumed attempt removed the first one's files before writing its own
+    (each attempt's are a snapshot and, at a million records, 1.7-1.9 GB of documents), and the publish that
+    finishes leaves none."""
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "laolink.duckdb"
+    served = build_snapshot(db, RECORDS, persons=PERSONS, record_person=RECORD_PERSON, id_history=HISTORY,
+                            review_queue=QUEUE, predictions=[PAIR_AB, PAIR_CD], runs=RUNS, run_id=2)
+    paths = store_paths(db)
+    for _attempt in (1, 2):
+        killed = subprocess.run([sys.executable, "-c", _KILLED_PUBLISH, str(db)], capture_output=True, text=True,
+                                env={**os.environ, "LAOLINK_KILL_AT": "publish:snapshot-written"}, timeout=300)
+        assert killed.returncode == -9, killed.stderr[-2000:]
+        assert current_snapshot(paths) == served
+        left = _unfinished_attempts(paths.published_dir)
+        assert len(left) == 1, left  # the files of the attempt killed last only
+        assert {".tmp", ".persons.sqlite"} <= set(next(iter(left.values())))
+    con = connect(db)
+    try:
+        finished = publish_snapshot(con, paths, 3)
+    finally:
+        con.close()
+    assert current_snapshot(paths) == finished and _unfinished_attempts(paths.published_dir) == {}

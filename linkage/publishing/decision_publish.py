@@ -37,10 +37,10 @@ from linkage.model.birth_evidence import consistency_for_model
 from linkage.paths import StorePaths
 from linkage.publishing.person_docs import build_person_docs, docs_built_from, docs_path
 from linkage.publishing.publish import (
-    _fsync,
-    _remove_old_snapshots,
+    _remove_leftovers,
     _unfinished,
     current_snapshot,
+    point_readers_at,
     snapshot_path,
 )
 from linkage.service.decisions import load_decisions_into
@@ -93,6 +93,7 @@ def publish_decisions(paths: StorePaths, service_con: sqlite3.Connection) -> Pat
 
 def publish_decisions_locked(paths: StorePaths, service_con: sqlite3.Connection) -> Path | None:
     """:func:`publish_decisions` for a caller that holds :func:`publish_lock` already (the nightly)."""
+    _remove_leftovers(paths)  # a killed attempt's files go before this one writes
     current = current_snapshot(paths)
     if current is None or not current.exists():
         return None
@@ -117,9 +118,10 @@ def publish_decisions_locked(paths: StorePaths, service_con: sqlite3.Connection)
         else:  # only the documents of the persons the decisions changed are written again
             build_person_docs(tmp, docs_path(final), previous=previous_docs, person_ids=changed)
         os.replace(tmp, final)
-    finally:
-        _unfinished(final)  # a failed attempt leaves neither the file nor its log
-    _point_readers_at(paths, final)
+    finally:  # a failed attempt leaves neither the file nor its log
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+    point_readers_at(paths, final)
     return final
 
 
@@ -290,12 +292,3 @@ def _restore_store_defaults(con: duckdb.DuckDBPyConnection, item_ids_through: in
         con.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT nextval('{sequence}')")
     con.execute('ALTER TABLE id_history ALTER COLUMN "at" SET DEFAULT current_timestamp')
 
-
-def _point_readers_at(paths: StorePaths, snapshot: Path) -> None:
-    """Replace ``CURRENT`` by an atomic rename (as a night's publish does), then drop the oldest snapshots."""
-    pointer_tmp = paths.current_pointer.with_suffix(".tmp")
-    pointer_tmp.write_text(snapshot.name + "\n", encoding="utf-8")
-    _fsync(pointer_tmp)
-    os.replace(pointer_tmp, paths.current_pointer)
-    _fsync(paths.published_dir)
-    _remove_old_snapshots(paths, keep=snapshot)

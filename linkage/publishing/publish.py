@@ -105,7 +105,8 @@ def snapshot_path(paths: StorePaths, night: int, decision: int | None = None) ->
     A name is not given again, not even to a resumed night or a repeated decision publish: an API process
     follows ``CURRENT`` by name (and DuckDB hands a new connection the database it has open under that path),
     so a snapshot replaced under the name it serves would be read as a mix of two. The publish number is one
-    more than any in the folder (files a killed attempt left included). Called under the publish lock.
+    more than any in the folder. Called under the publish lock, after :func:`_remove_leftovers`: the number of
+    a killed attempt, whose files no reader ever opened, may be given again.
     """
     numbers = [int(m["publish"]) for f in paths.published_dir.glob("run-*")
                if (m := SNAPSHOT_NAME.match(f.name)) and m["publish"]]
@@ -114,11 +115,20 @@ def snapshot_path(paths: StorePaths, night: int, decision: int | None = None) ->
 
 
 def _unfinished(final: Path) -> Path:
-    """The temporary name a snapshot is written under, with nothing left there (nor its log) by a killed attempt."""
-    tmp = final.with_name(final.name + ".tmp")
-    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-    return tmp
+    """The temporary name a snapshot is written under (its write-ahead log: the same with ``.wal``)."""
+    return final.with_name(final.name + ".tmp")
+
+
+def _remove_leftovers(paths: StorePaths) -> None:
+    """Remove what a killed or failed publish left: a snapshot under its temporary name (and its write-ahead log),
+    person documents whose snapshot is not in the folder (written before the snapshot is renamed into place).
+    Called under the publish lock, first thing: no other publish is writing its files, and an attempt's files
+    (a snapshot and, at a million records, 1.7-1.9 GB of documents) do not stay through the next one's."""
+    for unfinished in paths.published_dir.glob("run-*.duckdb.tmp*"):
+        unfinished.unlink(missing_ok=True)
+    for docs in paths.published_dir.glob("run-*.duckdb.persons.*"):
+        if not docs.with_name(docs.name.split(".persons.")[0]).exists():
+            docs.unlink(missing_ok=True)
 
 
 def _publish_order(snapshot: Path) -> tuple[int, str]:
@@ -136,6 +146,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, paths: StorePaths, run_id: 
     from linkage.publishing.person_docs import build_person_docs, docs_built_from, docs_path
 
     paths.published_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _remove_leftovers(paths)
     final = snapshot_path(paths, run_id)
     tmp = _unfinished(final)
     previous = current_snapshot(paths)
@@ -169,13 +180,8 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, paths: StorePaths, run_id: 
     fault_point("publish:snapshot-written")
     os.replace(tmp, final)
     fault_point("publish:snapshot-renamed")
-    pointer_tmp = paths.current_pointer.with_suffix(".tmp")
-    pointer_tmp.write_text(final.name + "\n", encoding="utf-8")
-    _fsync(pointer_tmp)
-    os.replace(pointer_tmp, paths.current_pointer)
-    _fsync(paths.published_dir)
+    point_readers_at(paths, final)
     fault_point("publish:pointer-swapped")
-    _remove_old_snapshots(paths, keep=final)
     return final
 
 
@@ -210,16 +216,23 @@ def _write_snapshot_tables(con: duckdb.DuckDBPyConnection, run_id: int, chain: i
     return delta
 
 
+def point_readers_at(paths: StorePaths, snapshot: Path) -> None:
+    """Make ``snapshot`` (a complete, synced file of the published folder) the one readers are served: ``CURRENT``
+    replaced by an atomic rename, the new pointer and the folder synced, then the oldest snapshots removed. The one
+    pointer swap of a night's publish, a decision's and a restore; called under the publish lock."""
+    pointer_tmp = paths.current_pointer.with_suffix(".tmp")
+    pointer_tmp.write_text(snapshot.name + "\n", encoding="utf-8")
+    _fsync(pointer_tmp)
+    os.replace(pointer_tmp, paths.current_pointer)
+    _fsync(paths.published_dir)
+    _remove_old_snapshots(paths, keep=snapshot)
+
+
 def _remove_old_snapshots(paths: StorePaths, keep: Path) -> None:
-    """Keep the newest few snapshots (readers may still hold the previous one open), no snapshot a publish
-    killed before renaming it left under its temporary name (and write-ahead log), and no person documents
-    whose snapshot is gone. Called under the publish lock: no other publish is writing its files."""
+    """Keep the newest few snapshots (readers may still hold the previous one open), and no person documents
+    whose snapshot is gone (:func:`_remove_leftovers`). Called under the publish lock."""
     snapshots = sorted(paths.published_dir.glob("run-*.duckdb"), key=_publish_order)
     for old in snapshots[:-SNAPSHOTS_KEPT]:
         if old != keep:
             old.unlink(missing_ok=True)
-    for unfinished in paths.published_dir.glob("run-*.duckdb.tmp*"):
-        unfinished.unlink(missing_ok=True)
-    for docs in paths.published_dir.glob("run-*.duckdb.persons.*"):
-        if not docs.with_name(docs.name.split(".persons.")[0]).exists():
-            docs.unlink(missing_ok=True)
+    _remove_leftovers(paths)
