@@ -8,6 +8,7 @@ import csv
 import io
 import json
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -160,6 +161,19 @@ def test_cli_default_and_export_are_protected(store, tmp_path):
         persons = [row["persons"] for row in csv.DictReader(f)]
     assert SUPPRESSED in persons and not {"1", "2", "3", "4"} & set(persons)
     assert (tmp_path / "s.csv").stat().st_mode & 0o777 == 0o600
+
+
+def test_one_facts_database_answers_many_threads_alike(store):
+    # The persons' facts are one in-memory database shared by every table and request (a server's threads).
+    from linkage.statistics.unduplicated import read_person_facts, statistics_report
+
+    facts = read_person_facts(current_snapshot(store_paths(store)))
+    by = [(fact,) for fact in FACTS] + [("sex", "age_band"), ("case_type", "exploitation")]
+    alone = [statistics_report(facts, by, exact=True), statistics_report(facts, by, exact=False)]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda i: statistics_report(facts, by, exact=i % 2 == 0), range(16)))
+    assert together == [alone[i % 2] for i in range(16)]
+    assert alone[0]["persons"] == len(reference(store, None))
 
 
 def test_bad_by_is_one_clear_line(store):

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from linkage.statistics.disclosure import WITHHELD, protect
+from linkage.statistics.person_facts import PersonFacts
 from linkage.statistics.unduplicated import (
-    PersonFacts,
     ShownCells,
     protected_counts,
     read_person_facts,

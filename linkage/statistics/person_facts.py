@@ -14,11 +14,15 @@ A person (a published cluster, or a cluster at another threshold) has many recor
 
 A fact no record gives is NULL (shown as 'not recorded'). Records are ordered by event date (unknown last),
 then rid. The temp table ``stat_records`` (``person_lists.open_snapshot_records``) holds the records.
+:class:`PersonFacts` keeps such a table in an in-memory database of its own, for the statistics to query.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import duckdb
+import pyarrow as pa
 
 NOT_RECORDED = "not recorded"
 # fact -> (stat_records column, ORDER BY choosing among a person's values v with count n and first record f)
@@ -58,3 +62,30 @@ def create_person_facts(con: duckdb.DuckDBPyConnection, persons: str) -> str:
         SELECT base.*, {', '.join(f'{fact}_pick.{fact}' for fact in _CHOSEN)} FROM base {joins}
     """)
     return name
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    """The facts of every person of one snapshot (one row per person), as table ``facts`` of an in-memory
+    database of their own: built once, then queried by every table and request (:meth:`query`, from any thread)."""
+
+    db: duckdb.DuckDBPyConnection = field(repr=False, compare=False)
+    run_id: int | None
+    threshold: float | None  # the match probability the nightly linked the published persons at (None: not said)
+    sources: list[str]
+
+    @classmethod
+    def of(cls, rows: pa.Table, run_id: int | None, threshold: float | None, sources: list[str]) -> PersonFacts:
+        db = duckdb.connect()
+        db.register("facts_rows", rows)
+        db.execute("CREATE TABLE facts AS SELECT * FROM facts_rows")
+        db.unregister("facts_rows")
+        return cls(db, run_id, threshold, sources)
+
+    def query(self, sql: str) -> list[tuple]:
+        """The rows of ``sql`` over ``facts``, on a cursor of its own: a connection serves one thread at a time."""
+        cursor = self.db.cursor()
+        try:
+            return cursor.execute(sql).fetchall()
+        finally:
+            cursor.close()

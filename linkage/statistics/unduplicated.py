@@ -18,26 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from linkage.errors import LaoLinkError
 from linkage.statistics.disclosure import Cell, Sum, protect
-from linkage.statistics.person_facts import FACTS, NOT_RECORDED, create_person_facts
+from linkage.statistics.person_facts import FACTS, NOT_RECORDED, PersonFacts, create_person_facts
 from linkage.store import sql_literal
 
 MAX_BY = 2
 # Time from the first record as a smuggled migrant to the first later record as a trafficking victim.
 INTERVALS = ((183, "under 6 months"), (366, "6 to 12 months"), (731, "1 to 2 years"), (None, "2 years or more"))
-
-
-@dataclass(frozen=True)
-class PersonFacts:
-    """The facts of every published person of one snapshot (Arrow, small: one row per person)."""
-
-    table: pa.Table
-    run_id: int | None
-    threshold: float | None
-    sources: list[str]
 
 
 def read_person_facts(snapshot: str | os.PathLike[str], truth: str | os.PathLike[str] | None = None) -> PersonFacts:
@@ -64,7 +53,7 @@ def read_person_facts(snapshot: str | os.PathLike[str], truth: str | os.PathLike
             ORDER BY f.person
         """).to_arrow_table()
         run = con.execute("SELECT max(run_id) FROM snap.snapshot_info").fetchall()[0][0]
-        return PersonFacts(table, run, published.threshold, published.sources)
+        return PersonFacts.of(table, run, published.threshold, published.sources)
 
 
 def _true_persons(con: duckdb.DuckDBPyConnection, truth: str | os.PathLike[str]) -> None:
@@ -100,15 +89,6 @@ class CountTable:
 ShownCells = dict[Cell, "int | str"]
 
 
-def _query(facts: PersonFacts, sql: str) -> list[tuple]:
-    con = duckdb.connect()
-    try:
-        con.register("facts", facts.table)
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def count_by(facts: PersonFacts, by: tuple[str, ...]) -> CountTable:
     """Persons by one or two (different) facts."""
     unknown = [name for name in by if name not in FACTS]
@@ -116,37 +96,38 @@ def count_by(facts: PersonFacts, by: tuple[str, ...]) -> CountTable:
         raise LaoLinkError(f"--by takes one or two of {', '.join(FACTS)} (two different ones),"
                            f" got {', '.join(by) or 'nothing'}")
     columns = ", ".join(f"coalesce(CAST({name} AS VARCHAR), '{NOT_RECORDED}')" for name in by)
-    rows = _query(facts, f"SELECT {columns}, count(*) FROM facts GROUP BY ALL ORDER BY ALL")
+    rows = facts.query(f"SELECT {columns}, count(*) FROM facts GROUP BY ALL ORDER BY ALL")
     cells = {tuple(row[:-1]): int(row[-1]) for row in rows}
     return CountTable(by, cells, sum(cells.values()))
 
 
 def source_combinations(facts: PersonFacts) -> CountTable:
     """Persons per combination of sources (UpSet)."""
-    rows = _query(facts, "SELECT sources, count(*) AS n FROM facts GROUP BY ALL ORDER BY n DESC, sources")
+    rows = facts.query("SELECT sources, count(*) AS n FROM facts GROUP BY ALL ORDER BY n DESC, sources")
     cells = {(row[0],): int(row[1]) for row in rows}
     return CountTable(("sources",), cells, sum(cells.values()))
 
 
 def set_sizes(facts: PersonFacts) -> dict[str, int]:
     """Persons with a record from each source."""
-    rows = _query(facts, "SELECT s, count(*) FROM (SELECT unnest(string_split(sources, '+')) AS s FROM facts)"
-                         " GROUP BY s ORDER BY s")
+    rows = facts.query("SELECT s, count(*) FROM (SELECT unnest(string_split(sources, '+')) AS s FROM facts)"
+                       " GROUP BY s ORDER BY s")
     return {source: int(count) for source, count in rows}
 
 
 def smuggled_then_trafficked(facts: PersonFacts) -> CountTable:
     """Persons recorded as smuggled migrants and later as trafficking victims, by the time between."""
     bands = " ".join(f"WHEN days_to_trafficked < {limit} THEN '{label}'" for limit, label in INTERVALS if limit)
-    rows = _query(facts, f"SELECT CASE {bands} ELSE '{INTERVALS[-1][1]}' END, count(*) FROM facts"
-                         " WHERE days_to_trafficked IS NOT NULL GROUP BY ALL")
+    rows = facts.query(f"SELECT CASE {bands} ELSE '{INTERVALS[-1][1]}' END, count(*) FROM facts"
+                       " WHERE days_to_trafficked IS NOT NULL GROUP BY ALL")
     found = {label: int(count) for label, count in rows}
     cells = {(label,): found.get(label, 0) for _, label in INTERVALS}
     return CountTable(("time_between",), cells, sum(cells.values()))
 
 
 def median_days(facts: PersonFacts) -> float | None:
-    return _query(facts, "SELECT median(days_to_trafficked) FROM facts")[0][0]
+    """Median days from smuggled to trafficked (None: no one was)."""
+    return facts.query("SELECT median(days_to_trafficked) FROM facts")[0][0]
 
 
 def protected_counts(facts: PersonFacts) -> ShownCells:
