@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from linkage.errors import InputFileError
-from linkage.statistics.bootstrap import bca_interval
+from linkage.statistics.bootstrap import _bca_quantiles, bca_interval
 from linkage.statistics.capture_table import CaptureTable, capture_table, read_capture_csv
 from linkage.statistics.estimates import estimate
 from linkage.statistics.mse import (
@@ -166,6 +166,14 @@ def test_resamples_without_a_finite_estimate_leave_the_upper_bound_open():
     assert 100 < interval.not_finite < 200
     assert interval.as_dict() == {"ci95_bca": [interval.low, None],
                                   "bootstrap": {"replications": 200, "not_finite": interval.not_finite}}
+
+
+def test_a_percentile_that_falls_on_the_last_finite_replicate_is_that_replicate():
+    # Every percentile lands on the first replicate (position 1, nothing to interpolate): 100 + 0 * (inf - 100) was
+    # NaN, an interval of (nan, nan).
+    replicates = np.array([100.0] + [np.inf] * 999)
+    assert _bca_quantiles(replicates, 100.0, 0.0, (0.025, 0.975)) == (100.0, 100.0)
+    assert _bca_quantiles(np.array([np.inf] * 1000), 100.0, 0.0, (0.025, 0.975)) == (None, None)
 
 
 @pytest.mark.parametrize("only_a", [1, 3, 8, 20])

@@ -99,7 +99,11 @@ def _type8_quantile(ordered: np.ndarray, level: float) -> float | None:
     below = int(math.floor(position))
     fraction = position - below
     lower = ordered[below - 1]
+    if math.isinf(lower):
+        return None
+    if fraction == 0:  # on a replicate: the next one plays no part (0 * inf would be NaN)
+        return float(lower)
     upper = ordered[min(below, n - 1)]
-    if math.isinf(lower) or (fraction > 0 and math.isinf(upper)):
+    if math.isinf(upper):
         return None
     return float(lower + fraction * (upper - lower))
