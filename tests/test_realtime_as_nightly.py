@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -17,7 +18,14 @@ from linkage.errors import FieldError
 from linkage.fields.province_fill import fill_province, province_fill_sql
 from linkage.fields.standardize_one import SourceRules, read_record, standardize_record
 from linkage.model.blocking_sql import model_blocking_rules
-from linkage.model.realtime_match import SNAPSHOT_RID, build_scorer, snapshot_model
+from linkage.model.realtime_match import (
+    RECORD_KEY,
+    SNAPSHOT_RID,
+    SNAPSHOT_VALUES,
+    RealtimeScorer,
+    build_scorer,
+    snapshot_model,
+)
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 from linkage.store import STANDARDIZED_COLUMNS
 from tests.mapping_samples import write_csv_mapping
@@ -32,6 +40,16 @@ def stored_records(con: duckdb.DuckDBPyConnection) -> list[tuple[int, dict, dict
     n = len(EXCHANGE_COLUMNS)
     return [(row[0], dict(zip(EXCHANGE_COLUMNS, row[1:1 + n], strict=True)),
              dict(zip(STD, row[1 + n:], strict=True))) for row in cur.fetchall()]
+
+
+def model_row(scorer: RealtimeScorer, standardized: dict) -> dict:
+    """The model input row of a record read in real time, as the batch scoring it builds it (``SNAPSHOT_RID``: the
+    snapshot's record of its source and record_id)."""
+    cur = scorer.mirror.cursor()
+    try:
+        return scorer.model_inputs(cur, [standardized])[0][0]
+    finally:
+        cur.close()
 
 
 PLACES = [  # (province, district): one written, both, one of them ambiguous
@@ -148,7 +166,8 @@ def test_a_source_rule_is_applied_as_the_nightly_applied_it(mapped_snapshot):
     assert ("TH-EVENT", None, False) in marks  # a district: the home address
     for rid, record, std in records:
         real_time, issues = scorer.read_record(record)
-        assert real_time.pop(SNAPSHOT_RID) == rid  # the snapshot's own record: its values counted already
+        assert model_row(scorer, real_time)[SNAPSHOT_RID] == rid  # the snapshot's own record: its values counted
+        assert real_time.pop(RECORD_KEY) == (record["source"], record["record_id"])
         assert (real_time, issues) == (std, []), record
 
 
@@ -172,7 +191,8 @@ def test_stored_pairs_score_in_real_time_as_the_nightly_scored_them(mapped_snaps
 
 
 def _nightly_rules(db: Path, model: Path, inbox: Path, maps: Path) -> tuple[dict, list[tuple[int, dict, dict]], list]:
-    """Run a night; the served snapshot's source rules, its stored records, and each record read in real time."""
+    """Run a night; the served snapshot's source rules, its stored records, and each record read in real time (with
+    the rid of the snapshot's record its batch finds it is)."""
     from linkage.fields.standardize_one import source_rules
     from linkage.nightly import NightlyConfig, run_nightly
     from linkage.paths import store_paths
@@ -184,7 +204,8 @@ def _nightly_rules(db: Path, model: Path, inbox: Path, maps: Path) -> tuple[dict
         version, settings = snapshot_model(snap)
         scorer = build_scorer(snap, version, settings, model_blocking_rules(settings))
         records = stored_records(snap)
-        return source_rules(snap), records, [scorer.read_record(r) for _, r, _ in records]
+        read = [scorer.read_record(r) for _, r, _ in records]
+        return source_rules(snap), records, [(*r, model_row(scorer, r[0]).get(SNAPSHOT_RID)) for r in read]
     finally:
         snap.close()
 
@@ -228,8 +249,9 @@ def test_a_record_posted_with_persist_is_stored_by_its_sources_rules_and_changes
     assert (stored["API-1"]["dob"], stored["API-1"]["province_is_event"]) == (dt.date(2002, 8, 15), True)
     assert (stored["API-2"]["dob_placeholder"], stored["API-2"]["dob_year"]) == ("07-01", 1997)
     assert (stored["API-3"]["dob"], stored["API-3"]["province_is_event"]) == (dt.date(1945, 8, 15), False)
-    for (rid, record, std), (read, issues) in zip(records, real_time, strict=True):
-        assert read.pop(SNAPSHOT_RID) == rid
+    for (rid, record, std), (read, issues, held) in zip(records, real_time, strict=True):
+        assert held == rid
+        assert read.pop(RECORD_KEY) == (record["source"], record["record_id"])
         assert (read, issues) == (std, []), record
 
 
@@ -256,10 +278,13 @@ def test_records_posted_before_the_upgrade_no_longer_decide_their_sources_rules(
         con.close()
 
 
-def test_a_record_the_store_does_not_hold_scores_as_the_next_night_stores_it(tmp_path):
-    """/match counted the term frequencies of a new record's values over the snapshot without it, while the next
-    night counts it (a name of one stored record weighed 3.96 bits more in /match than the night stored, 5,669
-    records); a record the snapshot holds is counted once, as it stands."""
+HOME = [(n, s, f"{10 + i}/0{1 + i}/{1990 + i}", "Savannakhet", "Kaysone Phomvihane") for i, (n, s) in enumerate(PEOPLE)]
+SISOUKS = [(f"Person {i} Sisouk", "F", f"01/02/{1960 + i}", "Salavan", "") for i in range(30)]
+
+
+def _home_nights(tmp_path: Path, home: list[tuple]) -> tuple[Path, Callable[[], duckdb.DuckDBPyConnection]]:
+    """An inbox holding ``home`` as source PROV-HOME's file, and a function that runs a night on the inbox (the LaoLink
+    model with fixed m/u) and opens the snapshot it published."""
     from linkage.nightly import NightlyConfig, run_nightly
     from linkage.paths import store_paths
     from linkage.publishing.publish import current_snapshot
@@ -268,9 +293,6 @@ def test_a_record_the_store_does_not_hold_scores_as_the_next_night_stores_it(tmp
     maps.mkdir()
     inbox.mkdir()
     write_csv_mapping(maps, "home", "PROV-HOME", COLUMNS)
-    home = [(n, s, f"{10 + i}/0{1 + i}/{1990 + i}", "Savannakhet", "Kaysone Phomvihane")
-            for i, (n, s) in enumerate(PEOPLE)]
-    home += [(f"Person {i} Sisouk", "F", f"01/02/{1960 + i}", "Salavan", "") for i in range(30)]
     _file(inbox, "home", home)
     db, model = tmp_path / "laolink.duckdb", tmp_path / "model.json"
     model.write_text(json.dumps(fixed_model()), encoding="utf-8")
@@ -279,6 +301,23 @@ def test_a_record_the_store_does_not_hold_scores_as_the_next_night_stores_it(tmp
         assert run_nightly(NightlyConfig(inbox=inbox, db=db, model=model, mappings=maps)).status == "ok"
         return duckdb.connect(str(current_snapshot(store_paths(db))), read_only=True)
 
+    return inbox, night
+
+
+def _stored_weights(snap: duckdb.DuckDBPyConnection, record_id: str) -> dict[str, float]:
+    """The stored pairs of the record ``record_id``: the other record's record_id -> the pair's match weight."""
+    return dict(snap.execute(
+        "SELECT o.record_id, p.match_weight FROM predictions p JOIN records n ON n.rid IN (p.rid_l, p.rid_r) "
+        "JOIN records o ON o.rid IN (p.rid_l, p.rid_r) AND o.rid <> n.rid WHERE n.record_id = ?", [record_id]
+    ).fetchall())
+
+
+def test_a_record_the_store_does_not_hold_scores_as_the_next_night_stores_it(tmp_path):
+    """/match counted the term frequencies of a new record's values over the snapshot without it, while the next
+    night counts it (a name of one stored record weighed 3.96 bits more in /match than the night stored, 5,669
+    records); a record the snapshot holds is counted once, as it stands."""
+    home = [*HOME, *SISOUKS]
+    inbox, night = _home_nights(tmp_path, home)
     snap = night()
     try:
         version, settings = snapshot_model(snap)
@@ -286,22 +325,49 @@ def test_a_record_the_store_does_not_hold_scores_as_the_next_night_stores_it(tmp
         new = {"source": "PROV-HOME", "record_id": "home_2-0", "full_name": PEOPLE[0][0], "sex": "F",
                "date_of_birth": home[0][2], "province": "Savannakhet", "district": "Kaysone Phomvihane"}
         query, _ = scorer.read_record(new)
-        assert SNAPSHOT_RID not in query
+        assert SNAPSHOT_RID not in model_row(scorer, query)
         real_time = {row["record_id"]: row["match_weight"] for row in scorer.match_rows([query])[0]}
         held, _ = scorer.read_record({**new, "record_id": "home-0"})  # the stored record sent again
-        assert held[SNAPSHOT_RID] is not None
+        assert model_row(scorer, held)[SNAPSHOT_RID] is not None
         assert scorer.match_rows([held])[0] != scorer.match_rows([query])[0]
     finally:
         snap.close()
     _file(inbox, "home_2", [home[0]])
     snap = night()
     try:
-        stored = dict(snap.execute(
-            "SELECT o.record_id, p.match_weight FROM predictions p JOIN records n ON n.rid IN (p.rid_l, p.rid_r) "
-            "JOIN records o ON o.rid IN (p.rid_l, p.rid_r) AND o.rid <> n.rid WHERE n.record_id = 'home_2-0'"
-        ).fetchall())
+        stored = _stored_weights(snap, "home_2-0")
     finally:
         snap.close()
     assert "home-0" in stored and set(stored) <= set(real_time)
     for record_id, weight in stored.items():  # the person term frequency's own records: N - 1 then N
         assert real_time[record_id] == pytest.approx(weight, abs=0.01), record_id
+
+
+def test_a_stored_record_sent_with_another_name_scores_as_the_next_night_stores_it(tmp_path):
+    """A record the snapshot holds, sent again with another name, was held as a whole: its new name weighed as if the
+    snapshot counted it already (k / T), where the next night counts it, the record's old name giving way ((k + 1 -
+    own) / T). Per column now: a value the stored record carries is counted once, another as the night counts it."""
+    home = [*HOME, *[(PEOPLE[1][0], "F", HOME[1][2], "Salavan", "")] * 3, *SISOUKS]  # home-1's name and birth date
+    inbox, night = _home_nights(tmp_path, home)
+    renamed = (PEOPLE[1][0], "F", HOME[1][2], *HOME[0][3:])  # home-0 sent again with home-1's name and birth date
+    snap = night()
+    try:
+        version, settings = snapshot_model(snap)
+        scorer = build_scorer(snap, version, settings, model_blocking_rules(settings))
+        query, _ = scorer.read_record({"source": "PROV-HOME", "record_id": "home-0",
+                                       **dict(zip(list(COLUMNS)[1:], renamed, strict=True))})
+        row = model_row(scorer, query)
+        assert row[SNAPSHOT_RID] is not None  # the stored record, another name
+        assert row[SNAPSHOT_VALUES]["name_key"] != row["name_key"]
+        real_time = {r["record_id"]: r["match_weight"] for r in scorer.match_rows([query])[0]}
+    finally:
+        snap.close()
+    _file(inbox, "home", [renamed, *home[1:]])
+    snap = night()
+    try:
+        stored = _stored_weights(snap, "home-0")
+    finally:
+        snap.close()
+    assert {"home-1", "home-6"} <= set(stored) and set(stored) <= set(real_time)
+    for record_id, weight in stored.items():
+        assert real_time[record_id] == pytest.approx(weight, abs=1e-9), record_id

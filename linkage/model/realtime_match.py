@@ -10,8 +10,9 @@ exactly as Splink's own ``predict`` SQL does (term-frequency adjustments include
 the snapshot's records (tests/test_realtime_match.py checks this against the real predict step; Splink's model is
 read through ``splink_adapter``, the blocking rules through ``blocking_sql``). A record the snapshot does not hold
 (no stored record of its source and record_id) is counted in them, as the next night counts it: (k + 1 - own) /
-(T + 1), within the estimate of a person's own records (its N - 1 against the night's N), where counting it out
-weighed a name of one stored record 3.96 bits more than the night then stored (5,669 records). The stored pairs
+(T + 1) (a stored record sent with another value: (k + 1 - own) / T, its old value's place taken), within the
+estimate of a person's own records (its N - 1 against the night's N), where counting it out weighed a name of one
+stored record 3.96 bits more than the night then stored (5,669 records). The stored pairs
 are those of the snapshot's frequencies right after a full scoring (a new model, a retrain, a new prior bucket);
 a night that scores only its new and changed records leaves older pairs with the frequencies of the night that
 scored them (one +10 % night without retraining: 659 of 8,074 pairs differed by more than 0.01 in probability, 18
@@ -45,16 +46,19 @@ from linkage.model.realtime_mirror import (
     _model_input_query,
     build_mirror,
     execute_parsed,
-    held_rid,
     record_keys,
     run_query,
+    snapshot_records,
     sorted_key_hashes,
     term_counts,
 )
 from linkage.model.splink_adapter import comparison_specs
 
 MAX_CANDIDATES = 2000  # records scored per request at most (one rule matching thousands is noise)
-SNAPSHOT_RID = "_snapshot_rid"  # in a standardized query record: the rid of the snapshot's record it is
+RECORD_KEY = "_record_key"  # in a standardized query record: its (source, record_id), as ingest keeps them
+SNAPSHOT_RID = "_snapshot_rid"  # in a query's model input row: the rid of the snapshot's record of its key
+SNAPSHOT_VALUES = "_snapshot_values"  # beside it: that record's term-frequency columns as the snapshot holds them
+PRIVATE_KEYS = (RECORD_KEY, SNAPSHOT_RID, SNAPSHOT_VALUES)
 S = TypeVar("S", bound="RealtimeScorer")
 
 
@@ -135,13 +139,14 @@ class RealtimeScorer:
     def read_record(self, record: Mapping[str, Any]) -> tuple[dict[str, Any], list[FieldIssue]]:
         """An exchange-format record standardized as the night standardized its source's records (that source's
         placeholder birth dates and event places when the record names one the snapshot holds), and the values
-        that could not be read (left empty, as the night leaves them). A record the snapshot holds (its source and
-        record_id) is marked so (``SNAPSHOT_RID``): its values are counted in the term frequencies already."""
+        that could not be read (left empty, as the night leaves them). Its source and record_id go along
+        (``RECORD_KEY``): whether the snapshot holds the record (its values counted in the term frequencies already)
+        is looked up with the batch it is scored in (:meth:`model_inputs`), not here, on the request's thread."""
         source, record_id = (key_or_none(None if record.get(k) is None else str(record[k]))  # as ingest keeps them
                              for k in ("source", "record_id"))
         standardized, issues = read_record(record, self.source_rules.get(source) if source else None)
-        rid = held_rid(self.mirror, self.key_hash, self.key_rid, source, record_id)
-        return standardized | ({SNAPSHOT_RID: rid} if rid is not None else {}), issues
+        key = {RECORD_KEY: (source, record_id)} if source is not None and record_id is not None else {}
+        return standardized | key, issues
 
     @property
     def score_sql(self) -> str:
@@ -260,7 +265,7 @@ class RealtimeScorer:
         """The match result of a standardized record from its scored candidate rows (:meth:`match_rows`)."""
         return MatchResult(
             model_version=self.model_version,
-            standardized=dict(standardized),
+            standardized={k: v for k, v in standardized.items() if k not in PRIVATE_KEYS},
             candidates_scored=len(rows),
             persons=self._best_per_person(rows, top_k, min_probability),
         )
@@ -268,13 +273,21 @@ class RealtimeScorer:
     def model_inputs(
         self, cur: duckdb.DuckDBPyConnection, standardized: list[Mapping[str, Any]]
     ) -> tuple[list[dict[str, Any]], list[tuple] | None]:
-        """The model input rows of standardized query records and their key hashes, in one query."""
+        """The model input rows of standardized query records and their key hashes, in one query; a row whose
+        record the snapshot holds (its ``RECORD_KEY``) is marked with that record's rid (``SNAPSHOT_RID``) and its
+        term-frequency columns as the snapshot holds them (``SNAPSHOT_VALUES``), looked up in one more query for the
+        whole batch, only when one of its keys is held."""
         exprs = self.key_hash_sql(lambda c: f'"{c}"')
-        rows, hashed = _model_input_query(cur, standardized, exprs, self.name_counts)
-        for row, record in zip(rows, standardized, strict=True):
-            if record.get(SNAPSHOT_RID) is not None:
-                row[SNAPSHOT_RID] = record[SNAPSHOT_RID]
-        return rows, hashed if exprs else None
+        keys = [record.get(RECORD_KEY) for record in standardized]
+        key_sql = "hash(CAST($_ks AS VARCHAR[])[rid + 1], CAST($_kr AS VARCHAR[])[rid + 1])"  # as record_keys hashes
+        rows, extra = _model_input_query(cur, standardized, [*exprs, key_sql], self.name_counts,
+                                         {"_ks": [k and k[0] for k in keys], "_kr": [k and k[1] for k in keys]})
+        held = snapshot_records(cur, self.key_hash, self.key_rid, keys, [e[-1] for e in extra], self.tf_columns)
+        for row, stored in zip(rows, held, strict=True):
+            if stored is not None:
+                row[SNAPSHOT_RID] = stored.pop("rid")
+                row[SNAPSHOT_VALUES] = stored
+        return rows, [e[:-1] for e in extra] if exprs else None
 
     def match_rows(self, standardized: list[Mapping[str, Any]]) -> list[list[dict[str, Any]]]:
         """The scored candidate rows of each standardized query record, best first: model input, candidates
@@ -297,8 +310,8 @@ class RealtimeScorer:
 
         Each comparison's weight is its level's match weight plus, at a level with a term-frequency
         adjustment, Splink's adjustment for the query's value (the candidate side has none, as in the
-        nightly's tables), counting the query's own value unless the snapshot holds the record
-        (``TermCounts.frequency``); the match weight is the prior plus the comparisons' weights, added in the
+        nightly's tables), counting the query's own value unless the snapshot's record of its key carries it
+        (:meth:`_query_tf`); the match weight is the prior plus the comparisons' weights, added in the
         order Splink's predict SQL adds them.
         """
         params: dict[str, Any] = {"_qid": list(range(len(jobs))), "_cq": [], "_cr": []}
@@ -316,12 +329,7 @@ class RealtimeScorer:
         qid = np.asarray(cols["_qid"], dtype=np.int64)
         if len(qid) == 0:
             return out
-        tf_of_query = {  # the query's term frequency per tf column (NaN: none), counting it unless the snapshot has it
-            c: np.array([np.nan if c not in self.tf or row.get(c) is None
-                         or (f := self.tf[c].frequency(row[c], held=row.get(SNAPSHOT_RID) is not None)) is None
-                         else f for row, _ in jobs])
-            for c in self.tf_columns
-        }
+        tf_of_query = {c: np.array([self._query_tf(c, row) for row, _ in jobs]) for c in self.tf_columns}
         total = np.full(len(qid), self.prior_weight)
         fields: dict[str, Any] = {}
         gammas: dict[str, np.ndarray] = {}
@@ -355,6 +363,19 @@ class RealtimeScorer:
                    "match_weight": total_list[i], "match_probability": prob_list[i]}
             out[qid_list[i]].append(row)
         return out
+
+    def _query_tf(self, column: str, row: Mapping[str, Any]) -> float:
+        """The query's term frequency in ``column`` (NaN: none), counting its value unless the snapshot's record of
+        its key carries that same value (a record sent again with another name counts the new one, as the next
+        night does)."""
+        value = row.get(column)
+        if column not in self.tf or value is None:
+            return np.nan
+        stored = row.get(SNAPSHOT_VALUES)
+        held = stored is not None and stored[column] == value
+        replaces = stored is not None and not held and stored[column] is not None
+        f = self.tf[column].frequency(value, held=held, replaces=replaces)
+        return np.nan if f is None else f
 
     def _best_per_person(self, rows: list[dict[str, Any]], top_k: int, min_probability: float) -> list[PersonMatch]:
         best: dict[str, PersonMatch] = {}

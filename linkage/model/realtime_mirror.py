@@ -65,15 +65,16 @@ class TermCounts:
     total: int
     own: float | None = None
 
-    def frequency(self, value: Any, *, held: bool) -> float | None:
+    def frequency(self, value: Any, *, held: bool, replaces: bool = False) -> float | None:
         """The term frequency the night gives ``value``: over the snapshot's records for a query record the snapshot
-        holds (None for a value none of them carries), else with the query record counted too, as the next night
-        counts it: (k + 1 - own) / (T + 1). Counted without it, a name on one record of 5,669 weighed 3.96 bits
-        more in /match than the next night stored."""
+        holds with this value (None for a value none of them carries), else with the query record counted too, as
+        the next night counts it: (k + 1 - own) / (T + 1), or (k + 1 - own) / T when it ``replaces`` another value
+        of a record the snapshot holds (the record is among the T already). Counted without it, a name on one
+        record of 5,669 weighed 3.96 bits more in /match than the next night stored."""
         k = self.counts.get(value)
         if held and k is None:
             return None
-        k, total = (k, self.total) if held else ((k or 0) + 1, self.total + 1)
+        k, total = (k, self.total) if held else ((k or 0) + 1, self.total + (0 if replaces else 1))
         return k / total if self.own is None else person_tf_value(k, total, self.own)
 
 
@@ -93,22 +94,32 @@ def record_keys(mirror: duckdb.DuckDBPyConnection) -> dict[str, np.ndarray]:
     return {"key_hash": np.asarray(arrays["h"], dtype=np.uint64), "key_rid": np.asarray(arrays["rid"], dtype=np.int64)}
 
 
-def held_rid(mirror: duckdb.DuckDBPyConnection, key_hash: np.ndarray, key_rid: np.ndarray, source: str | None,
-             record_id: str | None) -> int | None:
-    """The rid of the snapshot's record (``source``, ``record_id``), None when it holds none."""
-    if source is None or record_id is None:
-        return None
-    cur = mirror.cursor()
-    try:
-        h = np.uint64(cur.execute("SELECT hash(?::VARCHAR, ?::VARCHAR)", [source, record_id]).fetchall()[0][0])
-        lo, hi = np.searchsorted(key_hash, h, "left"), np.searchsorted(key_hash, h, "right")
-        for rid in key_rid[lo:hi].tolist():
-            if cur.execute("SELECT _source = ? AND _record_id = ? FROM mi WHERE rid = ?",
-                           [source, record_id, rid]).fetchall() == [(True,)]:
-                return rid
-    finally:
-        cur.close()
-    return None
+def snapshot_records(
+    cur: duckdb.DuckDBPyConnection, key_hash: np.ndarray, key_rid: np.ndarray,
+    keys: list[tuple[str, str] | None], hashes: list[int | None], columns: list[str],
+) -> list[dict[str, Any] | None]:
+    """Per query record, the snapshot's record of its (source, record_id) key: its rid and ``columns`` (None when
+    the snapshot holds none, or the record has no key). ``hashes`` are the keys' ``hash(source, record_id)``, as
+    :func:`record_keys` hashes the snapshot's; the rids of a held hash are found by binary search, and confirmed
+    (the key itself compared) in one query for all the records, none when no hash is held."""
+    maybe: list[list[int]] = [[] for _ in keys]
+    at = [j for j, (key, h) in enumerate(zip(keys, hashes, strict=True)) if key is not None and h is not None]
+    if at:
+        wanted = np.asarray([hashes[j] for j in at], dtype=np.uint64)
+        lo, hi = np.searchsorted(key_hash, wanted, "left"), np.searchsorted(key_hash, wanted, "right")
+        for j, a, b in zip(at, lo.tolist(), hi.tolist(), strict=True):
+            maybe[j] = key_rid[a:b].tolist()
+    rids = sorted({rid for found in maybe for rid in found})
+    if not rids:
+        return [None] * len(keys)
+    selected = "".join(f', "{c}"' for c in columns)
+    stored = {row[0]: row for row in run_query(  # about 1 ms at 1M records, per batch with a held record
+        cur, f"SELECT rid, _source, _record_id{selected} FROM mi WHERE rid = ANY($_held::BIGINT[])", {"_held": rids})}
+    out: list[dict[str, Any] | None] = []
+    for key, found in zip(keys, maybe, strict=True):
+        row = next((stored[rid] for rid in found if (stored[rid][1], stored[rid][2]) == key), None)
+        out.append(None if row is None else {"rid": row[0], **dict(zip(columns, row[3:], strict=True))})
+    return out
 
 
 def run_query(cur: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[tuple]:
@@ -155,11 +166,13 @@ class NameCounts:
 
 
 def _model_input_query(
-    con: duckdb.DuckDBPyConnection, standardized: list[Mapping[str, Any]], extra: list[str], counts: NameCounts
+    con: duckdb.DuckDBPyConnection, standardized: list[Mapping[str, Any]], extra: list[str], counts: NameCounts,
+    extra_params: Mapping[str, Any] | None = None,
 ) -> tuple[list[dict[str, Any]], list[tuple]]:
-    """Model input rows, and per row the values of the ``extra`` expressions over its columns; how many records
-    share each name comes from the store's ``counts`` with the query record added, never from the records of
-    one batch: a record matches the same alone or in a batch."""
+    """Model input rows, and per row the values of the ``extra`` expressions over its columns (query ``j`` is the
+    row whose ``rid`` is j; ``extra_params`` the list parameters they read); how many records share each name comes
+    from the store's ``counts`` with the query record added, never from the records of one batch: a record matches
+    the same alone or in a batch."""
     columns = [c for c in STANDARDIZED_COLUMNS if c != "std_version"]
     values = ", ".join(f"unnest(CAST($v_{c} AS {STANDARDIZED_COLUMNS[c]}[])) AS {c}" for c in columns)
     model_input = model_input_sql(f"(SELECT unnest($_j::BIGINT[]) AS rid, {values}) records")
@@ -170,7 +183,8 @@ def _model_input_query(
     per_record = [counts.with_query(s) for s in standardized]
     params_counts = {f"_n_{c}": [n[i] for n in per_record] for i, c in enumerate(count_columns)}
     params = {f"v_{c}": [s.get(c) for s in standardized] for c in columns}
-    cur = execute_parsed(con, sql, {"_j": list(range(len(standardized))), **params, **params_counts})
+    cur = execute_parsed(con, sql, {"_j": list(range(len(standardized))), **params, **params_counts,
+                                    **(extra_params or {})})
     names = [d[0] for d in cur.description][:len(cur.description) - len(extra)]
     rows = cur.fetchall()
     return ([{**dict(zip(names, row[:len(names)], strict=True)), "rid": 0} for row in rows],
