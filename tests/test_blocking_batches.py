@@ -36,21 +36,19 @@ def test_batched_blocking_gives_splinks_pairs(tmp_path):
 
 
 def test_the_pairs_estimate_is_splinks_count_on_a_store_under_the_sample_size(tmp_path):
-    """The cap's estimate before blocking (``pair_estimate.cumulative_pairs``) equals Splink's cumulative count where
-    neither samples, rule by rule; and the blocked pairs."""
+    """The pairs the rules will make, counted before blocking (``blocking.count_pairs``: the cap's estimate and the
+    blocking report), equal Splink's cumulative count where neither samples, rule by rule."""
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
-    from linkage.model.blocking import load_rules
-    from linkage.model.model_input import MODEL_INPUT_TABLE
-    from linkage.model.pair_estimate import cumulative_pairs
+    from linkage.model.blocking import count_pairs, load_rules
 
     con = connect(tmp_path / "store.duckdb")
     try:
         _insert(con, _synthetic_records(600, seed=12))
         rules = load_rules()
         with splink_workspace(con, tmp_path / "work") as ws:
-            n = ws.create_model_input()
-            ours = cumulative_pairs(con, MODEL_INPUT_TABLE, rules, n)
+            ws.create_model_input()
+            ours = [float(c.cumulative) for c in count_pairs(ws, rules)]
             splinks = count_comparisons_from_blocking_rules(
                 ws.register_model_input("counted"), blocking_rules=[r.rule for r in rules], link_type="dedupe_only",
                 unique_id_column_name="rid", record_sample_proportion=1.0)

@@ -14,7 +14,6 @@ from typing import Any
 
 import yaml
 from splink import block_on
-from splink.blocking_analysis import count_comparisons_from_blocking_rules
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.blocking_rule_library import CustomRule
 
@@ -87,39 +86,68 @@ class RuleCount:
     cumulative: int
 
 
-def count_pairs(ws: Workspace, rules: list[NamedRule], *, sample: float = 1.0) -> list[RuleCount]:
-    """Pairs each rule generates alone, the pairs it adds to the rules before it, and the running total.
+_SAMPLE = "laolink_count_sample"
 
-    Reads the workspace's model input (``ws.create_model_input()`` first). ``sample`` < 1
-    estimates from that share of records on each side (Splink scales it up).
+
+def _per_rule(con: Any, table: str, rules: list[NamedRule], *, after_earlier: bool) -> list[int]:
+    """Pairs of ``table`` each rule makes (``after_earlier``: those no rule before it makes), counted
+    ``RULES_PER_STATEMENT`` rules per statement as they are blocked (``splink_adapter``): Splink counts every rule's
+    join in one query, whose hash tables outgrow a tight memory limit with 38 rules (200 MB, a 750-record store)."""
+    from linkage.model.splink_adapter import RULES_PER_STATEMENT
+
+    counts: dict[int, int] = {}
+    for first in range(0, len(rules), RULES_PER_STATEMENT):
+        parts = []
+        for n in range(first, min(first + RULES_PER_STATEMENT, len(rules))):
+            before = " OR ".join(f"coalesce(({r.sql}), false)" for r in rules[:n]) if after_earlier else ""
+            parts.append(f"SELECT {n} AS rule, count(*) AS pairs FROM {table} l JOIN {table} r"
+                         f" ON l.rid < r.rid AND ({rules[n].sql})" + (f" WHERE NOT ({before})" if before else ""))
+        counts.update(con.execute(" UNION ALL ".join(parts)).fetchall())
+    return [counts[n] for n in range(len(rules))]
+
+
+def count_pairs(ws: Workspace, rules: list[NamedRule], *, sample: float = 1.0, alone: bool = True) -> list[RuleCount]:
+    """Pairs each rule generates alone (``alone``; else 0), the pairs it adds to the rules before it, and the running
+    total.
+
+    Reads the workspace's model input (``ws.create_model_input()`` first). ``sample`` < 1 estimates from that
+    share of the records (a fixed one, by a hash of their ids), scaled up by its square.
     """
-    sdf = ws.register_model_input(f"laolink_records_{len(ws.db_api._registered_table_names)}")
-    common = {"link_type": "dedupe_only", "unique_id_column_name": "rid", "record_sample_proportion": sample}
-    cumulative = count_comparisons_from_blocking_rules(sdf, blocking_rules=[r.rule for r in rules], **common)
-    counts = []
-    for rule, cum in zip(rules, cumulative, strict=True):
-        alone = count_comparisons_from_blocking_rules(sdf, blocking_rules=[rule.rule], **common)[0]
-        counts.append(
-            RuleCount(
-                name=rule.name,
-                catches=rule.catches,
-                pairs_alone=int(alone["marginal_comparison_count"]),
-                pairs_added=int(cum["marginal_comparison_count"]),
-                cumulative=int(cum["cumulative_comparison_count"]),
-            )
-        )
+    from linkage.model.model_input import MODEL_INPUT_TABLE
+
+    table = MODEL_INPUT_TABLE
+    if sample < 1.0:
+        ws.con.execute(f"CREATE OR REPLACE TEMP TABLE {_SAMPLE} AS SELECT * FROM {MODEL_INPUT_TABLE}"
+                       f" WHERE hash(rid) % 1000000 < {round(sample * 1_000_000)}")
+        table = _SAMPLE
+    try:
+        added = _per_rule(ws.con, table, rules, after_earlier=True)
+        single = _per_rule(ws.con, table, rules, after_earlier=False) if alone else [0] * len(rules)
+    finally:
+        if table == _SAMPLE:
+            ws.con.execute(f"DROP TABLE {_SAMPLE}")
+    scale = 1.0 / (sample * sample)
+    counts, total = [], 0
+    for rule, n_added, n_alone in zip(rules, added, single, strict=True):
+        total += round(n_added * scale)
+        counts.append(RuleCount(name=rule.name, catches=rule.catches, pairs_alone=round(n_alone * scale),
+                                pairs_added=round(n_added * scale), cumulative=total))
     return counts
 
 
-def check_cap(counts: list[RuleCount], max_pairs: int) -> None:
+def raise_over_cap(rule: str, pairs: float, max_pairs: int, *, estimated: bool = False) -> None:
+    """BlockingCapError naming ``rule`` when the ``pairs`` to score with it and the rules before it exceed the cap."""
+    if pairs > max_pairs:
+        raise BlockingCapError(
+            f"blocking rule '{rule}' pushes the pairs to score to {'about ' if estimated else ''}{int(pairs):,}, "
+            f"over the cap of {max_pairs:,}: make the rule stricter or raise --max-pairs"
+        )
+
+
+def check_cap(counts: list[RuleCount], max_pairs: int, *, estimated: bool = False) -> None:
     """Raise BlockingCapError naming the first rule whose pairs push the total over ``max_pairs``."""
     for count in counts:
-        if count.cumulative > max_pairs:
-            raise BlockingCapError(
-                f"blocking rule '{count.name}' pushes the pairs to score to {count.cumulative:,} "
-                f"(it adds {count.pairs_added:,}), over the cap of {max_pairs:,}: "
-                "make the rule stricter or raise --max-pairs"
-            )
+        raise_over_cap(count.name, count.cumulative, max_pairs, estimated=estimated)
 
 
 def format_report(counts: list[RuleCount], n_records: int, max_pairs: int) -> str:

@@ -21,7 +21,7 @@ import duckdb
 from splink.internals.blocking_rule_library import CustomRule
 
 from linkage.errors import LaoLinkError
-from linkage.model.blocking import DEFAULT_MAX_PAIRS, BlockingCapError, NamedRule, load_rules
+from linkage.model.blocking import DEFAULT_MAX_PAIRS, NamedRule, check_cap, count_pairs, load_rules, raise_over_cap
 from linkage.model.blocking_sql import sharing_a_key_sql
 from linkage.model.engines import predict_pairs
 from linkage.model.model_file import model_version, settings_for_store
@@ -32,10 +32,10 @@ from linkage.model.model_input import (
     default_work_dir,
     splink_workspace,
 )
-from linkage.model.pair_estimate import cumulative_pairs
 from linkage.model.shipped import DEFAULT_MODEL
 
 STORE_THRESHOLD_MATCH_WEIGHT = -5.0
+ESTIMATE_RECORDS = 200_000  # above this, the pairs to score are estimated on a sample of the records
 WHOLE_INPUT_TABLE = "model_input_whole"  # an incremental night's whole model input, beside the part it scores
 
 
@@ -213,11 +213,11 @@ def _keep_new_and_partners(ws: Workspace, rules: list[NamedRule]) -> str:
 
 
 def _check_pairs_cap(ws: Workspace, rules: list[NamedRule], n_records: int, max_pairs: int) -> int:
-    """The pairs the blocking rules are estimated to generate; BlockingCapError naming the rule over the cap."""
-    counts = cumulative_pairs(ws.con, MODEL_INPUT_TABLE, rules, n_records)
-    for rule, count in zip(rules, counts, strict=True):
-        _raise_over_cap(rule, count, max_pairs)
-    return int(counts[-1]) if counts else 0
+    """The pairs the blocking rules are estimated to generate (on a sample above ``ESTIMATE_RECORDS`` records);
+    BlockingCapError naming the rule over the cap."""
+    counts = count_pairs(ws, rules, sample=min(1.0, ESTIMATE_RECORDS / max(n_records, 1)), alone=False)
+    check_cap(counts, max_pairs, estimated=True)
+    return counts[-1].cumulative if counts else 0
 
 
 @dataclass
@@ -233,15 +233,7 @@ class _BlockedPairsCap:
         BlockingCapError naming the first rule that takes them over the cap."""
         for number, rule in enumerate(self.rules):
             self.pairs += per_rule.get(2 * number, 0) + per_rule.get(2 * number + 1, 0)
-            _raise_over_cap(rule, self.pairs, self.max_pairs)
-
-
-def _raise_over_cap(rule: NamedRule, pairs: float, max_pairs: int) -> None:
-    if pairs > max_pairs:
-        raise BlockingCapError(
-            f"blocking rule '{rule.name}' pushes the pairs to score to about {int(pairs):,}, over the cap of "
-            f"{max_pairs:,}: make the rule stricter or raise --max-pairs"
-        )
+            raise_over_cap(rule.name, self.pairs, self.max_pairs, estimated=True)
 
 
 def _store_predictions(
