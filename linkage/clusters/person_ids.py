@@ -79,22 +79,33 @@ WITH merges AS (
 SELECT person_id, merged_at, unnest(CAST(detail->'$.records' AS BIGINT[])) AS rid FROM merges
 WHERE (detail->'$.records') IS NOT NULL;
 
--- who goes by each record: the alias that held it first (its merge the earliest), while the record's person
--- keeps a record no alias held; else its person
-CREATE OR REPLACE TEMP TABLE _owner AS
+-- the records that go by an alias: each held by the alias that held it first (its merge the earliest), while
+-- the record's person (holder) keeps a record no alias held; every other record goes by its person
+CREATE OR REPLACE TEMP TABLE _moved AS
 WITH first_alias AS (SELECT rid, arg_min(person_id, merged_at) AS alias FROM _former GROUP BY rid),
-own AS (SELECT DISTINCT rp.person_id FROM {rp} rp ANTI JOIN first_alias f USING (rid))
-SELECT rp.rid, CASE WHEN f.alias IS NOT NULL AND rp.person_id IN (SELECT person_id FROM own) THEN f.alias
-                    ELSE rp.person_id END AS person_id
-FROM {rp} rp LEFT JOIN first_alias f USING (rid);
+held AS (SELECT rp.rid, rp.person_id AS holder, f.alias FROM {rp} rp JOIN first_alias f USING (rid)),
+own AS (SELECT DISTINCT rp.person_id FROM {rp} rp SEMI JOIN held h ON h.holder = rp.person_id
+        ANTI JOIN first_alias f USING (rid))
+SELECT h.holder, h.alias, rc.cluster_key FROM held h JOIN {rc} rc USING (rid)
+WHERE h.holder IN (SELECT person_id FROM own);
 
--- each old person (and alias) goes with the cluster that holds most of its records
+-- each old person (and alias) goes with the cluster that holds most of its records: the overlap, the counts of
+-- the persons records moved from or to counted again
 CREATE OR REPLACE TEMP TABLE _major AS
+WITH moved AS (SELECT holder, alias, cluster_key, count(*) AS n FROM _moved GROUP BY ALL),
+touched AS (SELECT holder AS person_id FROM moved UNION SELECT alias FROM moved),
+counts AS (
+    SELECT person_id, cluster_key, n FROM _overlap ANTI JOIN touched USING (person_id)
+    UNION ALL
+    SELECT person_id, cluster_key, CAST(sum(n) AS BIGINT) FROM (
+        SELECT person_id, cluster_key, n FROM _overlap SEMI JOIN touched USING (person_id)
+        UNION ALL SELECT holder, cluster_key, -n FROM moved
+        UNION ALL SELECT alias, cluster_key, n FROM moved)
+    GROUP BY person_id, cluster_key HAVING sum(n) > 0)
 SELECT person_id, cluster_key FROM (
     SELECT person_id, cluster_key,
            row_number() OVER (PARTITION BY person_id ORDER BY n DESC, cluster_key) AS rn
-    FROM (SELECT o.person_id, rc.cluster_key, count(*) AS n FROM _owner o JOIN {rc} rc USING (rid)
-          GROUP BY o.person_id, rc.cluster_key))
+    FROM counts)
 WHERE rn = 1;
 
 -- clusters claimed; rank 1 survives a merge: an active person before an alias, then the oldest ID
@@ -160,7 +171,9 @@ UNION ALL
 SELECT 3, k.person_id, 'merged-into', s.person_id, o.n, json_object('records', f.rids)
 FROM _claim k JOIN _claim s ON s.cluster_key = k.cluster_key AND s.rk = 1
 JOIN _overlap o ON o.person_id = k.person_id AND o.cluster_key = k.cluster_key
-JOIN (SELECT person_id, list(rid ORDER BY rid) AS rids FROM {rp} GROUP BY person_id) f ON f.person_id = k.person_id
+JOIN (SELECT r.person_id, list(r.rid ORDER BY r.rid) AS rids
+      FROM {rp} r SEMI JOIN _claim m ON m.person_id = r.person_id AND m.rk > 1 AND m.active
+      GROUP BY r.person_id) f ON f.person_id = k.person_id
 WHERE k.rk > 1 AND k.active
 UNION ALL
 SELECT 4, f.person_id, 'records-removed', NULL, sum(f.n),
@@ -252,7 +265,7 @@ def assign_person_ids(con: duckdb.DuckDBPyConnection, *, run_id: int, scope: str
     report.active = con.execute("SELECT count(*) FROM persons WHERE status = 'active'").fetchall()[0][0]
     # one active person per cluster: each kept its ID, got a revived one or a new one
     report.kept = report.active - new_ids - report.revived
-    for table in ("_overlap", "_former", "_owner", "_major", "_claim", "_cluster_size", "_cluster_person", "_flow",
+    for table in ("_overlap", "_former", "_moved", "_major", "_claim", "_cluster_size", "_cluster_person", "_flow",
                   "_target", "_inflow", "_events", "_rp", "_rc"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     report.seconds = round(time.perf_counter() - started, 3)
