@@ -94,3 +94,40 @@ def test_demo_users_only_on_demo_data(tmp_path, monkeypatch):
     assert create_demo_users(demo) is None  # never twice, never over existing users
     beside_inbox = _published_with_file(tmp_path / "make-run", with_truth=True, truth_above=True)
     assert set(create_demo_users(beside_inbox)) == {"admin", "steward", "analyst"}
+
+
+def test_each_served_snapshot_answers_the_decisions_it_was_clustered_with(tmp_path):
+    """``served_decisions_through`` (every person page, /queue/next, split and merge ask it) is read once per
+    snapshot: a request still on the night's snapshot is answered the night's, one on the decision snapshot that
+    replaced it that one's, asked in turn."""
+    import shutil
+
+    from snapshot_builder import build_snapshot
+    from test_queries import PERSONS, QUEUE, RECORD_PERSON, RECORDS
+
+    from linkage.publishing.decision_publish import publish_lock, served_decisions_through
+    from linkage.publishing.publish import point_readers_at
+
+    db = tmp_path / "laolink.duckdb"
+    night = build_snapshot(db, RECORDS, persons=PERSONS, record_person=RECORD_PERSON, review_queue=QUEUE, run_id=2,
+                           runs=[{"run_id": 2, "report": {"clusters": {"threshold": 0.9, "decisions_through": 7}}}])
+    paths = store_paths(db)
+    decided = paths.published_dir / "run-000002_d000000012_p000009.duckdb"
+    shutil.copy2(night, decided)
+    con = duckdb.connect(str(decided))
+    con.execute("ALTER TABLE snapshot_info ADD COLUMN decisions_through BIGINT")
+    con.execute("UPDATE snapshot_info SET decisions_through = 12")
+    con.close()
+    reader = PublishedReader(paths)
+    try:
+        with reader.snapshot() as first, first.cursor() as on_night:
+            assert served_decisions_through(on_night) == 7
+            with publish_lock(paths):
+                point_readers_at(paths, decided)
+            with reader.snapshot() as second, second.cursor() as on_decided:
+                assert second.path == decided
+                for _turn in (1, 2):
+                    assert served_decisions_through(on_decided) == 12
+                    assert served_decisions_through(on_night) == 7
+    finally:
+        reader.close()

@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from linkage.publishing.publish import (
     _unfinished,
     current_snapshot,
     point_readers_at,
+    snapshot_identity,
     snapshot_path,
 )
 from linkage.service.decisions import load_decisions_into
@@ -111,7 +113,7 @@ def publish_decisions_locked(paths: StorePaths, service_con: sqlite3.Connection)
     finally:
         os.umask(old_umask)
     try:
-        changed = _recluster(tmp, service_con, served.night, last)
+        changed = _recluster(tmp, service_con, served, last)
         previous_docs = docs_built_from(current)
         if previous_docs is None:
             build_person_docs(tmp, docs_path(final))
@@ -138,9 +140,27 @@ class ServedSnapshot:
     item_ids_through: int = 0  # the highest queue item id given by it or before it
 
 
+# served_decisions_through's answer by snapshot_identity, for the snapshot served now
+_through_by_snapshot: dict[str, int] = {}
+_through_lock = threading.Lock()
+
+
 def served_decisions_through(con: duckdb.DuckDBPyConnection) -> int:
-    """The newest decision the snapshot ``con`` opened (or a cursor of it) was clustered with; 0 for none."""
-    return _served_in(con, "main").decisions_through
+    """The newest decision the snapshot ``con`` opened (or a cursor of it) was clustered with; 0 for none.
+
+    Every person page, ``/queue/next`` and split or merge asks: read once per snapshot (by its
+    :func:`snapshot_identity`, known without a query for the API's cursors), not by 3-4 queries a request."""
+    identity = snapshot_identity(con)
+    with _through_lock:
+        known = _through_by_snapshot.get(identity)
+    if known is not None:
+        return known
+    through = _decisions_through(con, "main", _snapshot_info(con, "main"))
+    if identity:  # a file (an in-memory database has no identity to tell it by)
+        with _through_lock:
+            _through_by_snapshot.clear()  # an older snapshot's: the newest is asked about from now on
+            _through_by_snapshot[identity] = through
+    return through
 
 
 def _served(snapshot: Path) -> ServedSnapshot:
@@ -153,23 +173,27 @@ def _served(snapshot: Path) -> ServedSnapshot:
 
 def _served_in(con: duckdb.DuckDBPyConnection, database: str) -> ServedSnapshot:
     """What ``database`` (a snapshot attached to ``con``, or ``main``: the file ``con`` opened) was clustered
-    from. A night's run report says which decisions it loaded; a night published before reports said so counts
-    as having none."""
-    columns = {r[0] for r in con.execute(  # the file a connection opened is catalogued under its own name
-        "SELECT column_name FROM duckdb_columns() WHERE database_name = coalesce(?, current_database())"
-        " AND table_name = 'snapshot_info'", [None if database == "main" else database]).fetchall()}
-    through_sql = "decisions_through" if "decisions_through" in columns else "NULL"
-    items_sql = "item_ids_through" if "item_ids_through" in columns else "NULL"
-    night, through, items = con.execute(f"SELECT run_id, {through_sql}, {items_sql} FROM {database}.snapshot_info"
-                                        ).fetchall()[0]
+    from, and the highest queue item id given by it or before it."""
+    info = _snapshot_info(con, database)
     # a snapshot published before it kept the mark: its queue's highest item
-    items = max(items or 0, con.execute(f"SELECT coalesce(max(item_id), 0) FROM {database}.review_queue"
-                                        ).fetchall()[0][0])
-    if through is not None:
-        return ServedSnapshot(night, through, from_decisions=True, item_ids_through=items)
-    clusters = _night_clusters(con, database, night)
-    return ServedSnapshot(night, int(clusters.get("decisions_through") or 0), from_decisions=False,
-                          item_ids_through=items)
+    items = max(info.get("item_ids_through") or 0, con.execute(
+        f"SELECT coalesce(max(item_id), 0) FROM {database}.review_queue").fetchall()[0][0])
+    return ServedSnapshot(info["run_id"], _decisions_through(con, database, info),
+                          from_decisions=info.get("decisions_through") is not None, item_ids_through=items)
+
+
+def _snapshot_info(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, Any]:
+    """The row of ``database``'s ``snapshot_info`` by column: an older snapshot lacks the later columns."""
+    reader = con.execute(f"SELECT * FROM {database}.snapshot_info")
+    return dict(zip([d[0] for d in reader.description], reader.fetchall()[0], strict=True))
+
+
+def _decisions_through(con: duckdb.DuckDBPyConnection, database: str, info: dict[str, Any]) -> int:
+    """The newest decision ``database``'s clusters have (``info``: its ``snapshot_info``): a decision snapshot
+    says; a night's run report says which decisions it loaded (a night published before reports said so: none)."""
+    if info.get("decisions_through") is not None:
+        return int(info["decisions_through"])
+    return int(_night_clusters(con, database, info["run_id"]).get("decisions_through") or 0)
 
 
 def _night_clusters(con: duckdb.DuckDBPyConnection, database: str, night: int) -> dict[str, Any]:
@@ -232,12 +256,14 @@ def _draw_past(con: duckdb.DuckDBPyConnection, sequence: str, value: int | None)
         con.execute(f"SELECT max(nextval('{sequence}')) FROM range(?)", [behind])
 
 
-def _recluster(snapshot: Path, service_con: sqlite3.Connection, night: int, last_decision: int) -> list[str]:
-    """Cluster, assign IDs and rebuild the queue inside a copied snapshot file, as the nightly does; return
-    the persons whose records or history changed."""
+def _recluster(snapshot: Path, service_con: sqlite3.Connection, served: ServedSnapshot, last_decision: int
+               ) -> list[str]:
+    """Cluster, assign IDs and rebuild the queue inside a copied snapshot file (of the snapshot ``served`` was read
+    from), as the nightly does; return the persons whose records or history changed."""
+    night = served.night
     con = duckdb.connect(str(snapshot))
     try:
-        _restore_store_defaults(con, _served_in(con, "main").item_ids_through)
+        _restore_store_defaults(con, served.item_ids_through)
         decisions = load_decisions_into(con, service_con)
         model = con.execute("SELECT settings_json FROM models ORDER BY first_used_run_id DESC LIMIT 1").fetchall()
         consistency = consistency_for_model(json.loads(model[0][0]) if model else {})
