@@ -43,6 +43,12 @@ def protect(counts: Mapping[Cell, int], sums: Sequence[Sum], keep: Collection[Ce
             for cell, count in counts.items()}
 
 
+def withheld_cap(counts: Mapping[Cell, int]) -> int:
+    """The most a withheld cell may hold, as the reader is taken to know: twice the largest count, and a small
+    cell more. A bound the reader may not have narrows only what we think they can reach: safe (withholds more)."""
+    return 2 * max(counts.values(), default=0) + SMALL
+
+
 def hidden_cells(counts: Mapping[Cell, int], sums: Sequence[Sum],
                  keep: Collection[Cell] = ()) -> tuple[set[Cell], set[Cell]]:
     """(cells suppressed for being small, cells withheld so that the reader learns no more of them)."""
@@ -135,7 +141,7 @@ class _Tables:
     def bounds(self, hidden: set[Cell], passes: int = 30) -> tuple[dict[Cell, int], dict[Cell, int]]:
         """Each cell's bounds when ``hidden`` are hidden, carried from cell to cell through the sums (interval
         arithmetic: every bound found holds, though it may miss some)."""
-        cap = 2 * max(self.counts.values(), default=0) + SMALL
+        cap = withheld_cap(self.counts)
         low = {cell: count if cell not in hidden else 1 if count < SMALL else SMALL
                for cell, count in self.counts.items()}
         high = {cell: count if cell not in hidden else SMALL - 1 if count < SMALL else cap

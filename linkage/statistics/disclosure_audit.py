@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, sparse
 
-from linkage.statistics.disclosure import SMALL, Cell, Sum
+from linkage.statistics.disclosure import SMALL, Cell, Sum, withheld_cap
 
 
 @dataclass
@@ -46,8 +46,7 @@ class HiddenCells:
             rhs.append(-shown)
         small = np.array([cell in primary for cell in cells])
         truth = np.array([counts[cell] for cell in cells], dtype=float)
-        # A bound the reader may not have narrows only what we think they can reach: safe (withholds more).
-        cap = 2.0 * max(counts.values()) + SMALL
+        cap = float(withheld_cap(counts))
         matrix = sparse.csr_array((values, (rows, columns)), shape=(len(rhs), len(cells)), dtype=float)
         return cls(list(cells), position, matrix, np.array(rhs, dtype=float),
                    np.where(small, 1.0, SMALL), np.where(small, SMALL - 1.0, cap), truth, small)
