@@ -1,3 +1,5 @@
+import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -9,7 +11,7 @@ import pytest
 from linkage.errors import LaoLinkError
 from linkage.paths import store_paths
 from linkage.publishing.backup import backup, restore
-from linkage.publishing.publish import current_snapshot, publish_snapshot
+from linkage.publishing.publish import SNAPSHOTS_KEPT, current_snapshot, publish_snapshot
 from linkage.service.service_db import connect_service
 from linkage.store import connect
 
@@ -115,3 +117,53 @@ def test_backup_waits_for_running_job_then_says_why(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def _published_backup(tmp_path):
+    db = tmp_path / "saved" / "laolink.duckdb"
+    con = connect(db)
+    con.execute("INSERT INTO records (source, record_id, full_name, row_hash, file_id, line_no)"
+                " VALUES ('MOPS-AHTD', 'R1', 'Noy', 'h1', 1, 1)")
+    publish_snapshot(con, store_paths(db), run_id=1)
+    con.close()
+    return backup(db, tmp_path / "backups")
+
+
+@pytest.mark.parametrize("name", ["../laolink.duckdb", "CURRENT", "notes.duckdb", "run-000001_p000001.duckdb.tmp"])
+def test_restore_refuses_a_snapshot_name_that_is_not_one_and_replaces_nothing(tmp_path, name):
+    """A manifest naming another file as its snapshot (here one the backup holds under that name) is refused with
+    its name, before the deployment's store is touched: the name decides which file of the published folder is
+    written and served."""
+    import json
+
+    made = _published_backup(tmp_path)
+    saved = next((made / "laolink.published").glob("run-*.duckdb"))
+    target = made / "laolink.published" / name
+    if not target.exists():
+        shutil.copy2(saved, target)
+    manifest = json.loads((made / "laolink-backup.json").read_text(encoding="utf-8"))
+    (made / "laolink-backup.json").write_text(json.dumps({**manifest, "snapshot": name}), encoding="utf-8")
+    live = tmp_path / "live" / "laolink.duckdb"
+    connect(live).close()
+    before = live.read_bytes()
+    with pytest.raises(LaoLinkError, match=re.escape(repr(name))):
+        restore(made, live, force=True)
+    assert live.read_bytes() == before
+    assert not store_paths(live).published_dir.exists()
+
+
+def test_restore_swaps_the_pointer_as_a_publish_does(tmp_path):
+    """A restore onto a deployment that kept its snapshots serves the restored one and keeps as few as a publish
+    keeps (the one pointer swap, publish.point_readers_at: old snapshots and their documents removed)."""
+    made = _published_backup(tmp_path)
+    live = tmp_path / "live" / "laolink.duckdb"
+    con = connect(live)
+    for night in range(1, SNAPSHOTS_KEPT + 1):
+        publish_snapshot(con, store_paths(live), run_id=night)
+    con.close()
+    paths = restore(made, live, force=True)
+    kept = sorted(p.name for p in paths.published_dir.glob("run-*.duckdb"))
+    assert len(kept) == SNAPSHOTS_KEPT and current_snapshot(paths).name in kept, kept
+    assert current_snapshot(paths).read_bytes() == next((made / "laolink.published").glob("run-*.duckdb")).read_bytes()
+    assert not [p for p in paths.published_dir.glob("run-*.persons.*")
+                if not (paths.published_dir / p.name.split(".persons.")[0]).exists()]

@@ -23,7 +23,7 @@ import duckdb
 from linkage.errors import LaoLinkError
 from linkage.paths import StorePaths, store_paths
 from linkage.publishing.decision_publish import publish_lock
-from linkage.publishing.publish import SNAPSHOT_NAME, _fsync, current_snapshot, snapshot_path
+from linkage.publishing.publish import SNAPSHOT_NAME, _fsync, current_snapshot, point_readers_at, snapshot_path
 
 MANIFEST = "laolink-backup.json"
 
@@ -84,6 +84,7 @@ def restore(backup_dir: Path, db: str | os.PathLike[str], *, force: bool = False
     if not manifest_path.exists():
         raise LaoLinkError(f"{backup_dir} is not a LaoLink backup (no {MANIFEST})")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    snapshot = _snapshot_named(backup_dir, manifest)
     paths = store_paths(db)
     if paths.db.exists() and not force:
         raise LaoLinkError(f"{paths.db} exists; pass --force to replace it")
@@ -100,18 +101,31 @@ def restore(backup_dir: Path, db: str | os.PathLike[str], *, force: bool = False
         for suffix in ("", "-wal", "-shm"):
             Path(str(paths.service_db) + suffix).unlink(missing_ok=True)
         shutil.copy2(src_service, paths.service_db)
-    if manifest.get("snapshot"):
-        src_published = backup_dir / (Path(manifest["db_name"]).stem + ".published")
+    if snapshot is not None:
         paths.published_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         with publish_lock(paths):  # under a name of its own, as a publish: a server may hold one of the same name
-            named = SNAPSHOT_NAME.fullmatch(manifest["snapshot"])
-            target = (snapshot_path(paths, int(named["night"]), int(named["decision"]) if named["decision"] else None)
-                      if named else paths.published_dir / manifest["snapshot"])
+            named = SNAPSHOT_NAME.fullmatch(snapshot.name)
+            target = snapshot_path(paths, int(named["night"]), int(named["decision"]) if named["decision"] else None)
             copied = target.with_name(target.name + ".tmp")
-            shutil.copy2(src_published / manifest["snapshot"], copied)
+            shutil.copy2(snapshot, copied)
             _fsync(copied)
             os.replace(copied, target)
-            tmp = paths.current_pointer.with_suffix(".tmp")
-            tmp.write_text(target.name + "\n", encoding="utf-8")
-            os.replace(tmp, paths.current_pointer)
+            point_readers_at(paths, target)
     return paths
+
+
+def _snapshot_named(backup_dir: Path, manifest: dict) -> Path | None:
+    """The backup's snapshot file its manifest names (None: the backup holds none); refused, before anything of
+    the deployment is replaced, unless the name is a snapshot's (``run-<night>[_d<decision>][_p<n>].duckdb``, the
+    names ``snapshot_path`` writes and those before publish numbers) and the file is in the backup."""
+    name = manifest.get("snapshot")
+    if not name:
+        return None
+    if not isinstance(name, str) or SNAPSHOT_NAME.fullmatch(name) is None:
+        raise LaoLinkError(f"{backup_dir / MANIFEST} names {name!r} as its snapshot, which is not a snapshot's name"
+                           " (run-<night>[_d<decision>]_p<n>.duckdb); nothing restored")
+    snapshot = backup_dir / (Path(manifest["db_name"]).stem + ".published") / name
+    if not snapshot.is_file():
+        raise LaoLinkError(f"{backup_dir / MANIFEST} names the snapshot {name!r}, which is not at {snapshot};"
+                           " nothing restored")
+    return snapshot
