@@ -6,6 +6,7 @@ from store_builders import add_records, decide, open_stores
 from linkage.service import decisions as write_path
 from linkage.service.auth import Principal
 from linkage.service.decisions import (
+    MAX_NOTE_LENGTH,
     NO_DECISION,
     DecisionConflict,
     DecisionRefused,
@@ -15,6 +16,7 @@ from linkage.service.decisions import (
     decision_history,
     load_decisions_into,
     record_decision,
+    record_decisions,
 )
 from linkage.service.service_db import connect_service
 
@@ -26,19 +28,45 @@ def test_pair_is_stored_in_source_record_order(tmp_path):
     assert d.note == "same photo" and d.supersedes is None and d.decided_at
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (("S", "1", "S", "1", "positive", "noy"), "two different records"),
-        (("S", "1", "S", "2", "maybe", "noy"), "judgement must be"),
-        (("S", "1", "S", "2", "negative", ""), "who decided"),
-    ],
-)
+BAD_DECISIONS = [
+    (("S", "1", "S", "1", "positive", "noy", None), "two different records, got S/1 twice"),
+    (("S", "1", "S", "2", "maybe", "noy", None), "judgement must be positive, negative or unsure, got 'maybe'"),
+    (("S", "1", "S", "2", "negative", "", None), "who decided"),
+    (("S", "1", "S", "2", "negative", "noy", "x" * (MAX_NOTE_LENGTH + 1)), "note is too long"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_DECISIONS)
 def test_bad_decisions_are_refused(tmp_path, args, message):
     svc = connect_service(tmp_path / "svc.sqlite")
+    *decision, note = args
     with pytest.raises(ValueError, match=message):
-        record_decision(svc, *args)
+        record_decision(svc, *decision, note=note)
     assert svc.execute("SELECT count(*) FROM decisions").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_DECISIONS)
+def test_several_decisions_are_refused_as_one_is_and_none_recorded(tmp_path, args, message):
+    # before: a pair of one record was "judgement must be ...", and a note of any length was kept
+    svc = connect_service(tmp_path / "svc.sqlite")
+    (s_l, r_l, s_r, r_r, judgement, by, note) = args
+    good = (("S", "7", "S", "8"), "positive", None)
+    with pytest.raises(ValueError, match=message):
+        record_decisions(svc, [good, ((s_l, r_l, s_r, r_r), judgement, None)], by, note)
+    assert svc.execute("SELECT count(*) FROM decisions").fetchone()[0] == 0
+
+
+def test_a_terminal_decision_keeps_the_notes_limit(tmp_path):
+    from typer.testing import CliRunner
+
+    from linkage.cli import app
+
+    db = str(tmp_path / "store.duckdb")
+    add = ["decisions", "add", "MOLSW", "1", "THAI", "9", "positive", "--db", db, "--by", "noy", "--note"]
+    refused = CliRunner().invoke(app, [*add, "x" * (MAX_NOTE_LENGTH + 1)])
+    assert refused.exit_code == 1, refused.output  # before: recorded, 2001 characters
+    assert f"the note is too long: {MAX_NOTE_LENGTH + 1} characters, at most {MAX_NOTE_LENGTH}" in refused.output
+    assert CliRunner().invoke(app, [*add, "x" * MAX_NOTE_LENGTH]).exit_code == 0
 
 
 def test_latest_decision_wins_and_supersedes(tmp_path):

@@ -1,7 +1,8 @@
 """The review page for data stewards: HTML pages, static assets (served by the app, never a CDN), translations.
 
 Pages read the published snapshot through the same query functions as the JSON API (``api/queries``) and
-write decisions through ``linkage.service.decisions.decide``; records pass through the same masking, and
+write decisions through ``linkage.service.decisions`` (the person page's split and merge through
+``linkage.service.person_decisions``); records pass through the same masking, and
 every page that shows person data is audited. Without a session a page redirects to /login. Decisions on
 the pair page are posted by app.js to ``POST /api/v1/decisions``. One module per page (``queue``, ``pair``,
 ``person``, ``search``, ``runs``, ``stats``; log-in and language in ``session``), what they share in ``render``.

@@ -12,9 +12,13 @@ stewards who disagree both stay *live*. The latest live decision is the one appl
 (the shared contract), and the disagreement is reported by :func:`decision_conflicts`
 so it goes on the review queue; it is never resolved silently.
 
-:func:`decide` is the one way the API, the pages and the CLI write a decision: it checks
+:func:`record_decisions` is the one write: it checks every decision (two different records,
+a judgement, who decided, the note's length) and records them all or none. Callers reach it
+through :func:`decide` (one pair: the API, and so the pair page, and the CLI), which checks
 who decides (:data:`DECIDING_ROLES`, and a source-limited key only on its own sources'
-records), then checks and records under one lock across threads and processes.
+records) and records under one lock across threads and processes, or through
+``linkage.service.person_decisions`` (the person page's split and merge: several pairs, the
+same checks and lock).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from linkage.service.auth import Principal
 
 # ``expected_current`` for a steward who saw no decision on the pair (decision ids start at 1).
 NO_DECISION = 0
-# The longest note a decision keeps (the API, the pair page and the person page's split and merge alike).
+# The longest note a decision keeps: record_decisions refuses a longer one (the API and the person page say so first).
 MAX_NOTE_LENGTH = 2000
 # Who decides, on the pages and the API alike: stewards (review and decide, full records). Admins manage
 # users, keys and runs and see records masked; analysts read masked; systems match and look up.
@@ -130,33 +134,61 @@ def record_decision(
     note: str | None = None,
     expected_current: int | None = None,
 ) -> Decision:
-    """Append a decision about a pair; raise DecisionConflict if ``expected_current`` is stale.
+    """Append one decision about a pair: :func:`record_decisions` with one pair (its checks, its conflict)."""
+    pair = (source_l, record_id_l, source_r, record_id_r)
+    return record_decisions(service_con, [(pair, judgement, expected_current)], decided_by, note)[0]
 
-    The primitive under :func:`decide`, without the role, scope or lock: the API, pages and CLI call ``decide``.
 
-    ``expected_current``: the decision id the steward saw as current, or ``NO_DECISION`` (0)
-    if they saw none; ``None`` records without checking (imports, scripts).
+def record_decisions(
+    service_con: sqlite3.Connection,
+    wanted: list[tuple[tuple[str, str, str, str], str, int | None]],
+    decided_by: str,
+    note: str | None = None,
+) -> list[Decision]:
+    """Append decisions, all or none: the one write of the decisions table. ``wanted`` is (pair, judgement,
+    expected_current) each, a pair (source_a, record_id_a, source_b, record_id_b) in either order.
+
+    Every decision is checked before any is written (ValueError: a pair of one record, a judgement that is not
+    one of :class:`Judgement`, no name of who decided, a note over :data:`MAX_NOTE_LENGTH`). ``expected_current``:
+    the decision id the steward saw as current, or ``NO_DECISION`` (0) if they saw none; ``None`` records
+    without checking (imports, scripts). A stale one raises DecisionConflict and records none of them.
+
+    Without the role, scope or lock of :func:`decide`: callers that read the live decisions to choose
+    ``wanted`` hold :func:`decision_lock` from the read to this call (``person_decisions``).
     """
-    try:
-        judgement = Judgement(judgement).value
-    except ValueError:
-        raise ValueError(f"judgement must be positive, negative or unsure, got {judgement!r}") from None
-    if not decided_by:
-        raise ValueError("a decision needs the name of who decided it")
-    pair = normalise_pair(source_l, record_id_l, source_r, record_id_r)
+    rows = _checked(wanted, decided_by, note)
     service_con.execute("BEGIN IMMEDIATE")
     try:
-        decision = _append(service_con, pair, judgement, decided_by, note, expected_current)
+        out = [_append(service_con, pair, judgement, decided_by, note, expected) for pair, judgement, expected in rows]
         service_con.execute("COMMIT")
     except BaseException:
         service_con.execute("ROLLBACK")
         raise
-    return decision
+    return out
+
+
+def _checked(wanted: list[tuple[tuple[str, str, str, str], str, int | None]], decided_by: str, note: str | None
+             ) -> list[tuple[tuple[str, str, str, str], str, int | None]]:
+    """``wanted`` with each pair normalised and each judgement a :class:`Judgement` value; ValueError naming the
+    first thing that makes a decision impossible."""
+    if not decided_by:
+        raise ValueError("a decision needs the name of who decided it")
+    if note is not None and len(note) > MAX_NOTE_LENGTH:
+        raise ValueError(f"the note is too long: {len(note)} characters, at most {MAX_NOTE_LENGTH}")
+    rows = []
+    for pair, judgement, expected in wanted:
+        try:
+            judgement = Judgement(judgement).value
+        except ValueError:
+            raise ValueError(f"judgement must be positive, negative or unsure, got {judgement!r}") from None
+        rows.append((normalise_pair(*pair), judgement, expected))
+    return rows
 
 
 def _append(service_con: sqlite3.Connection, pair: tuple[str, str, str, str], judgement: str, decided_by: str,
             note: str | None, expected_current: int | None) -> Decision:
-    """Insert one decision on a normalised pair inside the caller's transaction (the checks of record_decision)."""
+    """Insert one checked decision on a normalised pair inside the caller's transaction: refuse a stale
+    ``expected_current``, and supersede what the decider saw (or their own, or agreeing, live decisions)."""
     live = live_decisions(service_con, pair)
     current_id = live[-1].decision_id if live else None
     if expected_current is not None:
@@ -175,35 +207,6 @@ def _append(service_con: sqlite3.Connection, pair: tuple[str, str, str, str], ju
     row = cursor.fetchone()
     cursor.close()
     return Decision(*row)
-
-
-def record_decisions(
-    service_con: sqlite3.Connection,
-    wanted: list[tuple[tuple[str, str, str, str], str, int | None]],
-    decided_by: str,
-    note: str | None = None,
-) -> list[Decision]:
-    """Append several decisions at once, all or none: ``wanted`` is (pair, judgement, expected_current) each.
-
-    A stale ``expected_current`` raises DecisionConflict and records none of them. Callers that read the
-    live decisions to choose ``wanted`` hold :func:`decision_lock` from the read to this call.
-    """
-    if not decided_by:
-        raise ValueError("a decision needs the name of who decided it")
-    rows = []
-    for pair, judgement, expected in wanted:
-        try:
-            rows.append((normalise_pair(*pair), Judgement(judgement).value, expected))
-        except ValueError:
-            raise ValueError(f"judgement must be positive, negative or unsure, got {judgement!r}") from None
-    service_con.execute("BEGIN IMMEDIATE")
-    try:
-        out = [_append(service_con, pair, judgement, decided_by, note, expected) for pair, judgement, expected in rows]
-        service_con.execute("COMMIT")
-    except BaseException:
-        service_con.execute("ROLLBACK")
-        raise
-    return out
 
 
 def live_decisions_among(
@@ -259,11 +262,11 @@ def decide(
     note: str | None = None,
     expected_current: int | None = None,
 ) -> Decision:
-    """Record a decision: the one write path of the API, the pages and the CLI.
+    """Record a decision on one pair: the API's (and so the pair page's) and the CLI's way to :func:`record_decisions`.
 
     ``by``: the principal deciding (role and source scope checked, recorded as its actor), or a
     name from the terminal (whoever may open the service database decides as that name).
-    ``expected_current`` as in :func:`record_decision`. The check and the insert run under one
+    ``expected_current`` as in :func:`record_decisions`. The check and the insert run under one
     OS file lock beside the database, so concurrent workers never both pass the check.
     """
     if isinstance(by, Principal):
