@@ -156,12 +156,9 @@ def test_changed_keys_are_exactly_the_keys_whose_rows_differ(tmp_path, monkeypat
     assert found["predictions"] == [(3, 4), (250, 251), (900, 901)]
 
 
-def test_a_key_held_twice_on_one_side_is_copied_as_the_store_holds_it(tmp_path):
-    """Tables joined key by key as one row per key (record_person, persons, id_history have no key constraint):
-    a row held twice in the snapshot or in the store, equal to the other side's one, ends as the store holds it,
-    also when two such keys offset each other's counts; the documents are then rebuilt whole."""
-    from linkage.publishing import snapshot_delta
-
+def _store_and_snapshot(tmp_path: Path) -> tuple[duckdb.DuckDBPyConnection, dict[str, str]]:
+    """A store and an attached snapshot ``snap`` holding the same 100 rows of the document tables (the tables'
+    names and columns)."""
     con = duckdb.connect(str(tmp_path / "store.duckdb"))
     con.execute(f"ATTACH '{tmp_path / 'snap.duckdb'}' AS snap")
     tables = {"records": "range AS rid, 'name ' || range AS name",
@@ -172,6 +169,16 @@ def test_a_key_held_twice_on_one_side_is_copied_as_the_store_holds_it(tmp_path):
     for db in ("main", "snap"):
         for table, columns in tables.items():
             con.execute(f"CREATE TABLE {db}.{table} AS SELECT {columns} FROM range(100)")
+    return con, tables
+
+
+def test_a_key_held_twice_on_one_side_is_copied_as_the_store_holds_it(tmp_path):
+    """Tables joined key by key as one row per key (record_person, persons, id_history have no key constraint):
+    a row held twice in the snapshot or in the store, equal to the other side's one, ends as the store holds it,
+    also when two such keys offset each other's counts; the documents are then rebuilt whole."""
+    from linkage.publishing import snapshot_delta
+
+    con, tables = _store_and_snapshot(tmp_path)
     con.execute("UPDATE main.records SET name = 'renamed' WHERE rid = 3")
     query = "SELECT * FROM {}.{} ORDER BY ALL"
     assert snapshot_delta.write_tables_delta(con, list(tables)).changed_persons == ["P3"]  # all unique: by delta
@@ -184,3 +191,20 @@ def test_a_key_held_twice_on_one_side_is_copied_as_the_store_holds_it(tmp_path):
         assert con.execute(query.format("snap", table)).fetchall() == con.execute(
             query.format("main", table)).fetchall(), table
     assert delta.changed_persons is None and delta.changed_keys["records"] == 1
+
+
+@pytest.mark.parametrize("side, said", [("main", "1 rows over one per key in the store"),
+                                        ("snap", "in the previous snapshot")])
+def test_a_key_held_twice_is_said_with_the_table_and_where(tmp_path, caplog, side, said):
+    """A table copied whole because a key is held twice says so in the log: which table, which key, on which side,
+    and that every person document is rebuilt (the delta names no persons)."""
+    from linkage.publishing import snapshot_delta
+
+    con, tables = _store_and_snapshot(tmp_path)
+    con.execute(f"INSERT INTO {side}.record_person VALUES (7, 'P7')")
+    with caplog.at_level("WARNING", logger="laolink.publish"):
+        delta = snapshot_delta.write_tables_delta(con, list(tables))
+    assert delta.changed_persons is None and "record_person" in delta.whole_tables
+    said_whole = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(said_whole) == 1 and said_whole[0].startswith("publish: record_person holds a key (rid) more than once")
+    assert said in said_whole[0] and "every person document rebuilt" in said_whole[0]

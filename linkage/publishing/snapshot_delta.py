@@ -12,6 +12,7 @@ the file do not add up night after night.
 
 from __future__ import annotations
 
+import logging
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ MAX_CHANGED_SHARE = 0.3
 MAX_DELTA_CHAIN = 30
 # Keys are compared bucket by bucket first (``_find_changed_keys``), this many rows to a bucket on average.
 ROWS_PER_BUCKET = 16
+log = logging.getLogger("laolink.publish")
 
 
 @dataclass
@@ -193,9 +195,14 @@ def write_tables_delta(con: duckdb.DuckDBPyConnection, tables: list[str]) -> Sna
         _apply_changed_keys(con, table, DELTA_KEYS[table])
         con.execute(f"DROP TABLE _dk_{table}")
         if table in _UNIQUE_KEYS and not _same_keys(con, table, DELTA_KEYS[table]):
-            del delta.changed_keys[table]  # a key held twice on one side: copied whole, every document rebuilt
+            keys = ", ".join(DELTA_KEYS[table])
+            extra = con.execute(f"SELECT count(*) - count(DISTINCT ({keys})) FROM main.{table}").fetchall()[0][0]
+            log.warning("publish: %s holds a key (%s) more than once (%s), which its delta, one row per key, cannot "
+                        "bring over: the table is copied whole and every person document rebuilt", table, keys,
+                        f"{extra} rows over one per key in the store" if extra else "in the previous snapshot")
+            del delta.changed_keys[table]
             delta.whole_tables.append(table)
-            delta.changed_persons = None if table in DOC_TABLES else delta.changed_persons
+            delta.changed_persons = None  # the persons of the duplicated keys are not known: every document
     for table in delta.whole_tables:
         con.execute(f"DROP TABLE IF EXISTS snap.{table}")
         con.execute(f"CREATE TABLE snap.{table} AS SELECT * FROM main.{table}")
