@@ -309,9 +309,9 @@ def _fold_delta(db: sqlite3.Connection, delta: Path) -> None:
 class PersonDocs:
     """Read-only look-ups in a snapshot's document file and, for a delta, its base: each file opened once here,
     when the snapshot is opened, and again by each thread that reads it (one SQLite connection per file and
-    thread). A thread's connection is used only when it reads the very file opened here (its ``meta`` says
-    the same snapshot); else (the file removed with an older snapshot, or not the same file) the connection
-    opened here answers."""
+    thread). A thread that cannot open the file (removed with an older snapshot since) reads through the
+    connection opened here. A file a thread opens by its name is the one opened here: a snapshot's name is never
+    given again (``publish.snapshot_path``), so its document files are never replaced by another snapshot's."""
 
     def __init__(self, path: Path, base: Path | None = None) -> None:
         self.path = path
@@ -319,13 +319,12 @@ class PersonDocs:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._opened: dict[Path, tuple[sqlite3.Connection, str | None]] = {}
+        self._opened: dict[Path, sqlite3.Connection] = {}
         try:
             for file in (path, base):
                 if file is not None:
-                    con = _open(file, check_same_thread=False)
+                    con = self._opened[file] = _open(file, check_same_thread=False)
                     self._connections.append(con)
-                    self._opened[file] = (con, _built_for(con))
         except sqlite3.Error:
             self.close()
             raise
@@ -340,18 +339,10 @@ class PersonDocs:
         return con
 
     def _thread_con(self, path: Path) -> sqlite3.Connection:
-        opened, built_for = self._opened[path]
         try:
             con = _open(path, check_same_thread=False)
-        except sqlite3.Error:
-            return opened
-        try:
-            same = built_for is not None and _built_for(con) == built_for
-        except sqlite3.Error:
-            same = False
-        if not same:
-            con.close()
-            return opened
+        except sqlite3.Error:  # removed since the snapshot was opened
+            return self._opened[path]
         with self._lock:
             self._connections.append(con)
         return con
@@ -379,12 +370,6 @@ class PersonDocs:
 
 def _open(path: Path, **kwargs: bool) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, **kwargs)
-
-
-def _built_for(con: sqlite3.Connection) -> str | None:
-    """The snapshot (``_stamp``) an open document file was built for: it tells one file from another."""
-    row = con.execute("SELECT value FROM meta WHERE key = 'snapshot'").fetchone()
-    return row[0] if row else None
 
 
 def _meta(path: Path) -> dict[str, str] | None:
