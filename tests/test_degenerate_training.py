@@ -188,3 +188,14 @@ def test_a_field_filled_on_one_record_or_by_border_passes_is_learned_once_record
     assert {"phone_e164", "id_number_std"} <= set(model["laolink"]["training_learned_fields"])
     assert {"phone_e164", "id_number_std"} <= set(learned_fields(model))
     assert _nightly(later, db).model["trained_this_run"] is False  # learned now: not trained again
+
+
+def test_a_measured_prior_is_judged_against_deterministic_rules_that_paired_no_records():
+    """Rules that pair no records (no phones nor IDs, no namesake born the same day) estimate a prior of 0: a pass's
+    measure is then judged by MAX_PRIOR alone (a ratio to 0 divided by zero and failed the night)."""
+    from linkage.model.em_passes import MAX_PRIOR, far_prior
+
+    assert far_prior(2e-4, 0.0) is None
+    assert far_prior(MAX_PRIOR, 0.0) == f"measured a prior of {MAX_PRIOR:.3g}, at least {MAX_PRIOR}"
+    assert far_prior(2e-4, 1e-5) is None  # 20 times: a store may give that
+    assert far_prior(0.05, 1e-4) == "measured a prior of 0.05, 500 times the deterministic rules' 0.0001"

@@ -129,15 +129,14 @@ def measure_prior(
             name: probability_from_em_pass(ws, linker, em.measures[name] | {"columns": em.columns[name]}, blocked)
             for name, blocked in em.lambda_estimates.items() if name not in em.degenerate
         }
-        far = {name: p for name, p in by_pass.items()
-               if p is not None and (p >= MAX_PRIOR or p > MAX_PRIOR_RATIO * deterministic)}
+        why = {name: far_prior(p, deterministic) for name, p in by_pass.items() if p is not None}
+        far = {name: by_pass[name] for name, reason in why.items() if reason}
         if not far:
             break
         worst = max(far, key=lambda name: far[name])
         forget_em_session(linker, em.descriptions[worst], em.untrained)
         found[worst] = far[worst]
-        em.degenerate[worst] = (f"measured a prior of {far[worst]:.3g}, {far[worst] / deterministic:,.0f} times the "
-                                f"deterministic rules' {deterministic:.3g}")
+        em.degenerate[worst] = why[worst]
     _check_some_pass_learned(em)
     unlearned = [f"{m['comparison']} ({m['level']})" for name, m in em.measures.items()
                  if m and name not in em.skipped and trained_m(_level(linker, m)) is None]
@@ -147,6 +146,18 @@ def measure_prior(
                             f"skipped {em.skipped}, degenerate {em.degenerate}")
     usable = [p for p in by_pass.values() if p is not None]
     return by_pass | found, (statistics.median(usable) if usable else None)
+
+
+def far_prior(prior: float, deterministic: float) -> str | None:
+    """Why a measured prior is one no store gives (at least MAX_PRIOR, or over MAX_PRIOR_RATIO times the deterministic
+    rules' estimate), or None. Rules that pair no records (no phones nor IDs, no namesake born the same day)
+    estimate 0: a ratio to that says nothing."""
+    if deterministic > 0 and prior > MAX_PRIOR_RATIO * deterministic:
+        return (f"measured a prior of {prior:.3g}, {prior / deterministic:,.0f} times the deterministic rules' "
+                f"{deterministic:.3g}")
+    if prior >= MAX_PRIOR:
+        return f"measured a prior of {prior:.3g}, at least {MAX_PRIOR}"
+    return None
 
 
 def _level(linker: Linker, measures: dict) -> Any:
