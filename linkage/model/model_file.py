@@ -63,13 +63,18 @@ def model_problems(model: Any) -> list[str]:
     return problems
 
 
+def model_text(model: dict[str, Any]) -> str:
+    """A model file's text, as every model is written."""
+    return json.dumps(model, indent=4, ensure_ascii=False) + "\n"
+
+
 def write_model(path: Path, model: dict[str, Any]) -> None:
     """Write ``model`` to ``path`` whole or not at all (a temporary file renamed over it): a night killed or a disk
     full half way leaves the model that was there."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as out:
-        out.write(json.dumps(model, indent=4, ensure_ascii=False) + "\n")
+        out.write(model_text(model))
         out.flush()
         os.fsync(out.fileno())
     tmp.replace(path)

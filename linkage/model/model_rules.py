@@ -10,13 +10,12 @@ held 14 rules where predict.yaml has 38). The nightly gives the model it chose t
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from linkage.model.blocking import PREDICT_RULES, load_rules
-from linkage.model.model_file import model_version, write_model
+from linkage.model.model_file import model_text, model_version, write_model
 
 _KEY = "blocking_rules_to_generate_predictions"
 CARD_TITLE = "# Model card: "  # the card's first line, then the model version (training.model_card)
@@ -40,20 +39,18 @@ def with_current_rules(model: dict[str, Any], path: str | Path = PREDICT_RULES) 
     return {**model, _KEY: rules}
 
 
-def write_with_current_rules(source: Path, target: Path) -> bool:
-    """Write the model at ``source`` to ``target`` with today's prediction rules (as training writes a model) when
-    its own differ, or when ``target`` differs from what it would be; return whether ``target`` was written."""
-    model = json.loads(source.read_text(encoding="utf-8"))
+def write_with_current_rules(model: dict[str, Any], target: Path) -> bool:
+    """Write ``model`` with today's prediction rules to ``target`` (as training writes a model) unless it holds them
+    already, or ``target`` is already that; return whether ``target`` was written."""
     updated = with_current_rules(model)
-    if updated is None and source == target:
+    if updated is None:
         return False
-    text = json.dumps(updated or model, indent=4, ensure_ascii=False) + "\n"
-    if target.is_file() and target.read_text(encoding="utf-8") == text:
+    if target.is_file() and target.read_text(encoding="utf-8") == model_text(updated):
         return False
     before = model_version(target) if target.is_file() else None
-    write_model(target, updated or model)
+    write_model(target, updated)
     if before is not None:
-        note_rules_in_card(target, before, len((updated or model)[_KEY]))
+        note_rules_in_card(target, before, len(updated[_KEY]))
     return True
 
 

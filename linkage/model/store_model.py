@@ -302,7 +302,7 @@ def read_learned_model(path: Path) -> tuple[dict | None, str | None]:
 
 def _kept(path: Path, model: dict, records: int, why: str) -> ModelChoice:
     """The learned model at ``path`` as it is (given today's prediction rules)."""
-    rules = write_with_current_rules(path, path)
+    rules = write_with_current_rules(model, path)
     return ModelChoice(
         path=path, kind="learned", trained_this_run=False, store_records=records,
         reason=f"learned from {training_records(model):,} records of this store; {why}"
@@ -313,8 +313,9 @@ def _kept(path: Path, model: dict, records: int, why: str) -> ModelChoice:
 def _shipped(paths: StorePaths, records: int, why: str) -> ModelChoice:
     """The shipped model (a copy with today's prediction rules when its own are older)."""
     shipped, rules = DEFAULT_MODEL, ""
-    if with_current_rules(json.loads(DEFAULT_MODEL.read_text(encoding="utf-8"))) is not None:
+    model = json.loads(DEFAULT_MODEL.read_text(encoding="utf-8"))
+    if with_current_rules(model) is not None:
         shipped, rules = paths.models_dir / SHIPPED_MODEL_NAME, " (with today's prediction rules)"
-        write_with_current_rules(DEFAULT_MODEL, shipped)
+        write_with_current_rules(model, shipped)
     return ModelChoice(path=shipped, kind="shipped", trained_this_run=False, store_records=records,
                        reason=f"{why}: the shipped model scores them{rules}")
