@@ -124,3 +124,29 @@ def test_analyst_name_search_answers_alike_for_every_spelling_behind_the_initial
     steward = server.client_as("steward")
     scores = {steward.get("/api/v1/persons", params={"name": g}).json()["items"][0]["score"] for g in guesses[:3]}
     assert len(scores) > 1  # a steward, who sees the names, is ranked by spelling
+
+
+def test_the_queue_filters_by_the_packages_roles_in_any_writing_and_refuses_an_unknown_one(server):
+    from api.queries.review import QUEUE_ROLES
+
+    steward = server.client_as("steward")
+    items = items_by_record(steward)
+    suspects = [i["item_id"] for i in steward.get("/api/v1/review/queue", params={"role": "suspect"}).json()["items"]]
+    assert items["C1"] in suspects and items["A1"] not in suspects
+    for role in ("ຜູ້ຕ້ອງສົງໄສ", "offender"):  # as records write it (before: 422)
+        queue = steward.get("/api/v1/review/queue", params={"role": role})
+        assert queue.status_code == 200, queue.text
+        assert [i["item_id"] for i in queue.json()["items"]] == suspects
+    before = server.last_audit_id()
+    refused = steward.get("/api/v1/review/queue", params={"role": "boss"})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["field"] == "role"
+    assert "'boss'" in refused.json()["error"]["message"]  # before: "Input should be 'victim', ...", no role named
+    assert all(r in refused.json()["error"]["message"] for r in QUEUE_ROLES)
+    for page in ("/queue", "/queue/next"):  # before: the page answered 200 with an empty queue, the next the queue
+        answer = steward.get(page, params={"role": "boss"}, follow_redirects=False)
+        assert answer.status_code == 422 and "boss" in answer.text and "smuggled_migrant" in answer.text, page
+    assert [(r["action"], r["outcome"], r["status"]) for r in server.audit_rows(after=before)] == [
+        ("review.queue", "error", 422), ("page.queue", "error", 422), ("page.queue", "error", 422)]
+    found = steward.get("/queue/next", params={"role": "ຜູ້ຕ້ອງສົງໄສ"}, follow_redirects=False)
+    assert found.headers["location"] == f"/pairs/{items['C1']}?role=suspect"

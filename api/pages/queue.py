@@ -12,7 +12,9 @@ from api.masking import visible_record
 from api.pages.render import PageUser, filter_query, render
 from api.queries import review as review_queries
 from api.queries.persons import persons_of_rids
+from linkage.errors import FieldError
 from linkage.publishing.decision_publish import served_decisions_through
+from linkage.service.auth import Principal
 from linkage.service.decisions import current_decision_id
 
 router = APIRouter(include_in_schema=False)
@@ -29,9 +31,12 @@ def queue_page(
     role: str | None = None,
     page: int = Query(1, ge=1, le=1_000_000),
 ) -> Response:
-    filters = {"kind": kind or None, "source": source or None, "province": review_queries.province_filter(province),
-               "role": role or None}
-    queue = review_queries.review_queue(con, limit=50, offset=(page - 1) * 50, scope=principal.sources, **filters)
+    try:
+        filters = queue_filters(kind, source, province, role)
+    except FieldError:
+        return _unknown_role(request, principal, role)
+    queue = review_queries.review_queue(con, limit=50, offset=(page - 1) * 50, scope=principal.sources,
+                                        **_as_queried(filters))
     for item in queue["items"]:
         item["record_l"] = visible_record(item["record_l"], principal) if item["record_l"] else None
         item["record_r"] = visible_record(item["record_r"], principal) if item["record_r"] else None
@@ -42,9 +47,29 @@ def queue_page(
     sources = sorted(review_queries.review_queue(con, limit=1, offset=0, scope=principal.sources)["by_source"])
     seconds = request.app.state.settings.seconds_per_review_item
     return render(request, principal, "queue.html", queue=queue, filters={**filters, "province": province or ""},
-                  filter_query=filter_query({**filters, "province": province}), roles=review_queries.QUEUE_ROLES,
+                  filter_query=filter_query(filters), roles=review_queries.QUEUE_ROLES,
                   sources=sources, page=page, pages=max(1, math.ceil(queue["total"] / 50)),
                   seconds_per_item=seconds, steward_time=steward_time(queue["total"] * seconds))
+
+
+def queue_filters(kind: str | None, source: str | None, province: str | None, role: str | None
+                  ) -> dict[str, str | None]:
+    """The queue's filters as the queue page, the pair page and /queue/next carry them (blank: none; the role as
+    its code, ``review_queries.role_filter``, which raises FieldError for a role the package does not know)."""
+    return {"kind": kind or None, "source": source or None, "province": province or None,
+            "role": review_queries.role_filter(role)}
+
+
+def _as_queried(filters: dict[str, str | None]) -> dict[str, str | None]:
+    """``filters`` as the queue's queries take them: the province as its gazetteer code."""
+    return {**filters, "province": review_queries.province_filter(filters["province"])}
+
+
+def _unknown_role(request: Request, principal: Principal, role: str | None) -> Response:
+    """The answer to a queue filtered by a role the package does not know (422, the role and the known ones)."""
+    audit(request, "page.queue", outcome="error", status=422, detail={"reason": "unknown_role"})
+    return render(request, principal, "message.html", status=422, message_key="unknown_role",
+                  values={"role": role, "roles": ", ".join(review_queries.QUEUE_ROLES)})
 
 
 def steward_time(seconds: float) -> str:
@@ -67,13 +92,15 @@ def next_item(
     (a pair decided since the served snapshot's decisions; items whose decisions the queue was built with, such
     as "stewards disagree", are offered). A pair item opens the pair page, a cluster item without a pair its
     person; past the last, the queue."""
-    filters = {"kind": kind or None, "source": source or None, "province": province or None, "role": role or None}
+    try:
+        filters = queue_filters(kind, source, province, role)
+    except FieldError:
+        return _unknown_role(request, principal, role)
     query = filter_query(filters)
     through = served_decisions_through(con)
     service = request.app.state.service.connection()
     while True:
-        items = review_queries.queue_items_after(
-            con, after, {**filters, "province": review_queries.province_filter(province)}, principal.sources)
+        items = review_queries.queue_items_after(con, after, _as_queried(filters), principal.sources)
         for item in items:
             left, right = item["record_l"], item["record_r"]
             if not (left and right):

@@ -18,6 +18,7 @@ from api.queries.person_index import person_index_for
 from api.queries.records import STD_FIELDS, records_by_rid, rows_as_dicts
 from api.queue_reasons import parse_reasons, queue_reason
 from linkage.errors import FieldError
+from linkage.fields.case_codes import ROLE_WORDS, role_code
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 from linkage.store import has_table
 
@@ -71,8 +72,20 @@ matching AS (
 """
 
 
-# The roles the queue filters by (the record's role code: linkage.fields.case_codes.role_code, any writing of it).
-QUEUE_ROLES: tuple[str, ...] = ("victim", "suspect", "witness", "smuggled_migrant")
+# The roles the queue filters by: the package's role codes (a record's role_code, however its source wrote it).
+QUEUE_ROLES: tuple[str, ...] = tuple(ROLE_WORDS)
+
+
+def role_filter(text: str | None) -> str | None:
+    """A role filter as given (its code, or as records write it: 'ຜູ້ຕ້ອງສົງໄສ', 'offender') as the role code
+    ``review_queue`` takes; blank: no filter. A role the package does not know raises FieldError naming it."""
+    if not text:
+        return None
+    try:
+        return role_code(text)
+    except FieldError:
+        raise FieldError(f"unknown role {text!r}: the queue filters by {', '.join(QUEUE_ROLES)}",
+                         field="role") from None
 
 
 def province_filter(text: str | None) -> str | None:

@@ -18,9 +18,18 @@ from api.deps import Pagination, PublishedCursor, ServiceDb, audit, role_depende
 from api.errors import ApiError
 from api.masking import visible_prediction, visible_record
 from api.queries.persons import persons_of_rids
-from api.queries.review import item_in_scope, province_filter, review_pair, review_queue, rid_of
+from api.queries.review import (
+    QUEUE_ROLES,
+    item_in_scope,
+    province_filter,
+    review_pair,
+    review_queue,
+    rid_of,
+    role_filter,
+)
 from api.schemas import PageInfo
 from api.schemas_data import DecisionCreated, DecisionRequest, PairOut, QueueResponse
+from linkage.errors import FieldError
 from linkage.service.decisions import (
     DECIDING_ROLES,
     NO_DECISION,
@@ -46,10 +55,16 @@ def read_queue(
     kind: Literal["pair", "cluster"] | None = Query(None),
     source: str | None = Query(None, max_length=100, description="items with a record from this source"),
     province: str | None = Query(None, max_length=100, description="items with a record from this province"),
-    role: Literal["victim", "suspect", "witness", "smuggled_migrant"] | None = Query(
-        None, description="items with a record of this role (its role code, however the source wrote it)"),
+    role: str | None = Query(None, max_length=100, description=(
+        f"items with a record of this role: {', '.join(QUEUE_ROLES)}, or the role as records write it"
+        " (ຜູ້ຕ້ອງສົງໄສ, offender); another role is refused (422)")),
 ) -> QueueResponse:
     """Queue items, highest priority first, with the count of matching items by kind and by source."""
+    try:
+        role = role_filter(role)
+    except FieldError as exc:
+        audit(request, "review.queue", outcome="error", status=422, detail={"reason": "unknown_role"})
+        raise ApiError(422, exc.reason, field="role") from None
     q = review_queue(con, kind=kind, source=source, province=province_filter(province), role=role,
                      scope=principal.sources, limit=page.page_size, offset=page.offset)
     for item in q["items"]:
