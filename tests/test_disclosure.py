@@ -141,3 +141,26 @@ def test_the_pattern_is_the_same_in_every_process(small):
                                  "--by", "province,case_type"], env=env, capture_output=True, text=True, check=True)
         outputs.add(result.stdout)
     assert len(outputs) == 1
+
+
+def test_a_hidden_stratum_says_why_and_a_count_the_base_does_not_hold_is_a_fault(small):
+    from api.queries.stats import CountMismatch, estimates_report, protect_estimate
+
+    snapshot = current_snapshot(store_paths(small))
+    reasons: dict[str, set[str]] = {}
+    for by in STRATA:
+        for row in estimates_report(snapshot, "test", by, exact=False)["strata"]:
+            for answer in (row, *row["at_threshold"].values()):
+                if answer is not None and answer["observed"] in ("<5", "x"):
+                    reasons.setdefault(answer["observed"], set()).add(answer["reason"])
+    (small_reason,), (withheld_reason,) = reasons["<5"], reasons["x"]
+    assert "fewer than 5" in small_reason
+    assert "fewer than 5" not in withheld_reason and "too few" not in withheld_reason  # it holds 5 or more
+    assert "give" in withheld_reason and "away" in withheld_reason
+    # A count the protected base holds otherwise than the estimate saw is not a cell to hide: it is raised.
+    row = next(row for row in estimates_report(snapshot, "test", "sex", exact=True)["strata"] if row["observed"])
+    cell = ("sex", row["stratum"])
+    for shown in ({cell: row["observed"] + 1}, {}):
+        with pytest.raises(CountMismatch, match=row["stratum"]):
+            protect_estimate(row, cell, shown)
+    assert protect_estimate(row, cell, {cell: row["observed"]}) == row

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from linkage.statistics.disclosure import WITHHELD, protect
+from linkage.statistics.disclosure import SUPPRESSED, WITHHELD, protect
 from linkage.statistics.person_facts import PersonFacts
 from linkage.statistics.unduplicated import (
     ShownCells,
@@ -23,6 +23,12 @@ from linkage.statistics.unduplicated import (
 )
 
 MSE_PTHRESH = 0.02
+# Why a stratum shows no count and no estimate (an estimate would bound the count it hides).
+HIDDEN_REASONS = {
+    SUPPRESSED: "fewer than 5 persons seen: neither the count nor an estimate is shown",
+    WITHHELD: "withheld (5 or more persons seen) so that the counts shown together do not give a small one away;"
+              " no estimate is shown either",
+}
 _lock = threading.Lock()  # one computation per snapshot at a time; later requests read the cache
 
 
@@ -71,16 +77,23 @@ def _shown_at_thresholds(path: str, identity: str) -> dict[str, ShownCells]:
         return {str(t): protect(*strata_counts(published, t), keep=[("persons",)]) for t in SENSITIVITY_THRESHOLDS}
 
 
-def _protect_estimate(row: dict[str, Any] | None, cell: tuple[str, ...], shown: ShownCells) -> dict[str, Any] | None:
-    """A stratum as the protected base shows its persons seen; hidden, it loses its estimate (which would bound
-    the count) too."""
+class CountMismatch(RuntimeError):
+    """A stratum's persons seen by the estimate differ from the protected base's count of them: the two were
+    counted from different persons, a fault of ours, not a cell to hide."""
+
+
+def protect_estimate(row: dict[str, Any] | None, cell: tuple[str, ...], shown: ShownCells) -> dict[str, Any] | None:
+    """A stratum as the protected base shows its persons seen; hidden ("<5", "x"), it loses its estimate (which
+    would bound the count) too, and says why. A count the base holds otherwise is raised (:class:`CountMismatch`)."""
     if row is None:
         return None
-    value = shown.get(cell, 0 if row["observed"] == 0 else WITHHELD)
-    if value == row["observed"]:
-        return row
-    return {"observed": value if isinstance(value, str) else WITHHELD, "estimate": None, "ci95": None, "terms": [],
-            "reason": "withheld: too few persons seen to show"}
+    value = shown.get(cell, 0)  # the base lists every cell with someone in it
+    if value in HIDDEN_REASONS:
+        return {"observed": value, "estimate": None, "ci95": None, "terms": [], "reason": HIDDEN_REASONS[value]}
+    if value != row["observed"]:
+        raise CountMismatch(f"stratum {cell}: the estimate saw {row['observed']} persons, the protected counts"
+                            f" hold {value}")
+    return row
 
 
 def estimates_report(path: Path, identity: str, by: str | None, exact: bool) -> dict[str, Any]:
@@ -95,7 +108,7 @@ def estimates_report(path: Path, identity: str, by: str | None, exact: bool) -> 
     rows = []
     for row in answer["strata"]:
         cell = ("persons",) if by is None else (by, row["stratum"])
-        rows.append({**_protect_estimate(row, cell, main), "stratum": row["stratum"],
-                     "at_threshold": {key: _protect_estimate(other, cell, beside[key])
+        rows.append({**protect_estimate(row, cell, main), "stratum": row["stratum"],
+                     "at_threshold": {key: protect_estimate(other, cell, beside[key])
                                       for key, other in row["at_threshold"].items()}})
     return {**answer, "strata": rows, "exact": False}
