@@ -19,7 +19,7 @@ from linkage.model.training import train
 from linkage.nightly import NightlyConfig, RunReport, run_nightly
 from linkage.paths import store_paths
 from linkage.store import connect
-from tests.test_model import _insert
+from tests.test_model import _insert, _synthetic_records
 
 SPARSE_FILES = ("night1_molsw_lmi.csv", "night1_mops_ahtd.csv", "night1_prov_cps.csv", "night1_prov_svk.csv")
 
@@ -101,16 +101,20 @@ def test_a_store_gaining_phones_trains_a_usable_model_and_its_passes_agree(spars
     assert _parameters(card)["em_passes_degenerate"] == "{}"
 
 
+def _unlearnable(numbers: range) -> list[dict]:
+    """Records that share no birth date, name, phone or ID: no EM pass has a pair to learn from."""
+    return [dict(rid=i + 1, source="A", record_id=f"R{i}", given_key=f"g{i}", family_key=f"f{i}",
+                 full_name_std=f"g{i} f{i}", dob=dt.date(1950, 1, 1) + dt.timedelta(days=i), dob_precision="day",
+                 dob_year=1950 + i // 365, sex_code="FM"[i % 2], nationality_code="LAO", province_code=f"P{i % 18:02d}")
+            for i in numbers]
+
+
 @pytest.fixture
 def unlearnable_store(tmp_path):
     """1,200 records that share no birth date, name, phone or ID: no EM pass has a pair to learn from."""
-    rows = [dict(rid=i + 1, source="A", record_id=f"R{i}", given_key=f"g{i}", family_key=f"f{i}",
-                 full_name_std=f"g{i} f{i}", dob=dt.date(1950, 1, 1) + dt.timedelta(days=i), dob_precision="day",
-                 dob_year=1950 + i // 365, sex_code="FM"[i % 2], nationality_code="LAO", province_code=f"P{i % 18:02d}")
-            for i in range(1200)]
     db = tmp_path / "s.duckdb"
     con = connect(db)
-    _insert(con, rows)
+    _insert(con, _unlearnable(range(1200)))
     try:
         yield con, db
     finally:
@@ -137,6 +141,7 @@ def test_a_training_without_a_usable_model_keeps_the_earlier_one_else_the_shippe
 
     path = paths.models_dir / "store.json"
     shutil.copy(DEFAULT_MODEL, path)  # an earlier model, trained otherwise: stale here, so trained again
+    _insert(con, _unlearnable(range(1200, 1500)))  # once the store grew as retraining asks (+25 %)
     kept = choose_model(con, paths, min_records=1000)
     assert kept.kind == "learned" and kept.path == path and not kept.trained_this_run
     assert "kept: training (" in kept.reason and "no EM pass could learn" in kept.training_failed
@@ -147,6 +152,47 @@ def test_a_training_without_a_usable_model_keeps_the_earlier_one_else_the_shippe
     path.write_text(json.dumps({**earlier, "probability_two_random_records_match": 1.0}), encoding="utf-8")
     unusable = choose_model(con, paths, min_records=1000)  # nothing usable to keep: the shipped model
     assert unusable.kind == "shipped" and "the learned model cannot score" in unusable.reason
+
+
+def test_a_rejected_training_is_not_tried_again_until_the_store_changes_as_retraining_asks(unlearnable_store):
+    """Rejected on a store, training ran again every night on that unchanged store, and was rejected again after the
+    same minutes. Its rejection is remembered with the store's profile; the store grown by retrain_growth (or a new
+    source, field or decision) tries again, a training that gives a model forgets it."""
+    import time
+
+    from linkage.model.store_model import REJECTED_NAME
+
+    con, db = unlearnable_store
+    paths = store_paths(db)
+    started = time.perf_counter()
+    first = choose_model(con, paths, min_records=1000)
+    rejected_in = time.perf_counter() - started
+    assert first.kind == "shipped" and "no EM pass could learn" in first.training_failed
+    remembered = (paths.models_dir / REJECTED_NAME).read_text(encoding="utf-8")
+    assert '"training_records": 1200' in remembered
+
+    started = time.perf_counter()
+    again = choose_model(con, paths, min_records=1000)  # the next night, the store as it was
+    assert time.perf_counter() - started < rejected_in
+    assert again.kind == "shipped" and not again.trained_this_run and again.training_failed == ""
+    assert "no EM pass could learn" in again.training_not_retried and "on 1,200 records" in again.training_not_retried
+    assert "is not tried again: it gave no usable model for the store as it still is" in again.reason
+    assert "tried again when the store changes as retraining asks" in again.as_report()["reason"]
+    assert (paths.models_dir / REJECTED_NAME).read_text(encoding="utf-8") == remembered
+
+    _insert(con, _unlearnable(range(1200, 1300)))  # +8 %: not the +20 % that retrains
+    assert choose_model(con, paths, min_records=1000).training_not_retried
+    _insert(con, _unlearnable(range(1300, 1450)))  # +21 % since the rejection: tried, and rejected again
+    grown = choose_model(con, paths, min_records=1000)
+    assert "no EM pass could learn" in grown.training_failed and grown.training_not_retried == ""
+    assert "tried again since its rejection: the store grew from 1,200 to 1,450 records" in grown.reason
+    assert '"training_records": 1450' in (paths.models_dir / REJECTED_NAME).read_text(encoding="utf-8")
+
+    persons = _synthetic_records(400, seed=5)  # new sources, whose persons' records give EM pairs to learn from
+    _insert(con, [r | {"rid": 10_000 + r["rid"]} for r in persons])
+    learned = choose_model(con, paths, min_records=1000)
+    assert learned.kind == "learned" and learned.trained_this_run, learned.reason
+    assert not (paths.models_dir / REJECTED_NAME).exists()
 
 
 def test_a_learned_model_that_cannot_score_is_trained_again(sparse_store_inboxes, tmp_path):

@@ -16,7 +16,10 @@ standardized records is too small to learn from: the shipped model scores it, an
 store's size. A model file that
 cannot be read (cut short) or cannot score (``model_file.model_problems``) is trained again; a training that gives
 no usable model (``model_file.ModelRejected``) replaces nothing: the store's earlier model scores, else the shipped
-one, and the run report says why (``ModelChoice.training_failed``).
+one, and the run report says why (``ModelChoice.training_failed``). The rejection is remembered with the store's
+profile it was rejected for (``REJECTED_NAME``): training is not tried again, every night, on the same store (it
+would be rejected again, after the same minutes), but when the store changed since as the rules above retrain a
+model (grown, a new source, a field now shared, decisions), and the run report says so (``training_not_retried``).
 
 Training reads the standardized records and the stewards' current positive decisions (m from those
 labels too), never a truth file, and is deterministic (fixed seed, byte-identical model file for the same
@@ -35,17 +38,26 @@ import hashlib
 import json
 import sqlite3
 from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from linkage.model.model_file import LAOLINK_KEY, M_FLOOR, ModelRejected, model_problems, training_records
+from linkage.model.model_file import (
+    LAOLINK_KEY,
+    M_FLOOR,
+    ModelRejected,
+    model_problems,
+    training_records,
+    write_model,
+)
 from linkage.model.model_rules import with_current_rules, write_with_current_rules
 from linkage.model.shipped import DEFAULT_MODEL
 from linkage.paths import StorePaths
 
 STORE_MODEL_NAME = "store.json"
 SHIPPED_MODEL_NAME = "shipped.json"  # the shipped model with today's prediction rules, when its own are older
+REJECTED_NAME = "store.rejected.json"  # the store's profile a training gave no usable model for, and why
 DEFAULT_MIN_RECORDS = 5_000
 DEFAULT_RETRAIN_GROWTH = 0.2
 # The model input's columns the comparisons read (linkage/model/model_input.py): one the model learned nothing of that
@@ -87,6 +99,7 @@ class ModelChoice:
     reason: str
     store_records: int
     training_failed: str = ""  # why training this run gave no usable model (the model above scored instead)
+    training_not_retried: str = ""  # an earlier training's rejection on the store as it still is: not tried again
 
     def as_report(self) -> dict:
         return asdict(self) | {"path": str(self.path)}
@@ -274,20 +287,52 @@ def choose_model(
     reason = unusable or retrain_reason(model, profile, retrain_growth)
     if reason is None:
         return _kept(path, model, profile.records, "still fits it")
+    rejected, changed = earlier_rejection(paths, profile, retrain_growth)
+    if rejected and not changed:
+        failed = (f"training ({reason}) is not tried again: it gave no usable model for the store as it still is "
+                  f"({rejected}); it is tried again when the store changes as retraining asks")
+        if model is not None:
+            return replace(_kept(path, model, profile.records, f"kept: {failed}"), training_not_retried=rejected)
+        return replace(_shipped(paths, profile.records, failed), training_not_retried=rejected)
+    if rejected:
+        reason = f"{reason}; tried again since its rejection: {changed}"
     try:
         train(
             con, path, work_dir=paths.work_dir, store_facts=profile.facts(), service_db=paths.service_db,
             data_description=f"the store's own records ({paths.db.name})",
         )  # fmt: skip
     except ModelRejected as exc:
+        _remember_rejection(paths, profile, str(exc))
         failed = f"training ({reason}) gave no usable model: {exc}"
         if model is not None:
             return replace(_kept(path, model, profile.records, f"kept: {failed}"), training_failed=str(exc))
         return replace(_shipped(paths, profile.records, failed), training_failed=str(exc))
+    (paths.models_dir / REJECTED_NAME).unlink(missing_ok=True)
     return ModelChoice(
         path=path, kind="learned", trained_this_run=True, store_records=profile.records,
         reason=f"trained on this store's {profile.records:,} records: {reason}",
     )  # fmt: skip
+
+
+def _remember_rejection(paths: StorePaths, profile: StoreProfile, why: str) -> None:
+    """Keep the profile of the store a training was rejected on, shaped as the facts of a model that learned nothing
+    (no comparisons, no field), so that ``retrain_reason`` says when the store has changed enough to try again."""
+    write_model(paths.models_dir / REJECTED_NAME, {"comparisons": [], LAOLINK_KEY: {
+        **profile.facts(), "training_records": profile.records, "training_learned_fields": [],
+        "training_comparisons": comparison_digests(), "rejected": why,
+        "rejected_at": datetime.now(UTC).isoformat(timespec="seconds")}})  # fmt: skip
+
+
+def earlier_rejection(paths: StorePaths, profile: StoreProfile, retrain_growth: float) -> tuple[str, str | None]:
+    """The remembered rejection (when, on how many records, why; empty when there is none, or its file cannot be
+    read: training is tried), and how the store changed since as retraining asks (None while it has not)."""
+    try:
+        rejected = json.loads((paths.models_dir / REJECTED_NAME).read_text(encoding="utf-8"))
+        facts = rejected[LAOLINK_KEY]
+        why = f"rejected at {facts['rejected_at']} on {facts['training_records']:,} records: {facts['rejected']}"
+        return why, retrain_reason(rejected, profile, retrain_growth)
+    except (OSError, ValueError, KeyError, TypeError):
+        return "", None
 
 
 def read_learned_model(path: Path) -> tuple[dict | None, str | None]:
