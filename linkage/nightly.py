@@ -327,9 +327,11 @@ def _scoring_version(con: duckdb.DuckDBPyConnection, model: Path, version: str) 
 
 def _choose_model(con: duckdb.DuckDBPyConnection, cfg: NightlyConfig, paths: StorePaths) -> ModelChoice:
     """The model given on the command line, else the store's learned one (trained now if stale or missing)."""
+    from linkage.model.model_file import read_given_model
     from linkage.model.store_model import choose_model, standardized_records
 
     if cfg.model is not None:
+        read_given_model(cfg.model)  # refused as it is, before the night scores with it
         n = standardized_records(con)
         return ModelChoice(path=cfg.model, kind="given", trained_this_run=False, store_records=n,
                            reason=f"{cfg.model} given with --model")

@@ -90,3 +90,35 @@ def test_a_prior_of_one_is_capped_at_every_size_and_such_a_model_cannot_score():
     assert model_problems(bad) == ["c: same: m_probability 0.0", "c: same: u_probability 1.5",
                                    "c: same: m_probability None"]
     assert model_problems({"probability_two_random_records_match": 1e-4}) == ["not a model file (no comparisons)"]
+
+
+def test_a_given_model_that_cannot_score_is_refused_naming_the_file_and_the_field(tmp_path):
+    """A --model file with a prior of 1.0 was scored as if it said MAX_PRIOR (0.5), without a word: the night and
+    `laolink predict` now refuse it with what model_problems finds, the file named."""
+    import json
+
+    from linkage.errors import LaoLinkError
+    from linkage.model.prediction import predict
+    from linkage.model.shipped import DEFAULT_MODEL
+    from linkage.nightly import NightlyConfig, run_nightly
+    from linkage.store import connect
+
+    bad = tmp_path / "given.json"
+    bad.write_text(json.dumps({**json.loads(DEFAULT_MODEL.read_text(encoding="utf-8")),
+                               "probability_two_random_records_match": 1.0}), encoding="utf-8")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    db = tmp_path / "s.duckdb"
+    expected = f"{bad}: this model cannot score: probability that two random records match 1.0, not within (0, 0.5)"
+    with pytest.raises(LaoLinkError) as refused:
+        run_nightly(NightlyConfig(inbox=inbox, db=db, model=bad, threads=1))
+    assert str(refused.value).startswith(expected)
+    con = connect(db)
+    try:
+        status, report = con.execute("SELECT status, report FROM runs ORDER BY run_id DESC LIMIT 1").fetchall()[0]
+        assert status == "failed" and expected in json.loads(report)["error"]  # the runs page shows why
+        with pytest.raises(LaoLinkError) as refused:
+            predict(con, bad, work_dir=tmp_path / "work")
+        assert str(refused.value).startswith(expected)
+    finally:
+        con.close()

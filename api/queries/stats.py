@@ -61,11 +61,16 @@ def stats_report(path: Path, identity: str, by: list[tuple[str, ...]], exact: bo
 
 @lru_cache(maxsize=16)
 def _estimates(path: str, identity: str, by: str | None) -> dict[str, Any]:
-    from linkage.statistics.estimates import estimate_strata
+    from linkage.statistics.estimates import estimate_strata, strata_head
+    from linkage.statistics.mse import NoEstimate
     from linkage.statistics.person_lists import open_snapshot_records
 
     with open_snapshot_records(path, None) as published:
-        return estimate_strata(published, None, by, None, MSE_PTHRESH)
+        try:
+            return estimate_strata(published, None, by, None, MSE_PTHRESH)
+        except NoEstimate as exc:  # the one place it becomes an answer: the route and the page show the reason
+            return {**strata_head(published, None, by), "lists": {source: [source] for source in published.sources},
+                    "strata": [], "reason": str(exc)}
 
 
 @lru_cache(maxsize=4)

@@ -86,9 +86,6 @@ def mse_command(
     except LaoLinkError as exc:
         typer.echo(f"mse: {exc}", err=True)
         raise typer.Exit(1) from None
-    if answer.get("reason") and "strata" in answer and not answer["strata"]:
-        typer.echo(f"mse: no estimate: {answer['reason']}", err=True)
-        raise typer.Exit(1)
     if as_json:
         typer.echo(json.dumps(answer))
     elif file is not None:

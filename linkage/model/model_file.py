@@ -63,6 +63,23 @@ def model_problems(model: Any) -> list[str]:
     return problems
 
 
+def read_given_model(path: Path) -> dict[str, Any]:
+    """The model file a user gave (``--model``), refused when it cannot score (LaoLinkError naming the file and what
+    in it, ``model_problems``), never mended: a prior of 1.0 in a given file was scored as MAX_PRIOR without a
+    word."""
+    if not path.is_file():
+        raise LaoLinkError(f"{path}: model file not found (train one with `laolink train`)")
+    try:
+        model = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise LaoLinkError(f"{path}: not a model file ({type(exc).__name__}: {str(exc)[:200]})") from exc
+    problems = model_problems(model)
+    if problems:
+        raise LaoLinkError(f"{path}: this model cannot score: {'; '.join(problems)} (give a model file `laolink "
+                           "train` wrote, or no --model: the nightly then learns one from the store)")
+    return model
+
+
 def model_text(model: dict[str, Any]) -> str:
     """A model file's text, as every model is written."""
     return json.dumps(model, indent=4, ensure_ascii=False) + "\n"

@@ -12,7 +12,6 @@ blocking produces is not kept.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from linkage.errors import LaoLinkError
 from linkage.model.blocking import DEFAULT_MAX_PAIRS, NamedRule, check_cap, count_pairs, load_rules, raise_over_cap
 from linkage.model.blocking_sql import sharing_a_key_sql
 from linkage.model.engines import predict_pairs
-from linkage.model.model_file import model_version, settings_for_store
+from linkage.model.model_file import model_version, read_given_model, settings_for_store
 from linkage.model.model_input import (
     MODEL_INPUT_TABLE,
     WORKSPACE,
@@ -184,10 +183,8 @@ def predict(
 
 
 def _read_model(model_path: Path) -> tuple[dict, str]:
-    """The model file's settings and its version."""
-    if not model_path.exists():
-        raise LaoLinkError(f"{model_path}: model file not found (train one with `laolink train`)")
-    return json.loads(model_path.read_text(encoding="utf-8")), model_version(model_path)
+    """The model file's settings and its version; refused when it cannot score (``model_file.read_given_model``)."""
+    return read_given_model(model_path), model_version(model_path)
 
 
 def _table(ws: Workspace, name: str) -> str:

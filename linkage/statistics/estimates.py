@@ -41,24 +41,22 @@ def estimate(table: CaptureTable, pthresh: float, bootstrap: int = 0) -> dict[st
     return answer
 
 
-def estimate_strata(published: PublishedRecords, lists: str | None, by: str | None, threshold: float | None,
-                    pthresh: float, bootstrap: int = 0) -> dict[str, Any]:
-    """Estimates per stratum (persons: published, or clusters at ``threshold``), each with the same from the
-    clusters at the sensitivity thresholds beside it. Without ``lists`` (one list per source), a store whose
-    sources allow no estimate (one source, more than the estimate takes) gives no strata and the ``reason``."""
-    from linkage.statistics.mse import NoEstimate
-
+def strata_head(published: PublishedRecords, threshold: float | None, by: str | None) -> dict[str, Any]:
+    """What the strata are of: which persons (published, or clusters at ``threshold``), linked at which match
+    probability, split by which fact."""
     persons = (f"published (linked at match probability {published.threshold})" if threshold is None
                and published.threshold is not None else "published" if threshold is None
                else f"clusters at match probability {threshold}")
-    head = {"persons": persons, "threshold": published.threshold if threshold is None else threshold, "by": by}
-    try:
-        specs = parse_lists(lists, published.sources)
-    except NoEstimate as exc:
-        if lists:
-            raise
-        return {**head, "lists": {source: [source] for source in published.sources}, "strata": [],
-                "reason": str(exc)}
+    return {"persons": persons, "threshold": published.threshold if threshold is None else threshold, "by": by}
+
+
+def estimate_strata(published: PublishedRecords, lists: str | None, by: str | None, threshold: float | None,
+                    pthresh: float, bootstrap: int = 0) -> dict[str, Any]:
+    """Estimates per stratum (persons: published, or clusters at ``threshold``), each with the same from the
+    clusters at the sensitivity thresholds beside it. Lists no estimate can be made from (one source, more than
+    the estimate takes) raise NoEstimate: the caller says so as it answers (the CLI fails, the service shows the
+    rest of its statistics with the reason)."""
+    specs = parse_lists(lists, published.sources)
     main = capture_tables(published, person_table_at(published, threshold), specs, by)
     beside = {t: capture_tables(published, person_table_at(published, t), specs, by) for t in SENSITIVITY_THRESHOLDS}
     strata = []
@@ -68,7 +66,8 @@ def estimate_strata(published: PublishedRecords, lists: str | None, by: str | No
         row["at_threshold"] = {str(t): estimate(tables[stratum], pthresh) if stratum in tables else None
                                for t, tables in beside.items()}
         strata.append(row)
-    return {**head, "lists": {spec.name: list(spec.sources) for spec in specs}, "strata": strata}
+    return {**strata_head(published, threshold, by), "lists": {spec.name: list(spec.sources) for spec in specs},
+            "strata": strata}
 
 
 def strata_counts(published: PublishedRecords, threshold: float | None) -> tuple[dict[Cell, int], list[Sum]]:
