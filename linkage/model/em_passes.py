@@ -168,13 +168,14 @@ def _level(linker: Linker, measures: dict) -> Any:
 
 def blocked_pairs(ws: Workspace, columns: list[str]) -> int:
     """Pairs of model-input records that agree on every one of ``columns`` (none null)."""
+    return int(ws.con.execute(_blocked_pairs_sql(columns)).fetchall()[0][0])
+
+
+def _blocked_pairs_sql(columns: list[str]) -> str:
+    """SELECT of :func:`blocked_pairs`' count (one row, one column)."""
     not_null = " AND ".join(f"{c} IS NOT NULL" for c in columns)
-    return int(
-        ws.con.execute(
-            f"SELECT coalesce(sum(k * (k - 1) / 2), 0) FROM (SELECT count(*) AS k FROM {MODEL_INPUT_TABLE} "
-            f"WHERE {not_null} GROUP BY {', '.join(columns)})"
-        ).fetchall()[0][0]
-    )
+    return (f"SELECT coalesce(sum(k * (k - 1) / 2), 0) FROM (SELECT count(*) AS k FROM {MODEL_INPUT_TABLE} "
+            f"WHERE {not_null} GROUP BY {', '.join(columns)})")
 
 
 def probability_from_em_pass(ws: Workspace, linker: Linker, measures: dict, lambda_blocked: float) -> float | None:
@@ -190,16 +191,9 @@ def probability_from_em_pass(ws: Workspace, linker: Linker, measures: dict, lamb
     """
     if not MIN_MATCH_SHARE < lambda_blocked < 1:
         return None  # EM fell into its degenerate solution (everything or nothing a match)
-    columns = measures["columns"]
-    not_null = " AND ".join(f"{c} IS NOT NULL" for c in columns)
-    key = ", ".join(columns)
     pairs_blocked, n, present = ws.con.execute(
-        f"""
-        SELECT (SELECT coalesce(sum(k * (k - 1) / 2), 0) FROM (SELECT count(*) AS k FROM {MODEL_INPUT_TABLE}
-                WHERE {not_null} GROUP BY {key})),
-               count(*), count(*) FILTER ({measures["present"]})
-        FROM {MODEL_INPUT_TABLE}
-        """
+        f"SELECT ({_blocked_pairs_sql(measures['columns'])}), count(*), count(*) FILTER ({measures['present']}) "
+        f"FROM {MODEL_INPUT_TABLE}"
     ).fetchall()[0]
     m_level = trained_m(_level(linker, measures))
     recall = (m_level or 0) * (present / n) ** 2
