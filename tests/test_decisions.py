@@ -11,10 +11,12 @@ from linkage.service.decisions import (
     DecisionConflict,
     DecisionRefused,
     current_decision_id,
+    current_decision_ids,
     current_decisions,
     decision_conflicts,
     decision_history,
     load_decisions_into,
+    normalise_pair,
     record_decision,
     record_decisions,
 )
@@ -97,6 +99,23 @@ def test_stale_expected_current_raises_conflict(tmp_path):
     assert first.supersedes is None
     assert current_decision_id(svc, "S", "4", "S", "3") == first.decision_id
     assert current_decision_id(svc, "S", "5", "S", "6") is None
+
+
+def test_the_current_decisions_of_many_pairs_are_read_in_one_query(tmp_path):
+    svc = connect_service(tmp_path / "svc.sqlite")
+    seen = record_decision(svc, "S", "1", "S", "2", "positive", "noy")
+    record_decision(svc, "S", "2", "S", "1", "negative", "noy", expected_current=seen.decision_id)  # supersedes
+    record_decision(svc, "S", "3", "T", "4", "positive", "noy")
+    record_decision(svc, "S", "3", "T", "4", "negative", "kham")  # contested: both live, the latest applies
+    record_decision(svc, "S", "1", "T", "4", "unsure", "noy")
+    pairs = [("S", "2", "S", "1"), ("T", "4", "S", "3"), ("S", "1", "T", "4"), ("S", "1", "S", "3")]
+    statements: list[str] = []
+    svc.set_trace_callback(statements.append)
+    current = current_decision_ids(svc, pairs)
+    svc.set_trace_callback(None)
+    assert len(statements) == 1  # /queue/next asked one query per item of a page of 50
+    assert current == {normalise_pair(*p): current_decision_id(svc, *p) for p in pairs[:3]}
+    assert current == {("S", "1", "S", "2"): 2, ("S", "3", "T", "4"): 4, ("S", "1", "T", "4"): 5}
 
 
 def test_two_stewards_who_disagree_are_a_conflict_until_one_settles_it(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 from snapshot_builder import build_snapshot, gamma_of
 
 from api.queries.persons import get_person, resolve_person
-from api.queries.review import province_filter, review_pair, review_queue, rid_of, top_levels
+from api.queries.review import province_filter, queue_items_after, review_pair, review_queue, rid_of, top_levels
 from api.queries.runs import get_run, list_runs
 from api.queries.search import parse_search, search_persons
 from linkage.errors import FieldError
@@ -166,6 +166,15 @@ def test_top_levels_are_each_comparisons_highest_gamma(snap):
     top = top_levels(snap, version)
     assert top["phone"] == SAME_PHONE and top["name"] == NAME_KEYS_EQUAL  # the strongest level is the highest
     assert top_levels(snap, "no such model") == {}
+
+
+@pytest.mark.parametrize("filters", [{}, {"kind": "pair"}, {"source": "PROV-SVK"}, {"role": "suspect"}])
+def test_the_next_items_are_the_queues_items_in_its_order(snap, filters):
+    """/queue/next's keyset walk lists what the queue page lists, item for item (reason and records included)."""
+    walked: list = []
+    while page := queue_items_after(snap, walked[-1]["item_id"] if walked else None, filters, None, limit=2):
+        walked += page
+    assert walked == review_queue(snap, **filters)["items"]  # before: the walk's items lacked reason and scores
 
 
 def test_queue_pages(snap):

@@ -15,7 +15,7 @@ from api.queries.persons import persons_of_rids
 from linkage.errors import FieldError
 from linkage.publishing.decision_publish import served_decisions_through
 from linkage.service.auth import Principal
-from linkage.service.decisions import current_decision_id
+from linkage.service.decisions import current_decision_ids, normalise_pair
 
 router = APIRouter(include_in_schema=False)
 
@@ -101,15 +101,16 @@ def next_item(
     service = request.app.state.service.connection()
     while True:
         items = review_queries.queue_items_after(con, after, _as_queried(filters), principal.sources)
+        pairs = {item["item_id"]: normalise_pair(item["record_l"]["source"], item["record_l"]["record_id"],
+                                                 item["record_r"]["source"], item["record_r"]["record_id"])
+                 for item in items if item["record_l"] and item["record_r"]}
+        current = current_decision_ids(service, pairs.values())  # the page's pairs in one query
         for item in items:
-            left, right = item["record_l"], item["record_r"]
-            if not (left and right):
+            if item["item_id"] not in pairs:
                 if item["person_id"]:
                     return RedirectResponse(f"/persons/{item['person_id']}", status_code=303)
                 continue
-            current = current_decision_id(service, left["source"], left["record_id"], right["source"],
-                                          right["record_id"])
-            if current is None or current <= through:
+            if current.get(pairs[item["item_id"]], 0) <= through:
                 return RedirectResponse(f"/pairs/{item['item_id']}{query}", status_code=303)
         if len(items) < 50:
             return RedirectResponse(f"/queue{query}", status_code=303)

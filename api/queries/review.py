@@ -157,14 +157,7 @@ def _params(kind, source, province, role, scope, item=None) -> dict[str, Any]:
 
 def _review_queue(idx, kind, source, province, role, scope, limit, offset) -> dict[str, Any]:
     params = _params(kind, source, province, role, scope)
-    items = rows_as_dicts(idx.execute(
-        f"""{_MATCHING_SQL}
-            SELECT q.item_id, q.kind, q.rid_l, q.rid_r, q.person_id, q.priority, q.reason, {_reasons_column(idx)},
-                   q.match_probability, q.run_id
-            FROM q JOIN matching m USING (item_id)
-            ORDER BY q.priority DESC, q.item_id LIMIT $limit OFFSET $offset""",
-        {**params, "limit": limit, "offset": offset},
-    ))
+    items = _items(idx, params, limit, offset=offset)
     by_kind = dict(idx.execute(
         f"{_MATCHING_SQL} SELECT q.kind, count(*) FROM q JOIN matching USING (item_id) GROUP BY q.kind ORDER BY q.kind",
         params,
@@ -174,35 +167,41 @@ def _review_queue(idx, kind, source, province, role, scope, limit, offset) -> di
             JOIN matching USING (item_id) GROUP BY r.source ORDER BY r.source""",
         params,
     ).fetchall())
-    records = records_by_rid(idx, [r for it in items for r in (it["rid_l"], it["rid_r"]) if r is not None])
-    _with_reason_text(items)
-    for it in items:
-        it["record_l"] = records.get(it["rid_l"])
-        it["record_r"] = records.get(it["rid_r"])
     return {"items": items, "total": sum(by_kind.values()), "by_kind": by_kind, "by_source": by_source}
 
 
 def queue_items_after(con: duckdb.DuckDBPyConnection, after: int | None, filters: dict[str, str | None],
                       scope: frozenset[str] | None, limit: int = 50) -> list[dict[str, Any]]:
     """The items that follow item ``after`` in the queue's order (priority, then id) and match ``filters``
-    (``kind``, ``source``, ``province`` as a code, ``role``), as ``review_queue`` lists them (keyset: the whole
-    queue is walked in pages); from the top when ``after`` is None or no longer on the queue. Each with its kind,
-    rids, person and both records."""
+    (``kind``, ``source``, ``province`` as a code, ``role`` as a code), as ``review_queue`` lists them (keyset:
+    the whole queue is walked in pages); from the top when ``after`` is None or no longer on the queue."""
     idx = person_index_for(con).cursor()
     try:
         key = idx.execute("SELECT priority, item_id FROM review_queue WHERE item_id = ?", [after]).fetchall()
-        items = rows_as_dicts(idx.execute(
-            f"""{_MATCHING_SQL}
-                SELECT q.item_id, q.kind, q.rid_l, q.rid_r, q.person_id, q.priority FROM q JOIN matching USING (item_id)
-                WHERE $after_priority IS NULL OR q.priority < $after_priority
-                      OR (q.priority = $after_priority AND q.item_id > $after_item)
-                ORDER BY q.priority DESC, q.item_id LIMIT $limit""",
-            {**_params(filters.get("kind"), filters.get("source"), filters.get("province"), filters.get("role"),
-                       scope), "limit": limit,
-             "after_priority": key[0][0] if key else None, "after_item": key[0][1] if key else None}))
-        records = records_by_rid(idx, [r for it in items for r in (it["rid_l"], it["rid_r"]) if r is not None])
+        params = _params(filters.get("kind"), filters.get("source"), filters.get("province"), filters.get("role"),
+                         scope)
+        return _items(idx, params, limit, after=key[0] if key else None)
     finally:
         idx.close()
+
+
+def _items(idx: duckdb.DuckDBPyConnection, params: dict[str, Any], limit: int, *, offset: int = 0,
+           after: tuple[float, int] | None = None) -> list[dict[str, Any]]:
+    """The queue's items matching ``params`` (``_params``) in its order (priority, then id), each with its reason
+    and both records: ``limit`` from ``offset``, or following ``after`` (an item's priority and id)."""
+    items = rows_as_dicts(idx.execute(
+        f"""{_MATCHING_SQL}
+            SELECT q.item_id, q.kind, q.rid_l, q.rid_r, q.person_id, q.priority, q.reason, {_reasons_column(idx)},
+                   q.match_probability, q.run_id
+            FROM q JOIN matching USING (item_id)
+            WHERE $after_priority IS NULL OR q.priority < $after_priority
+                  OR (q.priority = $after_priority AND q.item_id > $after_item)
+            ORDER BY q.priority DESC, q.item_id LIMIT $limit OFFSET $offset""",
+        {**params, "limit": limit, "offset": offset,
+         "after_priority": after[0] if after else None, "after_item": after[1] if after else None},
+    ))
+    records = records_by_rid(idx, [r for it in items for r in (it["rid_l"], it["rid_r"]) if r is not None])
+    _with_reason_text(items)
     for it in items:
         it["record_l"], it["record_r"] = records.get(it["rid_l"]), records.get(it["rid_r"])
     return items

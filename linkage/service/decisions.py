@@ -297,8 +297,23 @@ def current_decision_id(
     service_con: sqlite3.Connection, source_a: str, record_id_a: str, source_b: str, record_id_b: str
 ) -> int | None:
     """The id of the decision applied to a pair now (its latest live one), or None."""
-    live = live_decisions(service_con, normalise_pair(source_a, record_id_a, source_b, record_id_b))
-    return live[-1].decision_id if live else None
+    pair = normalise_pair(source_a, record_id_a, source_b, record_id_b)
+    return current_decision_ids(service_con, [pair]).get(pair)
+
+
+def current_decision_ids(
+    service_con: sqlite3.Connection, pairs: Iterable[tuple[str, str, str, str]]
+) -> dict[tuple[str, str, str, str], int]:
+    """The id of the decision applied now to each of ``pairs`` (either order) that has one, by normalised pair,
+    in one query. A pair's newest decision is its latest live one: every decision supersedes only older ones."""
+    keys = json.dumps(sorted({normalise_pair(*pair) for pair in pairs}))
+    rows = service_con.execute(
+        f"SELECT {_PAIR}, max(decision_id) FROM decisions WHERE ({_PAIR}) IN (SELECT json_extract(value, '$[0]'),"
+        " json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]') FROM json_each(?))"
+        f" GROUP BY {_PAIR}",
+        (keys,),
+    ).fetchall()
+    return {tuple(row[:4]): row[4] for row in rows}
 
 
 def decision_history(
