@@ -317,12 +317,12 @@ def _records_to_score(con: duckdb.DuckDBPyConnection, version: str) -> tuple[boo
     return full, con.execute("SELECT count(*) FROM nightly_to_score").fetchall()[0][0]
 
 
-def _scoring_version(con: duckdb.DuckDBPyConnection, model: Path, version: str) -> str:
-    """The model and standardizer version with the prior scaled to the store: a change of any re-scores all."""
+def _scoring_version(model: Path, version: str, store_records: int) -> str:
+    """The model and standardizer version with the prior scaled to the store of ``store_records`` standardized
+    records (the model step counted them: ``ModelChoice.store_records``): a change of any re-scores all."""
     from linkage.model.model_file import prior_for_store
 
-    n = con.execute("SELECT count(*) FROM records WHERE std_version IS NOT NULL").fetchall()[0][0]
-    return f"{version}/prior{prior_for_store(json.loads(model.read_text(encoding='utf-8')), n):.6g}"
+    return f"{version}/prior{prior_for_store(json.loads(model.read_text(encoding='utf-8')), store_records):.6g}"
 
 
 def _choose_model(con: duckdb.DuckDBPyConnection, cfg: NightlyConfig, paths: StorePaths) -> ModelChoice:
@@ -417,7 +417,7 @@ def _run_steps(
         con.execute("UPDATE runs SET model_version = ? WHERE run_id = ?", [version, run_id])
     with timer.step("predict"):
         _register_model(con, choice.path, version, run_id)
-        scoring = _scoring_version(con, choice.path, f"{version}/std{STD_VERSION}")
+        scoring = _scoring_version(choice.path, f"{version}/std{STD_VERSION}", choice.store_records)
         full, to_score = _records_to_score(con, scoring)
         if to_score:
             kwargs = {"max_pairs": cfg.max_pairs} if cfg.max_pairs else {}

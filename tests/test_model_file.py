@@ -47,6 +47,7 @@ def test_the_nightly_scores_everything_again_when_growth_changes_the_prior(tmp_p
 
     from store_builders import add_records, open_stores
 
+    from linkage.model.store_model import standardized_records
     from linkage.nightly import _records_to_score, _scoring_version
 
     model = tmp_path / "m.json"
@@ -54,15 +55,15 @@ def test_the_nightly_scores_everything_again_when_growth_changes_the_prior(tmp_p
     con, _ = open_stores(tmp_path)
     add_records(con, range(1, 301))
     con.execute("UPDATE records SET std_version = 1")
-    first = _scoring_version(con, model, "m/std1")
+    first = _scoring_version(model, "m/std1", standardized_records(con))
     con.execute("UPDATE records SET scored_model = ?, scored_version = version", [first])
     add_records(con, range(301, 311))  # 3 % more: the same bucket, only the new records are scored
     con.execute("UPDATE records SET std_version = 1")
-    assert _scoring_version(con, model, "m/std1") == first
+    assert _scoring_version(model, "m/std1", standardized_records(con)) == first
     assert _records_to_score(con, first) == (False, 10)
     add_records(con, range(311, 601))  # twice the records: a new prior, every record is scored again
     con.execute("UPDATE records SET std_version = 1")
-    grown = _scoring_version(con, model, "m/std1")
+    grown = _scoring_version(model, "m/std1", standardized_records(con))
     assert grown != first and _records_to_score(con, grown) == (True, 600)
     con.close()
 
