@@ -36,7 +36,7 @@ from linkage.statistics.person_lists import (  # noqa: E402
     capture_tables,
     open_published_records,
     parse_lists,
-    person_table_at,
+    person_facts_at,
 )
 
 
@@ -55,7 +55,7 @@ def linked_table(db: Path, threshold: float | None = None) -> CaptureTable:
     """The capture histories over the national lists of the published persons (None) or clusters at threshold."""
     with open_published_records(db, None) as published:
         lists = parse_lists(",".join(NATIONAL_SOURCES), published.sources)
-        return capture_tables(published, person_table_at(published, threshold), lists, None)["all"]
+        return capture_tables(person_facts_at(published, threshold), lists, None)["all"]
 
 
 def _figures(estimate: MseEstimate, total: int) -> dict:

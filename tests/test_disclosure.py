@@ -164,3 +164,22 @@ def test_a_hidden_stratum_says_why_and_a_count_the_base_does_not_hold_is_a_fault
         with pytest.raises(CountMismatch, match=row["stratum"]):
             protect_estimate(row, cell, shown)
     assert protect_estimate(row, cell, {cell: row["observed"]}) == row
+
+
+def test_each_thresholds_persons_are_built_once_per_snapshot(small, monkeypatch):
+    from api.queries.stats import estimates_report
+    from linkage.statistics import person_lists
+
+    built: list[float | None] = []
+    build = person_lists.person_table_at
+
+    def counted(published, threshold):
+        built.append(threshold)
+        return build(published, threshold)
+
+    monkeypatch.setattr(person_lists, "person_table_at", counted)
+    snapshot = current_snapshot(store_paths(small))
+    for by in (None, *STRATA):
+        for exact in (True, False):
+            estimates_report(snapshot, "built-once", by, exact)
+    assert sorted(built, key=str) == sorted([None, *person_lists.SENSITIVITY_THRESHOLDS], key=str)

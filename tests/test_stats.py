@@ -23,9 +23,9 @@ from linkage.nightly import NightlyConfig, run_nightly
 from linkage.paths import store_paths
 from linkage.publishing.publish import current_snapshot
 from linkage.statistics.disclosure import SUPPRESSED, WITHHELD
-from linkage.statistics.estimates import estimate_strata
+from linkage.statistics.estimates import estimate_strata, persons_beside
 from linkage.statistics.mse import NoEstimate
-from linkage.statistics.person_lists import open_published_records
+from linkage.statistics.person_lists import open_published_records, person_facts_at
 
 runner = CliRunner()
 FACTS = ("year", "province", "sex", "age_band", "role", "nationality", "case_type", "exploitation")
@@ -221,7 +221,7 @@ def test_a_store_with_one_source_has_statistics_and_says_why_there_is_no_estimat
     run_nightly(NightlyConfig(inbox=inbox, db=db, model=demo_model(), threads=1))
     # The estimates raise; each caller answers in its own way: the CLI fails, the service shows the reason.
     with open_published_records(db, None) as published, pytest.raises(NoEstimate, match=r"1 source \(MOPS-AHTD\)"):
-        estimate_strata(published, None, "sex", None, 0.02)
+        estimate_strata(person_facts_at(published, None), persons_beside(published), None, "sex", 0.02)
     result = runner.invoke(app, ["mse", "--db", str(db)])
     assert result.exit_code == 1 and "1 source (MOPS-AHTD): multiple systems estimation needs" in result.output
     with start_api_server(db.resolve()) as srv:

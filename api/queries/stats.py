@@ -59,27 +59,35 @@ def stats_report(path: Path, identity: str, by: list[tuple[str, ...]], exact: bo
                              None if exact else shown_counts(path, identity))
 
 
+@lru_cache(maxsize=2)
+def _persons_beside(path: str, identity: str) -> dict[float, PersonFacts]:
+    """The clusters' facts at the sensitivity thresholds: built once per snapshot for every estimate and count."""
+    from linkage.statistics.estimates import persons_beside
+    from linkage.statistics.person_lists import open_snapshot_records
+
+    with open_snapshot_records(path, None) as published:
+        return persons_beside(published)
+
+
 @lru_cache(maxsize=16)
 def _estimates(path: str, identity: str, by: str | None) -> dict[str, Any]:
     from linkage.statistics.estimates import estimate_strata, strata_head
     from linkage.statistics.mse import NoEstimate
-    from linkage.statistics.person_lists import open_snapshot_records
 
-    with open_snapshot_records(path, None) as published:
-        try:
-            return estimate_strata(published, None, by, None, MSE_PTHRESH)
-        except NoEstimate as exc:  # the one place it becomes an answer: the route and the page show the reason
-            return {**strata_head(published, None, by), "lists": {source: [source] for source in published.sources},
-                    "strata": [], "reason": str(exc)}
+    persons = _facts(path, identity)
+    try:
+        return estimate_strata(persons, _persons_beside(path, identity), None, by, MSE_PTHRESH)
+    except NoEstimate as exc:  # the one place it becomes an answer: the route and the page show the reason
+        return {**strata_head(persons, by), "lists": {source: [source] for source in persons.sources},
+                "strata": [], "reason": str(exc)}
 
 
 @lru_cache(maxsize=4)
 def _shown_at_thresholds(path: str, identity: str) -> dict[str, ShownCells]:
     from linkage.statistics.estimates import strata_counts
-    from linkage.statistics.person_lists import SENSITIVITY_THRESHOLDS, open_snapshot_records
 
-    with open_snapshot_records(path, None) as published:
-        return {str(t): protect(*strata_counts(published, t), keep=[("persons",)]) for t in SENSITIVITY_THRESHOLDS}
+    return {str(t): protect(*strata_counts(persons), keep=[("persons",)])
+            for t, persons in _persons_beside(path, identity).items()}
 
 
 class CountMismatch(RuntimeError):

@@ -22,11 +22,13 @@ def _estimate(table: CaptureTable, pthresh: float, bootstrap: int) -> dict:
 
 def _from_store(db: str, lists: str | None, by: str | None, threshold: float | None, role: str | None,
                 pthresh: float, bootstrap: int) -> dict:
-    from linkage.statistics.estimates import estimate_strata
-    from linkage.statistics.person_lists import open_published_records
+    from linkage.statistics.estimates import estimate_strata, persons_beside
+    from linkage.statistics.person_lists import open_published_records, person_facts_at
 
     with open_published_records(db, role) as published:
-        return {**estimate_strata(published, lists, by, threshold, pthresh, bootstrap), "role": role}
+        beside = persons_beside(published)
+        persons = beside[threshold] if threshold in beside else person_facts_at(published, threshold)
+        return {**estimate_strata(persons, beside, lists, by, pthresh, bootstrap), "role": role}
 
 
 def _figure(value: float | None) -> str:

@@ -3,19 +3,21 @@ persons) and, beside them, from the clusters at the sensitivity thresholds (what
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from linkage.statistics.capture_table import CaptureTable
 from linkage.statistics.disclosure import Cell, Sum
-from linkage.statistics.person_facts import NOT_RECORDED, create_person_facts
+from linkage.statistics.person_facts import PersonFacts
 from linkage.statistics.person_lists import (
     SENSITIVITY_THRESHOLDS,
     STRATA,
     PublishedRecords,
     capture_tables,
     parse_lists,
-    person_table_at,
+    person_facts_at,
 )
+from linkage.statistics.unduplicated import count_by
 
 ASSUMPTIONS = (
     "The estimate assumes a closed population over the period (no one enters or leaves between the lists), "
@@ -41,50 +43,53 @@ def estimate(table: CaptureTable, pthresh: float, bootstrap: int = 0) -> dict[st
     return answer
 
 
-def strata_head(published: PublishedRecords, threshold: float | None, by: str | None) -> dict[str, Any]:
-    """What the strata are of: which persons (published, or clusters at ``threshold``), linked at which match
+def strata_head(persons: PersonFacts, by: str | None) -> dict[str, Any]:
+    """What the strata are of: which persons (published, or clusters at a threshold), linked at which match
     probability, split by which fact."""
-    persons = (f"published (linked at match probability {published.threshold})" if threshold is None
-               and published.threshold is not None else "published" if threshold is None
-               else f"clusters at match probability {threshold}")
-    return {"persons": persons, "threshold": published.threshold if threshold is None else threshold, "by": by}
+    at = persons.clusters_at
+    label = (f"clusters at match probability {at}" if at is not None else "published" if persons.threshold is None
+             else f"published (linked at match probability {persons.threshold})")
+    return {"persons": label, "threshold": persons.threshold if at is None else at, "by": by}
 
 
-def estimate_strata(published: PublishedRecords, lists: str | None, by: str | None, threshold: float | None,
+def persons_beside(published: PublishedRecords) -> dict[float, PersonFacts]:
+    """The clusters' facts at each sensitivity threshold, to estimate from beside the persons."""
+    return {t: person_facts_at(published, t) for t in SENSITIVITY_THRESHOLDS}
+
+
+def estimate_strata(persons: PersonFacts, beside: Mapping[float, PersonFacts], lists: str | None, by: str | None,
                     pthresh: float, bootstrap: int = 0) -> dict[str, Any]:
-    """Estimates per stratum (persons: published, or clusters at ``threshold``), each with the same from the
-    clusters at the sensitivity thresholds beside it. Lists no estimate can be made from (one source, more than
+    """Estimates per stratum of ``persons`` (:func:`person_lists.person_facts_at`), each with the same from the
+    clusters of ``beside`` (:func:`persons_beside`). Lists no estimate can be made from (one source, more than
     the estimate takes) raise NoEstimate: the caller says so as it answers (the CLI fails, the service shows the
     rest of its statistics with the reason)."""
-    specs = parse_lists(lists, published.sources)
-    main = capture_tables(published, person_table_at(published, threshold), specs, by)
-    beside = {t: capture_tables(published, person_table_at(published, t), specs, by) for t in SENSITIVITY_THRESHOLDS}
+    specs = parse_lists(lists, persons.sources)
+    main = capture_tables(persons, specs, by)
+    tables_beside = {t: capture_tables(facts, specs, by) for t, facts in beside.items()}
     strata = []
-    for stratum in sorted(set(main).union(*beside.values())):
+    for stratum in sorted(set(main).union(*tables_beside.values())):
         row: dict[str, Any] = {"stratum": stratum}
         row.update(estimate(main[stratum], pthresh, bootstrap) if stratum in main else {"observed": 0})
         row["at_threshold"] = {str(t): estimate(tables[stratum], pthresh) if stratum in tables else None
-                               for t, tables in beside.items()}
+                               for t, tables in tables_beside.items()}
         strata.append(row)
-    return {**strata_head(published, threshold, by), "lists": {spec.name: list(spec.sources) for spec in specs},
+    return {**strata_head(persons, by), "lists": {spec.name: list(spec.sources) for spec in specs},
             "strata": strata}
 
 
-def strata_counts(published: PublishedRecords, threshold: float | None) -> tuple[dict[Cell, int], list[Sum]]:
+def strata_counts(persons: PersonFacts) -> tuple[dict[Cell, int], list[Sum]]:
     """Persons seen per stratum of every fact an estimate may be split by, ``(fact, stratum)``, and all of them,
-    ``("persons",)``, as the persons at ``threshold`` (None: published) make them; with the sums between them
-    (each fact's strata add up to everyone), so that disclosure control protects every split at once."""
-    con = published.con
-    facts = create_person_facts(con, person_table_at(published, threshold))
+    ``("persons",)``; with the sums between them (each fact's strata add up to everyone), so that disclosure
+    control protects every split at once."""
     everyone: Cell = ("persons",)
-    counts: dict[Cell, int] = {everyone: con.execute(f"SELECT count(*) FROM {facts}").fetchall()[0][0]}
+    counts: dict[Cell, int] = {}
     sums: list[Sum] = []
     for fact in STRATA:
-        if fact == "exploitation" and not published.has_exploitation:
+        if fact == "exploitation" and not persons.has_exploitation:
             continue
-        rows = con.execute(f"SELECT coalesce(CAST({fact} AS VARCHAR), '{NOT_RECORDED}') AS v, count(*) FROM {facts}"
-                           " GROUP BY v ORDER BY v").fetchall()
-        cells = {(fact, value): int(n) for value, n in rows}
+        table = count_by(persons, (fact,))
+        counts[everyone] = table.total
+        cells = {(fact, *key): n for key, n in table.cells.items()}
         counts.update(cells)
         sums.append((everyone, tuple(cells)))
     return counts, sums

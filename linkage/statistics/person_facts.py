@@ -11,6 +11,8 @@ A person (a published cluster, or a cluster at another threshold) has many recor
 - ``role``: the gravest they were recorded in (victim, then smuggled_migrant, witness, suspect); ``case_type``:
   TIP if any record says so, then SOM, then other. A person recorded as a victim once counts as a victim;
 - ``sources``: the sources holding a record of theirs, sorted, joined by '+'.
+- ``counted_sources``: the same of their counted records (``stat_records.counted``: a role the estimate
+  counts), what puts them on an estimate's lists; NULL when none is counted.
 
 A fact no record gives is NULL (shown as 'not recorded'). Records are ordered by event date (unknown last),
 then rid. The temp table ``stat_records`` (``person_lists.open_snapshot_records``) holds the records.
@@ -39,7 +41,7 @@ FACTS: tuple[str, ...] = ("year", "province", "sex", "age_band", "role", "nation
 
 def create_person_facts(con: duckdb.DuckDBPyConnection, persons: str) -> str:
     """Temp table ``<persons>_facts``: one row per person of ``persons`` (rid, person) with :data:`FACTS`,
-    ``sources`` and ``first_date``; returns its name."""
+    ``sources``, ``counted_sources`` and ``first_date``; returns its name."""
     name = f"{persons}_facts"
     chosen = []
     for fact, (column, order) in _CHOSEN.items():
@@ -56,7 +58,9 @@ def create_person_facts(con: duckdb.DuckDBPyConnection, persons: str) -> str:
         base AS (
             SELECT person, CAST(min(event_year) AS VARCHAR) AS year, min(event_date_std) AS first_date,
                    arg_min(age_band, ord) FILTER (WHERE age_band IS NOT NULL) AS age_band,
-                   array_to_string(list_sort(list_distinct(list(source))), '+') AS sources
+                   array_to_string(list_sort(list_distinct(list(source))), '+') AS sources,
+                   array_to_string(list_sort(list_distinct(list(source) FILTER (WHERE counted))), '+')
+                       AS counted_sources
             FROM rp GROUP BY person),
         {', '.join(chosen)}
         SELECT base.*, {', '.join(f'{fact}_pick.{fact}' for fact in _CHOSEN)} FROM base {joins}
@@ -73,14 +77,17 @@ class PersonFacts:
     run_id: int | None
     threshold: float | None  # the match probability the nightly linked the published persons at (None: not said)
     sources: list[str]
+    has_exploitation: bool = True  # False: the snapshot's records have no exploitation column yet
+    clusters_at: float | None = None  # the persons are the clusters at this match probability (None: published)
 
     @classmethod
-    def of(cls, rows: pa.Table, run_id: int | None, threshold: float | None, sources: list[str]) -> PersonFacts:
+    def of(cls, rows: pa.Table, run_id: int | None, threshold: float | None, sources: list[str],
+           has_exploitation: bool = True, clusters_at: float | None = None) -> PersonFacts:
         db = duckdb.connect()
         db.register("facts_rows", rows)
         db.execute("CREATE TABLE facts AS SELECT * FROM facts_rows")
         db.unregister("facts_rows")
-        return cls(db, run_id, threshold, sources)
+        return cls(db, run_id, threshold, sources, has_exploitation, clusters_at)
 
     def query(self, sql: str) -> list[tuple]:
         """The rows of ``sql`` over ``facts``, on a cursor of its own: a connection serves one thread at a time."""

@@ -4,8 +4,9 @@ A person is a published cluster (``record_person`` of the current snapshot), or,
 to the estimate, a connected component of the snapshot's model links at another match-probability threshold
 (positive decisions kept; negative decisions and consistency cuts, which only the nightly applies, are not).
 Strata are the person's facts (``linkage.statistics.person_facts``: most frequent sex and province, year and
-age band of the first record, ...), as the unduplicated statistics count them. Everything is computed in DuckDB;
-Python only receives the (small) tables.
+age band of the first record, ...), as the unduplicated statistics count them: the persons at each threshold
+are one facts table (``person_facts_at``), built once, from which every stratum's capture table is counted in
+DuckDB; Python only receives the (small) tables.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from linkage.errors import FieldError, LaoLinkError
 from linkage.paths import store_paths
 from linkage.publishing.publish import current_snapshot
 from linkage.statistics.capture_table import CaptureTable, capture_table
-from linkage.statistics.person_facts import NOT_RECORDED, create_person_facts
+from linkage.statistics.person_facts import NOT_RECORDED, PersonFacts, create_person_facts
 from linkage.store import sql_literal
 
 # Beside the estimate from the published persons: the same from the clusters at these match probabilities.
@@ -169,31 +170,33 @@ def person_table_at(published: PublishedRecords, threshold: float | None) -> str
     return name
 
 
-def capture_tables(
-    published: PublishedRecords, persons: str, lists: list[ListSpec], by: str | None,
-) -> dict[str, CaptureTable]:
+def snapshot_run(published: PublishedRecords) -> int | None:
+    """The run that published the snapshot."""
+    return published.con.execute("SELECT max(run_id) FROM snap.snapshot_info").fetchall()[0][0]
+
+
+def person_facts_at(published: PublishedRecords, threshold: float | None) -> PersonFacts:
+    """The facts of the published persons (None) or the clusters at ``threshold``, ``counted_sources`` as
+    ``published`` counts records: built once, every estimate's strata and capture tables are read from them."""
+    facts = create_person_facts(published.con, person_table_at(published, threshold))
+    table = published.con.sql(f"SELECT * FROM {facts} ORDER BY person").to_arrow_table()
+    return PersonFacts.of(table, snapshot_run(published), published.threshold, published.sources,
+                          published.has_exploitation, threshold)
+
+
+def capture_tables(facts: PersonFacts, lists: list[ListSpec], by: str | None) -> dict[str, CaptureTable]:
     """One capture-history table per stratum that any list saw, strata in sorted order."""
     if by is not None and by not in STRATA:
         raise LaoLinkError(f"--by must be one of {', '.join(STRATA)}, got {by!r}")
-    if by == "exploitation" and not published.has_exploitation:
+    if by == "exploitation" and not facts.has_exploitation:
         raise LaoLinkError("--by exploitation: the published records have no exploitation column yet")
-    stratum = f"coalesce(any_value(f.{by}), '{NOT_RECORDED}')" if by else f"'{ALL}'"
-    facts = create_person_facts(published.con, persons) if by else None
-    flags = ", ".join(
-        f"max(CASE WHEN r.counted AND r.source IN ({', '.join(sql_literal(s) for s in spec.sources)}) THEN 1 ELSE 0"
-        f" END) AS l{i}" for i, spec in enumerate(lists)
-    )
+    stratum = f"coalesce(CAST({by} AS VARCHAR), '{NOT_RECORDED}')" if by else f"'{ALL}'"
+    on_list = ["[" + ", ".join(sql_literal(source) for source in spec.sources) + "]" for spec in lists]
+    flags = ", ".join(f"coalesce(list_has_any(string_split(counted_sources, '+'), {sources}), false)::INTEGER AS l{i}"
+                      for i, sources in enumerate(on_list))
     names = [f"l{i}" for i in range(len(lists))]
-    rows = published.con.execute(
-        f"""
-        SELECT stratum, {', '.join(names)}, count(*) FROM (
-            SELECT p.person, {stratum} AS stratum, {flags}
-            FROM stat_records r JOIN {persons} p ON p.rid = r.rid
-            {f"JOIN {facts} f ON f.person = p.person" if facts else ""} GROUP BY p.person
-        ) WHERE {' + '.join(names)} > 0
-        GROUP BY ALL ORDER BY ALL
-        """
-    ).fetchall()
+    rows = facts.query(f"SELECT stratum, {', '.join(names)}, count(*) FROM (SELECT {stratum} AS stratum, {flags}"
+                       f" FROM facts) WHERE {' + '.join(names)} > 0 GROUP BY ALL ORDER BY ALL")
     grouped: dict[str, list[tuple[tuple[int, ...], int]]] = {}
     for row in rows:
         grouped.setdefault(str(row[0]), []).append((tuple(int(flag) for flag in row[1:-1]), int(row[-1])))

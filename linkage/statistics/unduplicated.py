@@ -32,7 +32,7 @@ INTERVALS = ((183, "under 6 months"), (366, "6 to 12 months"), (731, "1 to 2 yea
 def read_person_facts(snapshot: str | os.PathLike[str], truth: str | os.PathLike[str] | None = None) -> PersonFacts:
     """The published persons' facts of a snapshot file, with the days from smuggled to trafficked; ``truth``:
     the true persons of a demo truth file (source, record_id, person_id) instead, to see what linkage error does."""
-    from linkage.statistics.person_lists import open_snapshot_records, person_table_at
+    from linkage.statistics.person_lists import open_snapshot_records, person_table_at, snapshot_run
 
     with open_snapshot_records(snapshot, None) as published:
         con = published.con
@@ -52,8 +52,8 @@ def read_person_facts(snapshot: str | os.PathLike[str], truth: str | os.PathLike
             SELECT f.*, tip.days AS days_to_trafficked FROM {facts} f LEFT JOIN tip USING (person)
             ORDER BY f.person
         """).to_arrow_table()
-        run = con.execute("SELECT max(run_id) FROM snap.snapshot_info").fetchall()[0][0]
-        return PersonFacts.of(table, run, published.threshold, published.sources)
+        return PersonFacts.of(table, snapshot_run(published), published.threshold, published.sources,
+                              published.has_exploitation)
 
 
 def _true_persons(con: duckdb.DuckDBPyConnection, truth: str | os.PathLike[str]) -> None:
