@@ -2,7 +2,7 @@
 
 ``demo_inbox(out, night)`` writes one night of the demo generator's source files into ``out/inbox``;
 ``demo_model()`` is the shipped ``models/demo.json``; ``nightly_store(base, model)`` runs the real nightly
-job and returns its --db path.
+job and returns its --db path; ``published(db, sql)`` reads the snapshot a deployment serves now.
 """
 
 from __future__ import annotations
@@ -10,8 +10,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import duckdb
+
 from linkage.model.shipped import DEFAULT_MODEL
 from linkage.nightly import NightlyConfig, run_nightly
+from linkage.paths import store_paths
+from linkage.publishing.publish import current_snapshot
 
 PERSONS = 200
 SEED = 3
@@ -41,3 +45,12 @@ def nightly_store(base: Path, model: Path, night: int = 1) -> Path:
     db = base / "laolink.duckdb"
     run_nightly(NightlyConfig(inbox=inbox, db=db, model=model, threads=1))
     return db
+
+
+def published(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """The rows of ``sql`` on the snapshot that store ``db``'s readers are served now."""
+    con = duckdb.connect(str(current_snapshot(store_paths(db))), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()

@@ -22,7 +22,7 @@ from linkage.publishing.decision_publish import publish_decisions
 from linkage.publishing.publish import SNAPSHOT_NAME, current_snapshot
 from linkage.service.decisions import decide
 from linkage.service.service_db import connect_service
-from tests.demo_deployment import demo_inbox
+from tests.demo_deployment import demo_inbox, published
 
 
 @pytest.fixture(scope="module")
@@ -46,17 +46,9 @@ def _night(db: Path, inbox: Path, **settings) -> None:
     run_nightly(NightlyConfig(inbox=inbox, db=db, model=DEFAULT_MODEL, threads=1, **settings))
 
 
-def _published(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(current_snapshot(store_paths(db))), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
 def _persons_with_three_records(db: Path) -> list[tuple[str, list[tuple[int, str, str]]]]:
     """Published persons of exactly three records: (person, [(rid, source, record_id)] by rid)."""
-    rows = _published(db, """
+    rows = published(db, """
         SELECT rp.person_id, list((r.rid, r.source, r.record_id) ORDER BY r.rid)
         FROM record_person rp JOIN records r USING (rid) GROUP BY rp.person_id HAVING count(*) = 3
         ORDER BY rp.person_id""")
@@ -108,7 +100,7 @@ def test_a_night_after_decisions_keeps_their_ids_as_if_each_had_been_a_night(nig
     _split_off(a, second)
     snapshot = _publish_decisions(a)
     assert snapshot is not None and "_d" in snapshot.name
-    given = dict(_published(a, "SELECT rid, person_id FROM record_person WHERE rid IN (?, ?)",
+    given = dict(published(a, "SELECT rid, person_id FROM record_person WHERE rid IN (?, ?)",
                             [first[-1][0], second[-1][0]]))
     assert given[first[-1][0]] < given[second[-1][0]]  # IDs numbered in the order of the decisions
     assert {given[first[-1][0]], given[second[-1][0]]}.isdisjoint({first_person, second_person})
@@ -125,7 +117,7 @@ def test_a_night_after_decisions_keeps_their_ids_as_if_each_had_been_a_night(nig
     assert _store(a, "SELECT count(*) FROM records")[0][0] > sum(len(r) for _, r in persons)  # night 2 came
     assert _store(a, RECORD_PERSON) == _store(c, RECORD_PERSON)
     assert _store(a, PERSONS) == _store(c, PERSONS)
-    after = dict(_published(a, "SELECT rid, person_id FROM record_person WHERE rid IN (?, ?)",
+    after = dict(published(a, "SELECT rid, person_id FROM record_person WHERE rid IN (?, ?)",
                             [first[-1][0], second[-1][0]]))
     assert after == given  # the IDs given at the decisions still name the same records
     adopted = _store(a, "SELECT person_id, event, run_id FROM id_history WHERE detail->>'cause' = 'decision'"
@@ -157,21 +149,21 @@ def test_a_decision_made_while_the_night_publishes_is_on_the_night_with_its_sett
     named = SNAPSHOT_NAME.fullmatch(current.name)  # the night, then the decision
     assert named and (int(named["night"]), int(named["decision"])) == (2, waiting["decision"])
     assert waiting["path"] == current  # the publisher found it done
-    split = dict(_published(db, "SELECT rid, person_id FROM record_person WHERE rid IN (?, ?, ?)",
+    split = dict(published(db, "SELECT rid, person_id FROM record_person WHERE rid IN (?, ?, ?)",
                             [r for r, _, _ in records]))
     assert split[records[-1][0]] != split[records[0][0]] == split[records[1][0]]
 
     # the decision publisher clustered as a night with the same settings and decisions does
-    decided_persons = _published(db, RECORD_PERSON)
-    decided_queue = _published(db, "SELECT kind, rid_l, rid_r FROM review_queue ORDER BY ALL")
+    decided_persons = published(db, RECORD_PERSON)
+    decided_queue = published(db, "SELECT kind, rid_l, rid_r FROM review_queue ORDER BY ALL")
     empty_inbox = tmp_path / "empty"
     empty_inbox.mkdir()
     _night(db, empty_inbox, **settings)
     named = SNAPSHOT_NAME.fullmatch(current_snapshot(store_paths(db)).name)
     assert named and int(named["night"]) == 3 and named["decision"] is None
-    assert _published(db, RECORD_PERSON) == decided_persons
-    assert _published(db, "SELECT kind, rid_l, rid_r FROM review_queue ORDER BY ALL") == decided_queue
-    report = _published(db, "SELECT report->'clusters'->>'review_band', report->'clusters'->>'threshold'"
+    assert published(db, RECORD_PERSON) == decided_persons
+    assert published(db, "SELECT kind, rid_l, rid_r FROM review_queue ORDER BY ALL") == decided_queue
+    report = published(db, "SELECT report->'clusters'->>'review_band', report->'clusters'->>'threshold'"
                             " FROM runs WHERE run_id = 3")
     assert report == [("[0.5,0.95]", "0.95")]
 
@@ -180,12 +172,12 @@ def test_queue_items_keep_their_ids_when_a_decision_is_published(night_one, tmp_
     """A steward's pair page opened before a decision snapshot must still find its item after it."""
     db = _copy_store(night_one, tmp_path)
     queue = "SELECT item_id, kind, rid_l, rid_r FROM review_queue WHERE rid_l IS NOT NULL ORDER BY item_id"
-    before = _published(db, queue)
+    before = published(db, queue)
     assert len(before) > 5
     _, records = _persons_with_three_records(db)[0]
     _split_off(db, records)
     assert _publish_decisions(db) is not None
-    after = _published(db, queue)
+    after = published(db, queue)
     by_pair = {tuple(rest): item for item, *rest in before}
     kept = [(item, by_pair[tuple(rest)]) for item, *rest in after if tuple(rest) in by_pair]
     assert len(kept) >= len(before) - 3 and all(new == old for new, old in kept)
@@ -196,14 +188,14 @@ def test_a_queue_item_id_is_never_given_to_another_item(night_one, tmp_path):
     """Items made by decision publishes and by nights are numbered above every id given before, also after the
     item that had the highest one left the queue (a pair page opened on an id must never show another pair)."""
     db = _copy_store(night_one, tmp_path)
-    singles = [rec[0] for _, rec in _published(db, """
+    singles = [rec[0] for _, rec in published(db, """
         SELECT rp.person_id, list((r.source, r.record_id)) FROM record_person rp JOIN records r USING (rid)
         GROUP BY 1 HAVING count(*) = 1 ORDER BY 1 DESC LIMIT 6""")]
     singles = [tuple(v.values()) if isinstance(v, dict) else tuple(v) for v in singles]
     given: dict[int, tuple] = {}
 
     def note_items() -> None:
-        for item, *pair in _published(db, "SELECT item_id, kind, rid_l, rid_r, person_id FROM review_queue"):
+        for item, *pair in published(db, "SELECT item_id, kind, rid_l, rid_r, person_id FROM review_queue"):
             assert given.setdefault(item, tuple(pair)) == tuple(pair), f"item {item} given to another item"
 
     def contest(a, b) -> None:  # two stewards disagree: a "stewards disagree" item
@@ -230,7 +222,7 @@ def test_a_queue_item_id_is_never_given_to_another_item(night_one, tmp_path):
     contest(singles[0], singles[1])
     top = max(given)
     settle(singles[0], singles[1])
-    assert top not in {r[0] for r in _published(db, "SELECT item_id FROM review_queue")}
+    assert top not in {r[0] for r in published(db, "SELECT item_id FROM review_queue")}
     contest(singles[2], singles[3])  # before: numbered max(queue) + 1, the id the settled item had
     settle(singles[2], singles[3])
     contest(singles[4], singles[5])
@@ -266,8 +258,8 @@ def test_a_record_moved_between_two_persons_after_a_night_shows_in_both_document
     finally:
         service.close()
     snapshot = _publish_decisions(db)
-    assert dict(_published(db, RECORD_PERSON))[moved[-1][0]] == target_person
-    events = _published(db, "SELECT event_id, person_id, event FROM id_history ORDER BY event_id")
+    assert dict(published(db, RECORD_PERSON))[moved[-1][0]] == target_person
+    events = published(db, "SELECT event_id, person_id, event FROM id_history ORDER BY event_id")
     assert len({e for e, _, _ in events}) == len(events)
     assert {(source_person, "records-removed"), (target_person, "records-added")} <= {(p, e) for _, p, e in events[-2:]}
     con = duckdb.connect(str(snapshot), read_only=True)
@@ -299,13 +291,13 @@ def test_decisions_wait_for_a_night_killed_after_giving_ids_and_show_when_it_is_
     person, records = _persons_with_three_records(db)[0]
     _split_off(db, records)
     assert _publish_decisions(db) == served  # nothing numbered over the old snapshot
-    assert dict(_published(db, RECORD_PERSON))[records[-1][0]] == person
+    assert dict(published(db, RECORD_PERSON))[records[-1][0]] == person
 
     _night(db, night_one["night_two"])  # the resumed night, then the decision published over its snapshot
     assert not (store_paths(db).published_dir / "night-unpublished").exists()
-    given = dict(_published(db, RECORD_PERSON))
+    given = dict(published(db, RECORD_PERSON))
     assert given[records[-1][0]] != person and given[records[0][0]] == given[records[1][0]] == person
-    events = _published(db, "SELECT event_id FROM id_history")
+    events = published(db, "SELECT event_id FROM id_history")
     assert len(events) == len(set(events))
 
 
@@ -343,9 +335,9 @@ def test_a_decision_publish_killed_part_way_leaves_nothing_and_the_next_one_publ
         assert list(published_dir.glob("run-*.duckdb.tmp*")), "the killed attempt's files, as it left them"
         attempts = {p.name.split(".duckdb")[0] for p in published_dir.glob("run-*.duckdb.tmp*")}
         assert len(attempts) == 1, attempts  # the attempt killed last: the one before removed them first
-    published = _publish_decisions(db)
-    assert published is not None and published != served and current_snapshot(store_paths(db)) == published
-    given = dict(_published(db, RECORD_PERSON))
+    snapshot = _publish_decisions(db)
+    assert snapshot is not None and snapshot != served and current_snapshot(store_paths(db)) == snapshot
+    given = dict(published(db, RECORD_PERSON))
     for records in (first, second):
         assert given[records[-1][0]] != given[records[0][0]] == given[records[1][0]]
     assert sorted(p.name for p in published_dir.glob("run-*.tmp*")) == []
@@ -377,7 +369,7 @@ def test_a_night_killed_after_adopting_a_decision_snapshot_keeps_its_event_ids_a
         _split_off(db, records)
     decided = _publish_decisions(db)
     history = "SELECT event_id, person_id, event, other_person_id, n_records, run_id FROM id_history ORDER BY ALL"
-    decision_events = _published(db, history)
+    decision_events = published(db, history)
     shutil.copytree(db.parent, tmp_path / "uninterrupted" / "store")
     uninterrupted = tmp_path / "uninterrupted" / "store" / db.name
 
@@ -394,7 +386,7 @@ def test_a_night_killed_after_adopting_a_decision_snapshot_keeps_its_event_ids_a
     for store in (db, uninterrupted):
         done = night(store)
         assert done.returncode == 0, done.stderr[-2000:]
-    resumed_events = _published(db, history)
+    resumed_events = published(db, history)
     assert set(decision_events) <= set(resumed_events)  # every event under the ID it was served with
-    assert resumed_events == _published(uninterrupted, history)
-    assert _published(db, RECORD_PERSON) == _published(uninterrupted, RECORD_PERSON)
+    assert resumed_events == published(uninterrupted, history)
+    assert published(db, RECORD_PERSON) == published(uninterrupted, RECORD_PERSON)

@@ -16,10 +16,10 @@ from api_server import SHARED_SERVER_ENV, start_api_server
 
 from linkage.model.shipped import DEFAULT_MODEL
 from linkage.nightly import NightlyConfig, run_nightly
-from linkage.paths import store_paths
+from linkage.publishing.decision_publish import served_decisions_through
 from linkage.publishing.publish import current_snapshot
 from linkage.service.decisions import decision_conflicts
-from tests.demo_deployment import demo_inbox
+from tests.demo_deployment import demo_inbox, published
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +35,6 @@ def deployment(tmp_path_factory):
 def server(deployment):
     with start_api_server(deployment["db"], env=SHARED_SERVER_ENV) as srv:
         yield srv
-
-
-def published(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(current_snapshot(store_paths(db))), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def persons_of(db: Path, rids: list[int]) -> dict[int, str]:
@@ -63,15 +55,16 @@ def last_decision(server) -> int:
 
 
 def wait_published(server, timeout: float = 60) -> None:
-    """Until the served snapshot holds every decision made so far (a decision snapshot says which it holds)."""
+    """Until the served snapshot holds every decision made so far (``served_decisions_through``, as the pages ask)."""
     last = last_decision(server)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        through = published(server.db, "SELECT max(decisions_through) FROM snapshot_info") if published(
-            server.db, "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'snapshot_info'"
-                       " AND column_name = 'decisions_through'")[0][0] else [(0,)]
-        if through[0][0] >= last:
-            return
+        con = duckdb.connect(str(current_snapshot(server.paths)), read_only=True)
+        try:
+            if served_decisions_through(con) >= last:
+                return
+        finally:
+            con.close()
         time.sleep(0.25)
     raise AssertionError(f"decision {last} not published within {timeout} s")
 
