@@ -150,3 +150,21 @@ def test_the_queue_filters_by_the_packages_roles_in_any_writing_and_refuses_an_u
         ("review.queue", "error", 422), ("page.queue", "error", 422), ("page.queue", "error", 422)]
     found = steward.get("/queue/next", params={"role": "ຜູ້ຕ້ອງສົງໄສ"}, follow_redirects=False)
     assert found.headers["location"] == f"/pairs/{items['C1']}?role=suspect"
+
+
+def test_a_split_or_merge_that_finds_nothing_says_what_it_did_not_find(server):
+    import json
+
+    steward = server.client_as("steward")
+    before = server.last_audit_id()
+    gone = steward.post("/persons/LA-P-9999999/split", data={"rid": "1", "note": ""}, follow_redirects=False)
+    assert gone.status_code == 404
+    (row,) = [r for r in server.audit_rows(after=before) if r["action"] == "decision.create"]
+    assert json.loads(row["detail"])["reason"] == "no_such_person"  # before: no_such_record
+    before = server.last_audit_id()
+    long_id = steward.post(f"/persons/{P1}/merge", data={"other": P2 + "x" * 60, "note": ""}, follow_redirects=False)
+    assert long_id.status_code == 422 and "at most 64 characters" in long_id.text  # before: cut to 64, then 404
+    (row,) = [r for r in server.audit_rows(after=before) if r["action"] == "decision.create"]
+    assert (row["status"], json.loads(row["detail"])["reason"]) == (422, "person_id_too_long")
+    with server.service() as con:
+        assert con.execute("SELECT count(*) FROM decisions").fetchone()[0] == 0

@@ -64,9 +64,8 @@ def pair_page(
                   # a masked role's waterfall would show the hidden comparisons' weights inside the prior
                   waterfall=waterfall(prediction) if sees_personal_fields(principal) else None,
                   decision=pair.get("decision"),
-                  next_url=f"/queue/next?after={item_id}"
-                           + filter_query({"kind": kind, "source": source, "province": province, "role": role})
-                           .replace("?", "&", 1),
+                  next_url="/queue/next" + filter_query({"kind": kind, "source": source, "province": province,
+                                                         "role": role}, after=item_id),
                   person_l=pair.get("person_id_l"), person_r=pair.get("person_id_r"))
 
 

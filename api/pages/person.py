@@ -16,6 +16,7 @@ from api.deps import PublishedCursor, audit
 from api.masking import visible_record
 from api.pages.render import PageUser, can_decide, message, render
 from api.queries import persons as person_queries
+from api.queries.persons import PERSON_ID_MAX_LENGTH
 from linkage.publishing.decision_publish import served_decisions_through
 from linkage.service import person_decisions
 from linkage.service.auth import Principal
@@ -79,7 +80,9 @@ def split_record(
     if refused:
         return refused
     person = _active(con, person_id)
-    by_rid = {r["rid"]: r for r in (person or {}).get("records") or []}
+    if person is None:
+        return _failed(request, principal, [person_id], 404, "no_such_person")
+    by_rid = {r["rid"]: r for r in person.get("records") or []}
     if rid not in by_rid:
         return _failed(request, principal, [person_id], 404, "no_such_record")
     linked = {link["rid_r"] if link["rid_l"] == rid else link["rid_l"] for link in person.get("links") or []
@@ -105,7 +108,11 @@ def merge_person(
     refused = _refused(request, principal, person_id, note)
     if refused:
         return refused
-    person, other_person = _active(con, person_id), _active(con, other.strip()[:64])
+    other = other.strip()
+    if len(other) > PERSON_ID_MAX_LENGTH:  # no person has such an ID: said, not cut to one
+        return _failed(request, principal, [person_id], 422, "person_id_too_long",
+                       {"max_length": PERSON_ID_MAX_LENGTH})
+    person, other_person = _active(con, person_id), _active(con, other)
     if person is None or other_person is None or not person["records"] or not other_person["records"]:
         return _failed(request, principal, [person_id], 404, "no_such_person")
     ids = [person["person_id"], other_person["person_id"]]
@@ -135,18 +142,19 @@ def _refused(request: Request, principal: Principal, person_id: str, note: str) 
               detail={"reason": "role", "page": True})
         return message(request, principal, 403)
     if len(note) > MAX_NOTE_LENGTH:
-        return _failed(request, principal, [person_id], 422, "note_too_long")
+        return _failed(request, principal, [person_id], 422, "note_too_long", {"max_length": MAX_NOTE_LENGTH})
     return None
 
 
-def _failed(request: Request, principal: Principal, person_ids: list[str], status: int, reason: str) -> Response:
-    """Audit a split or merge that records nothing, and answer with its page."""
+def _failed(request: Request, principal: Principal, person_ids: list[str], status: int, reason: str,
+            values: dict[str, Any] | None = None) -> Response:
+    """Audit a split or merge that records nothing, and answer with its page (``values``: its message's)."""
     audit(request, "decision.create", person_ids=person_ids, outcome="error", status=status,
           detail={"reason": reason, "page": True})
     if status == 404:
         return message(request, principal, 404)
     return render(request, principal, "message.html", status=status, message_key=reason,
-                  values={"max_length": MAX_NOTE_LENGTH})
+                  values=values)
 
 
 def _decide(request: Request, principal: Principal, con: duckdb.DuckDBPyConnection, person_id: str,

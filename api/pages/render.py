@@ -67,7 +67,8 @@ def message(request: Request, principal: Principal, status: int) -> Response:
                   message_key="forbidden" if status == 403 else "not_found")
 
 
-def filter_query(filters: dict[str, str | None]) -> str:
-    """``?kind=…&source=…`` of the queue filters set (empty for none), carried from the queue to its pages and back."""
-    given = {k: v for k, v in filters.items() if v}
+def filter_query(filters: dict[str, str | None], **first: int | str | None) -> str:
+    """``?kind=…&source=…`` of the queue filters set (empty for none), carried from the queue to its pages and back;
+    ``first``: parameters before them (``after=7``: ``?after=7&kind=…``)."""
+    given = {k: v for k, v in {**first, **filters}.items() if v}
     return f"?{urlencode(given)}" if given else ""

@@ -18,6 +18,8 @@ from api.queries.records import POINT_READS, RECORD_SELECT, plain, rows_as_dicts
 from linkage.store import has_table
 
 MAX_ALIAS_HOPS = 50
+# The longest person ID a route or page looks up (IDs are 'LA-P-' and seven digits); a longer one is refused.
+PERSON_ID_MAX_LENGTH = 64
 
 
 def person_row(con: duckdb.DuckDBPyConnection, person_id: str) -> dict[str, Any] | None:

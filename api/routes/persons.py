@@ -11,7 +11,7 @@ from api.deps import Pagination, PublishedCursor, PublishedSnapshot, audit, audi
 from api.errors import ApiError
 from api.masking import query_rights, sees_every_field, visible_record
 from api.published import Snapshot
-from api.queries.persons import get_person
+from api.queries.persons import PERSON_ID_MAX_LENGTH, get_person
 from api.queries.search import parse_search, search_persons
 from api.schemas import PageInfo
 from api.schemas_data import PersonOut, SearchResponse
@@ -27,7 +27,7 @@ async def read_person(
     request: Request,
     principal: Reader,
     snapshot: PublishedSnapshot,
-    person_id: str = Path(min_length=1, max_length=64),
+    person_id: str = Path(min_length=1, max_length=PERSON_ID_MAX_LENGTH),
 ) -> Response:
     """A person's records (masked per role and source scope), the scored links inside the cluster, and its
     ID history. An ID merged into another answers 200 with ``status: alias`` and ``resolved_to``; an ID
