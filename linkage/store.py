@@ -329,6 +329,17 @@ def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return rows[0][0] > 0
 
 
+def sequence_drawn(con: duckdb.DuckDBPyConnection, sequence: str) -> int | None:
+    """The last number ``sequence`` of the connection's own database gave (its start less one before it gave any);
+    None when there is no such sequence (a snapshot's copied tables have none)."""
+    rows = con.execute("SELECT last_value, start_value FROM duckdb_sequences() WHERE sequence_name = ?"
+                       " AND database_name = current_database()", [sequence]).fetchall()
+    if not rows:
+        return None
+    last, start = rows[0]
+    return start - 1 if last is None else last
+
+
 def multiset_hash_sql(columns: str) -> str:
     """An aggregate over a group of rows: the sum of their 64-bit hashes of ``columns``, as HUGEINT (no overflow).
     With the group's count it tells two groups of rows apart whatever their order (snapshot deltas, the cut and

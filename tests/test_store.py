@@ -1,7 +1,7 @@
 import stat
 
 from linkage.service.service_db import connect_service
-from linkage.store import MIGRATIONS, connect, schema_version
+from linkage.store import MIGRATIONS, connect, schema_version, sequence_drawn
 
 
 def test_store_created_private_and_migrated(tmp_path):
@@ -60,3 +60,14 @@ def test_records_lose_their_indexes_and_keep_rows_defaults_and_not_null(tmp_path
     with pytest.raises(duckdb.ConstraintException, match="NOT NULL"):
         con.execute("INSERT INTO records (source, record_id, row_hash, file_id, line_no) VALUES ('A', NULL, 'h', 2, 3)")
     con.close()
+
+
+def test_a_sequence_says_the_last_number_it_gave(tmp_path):
+    """What the queue's item ids and a decision publish's draws read (was decoded in each of them)."""
+    con = connect(tmp_path / "store.duckdb")
+    assert sequence_drawn(con, "review_item_seq") == 0  # none given yet: its start less one
+    con.execute("SELECT nextval('review_item_seq') FROM range(3)").fetchall()
+    assert sequence_drawn(con, "review_item_seq") == 3
+    con.execute("CREATE SEQUENCE later_seq START 10")
+    assert sequence_drawn(con, "later_seq") == 9
+    assert sequence_drawn(con, "no_such_seq") is None

@@ -41,6 +41,7 @@ from linkage.clusters.bridges import create_bridge_links
 from linkage.clusters.consistency import DEFAULT_RULES, ConsistencyRules, contradiction_sql, member_columns_sql
 from linkage.clusters.queue_flags import insert_flag_items
 from linkage.clusters.queue_sql import DECIDED, create_decided, not_decided, reason_sql
+from linkage.store import sequence_drawn
 
 # The uncertain band around the link threshold, in match weight (bits) either side: at the threshold 0.6, 0.35 to
 # 0.81. It follows the threshold an operator sets (a fixed band below a raised threshold would never ask about
@@ -58,9 +59,7 @@ def item_ids_given(con: duckdb.DuckDBPyConnection) -> int:
 
     An item id is never given again to another item: every numbering (a night's, a decision's) starts above the
     highest any earlier one gave, which published snapshots carry as ``snapshot_info.item_ids_through``."""
-    seq = con.execute("SELECT last_value, start_value FROM duckdb_sequences() WHERE sequence_name = 'review_item_seq'"
-                      " AND database_name = current_database()").fetchall()
-    drawn = (seq[0][1] - 1 if seq[0][0] is None else seq[0][0]) if seq else 0
+    drawn = sequence_drawn(con, "review_item_seq") or 0
     return max(drawn, con.execute("SELECT coalesce(max(item_id), 0) FROM review_queue").fetchall()[0][0])
 
 

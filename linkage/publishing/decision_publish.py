@@ -46,7 +46,7 @@ from linkage.publishing.publish import (
     snapshot_path,
 )
 from linkage.service.decisions import load_decisions_into
-from linkage.store import sql_literal
+from linkage.store import sequence_drawn, sql_literal
 
 CAUSE = {"cause": "decision"}
 # The review band of nights whose run report does not carry it (reports before it was added).
@@ -249,9 +249,10 @@ def adopt_decision_persons(con: duckdb.DuckDBPyConnection, paths: StorePaths) ->
 
 def _draw_past(con: duckdb.DuckDBPyConnection, sequence: str, value: int | None) -> None:
     """Make ``sequence`` give numbers above ``value`` (DuckDB has no setval: the numbers up to it are drawn)."""
-    last, start = con.execute("SELECT last_value, start_value FROM duckdb_sequences() WHERE sequence_name = ?"
-                              " AND database_name = current_database()", [sequence]).fetchall()[0]
-    behind = (value or 0) - (start - 1 if last is None else last)
+    drawn = sequence_drawn(con, sequence)
+    if drawn is None:
+        raise LookupError(f"the store has no sequence {sequence}")
+    behind = (value or 0) - drawn
     if behind > 0:
         con.execute(f"SELECT max(nextval('{sequence}')) FROM range(?)", [behind])
 
