@@ -5,7 +5,13 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from linkage.model.person_tf import own_records, person_term_frequencies
+from linkage.model.person_tf import (
+    level_u_of_columns,
+    own_records,
+    person_tf_sql,
+    sharing_pairs_sql,
+    tf_scale,
+)
 
 
 def _model(prior: float) -> dict:
@@ -29,7 +35,32 @@ def test_own_records_are_one_plus_the_expected_matches_sharing_the_value() -> No
 def test_frequencies_leave_out_the_persons_own_records() -> None:
     con = duckdb.connect()
     con.execute("CREATE TABLE t AS SELECT * FROM (VALUES ('a'), ('a'), ('a'), ('a'), ('b'), ('b'), (NULL)) v(name_key)")
-    tf = person_term_frequencies(con, "t", _model(0.002), 1001)["name_key"]
+    own = own_records(_model(0.002), 1001)["name_key"]
+    tf = dict(con.execute(person_tf_sql("t", "name_key", own)).fetchall())
     assert tf["a"] == pytest.approx((4 - 2.8) / 6)  # of 6 non-null values, 1.2 are other people's
     assert tf["b"] == 0.0  # two records, about one person: the level's minimum u decides
     assert None not in tf
+
+
+def test_a_level_asking_more_than_equality_weighs_its_share_of_the_pairs_sharing_the_value() -> None:
+    """"Given name equal, family name missing on one side" is its own reference in Splink: its weight was log2(m / tf),
+    as if every pair sharing the given name were at the level. Its frequencies are scaled by the level's u over the
+    u of equality on the column (DEV dev-nicknames-typos: 0.30; pairs put at 0.3 were one person 62 % of the time)."""
+    model = {"probability_two_random_records_match": 0.002, "comparisons": [{"comparison_levels": [
+        {"sql_condition": "x", "is_null_level": True},
+        {"tf_adjustment_column": "name_key", "tf_minimum_u_value": 1e-5, "m_probability": 0.9, "u_probability": 1e-4},
+        {"tf_adjustment_column": "given_key", "tf_minimum_u_value": 1e-5, "m_probability": 0.2, "u_probability": 0.03,
+         "disable_tf_exact_match_detection": True},
+    ]}]}
+    assert level_u_of_columns(model) == {"given_key": 0.03}  # name_key has its exact level: Splink's own reference
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES ('a'), ('a'), ('a'), ('b'), ('b'), ('c'), (NULL), (NULL))"
+                " v(given_key)")
+    sharing = con.execute(sharing_pairs_sql("t", "given_key")).fetchall()[0][0]
+    assert sharing == 3 * 2 + 2 * 1  # ordered pairs of records with an equal given name
+    scale = tf_scale(0.03, sharing, 8)  # equality's u: 8 / (8 x 7) = 1/7; the level holds 0.03 of 1/7 = 0.21
+    assert scale == pytest.approx(0.21)
+    tf = dict(con.execute(person_tf_sql("t", "given_key", 0.0, scale)).fetchall())
+    assert tf["a"] == pytest.approx(3 / 6 * 0.21) and tf["c"] == pytest.approx(1 / 6 * 0.21)
+    assert tf_scale(0.5, sharing, 8) == 1.0  # never above equality's own frequencies
+    assert tf_scale(0.03, 0, 8) == 1.0  # no two records equal: nothing to scale

@@ -26,7 +26,7 @@ from splink import Linker, SettingsCreator
 
 from linkage.errors import LaoLinkError
 from linkage.model.model_input import MODEL_INPUT_TABLE, Workspace
-from linkage.model.person_tf import own_records, person_tf_sql
+from linkage.model.person_tf import level_u_of_columns, own_records, person_tf_sql, sharing_pairs_sql, tf_scale
 from linkage.model.splink_adapter import (
     linker_dialect,
     linker_spark_session,
@@ -158,14 +158,19 @@ def copy_to_engine(ws: Workspace, linker: Linker, table: str) -> None:
 
 def register_term_frequencies(ws: Workspace, linker: Linker, model: dict, table: str = MODEL_INPUT_TABLE) -> None:
     """Give Splink every term-frequency table, counted over ``table``: those of ``linkage.model.person_tf`` (the
-    person's own records left out) where the level has a minimum u, the plain share of the values elsewhere.
+    person's own records left out) where the level has a minimum u, the plain share of the values elsewhere; times
+    the level's share of the pairs equal on the column where the level asks more than equality (``tf_scale``).
 
     ``table`` is the whole model input when Splink scores only part of it (an incremental night): the
     frequencies are the store's, not those of the records that night compares."""
     n_records = ws.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     own = own_records(model, n_records)
+    level_u = level_u_of_columns(model)
     for column in dict.fromkeys([*own, *linker_term_frequency_columns(linker)]):
-        frame = ws.con.sql(person_tf_sql(table, column, own.get(column, 0.0))).df()  # 0 own records: the plain share
+        scale = (tf_scale(level_u[column], int(ws.con.execute(sharing_pairs_sql(table, column)).fetchall()[0][0]),
+                          n_records) if column in level_u else 1.0)
+        # 0 own records: the plain share
+        frame = ws.con.sql(person_tf_sql(table, column, own.get(column, 0.0), scale)).df()
         registered = linker.table_management.register_table(frame, f"laolink_tf_{column}", overwrite=True)
         linker.table_management.register_term_frequency_lookup(registered, column)
 

@@ -11,13 +11,19 @@ were the same person 86-98 % of the time while the model said 38-66 %.
 ``own`` comes from the model alone: 1 + m(the level) x the expected matches of a record, which is the
 prior at the store's size times (N - 1). The level's ``tf_minimum_u_value`` still bounds how much a
 rare value says; levels without one keep Splink's plain frequencies.
+
+A level that asks more than equality on its term-frequency column ("given name key equal, family name
+missing on one side") is its own reference in Splink (``disable_tf_exact_match_detection``): the weight
+becomes log2(m / tf), as if every pair sharing the given name were at that level. Only a share of them is
+(``scale`` = the level's u / the u of equality on the column, counted over the store's records: 0.30 on
+DEV dev-nicknames-typos), so a nickname pair was weighed 1.8 bits too low there: pairs the model put at
+0.2 / 0.3 / 0.5 were one person 52 / 62 / 83 % of the time. The frequencies of such a column are
+multiplied by ``scale`` (at most 1): log2(m / (tf x scale)) is the level's own odds for the value.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-import duckdb
 
 
 def own_records(model: dict[str, Any], n_records: int) -> dict[str, float]:
@@ -35,12 +41,40 @@ def own_records(model: dict[str, Any], n_records: int) -> dict[str, float]:
     return out
 
 
-def person_tf_sql(table: str, column: str, own: float) -> str:
-    """SELECT of ``column`` and ``tf_<column>``: the value's share of the non-null values, less ``own`` records."""
+def level_u_of_columns(model: dict[str, Any]) -> dict[str, float]:
+    """Per term-frequency column whose one level is its own reference (``disable_tf_exact_match_detection``), that
+    level's u probability: the columns whose frequencies :func:`tf_scale` corrects."""
+    levels: dict[str, list[dict[str, Any]]] = {}
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if level.get("tf_adjustment_column"):
+                levels.setdefault(level["tf_adjustment_column"], []).append(level)
+    return {column: float(found[0]["u_probability"]) for column, found in levels.items()
+            if len(found) == 1 and found[0].get("disable_tf_exact_match_detection") and found[0].get("u_probability")}
+
+
+def tf_scale(level_u: float, sharing_pairs: int, n_records: int) -> float:
+    """The share of the pairs equal on a column that are at its level (module docstring): the level's u over the
+    probability that two of the ``n_records`` records are equal on it (``sharing_pairs``: the ordered pairs of
+    records with an equal value, sum of k(k - 1)); 1 when none are."""
+    if sharing_pairs <= 0 or n_records < 2:
+        return 1.0
+    return min(1.0, level_u * n_records * (n_records - 1) / sharing_pairs)
+
+
+def person_tf_sql(table: str, column: str, own: float, scale: float = 1.0) -> str:
+    """SELECT of ``column`` and ``tf_<column>``: the value's share of the non-null values, less ``own`` records,
+    times ``scale`` (:func:`tf_scale`)."""
     return (
-        f'SELECT "{column}", greatest(count(*) - {own!r}, 0) / sum(count(*)) OVER () AS "tf_{column}" '
-        f'FROM {table} WHERE "{column}" IS NOT NULL GROUP BY "{column}"'
+        f'SELECT "{column}", greatest(count(*) - {own!r}, 0) / sum(count(*)) OVER () * CAST({scale!r} AS DOUBLE)'
+        f' AS "tf_{column}" FROM {table} WHERE "{column}" IS NOT NULL GROUP BY "{column}"'
     )
+
+
+def sharing_pairs_sql(table: str, column: str) -> str:
+    """The ordered pairs of ``table``'s records equal on ``column`` (for :func:`tf_scale`)."""
+    return (f'SELECT coalesce(sum(k * (k - 1)), 0)::HUGEINT FROM (SELECT count(*) AS k FROM {table}'
+            f' WHERE "{column}" IS NOT NULL GROUP BY "{column}")')
 
 
 def person_tf_value(count: int, total: int, own: float) -> float:
@@ -49,13 +83,3 @@ def person_tf_value(count: int, total: int, own: float) -> float:
     from decimal import Decimal
 
     return max(float(Decimal(count) - Decimal(repr(own))), 0.0) / total
-
-
-def person_term_frequencies(
-    con: duckdb.DuckDBPyConnection, table: str, model: dict[str, Any], n_records: int
-) -> dict[str, dict[Any, float]]:
-    """Each corrected column's value -> term frequency (for real-time scoring, as batch prediction registers them)."""
-    return {
-        column: dict(con.execute(person_tf_sql(table, column, own)).fetchall())
-        for column, own in own_records(model, n_records).items()
-    }

@@ -427,7 +427,7 @@ def build_scorer(
     """Generate the scoring SQL of a model (Splink's own level SQL and weights), mirror the candidates
     and load term frequencies."""
     from linkage.model.model_file import settings_for_store, splink_settings
-    from linkage.model.person_tf import own_records
+    from linkage.model.person_tf import level_u_of_columns, own_records
 
     comparisons = []
     input_columns: list[str] = []
@@ -467,7 +467,7 @@ def build_scorer(
         tf_columns=tf_columns,
         column_types=column_types,
         mirror=mirror,
-        tf=term_counts(mirror, tf_columns, corrected),
+        tf=term_counts(mirror, tf_columns, corrected, level_u_of_columns(at_store_size)),
         name_counts=NameCounts.of_table(mirror, "mi"),
         classifier=snapshot_classifier(con),
         source_rules=source_rules(con),

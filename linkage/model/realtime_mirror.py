@@ -17,7 +17,7 @@ import numpy as np
 
 from linkage.model.blocking_sql import KeyRule, filter_params
 from linkage.model.model_input import model_input_sql
-from linkage.model.person_tf import person_tf_value
+from linkage.model.person_tf import person_tf_value, tf_scale
 from linkage.store import STANDARDIZED_COLUMNS
 
 _parsed = threading.local()  # per thread: SQL text -> its parsed statement
@@ -64,6 +64,7 @@ class TermCounts:
     counts: dict[Any, int]
     total: int
     own: float | None = None
+    scale: float = 1.0  # linkage.model.person_tf.tf_scale
 
     def frequency(self, value: Any, *, held: bool, replaces: bool = False) -> float | None:
         """The term frequency the night gives ``value``: over the snapshot's records for a query record the snapshot
@@ -75,16 +76,19 @@ class TermCounts:
         if held and k is None:
             return None
         k, total = (k, self.total) if held else ((k or 0) + 1, self.total + (0 if replaces else 1))
-        return k / total if self.own is None else person_tf_value(k, total, self.own)
+        return (k / total if self.own is None else person_tf_value(k, total, self.own)) * self.scale
 
 
-def term_counts(con: duckdb.DuckDBPyConnection, columns: list[str], own: Mapping[str, float]) -> dict[str, TermCounts]:
+def term_counts(con: duckdb.DuckDBPyConnection, columns: list[str], own: Mapping[str, float],
+                level_u: Mapping[str, float]) -> dict[str, TermCounts]:
     """Each column's :class:`TermCounts` over ``mi`` (``own`` per column whose frequencies leave a person's own
-    records out)."""
+    records out; ``level_u`` per column whose level asks more than equality: ``person_tf.level_u_of_columns``)."""
+    n_records = con.execute("SELECT count(*) FROM mi").fetchall()[0][0]
     out = {}
     for col in columns:
         counts = dict(con.execute(f'SELECT "{col}", count(*) FROM mi WHERE "{col}" IS NOT NULL GROUP BY 1').fetchall())
-        out[col] = TermCounts(counts, sum(counts.values()), own.get(col))
+        scale = tf_scale(level_u[col], sum(k * (k - 1) for k in counts.values()), n_records) if col in level_u else 1.0
+        out[col] = TermCounts(counts, sum(counts.values()), own.get(col), scale)
     return out
 
 
