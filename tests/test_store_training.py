@@ -54,6 +54,24 @@ def test_the_same_records_give_the_same_model_whatever_order_they_arrived_in(tmp
     assert models[0].read_bytes() == models[1].read_bytes()
 
 
+def test_two_records_with_one_training_id_are_named(tmp_path, monkeypatch):
+    """Training ids are 64-bit hashes of (source, record_id): two alike (about 5 in 100 million at a million records)
+    stop training with the two records named and what to do, not "train again with key_ids off", which no user can.
+    The hash is made coarse here so that records collide."""
+    from linkage.errors import LaoLinkError
+    from linkage.model.model_input import Workspace
+
+    monkeypatch.setattr(Workspace, "key_id", staticmethod(lambda alias: f"(hash({alias}.source) % 2)::BIGINT"))
+    con = connect(tmp_path / "store.duckdb")
+    try:
+        _insert(con, _synthetic_records(20, seed=8))
+        with pytest.raises(LaoLinkError, match=r"records \S+ \S+ and \S+ \S+ hash to the same training id .*"
+                                               r"give one of them another record_id at its source"):
+            train(con, tmp_path / "model.json", seed=3, work_dir=tmp_path / "work")
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="module")
 def demo_folder(tmp_path_factory) -> Path:
     """The demo generator's folder as written: night-1 files beside truth.csv and expected_quarantine.csv."""

@@ -161,11 +161,23 @@ class Workspace:
         )
         if key_ids and self.con.execute(f"SELECT count(*) - count(DISTINCT rid) FROM {MODEL_INPUT_TABLE}"
                                         ).fetchall()[0][0]:
-            raise LaoLinkError("two records' (source, record_id) hash alike: train again with key_ids off")
+            self._refuse_equal_key_ids(condition)
         n = self.con.execute(f"SELECT count(*) FROM {MODEL_INPUT_TABLE}").fetchall()[0][0]
         if n == 0 and require_rows:
             raise LaoLinkError("no standardized records to link: run `laolink ingest` then `laolink standardize`")
         return n
+
+    def _refuse_equal_key_ids(self, condition: str) -> None:
+        """LaoLinkError naming two records whose key ids are equal (64-bit hashes: about 5 in 100 million at a million
+        records): training cannot tell them apart."""
+        equal = self.con.execute(
+            f"SELECT list(source || ' ' || record_id ORDER BY source, record_id)[1:2] FROM {self.table('records')} r"
+            f" WHERE {condition} GROUP BY {self.key_id('r')} HAVING count(*) > 1 LIMIT 1").fetchall()
+        if equal:
+            raise LaoLinkError(
+                f"records {' and '.join(equal[0][0])} hash to the same training id (source, record_id): training"
+                " cannot tell them apart; give one of them another record_id at its source and deliver it again,"
+                " or report it to LaoLink's maintainers")
 
     @staticmethod
     def key_id(alias: str) -> str:
