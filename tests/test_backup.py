@@ -167,3 +167,21 @@ def test_restore_swaps_the_pointer_as_a_publish_does(tmp_path):
     assert current_snapshot(paths).read_bytes() == next((made / "laolink.published").glob("run-*.duckdb")).read_bytes()
     assert not [p for p in paths.published_dir.glob("run-*.persons.*")
                 if not (paths.published_dir / p.name.split(".persons.")[0]).exists()]
+
+
+def test_restore_brings_the_backed_up_stores_mark_of_an_unpublished_night(tmp_path):
+    """Decisions wait while a night killed between clustering and publishing leaves its mark. A restore kept the
+    replaced deployment's mark (decisions held until the next night) and dropped the backed-up store's (decisions
+    published over a snapshot that lacks person IDs the store gave)."""
+    from linkage.publishing.decision_publish import mark_night_unpublished, night_unpublished
+
+    made = _published_backup(tmp_path)  # no night was killed there
+    live = tmp_path / "live" / "laolink.duckdb"
+    connect(live).close()
+    mark_night_unpublished(store_paths(live))
+    assert not night_unpublished(restore(made, live, force=True))
+
+    saved = tmp_path / "saved" / "laolink.duckdb"
+    mark_night_unpublished(store_paths(saved))  # a night killed there
+    again = tmp_path / "again" / "laolink.duckdb"
+    assert night_unpublished(restore(backup(saved, tmp_path / "backups2"), again))

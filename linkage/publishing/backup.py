@@ -22,7 +22,12 @@ import duckdb
 
 from linkage.errors import LaoLinkError
 from linkage.paths import StorePaths, store_paths
-from linkage.publishing.decision_publish import publish_lock
+from linkage.publishing.decision_publish import (
+    mark_night_published,
+    mark_night_unpublished,
+    night_unpublished,
+    publish_lock,
+)
 from linkage.publishing.publish import SNAPSHOT_NAME, _fsync, current_snapshot, point_readers_at, snapshot_path
 
 MANIFEST = "laolink-backup.json"
@@ -50,7 +55,8 @@ def backup(db: str | os.PathLike[str], out_dir: Path, *, wait_seconds: float = 6
     try:
         target.mkdir(parents=True, exist_ok=False)
         con = _open_read_only(paths.db, wait_seconds)
-        try:
+        try:  # no night runs meanwhile: the store and the mark of a night killed before publishing agree
+            unpublished = night_unpublished(paths)
             shutil.copy2(paths.db, target / paths.db.name)
             wal = paths.db.with_name(paths.db.name + ".wal")
             if wal.exists():
@@ -73,13 +79,16 @@ def backup(db: str | os.PathLike[str], out_dir: Path, *, wait_seconds: float = 6
             (published / "CURRENT").write_text(snapshot.name + "\n", encoding="utf-8")
     finally:
         os.umask(old_umask)
-    manifest = {"created_at": stamp, "db_name": paths.db.name, "snapshot": snapshot.name if snapshot else None}
+    # a store a night was killed in between clustering and publishing holds person IDs its snapshot lacks
+    manifest = {"created_at": stamp, "db_name": paths.db.name, "snapshot": snapshot.name if snapshot else None,
+                "night_unpublished": unpublished}
     (target / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return target
 
 
 def restore(backup_dir: Path, db: str | os.PathLike[str], *, force: bool = False) -> StorePaths:
-    """Restore a backup folder to the deployment at ``db``; refuses to overwrite unless ``force``."""
+    """Restore a backup folder to the deployment at ``db``; refuses to overwrite unless ``force``. The mark of a night
+    killed before publishing (decisions wait for it) is the backed-up store's, not the replaced one's."""
     manifest_path = backup_dir / MANIFEST
     if not manifest_path.exists():
         raise LaoLinkError(f"{backup_dir} is not a LaoLink backup (no {MANIFEST})")
@@ -111,6 +120,11 @@ def restore(backup_dir: Path, db: str | os.PathLike[str], *, force: bool = False
             _fsync(copied)
             os.replace(copied, target)
             point_readers_at(paths, target)
+    with publish_lock(paths):  # the restored store's own mark, not the replaced one's (decisions wait on it)
+        if manifest.get("night_unpublished"):
+            mark_night_unpublished(paths)
+        else:
+            mark_night_published(paths)
     return paths
 
 

@@ -67,6 +67,11 @@ def mark_night_unpublished(paths: StorePaths) -> None:
     _night_marker(paths).write_text("a night is between clustering and publishing\n", encoding="utf-8")
 
 
+def night_unpublished(paths: StorePaths) -> bool:
+    """Whether a night left the mark of :func:`mark_night_unpublished` (decisions wait for it)."""
+    return _night_marker(paths).exists()
+
+
 def mark_night_published(paths: StorePaths) -> None:
     """The night's snapshot is served: decisions are published over it again."""
     _night_marker(paths).unlink(missing_ok=True)
@@ -99,7 +104,7 @@ def publish_decisions_locked(paths: StorePaths, service_con: sqlite3.Connection)
     current = current_snapshot(paths)
     if current is None or not current.exists():
         return None
-    if _night_marker(paths).exists():  # a night killed before publishing: its resumed run publishes the decisions
+    if night_unpublished(paths):  # a night killed before publishing: its resumed run publishes the decisions
         return current
     last = latest_decision_id(service_con)
     served = _served(current)
