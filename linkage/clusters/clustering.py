@@ -39,6 +39,7 @@ from linkage.clusters.one_to_one import (
     create_assignment_probabilities,
     listed_once_sources,
 )
+from linkage.clusters.partial_names import keep_partial_names_to_one_group
 from linkage.clusters.scope import SCOPE_TABLE, create_scope, settings_signature, write_state
 
 # Match probability that links two records, the nightly's default (``--threshold``). Measured on DEV variants
@@ -73,6 +74,7 @@ class ClusterReport:
     decision_conflicts: int = 0
     oversized_components: int = 0
     assignment_pairs: int = 0  # pairs between sources that list each person once (linkage.clusters.one_to_one)
+    partial_name_links_dropped: int = 0  # links to a second group of a record with a given name only (partial_names)
     records_clustered: int = 0  # the records of the components clustered (all, or those a night touched)
     scope_table: str | None = None  # those records when not all (kept for the person IDs; the caller drops it)
     iterations: int = 0
@@ -159,6 +161,8 @@ def cluster_records(
                              check_persons=check_persons) if incremental and listed_once < 2 else None
     report.assignment_pairs = create_assignment_probabilities(con) if listed_once >= 2 else 0
     _create_links(con, threshold, decisions_table, assignment=listed_once >= 2, scoped=kept_from is not None)
+    if consistency is not None and consistency.partial_name_joins_one:
+        report.partial_name_links_dropped = keep_partial_names_to_one_group(con)
     report.iterations = connected_components(con, "_links", "_labels")
     con.execute("CREATE OR REPLACE TEMP TABLE _components AS SELECT node, label FROM _labels")
     flags: list[dict] = _break_oversized_components(con, threshold, max_records)

@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass
 import duckdb
 
 from linkage.clusters.one_to_one import LISTED_ONCE_TABLE, listed_once_sources
+from linkage.clusters.partial_names import PARTIAL_NAME_SQL
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class ConsistencyRules:
     different_sex: bool = True
     different_id_number: bool = False
     same_listed_once_source: bool = True
+    partial_name_joins_one: bool = True  # a record with a given name only joins one group (partial_names.py)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -121,8 +123,9 @@ def member_columns_sql(con: duckdb.DuckDBPyConnection, rules: ConsistencyRules) 
     if rules.same_listed_once_source:
         listed_once_sources(con, refresh=False)  # made by the clustering run that asks
         listed_once = f"r.source IN (SELECT source FROM {LISTED_ONCE_TABLE})"
+    partial = f"{PARTIAL_NAME_SQL} AS partial_name, " if rules.partial_name_joins_one else ""
     return ("r.rid, r.dob, r.dob_year, r.dob_year_min, r.dob_year_max, r.district_code, r.sex_code, "
-            f"r.id_number_std, r.source, {listed_once} AS listed_once")
+            f"r.id_number_std, r.source, {partial}{listed_once} AS listed_once")
 
 
 def contradiction_sql(rules: ConsistencyRules) -> str:
