@@ -161,10 +161,10 @@ def cluster_records(
                              check_persons=check_persons) if incremental and listed_once < 2 else None
     report.assignment_pairs = create_assignment_probabilities(con) if listed_once >= 2 else 0
     _create_links(con, threshold, decisions_table, assignment=listed_once >= 2, scoped=kept_from is not None)
-    if consistency is not None and consistency.partial_name_joins_one:
-        report.partial_name_links_dropped = keep_partial_names_to_one_group(con)
     report.iterations = connected_components(con, "_links", "_labels")
     con.execute("CREATE OR REPLACE TEMP TABLE _components AS SELECT node, label FROM _labels")
+    if consistency is not None and consistency.partial_name_joins_one:
+        report.partial_name_links_dropped = keep_partial_names_to_one_group(con)
     flags: list[dict] = _break_oversized_components(con, threshold, max_records)
     flags += cut_contradictions(con, decisions_table, consistency, max_records, forget_others=kept_from is None)
     con.execute("BEGIN TRANSACTION")
