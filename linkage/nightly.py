@@ -318,11 +318,15 @@ def _records_to_score(con: duckdb.DuckDBPyConnection, version: str) -> tuple[boo
 
 
 def _scoring_version(model: Path, version: str, store_records: int) -> str:
-    """The model and standardizer version with the prior scaled to the store of ``store_records`` standardized
-    records (the model step counted them: ``ModelChoice.store_records``): a change of any re-scores all."""
+    """The model ``version``, the standardizer's and the term frequencies' (``person_tf.TERM_FREQUENCY_VERSION``),
+    with the prior scaled to the store of ``store_records`` standardized records (the model step counted them:
+    ``ModelChoice.store_records``): a change of any re-scores all, so stored pairs and /match weigh alike."""
+    from linkage.fields.standardize import STD_VERSION
     from linkage.model.model_file import prior_for_store
+    from linkage.model.person_tf import TERM_FREQUENCY_VERSION
 
-    return f"{version}/prior{prior_for_store(json.loads(model.read_text(encoding='utf-8')), store_records):.6g}"
+    prior = prior_for_store(json.loads(model.read_text(encoding="utf-8")), store_records)
+    return f"{version}/std{STD_VERSION}/tf{TERM_FREQUENCY_VERSION}/prior{prior:.6g}"
 
 
 def _choose_model(con: duckdb.DuckDBPyConnection, cfg: NightlyConfig, paths: StorePaths) -> ModelChoice:
@@ -366,7 +370,7 @@ def _run_steps(
     from linkage.clusters.clustering import cluster_records
     from linkage.clusters.person_ids import assign_person_ids
     from linkage.clusters.review_queue import build_review_queue, review_band
-    from linkage.fields.standardize import STD_VERSION, standardize
+    from linkage.fields.standardize import standardize
     from linkage.model.birth_evidence import consistency_for_model
     from linkage.model.decision_classifier import APPLIED_FIELDS
     from linkage.model.prediction import predict
@@ -417,7 +421,7 @@ def _run_steps(
         con.execute("UPDATE runs SET model_version = ? WHERE run_id = ?", [version, run_id])
     with timer.step("predict"):
         _register_model(con, choice.path, version, run_id)
-        scoring = _scoring_version(choice.path, f"{version}/std{STD_VERSION}", choice.store_records)
+        scoring = _scoring_version(choice.path, version, choice.store_records)
         full, to_score = _records_to_score(con, scoring)
         if to_score:
             kwargs = {"max_pairs": cfg.max_pairs} if cfg.max_pairs else {}

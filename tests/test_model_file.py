@@ -55,16 +55,40 @@ def test_the_nightly_scores_everything_again_when_growth_changes_the_prior(tmp_p
     con, _ = open_stores(tmp_path)
     add_records(con, range(1, 301))
     con.execute("UPDATE records SET std_version = 1")
-    first = _scoring_version(model, "m/std1", standardized_records(con))
+    first = _scoring_version(model, "m", standardized_records(con))
     con.execute("UPDATE records SET scored_model = ?, scored_version = version", [first])
     add_records(con, range(301, 311))  # 3 % more: the same bucket, only the new records are scored
     con.execute("UPDATE records SET std_version = 1")
-    assert _scoring_version(model, "m/std1", standardized_records(con)) == first
+    assert _scoring_version(model, "m", standardized_records(con)) == first
     assert _records_to_score(con, first) == (False, 10)
     add_records(con, range(311, 601))  # twice the records: a new prior, every record is scored again
     con.execute("UPDATE records SET std_version = 1")
-    grown = _scoring_version(model, "m/std1", standardized_records(con))
+    grown = _scoring_version(model, "m", standardized_records(con))
     assert grown != first and _records_to_score(con, grown) == (True, 600)
+    con.close()
+
+
+def test_the_nightly_scores_everything_again_when_term_frequencies_are_counted_otherwise(tmp_path, monkeypatch):
+    """Pairs stored before an upgrade that counts term frequencies otherwise (session 14: a nickname level's share of
+    the pairs) kept their old weights while /match weighed anew: the term frequencies' version is part of the
+    scoring version."""
+    import json
+
+    from store_builders import add_records, open_stores
+
+    import linkage.model.person_tf as person_tf
+    from linkage.nightly import _records_to_score, _scoring_version
+
+    model = tmp_path / "m.json"
+    model.write_text(json.dumps(MODEL | {"laolink": {"training_records": 100}}))
+    con, _ = open_stores(tmp_path)
+    add_records(con, range(1, 11))
+    con.execute("UPDATE records SET std_version = 1")
+    before = _scoring_version(model, "m", 10)
+    con.execute("UPDATE records SET scored_model = ?, scored_version = version", [before])
+    assert _records_to_score(con, before) == (False, 0)
+    monkeypatch.setattr(person_tf, "TERM_FREQUENCY_VERSION", person_tf.TERM_FREQUENCY_VERSION + 1)
+    assert _records_to_score(con, _scoring_version(model, "m", 10)) == (True, 10)
     con.close()
 
 

@@ -25,6 +25,10 @@ from __future__ import annotations
 
 from typing import Any
 
+# How stored pairs' term frequencies were counted: part of the nightly's scoring version, so a change re-scores every
+# pair (2: a level that asks more than equality weighs its share of the pairs, tf_scale).
+TERM_FREQUENCY_VERSION = 2
+
 
 def own_records(model: dict[str, Any], n_records: int) -> dict[str, float]:
     """Per term-frequency column with a minimum u, the expected records of one person carrying its value.
