@@ -318,9 +318,8 @@ def _records_to_score(con: duckdb.DuckDBPyConnection, version: str) -> tuple[boo
 
 
 def _scoring_version(model: Path, version: str, store_records: int) -> str:
-    """The model ``version``, the standardizer's and the term frequencies' (``person_tf.TERM_FREQUENCY_VERSION``),
-    with the prior scaled to the store of ``store_records`` standardized records (the model step counted them:
-    ``ModelChoice.store_records``): a change of any re-scores all, so stored pairs and /match weigh alike."""
+    """The model ``version``, the standardizer's and the term frequencies' (``person_tf``), with the prior scaled to
+    the store of ``store_records`` (``ModelChoice.store_records``): a change of any re-scores all pairs."""
     from linkage.fields.standardize import STD_VERSION
     from linkage.model.model_file import prior_for_store
     from linkage.model.person_tf import TERM_FREQUENCY_VERSION
