@@ -74,4 +74,4 @@ def exploitation_code(text: str | None) -> str | None:
 @lru_cache(maxsize=1_000)
 def role_code(text: str | None) -> str | None:
     """'victim', 'suspect', 'witness' or 'smuggled_migrant'; None when blank; FieldError otherwise."""
-    return _code(_ROLE_INDEX, text, "role", "victim, suspect, witness, smuggled_migrant")
+    return _code(_ROLE_INDEX, text, "role", ", ".join(ROLE_WORDS))

@@ -27,5 +27,3 @@ EXCHANGE_COLUMNS: tuple[str, ...] = (
 OPTIONAL_COLUMNS: tuple[str, ...] = ("case_type", "exploitation")
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("record_id", "source")
-
-ROLES: frozenset[str] = frozenset({"victim", "suspect", "witness", "smuggled_migrant"})
