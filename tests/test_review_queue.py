@@ -341,3 +341,18 @@ def test_the_queue_build_restores_the_optimizers_it_turned_off(stores):
     with pytest.raises(duckdb.CatalogException, match="no_such_table"):  # fails inside the build
         build_review_queue(con, band=(0.3, 0.9), run_id=2, decisions_table="no_such_table")
     assert con.execute("SELECT current_setting('disabled_optimizers')").fetchall()[0][0] == "join_order"
+
+
+def test_a_record_with_a_given_name_only_is_asked_about_once_at_a_time(stores):
+    """Record 5 is "Noy" alone; three persons called Noy (1, 2, 3) are each an uncertain match for it: one item asks
+    about its most likely (2), not three; after a "no", the next most likely (3) is asked."""
+    con, svc = stores
+    add_records(con, range(1, 7))
+    for rid, family in ((1, "sisenla"), (2, "vongsa"), (3, "phommachanh"), (4, "keo"), (5, None), (6, None)):
+        con.execute("UPDATE records SET given_key = 'noy', family_key = ? WHERE rid = ?", [family, rid])
+    set_predictions(con, {(1, 5): 0.5, (2, 5): 0.7, (3, 5): 0.6, (4, 6): 0.5})
+    night(con, svc)
+    assert [(r[1], r[2]) for r in queue(con) if r[0] == "pair"] == [(4, 6), (2, 5)]
+    decide(svc, 2, 5, "negative")
+    night(con, svc, run_id=2)
+    assert [(r[1], r[2]) for r in queue(con) if r[0] == "pair"] == [(4, 6), (3, 5)]
