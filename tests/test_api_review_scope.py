@@ -150,6 +150,9 @@ def test_the_queue_filters_by_the_packages_roles_in_any_writing_and_refuses_an_u
         ("review.queue", "error", 422), ("page.queue", "error", 422), ("page.queue", "error", 422)]
     found = steward.get("/queue/next", params={"role": "ຜູ້ຕ້ອງສົງໄສ"}, follow_redirects=False)
     assert found.headers["location"] == f"/pairs/{items['C1']}?role=suspect"
+    for page in ("/queue", "/queue/next"):  # before: an empty queue, the next the queue
+        answer = steward.get(page, params={"kind": "pairs"}, follow_redirects=False)
+        assert answer.status_code == 422 and "pairs" in answer.text and "pair, cluster" in answer.text, page
 
 
 def test_a_split_or_merge_that_finds_nothing_says_what_it_did_not_find(server):

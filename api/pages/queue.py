@@ -33,8 +33,8 @@ def queue_page(
 ) -> Response:
     try:
         filters = queue_filters(kind, source, province, role)
-    except FieldError:
-        return _unknown_role(request, principal, role)
+    except FieldError as exc:
+        return _unknown_filter(request, principal, exc)
     queue = review_queries.review_queue(con, limit=50, offset=(page - 1) * 50, scope=principal.sources,
                                         **_as_queried(filters))
     for item in queue["items"]:
@@ -48,15 +48,16 @@ def queue_page(
     seconds = request.app.state.settings.seconds_per_review_item
     return render(request, principal, "queue.html", queue=queue, filters={**filters, "province": province or ""},
                   filter_query=filter_query(filters), roles=review_queries.QUEUE_ROLES,
-                  sources=sources, page=page, pages=max(1, math.ceil(queue["total"] / 50)),
+                  kinds=review_queries.QUEUE_KINDS, sources=sources, page=page,
+                  pages=max(1, math.ceil(queue["total"] / 50)),
                   seconds_per_item=seconds, steward_time=steward_time(queue["total"] * seconds))
 
 
 def queue_filters(kind: str | None, source: str | None, province: str | None, role: str | None
                   ) -> dict[str, str | None]:
     """The queue's filters as the queue page, the pair page and /queue/next carry them (blank: none; the role as
-    its code, ``review_queries.role_filter``, which raises FieldError for a role the package does not know)."""
-    return {"kind": kind or None, "source": source or None, "province": province or None,
+    its code, ``review_queries.role_filter``); FieldError for a kind or role the queue does not know."""
+    return {"kind": review_queries.kind_filter(kind), "source": source or None, "province": province or None,
             "role": review_queries.role_filter(role)}
 
 
@@ -65,11 +66,13 @@ def _as_queried(filters: dict[str, str | None]) -> dict[str, str | None]:
     return {**filters, "province": review_queries.province_filter(filters["province"])}
 
 
-def _unknown_role(request: Request, principal: Principal, role: str | None) -> Response:
-    """The answer to a queue filtered by a role the package does not know (422, the role and the known ones)."""
-    audit(request, "page.queue", outcome="error", status=422, detail={"reason": "unknown_role"})
-    return render(request, principal, "message.html", status=422, message_key="unknown_role",
-                  values={"role": role, "roles": ", ".join(review_queries.QUEUE_ROLES)})
+def _unknown_filter(request: Request, principal: Principal, error: FieldError) -> Response:
+    """The answer to a queue filtered by a kind or role the queue does not know (422, the value and the known
+    ones)."""
+    known = review_queries.QUEUE_KINDS if error.field == "kind" else review_queries.QUEUE_ROLES
+    audit(request, "page.queue", outcome="error", status=422, detail={"reason": f"unknown_{error.field}"})
+    return render(request, principal, "message.html", status=422, message_key=f"unknown_{error.field}",
+                  values={"value": request.query_params.get(error.field or "", ""), "known": ", ".join(known)})
 
 
 def steward_time(seconds: float) -> str:
@@ -94,8 +97,8 @@ def next_item(
     person; past the last, the queue."""
     try:
         filters = queue_filters(kind, source, province, role)
-    except FieldError:
-        return _unknown_role(request, principal, role)
+    except FieldError as exc:
+        return _unknown_filter(request, principal, exc)
     query = filter_query(filters)
     through = served_decisions_through(con)
     service = request.app.state.service.connection()

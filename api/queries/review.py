@@ -74,6 +74,7 @@ matching AS (
 
 # The roles the queue filters by: the package's role codes (a record's role_code, however its source wrote it).
 QUEUE_ROLES: tuple[str, ...] = tuple(ROLE_WORDS)
+QUEUE_KINDS: tuple[str, ...] = ("pair", "cluster")  # linkage.clusters.review_queue's two kinds of item
 
 
 def role_filter(text: str | None) -> str | None:
@@ -86,6 +87,15 @@ def role_filter(text: str | None) -> str | None:
     except FieldError:
         raise FieldError(f"unknown role {text!r}: the queue filters by {', '.join(QUEUE_ROLES)}",
                          field="role") from None
+
+
+def kind_filter(text: str | None) -> str | None:
+    """A kind filter as given ('pair' or 'cluster'); blank: no filter. Another raises FieldError naming it."""
+    if not text:
+        return None
+    if text not in QUEUE_KINDS:
+        raise FieldError(f"unknown kind {text!r}: the queue holds {', '.join(QUEUE_KINDS)} items", field="kind")
+    return text
 
 
 def province_filter(text: str | None) -> str | None:
