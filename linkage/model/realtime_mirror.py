@@ -17,7 +17,7 @@ import numpy as np
 
 from linkage.model.blocking_sql import KeyRule, filter_params
 from linkage.model.model_input import model_input_sql
-from linkage.model.person_tf import person_tf_value, tf_scale
+from linkage.model.person_tf import person_tf_value, sharing_pairs_sql, tf_scale
 from linkage.store import STANDARDIZED_COLUMNS
 
 _parsed = threading.local()  # per thread: SQL text -> its parsed statement
@@ -87,7 +87,8 @@ def term_counts(con: duckdb.DuckDBPyConnection, columns: list[str], own: Mapping
     out = {}
     for col in columns:
         counts = dict(con.execute(f'SELECT "{col}", count(*) FROM mi WHERE "{col}" IS NOT NULL GROUP BY 1').fetchall())
-        scale = tf_scale(level_u[col], sum(k * (k - 1) for k in counts.values()), n_records) if col in level_u else 1.0
+        scale = (tf_scale(level_u[col], int(con.execute(sharing_pairs_sql("mi", col)).fetchall()[0][0]), n_records)
+                 if col in level_u else 1.0)  # as the nightly counts it (engines.register_term_frequencies)
         out[col] = TermCounts(counts, sum(counts.values()), own.get(col), scale)
     return out
 
