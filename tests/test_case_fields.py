@@ -1,6 +1,8 @@
 """Case type, form of exploitation and role: optional exchange columns, read into codes, in the demo data."""
 
+import ast
 import csv
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -86,3 +88,62 @@ def test_demo_offices_write_case_fields_and_smuggled_migrants_later_trafficked(t
     assert 0.1 < later.sum() / (world.persons.case_type == som).sum() < 0.3
     records = Counter(world.person[~world.first_record].tolist())
     assert sum(1 for p in later.nonzero()[0].tolist() if records[p]) > 10  # seen again, as TIP
+
+
+def _role_lists(path: Path) -> list[str]:
+    """Where a module spells out two or more role codes together: a tuple, list or set of them, or a text (SQL)
+    quoting them one after another (``['victim', 'suspect']``, ``IN ('victim', 'witness')``)."""
+    from linkage.fields.case_codes import ROLES
+
+    one = "|".join(ROLES)
+    listed = re.compile(rf"""['"](?:{one})['"](?:\s*,\s*['"](?:{one})['"])+""")
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Tuple | ast.List | ast.Set):
+            named = {e.value for e in node.elts if isinstance(e, ast.Constant) and e.value in ROLES}
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            named = set(re.findall(rf"""['"]({one})['"]""", " ".join(listed.findall(node.value))))
+        else:
+            continue
+        if len(named) > 1:
+            found.append(f"{path}:{node.lineno}: {', '.join(sorted(named))}")
+    return found
+
+
+def test_the_roles_are_listed_only_where_they_are_defined():
+    """The closed list of roles, and the order a person's roles rank in, are ``linkage.fields.case_codes``'s. Person
+    facts ranked roles by a list of their own in SQL, and the demo generator drew persons' roles from another
+    (victim, suspect, witness): a role added to the package reached neither."""
+    import linkage.fields.case_codes as case_codes
+    from linkage.fields.case_codes import ROLE_WORDS, ROLES, ROLES_GRAVEST_FIRST
+
+    root = Path(__file__).resolve().parent.parent
+    modules = sorted(p for folder in ("linkage", "api") for p in (root / folder).rglob("*.py")
+                     if p != Path(case_codes.__file__).resolve())
+    assert [found for p in modules for found in _role_lists(p)] == []
+    assert tuple(ROLE_WORDS) == ROLES and sorted(ROLES_GRAVEST_FIRST) == sorted(ROLES)
+
+
+def test_a_persons_role_is_their_gravest_in_the_order_the_package_defines():
+    """``person_facts`` picks, of a person's roles, the first in ``case_codes.ROLES_GRAVEST_FIRST``, whatever the
+    order of their records."""
+    import duckdb
+
+    from linkage.fields.case_codes import ROLES_GRAVEST_FIRST
+    from linkage.statistics.person_facts import create_person_facts
+
+    con = duckdb.connect()
+    pairs = [(a, b) for i, a in enumerate(ROLES_GRAVEST_FIRST) for b in ROLES_GRAVEST_FIRST[i + 1:]]
+    records = [(f"P{p}", role, n) for p, (graver, lesser) in enumerate(pairs)
+               for n, role in enumerate((lesser, graver, lesser))]  # the graver role neither first nor last
+    con.execute("""
+        CREATE TEMP TABLE stat_records AS
+        SELECT row_number() OVER () AS rid, person, role_code, ord, 'A' AS source, true AS counted,
+               NULL::INTEGER AS event_year, NULL::DATE AS event_date_std, NULL::VARCHAR AS age_band,
+               NULL::VARCHAR AS sex_code, NULL::VARCHAR AS province_code, NULL::VARCHAR AS nationality_code,
+               NULL::VARCHAR AS exploitation_code, NULL::VARCHAR AS case_type_code
+        FROM (SELECT unnest($person) AS person, unnest($role) AS role_code, unnest($ord) AS ord)""",
+                {"person": [r[0] for r in records], "role": [r[1] for r in records], "ord": [r[2] for r in records]})
+    con.execute("CREATE TEMP TABLE persons AS SELECT rid, person FROM stat_records")
+    facts = dict(con.execute(f"SELECT person, role FROM {create_person_facts(con, 'persons')}").fetchall())
+    assert facts == {f"P{p}": graver for p, (graver, _) in enumerate(pairs)}

@@ -1,9 +1,10 @@
 """What a demo record says about the case: the role, case type and form of exploitation as an office writes them.
 
-A person's case is drawn with the person (``population.CASE_TYPES``); a smuggled migrant later found trafficked
-is a smuggled migrant (SOM) on their first record and a trafficking victim (TIP) on every later one. Offices
-write the case type and exploitation in their own language or as the codes, and leave them blank at times;
-the random numbers come from their own stream, so every other field of a record is as it was without them.
+A person's role and case are drawn with the person (``population``, among the codes of ``linkage.fields.case_codes``);
+a smuggled migrant later found trafficked is a smuggled migrant (SOM) on their first record and a trafficking victim
+(TIP) on every later one. Offices write the case type and exploitation in their own language or as the codes, and
+leave them blank at times; the random numbers come from their own stream, so every other field of a record is as it
+was without them.
 """
 
 from __future__ import annotations

@@ -14,15 +14,20 @@ import numpy as np
 
 from linkage.demo_data.names import FAMILY_NAMES, GIVEN_NAMES, PUBLIC_FIGURES, zipf_weights
 from linkage.demo_data.places import Villages
+from linkage.fields import case_codes
 
-ROLES = ("victim", "suspect", "witness")
-# The person's case (code order of linkage.fields.case_codes): about a third smuggled migrants, of whom some
-# are later found trafficked (their later records are TIP), and the form of exploitation of a TIP victim.
-CASE_TYPES = ("TIP", "SOM", "other")
-CASE_TYPE_P = (0.60, 0.32, 0.08)
+# The codes are the package's (linkage.fields.case_codes); a person draws one of each by these shares (a code
+# without a share is never drawn). A person's role: a smuggled migrant is a person of a SOM case whose office
+# writes the role (case_fields.role_text), not a role drawn here.
+ROLES = case_codes.ROLES
+ROLE_P = {"victim": 0.82, "suspect": 0.12, "witness": 0.06}
+# The person's case: about a third smuggled migrants, of whom some are later found trafficked (their later records
+# are TIP), and the form of exploitation of a TIP victim.
+CASE_TYPES = tuple(case_codes.CASE_TYPES)
+CASE_TYPE_P = {"TIP": 0.60, "SOM": 0.32, "other": 0.08}
 LATER_TRAFFICKED_P = 0.2  # of SOM persons
-EXPLOITATIONS = ("labour", "sexual", "forced_marriage", "other", "unknown")
-EXPLOITATION_P = (0.50, 0.28, 0.12, 0.04, 0.06)
+EXPLOITATIONS = tuple(case_codes.EXPLOITATION)
+EXPLOITATION_P = {"labour": 0.50, "sexual": 0.28, "forced_marriage": 0.12, "other": 0.04, "unknown": 0.06}
 HOUSEHOLD_SIZES = np.array([1, 2, 3, 4, 5])
 HOUSEHOLD_P = np.array([0.50, 0.26, 0.14, 0.07, 0.03])
 TWIN_P = 0.07
@@ -45,7 +50,7 @@ class Persons:
     village: np.ndarray
     household: np.ndarray
     relation: np.ndarray  # 0 head, 1 sibling, 2 twin of head, 3 father of head with the same given name
-    role: np.ndarray
+    role: np.ndarray  # index into ROLES
     lao_phone: list[str]
     thai_phone: list[str]
     passport: list[str]
@@ -56,6 +61,15 @@ class Persons:
 
     def __len__(self) -> int:
         return len(self.given)
+
+
+def _shares(codes: tuple[str, ...], shares: dict[str, float]) -> list[float]:
+    """The probability of each of ``codes`` (0 for one without a share); a share of a code the package does not know
+    is refused."""
+    unknown = set(shares) - set(codes)
+    if unknown:
+        raise ValueError(f"shares of codes that are not among {codes}: {sorted(unknown)}")
+    return [shares.get(code, 0.0) for code in codes]
 
 
 def _digits(rng: np.random.Generator, n: int, width: int) -> list[str]:
@@ -122,7 +136,7 @@ def make_persons(n: int, villages: Villages, rng: np.random.Generator, first: in
         if (GIVEN_NAMES[given_l[i]].official.lower(), FAMILY_NAMES[family[i]].official.lower()) in PUBLIC_FIGURES:
             given_l[i] = int(pools[male_l[i]][0][(given_l[i] + 1) % len(pools[male_l[i]][0])])
 
-    role = rng.choice(3, size=n, p=[0.82, 0.12, 0.06])
+    role = rng.choice(len(ROLES), size=n, p=_shares(ROLES, ROLE_P))
     has_lao, has_thai = rng.random(n) < 0.55, rng.random(n) < 0.22
     lao = ["205" + d if h else "" for d, h in zip(_digits(rng, n, 7), has_lao.tolist(), strict=True)]
     thai = [f"8{d}" if h else "" for d, h in zip(_digits(rng, n, 8), has_thai.tolist(), strict=True)]
@@ -131,8 +145,8 @@ def make_persons(n: int, villages: Villages, rng: np.random.Generator, first: in
         lao[i] = lao[int(head_of[household[i]])]
     passport = [f"P{d}" if h else "" for d, h in zip(_digits(rng, n, 7), (rng.random(n) < 0.3).tolist(), strict=True)]
     id_card = [d if h else "" for d, h in zip(_digits(rng, n, 12), (rng.random(n) < 0.2).tolist(), strict=True)]
-    case_type = rng.choice(len(CASE_TYPES), size=n, p=CASE_TYPE_P)  # drawn last: earlier draws stay as they were
-    exploitation = rng.choice(len(EXPLOITATIONS), size=n, p=EXPLOITATION_P)
+    case_type = rng.choice(len(CASE_TYPES), size=n, p=_shares(CASE_TYPES, CASE_TYPE_P))  # drawn last: earlier
+    exploitation = rng.choice(len(EXPLOITATIONS), size=n, p=_shares(EXPLOITATIONS, EXPLOITATION_P))  # draws stay
     later_trafficked = (case_type == CASE_TYPES.index("SOM")) & (rng.random(n) < LATER_TRAFFICKED_P)
     return Persons(
         first=first, given=np.array(given_l), family=family, male=np.array(male_l), birth_year=year,

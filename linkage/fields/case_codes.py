@@ -35,6 +35,10 @@ ROLE_WORDS: dict[str, tuple[str, ...]] = {
     "smuggled_migrant": ("smuggled migrant", "smuggled", "migrant", "irregular migrant", "ແຮງງານເຂົ້າເມືອງຜິດກົດໝາຍ",
                          "ຜູ້ຖືກລັກລອບຂົນ", "ผู้ถูกลักลอบขน", "แรงงานผิดกฎหมาย"),
 }
+ROLES: tuple[str, ...] = tuple(ROLE_WORDS)  # the closed list of roles, in the order messages and menus list them
+# The order a person's roles rank in, gravest first: one recorded a victim once counts as a victim
+# (``linkage.statistics.person_facts``); every role of ROLES once (tests/test_case_fields.py).
+ROLES_GRAVEST_FIRST: tuple[str, ...] = ("victim", "smuggled_migrant", "witness", "suspect")
 _BLANK = {"", "-", "--", "n/a", "na", "none", "nil"}
 
 
@@ -74,4 +78,4 @@ def exploitation_code(text: str | None) -> str | None:
 @lru_cache(maxsize=1_000)
 def role_code(text: str | None) -> str | None:
     """'victim', 'suspect', 'witness' or 'smuggled_migrant'; None when blank; FieldError otherwise."""
-    return _code(_ROLE_INDEX, text, "role", ", ".join(ROLE_WORDS))
+    return _code(_ROLE_INDEX, text, "role", ", ".join(ROLES))

@@ -8,8 +8,9 @@ A person (a published cluster, or a cluster at another threshold) has many recor
   value recorded first. A province its source writes as the event's place (``province_is_event``: a
   repatriation centre, a checkpoint) is no one's origin and does not vote;
 - ``exploitation``: the same, but 'unknown' only when no record names a form;
-- ``role``: the gravest they were recorded in (victim, then smuggled_migrant, witness, suspect); ``case_type``:
-  TIP if any record says so, then SOM, then other. A person recorded as a victim once counts as a victim;
+- ``role``: the gravest they were recorded in (``case_codes.ROLES_GRAVEST_FIRST``: victim, then smuggled_migrant,
+  witness, suspect); ``case_type``: TIP if any record says so, then SOM, then other (``case_codes.CASE_TYPES``).
+  A person recorded as a victim once counts as a victim;
 - ``sources``: the sources holding a record of theirs, sorted, joined by '+'.
 - ``counted_sources``: the same of their counted records (``stat_records.counted``: a role the estimate
   counts), what puts them on an estimate's lists; NULL when none is counted.
@@ -26,6 +27,8 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
+from linkage.fields.case_codes import CASE_TYPES, ROLES_GRAVEST_FIRST
+
 NOT_RECORDED = "not recorded"
 # fact -> (stat_records column, ORDER BY choosing among a person's values v with count n and first record f)
 _CHOSEN: dict[str, tuple[str, str]] = {
@@ -33,8 +36,8 @@ _CHOSEN: dict[str, tuple[str, str]] = {
     "province": ("province_code", "n DESC, f"),
     "nationality": ("nationality_code", "n DESC, f"),
     "exploitation": ("exploitation_code", "v = 'unknown', n DESC, f"),
-    "role": ("role_code", "list_position(['victim', 'smuggled_migrant', 'witness', 'suspect'], v), f"),
-    "case_type": ("case_type_code", "list_position(['TIP', 'SOM', 'other'], v), f"),
+    "role": ("role_code", f"list_position({list(ROLES_GRAVEST_FIRST)}, v), f"),
+    "case_type": ("case_type_code", f"list_position({list(CASE_TYPES)}, v), f"),
 }
 FACTS: tuple[str, ...] = ("year", "province", "sex", "age_band", "role", "nationality", "case_type", "exploitation")
 
