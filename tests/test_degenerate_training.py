@@ -195,6 +195,36 @@ def test_a_rejected_training_is_not_tried_again_until_the_store_changes_as_retra
     assert not (paths.models_dir / REJECTED_NAME).exists()
 
 
+def test_a_rejected_training_is_tried_again_after_an_upgrade_of_the_training_code(unlearnable_store):
+    """A rejection was remembered with the store's profile and the comparisons only: a new version whose training
+    (or standardizer, which writes what training reads) might learn from the unchanged store never tried it. The
+    remembered rejection names the training code it was rejected by; one an older version remembered is tried
+    again, once, and remembered anew."""
+    from linkage.model.store_model import REJECTED_NAME, training_code
+
+    con, db = unlearnable_store
+    paths = store_paths(db)
+    remembered = paths.models_dir / REJECTED_NAME
+    assert "no EM pass could learn" in choose_model(con, paths, min_records=1000).training_failed
+    facts = json.loads(remembered.read_text(encoding="utf-8"))["laolink"]
+    assert facts["training_code"] == training_code()
+    assert choose_model(con, paths, min_records=1000).training_not_retried  # the same code: not tried again
+
+    for code in ("training0/std0", None):  # as an older version remembered it; from before the code was kept
+        rejection = json.loads(remembered.read_text(encoding="utf-8"))
+        rejection["laolink"]["training_code"] = code
+        if code is None:
+            del rejection["laolink"]["training_code"]
+        remembered.write_text(json.dumps(rejection), encoding="utf-8")
+        upgraded = choose_model(con, paths, min_records=1000)
+        assert upgraded.training_not_retried == "" and "no EM pass could learn" in upgraded.training_failed, code
+        was = code or "a version before the training code was kept"
+        assert f"tried again since its rejection: the training code changed (from {was} to {training_code()})" \
+            in upgraded.reason, code
+        assert json.loads(remembered.read_text(encoding="utf-8"))["laolink"]["training_code"] == training_code()
+        assert choose_model(con, paths, min_records=1000).training_not_retried, code  # remembered anew
+
+
 def test_a_learned_model_that_cannot_score_is_trained_again(sparse_store_inboxes, tmp_path):
     """A store.json a degenerate retrain of an older version left (prior 1.0), or one cut short by a night killed
     while an older version wrote it in place: trained again (both failed every night)."""

@@ -19,7 +19,9 @@ no usable model (``model_file.ModelRejected``) replaces nothing: the store's ear
 one, and the run report says why (``ModelChoice.training_failed``). The rejection is remembered with the store's
 profile it was rejected for (``REJECTED_NAME``): training is not tried again, every night, on the same store (it
 would be rejected again, after the same minutes), but when the store changed since as the rules above retrain a
-model (grown, a new source, a field now shared, decisions), and the run report says so (``training_not_retried``).
+model (grown, a new source, a field now shared, decisions), or the training code changed (``training_code``: a new
+``TRAINING_VERSION``, or a new standardizer, which writes what training reads), and the run report says so
+(``training_not_retried``).
 
 Training reads the standardized records and the stewards' current positive decisions (m from those
 labels too), never a truth file, and is deterministic (fixed seed, byte-identical model file for the same
@@ -58,6 +60,10 @@ from linkage.paths import StorePaths
 STORE_MODEL_NAME = "store.json"
 SHIPPED_MODEL_NAME = "shipped.json"  # the shipped model with today's prediction rules, when its own are older
 REJECTED_NAME = "store.rejected.json"  # the store's profile a training gave no usable model for, and why
+# How training learns (training.py, em_passes.py, birth_evidence.py, the input model_input.py gives it): raise it with
+# a change that could give a usable model where the last version gave none. A training an older version rejected
+# on a store is tried again (``training_code``); a model it gave is kept as the rules above keep any model.
+TRAINING_VERSION = 1
 DEFAULT_MIN_RECORDS = 5_000
 DEFAULT_RETRAIN_GROWTH = 0.2
 # The model input's columns the comparisons read (linkage/model/model_input.py): one the model learned nothing of that
@@ -319,17 +325,30 @@ def _remember_rejection(paths: StorePaths, profile: StoreProfile, why: str) -> N
     (no comparisons, no field), so that ``retrain_reason`` says when the store has changed enough to try again."""
     write_model(paths.models_dir / REJECTED_NAME, {"comparisons": [], LAOLINK_KEY: {
         **profile.facts(), "training_records": profile.records, "training_learned_fields": [],
-        "training_comparisons": comparison_digests(), "rejected": why,
+        "training_comparisons": comparison_digests(), "training_code": training_code(), "rejected": why,
         "rejected_at": datetime.now(UTC).isoformat(timespec="seconds")}})  # fmt: skip
+
+
+def training_code() -> str:
+    """The training code of this version, ``training<TRAINING_VERSION>/std<STD_VERSION>``: what a remembered rejection
+    holds for as long as it is the same (the standardizer's version too: it writes the values training reads)."""
+    from linkage.fields.standardize import STD_VERSION
+
+    return f"training{TRAINING_VERSION}/std{STD_VERSION}"
 
 
 def earlier_rejection(paths: StorePaths, profile: StoreProfile, retrain_growth: float) -> tuple[str, str | None]:
     """The remembered rejection (when, on how many records, why; empty when there is none, or its file cannot be
-    read: training is tried), and how the store changed since as retraining asks (None while it has not)."""
+    read: training is tried), and how the training code or the store changed since as retraining asks (None while
+    neither has)."""
     try:
         rejected = json.loads((paths.models_dir / REJECTED_NAME).read_text(encoding="utf-8"))
         facts = rejected[LAOLINK_KEY]
         why = f"rejected at {facts['rejected_at']} on {facts['training_records']:,} records: {facts['rejected']}"
+        code = facts.get("training_code")
+        if code != training_code():
+            was = code or "a version before the training code was kept"
+            return why, f"the training code changed (from {was} to {training_code()})"
         return why, retrain_reason(rejected, profile, retrain_growth)
     except (OSError, ValueError, KeyError, TypeError):
         return "", None
