@@ -185,3 +185,35 @@ def test_restore_brings_the_backed_up_stores_mark_of_an_unpublished_night(tmp_pa
     mark_night_unpublished(store_paths(saved))  # a night killed there
     again = tmp_path / "again" / "laolink.duckdb"
     assert night_unpublished(restore(backup(saved, tmp_path / "backups2"), again))
+
+
+def test_the_restore_command_builds_the_restored_snapshots_person_documents(tmp_path):
+    """`laolink restore` put the snapshot back and pointed readers at it, but wrote no person documents for it:
+    GET /api/v1/persons/{id} took the slow live path until a server's warm-up or the next publish built them. The
+    documents are built from the restored snapshot file, before readers are pointed at it, and are the documents
+    its publish had built."""
+    import sqlite3
+
+    from snapshot_builder import build_snapshot
+    from test_queries import HISTORY, PAIR_AB, PAIR_CD, PERSONS, RECORD_PERSON, RECORDS, RUNS
+
+    from linkage.publishing.person_docs import docs_built_from, docs_path
+
+    saved = tmp_path / "saved" / "laolink.duckdb"
+    published = build_snapshot(saved, RECORDS, persons=PERSONS, record_person=RECORD_PERSON, id_history=HISTORY,
+                               predictions=[PAIR_AB, PAIR_CD], runs=RUNS, run_id=2)
+    made = backup(saved, tmp_path / "backups")
+    live = tmp_path / "live" / "laolink.duckdb"
+    connect(live).close()
+    done = subprocess.run([sys.executable, "-m", "linkage", "restore", str(made), "--db", str(live), "--force"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    restored = current_snapshot(store_paths(live))
+    assert docs_built_from(restored) == docs_path(restored)
+
+    def documents(snapshot) -> list[tuple]:
+        with sqlite3.connect(f"file:{docs_path(snapshot)}?mode=ro", uri=True) as db:
+            return db.execute("SELECT person_id, doc, records FROM docs ORDER BY person_id").fetchall()
+
+    assert documents(restored) == documents(published)
+    assert len(documents(restored)) == sum(1 for p in PERSONS if p.get("status", "active") == "active")

@@ -5,7 +5,7 @@ audit) and the published snapshot being served. The pipeline store is copied whi
 read-only connection holds DuckDB's file lock, so no writer can change it mid-copy
 (a running nightly job makes the backup wait and fail with a clear message instead);
 the service database is copied with SQLite's online backup API, which is consistent
-while the API keeps writing.
+while the API keeps writing. A restored snapshot gets its person documents before readers are pointed at it.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from linkage.publishing.decision_publish import (
     night_unpublished,
     publish_lock,
 )
+from linkage.publishing.person_docs import build_person_docs, docs_path
 from linkage.publishing.publish import SNAPSHOT_NAME, _fsync, current_snapshot, point_readers_at, snapshot_path
 
 MANIFEST = "laolink-backup.json"
@@ -87,8 +88,9 @@ def backup(db: str | os.PathLike[str], out_dir: Path, *, wait_seconds: float = 6
 
 
 def restore(backup_dir: Path, db: str | os.PathLike[str], *, force: bool = False) -> StorePaths:
-    """Restore a backup folder to the deployment at ``db``; refuses to overwrite unless ``force``. The mark of a night
-    killed before publishing (decisions wait for it) is the backed-up store's, not the replaced one's."""
+    """Restore a backup folder to the deployment at ``db``; refuses to overwrite unless ``force``. The snapshot is
+    served with its person documents (built, under the publish lock, before readers are pointed at it). The mark of a
+    night killed before publishing (decisions wait for it) is the backed-up store's, not the replaced one's."""
     manifest_path = backup_dir / MANIFEST
     if not manifest_path.exists():
         raise LaoLinkError(f"{backup_dir} is not a LaoLink backup (no {MANIFEST})")
@@ -116,9 +118,15 @@ def restore(backup_dir: Path, db: str | os.PathLike[str], *, force: bool = False
             named = SNAPSHOT_NAME.fullmatch(snapshot.name)
             target = snapshot_path(paths, int(named["night"]), int(named["decision"]) if named["decision"] else None)
             copied = target.with_name(target.name + ".tmp")
-            shutil.copy2(snapshot, copied)
-            _fsync(copied)
-            os.replace(copied, target)
+            try:
+                shutil.copy2(snapshot, copied)
+                _fsync(copied)
+                # what GET /persons/{id} answers, built from the very file (its documents name it by inode, size and
+                # time, which the rename keeps) before readers are pointed at it, as a publish builds them
+                build_person_docs(copied, docs_path(target))
+                os.replace(copied, target)
+            finally:
+                copied.unlink(missing_ok=True)
             point_readers_at(paths, target)
     with publish_lock(paths):  # the restored store's own mark, not the replaced one's (decisions wait on it)
         if manifest.get("night_unpublished"):
