@@ -20,6 +20,7 @@ from linkage.model.blocking_sql import sharing_a_key_sql
 from linkage.model.evaluation import evaluate
 from linkage.model.model_file import store_size_bucket, training_records
 from linkage.model.model_input import splink_workspace
+from linkage.model.person_tf import learned_own_by_count
 from linkage.model.prediction import comparison_names, predict
 from linkage.model.training import model_version, train
 from linkage.store import connect
@@ -131,6 +132,15 @@ def test_training_writes_model_card_and_chart(trained):
 def test_training_is_deterministic_for_a_seed(trained):
     again = train(trained["con"], trained["tmp"] / "models" / "again.json", seed=3)
     assert json.loads(again.model_path.read_text()) == json.loads(trained["model"].read_text())
+
+
+def test_training_learns_a_persons_own_records_per_count_of_records_sharing_a_name(trained):
+    """linkage.model.own_by_count: kept in the model file, read back by prediction and /match."""
+    model = json.loads(trained["model"].read_text())
+    learned = learned_own_by_count(model)["name_key"]
+    assert len(learned) >= 2 and all(1.0 <= own < max(count, 4.0) for count, own in learned.items()), learned
+    assert "own_records_by_count" in trained["train"].parameters["seconds"]
+    assert "own records among those sharing name_key" in trained["train"].card_path.read_text()
 
 
 def test_predictions_are_ordered_and_explained_by_their_stored_columns(trained):

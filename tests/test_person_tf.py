@@ -6,9 +6,11 @@ import duckdb
 import pytest
 
 from linkage.model.person_tf import (
+    learned_own_by_count,
     level_u_of_columns,
     own_records,
     person_tf_sql,
+    person_tf_value,
     sharing_pairs_sql,
     tf_scale,
 )
@@ -29,7 +31,7 @@ def _model(prior: float) -> dict:
 
 def test_own_records_are_one_plus_the_expected_matches_sharing_the_value() -> None:
     own = own_records(_model(0.002), 1001)  # a record expects 0.002 x 1000 = 2 matches, 90 % share the name
-    assert own == {"name_key": pytest.approx(2.8)}
+    assert {column: o.default for column, o in own.items()} == {"name_key": pytest.approx(2.8)}
 
 
 def test_frequencies_leave_out_the_persons_own_records() -> None:
@@ -60,7 +62,30 @@ def test_a_level_asking_more_than_equality_weighs_its_share_of_the_pairs_sharing
     assert sharing == 3 * 2 + 2 * 1  # ordered pairs of records with an equal given name
     scale = tf_scale(0.03, sharing, 8)  # equality's u: 8 / (8 x 7) = 1/7; the level holds 0.03 of 1/7 = 0.21
     assert scale == pytest.approx(0.21)
-    tf = dict(con.execute(person_tf_sql("t", "given_key", 0.0, scale)).fetchall())
+    tf = dict(con.execute(person_tf_sql("t", "given_key", None, scale)).fetchall())
     assert tf["a"] == pytest.approx(3 / 6 * 0.21) and tf["c"] == pytest.approx(1 / 6 * 0.21)
     assert tf_scale(0.5, sharing, 8) == 1.0  # never above equality's own frequencies
     assert tf_scale(0.03, 0, 8) == 1.0  # no two records equal: nothing to scale
+
+
+def test_own_records_learned_per_count_replace_the_mean_for_that_count_only() -> None:
+    learned = {"laolink": {"own_records_by_count": {"name_key": {"2": 1.98, "4": 3.7587}}}}
+    by_count = learned_own_by_count(learned)
+    assert by_count == {"name_key": {2: 1.98, 4: 3.7587}}
+    own = own_records(_model(0.002), 1001, by_count)["name_key"]
+    assert (own.at(2), own.at(3), own.at(4)) == (1.98, pytest.approx(2.8), 3.7587)
+    assert learned_own_by_count({"laolink": {}}) == {}  # a model trained before: the mean for every count
+
+
+def test_frequencies_with_learned_own_records_are_the_same_in_sql_and_python_to_the_last_bit() -> None:
+    """The nightly counts term frequencies in SQL and /match in Python: a pair must weigh the same in both."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT 'v' || (i % 9) AS name_key FROM range(0, 60) r(i) WHERE i % 9 <= i % 13")
+    counts = dict(con.execute("SELECT name_key, count(*) FROM t GROUP BY 1").fetchall())
+    total = sum(counts.values())
+    learned = {k: round(1 + 0.9137 * (k - 1), 4) for k in set(counts.values())}
+    own = own_records(_model(0.00237), 1001, {"name_key": learned})["name_key"]
+    tf = dict(con.execute(person_tf_sql("t", "name_key", own)).fetchall())
+    assert {v: person_tf_value(k, total, own) for v, k in counts.items()} == tf  # exactly, not approximately
+    assert tf == {v: pytest.approx(max(k - learned[k], 0) / total, abs=1e-15) for v, k in counts.items()}
+    assert len(set(counts.values())) >= 4  # several counts, each with its own learned value

@@ -108,11 +108,16 @@ def _file(inbox: Path, name: str, rows: list[tuple[str, str, str, str, str]]) ->
     return path
 
 
-@pytest.fixture(scope="module")
-def mapped_snapshot(tmp_path_factory):
+# A person's own records learned per count of records sharing a name (linkage.model.own_by_count): the names of
+# PEOPLE are on 3 or 4 records.
+LEARNED_OWN = {"laolink": {"own_records_by_count": {"name_key": {"3": 2.9, "4": 3.75}}}}
+
+
+@pytest.fixture(scope="module", params=["mean own records", "learned own records"])
+def mapped_snapshot(tmp_path_factory, request):
     """A store of three sources, one writing 01/01 for 'year only' (auto), one an event-place source, one plain;
-    standardized, scored with the LaoLink model (fixed m/u: ``snapshot_builder.fixed_model``) and published; yields
-    the snapshot connection."""
+    standardized, scored with the LaoLink model (fixed m/u: ``snapshot_builder.fixed_model``, with or without own
+    records learned per count) and published; yields the snapshot connection."""
     from linkage.fields.standardize import standardize
     from linkage.model.prediction import predict
     from linkage.model.training import model_version
@@ -137,7 +142,8 @@ def mapped_snapshot(tmp_path_factory):
     event += [(PEOPLE[0][0], "F", home[0][2], "Champasak", "Pathoumphone")]  # with a district: the home address
     files = [_file(inbox, "home", home), _file(inbox, "habit", habit), _file(inbox, "repat", event)]
     db, model = root / "laolink.duckdb", root / "model.json"
-    model.write_text(json.dumps(fixed_model()), encoding="utf-8")
+    learned = LEARNED_OWN if request.param == "learned own records" else {}
+    model.write_text(json.dumps(fixed_model() | learned), encoding="utf-8")
     con = connect(db)
     try:
         ingest_files(con, files, mappings_dir=maps)
@@ -185,6 +191,15 @@ def test_stored_pairs_score_in_real_time_as_the_nightly_scored_them(mapped_snaps
             scored = scorer.score_rows([(rows[0], [candidate])])[0][0]
             assert scored["match_probability"] == pytest.approx(probability, abs=1e-12), json.dumps(
                 [raw[query], raw[candidate]], default=str)
+    if "laolink" in settings:  # what was learned is what both read: without it, some pair scores otherwise
+        mean = build_scorer(mapped_snapshot, version, {k: v for k, v in settings.items() if k != "laolink"},
+                            model_blocking_rules(settings))
+        mean_cur = mean.mirror.cursor()
+        differ = 0
+        for rid_l, rid_r, probability in pairs:
+            rows, _ = mean.model_inputs(mean_cur, [mean.read_record(raw[rid_l])[0]])
+            differ += abs(mean.score_rows([(rows[0], [rid_r])])[0][0]["match_probability"] - probability) > 1e-6
+        assert differ > 0
 
 
 # ---------------------------------------------------------------- records posted with persist=true

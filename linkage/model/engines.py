@@ -17,7 +17,7 @@ import copy
 import os
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,13 +79,14 @@ def spark_session(work_dir: Path | None = None) -> SparkSession:
     return session
 
 
-def make_linker(ws: Workspace, settings: Any, engine: str = "duckdb") -> Linker:
-    """A Splink linker over the workspace's model input, on ``engine``."""
+def make_linker(ws: Workspace, settings: Any, engine: str = "duckdb", input_name: str = "laolink_records") -> Linker:
+    """A Splink linker over the workspace's model input, on ``engine``; ``input_name``: the name it is registered
+    under, one per linker of the workspace."""
     if check_engine(engine) == "duckdb":
         # Splink's settings validation only logs a column a rule or level names that the input lacks; it costs
         # 0.8 s per linker (sqlglot parses every level), and the model input's columns are fixed:
         # tests/test_model.py::test_the_model_and_rules_name_only_model_input_columns runs it.
-        return Linker(ws.register_model_input(), settings, validate_settings=False)
+        return Linker(ws.register_model_input(input_name), settings, validate_settings=False)
     from splink import SparkAPI
 
     if isinstance(settings, SettingsCreator):
@@ -93,7 +94,7 @@ def make_linker(ws: Workspace, settings: Any, engine: str = "duckdb") -> Linker:
     spark = spark_session(_work_dir(ws))
     frame = spark.createDataFrame(ws.con.sql(f"SELECT * FROM {MODEL_INPUT_TABLE}").to_arrow_table())
     db_api = SparkAPI(spark_session=spark, num_partitions_on_repartition=8)
-    records = db_api.register(frame, dataset_display_name="laolink_records", table_name="laolink_records")
+    records = db_api.register(frame, dataset_display_name=input_name, table_name=input_name)
     linker = Linker(records, spark_settings(settings))
     linker._laolink_duckdb_settings = settings  # to save the trained model in DuckDB's dialect
     return linker
@@ -156,33 +157,37 @@ def copy_to_engine(ws: Workspace, linker: Linker, table: str) -> None:
     linker_spark_session(linker).createDataFrame(arrow).createOrReplaceTempView(table)
 
 
-def register_term_frequencies(ws: Workspace, linker: Linker, model: dict, table: str = MODEL_INPUT_TABLE) -> None:
+def register_term_frequencies(ws: Workspace, linker: Linker, model: dict, table: str = MODEL_INPUT_TABLE,
+                              own_by_count: Mapping[str, Mapping[int, float]] | None = None) -> None:
     """Give Splink every term-frequency table, counted over ``table``: those of ``linkage.model.person_tf`` (the
     person's own records left out) where the level has a minimum u, the plain share of the values elsewhere; times
     the level's share of the pairs equal on the column where the level asks more than equality (``tf_scale``).
 
     ``table`` is the whole model input when Splink scores only part of it (an incremental night): the
-    frequencies are the store's, not those of the records that night compares."""
+    frequencies are the store's, not those of the records that night compares. ``own_by_count``: what training
+    learned of a person's own records per number of records carrying a value (``person_tf.learned_own_by_count``)."""
     n_records = ws.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    own = own_records(model, n_records)
+    own = own_records(model, n_records, own_by_count)
     level_u = level_u_of_columns(model)
     for column in dict.fromkeys([*own, *linker_term_frequency_columns(linker)]):
         scale = (tf_scale(level_u[column], int(ws.con.execute(sharing_pairs_sql(table, column)).fetchall()[0][0]),
                           n_records) if column in level_u else 1.0)
-        # 0 own records: the plain share
-        frame = ws.con.sql(person_tf_sql(table, column, own.get(column, 0.0), scale)).df()
+        # no own records: the plain share
+        frame = ws.con.sql(person_tf_sql(table, column, own.get(column), scale)).df()
         registered = linker.table_management.register_table(frame, f"laolink_tf_{column}", overwrite=True)
         linker.table_management.register_term_frequency_lookup(registered, column)
 
 
-def predict_pairs(ws: Workspace, model: dict, threshold_match_weight: float, engine: str,
+def predict_pairs(ws: Workspace, model: dict, threshold_match_weight: float | None, engine: str,
                   tf_table: str = MODEL_INPUT_TABLE,
-                  check_blocked: Callable[[dict[int, int]], None] | None = None) -> tuple[str, set[str]]:
+                  check_blocked: Callable[[dict[int, int]], None] | None = None,
+                  own_by_count: Mapping[str, Mapping[int, float]] | None = None,
+                  input_name: str = "laolink_records") -> tuple[str, set[str]]:
     """Score the blocked pairs of the model input; return the workspace table holding them and its column names.
-    ``tf_table``: the table the term frequencies are counted over (:func:`register_term_frequencies`);
-    ``check_blocked``: given the blocked pairs per rule before any is scored."""
-    linker = make_linker(ws, model | {"retain_matching_columns": False}, engine)
-    register_term_frequencies(ws, linker, model, tf_table)
+    ``tf_table`` and ``own_by_count``: how the term frequencies are counted (:func:`register_term_frequencies`);
+    ``check_blocked``: given the blocked pairs per rule before any is scored; ``input_name``: as ``make_linker``."""
+    linker = make_linker(ws, model | {"retain_matching_columns": False}, engine, input_name)
+    register_term_frequencies(ws, linker, model, tf_table, own_by_count)
     scored = predict_levels_only(linker, threshold_match_weight, check_blocked)
     columns = {c.unquote().name for c in scored.columns}
     if engine == "duckdb":

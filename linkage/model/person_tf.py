@@ -19,30 +19,69 @@ becomes log2(m / tf), as if every pair sharing the given name were at that level
 DEV dev-nicknames-typos), so a nickname pair was weighed 1.8 bits too low there: pairs the model put at
 0.2 / 0.3 / 0.5 were one person 52 / 62 / 83 % of the time. The frequencies of such a column are
 multiplied by ``scale`` (at most 1): log2(m / (tf x scale)) is the level's own odds for the value.
+
+``own`` is the same for every value, yet a name few records carry is most often one person's records: on DEV
+dev-missing a name on 4 / 5 / 6 records was 3.7 / 4.5 / 5.0 records of the one person, where the mean gave 3.2
+(and said 67 / 57 % where such pairs were one person 88 / 83 % of the time). Training learns ``own`` per number
+of records (``linkage.model.own_by_count``, kept in the model file); other numbers keep the mean.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 # How stored pairs' term frequencies were counted: part of the nightly's scoring version, so a change re-scores every
 # pair (2: a level that asks more than equality weighs its share of the pairs, tf_scale).
 TERM_FREQUENCY_VERSION = 2
+OWN_BY_COUNT_KEY = "own_records_by_count"  # in the model file's ``laolink`` part
 
 
-def own_records(model: dict[str, Any], n_records: int) -> dict[str, float]:
+@dataclass(frozen=True)
+class Own:
+    """The expected records of one person carrying a value: ``by_count[k]`` for a value k records carry, where
+    training learned it, else ``default`` (the mean over all records)."""
+
+    default: float
+    by_count: Mapping[int, float] = field(default_factory=dict)
+
+    def at(self, count: int) -> float:
+        return self.by_count.get(count, self.default)
+
+    def sql(self, count: str) -> str:
+        """SQL of the value for ``count`` records; decimal literals, as :func:`person_tf_value` reads them."""
+        if not self.by_count:
+            return repr(self.default)
+        whens = " ".join(f"WHEN {k} THEN {v!r}" for k, v in sorted(self.by_count.items()))
+        return f"CASE {count} {whens} ELSE {self.default!r} END"
+
+
+def own_records(model: dict[str, Any], n_records: int,
+                by_count: Mapping[str, Mapping[int, float]] | None = None) -> dict[str, Own]:
     """Per term-frequency column with a minimum u, the expected records of one person carrying its value.
 
-    ``model``: Splink settings with the prior already at the store's size (``model_file.settings_for_store``).
+    ``model``: Splink settings with the prior already at the store's size (``model_file.settings_for_store``);
+    ``by_count``: what training learned per number of records (:func:`learned_own_by_count` of the model file).
     """
     expected_matches = float(model["probability_two_random_records_match"]) * max(n_records - 1, 0)
-    out: dict[str, float] = {}
+    out: dict[str, Own] = {}
     for comparison in model["comparisons"]:
         for level in comparison["comparison_levels"]:
             column = level.get("tf_adjustment_column")
             if column and level.get("tf_minimum_u_value") and column not in out:
-                out[column] = 1.0 + float(level.get("m_probability") or 0.0) * expected_matches
+                out[column] = Own(1.0 + float(level.get("m_probability") or 0.0) * expected_matches,
+                                  dict((by_count or {}).get(column) or {}))
     return out
+
+
+def learned_own_by_count(model_file: dict[str, Any]) -> dict[str, dict[int, float]]:
+    """What training learned of ``own`` per number of records (``laolink.own_records_by_count``; JSON keys are
+    text), per column; empty for a model trained before it was learned."""
+    from linkage.model.model_file import LAOLINK_KEY
+
+    learned = (model_file.get(LAOLINK_KEY) or {}).get(OWN_BY_COUNT_KEY) or {}
+    return {column: {int(k): float(v) for k, v in table.items()} for column, table in learned.items()}
 
 
 def level_u_of_columns(model: dict[str, Any]) -> dict[str, float]:
@@ -66,11 +105,12 @@ def tf_scale(level_u: float, sharing_pairs: int, n_records: int) -> float:
     return min(1.0, level_u * n_records * (n_records - 1) / sharing_pairs)
 
 
-def person_tf_sql(table: str, column: str, own: float, scale: float = 1.0) -> str:
-    """SELECT of ``column`` and ``tf_<column>``: the value's share of the non-null values, less ``own`` records,
-    times ``scale`` (:func:`tf_scale`)."""
+def person_tf_sql(table: str, column: str, own: Own | None, scale: float = 1.0) -> str:
+    """SELECT of ``column`` and ``tf_<column>``: the value's share of the non-null values, less ``own`` records
+    (none: the plain share), times ``scale`` (:func:`tf_scale`)."""
+    own_sql = "0.0" if own is None else own.sql("count(*)")
     return (
-        f'SELECT "{column}", greatest(count(*) - {own!r}, 0) / sum(count(*)) OVER () * CAST({scale!r} AS DOUBLE)'
+        f'SELECT "{column}", greatest(count(*) - {own_sql}, 0) / sum(count(*)) OVER () * CAST({scale!r} AS DOUBLE)'
         f' AS "tf_{column}" FROM {table} WHERE "{column}" IS NOT NULL GROUP BY "{column}"'
     )
 
@@ -81,9 +121,9 @@ def sharing_pairs_sql(table: str, column: str) -> str:
             f' WHERE "{column}" IS NOT NULL GROUP BY "{column}")')
 
 
-def person_tf_value(count: int, total: int, own: float) -> float:
+def person_tf_value(count: int, total: int, own: Own) -> float:
     """What :func:`person_tf_sql` gives a value ``count`` records of ``total`` carry, to the last bit: DuckDB reads
     the literal ``own`` as a decimal, so the subtraction is exact there and rounded once to a double."""
     from decimal import Decimal
 
-    return max(float(Decimal(count) - Decimal(repr(own))), 0.0) / total
+    return max(float(Decimal(count) - Decimal(repr(own.at(count)))), 0.0) / total

@@ -31,6 +31,7 @@ from linkage.model.model_input import (
     default_work_dir,
     splink_workspace,
 )
+from linkage.model.person_tf import learned_own_by_count
 from linkage.model.shipped import DEFAULT_MODEL
 
 STORE_THRESHOLD_MATCH_WEIGHT = -5.0
@@ -161,7 +162,8 @@ def predict(
         model["blocking_rules_to_generate_predictions"] = [r.get_blocking_rule("duckdb").as_dict() for r in blocking]
         model["retain_intermediate_calculation_columns"] = True  # mw_* and the term-frequency adjustments
         scored_table, scored_columns = predict_pairs(ws, model, threshold_match_weight, engine, tf_table,
-                                                     blocked_cap.check if blocked_cap else None)
+                                                     blocked_cap.check if blocked_cap else None,
+                                                     learned_own_by_count(model_file))
         if blocked_cap:
             pairs_estimated = blocked_cap.pairs
         ws.con.execute(f'USE "{ws.store}"')

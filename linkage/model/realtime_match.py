@@ -427,7 +427,7 @@ def build_scorer(
     """Generate the scoring SQL of a model (Splink's own level SQL and weights), mirror the candidates
     and load term frequencies."""
     from linkage.model.model_file import settings_for_store, splink_settings
-    from linkage.model.person_tf import level_u_of_columns, own_records
+    from linkage.model.person_tf import learned_own_by_count, level_u_of_columns, own_records
 
     comparisons = []
     input_columns: list[str] = []
@@ -454,7 +454,8 @@ def build_scorer(
     n_records = mirror.execute("SELECT count(*) FROM mi").fetchall()[0][0]
     at_store_size = settings_for_store(settings, n_records)
     prior = at_store_size["probability_two_random_records_match"]
-    corrected = own_records(at_store_size, n_records)  # person term frequencies (linkage.model.person_tf)
+    # person term frequencies (linkage.model.person_tf)
+    corrected = own_records(at_store_size, n_records, learned_own_by_count(settings))
     column_types = dict(mirror.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'mi'")
                         .fetchall())
     return scorer_type(

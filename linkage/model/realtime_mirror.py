@@ -17,7 +17,7 @@ import numpy as np
 
 from linkage.model.blocking_sql import KeyRule, filter_params
 from linkage.model.model_input import model_input_sql
-from linkage.model.person_tf import person_tf_value, sharing_pairs_sql, tf_scale
+from linkage.model.person_tf import Own, person_tf_value, sharing_pairs_sql, tf_scale
 from linkage.store import STANDARDIZED_COLUMNS
 
 _parsed = threading.local()  # per thread: SQL text -> its parsed statement
@@ -63,7 +63,7 @@ class TermCounts:
 
     counts: dict[Any, int]
     total: int
-    own: float | None = None
+    own: Own | None = None
     scale: float = 1.0  # linkage.model.person_tf.tf_scale
 
     def frequency(self, value: Any, *, held: bool, replaces: bool = False) -> float | None:
@@ -79,7 +79,7 @@ class TermCounts:
         return (k / total if self.own is None else person_tf_value(k, total, self.own)) * self.scale
 
 
-def term_counts(con: duckdb.DuckDBPyConnection, columns: list[str], own: Mapping[str, float],
+def term_counts(con: duckdb.DuckDBPyConnection, columns: list[str], own: Mapping[str, Own],
                 level_u: Mapping[str, float]) -> dict[str, TermCounts]:
     """Each column's :class:`TermCounts` over ``mi`` (``own`` per column whose frequencies leave a person's own
     records out; ``level_u`` per column whose level asks more than equality: ``person_tf.level_u_of_columns``)."""

@@ -25,9 +25,19 @@ from linkage.model.blocking import NamedRule, load_rules, load_setting
 from linkage.model.comparisons import comparisons
 from linkage.model.em_passes import measure_prior, run_em_passes
 from linkage.model.engines import copy_to_engine, make_linker, model_json
-from linkage.model.model_file import LAOLINK_KEY, M_FLOOR, ModelRejected, model_problems, model_version, write_model
+from linkage.model.model_file import (
+    LAOLINK_KEY,
+    M_FLOOR,
+    ModelRejected,
+    model_problems,
+    model_version,
+    splink_settings,
+    write_model,
+)
 from linkage.model.model_input import Workspace, default_work_dir, splink_workspace
 from linkage.model.model_rules import CARD_TITLE
+from linkage.model.own_by_count import learn_own_by_count
+from linkage.model.person_tf import OWN_BY_COUNT_KEY
 from linkage.model.shipped import PREDICT_RULES, TRAIN_RULES
 from linkage.model.splink_adapter import (
     linker_comparison_levels,
@@ -135,6 +145,9 @@ def train(
         n_labels = _learn_from_decisions(ws, linker, service_db, n_records) if service_db is not None else 0
         model = stable_model(model_json(linker)) | {LAOLINK_KEY: {"training_records": n_records, **(store_facts or {})}}
         model = apply_far_apart_share(model, *far_apart_share(ws))
+        mark = time.perf_counter()
+        model[LAOLINK_KEY][OWN_BY_COUNT_KEY] = learn_own_by_count(ws, splink_settings(model), n_records, engine)
+        seconds["own_records_by_count"] = round(time.perf_counter() - mark, 1)
         left_out = frozenset(c for name in em.failed | em.skipped | em.degenerate for c in em.columns.get(name) or [])
         model[LAOLINK_KEY]["training_learned_fields"] = learned_fields(model, left_out)
         model[LAOLINK_KEY]["training_comparisons"] = comparison_digests()
@@ -352,5 +365,10 @@ def model_card(
         u = f"{r['u']:.4g}" if r["u"] is not None else "-"
         w = f"{r['weight']:+.2f}" if r["weight"] is not None else "-"
         lines.append(f"| {r['comparison']} | {r['gamma']} | {r['label']} | {m} | {u} | {w} |")
+    for column, learned in (model.get(LAOLINK_KEY) or {}).get(OWN_BY_COUNT_KEY, {}).items():
+        lines += ["", f"## A person's own records among those sharing {column} (`linkage/model/own_by_count.py`)", "",
+                  "| records sharing the value | " + " | ".join(learned) + " |",
+                  "|---|" + "---:|" * len(learned),
+                  "| of them one person's (learned) | " + " | ".join(f"{v:.2f}" for v in learned.values()) + " |"]
     lines.append("")
     return "\n".join(lines)
