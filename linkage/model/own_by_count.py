@@ -28,7 +28,7 @@ from linkage.model.person_tf import own_records
 COUNTED_COLUMNS = {"name_key": "name_key_records"}
 MAX_RECORDS = 30  # values carried by more records keep the mean (their own records are a small part of them)
 PRIOR_VALUES = 20  # the mean counts as this many values beside those of a count
-MAX_PAIRS = 1_000_000  # values sampled (by a hash of the value) so the pairs compared stay about this many
+MAX_PAIRS = 250_000  # values sampled (by a hash of the value) so the pairs compared stay about this many
 _EM_ITERATIONS = 500
 _EM_TOLERANCE = 1e-9
 
