@@ -264,3 +264,64 @@ def test_what_stays_unsettled(text: str) -> None:
 )
 def test_older_and_variant_district_spellings(text: str, code: str) -> None:
     assert district_code(text) == code
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        # 'Pro.' / 'Cap.' / 'Pref.': the kind word cut short, as police and checkpoint forms write it
+        ("Vientiane Pro", "LA-VI"), ("Vientiane Pro.", "LA-VI"), ("VIENTIANE PRO", "LA-VI"),
+        ("Vientiane Prov.", "LA-VI"), ("Vientiane Cap.", "LA-VT"), ("VIENTIANE CAP.", "LA-VT"),
+        ("Vientiane Cap", "LA-VT"), ("VTE Cap.", "LA-VT"),
+        ("Vientiane Pref.", "LA-VT"), ("Bokeo Pro.", "LA-BK"), ("Oudomxay Pro.", "LA-OU"), ("ATTAPEU PRO.", "LA-AT"),
+        # a final w or the French eau for the vowel, an English final r, Luang shortened to L.
+        ("BOKEOW", "LA-BK"), ("Bokeow", "LA-BK"), ("Borkeow", "LA-BK"), ("Bokeaw", "LA-BK"), ("Bokeow Prov.", "LA-BK"),
+        ("ATTAPEAU", "LA-AT"), ("Attapeau", "LA-AT"), ("Attapeo", "LA-AT"), ("Luang Namthar", "LA-LM"),
+        ("L. Namtha", "LA-LM"), ("L.Namtha", "LA-LM"), ("L. Prabang", "LA-LP"), ("L.Prabang", "LA-LP"),
+        ("Phongsaley", "LA-PH"), ("Xiengkwang", "LA-XI"), ("Xieng Kwang", "LA-XI"),
+        # Thai ไชยบุรี in the province column is the province Xayaboury, not Savannakhet's district Xaybouly
+        ("ไชยบุรี", "LA-XA"), ("จ.ไชยบุรี", "LA-XA"), ("แขวงไชยบุรี", "LA-XA"),
+    ],
+)
+def test_how_clerks_shorten_and_spell_provinces(text: str, code: str) -> None:
+    assert province_code(text) == code
+
+
+@pytest.mark.parametrize("text", ["PRO", "Pro.", "CAP.", "Cap Vientiane Pro"])
+def test_a_shortened_kind_word_alone_or_with_both_kinds_settles_nothing(text: str) -> None:
+    with pytest.raises(FieldError):
+        province_code(text)
+
+
+@pytest.mark.parametrize(
+    ("province", "district", "codes"),
+    [
+        ("ไชยบุรี", "ไชยบุรี", ("LA-XA", "LA-XA-01")),  # a Thai list's province and its capital district
+        ("Xayabouly", "ไชยบุรี", ("LA-XA", "LA-XA-01")),
+        ("Savannakhet", "ไชยบุรี", ("LA-SV", "LA-SV-11")),  # Savannakhet's Xaybouly, when the province says so
+        ("Savannakhet", "Xaybouly", ("LA-SV", "LA-SV-11")),
+        ("VIENTIANE CAP.", "XAYSETHA", ("LA-VT", "LA-VT-03")),
+        ("Vientiane Pro", "Vangvieng", ("LA-VI", "LA-VI-05")),
+    ],
+)
+def test_a_record_province_and_district_read_together(province, district, codes) -> None:
+    province_code_ = record_province_code(province, district)
+    assert (province_code_, district_code(district, province_code_)) == codes
+
+
+
+@pytest.mark.parametrize(("text", "province", "code"), [
+    ("ไชยบุรี", "LA-XA", "LA-XA-01"), ("Xayabouly", "LA-XA", "LA-XA-01"), ("Luang Prabang", "LA-LP", "LA-LP-01"),
+    ("Luang Namtha", "LA-LM", "LA-LM-01"), ("Savannakhet", "LA-SV", "LA-SV-01"), ("Oudomxay", "LA-OU", "LA-OU-01"),
+    ("ไชยบุรี", "LA-SV", "LA-SV-11"), ("ໄຊບູລີ", None, "LA-SV-11"), ("Xaybouly", None, "LA-SV-11"),
+])
+def test_a_district_written_as_its_province_is_the_district_of_that_name(text, province, code) -> None:
+    """Thai lists write ไชยบุรี for Xayaboury and its district alike; its name key is Savannakhet's district Xaybouly
+    (ໄຊບູລີ), which it stays when the province does not say Xayaboury."""
+    assert district_code(text, province) == code
+
+
+@pytest.mark.parametrize(("text", "province"), [("Savannakhet", "LA-CH"), ("Attapeu", "LA-AT"), ("Vientiane", "LA-VT")])
+def test_a_province_name_is_no_district_where_no_district_carries_it(text, province) -> None:
+    with pytest.raises(FieldError):
+        district_code(text, province)

@@ -13,7 +13,8 @@ deployment's own file, whose aliases win over everything built in.
 A spelling that names two places ('Vientiane': the capital or the province; 'Xaysetha': a district
 of the capital and of Attapeu) is an error with both candidates named, never a guess; for districts
 the province, when known, settles it, and for 'Vientiane' the words written with it do ('Province of
-Vientiane', 'ແຂວງວຽງຈັນ': the province; 'Vientiane capital', 'ນະຄອນ...': the capital).
+Vientiane', 'ແຂວງວຽງຈັນ': the province; 'Vientiane capital', 'ນະຄອນ...': the capital). A district written with
+its province's name, in that province, is the district named as the province (ไชยบุรี in Xayaboury).
 """
 
 from __future__ import annotations
@@ -91,7 +92,9 @@ class Gazetteer:
 _LATIN_PREFIXES = ("province of", "khoueng", "khouang", "khueng", "kwaeng", "khwaeng", "province", "prov",
                    "muang", "mueang", "meuang", "muong", "district of", "district", "ban", "baan", "village of",
                    "village", "capital of", "capital")
-_LATIN_SUFFIXES = ("province", "prov", "pr", "capital", "district", "dist", "village", "city", "town")
+# 'Pro.', 'Cap.' and 'Pref.' are how forms and spreadsheets shorten them ('Vientiane Pro.', 'VIENTIANE CAP.').
+_LATIN_SUFFIXES = ("province", "prov", "pro", "pr", "capital", "cap", "prefecture", "pref", "district", "dist",
+                   "village", "city", "town")
 # Abbreviations (ຂ. ມ. ບ. / จ. อ. บ.) appear with their dot turned into a space by _normal.
 _SCRIPT_PREFIXES = ("ແຂວງ", "ເມືອງ", "ບ້ານ", "ຂ ", "ມ ", "ບ ", "จังหวัด", "แขวง", "อำเภอ", "เมือง", "หมู่บ้าน", "บ้าน",
                     "จ ", "อ ", "บ ")
@@ -104,9 +107,9 @@ _DOUBLED_KIND_RE = re.compile(r"(?<!\w)(" + "|".join(_KIND_WORDS) + r")(?:\s*\1(
                               + r")(?:\s*\2)+")
 # Words that settle a name the capital and the province share (Vientiane).
 _CAPITAL = "LA-VT"
-_CAPITAL_WORDS = re.compile(r"ນະຄອນ|ກຳແພງ|นคร|กำแพง|\b(?:capital|prefecture|municipality|city|nakhon|nakhone|"
-                            r"kamphaeng)\b")
-_PROVINCE_WORDS = re.compile(r"^(?:ແຂວງ|ຂ |แขวง|จังหวัด|จ )|\b(?:province|prov|pr|khoueng|khouang|khueng)\b")
+_CAPITAL_WORDS = re.compile(r"ນະຄອນ|ກຳແພງ|นคร|กำแพง|\b(?:capital|cap|prefecture|pref|municipality|city|nakhon|"
+                            r"nakhone|kamphaeng)\b")
+_PROVINCE_WORDS = re.compile(r"^(?:ແຂວງ|ຂ |แขวง|จังหวัด|จ )|\b(?:province|prov|pro|pr|khoueng|khouang|khueng)\b")
 _CODE_RE = re.compile(r"^LA-[A-Z]{2}(?:-\d{2})?$")
 
 
@@ -285,21 +288,34 @@ def district_code(text: str | None, province_code: str | None = None) -> str | N
         found = frozenset({code})
     else:
         found = gaz.find(text, "district")
-    if not found:
-        raise FieldError("not a district of Laos in the gazetteer", field="district", value=text)
     if province_code:
         inside = {c for c in found if gaz.places[c].province_code == province_code}
+        if not inside and (named := _district_named_as_province(text, province_code)):
+            return named
         if len(inside) == 1:
             return inside.pop()
-        if not inside:
+        if found and not inside:
             province = gaz.places[province_code].name if province_code in gaz.places else province_code
             raise FieldError(f"'{text.strip()}' is {_names_of(found)}, not a district of {province}", field="district",
                              value=text)
         found = frozenset(inside)
+    if not found:
+        raise FieldError("not a district of Laos in the gazetteer", field="district", value=text)
     if len(found) == 1:
         return next(iter(found))
     raise FieldError(f"'{text.strip()}' may be {_names_of(found)}; the province is needed", field="district",
                      value=text)
+
+
+def _district_named_as_province(text: str, province: str) -> str | None:
+    """The district of ``province`` named as the province (Xayaboury's Xayaboury, Luang Prabang's Luang Prabang,
+    Savannakhet City), when ``text`` reads as that province: a Thai list writes ไชยบุรี for Xayaboury and its
+    district alike, a name whose key is also Savannakhet's district Xaybouly."""
+    if _province_candidates(text) != {province}:
+        return None
+    named = {p.code for p in load_gazetteer().places.values() if p.level == "district" and p.province_code == province
+             and any(_province_candidates(s) == {province} for s in (p.name, p.name_lo, *p.spellings))}
+    return named.pop() if len(named) == 1 else None
 
 
 @lru_cache(maxsize=200_000)
