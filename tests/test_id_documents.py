@@ -60,6 +60,26 @@ def test_kind_and_number(text: str, number: str, kind: str | None) -> None:
     assert document is not None and (document.number, document.kind) == (number, kind)
 
 
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        # ສ/ນ (ສ.ນ): the family book shortened, as provincial social welfare lists and village registers write it
+        ("ສ/ນ 1234/56", "123456"), ("ສ/ນ 0587/51", "058751"), ("ສ/ນ: 1234/56", "123456"),
+        ("ສ/ນ ເລກທີ 1234/56", "123456"), ("ສ.ນ 1234/56", "123456"), ("ສ.ນ. 1234/56", "123456"),
+        ("ສ. ນ 1234/56", "123456"),
+        # 'book' spelled ປື້ມ as well as ປຶ້ມ, with 'number' (ເລກທີ) after it, or a space inside
+        ("ປື້ມສຳມະໂນຄົວ ເລກທີ 1234", "1234"), ("ປື້ມສຳມະໂນຄົວ ເລກທີ 0115/41", "011541"),
+        ("ປື້ມສຳມະໂນຄົວເລກທີ:1234/56", "123456"), ("ປຶ້ມສຳມະໂນຄົວ ເລກທີ 1234/56", "123456"),
+        ("ປຶ້ມ ສຳມະໂນຄົວ ເລກທີ 1234/56", "123456"), ("ປື້ມ ສໍາມະໂນຄົວ 1234/56", "123456"),
+        # the census register by its other names
+        ("ທະບຽນສຳມະໂນຄົວ 1234/56", "123456"), ("ສຳມະໂນ 1234/56", "123456"),
+    ],
+)
+def test_family_books_as_lao_offices_write_them(text: str, number: str) -> None:
+    document = read_id_document(text)
+    assert document is not None and (document.number, document.kind) == (number, "family_book")
+
+
 @pytest.mark.parametrize("text", ["ສຳມະໂນຄົວ", "Passport", "บัตรผ่านแดน -", "Case no. ?", "BPX"])
 def test_a_kind_without_a_number_is_an_error(text: str) -> None:
     with pytest.raises(FieldError) as err:

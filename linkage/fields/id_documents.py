@@ -41,7 +41,9 @@ def _normal(text: str) -> str:
 
 # The words that name each kind, compared after NFC, lower case and the Lao ຫນ/ໜ, ຫມ/ໝ, ໍາ/ຳ spellings made one.
 _KIND_WORDS: dict[str, tuple[str, ...]] = {
-    "family_book": ("ປຶ້ມສຳມະໂນຄົວ", "ສຳມະໂນຄົວ", "ທະບຽນບ້ານ", "ทะเบียนบ้าน", "สำมะโนครัว", "family book", "familybook",
+    # ປຶ້ມ / ປື້ມ: 'book' is written with either vowel; ສ/ນ and ສ.ນ shorten ສຳມະໂນຄົວ on forms and registers
+    "family_book": ("ປຶ້ມສຳມະໂນຄົວ", "ປື້ມສຳມະໂນຄົວ", "ທະບຽນສຳມະໂນຄົວ", "ສຳມະໂນຄົວ", "ສຳມະໂນ", "ສ/ນ", "ສ.ນ", "ສ. ນ",
+                    "ທະບຽນບ້ານ", "ทะเบียนบ้าน", "สำมะโนครัว", "family book", "familybook",
                     "family register", "household book", "household register", "household registration",
                     "house registration", "house book", "census book", "fb"),
     "id_card": ("ບັດປະຈຳຕົວ", "ບັດປະຊາຊົນ", "ບັດປະຈຳຕົວປະຊາຊົນ", "บัตรประจำตัวประชาชน", "บัตรประชาชน", "บัตร ปชช",
@@ -65,7 +67,8 @@ _KIND_RE = re.compile(
 # A border pass number written with its prefix only: BP followed by digits (BP-0012345, BP 12/345).
 _BP_NUMBER = re.compile(r"^bp[\s\-./:#]*\d")
 _LABEL = re.compile(
-    r"^(?:(?:passport|id|card|no|nr|number|ເລກທີ|ເລກ|ບັດ|ປະຈຳຕົວ|เลขที่|เลข|บัตรประชาชน|หนังสือเดินทาง)(?![a-z0-9])\.?[\s:#.]*)+",
+    r"^(?:(?:passport|id|card|no|nr|number|ເລກທີ|ເລກ|ບັດ|ປະຈຳຕົວ|ປຶ້ມ|ປື້ມ|เลขที่|เลข|บัตรประชาชน|หนังสือเดินทาง)(?![a-z0-9])"
+    r"\.?[\s:#.]*)+",
 )
 _SEPARATORS = re.compile(r"[\s\-./_:#,()\[\]]")
 
