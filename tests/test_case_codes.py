@@ -3,7 +3,8 @@
 import pytest
 
 from linkage.errors import FieldError
-from linkage.fields.case_codes import case_type_code, exploitation_code
+from linkage.fields.case_codes import EXPLOITATION, case_type_code, exploitation_code
+from linkage.fields.codes import _fold
 
 
 @pytest.mark.parametrize(
@@ -38,4 +39,40 @@ def test_unknown_words_are_refused_with_the_field_and_value():
         case_type_code("burglary")
     assert error.value.value == "burglary"
     with pytest.raises(FieldError, match="exploitation: not one of labour"):
-        exploitation_code("fishing boat")
+        exploitation_code("robbery")  # was "fishing boat", now read as labour (forced labour on fishing boats)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        # domestic work, fishing, factories, building sites, farms: forced labour
+        ("ຄົນຮັບໃຊ້ໃນເຮືອນ", "labour"), ("ຄົນຮັບໃຊ້", "labour"), ("ແມ່ບ້ານ", "labour"), ("ວຽກບ້ານ", "labour"),
+        ("ປະມົງ", "labour"), ("ເຮືອຫາປາ", "labour"), ("ໂຮງງານ", "labour"), ("ກໍ່ສ້າງ", "labour"), ("ກະສິກຳ", "labour"),
+        ("ແຮງງານບັງຄັບ", "labour"), ("ການຂູດຮີດແຮງງານ", "labour"),
+        ("งานบ้าน", "labour"), ("ทำงานบ้าน", "labour"), ("แม่บ้าน", "labour"), ("คนรับใช้ในบ้าน", "labour"),
+        ("ประมง", "labour"), ("เรือประมง", "labour"), ("ลูกเรือประมง", "labour"), ("โรงงาน", "labour"),
+        ("ก่อสร้าง", "labour"), ("เกษตร", "labour"), ("แรงงานบังคับ", "labour"),
+        ("Domestic work", "labour"), ("domestic servitude", "labour"), ("Housemaid", "labour"), ("Fishing", "labour"),
+        ("fishing boat", "labour"), ("Factory", "labour"), ("construction", "labour"), ("Debt bondage", "labour"),
+        # sexual exploitation
+        ("ໂສເພນີ", "sexual"), ("ຂາຍບໍລິການ", "sexual"), ("ບໍລິການທາງເພດ", "sexual"), ("ຂູດຮີດທາງເພດ", "sexual"),
+        ("ขายบริการ", "sexual"), ("ขายบริการทางเพศ", "sexual"), ("โสเภณี", "sexual"), ("แสวงประโยชน์ทางเพศ", "sexual"),
+        ("Sex trafficking", "sexual"), ("pornography", "sexual"),
+        # forced marriage
+        ("ແຕ່ງງານ", "forced_marriage"), ("ເຈົ້າສາວ", "forced_marriage"), ("แต่งงาน", "forced_marriage"),
+        ("บังคับให้แต่งงาน", "forced_marriage"), ("การบังคับสมรส", "forced_marriage"), ("bride", "forced_marriage"),
+        # begging and organ removal: the Global Report's other purposes
+        ("ขอทาน", "other"), ("การขอทาน", "other"), ("บังคับให้ขอทาน", "other"), ("ຂໍທານ", "other"),
+        ("ບັງຄັບໃຫ້ຂໍທານ", "other"), ("Begging", "other"), ("forced begging", "other"), ("organ removal", "other"),
+    ],
+)
+def test_forms_of_exploitation_as_lao_and_thai_offices_write_them(text, code):
+    assert exploitation_code(text) == code
+
+
+def test_every_written_form_of_exploitation_is_one_form():
+    forms: dict[str, set[str]] = {}
+    for code, spellings in EXPLOITATION.items():
+        for spelling in (*spellings, code):
+            forms.setdefault(_fold(spelling).replace("_", " "), set()).add(code)
+    assert {word: codes for word, codes in forms.items() if len(codes) > 1} == {}

@@ -16,14 +16,33 @@ CASE_TYPES: dict[str, tuple[str, ...]] = {
             "การลักลอบขนผู้ย้ายถิ่น", "การลักลอบขนคนเข้าเมือง"),
     "other": ("ອື່ນໆ", "ອື່ນ", "อื่นๆ", "อื่น ๆ", "อื่น"),
 }
+# The forms of the UNODC Global Report on Trafficking in Persons: domestic work, fishing, factories, building sites
+# and farms are forced labour; begging and organ removal are among its other purposes (the ILO counts forced begging
+# as forced labour too; the Global Report, which national figures are compared with, counts it apart).
 EXPLOITATION: dict[str, tuple[str, ...]] = {
     "labour": ("labor", "forced labour", "forced labor", "labour exploitation", "labor exploitation",
-               "ແຮງງານ", "ບັງຄັບໃຊ້ແຮງງານ", "ການບັງຄັບໃຊ້ແຮງງານ", "แรงงาน", "บังคับใช้แรงงาน", "การบังคับใช้แรงงาน"),
-    "sexual": ("sex", "sexual exploitation", "prostitution", "forced prostitution", "ທາງເພດ", "ການຂູດຮີດທາງເພດ",
-               "ຂາຍບໍລິການທາງເພດ", "ทางเพศ", "การแสวงประโยชน์ทางเพศ", "ค้าประเวณี", "การค้าประเวณี"),
-    "forced_marriage": ("forced marriage", "marriage", "ບັງຄັບແຕ່ງງານ", "ການບັງຄັບແຕ່ງງານ", "บังคับแต่งงาน",
-                        "การบังคับแต่งงาน", "บังคับสมรส"),
-    "other": ("ອື່ນໆ", "ອື່ນ", "อื่นๆ", "อื่น ๆ", "อื่น"),
+               "labour trafficking", "labor trafficking", "debt bondage", "bonded labour", "bonded labor",
+               "domestic work", "domestic worker", "domestic labour", "domestic labor", "domestic servitude",
+               "domestic service", "housework", "housemaid", "maid", "fishing", "fishery", "fisheries", "fishing boat",
+               "fishing vessel", "factory", "factory work", "construction", "agriculture", "plantation",
+               "ແຮງງານ", "ບັງຄັບໃຊ້ແຮງງານ", "ການບັງຄັບໃຊ້ແຮງງານ", "ແຮງງານບັງຄັບ", "ຂູດຮີດແຮງງານ", "ການຂູດຮີດແຮງງານ",
+               "ຄົນຮັບໃຊ້ໃນເຮືອນ", "ຄົນຮັບໃຊ້", "ຮັບໃຊ້ໃນເຮືອນ", "ແມ່ບ້ານ", "ວຽກບ້ານ", "ປະມົງ", "ການປະມົງ", "ຫາປາ",
+               "ເຮືອຫາປາ", "ໂຮງງານ", "ກໍ່ສ້າງ", "ກະສິກຳ",
+               "แรงงาน", "บังคับใช้แรงงาน", "การบังคับใช้แรงงาน", "แรงงานบังคับ", "การใช้แรงงานบังคับ", "ขูดรีดแรงงาน",
+               "งานบ้าน", "ทำงานบ้าน", "แม่บ้าน", "คนรับใช้", "คนรับใช้ในบ้าน", "ลูกจ้างทำงานบ้าน", "ประมง", "การประมง",
+               "เรือประมง", "แรงงานประมง", "ลูกเรือประมง", "โรงงาน", "ก่อสร้าง", "เกษตร"),
+    "sexual": ("sex", "sexual exploitation", "prostitution", "forced prostitution", "sex trafficking",
+               "commercial sexual exploitation", "sexual servitude", "pornography", "ທາງເພດ", "ການຂູດຮີດທາງເພດ",
+               "ຂູດຮີດທາງເພດ", "ຂາຍບໍລິການທາງເພດ", "ບໍລິການທາງເພດ", "ຂາຍບໍລິການ", "ໂສເພນີ", "ทางเพศ",
+               "การแสวงประโยชน์ทางเพศ", "แสวงประโยชน์ทางเพศ", "การแสวงหาประโยชน์ทางเพศ", "ค้าประเวณี", "การค้าประเวณี",
+               "ขายบริการ", "ขายบริการทางเพศ", "ค้าบริการทางเพศ", "โสเภณี", "สื่อลามก"),
+    "forced_marriage": ("forced marriage", "marriage", "bride", "forced bride", "bride trafficking", "ບັງຄັບແຕ່ງງານ",
+                        "ການບັງຄັບແຕ່ງງານ", "ແຕ່ງງານ", "ການແຕ່ງງານ", "ເຈົ້າສາວ", "บังคับแต่งงาน", "การบังคับแต่งงาน",
+                        "บังคับให้แต่งงาน", "บังคับสมรส", "การบังคับสมรส", "แต่งงาน", "การแต่งงาน", "เจ้าสาว"),
+    "other": ("ອື່ນໆ", "ອື່ນ", "อื่นๆ", "อื่น ๆ", "อื่น", "begging", "forced begging", "beggar", "organ removal",
+              "removal of organs", "organ trafficking", "forced criminality", "forced criminal activity", "ຂໍທານ",
+              "ການຂໍທານ", "ບັງຄັບຂໍທານ", "ບັງຄັບໃຫ້ຂໍທານ", "ขอทาน", "การขอทาน", "บังคับขอทาน", "บังคับให้ขอทาน",
+              "ค้าอวัยวะ"),
     "unknown": ("not known", "not recorded", "ບໍ່ຮູ້", "ບໍ່ຮູ້ຈັກ", "ไม่ทราบ", "ไม่ระบุ"),
 }
 ROLE_WORDS: dict[str, tuple[str, ...]] = {
