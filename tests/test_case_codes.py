@@ -3,7 +3,7 @@
 import pytest
 
 from linkage.errors import FieldError
-from linkage.fields.case_codes import EXPLOITATION, case_type_code, exploitation_code
+from linkage.fields.case_codes import CASE_TYPES, EXPLOITATION, ROLE_WORDS, case_type_code, exploitation_code, role_code
 from linkage.fields.codes import _fold
 
 
@@ -70,9 +70,40 @@ def test_forms_of_exploitation_as_lao_and_thai_offices_write_them(text, code):
     assert exploitation_code(text) == code
 
 
-def test_every_written_form_of_exploitation_is_one_form():
-    forms: dict[str, set[str]] = {}
-    for code, spellings in EXPLOITATION.items():
+@pytest.mark.parametrize("table", [CASE_TYPES, EXPLOITATION, ROLE_WORDS], ids=["case_type", "exploitation", "role"])
+def test_every_written_word_is_one_code(table):
+    codes: dict[str, set[str]] = {}
+    for code, spellings in table.items():
         for spelling in (*spellings, code):
-            forms.setdefault(_fold(spelling).replace("_", " "), set()).add(code)
-    assert {word: codes for word, codes in forms.items() if len(codes) > 1} == {}
+            codes.setdefault(_fold(spelling).replace("_", " "), set()).add(code)
+    assert {word: found for word, found in codes.items() if len(found) > 1} == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        # victim of trafficking, as NGOs and the police abbreviate it
+        ("VoT", "victim"), ("VOT", "victim"), ("V.o.T.", "victim"), ("VoTs", "victim"), ("trafficked person", "victim"),
+        ("ຜູ້ເຄາະຮ້າຍຈາກການຄ້າມະນຸດ", "victim"), ("ผู้เสียหายจากการค้ามนุษย์", "victim"),
+        # the accused, the defendant, the offender
+        ("ຜູ້ຖືກຫາ", "suspect"), ("ຈຳເລີຍ", "suspect"), ("ຜູ້ກະທຳຜິດ", "suspect"), ("ผู้ถูกกล่าวหา", "suspect"),
+        ("จำเลย", "suspect"), ("ผู้กระทำความผิด", "suspect"), ("Defendant", "suspect"),
+        ("ຜູ້ເຫັນເຫດການ", "witness"), ("ผู้เห็นเหตุการณ์", "witness"), ("eyewitness", "witness"),
+        # illegal entrants, illegal workers, returnees: migrants who crossed irregularly
+        ("returnee", "smuggled_migrant"), ("Returnee", "smuggled_migrant"), ("deportee", "smuggled_migrant"),
+        ("Illegal migrant", "smuggled_migrant"), ("illegal worker", "smuggled_migrant"),
+        ("ຜູ້ເຂົ້າເມືອງຜິດກົດໝາຍ", "smuggled_migrant"), ("ແຮງງານຜິດກົດໝາຍ", "smuggled_migrant"),
+        ("ແຮງງານເຖື່ອນ", "smuggled_migrant"), ("ຜູ້ຖືກສົ່ງກັບ", "smuggled_migrant"),
+        ("ຜູ້ຖືກລັກລອບຂົນຄົນ", "smuggled_migrant"), ("แรงงานหลบหนีเข้าเมือง", "smuggled_migrant"),
+        ("ผู้ถูกลักลอบขนคน", "smuggled_migrant"), ("ผู้หลบหนีเข้าเมือง", "smuggled_migrant"),
+        ("ผู้เข้าเมืองผิดกฎหมาย", "smuggled_migrant"), ("ผู้ถูกส่งกลับ", "smuggled_migrant"),
+    ],
+)
+def test_roles_as_lao_and_thai_offices_write_them(text, code):
+    assert role_code(text) == code
+
+
+@pytest.mark.parametrize("text", ["broker", "ນາຍໜ້າ", "นายหน้า", "boss"])
+def test_a_word_for_either_side_is_no_role(text):
+    with pytest.raises(FieldError, match="role: not one of victim"):
+        role_code(text)

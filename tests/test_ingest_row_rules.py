@@ -45,6 +45,15 @@ def test_roles_come_from_the_closed_list_in_lao_thai_or_english(con, tmp_path):
     assert "victim, suspect, witness, smuggled_migrant" in quarantined["R-9"][1] and "'boss'" in quarantined["R-9"][1]
 
 
+def test_role_words_of_lao_and_thai_offices_are_stored(con, tmp_path):
+    """Words the police, provincial and Thai protection offices write for a role (quarantined before)."""
+    words = ["VoT", "returnee", "ຜູ້ເຂົ້າເມືອງຜິດກົດໝາຍ", "ແຮງງານຜິດກົດໝາຍ", "ຜູ້ຖືກຫາ", "แรงงานหลบหนีเข้าเมือง",
+             "ผู้ถูกลักลอบขนคน", "ผู้หลบหนีเข้าเมือง"]
+    rows = [{"record_id": f"W-{i}", "source": "MOPS-AHTD", "role": role} for i, role in enumerate(words)]
+    stored, quarantined = _outcome(con, ingest_files(con, [_csv(tmp_path / "office_roles.csv", rows)]))
+    assert stored == {f"W-{i}" for i in range(len(words))} and quarantined == {}
+
+
 def test_a_role_with_invisible_characters_is_read_as_the_standardizer_reads_it(con, tmp_path):
     rows = [{"record_id": f"I-{i}", "source": "MOPS-AHTD", "role": role}
             for i, role in enumerate(["victim\u200c", "\u200evictim", "\u200e", "bo\u200bss"])]

@@ -45,14 +45,29 @@ EXPLOITATION: dict[str, tuple[str, ...]] = {
               "ค้าอวัยวะ"),
     "unknown": ("not known", "not recorded", "ບໍ່ຮູ້", "ບໍ່ຮູ້ຈັກ", "ไม่ทราบ", "ไม่ระบุ"),
 }
+# A person's role in the record. The schema has one code for a migrant who crossed irregularly, smuggled_migrant,
+# whether or not a smuggler is named (as 'migrant' and 'irregular migrant' always read): illegal entrants, illegal
+# workers and returnees (ຜູ້ຖືກສົ່ງກັບ, ผู้ถูกส่งกลับ: in these records nearly always migrants sent back from
+# Thailand) are smuggled_migrant, the schema's most neutral code for them: it claims an irregular crossing and no
+# exploitation, and a returnee a later record finds trafficked counts as a victim (ROLES_GRAVEST_FIRST) and as
+# smuggled then trafficked. Words that may name either side are left out: a broker (ນາຍໜ້າ / นายหน้า) may be a
+# licensed recruitment agent of a labour-export register, or a trafficker.
 ROLE_WORDS: dict[str, tuple[str, ...]] = {
-    "victim": ("victims", "trafficking victim", "victim of trafficking", "survivor", "client", "ຜູ້ເຄາະຮ້າຍ",
-               "ຜູ້ຖືກເຄາະຮ້າຍ", "ເຫຍື່ອ", "ผู้เสียหาย", "เหยื่อ"),
-    "suspect": ("suspects", "offender", "accused", "trafficker", "ຜູ້ຕ້ອງສົງໄສ", "ຜູ້ຖືກກ່າວຫາ", "ผู้ต้องสงสัย",
-                "ผู้ต้องหา"),
-    "witness": ("witnesses", "ພະຍານ", "พยาน"),
-    "smuggled_migrant": ("smuggled migrant", "smuggled", "migrant", "irregular migrant", "ແຮງງານເຂົ້າເມືອງຜິດກົດໝາຍ",
-                         "ຜູ້ຖືກລັກລອບຂົນ", "ผู้ถูกลักลอบขน", "แรงงานผิดกฎหมาย"),
+    "victim": ("victims", "trafficking victim", "victim of trafficking", "victim of human trafficking", "vot", "vots",
+               "trafficked person", "presumed victim", "survivor", "client", "ຜູ້ເຄາະຮ້າຍ", "ຜູ້ຖືກເຄາະຮ້າຍ",
+               "ຜູ້ເຄາະຮ້າຍຈາກການຄ້າມະນຸດ", "ເຫຍື່ອ", "ผู้เสียหาย", "ผู้เสียหายจากการค้ามนุษย์", "เหยื่อ"),
+    "suspect": ("suspects", "offender", "accused", "trafficker", "perpetrator", "defendant", "ຜູ້ຕ້ອງສົງໄສ",
+                "ຜູ້ຖືກກ່າວຫາ", "ຜູ້ຖືກຫາ", "ຈຳເລີຍ", "ຜູ້ກະທຳຜິດ", "ผู้ต้องสงสัย", "ผู้ต้องหา", "ผู้ถูกกล่าวหา", "จำเลย",
+                "ผู้กระทำผิด", "ผู้กระทำความผิด"),
+    "witness": ("witnesses", "eyewitness", "ພະຍານ", "ຜູ້ເຫັນເຫດການ", "พยาน", "ผู้เห็นเหตุการณ์"),
+    "smuggled_migrant": ("smuggled migrant", "smuggled", "smuggled person", "migrant", "irregular migrant",
+                         "irregular migrant worker", "illegal migrant", "illegal immigrant", "illegal worker",
+                         "illegal entrant", "undocumented migrant", "undocumented worker", "returnee", "returnees",
+                         "returned migrant", "deportee", "ແຮງງານເຂົ້າເມືອງຜິດກົດໝາຍ", "ຜູ້ເຂົ້າເມືອງຜິດກົດໝາຍ",
+                         "ແຮງງານຜິດກົດໝາຍ", "ແຮງງານເຖື່ອນ", "ຜູ້ຖືກລັກລອບຂົນ", "ຜູ້ຖືກລັກລອບຂົນຄົນ", "ຜູ້ຖືກສົ່ງກັບ",
+                         "ຜູ້ຖືກສົ່ງກັບຄືນ", "ຜູ້ກັບຄືນ", "ผู้ถูกลักลอบขน", "ผู้ถูกลักลอบขนคน", "แรงงานผิดกฎหมาย",
+                         "แรงงานหลบหนีเข้าเมือง", "ผู้หลบหนีเข้าเมือง", "คนหลบหนีเข้าเมือง", "ผู้เข้าเมืองผิดกฎหมาย",
+                         "ผู้เข้าเมืองโดยผิดกฎหมาย", "แรงงานต่างด้าวผิดกฎหมาย", "ผู้ถูกส่งกลับ", "ผู้ถูกผลักดันกลับ"),
 }
 ROLES: tuple[str, ...] = tuple(ROLE_WORDS)  # the closed list of roles, in the order messages and menus list them
 # The order a person's roles rank in, gravest first: one recorded a victim once counts as a victim
