@@ -370,7 +370,7 @@ def _run_steps(
     from linkage.clusters.person_ids import assign_person_ids
     from linkage.clusters.review_queue import build_review_queue, review_band
     from linkage.fields.standardize import standardize
-    from linkage.model.birth_evidence import consistency_for_model
+    from linkage.model.consistency_evidence import consistency_for_model
     from linkage.model.decision_classifier import APPLIED_FIELDS
     from linkage.model.prediction import predict
     from linkage.night_totals import count_whole_run

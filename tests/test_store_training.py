@@ -335,7 +335,7 @@ def test_a_comparison_no_pass_learned_is_neutral():
 
 def test_birth_years_far_apart_learned_from_same_id_same_name_pairs():
     from linkage.clusters.consistency import DEFAULT_RULES
-    from linkage.model.birth_evidence import apply_far_apart_share, consistency_for_model
+    from linkage.model.consistency_evidence import apply_far_apart_share, consistency_for_model
 
     model = json.loads((Path(__file__).resolve().parents[1] / "models" / "demo.json").read_text(encoding="utf-8"))
     birth = next(c for c in model["comparisons"] if c["output_column_name"] == "birth")["comparison_levels"]
@@ -355,7 +355,7 @@ def test_birth_years_far_apart_learned_from_same_id_same_name_pairs():
 
 def test_a_large_store_without_far_apart_birth_years_lowers_their_m_to_its_confidence_bound():
     from linkage.clusters.consistency import DEFAULT_RULES
-    from linkage.model.birth_evidence import FIXED_FAR_APART_M, apply_far_apart_share, consistency_for_model
+    from linkage.model.consistency_evidence import FIXED_FAR_APART_M, apply_far_apart_share, consistency_for_model
 
     model = json.loads((Path(__file__).resolve().parents[1] / "models" / "demo.json").read_text(encoding="utf-8"))
 

@@ -13,9 +13,10 @@ A contradiction is evidence no single person's records give, whatever the names:
   range an age gives); a person's own records disagree by a year or two, not by a generation;
 - different sex codes, both present;
 - different districts of origin, both present: where a person comes from does not change
-  between records (the trained model agrees: a person's records disagree on the district
-  about once in a thousand pairs). Turn it off for data that records where a person lives
-  now or was found rather than where they come from;
+  between records. Offices that write where a person lives now or was found give one person
+  several districts; training measures how often one person's records disagree on it and the
+  nightly turns the rule off for a store where they often do
+  (``linkage/model/consistency_evidence.py``, as it turns the birth-year rule off);
 - two records of a source that lists each person once (mapping ``one_record_per_person``,
   ``linkage/clusters/one_to_one.py``): the source itself says they are two people;
 - off by default: different full birth dates (a typo in a day is common, and twins are

@@ -60,8 +60,8 @@ from linkage.paths import StorePaths
 STORE_MODEL_NAME = "store.json"
 SHIPPED_MODEL_NAME = "shipped.json"  # the shipped model with today's prediction rules, when its own are older
 REJECTED_NAME = "store.rejected.json"  # the store's profile a training gave no usable model for, and why
-# How training learns (training.py, em_passes.py, birth_evidence.py, the input model_input.py gives it): raise it with
-# a change that could give a usable model where the last version gave none. A training an older version rejected
+# How training learns (training.py, em_passes.py, consistency_evidence.py, the input model_input.py gives it): raise
+# it with a change that could give a usable model where the last version gave none. A training an older version rejected
 # on a store is tried again (``training_code``); a model it gave is kept as the rules above keep any model.
 TRAINING_VERSION = 1
 DEFAULT_MIN_RECORDS = 5_000
@@ -231,7 +231,7 @@ def _changed_comparisons(model: dict) -> list[str]:
     """The comparisons this version defines otherwise than ``model`` learned them: a level added to the package, or
     one whose SQL, term-frequency settings or fixed m changed, reaches a store's model only by training again. By
     the digests the model keeps; a model from before them: by its levels' labels, SQL and term-frequency settings
-    (its fixed m may be the store's own: ``birth_evidence``)."""
+    (its fixed m may be the store's own: ``consistency_evidence``)."""
     if "comparisons" not in model:
         return []
     recorded = (model.get(LAOLINK_KEY) or {}).get("training_comparisons")

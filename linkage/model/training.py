@@ -20,9 +20,15 @@ import duckdb
 import pandas as pd
 from splink import Linker, SettingsCreator
 
-from linkage.model.birth_evidence import apply_far_apart_share, far_apart_share
 from linkage.model.blocking import NamedRule, load_rules, load_setting
 from linkage.model.comparisons import comparisons
+from linkage.model.consistency_evidence import (
+    apply_district_share,
+    apply_far_apart_share,
+    district_differs_share,
+    evidence_card_lines,
+    far_apart_share,
+)
 from linkage.model.em_passes import measure_prior, run_em_passes
 from linkage.model.engines import copy_to_engine, make_linker, model_json
 from linkage.model.model_file import (
@@ -145,6 +151,7 @@ def train(
         n_labels = _learn_from_decisions(ws, linker, service_db, n_records) if service_db is not None else 0
         model = stable_model(model_json(linker)) | {LAOLINK_KEY: {"training_records": n_records, **(store_facts or {})}}
         model = apply_far_apart_share(model, *far_apart_share(ws))
+        model = apply_district_share(model, *district_differs_share(ws))
         mark = time.perf_counter()
         model[LAOLINK_KEY][OWN_BY_COUNT_KEY] = learn_own_by_count(ws, splink_settings(model), n_records, engine)
         seconds["own_records_by_count"] = round(time.perf_counter() - mark, 1)
@@ -370,5 +377,5 @@ def model_card(
                   "| records sharing the value | " + " | ".join(learned) + " |",
                   "|---|" + "---:|" * len(learned),
                   "| of them one person's (learned) | " + " | ".join(f"{v:.2f}" for v in learned.values()) + " |"]
-    lines.append("")
+    lines += ["", *evidence_card_lines(model), ""]
     return "\n".join(lines)

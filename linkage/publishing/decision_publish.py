@@ -34,7 +34,7 @@ import duckdb
 from linkage.clusters.clustering import cluster_records
 from linkage.clusters.person_ids import assign_person_ids
 from linkage.clusters.review_queue import build_review_queue, item_ids_given
-from linkage.model.birth_evidence import consistency_for_model
+from linkage.model.consistency_evidence import consistency_for_model
 from linkage.paths import StorePaths
 from linkage.publishing.person_docs import build_person_docs, docs_built_from, docs_path
 from linkage.publishing.publish import (
