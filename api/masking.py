@@ -6,7 +6,8 @@
   dropped); the rest (source, record_id, role, sex, province, district, dates of
   events, standardized codes) is kept.
 - a system key limited to some sources: its own sources' records in full; any other
-  record only as (source, record_id, role).
+  record only as (source, record_id, role), the role only when it is a role word (a source's own
+  text in the role column that no role word reads is stored and listed, never shown to another source).
 
 Routes pass every record they answer with through :func:`visible_record`, and every search term or
 comparison they make through :func:`query_rights`: what may be queried or compared follows what may be
@@ -25,6 +26,18 @@ NAME_FIELDS = ("full_name", "given_name", "family_name", "given_name_std", "fami
 TAIL_FIELDS = ("phone", "phone_e164", "id_number", "id_number_std")
 DROPPED_FIELDS = ("given_key", "family_key", "village", "village_key", "dob_month", "dob_day")
 SCOPED_FIELDS = ("source", "record_id", "role")
+
+
+def _is_role_word(text: Any) -> bool:
+    """Whether ``text`` is a role as the nightly reads roles (``case_codes.role_code``)."""
+    from linkage.errors import FieldError
+    from linkage.fields.case_codes import role_code
+    from linkage.fields.invisible import visible_or_none
+
+    try:
+        return isinstance(text, str) and role_code(visible_or_none(text)) is not None
+    except FieldError:
+        return False
 
 
 def initials(name: str) -> str:
@@ -73,7 +86,8 @@ def visible_record(record: Mapping[str, Any], principal: Principal) -> dict[str,
     records shrink to (source, record_id, role) before the role's own masking.
     """
     if principal.sources is not None and record.get("source") not in principal.sources:
-        return {key: record.get(key) for key in SCOPED_FIELDS}
+        scoped = {key: record.get(key) for key in SCOPED_FIELDS}
+        return {**scoped, "role": scoped["role"] if _is_role_word(scoped["role"]) else None}
     if principal.role in FULL_VIEW_ROLES:
         return dict(record)
     return masked_record(record)

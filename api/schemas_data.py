@@ -114,20 +114,6 @@ class ExchangeRecord(BaseModel):
             raise ValueError("contains a NUL byte")
         return value
 
-    @field_validator("role")
-    @classmethod
-    def _role_as_ingest_reads_it(cls, value: str | None) -> str | None:
-        """A role ingest would quarantine is refused (Lao, Thai and English role words read as ingest reads them)."""
-        from linkage.errors import FieldError
-        from linkage.fields.case_codes import role_code
-        from linkage.fields.invisible import visible_or_none
-
-        try:
-            role_code(visible_or_none(value))
-        except FieldError as exc:
-            raise ValueError(f"role {value!r} is {exc.reason}") from None
-        return value
-
 
 class FieldWarning(BaseModel):
     """A value the nightly could not read either: its standardized field is left empty, as the nightly stores it."""

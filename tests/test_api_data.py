@@ -300,7 +300,7 @@ def test_match_persist_stores_the_record_for_the_next_run(server):
     ("body", "params", "field"),
     [
         ({"full_name": "Bouasy", "colour": "red"}, {}, "colour"),
-        ({"full_name": "Bouasy", "role": "boss"}, {}, "role"),
+        ({"full_name": "Bouasy", "role": "b" * 51}, {}, "role"),  # a role no word reads is a warning; too long is not
         ({"full_name": "Bouasy"}, {"persist": "true"}, "record_id"),
         ({"full_name": "Bouasy"}, {"top_k": 0}, "top_k"),
         ({"full_name": ["a"]}, {}, "full_name"),

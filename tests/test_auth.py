@@ -235,6 +235,17 @@ def test_scoped_key_sees_only_identifiers_of_other_sources():
     assert visible_record(own, SCOPED) == own
 
 
+@pytest.mark.parametrize(("role", "shown"), [
+    ("ຜູ້ເຄາະຮ້າຍ", "ຜູ້ເຄາະຮ້າຍ"), ("returnee", "returnee"),  # role words, as written
+    ("sister of Noy, 14, works at the karaoke", None), ("boss", None), ("", None), (None, None),
+])
+def test_a_scoped_key_sees_another_sources_role_only_when_it_is_a_role_word(role, shown):
+    """A role no role word reads is stored (never quarantined): what a source wrote there may be any text, which a key
+    limited to other sources must not read."""
+    assert visible_record(dict(RECORD, role=role), SCOPED) == {"source": "MOLSW", "record_id": "V-0001", "role": shown}
+    assert visible_record(dict(RECORD, role=role, source="DIC"), SCOPED)["role"] == role  # its own source's: as is
+
+
 def test_source_scope_limits_keys_of_any_role():
     scoped_steward = Principal("key", "k2", "steward", frozenset({"DIC"}))
     assert visible_record(RECORD, scoped_steward) == {"source": "MOLSW", "record_id": "V-0001", "role": "victim"}

@@ -50,16 +50,17 @@ def test_case_columns_are_read_into_codes_and_may_be_left_out(con, tmp_path):
 
 
 def test_unknown_case_words_are_listed_not_dropped(con, tmp_path):
-    """Unknown case words are stored and listed as unparsed; a role outside the closed list is quarantined."""
+    """Unknown case words, and a role no role word reads, are stored and listed as unparsed (never quarantined)."""
     path = _csv(tmp_path / "a.csv", list(EXCHANGE_COLUMNS), [
         {"record_id": "A-1", "source": "MOPS-AHTD", "role": "victim", "case_type": "robbery", "exploitation": "x"},
         {"record_id": "A-2", "source": "MOPS-AHTD", "role": "boss"}])
     ingest_files(con, [path])
     standardize(con)
     issues = con.execute("SELECT field, value FROM std_issues ORDER BY field").fetchall()
-    assert issues == [("case_type", "robbery"), ("exploitation", "x")]
-    assert con.execute("SELECT case_type, role FROM records").fetchall() == [("robbery", "victim")]
-    assert con.execute("SELECT field FROM quarantine").fetchall() == [("role",)]
+    assert issues == [("case_type", "robbery"), ("exploitation", "x"), ("role", "boss")]
+    assert con.execute("SELECT record_id, case_type, role, role_code FROM records ORDER BY record_id").fetchall() == [
+        ("A-1", "robbery", "victim", "victim"), ("A-2", None, "boss", None)]
+    assert con.execute("SELECT count(*) FROM quarantine").fetchall() == [(0,)]
 
 
 def test_a_record_hashes_as_before_without_case_values(con, tmp_path):

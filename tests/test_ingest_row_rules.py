@@ -1,5 +1,6 @@
-"""Issue #20 row 10: what a row may say. Roles from the closed list, record ids without path tricks or control
-characters, sources a file may write; every row stored or quarantined with the reason, counts adding up."""
+"""Issue #20 row 10: what a row may say. Record ids without path tricks or control characters, sources a file may
+write; every row stored or quarantined with the reason, counts adding up. A role is read as the standardizer reads
+it and is never a reason to quarantine."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 
 import pytest
 
+from linkage.fields.standardize import standardize
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS, OPTIONAL_COLUMNS
 from linkage.sources.ingest import ingest_files
 from linkage.sources.mapping import MappingError, load_mapping
@@ -35,14 +37,30 @@ def _outcome(con, report) -> tuple[set[str], dict[str, tuple[str, str]]]:
     return stored, quarantined
 
 
-def test_roles_come_from_the_closed_list_in_lao_thai_or_english(con, tmp_path):
+def _roles_read(con) -> dict[str, tuple[str | None, str | None]]:
+    """record_id -> (role_code, the standardizer's reason when it could not read the role)."""
+    standardize(con)
+    return {r: (code, why) for r, code, why in con.execute(
+        "SELECT record_id, role_code, i.reason FROM records LEFT JOIN std_issues i ON i.rid = records.rid"
+        " AND i.field = 'role'").fetchall()}
+
+
+def test_a_role_no_word_reads_is_stored_with_no_role_and_listed_not_quarantined(con, tmp_path):
+    """The role is optional (record-schema.md): a victim's record is not lost for one word. Roles in Lao, Thai or
+    English are read to their codes; any other value is stored as written, its role_code empty, and listed by the
+    standardizer with the reason (``laolink std report``)."""
     rows = [{"record_id": f"R-{i}", "source": "MOPS-AHTD", "role": role} for i, role in enumerate(
         ["victim", "Victim", "ຜູ້ເຄາະຮ້າຍ", "ผู้ต้องหา", "witness", "smuggled_migrant", "smuggled migrant", "",
          "<script>alert(1)</script>", "boss", "victim; DROP TABLE records"])]
     stored, quarantined = _outcome(con, ingest_files(con, [_csv(tmp_path / "roles.csv", rows)]))
-    assert stored == {f"R-{i}" for i in range(8)}
-    assert {r: f for r, (f, _) in quarantined.items()} == {"R-8": "role", "R-9": "role", "R-10": "role"}
-    assert "victim, suspect, witness, smuggled_migrant" in quarantined["R-9"][1] and "'boss'" in quarantined["R-9"][1]
+    assert stored == {f"R-{i}" for i in range(11)} and quarantined == {}
+    read = _roles_read(con)
+    assert {r: code for r, (code, _) in read.items()} == {
+        "R-0": "victim", "R-1": "victim", "R-2": "victim", "R-3": "suspect", "R-4": "witness",
+        "R-5": "smuggled_migrant", "R-6": "smuggled_migrant", "R-7": None, "R-8": None, "R-9": None, "R-10": None}
+    assert {r for r, (_, why) in read.items() if why} == {"R-8", "R-9", "R-10"}
+    assert "victim, suspect, witness, smuggled_migrant" in read["R-9"][1]
+    assert con.execute("SELECT role FROM records WHERE record_id = 'R-9'").fetchall() == [("boss",)]
 
 
 def test_role_words_of_lao_and_thai_offices_are_stored(con, tmp_path):
@@ -58,7 +76,10 @@ def test_a_role_with_invisible_characters_is_read_as_the_standardizer_reads_it(c
     rows = [{"record_id": f"I-{i}", "source": "MOPS-AHTD", "role": role}
             for i, role in enumerate(["victim\u200c", "\u200evictim", "\u200e", "bo\u200bss"])]
     stored, quarantined = _outcome(con, ingest_files(con, [_csv(tmp_path / "invisible_roles.csv", rows)]))
-    assert stored == {"I-0", "I-1", "I-2"} and set(quarantined) == {"I-3"}
+    assert stored == {"I-0", "I-1", "I-2", "I-3"} and quarantined == {}
+    read = _roles_read(con)
+    assert {r: code for r, (code, _) in read.items()} == {"I-0": "victim", "I-1": "victim", "I-2": None, "I-3": None}
+    assert {r for r, (_, why) in read.items() if why} == {"I-3"}  # an invisible character alone is no role at all
 
 
 def test_record_ids_with_path_tricks_or_control_characters_are_quarantined(con, tmp_path):

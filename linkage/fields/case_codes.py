@@ -51,7 +51,8 @@ EXPLOITATION: dict[str, tuple[str, ...]] = {
 # Thailand) are smuggled_migrant, the schema's most neutral code for them: it claims an irregular crossing and no
 # exploitation, and a returnee a later record finds trafficked counts as a victim (ROLES_GRAVEST_FIRST) and as
 # smuggled then trafficked. Words that may name either side are left out: a broker (ນາຍໜ້າ / นายหน้า) may be a
-# licensed recruitment agent of a labour-export register, or a trafficker.
+# licensed recruitment agent of a labour-export register, or a trafficker. A record whose role no word here reads is
+# stored with its role code empty and the value listed by `laolink std report` (linkage/sources/row_rules.py).
 ROLE_WORDS: dict[str, tuple[str, ...]] = {
     "victim": ("victims", "trafficking victim", "victim of trafficking", "victim of human trafficking", "vot", "vots",
                "trafficked person", "presumed victim", "survivor", "client", "ຜູ້ເຄາະຮ້າຍ", "ຜູ້ຖືກເຄາະຮ້າຍ",

@@ -1,7 +1,5 @@
 """What a row of a source file may say, beyond being readable (issue #20 row 10); each rule quarantines with a reason.
 
-- ``role``: one of the closed list (victim, suspect, witness, smuggled_migrant or empty), written in Lao, Thai or
-  English as ``linkage.fields.case_codes.role_code`` reads it; any other value is quarantined.
 - ``record_id``: no ``..`` path segment, no leading ``/``, no ``\\`` and no control character (tab aside): record
   ids appear in exports, URLs and terminals. A ``/`` inside stays allowed: ``SVK/2019/00001`` is a real case number.
 - ``source``: a source code (letters, digits, ``-``, ``_``, ``.``; at most 64), and one the file may write: a
@@ -9,6 +7,11 @@
   from a column and names none (the generic exchange mapping) may write any source no other mapping lists. So a
   ministry's file cannot write, and so update, another ministry's records. A mapping's constant ``source``
   alone binds its own files only: list ``sources`` to keep the generic mapping's files off a source too.
+
+A ``role`` is no reason to quarantine a row: the role is optional (record-schema.md), so a value no role word reads
+(``linkage.fields.case_codes.role_code``) is stored as written with its ``role_code`` empty, and listed with the reason
+by ``laolink std report``, as any field the standardizer cannot read; a victim's record is not lost for one word.
+A key limited to some sources sees such a role of another source's record as empty (``api/masking.py``).
 """
 
 from __future__ import annotations
@@ -16,10 +19,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-import duckdb
-import pyarrow as pa
-
-from linkage.errors import FieldError
 from linkage.fields.invisible import key_or_none
 from linkage.sources.mapping import SOURCE_CODE_PATTERN, Mapping
 
@@ -28,7 +27,6 @@ from linkage.sources.mapping import SOURCE_CODE_PATTERN, Mapping
 RECORD_ID_PATTERN = r"(^|/)\.\.(/|$)|^/|\\|[\x00-\x08\x0A-\x1F\x7F]"
 RECORD_ID_REASON = 'record_id holds a ".." path segment, a leading / or \\, or a control character'
 SOURCE_REASON = ("source '", "' is not a source code (letters, digits, -, _ and . only)")  # around the source
-ROLE_TABLE = "_ingest_bad_roles"
 
 
 def _text(value: str) -> str:
@@ -62,9 +60,6 @@ def problem_checks(mapping: Mapping, claimed: dict[str, str]) -> list[str]:
                 f"CASE WHEN c_source IN ({', '.join(_text(s) for s in others)}) THEN struct_pack(field := 'source',"
                 f" reason := 'source ''' || c_source || ''' belongs to mapping ' || {owner}"
                 " || ': only its files may write it') END")
-    if "role" in mapping.columns:
-        checks.append("CASE WHEN bad_role_reason IS NOT NULL THEN struct_pack(field := 'role', reason := "
-                      "bad_role_reason) END")
     return checks
 
 
@@ -79,17 +74,3 @@ def key_problem(name: str, value: str | None) -> str | None:
         return RECORD_ID_REASON
     return None
 
-
-def bad_roles(con: duckdb.DuckDBPyConnection, staged: str) -> pa.Table:
-    """Distinct staged roles outside the closed list, with the reason (joined as ``bad_role_reason``)."""
-    from linkage.fields.case_codes import role_code
-    from linkage.fields.invisible import visible_or_none
-
-    values, reasons = [], []
-    for (value,) in con.execute(f"SELECT DISTINCT role FROM {staged} WHERE role IS NOT NULL").fetchall():
-        try:
-            role_code(visible_or_none(value))  # read as the standardizer reads it, invisible characters gone
-        except FieldError as exc:
-            values.append(value)
-            reasons.append(f"role {value!r} is {exc.reason}")
-    return pa.table({"value": pa.array(values, pa.string()), "reason": pa.array(reasons, pa.string())})

@@ -18,7 +18,7 @@ from linkage.fields.invisible import INVISIBLE_CHARACTERS, KEY_BLANKS, visible_o
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 from linkage.sources.mapping import DATE_COLUMNS, Mapping
 from linkage.sources.row_hash import row_hash_sql
-from linkage.sources.row_rules import ROLE_TABLE, bad_roles, problem_checks
+from linkage.sources.row_rules import problem_checks
 
 MAX_CELL_CHARS = 4096
 KEY_COLUMNS = ("source", "record_id")
@@ -114,10 +114,6 @@ def check_staged(con: duckdb.DuckDBPyConnection, mapping: Mapping, max_cell_char
             con.register(f"{_DATES}_{c}", _bad_dates(con, c, mapping.buddhist_era))
             joins.append(f"LEFT JOIN {_DATES}_{c} d_{c} ON d_{c}.value = s.{c}")
             date_reasons.append(f"d_{c}.reason AS d_{c}_reason")
-    if "role" in mapping.columns:  # the closed list of roles (linkage/sources/row_rules.py)
-        con.register(ROLE_TABLE, bad_roles(con, STAGED))
-        joins.append(f"LEFT JOIN {ROLE_TABLE} bad_role ON bad_role.value = s.role")
-        date_reasons.append("bad_role.reason AS bad_role_reason")
     cleaned = ", ".join([f"{_cleaned(c, mapping)} AS c_{c}" for c in EXCHANGE_COLUMNS] + date_reasons)
     con.execute(f"DROP TABLE IF EXISTS {CHECKED}")
     # A record_id repeated in the file: its good lines' first (a group of the few repeated keys, not a window).
@@ -139,8 +135,6 @@ def check_staged(con: duckdb.DuckDBPyConnection, mapping: Mapping, max_cell_char
     for c in mapping.mandatory:
         if c in DATE_COLUMNS and c in mapping.columns:
             con.unregister(f"{_DATES}_{c}")
-    if "role" in mapping.columns:
-        con.unregister(ROLE_TABLE)
 
 
 def quarantine_checked(con: duckdb.DuckDBPyConnection, mapping: Mapping, file_id: int, path: str) -> int:
