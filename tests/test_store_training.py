@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from linkage.cli import app
 from linkage.model.comparisons import comparisons
 from linkage.model.model_file import model_version
-from linkage.model.store_model import StoreProfile, retrain_reason
+from linkage.model.store_model import StoreProfile, predates_learning, retrain_reason
 from linkage.model.training import train
 from linkage.nightly import NightlyConfig, RunReport, run_nightly
 from linkage.paths import store_paths
@@ -107,6 +107,14 @@ def test_nightly_learns_from_the_store_and_never_reads_the_truth(demo_folder, tm
 
     again = _nightly(without_truth, without_truth_db)  # nothing new: the learned model still fits
     assert not again.model["trained_this_run"] and again.model_version == other.model_version
+    # a model from before training learned own records per count is trained again, once, and gives the same model
+    stored = store_paths(without_truth_db).models_dir / "store.json"
+    older = json.loads(stored.read_text(encoding="utf-8"))
+    del older["laolink"]["own_records_by_count"]
+    stored.write_text(json.dumps(older), encoding="utf-8")
+    upgraded = _nightly(without_truth, without_truth_db)
+    assert upgraded.model["trained_this_run"] and "predates what training now learns" in upgraded.model["reason"]
+    assert stored.read_bytes() == model_b
 
     result = CliRunner().invoke(
         app, ["blocking", "report", "--db", str(with_truth_db), "--truth", str(demo_folder / "truth.csv")]
@@ -190,6 +198,11 @@ def test_retrain_reasons():
                          "training_learnable_fields": ["dob"], "training_field_pairs": {"dob": 50}}}
     fits = StoreProfile(records=1100, sources=("A",), field_pairs={"dob": 55}, learnable=("dob",))
     assert retrain_reason(model, fits, 0.2) is None
+    # trained before this version learned own records per count from the store: trained again, once
+    learned = {"laolink": model["laolink"] | {"own_records_by_count": {}, "district_differs_pairs": 0}}
+    assert predates_learning(learned) is None
+    assert predates_learning(model) == ("the model predates what training now learns from the store "
+                                        "(own_records_by_count, district_differs_pairs)")
     assert "grew from 1,000 to 1,200" in retrain_reason(model, replace(fits, records=1200), 0.2)
     assert "new source(s) B" in retrain_reason(model, replace(fits, sources=("A", "B")), 0.2)
     phones = replace(fits, field_pairs={"dob": 55, "phone_e164": 3}, learnable=("dob", "phone_e164"))

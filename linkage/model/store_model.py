@@ -64,6 +64,9 @@ REJECTED_NAME = "store.rejected.json"  # the store's profile a training gave no 
 # it with a change that could give a usable model where the last version gave none. A training an older version rejected
 # on a store is tried again (``training_code``); a model it gave is kept as the rules above keep any model.
 TRAINING_VERSION = 1
+# What training learns from the store besides m, u and the prior, kept in the model's ``laolink`` part: a learned
+# model without one of them is trained again, once (linkage/model/own_by_count.py, consistency_evidence.py).
+LEARNED_FACTS = ("own_records_by_count", "district_differs_pairs")
 DEFAULT_MIN_RECORDS = 5_000
 DEFAULT_RETRAIN_GROWTH = 0.2
 # The model input's columns the comparisons read (linkage/model/model_input.py): one the model learned nothing of that
@@ -272,6 +275,14 @@ def retrain_reason(model: dict | None, profile: StoreProfile, retrain_growth: fl
     return None
 
 
+def predates_learning(model: dict) -> str | None:
+    """Why a learned model is trained again after an upgrade: it lacks something training now learns from the store
+    (``LEARNED_FACTS``); None when it has all of them."""
+    facts = model.get(LAOLINK_KEY) or {}
+    missing = [fact for fact in LEARNED_FACTS if fact not in facts]
+    return f"the model predates what training now learns from the store ({', '.join(missing)})" if missing else None
+
+
 def choose_model(
     con: duckdb.DuckDBPyConnection,
     paths: StorePaths,
@@ -290,7 +301,7 @@ def choose_model(
     profile = replace(profile, decisions=positive_decisions(paths.service_db, con))
     path = paths.models_dir / STORE_MODEL_NAME
     model, unusable = read_learned_model(path)
-    reason = unusable or retrain_reason(model, profile, retrain_growth)
+    reason = unusable or retrain_reason(model, profile, retrain_growth) or predates_learning(model)
     if reason is None:
         return _kept(path, model, profile.records, "still fits it")
     rejected, changed = earlier_rejection(paths, profile, retrain_growth)
