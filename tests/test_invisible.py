@@ -64,6 +64,14 @@ def test_remove_invisible_is_idempotent_and_removes_only_them(text: str, extra: 
     assert not set(remove_invisible(written)) & set(INVISIBLE_CHARACTERS)
 
 
+@given(st.text(max_size=20))
+def test_visible_or_none_skips_ascii_text_safely(text: str) -> None:
+    """visible_or_none takes ASCII text as it is (the standardizer's speed): no invisible character is ASCII."""
+    assert not any(ch.isascii() for ch in INVISIBLE_CHARACTERS)
+    cleaned = remove_invisible(text)
+    assert visible_or_none(text) == (cleaned if cleaned.strip() else None)
+
+
 def test_batch_standardize_gives_the_same_keys_and_lists_no_issue(tmp_path) -> None:
     con = connect(tmp_path / "store.duckdb")
     rows = [BOUASY] + [{**BOUASY, field: written} for field, written in WRITTEN]

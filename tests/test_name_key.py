@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sys
+import unicodedata
 
 import pytest
 from hypothesis import given
@@ -199,6 +201,18 @@ def test_detect_script(text: str | None, script: str) -> None:
 
 def test_none_is_empty() -> None:
     assert romanize_name(None) == "" and name_key(None) == ""
+
+
+def test_finer_form_shortcuts_hold_for_every_character() -> None:
+    """The finer form blanks what str.isalnum() refuses with one regex, and translates special letters and takes
+    accents apart only outside ASCII (the standardizer's speed): each shortcut holds for every character."""
+    from linkage.fields.name_key import _NOT_ALNUM, _SPECIAL_LETTERS
+
+    every = [chr(c) for c in range(sys.maxunicode + 1)]
+    assert [ch for ch in every if (_NOT_ALNUM.match(ch) is None) != ch.isalnum()] == []
+    ascii_chars = every[:128]
+    assert [ch for ch in ascii_chars if unicodedata.normalize("NFKD", ch) != ch or unicodedata.combining(ch)] == []
+    assert [c for c in _SPECIAL_LETTERS if c < 128] == []
 
 
 latin_names = st.text(alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyzàéèôñçABCXYZ -'.,"), max_size=40)

@@ -46,7 +46,7 @@ def visible_or_none(text: str | None) -> str | None:
     """A raw field value without invisible characters; None when nothing visible is left."""
     if text is None:
         return None
-    cleaned = remove_invisible(text)
+    cleaned = text if text.isascii() else remove_invisible(text)  # every invisible character is outside ASCII
     return cleaned if cleaned.strip() else None
 
 

@@ -126,6 +126,8 @@ _SPECIAL_LETTERS = str.maketrans(
      "ł": "l", "ı": "i", "ñ": "ny", "č": "ch", "ư": "u", "ơ": "o"}
 )
 _APOSTROPHES = re.compile("['’ʼʻ`´]")
+_NOT_ALNUM = re.compile(r"[\W_]")  # exactly the characters that are not str.isalnum()
+_ASCII_LETTER = re.compile("[A-Za-z]")
 
 
 @lru_cache(maxsize=4096)
@@ -153,6 +155,8 @@ def detect_script(text: str | None) -> str:
     """
     if not text:
         return "empty"
+    if text.isascii():  # most names: every ASCII letter is Latin
+        return "latin" if _ASCII_LETTER.search(text) else "empty"
     scripts = set().union(*map(_word_scripts, text.split()))
     if not scripts:
         return "empty"
@@ -162,11 +166,11 @@ def detect_script(text: str | None) -> str:
 
 
 def _finer_once(text: str) -> str:
-    text = romanize_lao(thai_to_lao(text)).lower().translate(_SPECIAL_LETTERS)
-    text = _APOSTROPHES.sub("", text)
-    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-    text = "".join(ch if ch.isalnum() else " " for ch in text)
-    return " ".join(text.split())
+    text = _APOSTROPHES.sub("", romanize_lao(thai_to_lao(text)).lower())
+    if not text.isascii():  # ASCII has no special letters and no accents to take apart
+        text = text.translate(_SPECIAL_LETTERS)
+        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return " ".join(_NOT_ALNUM.sub(" ", text).split())
 
 
 @lru_cache(maxsize=500_000)

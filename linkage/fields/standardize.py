@@ -23,6 +23,7 @@ from linkage.errors import FieldError
 from linkage.fields.age_rule import age_fill_sql
 from linkage.fields.event_place import apply_event_places
 from linkage.fields.invisible import visible_or_none
+from linkage.fields.name_parse import name_parts
 from linkage.fields.placeholder_dates import apply_placeholder_birth_dates
 from linkage.fields.province_fill import province_fill_sql
 from linkage.fields.std_cache import open_cache, parse_keys
@@ -104,18 +105,14 @@ class _Lookup:
     def read(self, *values: str | None) -> Sequence[Any] | None:
         """Parse raw values as written, invisible characters removed first (batch and real time alike)."""
         visible = [visible_or_none(v) for v in values]
-        return None if all(v is None for v in visible) else self.parse(*visible)
+        return None if visible.count(None) == len(visible) else self.parse(*visible)
 
 
 def _name_outputs(full_name: str | None, given: str | None, family: str | None) -> Sequence[Any] | None:
-    from linkage.fields.name_parse import parse_name
-
-    if not any(v and v.strip() for v in (full_name, given, family)):
-        return None
-    p = parse_name(full_name, given, family)
-    full = " ".join(part for part in (p.given_std, p.family_std) if part) or None
-    return (p.script, p.given_std or None, p.family_std or None, full, p.given_key or None,
-            p.family_key or None, p.swapped)
+    """Script, finer forms and keys of a name; ``_Lookup.read`` passes only visible values, one at least."""
+    given_std, family_std, given_key, family_key, _, swapped, _, script = name_parts(full_name, given, family)
+    full = f"{given_std} {family_std}" if given_std and family_std else given_std or family_std
+    return script, given_std, family_std, full, given_key, family_key, swapped
 
 
 def _era(date_era: str | None) -> bool | None:

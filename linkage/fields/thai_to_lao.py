@@ -32,6 +32,7 @@ THAI_TO_LAO_LETTERS: dict[str, str] = {
     "๘": "໘", "๙": "໙",
 }
 _TABLE = str.maketrans(THAI_TO_LAO_LETTERS)
+_THAI_CHARACTER = re.compile("[\u0e00-\u0e7f]")
 
 _C = "[ก-ฮ]"
 _TONE = "[่-๋]?"
@@ -72,7 +73,7 @@ _REWRITES: list[tuple[re.Pattern[str], str]] = [
 @lru_cache(maxsize=100_000)
 def thai_to_lao(text: str) -> str:
     """Thai script → Lao script; characters outside Thai pass through unchanged."""
-    if not text or not any("\u0e00" <= ch <= "\u0e7f" for ch in text):
+    if not text or not _THAI_CHARACTER.search(text):
         return text
     for pattern, repl in _REWRITES:
         text = pattern.sub(repl, text)
