@@ -20,6 +20,7 @@ from linkage.model.consistency_evidence import (
     evidence_card_lines,
     far_apart_share,
     strong_pairs_share,
+    wilson_lower,
 )
 from linkage.model.model_input import splink_workspace
 from linkage.store import connect
@@ -73,7 +74,11 @@ def test_the_district_rule_is_off_only_above_the_cut_off_on_enough_pairs():
     assert consistency_for_model({}) == DEFAULT_RULES and DEFAULT_RULES.different_district
     assert consistency_for_model({"laolink": {"training_records": 9000}}) == DEFAULT_RULES  # trained before
     assert consistency_for_model(_facts(DISTRICT_MIN_PAIRS, DISTRICT_CUT_OFF_SHARE)) == DEFAULT_RULES
-    above = consistency_for_model(_facts(DISTRICT_MIN_PAIRS, DISTRICT_CUT_OFF_SHARE + 0.001))
+    # off only when the share is above the cut-off with 95 % confidence: 13 of 167 (0.078) is not, 23 of 186 is
+    assert consistency_for_model(_facts(167, 13 / 167)) == DEFAULT_RULES
+    assert not consistency_for_model(_facts(186, 23 / 186)).different_district
+    assert wilson_lower(13 / 167, 167) < DISTRICT_CUT_OFF_SHARE < wilson_lower(23 / 186, 186)
+    above = consistency_for_model(_facts(DISTRICT_MIN_PAIRS, DISTRICT_CUT_OFF_SHARE + 0.1))
     assert not above.different_district
     assert above == type(DEFAULT_RULES)(**(DEFAULT_RULES.as_dict() | {"different_district": False}))
     assert consistency_for_model(_facts(DISTRICT_MIN_PAIRS - 1, 0.5)) == DEFAULT_RULES  # too few to say
@@ -127,7 +132,8 @@ def test_training_keeps_the_share_and_clustering_keeps_a_person_who_moved_whole(
     synthetic = _synthetic_records(400, seed=5)
     rows = synthetic + _movers(len(synthetic) + 1, 150, moved_every)
     pairs, share = _expected(rows)
-    assert pairs >= DISTRICT_MIN_PAIRS and (share > DISTRICT_CUT_OFF_SHARE if moved_every else share == 0.0)
+    assert pairs >= DISTRICT_MIN_PAIRS and (wilson_lower(share, pairs) > DISTRICT_CUT_OFF_SHARE if moved_every
+                                            else share == 0.0)
     con = connect(tmp_path / "store.duckdb")
     try:
         _insert(con, rows)
@@ -140,7 +146,8 @@ def test_training_keeps_the_share_and_clustering_keeps_a_person_who_moved_whole(
         card = report.card_path.read_text(encoding="utf-8")
         state = "off" if moved_every else "on"  # pairs >= DISTRICT_MIN_PAIRS (asserted above)
         assert (f"| different districts | districts differ (both present) | {share:.4f} of {pairs:,} pairs | "
-                f"{DISTRICT_CUT_OFF_SHARE:g} (at least {DISTRICT_MIN_PAIRS:,} pairs) | {state} |") in card
+                f"its 95 % lower bound {DISTRICT_CUT_OFF_SHARE:g} (at least {DISTRICT_MIN_PAIRS:,} pairs) | {state} |"
+                ) in card
         if not moved_every:
             return
         predict(con, report.model_path, run_id=1, work_dir=tmp_path / "work")
