@@ -42,8 +42,10 @@ from linkage.store import API_FILES_MAPPING
 # year, and a source's placeholder birth dates (01/01/YYYY) as the year only: linkage/fields/placeholder_dates.py;
 # 10: 'Vientiane Province' / 'Vientiane Capital' settled by their words even when a deployment alias names Vientiane;
 # the word for age before an age, a phone's bracketed note, the Thai ID number's label, ນຄຫຼວງ VT ສຫ ຈປ; dates read
-# with their file's buddhist_era setting, ingested_files.date_era: a Thai list's 15/08/62 is 2019).
-STD_VERSION = 10
+# with their file's buddhist_era setting, ingested_files.date_era: a Thai list's 15/08/62 is 2019; 11: family books
+# written ສ/ນ or ປື້ມສຳມະໂນຄົວ ເລກທີ, forms of exploitation and role words of Lao and Thai offices, places as clerks
+# shorten them ('Pro.', 'Cap.'): values refused before are read, so every store reads its records again once).
+STD_VERSION = 11
 
 _EMPTY = "\x00"  # join key standing for NULL, so lookups join with plain equality
 # the buddhist_era setting a record is read by (its file's, ingested_files.date_era, or a posted record's source's), a
