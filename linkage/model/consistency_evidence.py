@@ -46,6 +46,7 @@ FAR_APART_LABEL = "birth years far apart"
 FIXED_FAR_APART_M = 0.005
 MIN_PAIRS = 30  # fewer same-ID same-name pairs measure nothing
 CUT_OFF_SHARE = 0.01
+DISTRICT_PAIRS_KEY = "district_differs_pairs"  # in the model file's ``laolink`` part, beside district_differs_share
 DISTRICT_MIN_PAIRS = 100  # fewer measure the share too loosely to turn a rule off by it
 DISTRICT_CUT_OFF_SHARE = 0.075  # above it one person's own district changes cost more than the rule's cuts gain
 
@@ -116,8 +117,8 @@ def apply_far_apart_share(model: dict, pairs: int, share: float) -> dict:
 
 def apply_district_share(model: dict, pairs: int, share: float) -> dict:
     """The model with the measured district disagreement of one person's records kept in its ``laolink`` part."""
-    model[LAOLINK_KEY] = dict(model.get(LAOLINK_KEY) or {}, district_differs_pairs=pairs,
-                              district_differs_share=share)
+    model[LAOLINK_KEY] = dict(model.get(LAOLINK_KEY) or {}, **{DISTRICT_PAIRS_KEY: pairs,
+                                                              "district_differs_share": share})
     return model
 
 
@@ -131,7 +132,7 @@ def district_rule_on(facts: dict) -> bool:
     """Whether the store's model (its ``laolink`` part) keeps the rule that different districts are two persons:
     off only when enough strong-evidence pairs were measured and more of them than the cut-off differ, with 95 %
     confidence (a model trained before the measure has none: the rule stays on)."""
-    pairs = facts.get("district_differs_pairs", 0)
+    pairs = facts.get(DISTRICT_PAIRS_KEY, 0)
     return not (pairs >= DISTRICT_MIN_PAIRS
                 and wilson_lower(facts.get("district_differs_share", 0), pairs) > DISTRICT_CUT_OFF_SHARE)
 

@@ -45,6 +45,7 @@ from pathlib import Path
 
 import duckdb
 
+from linkage.model.consistency_evidence import DISTRICT_PAIRS_KEY
 from linkage.model.model_file import (
     LAOLINK_KEY,
     M_FLOOR,
@@ -54,6 +55,7 @@ from linkage.model.model_file import (
     write_model,
 )
 from linkage.model.model_rules import with_current_rules, write_with_current_rules
+from linkage.model.person_tf import OWN_BY_COUNT_KEY
 from linkage.model.shipped import DEFAULT_MODEL
 from linkage.paths import StorePaths
 
@@ -66,7 +68,7 @@ REJECTED_NAME = "store.rejected.json"  # the store's profile a training gave no 
 TRAINING_VERSION = 1
 # What training learns from the store besides m, u and the prior, kept in the model's ``laolink`` part: a learned
 # model without one of them is trained again, once (linkage/model/own_by_count.py, consistency_evidence.py).
-LEARNED_FACTS = ("own_records_by_count", "district_differs_pairs")
+LEARNED_FACTS = (OWN_BY_COUNT_KEY, DISTRICT_PAIRS_KEY)
 DEFAULT_MIN_RECORDS = 5_000
 DEFAULT_RETRAIN_GROWTH = 0.2
 # The model input's columns the comparisons read (linkage/model/model_input.py): one the model learned nothing of that
