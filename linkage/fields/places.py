@@ -10,6 +10,12 @@ match when they fold to the same key.
 Aliases (``gazetteer_aliases.py``) add abbreviations and variant spellings: the packaged ones and a
 deployment's own file, whose aliases win over everything built in.
 
+A deployment whose places changed before a LaoLink release did (a new district, a spelling its records use) may
+edit the packaged table or name its own copy in the environment variable ``LAOLINK_GAZETTEER`` (for the nightly
+and ``laolink serve`` alike). The table is read again whenever its content changes, as the alias files are, and
+its digest is part of ``Gazetteer.digest``: the next standardizing run reads again the place values it reads
+differently (``linkage/fields/standardize.py``).
+
 A spelling that names two places ('Vientiane': the capital or the province; 'Xaysetha': a district
 of the capital and of Attapeu) is an error with both candidates named, never a guess; for districts
 the province, when known, settles it, and for 'Vientiane' the words written with it do ('Province of
@@ -20,6 +26,9 @@ its province's name, in that province, is the district named as the province (เน
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
+import os
 import re
 import unicodedata
 from collections import defaultdict
@@ -28,7 +37,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from linkage.errors import FieldError
+from linkage.errors import FieldError, InputFileError
 from linkage.fields.gazetteer_aliases import (
     AliasFile,
     alias_file_digest,
@@ -74,8 +83,9 @@ class Gazetteer:
     places: dict[str, Place]
     provinces: tuple[_Names, ...]
     districts: tuple[_Names, ...]
-    digest: str  # of the alias files read, so the standardizer knows when they changed
+    digest: str  # of the table and the alias files read, so the standardizer knows when they changed
     own_digest: str  # of the deployment's alias file ('' for none)
+    table_digest: str  # of the gazetteer table read (the packaged one or LAOLINK_GAZETTEER's)
 
     def find(self, text: str, level: str, *, deployment: bool = True) -> frozenset[str]:
         """The places ``text`` names, by the first index that knows it (without the deployment's aliases when
@@ -157,17 +167,42 @@ def _keys(text: str) -> tuple[str, ...]:
 
 
 _deployment_aliases: Path | None = None
+# A CSV of the packaged table's shape read instead of it (module docstring).
+GAZETTEER_ENV = "LAOLINK_GAZETTEER"
+_TABLE_COLUMNS = ("code", "level", "province_code", "name", "name_lo", "spellings")
+
+
+def packaged_gazetteer_text() -> str:
+    """The content of the packaged ``data/gazetteer.csv``."""
+    return (resources.files("linkage.fields") / "data" / "gazetteer.csv").read_text(encoding="utf-8")
+
+
+def _gazetteer_table() -> tuple[str, str]:
+    """(name, content) of the gazetteer table to read: the file ``LAOLINK_GAZETTEER`` names, else the packaged one."""
+    path = os.environ.get(GAZETTEER_ENV, "").strip()
+    if not path:
+        return "gazetteer.csv (built in)", packaged_gazetteer_text()
+    try:
+        return path, Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(path, f"cannot be read ({GAZETTEER_ENV}): {exc}") from None
+
+
+def _table_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def use_deployment_aliases(path: Path | None) -> str:
     """Read places with this deployment alias file too (None: built-in only); the digest of what is read.
 
-    The file is read again on every call, so a change made by ``laolink gazetteer alias add`` is seen by
-    the next standardizing run and by a running API.
+    The alias file and the gazetteer table are read again on every call, so a change made by ``laolink gazetteer
+    alias add`` or to the table is seen by the next standardizing run and by a running API.
     """
     global _deployment_aliases
     own = alias_file_digest(path) if path else ""
-    if path != _deployment_aliases or load_gazetteer().own_digest != own:
+    gazetteer = load_gazetteer()
+    if (path != _deployment_aliases or gazetteer.own_digest != own
+            or gazetteer.table_digest != _table_digest(_gazetteer_table()[1])):
         _deployment_aliases = path
         _clear_caches()
     return load_gazetteer().digest
@@ -178,14 +213,18 @@ def _clear_caches() -> None:
         cached.cache_clear()
 
 
-def _read_places() -> dict[str, Place]:
+def _read_places(name: str, text: str) -> dict[str, Place]:
+    """The places of a gazetteer table's content; InputFileError naming the table when a column is missing."""
     places: dict[str, Place] = {}
-    source = resources.files("linkage.fields") / "data" / "gazetteer.csv"
-    with source.open(encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            spellings = tuple(s for s in row["spellings"].split("|") if s)
-            places[row["code"]] = Place(row["code"], row["level"], row["province_code"] or row["code"], row["name"],
-                                        row["name_lo"], spellings)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in _TABLE_COLUMNS if c not in (reader.fieldnames or ())]
+    if missing:
+        raise InputFileError(name, f"a gazetteer table needs the columns {', '.join(_TABLE_COLUMNS)}; missing: "
+                                   f"{', '.join(missing)}")
+    for row in reader:
+        spellings = tuple(s for s in (row["spellings"] or "").split("|") if s)
+        places[row["code"]] = Place(row["code"], row["level"], row["province_code"] or row["code"], row["name"],
+                                    row["name_lo"], spellings)
     return places
 
 
@@ -208,8 +247,9 @@ def _names(places: dict[str, Place], written: dict[str, tuple[str, ...]], level:
 
 @lru_cache(maxsize=1)
 def load_gazetteer() -> Gazetteer:
-    """Read the packaged gazetteer, the packaged aliases and the deployment's aliases; index them."""
-    places = _read_places()
+    """Read the gazetteer table, the packaged aliases and the deployment's aliases; index them."""
+    table_name, table = _gazetteer_table()
+    places = _read_places(table_name, table)
     built_in = parse_alias_text(built_in_alias_text(), "gazetteer_aliases.yaml (built in)", set(places))
     own = read_alias_file(_deployment_aliases, set(places)) if _deployment_aliases else AliasFile("", {}, "")
     listed = {p.code: (p.name, p.name_lo, *p.spellings) for p in places.values()}
@@ -219,7 +259,9 @@ def load_gazetteer() -> Gazetteer:
     districts = (_names(places, own.aliases, "district", short_exact=True),
                  _names(places, built_in.aliases, "district", short_exact=True),
                  _names(places, listed, "district", short_exact=False))
-    return Gazetteer(places, provinces, districts, f"{built_in.digest}+{own.digest}", own.digest)
+    table_digest = _table_digest(table)
+    return Gazetteer(places, provinces, districts, f"{table_digest}+{built_in.digest}+{own.digest}", own.digest,
+                     table_digest)
 
 
 def _names_of(codes: frozenset[str] | set[str]) -> str:

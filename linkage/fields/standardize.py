@@ -65,7 +65,7 @@ class FieldCounts:
 class StandardizeReport:
     records: int = 0
     fields: dict[str, FieldCounts] = field(default_factory=dict)
-    redone_for_aliases: int = 0  # records whose province or district changed alias files read differently
+    redone_for_aliases: int = 0  # records whose place a changed gazetteer table or alias file reads differently
     redone_for_era: int = 0  # records posted through the API whose source's dates' era changed since they were read
     placeholder_dates: tuple[int, int] = (0, 0)  # birth dates made year-only, full dates restored
 
@@ -75,7 +75,7 @@ class StandardizeReport:
         if made or restored:
             out.append(f"  placeholder birth dates: {made} read as the year only, {restored} full dates restored")
         if self.redone_for_aliases:
-            out.append(f"  of which {self.redone_for_aliases} because the gazetteer aliases read their place"
+            out.append(f"  of which {self.redone_for_aliases} because the gazetteer or its aliases read their place"
                        " differently")
         if self.redone_for_era:
             out.append(f"  of which {self.redone_for_era} posted through the API because their source's dates' era"
@@ -305,9 +305,9 @@ def _store_alias_file(con: duckdb.DuckDBPyConnection) -> Path | None:
 
 
 def _redo_places_aliases_change(con: duckdb.DuckDBPyConnection, digest: str, *, cached: bool) -> int:
-    """Mark for standardizing (and scoring) again the records whose province or district the alias files
-    (read now, ``digest``) read differently; only when the files changed since the last run. Returns how many
-    were marked."""
+    """Mark for standardizing (and scoring) again the records whose province or district the gazetteer table and
+    alias files (read now, ``digest``) read differently; only when the files changed since the last run. Returns how
+    many were marked."""
     last = con.execute("SELECT value FROM std_state WHERE name = 'gazetteer_aliases'").fetchall()
     if last and last[0][0] == digest:
         return 0
@@ -357,7 +357,8 @@ def _redo_posted_records_era_change(con: duckdb.DuckDBPyConnection) -> int:
 def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False, cached: bool = True) -> StandardizeReport:
     """Fill the standardized columns of records whose std_version is not current (or all of them).
 
-    The store's gazetteer alias file is read first; records whose place it now reads differently are redone.
+    The gazetteer table and the store's alias file are read first; records whose place they now read differently
+    are redone.
     ``cached=False`` parses every distinct value again instead of taking those read before from the store's
     standardization cache (the output is the same; tests compare the two).
     """

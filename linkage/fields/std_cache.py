@@ -3,10 +3,10 @@
 One table per parser in the store (``std_cache_<name>``: the raw key columns, the parser's outputs), holding
 what the parser made of every distinct raw value it has read. A night reads only the values it has not seen;
 the rest come from the table by a join. A cache table is valid for one *context*, kept in ``std_state``: the
-standardizer version and the table's shape, plus the gazetteer alias digest for places and the current year
-for dates (two-digit and Buddhist-era years are read against it). When the context changes the table is
-emptied. Values a parser refused are not cached: their reason can name the day ("after today"), and they are
-few, so they are read again each time.
+standardizer version and the table's shape, plus the gazetteer's digest (its table and alias files) for places
+and the current year for dates (two-digit and Buddhist-era years are read against it). When the context changes
+the table is emptied. Values a parser refused are not cached: their reason can name the day ("after today"), and
+they are few, so they are read again each time.
 
 Values not in the cache are parsed in worker processes when there are enough of them to pay for the workers.
 """
