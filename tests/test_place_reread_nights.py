@@ -1,10 +1,14 @@
 """Places read again through real nights (a real store, the LaoLink model with fixed m/u): a changed gazetteer
-table re-reads the place values it touches."""
+table re-reads the place values it touches, and `laolink std report` then lists only what is still unread."""
 
 from __future__ import annotations
 
-import pytest
+import csv
 
+import pytest
+from typer.testing import CliRunner
+
+from linkage.cli import app
 from linkage.errors import InputFileError
 from linkage.fields.places import GAZETTEER_ENV, packaged_gazetteer_text, use_deployment_aliases
 from tests.test_posted_records import Deployment  # a store beside a CSV mapping (Province, District) and a model
@@ -62,3 +66,31 @@ def test_a_gazetteer_table_without_a_column_is_refused_with_its_name(tmp_path, m
     finally:
         monkeypatch.delenv(GAZETTEER_ENV)
         use_deployment_aliases(None)
+
+
+def _std_report(deployment: Deployment) -> list[tuple[str, str, str]]:
+    """(field, value, reason) of every row `laolink std report --out` writes."""
+    out = deployment.root / "std_report.csv"
+    result = CliRunner().invoke(app, ["std", "report", "--db", str(deployment.db), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8", newline="") as f:
+        return sorted((row["field"], row["value"], row["reason"]) for row in csv.DictReader(f))
+
+
+def test_an_alias_for_an_unread_province_takes_it_off_the_std_report(deployment):
+    """'PKZ' is no province the standardizer reads, but its record's district (Pakse) gives the province all the same:
+    the alias changes no code of the record, and the report must still stop listing the value once it is read."""
+    deployment.night([*ROWS[1:], ("home-4", "Vanh Sisouk", "M", "13/04/1993", "PKZ", "Pakse"),
+                      ("home-5", "Phet Sihalath", "F", "14/05/1994", "Atlantis", None)])
+    unread = [("province", "Atlantis", "not a province of Laos in the gazetteer"),
+              ("province", "PKZ / Pakse", "not a province of Laos in the gazetteer")]
+    assert _std_report(deployment) == unread
+    assert deployment.query("SELECT province_code FROM records WHERE record_id = 'home-4'") == [("LA-CH",)]
+
+    added = CliRunner().invoke(app, ["gazetteer", "alias", "add", "PKZ", "LA-CH", "--db", str(deployment.db)])
+    assert added.exit_code == 0, added.output
+    deployment.night()
+    assert _std_report(deployment) == unread[:1]
+    assert deployment.query("SELECT record_id, province_code, district_code, scored_version IS NOT NULL FROM records"
+                            " WHERE record_id IN ('home-4', 'home-5') ORDER BY 1") == [
+        ("home-4", "LA-CH", "LA-CH-01", True), ("home-5", None, None, True)]

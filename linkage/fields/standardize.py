@@ -289,10 +289,14 @@ def _join_sql(lookup: _Lookup) -> str:
     return f"LEFT JOIN lk_{lookup.name} ON {cond}"
 
 
+def _issue_value_sql(lookup: _Lookup, alias: str) -> str:
+    """SQL of the value a std_issues row lists: the raw values of ``alias`` joined by ' / '."""
+    return " || ' / ' || ".join(f"coalesce({alias}.{c}, '')" for c in lookup.raw if c not in lookup.context)
+
+
 def _issues_sql(lookup: _Lookup) -> str:
     """SELECT of the std_issues rows of one field: record, field, the raw values joined by ' / ', reason."""
-    value_sql = " || ' / ' || ".join(f"coalesce(t.{c}, '')" for c in lookup.raw if c not in lookup.context)
-    return (f"SELECT s.rid, '{lookup.name}', {value_sql}, s.reason_{lookup.name} FROM std_result s"
+    return (f"SELECT s.rid, '{lookup.name}', {_issue_value_sql(lookup, 't')}, s.reason_{lookup.name} FROM std_result s"
             f" JOIN std_todo t USING (rid) WHERE s.reason_{lookup.name} IS NOT NULL")
 
 
@@ -306,8 +310,9 @@ def _store_alias_file(con: duckdb.DuckDBPyConnection) -> Path | None:
 
 def _redo_places_aliases_change(con: duckdb.DuckDBPyConnection, digest: str, *, cached: bool) -> int:
     """Mark for standardizing (and scoring) again the records whose province or district the gazetteer table and
-    alias files (read now, ``digest``) read differently; only when the files changed since the last run. Returns how
-    many were marked."""
+    alias files (read now, ``digest``) read differently; only when the files changed since the last run. The other
+    records' place issues are listed again as the files read them now (a value read now whose record's codes stay,
+    a province its district gave, leaves ``laolink std report``). Returns how many were marked."""
     last = con.execute("SELECT value FROM std_state WHERE name = 'gazetteer_aliases'").fetchall()
     if last and last[0][0] == digest:
         return 0
@@ -320,13 +325,20 @@ def _redo_places_aliases_change(con: duckdb.DuckDBPyConnection, digest: str, *, 
     con.execute(f"""CREATE OR REPLACE TEMP TABLE std_places AS
         SELECT coalesce(t.province, '{_EMPTY}') AS k_province, coalesce(t.district, '{_EMPTY}') AS k_district,
                {province_fill_sql('lk_province.province_code', 'lk_district.district_code')} AS province_code,
-               lk_district.district_code {joined}""")
+               lk_district.district_code, lk_province.reason AS reason_province,
+               lk_district.reason AS reason_district {joined}""")
+    same_places = (f"coalesce(r.province, '{_EMPTY}') = p.k_province"
+                   f" AND coalesce(r.district, '{_EMPTY}') = p.k_district AND r.std_version = {STD_VERSION}")
     marked = con.execute(f"""
-        UPDATE records SET std_version = NULL, scored_version = NULL FROM std_places p
-        WHERE coalesce(records.province, '{_EMPTY}') = p.k_province
-          AND coalesce(records.district, '{_EMPTY}') = p.k_district AND records.std_version = {STD_VERSION}
-          AND (records.province_code IS DISTINCT FROM p.province_code
-               OR records.district_code IS DISTINCT FROM p.district_code)""").fetchall()[0][0]
+        UPDATE records r SET std_version = NULL, scored_version = NULL FROM std_places p
+        WHERE {same_places} AND (r.province_code IS DISTINCT FROM p.province_code
+                                 OR r.district_code IS DISTINCT FROM p.district_code)""").fetchall()[0][0]
+    # the marked records' issues are replaced when they are standardized; the others' place issues here
+    con.execute(f"""DELETE FROM std_issues WHERE field IN ('province', 'district')
+        AND rid IN (SELECT rid FROM records WHERE std_version = {STD_VERSION})""")
+    con.execute("INSERT INTO std_issues " + " UNION ALL ".join(
+        f"SELECT r.rid, '{lk.name}', {_issue_value_sql(lk, 'r')}, p.reason_{lk.name} FROM records r JOIN std_places p"
+        f" ON {same_places} WHERE p.reason_{lk.name} IS NOT NULL" for lk in places))
     con.execute("INSERT OR REPLACE INTO std_state VALUES ('gazetteer_aliases', ?)", [digest])
     for tmp in ("std_todo", "std_places", "lk_province", "lk_district"):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
