@@ -2,8 +2,9 @@
 
 Builds a store from the demo generator (demo-data, ingest, standardize; not timed with the
 model) unless ``--db`` and ``--truth`` are given, then trains, predicts and clusters with the
-LaoLink model, measures pairwise F1 after the production clustering (linkage/clusters/clustering.py, consistency
-cuts included; and B-cubed), and runs
+LaoLink model, measures pairwise F1 after the production clustering (linkage/clusters/clustering.py, with
+the consistency rules the nightly takes from the model file, ``consistency_for_model_file``: the store's
+learned birth-year and district rules; and B-cubed), and runs
 benchmarks/bench_plain_splink.py on the same store in a subprocess. Prints one JSON line
 per model, then one line with both side by side.
 
@@ -50,6 +51,7 @@ def build_store(workdir: Path, persons: int, seed: int) -> tuple[Path, Path, dic
 
 def run_laolink(db: Path, truth: Path, *, threshold: float, model: Path | None, seed: int) -> dict:
     from linkage.clusters.clustering import cluster_records
+    from linkage.model.consistency_evidence import consistency_for_model_file
     from linkage.model.evaluation import cluster_scores, load_truth, pairwise_scores, record_cluster_scores
     from linkage.model.model_input import tune_connection
     from linkage.model.prediction import predict
@@ -84,7 +86,10 @@ def run_laolink(db: Path, truth: Path, *, threshold: float, model: Path | None, 
             service = connect_service(Path(tmp) / "bench.service.sqlite")
             load_decisions_into(con, service, "bench_decisions")
             service.close()
-        clusters = cluster_records(con, threshold=threshold, run_id=1, decisions_table="bench_decisions")
+        rules = consistency_for_model_file(model)  # as the nightly clusters a store this model scored
+        clusters = cluster_records(con, threshold=threshold, run_id=1, decisions_table="bench_decisions",
+                                   consistency=rules)
+        figures["consistency"] = rules.as_dict()
         figures["cluster_s"] = round(time.perf_counter() - start, 2)
         figures["n_clusters"] = clusters.clusters
         figures["consistency_pairs_cut"] = clusters.consistency_pairs_cut

@@ -370,7 +370,7 @@ def _run_steps(
     from linkage.clusters.person_ids import assign_person_ids
     from linkage.clusters.review_queue import build_review_queue, review_band
     from linkage.fields.standardize import standardize
-    from linkage.model.consistency_evidence import consistency_for_model
+    from linkage.model.consistency_evidence import consistency_for_model_file
     from linkage.model.decision_classifier import APPLIED_FIELDS
     from linkage.model.prediction import predict
     from linkage.night_totals import count_whole_run
@@ -461,7 +461,7 @@ def _run_steps(
                 report.model["decision_classifier"] = _learn_from_decisions(con, choice, decisions.table,
                                                                              cfg.threshold)
             fault_point("cluster:after-decisions")
-            consistency = consistency_for_model(json.loads(choice.path.read_text(encoding="utf-8")))
+            consistency = consistency_for_model_file(choice.path)
             # a night that scored only its own records clusters only the components they touched; the decisions'
             # classifier re-weighs every stored pair when it changes
             learned = report.model.get("decision_classifier") or {}

@@ -35,8 +35,10 @@ turns it off). With fewer than ``DISTRICT_MIN_PAIRS`` pairs the rule stays on.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
+from pathlib import Path
 
 from linkage.clusters.consistency import DEFAULT_RULES, ConsistencyRules
 from linkage.model.model_file import LAOLINK_KEY
@@ -142,6 +144,12 @@ def consistency_for_model(model: dict) -> ConsistencyRules:
     facts = model.get(LAOLINK_KEY) or {}
     return replace(DEFAULT_RULES, max_birth_year_gap=DEFAULT_RULES.max_birth_year_gap if birth_cut_on(facts) else None,
                    different_district=DEFAULT_RULES.different_district and district_rule_on(facts))
+
+
+def consistency_for_model_file(path: Path) -> ConsistencyRules:
+    """The rules the nightly clusters a store with when the model file ``path`` scored it; a benchmark that clusters
+    a store itself takes its rules here, so it clusters as the nightly would."""
+    return consistency_for_model(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
 def evidence_card_lines(model: dict) -> list[str]:
