@@ -10,7 +10,7 @@ from linkage.model.model_file import settings_for_store
 from linkage.model.model_input import splink_workspace
 from linkage.model.model_rules import with_current_rules
 from linkage.model.shipped import DEFAULT_MODEL
-from linkage.model.splink_adapter import RULES_PER_STATEMENT, _blocked_in_batches
+from linkage.model.splink_adapter import RULES_PER_STATEMENT, _blocked_grouped
 from linkage.store import connect
 from tests.test_model import _insert, _synthetic_records
 
@@ -24,7 +24,7 @@ def test_batched_blocking_gives_splinks_pairs(tmp_path):
         assert len(model["blocking_rules_to_generate_predictions"]) > 2 * RULES_PER_STATEMENT
         with splink_workspace(con, tmp_path / "work") as ws:
             linker = make_linker(ws, settings_for_store(model, ws.create_model_input()))
-            ours = _blocked_in_batches(linker)
+            ours = _blocked_grouped(linker)
             splinks, _ = linker.inference._get_or_compute_blocked_pairs_for_predict_chunk((1, 1), (1, 1))
             rows = [con.execute(f"SELECT match_key, join_key_l, join_key_r FROM {t.physical_name} ORDER BY ALL")
                     .fetchall() for t in (ours, splinks)]

@@ -200,41 +200,53 @@ def _pairs_per_rule(linker: Any, blocked: Any) -> dict[int, int]:
         counts.drop_table_from_database_and_remove_from_cache()
 
 
-# Prediction rules joined per blocking statement: Splink unions every rule's join in one query, whose hash tables
-# outgrow a tight memory limit with 38 rules (a 750-record store at 200 MB fails; 30 rules fitted), while one rule
-# per statement took 40-44 s at 1M records against 30-35 s for the union (on a busy machine).
+# Prediction rules joined per blocking statement. Splink's own SQL leaves out of each rule's pairs those of every rule
+# before it (a NOT over all their conditions, tested on every pair a join makes: quadratic in the rules, and about
+# half of blocking's time with 40 rules, twice over on a night's 80 halves); here each rule's join is plain and a
+# pair keeps the first rule that makes it by grouping. Splink's one union of every join outgrew a tight memory limit
+# with 38 rules (a 750-record store at 200 MB), so the joins go ``RULES_PER_STATEMENT`` rules per statement.
 RULES_PER_STATEMENT = 10
 
 
-def _blocked_in_batches(linker: Any) -> Any | None:
-    """The blocked pairs of the prediction rules, ``RULES_PER_STATEMENT`` rules' joins per statement into one table
-    (Splink's own SQL per rule: its match key, and the pairs of the rules before it left out); None where Splink's
-    one query is kept (another engine, an exploding rule, or no more rules than one statement takes)."""
+def _blocked_grouped(linker: Any) -> Any | None:
+    """The blocked pairs of the prediction rules, each pair once under the first rule that makes it (Splink's match
+    key: the same pairs and keys as Splink's own blocking), ``RULES_PER_STATEMENT`` rules' joins per statement; None
+    where Splink's own blocking is kept (another engine, or an exploding rule)."""
     import uuid
 
-    from splink.internals.blocking import ExplodingBlockingRule, block_using_rules_sqls
+    from splink.internals.blocking import (
+        ExplodingBlockingRule,
+        _sql_gen_where_condition,
+        combine_unique_id_input_columns,
+    )
     from splink.internals.pipeline import CTEPipeline
+    from splink.internals.unique_id_concat import _composite_unique_id_from_nodes_sql
     from splink.internals.vertically_concatenate import enqueue_df_concat
 
     settings = linker._settings_obj
     rules = settings._blocking_rules_to_generate_predictions
-    if (linker._sql_dialect_str != "duckdb" or len(rules) <= RULES_PER_STATEMENT
-            or any(isinstance(r, ExplodingBlockingRule) for r in rules)):
+    if linker._sql_dialect_str != "duckdb" or not rules or any(isinstance(r, ExplodingBlockingRule) for r in rules):
         return None
     columns = settings.column_info_settings
+    ids = combine_unique_id_input_columns(columns.source_dataset_input_column, columns.unique_id_input_column)
+    where = _sql_gen_where_condition(settings._link_type, ids)
+    key_l, key_r = (_composite_unique_id_from_nodes_sql(ids, side) for side in ("l", "r"))
     table = f"__splink__blocked_id_pairs_laolink_{uuid.uuid4().hex[:12]}"
+    con = linker._db_api.duckdb_con
     for first in range(0, len(rules), RULES_PER_STATEMENT):
+        joins = " UNION ALL ".join(
+            f"SELECT {n} AS match_key, {key_l} AS join_key_l, {key_r} AS join_key_r FROM __splink__df_concat AS l"
+            f" INNER JOIN __splink__df_concat AS r ON ({rules[n].blocking_rule_sql}) {where}"
+            for n in range(first, min(first + RULES_PER_STATEMENT, len(rules))))
         pipeline = CTEPipeline()
         enqueue_df_concat(linker, pipeline)
-        pipeline.enqueue_list_of_sqls(block_using_rules_sqls(
-            input_tablename_l="__splink__df_concat", input_tablename_r="__splink__df_concat",
-            blocking_rules=rules[first:first + RULES_PER_STATEMENT], link_type=settings._link_type,
-            source_dataset_input_column=columns.source_dataset_input_column,
-            unique_id_input_column=columns.unique_id_input_column,
-        ))  # fmt: skip
+        pipeline.enqueue_sql(f"SELECT min(match_key) AS match_key, join_key_l, join_key_r FROM ({joins}) GROUP BY ALL",
+                             "__laolink_blocked_batch")
         sql = pipeline.generate_cte_pipeline_sql()
-        statement = f"CREATE TABLE {table} AS {sql}" if first == 0 else f"INSERT INTO {table} {sql}"
-        linker._db_api.duckdb_con.execute(statement)
+        con.execute(f"CREATE TABLE {table}_all AS {sql}" if first == 0 else f"INSERT INTO {table}_all {sql}")
+    con.execute(f"CREATE TABLE {table} AS SELECT min(match_key)::VARCHAR AS match_key, join_key_l, join_key_r"
+                f" FROM {table}_all GROUP BY ALL")
+    con.execute(f"DROP TABLE {table}_all")
     return linker._db_api.table_to_splink_dataframe("__splink__blocked_id_pairs", table)
 
 
@@ -257,7 +269,7 @@ def predict_levels_only(
     from splink.internals.vertically_concatenate import enqueue_df_concat_with_tf
 
     settings = linker._settings_obj
-    blocked, cached = _blocked_in_batches(linker), False
+    blocked, cached = _blocked_grouped(linker), False
     ours = blocked is not None
     if not ours:
         blocked, cached = linker.inference._get_or_compute_blocked_pairs_for_predict_chunk((1, 1), (1, 1))
