@@ -208,3 +208,63 @@ def test_a_key_held_twice_is_said_with_the_table_and_where(tmp_path, caplog, sid
     said_whole = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(said_whole) == 1 and said_whole[0].startswith("publish: record_person holds a key (rid) more than once")
     assert said in said_whole[0] and "every person document rebuilt" in said_whole[0]
+
+
+def test_a_snapshot_file_mostly_free_is_copied_compact(tmp_path):
+    """A previous snapshot whose blocks are mostly free (a table dropped) is copied table by table into a compact
+    file with the same rows; one with little free space byte for byte."""
+    import filecmp
+
+    from linkage.publishing.snapshot_delta import copy_snapshot_file
+
+    previous = tmp_path / "previous.duckdb"
+    con = duckdb.connect(str(previous))
+    try:
+        con.execute("CREATE TABLE kept AS SELECT range AS k, md5(range::VARCHAR) AS v FROM range(100000)")
+        con.execute("CREATE TABLE rewritten AS SELECT range AS k, md5(range::VARCHAR) AS v FROM range(1000000)")
+        con.execute("CHECKPOINT")
+        con.execute("DROP TABLE rewritten")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    store = connect(tmp_path / "store.duckdb")
+    try:
+        compact, again = tmp_path / "compact.duckdb", tmp_path / "again.duckdb"
+        copy_snapshot_file(store, previous, compact)
+        copy_snapshot_file(store, compact, again)
+    finally:
+        store.close()
+    assert compact.stat().st_size < previous.stat().st_size / 3
+    assert compact.stat().st_mode & 0o777 == 0o600
+    rows = []
+    for path in (previous, compact):
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            rows.append(con.execute("SELECT count(*), sum(hash(k, v)) FROM kept").fetchall())
+            assert [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()] == ["kept"]
+        finally:
+            con.close()
+    assert rows[0] == rows[1] and rows[0][0][0] == 100000
+    assert filecmp.cmp(compact, again, shallow=False), "a compact file is copied byte for byte"
+
+
+def test_a_night_over_a_compacted_copy_equals_the_night_before(two_nights, tmp_path, monkeypatch):
+    """The compact copy is a sound start for a delta: a night with nothing new published over it holds the same
+    rows and person documents as the night before."""
+    from linkage.publishing import snapshot_delta
+
+    db = tmp_path / "compact" / "laolink.duckdb"
+    shutil.copytree(two_nights.parent, db.parent)  # new files: the first night here publishes whole
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    run_nightly(NightlyConfig(inbox=empty, db=db, model=DEFAULT_MODEL))
+    before = current_snapshot(store_paths(db))
+    monkeypatch.setattr(snapshot_delta, "MAX_FREE_SHARE", -1.0)  # any file counts as mostly free
+    run_nightly(NightlyConfig(inbox=empty, db=db, model=DEFAULT_MODEL))
+    after = current_snapshot(store_paths(db))
+    assert _snapshot_info(after)[1:] == (1, 0)
+    old, new = _snapshot_rows(before), _snapshot_rows(after)
+    for rebuilt_each_run in ("runs", "review_queue", "clustering_flags"):
+        old.pop(rebuilt_each_run), new.pop(rebuilt_each_run)
+    assert new == old
+    assert _docs(after) == _docs(before)

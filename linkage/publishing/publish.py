@@ -155,7 +155,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, paths: StorePaths, run_id: 
     incremental = chain is not None and chain < MAX_DELTA_CHAIN
     started = time.perf_counter()
     if incremental:
-        copy_snapshot_file(previous, tmp)
+        copy_snapshot_file(con, previous, tmp)
     old_umask = os.umask(0o077)
     try:
         con.execute(f"ATTACH {sql_literal(tmp)} AS snap")

@@ -13,6 +13,7 @@ the file do not add up night after night.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,9 @@ MAX_CHANGED_SHARE = 0.3
 MAX_DELTA_CHAIN = 30
 # Keys are compared bucket by bucket first (``_find_changed_keys``), this many rows to a bucket on average.
 ROWS_PER_BUCKET = 16
+# A previous snapshot file more than this share free is copied table by table into a compact file, not byte for
+# byte (``copy_snapshot_file``).
+MAX_FREE_SHARE = 0.5
 log = logging.getLogger("laolink.publish")
 
 
@@ -55,9 +59,34 @@ class SnapshotDelta:
         return self.changed_persons is None
 
 
-def copy_snapshot_file(previous: Path, to: Path) -> None:
-    """Copy a closed snapshot file (the kernel copies it: no pass through Python)."""
-    shutil.copyfile(previous, to)
+def copy_snapshot_file(con: duckdb.DuckDBPyConnection, previous: Path, to: Path) -> None:
+    """Copy a closed snapshot file: byte for byte (the kernel copies it, no pass through Python), or table by table
+    into a compact file when over ``MAX_FREE_SHARE`` of its blocks are free.
+
+    A table a night writes whole into the copy (a new model's predictions, a retrain, an upgrade) leaves the old
+    table's blocks free; DuckDB reuses free blocks but never shrinks a file, so every later night copied and synced
+    them: the 1M demo's snapshot after an upgrade night held 1,069 free blocks of 1,951 (488 MB, 219 MB once
+    compact). Compacting it took 4.2 s, once; each later night's copy is then the data's size."""
+    con.execute(f"ATTACH {sql_literal(previous)} AS prev_copy (READ_ONLY)")
+    try:
+        free, total = con.execute("SELECT free_blocks, total_blocks FROM pragma_database_size()"
+                                  " WHERE database_name = 'prev_copy'").fetchall()[0]
+        compact = free > MAX_FREE_SHARE * total
+        if compact:
+            log.info("publish: the previous snapshot is %d of %d blocks free: copied compact", free, total)
+            old_umask = os.umask(0o077)  # personal data: never readable by others, not even while written
+            try:
+                con.execute(f"ATTACH {sql_literal(to)} AS compact_copy")
+            finally:
+                os.umask(old_umask)
+            try:
+                con.execute("COPY FROM DATABASE prev_copy TO compact_copy")
+            finally:
+                con.execute("DETACH compact_copy")
+    finally:
+        con.execute("DETACH prev_copy")
+    if not compact:
+        shutil.copyfile(previous, to)
     to.chmod(0o600)
 
 
