@@ -105,13 +105,18 @@ def test_delta_publish_equals_whole_publish(two_nights, tmp_path):
     assert _docs(delta_snapshot) == _docs(whole_snapshot)
 
 
-def test_night_with_nothing_new_rewrites_nothing(two_nights, tmp_path):
+def _copied_and_published_whole(two_nights: Path, tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A copy of the two nights' store published whole by a night with nothing new: (store, empty inbox, snapshot)."""
     db = tmp_path / "again" / "laolink.duckdb"
     shutil.copytree(two_nights.parent, db.parent)  # new files: their person documents no longer match
     empty = tmp_path / "empty"
     empty.mkdir()
     run_nightly(NightlyConfig(inbox=empty, db=db, model=DEFAULT_MODEL))
-    before = current_snapshot(store_paths(db))
+    return db, empty, current_snapshot(store_paths(db))
+
+
+def test_night_with_nothing_new_rewrites_nothing(two_nights, tmp_path):
+    db, empty, before = _copied_and_published_whole(two_nights, tmp_path)
     assert _snapshot_info(before)[1:] == (0, None), "a copied deployment publishes whole first"
     report = run_nightly(NightlyConfig(inbox=empty, db=db, model=DEFAULT_MODEL))
     after = current_snapshot(store_paths(db))
@@ -253,12 +258,7 @@ def test_a_night_over_a_compacted_copy_equals_the_night_before(two_nights, tmp_p
     rows and person documents as the night before."""
     from linkage.publishing import snapshot_delta
 
-    db = tmp_path / "compact" / "laolink.duckdb"
-    shutil.copytree(two_nights.parent, db.parent)  # new files: the first night here publishes whole
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    run_nightly(NightlyConfig(inbox=empty, db=db, model=DEFAULT_MODEL))
-    before = current_snapshot(store_paths(db))
+    db, empty, before = _copied_and_published_whole(two_nights, tmp_path)
     monkeypatch.setattr(snapshot_delta, "MAX_FREE_SHARE", -1.0)  # any file counts as mostly free
     run_nightly(NightlyConfig(inbox=empty, db=db, model=DEFAULT_MODEL))
     after = current_snapshot(store_paths(db))
