@@ -91,6 +91,20 @@ def test_sex_and_district_rules_by_default_id_number_only_when_asked(store):
     assert {frozenset({1, 2, 3}), frozenset({4})} <= clusters(con)
 
 
+def test_a_direct_link_keeps_two_districts_together_a_chain_does_not(store):
+    """The model linked 3 and 4 knowing their districts differ (a person who moved): the district rule leaves a
+    direct link's two records together; 1, joined to them only through 2, is still cut apart."""
+    con, svc = store
+    con.execute("UPDATE records SET dob_year = NULL")
+    con.execute("UPDATE records SET district_code = 'LA-VT-0' || rid WHERE rid IN (3, 4)")
+    report = run(con, svc)
+    assert frozenset({1, 2, 3, 4}) in clusters(con) and report.consistency_pairs_cut == 0
+    con.execute("UPDATE records SET district_code = 'LA-VT-01' WHERE rid = 1")
+    report = run(con, svc)
+    assert {frozenset({1}), frozenset({2, 3, 4})} <= clusters(con)  # 1-2 is the weakest link between 1 and 3, 4
+    assert report.consistency_pairs_cut == 1
+
+
 def test_full_birth_dates_only_when_asked_and_never_a_transposition(store):
     con, svc = store
     con.execute("UPDATE records SET dob_year = NULL")

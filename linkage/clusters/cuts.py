@@ -171,7 +171,7 @@ def cut_contradictions(
         WHERE d.judgement = 'negative' AND a.label = b.label
         """
     ).fetchall()
-    constraints = constraint_pairs(con, "_labels", consistency, max_records) if consistency else []
+    constraints = constraint_pairs(con, "_labels", consistency, max_records, "_links") if consistency else []
     cache = has_table(con, cut_cache.CUT_CACHE_TABLE)  # not in a snapshot written before it
     if not (negatives or constraints):
         if cache and forget_others:

@@ -28,7 +28,8 @@ SCOPE_TABLE = "_cluster_scope"
 STATE_TABLE = "clustering_state"
 # 1: components, member hashes and decisions as below. A change to how components are cut or persons numbered
 # is a new version (the whole store is clustered once with it).
-SCOPE_VERSION = 1
+# 2: a sure direct link keeps two districts together (``consistency.DIRECT_LINK_KEEPS_DISTRICTS``).
+SCOPE_VERSION = 2
 # Every this many nights the whole store is clustered: the cut cache is pruned then, and nothing can drift for long.
 MAX_SCOPED_NIGHTS = 30
 
