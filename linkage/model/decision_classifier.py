@@ -18,12 +18,13 @@ offset to their log-odds (``kind`` "offset": an intercept and a coefficient of 1
 used under the same held-out guards, on the pairs under the threshold from the lowest decided one up.
 
 Decided links over the threshold teach the logistic regression only where stewards decided at least half of the
-links of their comparison pattern (``LINK_COVERAGE``), and only those patterns' links are re-weighed by it: the review
-queue never asks about a fair sample of links, only about those chosen for looking wrong (consistency cuts, bridges;
-on bench_steward.py a median 5 % of their pattern's links, one person 25 % of the time against 87 % of the links at
-0.6-0.81). Fitted on them, the regression won on held-out decisions (log loss 1.02 -> 0.67) and pulled every link in
-their range down: after 1,000 decisions on 23,273 shifted records F1 fell to 0.439 against 0.869 for the decided
-pairs alone. Pairs the model left apart are a fair sample of the uncertain ones (the pair items) and all teach it.
+links of their comparison pattern (``LINK_COVERAGE``), and only those patterns' links are re-weighed by it: the
+review queue never asks about a fair sample of links, only about those chosen for looking wrong (consistency cuts,
+bridges; on bench_steward.py a median 6 % of their pattern's links, one person 25 % of the time against 87 % of the
+pairs at 0.6-0.81 clustering keeps linked). Fitted on them, the regression won on held-out decisions (log loss
+1.02 -> 0.67) and pulled every link in their range down: after 1,000 decisions on 23,273 shifted records F1 fell to
+0.439 against 0.869 for the decided pairs alone. Pairs the model left apart are a fair sample of the uncertain ones
+(the pair items) and all teach it.
 
 Deterministic: the pairs are ordered by rid, the folds seeded, the solver exact. A reversed decision is
 simply the pair's current judgement, so nothing of the earlier one remains.
