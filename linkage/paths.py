@@ -9,6 +9,8 @@
   SQLite in WAL mode lets the API write while the nightly job reads decisions.
 - ``<db stem>.gazetteer_aliases.yaml``: place names as this deployment's records write them, with the
   gazetteer code each stands for; read by the standardizer beside the packaged aliases.
+- ``<db stem>.vocabulary.yaml``: words for role, case type and exploitation as this deployment's records write
+  them, with the code each stands for; read by the standardizer beside the built-in words.
 """
 
 from __future__ import annotations
@@ -48,6 +50,11 @@ class StorePaths:
     def gazetteer_aliases(self) -> Path:
         """The deployment's own place aliases (``laolink gazetteer alias add``), beside the built-in ones."""
         return self.db.with_name(self.db.stem + ".gazetteer_aliases.yaml")
+
+    @property
+    def vocabulary(self) -> Path:
+        """The deployment's own words for role, case type and exploitation (``laolink vocabulary add``)."""
+        return self.db.with_name(self.db.stem + ".vocabulary.yaml")
 
 
 def store_paths(db: str | os.PathLike[str]) -> StorePaths:

@@ -30,11 +30,13 @@ HOME = [(f"home-{i}", n, s, f"{10 + i}/0{1 + i}/{1990 + i}", "Savannakhet", "Kay
 class Deployment:
     """A store beside its mappings and model; ``night(rows)`` runs a night whose inbox holds a list of ``rows``."""
 
+    columns: dict[str, str] = COLUMNS  # exchange-format column -> the list's header
+
     def __init__(self, root: Path) -> None:
         self.root, self.db, self.model, self.maps = root, root / "laolink.duckdb", root / "model.json", root / "maps"
         self.maps.mkdir()
         self.model.write_text(json.dumps(fixed_model()), encoding="utf-8")
-        write_csv_mapping(self.maps, "home", "PROV-HOME", COLUMNS)
+        write_csv_mapping(self.maps, "home", "PROV-HOME", self.columns)
         self.nights = 0
 
     def night(self, rows: list[tuple] = ()) -> RunReport:
@@ -43,7 +45,7 @@ class Deployment:
         inbox.mkdir()
         if rows:
             with (inbox / f"home_{self.nights}.csv").open("w", encoding="utf-8", newline="") as f:
-                csv.writer(f).writerows([list(COLUMNS.values()), *rows])
+                csv.writer(f).writerows([list(self.columns.values()), *rows])
         report = run_nightly(NightlyConfig(inbox=inbox, db=self.db, model=self.model, mappings=self.maps))
         assert report.status == "ok", report.error
         return report

@@ -14,6 +14,7 @@ from api.scorer_cache import ServedScorer, built_scorer, scorer_for
 from linkage.errors import FieldError, LaoLinkError
 from linkage.fields.invisible import key_or_none
 from linkage.fields.places import use_deployment_aliases
+from linkage.fields.vocabulary import use_deployment_vocabulary
 from linkage.service.pending_records import add_pending_record
 from linkage.sources.row_rules import key_problem
 
@@ -47,7 +48,9 @@ async def match(
         if principal.sources is not None and key_or_none(record.source) not in principal.sources:
             raise ApiError(403, f"this key may not store records of source {record.source}", field="source")
     try:
-        use_deployment_aliases(get_settings(request).paths.gazetteer_aliases)  # as the next nightly reads places
+        paths = get_settings(request).paths
+        use_deployment_aliases(paths.gazetteer_aliases)  # as the next nightly reads places
+        use_deployment_vocabulary(paths.vocabulary)  # and roles, case types, forms of exploitation
         # The scorer is built once per snapshot (at warm-up); building it reads the snapshot: not on the loop.
         scorer = built_scorer(snapshot.identity) or await run_in_threadpool(_scorer_of, snapshot)
         standardized, issues = scorer.read_record(record.model_dump())  # as the nightly reads the record's source

@@ -21,6 +21,7 @@ from linkage.cli.service import audit_app, keys_app, users_app
 from linkage.cli.sources import ingest_command
 from linkage.cli.stats import stats_command
 from linkage.cli.std import std_app
+from linkage.cli.vocabulary import vocabulary_app
 
 app = typer.Typer(
     name="laolink",
@@ -46,6 +47,7 @@ app.command("predict", cls=StepCommand)(predict_command)
 app.command("evaluate", cls=StepCommand)(evaluate_command)
 app.command("standardize")(standardize_command)
 app.add_typer(gazetteer_app, name="gazetteer")
+app.add_typer(vocabulary_app, name="vocabulary")
 app.add_typer(std_app, name="std")
 app.add_typer(export_app, name="export")
 app.command("backup")(backup_command)

@@ -1,5 +1,8 @@
 """What a record says about the case, as written in Lao, Thai or English, to codes (exchange-format columns
-``case_type``, ``exploitation`` and ``role``, see shared/record-schema.md)."""
+``case_type``, ``exploitation`` and ``role``, see shared/record-schema.md).
+
+The words below are built in; a deployment adds its own beside them (``linkage/fields/vocabulary.py``, written by
+``laolink vocabulary add FIELD WORD CODE``): a word is read by the built-in words first, then by the deployment's."""
 
 from __future__ import annotations
 
@@ -52,7 +55,8 @@ EXPLOITATION: dict[str, tuple[str, ...]] = {
 # exploitation, and a returnee a later record finds trafficked counts as a victim (ROLES_GRAVEST_FIRST) and as
 # smuggled then trafficked. Words that may name either side are left out: a broker (ນາຍໜ້າ / นายหน้า) may be a
 # licensed recruitment agent of a labour-export register, or a trafficker. A record whose role no word here reads is
-# stored with its role code empty and the value listed by `laolink std report` (linkage/sources/row_rules.py).
+# stored with its role code empty and the value listed by `laolink std report` (linkage/sources/row_rules.py) until
+# a deployment teaches it (`laolink vocabulary add role WORD CODE`).
 ROLE_WORDS: dict[str, tuple[str, ...]] = {
     "victim": ("victims", "trafficking victim", "victim of trafficking", "victim of human trafficking", "vot", "vots",
                "trafficked person", "presumed victim", "survivor", "client", "ຜູ້ເຄາະຮ້າຍ", "ຜູ້ຖືກເຄາະຮ້າຍ",
@@ -75,42 +79,78 @@ ROLES: tuple[str, ...] = tuple(ROLE_WORDS)  # the closed list of roles, in the o
 # (``linkage.statistics.person_facts``); every role of ROLES once (tests/test_case_fields.py).
 ROLES_GRAVEST_FIRST: tuple[str, ...] = ("victim", "smuggled_migrant", "witness", "suspect")
 _BLANK = {"", "-", "--", "n/a", "na", "none", "nil"}
+# field -> its built-in words (code -> the ways records write it); a deployment adds its own words to these
+# (linkage/fields/vocabulary.py, `laolink vocabulary add`), never changes what a built-in word reads as
+VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {"role": ROLE_WORDS, "case_type": CASE_TYPES,
+                                                        "exploitation": EXPLOITATION}
+_EXPECTED = {"role": ", ".join(ROLES), "case_type": "TIP, SOM, other (or ການຄ້າມະນຸດ, การค้ามนุษย์, smuggling)",
+             "exploitation": "labour, sexual, forced_marriage, other, unknown"}
+
+
+def fold_word(text: str) -> str:
+    """A word as the readers below compare it: case, accents, dots, extra spaces and '_' aside."""
+    return _fold(text).replace("_", " ")
 
 
 def _index(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    return {_fold(spelling): code for code, spellings in table.items() for spelling in (*spellings, code)}
+    return {fold_word(spelling): code for code, spellings in table.items() for spelling in (*spellings, code)}
 
 
-_CASE_TYPE_INDEX = _index(CASE_TYPES)
-_EXPLOITATION_INDEX = _index(EXPLOITATION)
-_ROLE_INDEX = _index(ROLE_WORDS)
+_BUILT_IN = {field: _index(table) for field, table in VOCABULARIES.items()}
+_deployment: dict[str, dict[str, str]] = {field: {} for field in VOCABULARIES}  # folded word -> code
 
 
-def _code(index: dict[str, str], text: str | None, field: str, expected: str) -> str | None:
+def _find(index: dict[str, str], folded: str) -> str | None:
+    return index.get(folded) or index.get(folded.replace(" ", ""))
+
+
+def is_blank(text: str) -> bool:
+    return fold_word(text) in _BLANK
+
+
+def built_in_code(field: str, text: str) -> str | None:
+    """The code the built-in words of ``field`` read ``text`` as; None when none does (or it is blank)."""
+    return _find(_BUILT_IN[field], fold_word(text))
+
+
+def deployment_code(field: str, text: str) -> str | None:
+    """The code this deployment's own words of ``field`` read ``text`` as; None when none does."""
+    return _find(_deployment[field], fold_word(text))
+
+
+def use_deployment_words(words: dict[str, dict[str, str]]) -> None:
+    """Read with these deployment words too (field -> folded word -> code), beside the built-in ones."""
+    for field in VOCABULARIES:
+        _deployment[field] = dict(words.get(field, {}))
+    for reader in (case_type_code, exploitation_code, role_code):
+        reader.cache_clear()
+
+
+def _code(field: str, text: str | None) -> str | None:
     if text is None:
         return None
-    folded = _fold(text).replace("_", " ")
+    folded = fold_word(text)
     if folded in _BLANK:
         return None
-    code = index.get(folded) or index.get(folded.replace(" ", ""))
+    code = _find(_BUILT_IN[field], folded) or _find(_deployment[field], folded)
     if code is None:
-        raise FieldError(f"not one of {expected}", field=field, value=text)
+        raise FieldError(f"not one of {_EXPECTED[field]}", field=field, value=text)
     return code
 
 
 @lru_cache(maxsize=1_000)
 def case_type_code(text: str | None) -> str | None:
     """'TIP', 'SOM' or 'other' from a case type in English, Lao or Thai; None when blank; FieldError otherwise."""
-    return _code(_CASE_TYPE_INDEX, text, "case_type", "TIP, SOM, other (or ການຄ້າມະນຸດ, การค้ามนุษย์, smuggling)")
+    return _code("case_type", text)
 
 
 @lru_cache(maxsize=1_000)
 def exploitation_code(text: str | None) -> str | None:
     """'labour', 'sexual', 'forced_marriage', 'other' or 'unknown'; None when blank; FieldError otherwise."""
-    return _code(_EXPLOITATION_INDEX, text, "exploitation", "labour, sexual, forced_marriage, other, unknown")
+    return _code("exploitation", text)
 
 
 @lru_cache(maxsize=1_000)
 def role_code(text: str | None) -> str | None:
     """'victim', 'suspect', 'witness' or 'smuggled_migrant'; None when blank; FieldError otherwise."""
-    return _code(_ROLE_INDEX, text, "role", ", ".join(ROLES))
+    return _code("role", text)

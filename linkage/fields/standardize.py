@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -27,6 +26,7 @@ from linkage.fields.name_parse import name_parts
 from linkage.fields.placeholder_dates import apply_placeholder_birth_dates
 from linkage.fields.province_fill import province_fill_sql
 from linkage.fields.std_cache import open_cache, parse_keys
+from linkage.paths import StorePaths, store_paths
 from linkage.sources.file_settings import record_setting_sql, source_settings_sql
 from linkage.store import API_FILES_MAPPING
 
@@ -67,6 +67,7 @@ class StandardizeReport:
     fields: dict[str, FieldCounts] = field(default_factory=dict)
     redone_for_aliases: int = 0  # records whose place a changed gazetteer table or alias file reads differently
     redone_for_era: int = 0  # records posted through the API whose source's dates' era changed since they were read
+    reread_for_words: int = 0  # records whose role, case type or exploitation the deployment's changed words read anew
     placeholder_dates: tuple[int, int] = (0, 0)  # birth dates made year-only, full dates restored
 
     def lines(self) -> list[str]:
@@ -77,6 +78,9 @@ class StandardizeReport:
         if self.redone_for_aliases:
             out.append(f"  of which {self.redone_for_aliases} because the gazetteer or its aliases read their place"
                        " differently")
+        if self.reread_for_words:
+            out.append(f"  {self.reread_for_words} records' role, case type or exploitation read anew: this"
+                       " deployment's words for them changed")
         if self.redone_for_era:
             out.append(f"  of which {self.redone_for_era} posted through the API because their source's dates' era"
                        " changed")
@@ -300,12 +304,10 @@ def _issues_sql(lookup: _Lookup) -> str:
             f" JOIN std_todo t USING (rid) WHERE s.reason_{lookup.name} IS NOT NULL")
 
 
-def _store_alias_file(con: duckdb.DuckDBPyConnection) -> Path | None:
-    """The deployment's alias file beside the store (None for an in-memory store)."""
-    from linkage.paths import store_paths
-
+def _store_paths(con: duckdb.DuckDBPyConnection) -> StorePaths | None:
+    """Where the deployment's files beside the store are (None for an in-memory store)."""
     rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
-    return store_paths(rows[0][0]).gazetteer_aliases if rows and rows[0][0] else None
+    return store_paths(rows[0][0]) if rows and rows[0][0] else None
 
 
 def _redo_places_aliases_change(con: duckdb.DuckDBPyConnection, digest: str, *, cached: bool) -> int:
@@ -370,14 +372,20 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False, cac
     """Fill the standardized columns of records whose std_version is not current (or all of them).
 
     The gazetteer table and the store's alias file are read first; records whose place they now read differently
-    are redone.
+    are redone. So is the store's vocabulary file: the stored roles, case types and forms of exploitation its changed
+    words read differently get their new codes (``vocabulary_reread``).
     ``cached=False`` parses every distinct value again instead of taking those read before from the store's
     standardization cache (the output is the same; tests compare the two).
     """
     from linkage.fields.places import use_deployment_aliases
+    from linkage.fields.vocabulary import use_deployment_vocabulary
+    from linkage.fields.vocabulary_reread import reread_vocabulary_change
 
-    digest = use_deployment_aliases(_store_alias_file(con))
+    paths = _store_paths(con)
+    digest = use_deployment_aliases(paths.gazetteer_aliases if paths else None)
+    words = use_deployment_vocabulary(paths.vocabulary if paths else None)
     redone = _redo_places_aliases_change(con, digest, cached=cached)
+    reread_for_words = reread_vocabulary_change(con, words, cached=cached)
     redone_for_era = _redo_posted_records_era_change(con)
     raw_columns = sorted({c for lk in LOOKUPS for c in lk.raw if c not in lk.context})
     where = "" if everything else f"WHERE r.std_version IS DISTINCT FROM {STD_VERSION}"
@@ -385,7 +393,8 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False, cac
                 f" {record_setting_sql('date_era')} AS {DATE_ERA} FROM records r LEFT JOIN ingested_files f"
                 f" USING (file_id) LEFT JOIN ({source_settings_sql(con)}) s ON s.source = r.source {where}")
     report = StandardizeReport(records=con.execute("SELECT count(*) FROM std_todo").fetchall()[0][0],
-                               redone_for_aliases=redone, redone_for_era=redone_for_era)
+                               redone_for_aliases=redone, redone_for_era=redone_for_era,
+                               reread_for_words=reread_for_words)
     if report.records == 0:
         report.placeholder_dates = apply_placeholder_birth_dates(con)
         apply_event_places(con)

@@ -3,7 +3,8 @@
 One table per parser in the store (``std_cache_<name>``: the raw key columns, the parser's outputs), holding
 what the parser made of every distinct raw value it has read. A night reads only the values it has not seen;
 the rest come from the table by a join. A cache table is valid for one *context*, kept in ``std_state``: the
-standardizer version and the table's shape, plus the gazetteer's digest (its table and alias files) for places
+standardizer version and the table's shape, plus the gazetteer's digest (its table and alias files) for places,
+the digest of the deployment's words for role, case type and exploitation (``vocabulary``) for those fields,
 and the current year for dates (two-digit and Buddhist-era years are read against it). When the context changes
 the table is emptied. Values a parser refused are not cached: their reason can name the day ("after today"), and
 they are few, so they are read again each time.
@@ -32,8 +33,9 @@ if TYPE_CHECKING:
 # Below this many values to parse, one process is faster than starting workers (about 0.3 s to start them).
 PARALLEL_MIN_VALUES = 20_000
 _CHUNK = 5_000
-# Parsers that read process state besides their code (the deployment's alias file): never in a worker.
-_IN_PROCESS_ONLY = frozenset({"province", "district"})
+# Parsers that read process state besides their code (the deployment's alias file and words): never in a worker.
+_IN_PROCESS_ONLY = frozenset({"province", "district", "role", "case_type", "exploitation"})
+_WORDS = frozenset({"role", "case_type", "exploitation"})  # read with the deployment's words (``vocabulary``)
 _DATED = frozenset({"date_of_birth", "event_date", "age"})  # read two-digit and Buddhist-era years by today
 
 Parsed = tuple[Sequence[Any] | None, str | None]  # (outputs or None, the parser's reason when it refused)
@@ -56,6 +58,10 @@ def open_cache(con: duckdb.DuckDBPyConnection, lookup: _Lookup, *, std_version: 
     context = f"v{std_version}|" + ",".join(f"{n} {t}" for n, t in columns)
     if lookup.name in ("province", "district"):
         context += f"|aliases {alias_digest}"
+    if lookup.name in _WORDS:  # no deployment words: the context of the built-in words alone, as before there were any
+        from linkage.fields.vocabulary import vocabulary_digest
+
+        context += f"|words {words}" if (words := vocabulary_digest(lookup.name)) else ""
     if lookup.name in _DATED:
         context += f"|year {date.today().year}"
     table = table_name(lookup)
