@@ -8,6 +8,7 @@ or write of person data with :func:`audit`. Refusals (401, 403, CSRF) are audite
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from api.errors import ApiError, LoginRedirect
 from api.published import NotPublished, Snapshot
 from api.settings import Settings
 from linkage.service.auth import Principal, csrf_matches, key_principal, session_principal
+
+log = logging.getLogger("laolink.api")
 
 SESSION_COOKIE = "laolink_session"
 API_KEY_HEADER = "X-API-Key"  # the same key as a bearer token, for clients that follow an OpenAPI apiKey scheme
@@ -51,8 +54,26 @@ def service_db(request: Request) -> Iterator[sqlite3.Connection]:
         con.close()
 
 
+def _read_as_the_nightly(request: Request) -> None:
+    """Read places and roles, case types and forms of exploitation with the deployment's aliases and words, as the
+    next nightly will: every request that reads the published result does (a role shown to a key of other sources,
+    /match, the queue's filters), in every server process, whatever that process served before. A file that does not
+    parse keeps the words read last (the nightly refuses it, naming it) and is logged; reads go on."""
+    from linkage.errors import InputFileError
+    from linkage.fields.places import use_deployment_aliases
+    from linkage.fields.vocabulary import use_deployment_vocabulary
+
+    paths = get_settings(request).paths
+    for use, path in ((use_deployment_aliases, paths.gazetteer_aliases), (use_deployment_vocabulary, paths.vocabulary)):
+        try:
+            use(path)
+        except InputFileError as exc:
+            log.warning("the deployment file %s is not read (%s): the words read before it stay", path, exc)
+
+
 def published_cursor(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only cursor on the published snapshot for this request; 503 before the first publish."""
+    _read_as_the_nightly(request)
     try:
         with request.app.state.published.cursor() as cur:
             yield cur
@@ -62,6 +83,7 @@ def published_cursor(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
 
 async def published_snapshot(request: Request) -> AsyncIterator[Snapshot]:
     """The published snapshot for this request (kept open until it ends); 503 before the first publish."""
+    _read_as_the_nightly(request)
     try:
         with request.app.state.published.snapshot() as snapshot:
             yield snapshot

@@ -224,3 +224,33 @@ def test_match_reads_a_role_with_the_deployments_words(tmp_path):
         assert warned() == ["exploitation", "role"]
         store_paths(db).vocabulary.write_text(f"role:\n  victim: ['{DECEIVED}']\n", encoding="utf-8")
         assert warned() == ["exploitation"]
+
+
+def test_a_key_of_other_sources_sees_a_role_the_deployment_taught_in_a_fresh_server(tmp_path):
+    """A role word the deployment's file teaches is a role to every request, not only after a /match: a key limited
+    to another source sees the record's role on the person (a fresh `laolink serve`, nothing matched before)."""
+    from api_server import start_api_server
+    from snapshot_builder import build_snapshot
+
+    db = tmp_path / "laolink.duckdb"
+    person = "LA-P-0000101"
+    build_snapshot(db, [{"source": "MOLSW-DSW", "record_id": "R1", "full_name": "Khounda Phouvilai", "sex": "F",
+                         "role": DECEIVED},
+                        {"source": "MPS-AHTD", "record_id": "A1", "full_name": "Khounda Phouvilai", "sex": "F",
+                         "role": "victim"}],
+                   persons=[{"person_id": person}],
+                   record_person={("MOLSW-DSW", "R1"): person, ("MPS-AHTD", "A1"): person})
+
+    def roles_seen() -> dict[str, str | None]:
+        answer = server.client_as("system", sources=["MPS-AHTD"]).get(f"/api/v1/persons/{person}")
+        assert answer.status_code == 200, answer.text
+        return {r["record_id"]: r["role"] for r in answer.json()["records"]}
+
+    with start_api_server(db) as server:
+        assert roles_seen() == {"R1": None, "A1": "victim"}  # a source's own text no word reads: never shown
+    store_paths(db).vocabulary.write_text(f"role:\n  victim: ['{DECEIVED}']\n", encoding="utf-8")
+    try:
+        with start_api_server(db) as server:
+            assert roles_seen() == {"R1": DECEIVED, "A1": "victim"}
+    finally:
+        use_deployment_vocabulary(None)

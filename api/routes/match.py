@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import PublishedSnapshot, audit_async, get_settings, role_dependency
+from api.deps import PublishedSnapshot, audit_async, role_dependency
 from api.errors import ApiError
 from api.masking import query_rights
 from api.published import Snapshot
@@ -13,8 +13,6 @@ from api.schemas_data import ExchangeRecord, MatchResponse, PendingOut
 from api.scorer_cache import ServedScorer, built_scorer, scorer_for
 from linkage.errors import FieldError, LaoLinkError
 from linkage.fields.invisible import key_or_none
-from linkage.fields.places import use_deployment_aliases
-from linkage.fields.vocabulary import use_deployment_vocabulary
 from linkage.service.pending_records import add_pending_record
 from linkage.sources.row_rules import key_problem
 
@@ -48,9 +46,6 @@ async def match(
         if principal.sources is not None and key_or_none(record.source) not in principal.sources:
             raise ApiError(403, f"this key may not store records of source {record.source}", field="source")
     try:
-        paths = get_settings(request).paths
-        use_deployment_aliases(paths.gazetteer_aliases)  # as the next nightly reads places
-        use_deployment_vocabulary(paths.vocabulary)  # and roles, case types, forms of exploitation
         # The scorer is built once per snapshot (at warm-up); building it reads the snapshot: not on the loop.
         scorer = built_scorer(snapshot.identity) or await run_in_threadpool(_scorer_of, snapshot)
         standardized, issues = scorer.read_record(record.model_dump())  # as the nightly reads the record's source
