@@ -412,7 +412,7 @@ def _run_steps(
                        "posts_superseded": len(superseded)}
     with timer.step("standardize"):
         std = standardize(con)
-        report.standardize = {"records": std.records, **{k: v.__dict__ for k, v in std.fields.items()}}
+        report.standardize = std.summary()
     with timer.step("model"):
         choice = _choose_model(con, cfg, paths)
         version = report.model_version = model_version(choice.path)

@@ -79,6 +79,7 @@ def test_a_word_taught_is_read_by_the_next_night_and_leaves_the_std_report(store
     assert "now reads as victim" in store.add("role", DECEIVED, "victim")
     report = store.night()
     assert report.standardize["records"] == 0  # no record standardized whole: its role alone is read again
+    assert report.standardize["reread_for_words"] == 2  # the night's report says how many it read again
     assert store.codes() == [("case-1", "victim", "labour"), ("case-2", "victim", None), ("case-3", None, None),
                              ("case-4", "victim", None)]
     assert store.std_report() == [("exploitation", "rubber tapping"), ("role", "hero")]
@@ -88,7 +89,7 @@ def test_a_word_taught_is_read_by_the_next_night_and_leaves_the_std_report(store
 
     before = store.query("SELECT value FROM std_state WHERE name LIKE 'cache:%' ORDER BY name")
     again = store.night()
-    assert again.standardize["records"] == 0
+    assert again.standardize["records"] == 0 and again.standardize["reread_for_words"] == 0
     con = duckdb.connect(str(store.db), read_only=True)
     try:
         assert changed_fields(con, use_deployment_vocabulary(store_paths(store.db).vocabulary)) == []

@@ -70,6 +70,13 @@ class StandardizeReport:
     reread_for_words: int = 0  # records whose role, case type or exploitation the deployment's changed words read anew
     placeholder_dates: tuple[int, int] = (0, 0)  # birth dates made year-only, full dates restored
 
+    def summary(self) -> dict[str, Any]:
+        """The run report's part: the records read whole, those read again for a changed file or era, and each
+        field's counts."""
+        return {"records": self.records, "redone_for_aliases": self.redone_for_aliases,
+                "redone_for_era": self.redone_for_era, "reread_for_words": self.reread_for_words,
+                "placeholder_dates": list(self.placeholder_dates), **{k: v.__dict__ for k, v in self.fields.items()}}
+
     def lines(self) -> list[str]:
         out = [f"standardized {self.records} records"]
         made, restored = self.placeholder_dates
