@@ -105,6 +105,19 @@ def test_a_direct_link_keeps_two_districts_together_a_chain_does_not(store):
     assert report.consistency_pairs_cut == 1
 
 
+def test_a_direct_link_sets_aside_the_district_rule_only(store):
+    """3 and 4, linked directly and surely, differ in district and in sex: the sex rule still cuts them apart."""
+    con, svc = store
+    con.execute("UPDATE records SET dob_year = NULL")
+    con.execute("UPDATE records SET district_code = 'LA-VT-0' || rid,"
+                " sex_code = CASE WHEN rid = 3 THEN 'F' ELSE 'M' END"
+                " WHERE rid IN (3, 4)")
+    report = run(con, svc)
+    assert not any(3 in c and 4 in c for c in clusters(con))
+    flags = con.execute("SELECT detail->>'reason' FROM clustering_flags").fetchall()
+    assert flags == [("different sex",)] and report.consistency_pairs_cut == 1
+
+
 def test_full_birth_dates_only_when_asked_and_never_a_transposition(store):
     con, svc = store
     con.execute("UPDATE records SET dob_year = NULL")

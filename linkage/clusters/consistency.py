@@ -115,12 +115,13 @@ def constraint_pairs(
         return []
     small = "" if max_records is None else (
         f"WHERE l.label IN (SELECT label FROM {labels} GROUP BY label HAVING count(*) <= {int(max_records)})")
-    reason = "CASE " + " ".join(f"WHEN {sql} THEN '{why}'" for why, sql in conditions) + " END"
-    direct, exempt = "", ""
-    if links is not None and rules.different_district:
+    direct = ""
+    if links is not None:  # the district condition holds only off a sure direct link; every other rule as it is
         direct = (f"LEFT JOIN (SELECT DISTINCT rid_l, rid_r FROM {links} WHERE origin = 'decision'"
                   f" OR match_probability >= {DIRECT_LINK_KEEPS_DISTRICTS}) k ON k.rid_l = a.rid AND k.rid_r = b.rid")
-        exempt = f" AND NOT (k.rid_l IS NOT NULL AND {reason} = '{DISTRICT_REASON}')"
+        conditions = [(why, f"({sql}) AND k.rid_l IS NULL" if why == DISTRICT_REASON else sql)
+                      for why, sql in conditions]
+    reason = "CASE " + " ".join(f"WHEN {sql} THEN '{why}'" for why, sql in conditions) + " END"
     return con.execute(
         f"""
         WITH members AS (
@@ -131,7 +132,7 @@ def constraint_pairs(
         SELECT a.rid, b.rid, {reason} AS reason
         FROM members a JOIN members b ON a.label = b.label AND a.rid < b.rid
         {direct}
-        WHERE ({contradiction_sql(rules)}){exempt}
+        WHERE {" OR ".join(f"({sql})" for _, sql in conditions)}
         ORDER BY a.rid, b.rid
         """
     ).fetchall()
