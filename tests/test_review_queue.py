@@ -356,3 +356,56 @@ def test_a_record_with_a_given_name_only_is_asked_about_once_at_a_time(stores):
     decide(svc, 2, 5, "negative")
     night(con, svc, run_id=2)
     assert [(r[1], r[2]) for r in queue(con) if r[0] == "pair"] == [(4, 6), (3, 5)]
+
+
+def test_two_persons_whose_records_barely_look_alike_are_not_asked_about(stores):
+    """Persons {1, 2} and {3, 4, 5}: their likeliest pair (2, 3) is uncertain, but of their six pairs of records it
+    is the only one scored at all (mean 0.07): a yes would join five records that mostly disagree. Once two more of
+    their pairs look alike (mean 0.2) the question is asked."""
+    con, svc = stores
+    add_records(con, range(1, 8))
+    links = {(1, 2): 0.99, (3, 4): 0.99, (4, 5): 0.99, (6, 7): 0.5}
+    set_predictions(con, links | {(2, 3): 0.4})
+    night(con, svc)
+    assert [(a, b) for k, a, b, *_ in queue(con) if k == "pair"] == [(6, 7)]
+    set_predictions(con, links | {(2, 3): 0.4, (1, 4): 0.5, (2, 4): 0.3})
+    night(con, svc, run_id=2)
+    assert [(a, b) for k, a, b, *_ in queue(con) if k == "pair"] == [(1, 4), (6, 7)]
+
+
+def test_a_person_is_asked_about_once_at_a_time(stores):
+    """Record 3 is an uncertain match for 1 (0.5) and 2 (0.7): one item asks about its likeliest, 2; after a no, 1.
+    In the chain 4-5 (0.7), 5-6 (0.6), 6-7 (0.5) the likeliest pair takes 5, and 6-7 is asked beside it."""
+    con, svc = stores
+    add_records(con, range(1, 8))
+    set_predictions(con, {(1, 3): 0.5, (2, 3): 0.7, (4, 5): 0.7, (5, 6): 0.6, (6, 7): 0.5})
+    night(con, svc)
+    assert sorted((a, b) for k, a, b, *_ in queue(con) if k == "pair") == [(2, 3), (4, 5), (6, 7)]
+    decide(svc, 2, 3, "negative")
+    night(con, svc, run_id=2)
+    assert sorted((a, b) for k, a, b, *_ in queue(con) if k == "pair") == [(1, 3), (4, 5), (6, 7)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7), st.integers(1, 99)), max_size=14))
+def test_one_question_per_person_keeps_what_the_greedy_order_keeps(edges):
+    """The rounds of ``one_question_per_person`` keep exactly the pairs a greedy pass in order of likelihood keeps."""
+    from linkage.clusters.queue_persons import one_question_per_person
+
+    pairs = {}
+    for a, b, p in edges:
+        if a != b:
+            pairs.setdefault((min(a, b), max(a, b)), p / 100)
+    con = duckdb.connect()
+    con.execute("CREATE TEMP TABLE _band_pairs (rid_l BIGINT, rid_r BIGINT, match_probability DOUBLE,"
+                " key_a BIGINT, key_b BIGINT)")
+    for (a, b), p in pairs.items():  # record ids 10 * the person's key: ties broken by them as by the keys
+        con.execute("INSERT INTO _band_pairs VALUES (?, ?, ?, ?, ?)", [10 * a, 10 * b, p, a, b])
+    one_question_per_person(con)
+    kept = {tuple(r) for r in con.execute("SELECT key_a, key_b FROM _band_pairs").fetchall()}
+    taken, expected = set(), set()
+    for (a, b), _ in sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0])):
+        if a not in taken and b not in taken:
+            expected.add((a, b))
+            taken |= {a, b}
+    assert kept == expected

@@ -15,11 +15,12 @@ Items, with their priority (higher first):
   persons: one item per two persons (their most likely pair), none for two persons a steward
   said are not the same, or was not sure about while neither person's records changed since (the
   answer is the same through any other pair of theirs), or whose records contradict by the
-  consistency rules (a yes would join records that cannot be one person), none for a link a
-  consistency rule cut (its cut's item asks); priority = uncertainty (1 at 0.5) x the records
-  the answer would move (log scale), divided by the item's rank among the pairs of its
-  comparison pattern (the levels of every comparison), so that the first items cover many
-  patterns and labels teach the model.
+  consistency rules (a yes would join records that cannot be one person), or whose records taken all
+  together barely look alike, none for a link a consistency rule cut (its cut's item asks); each person
+  in one pair item at a time, its likeliest (``linkage.clusters.queue_persons``); priority =
+  uncertainty (1 at 0.5) x the records the answer would move (log scale), divided by the item's
+  rank among the pairs of its comparison pattern (the levels of every comparison), so that the
+  first items cover many patterns and labels teach the model.
   A pair inside one person is not asked: links of the cluster already join its records, and a
   weak one that alone holds the person together is a bridge item.
 
@@ -39,8 +40,8 @@ import duckdb
 
 from linkage.clusters.bridges import create_bridge_links
 from linkage.clusters.consistency import DEFAULT_RULES, ConsistencyRules, contradiction_sql, member_columns_sql
-from linkage.clusters.partial_names import PARTIAL_NAME_SQL
 from linkage.clusters.queue_flags import insert_flag_items
+from linkage.clusters.queue_persons import drop_persons_their_records_disagree_on, one_question_per_person
 from linkage.clusters.queue_sql import DECIDED, create_decided, not_decided, reason_sql
 from linkage.store import sequence_drawn
 
@@ -123,8 +124,8 @@ def _build(con: duckdb.DuckDBPyConnection, low: float, high: float, run_id: int,
               FROM clustering_flags WHERE run_id = $run_id AND kind = 'consistency-cut')""", {"run_id": run_id})
     _create_band_pairs(con, decisions_table, {"low": low, "high": high})
     _drop_contradicting_persons(con, consistency)
-    if consistency is not None and consistency.partial_name_joins_one:
-        _one_question_per_partial_name(con)
+    drop_persons_their_records_disagree_on(con)
+    one_question_per_person(con)
     con.execute("CREATE OR REPLACE TEMP TABLE _items (kind VARCHAR, rid_l BIGINT, rid_r BIGINT, cluster_key BIGINT,"
                 " priority DOUBLE, reason JSON, match_probability DOUBLE)")
     # a consistency cut between two persons an uncertain pair item asks about is not asked again
@@ -240,21 +241,6 @@ def _drop_contradicting_persons(con: duckdb.DuckDBPyConnection, consistency: Con
     con.execute("CREATE OR REPLACE TEMP TABLE _band_pairs AS"
                 " SELECT * FROM _band_pairs ANTI JOIN _contradicting USING (key_a, key_b)")
     con.execute("DROP TABLE _contradicting")
-
-
-def _one_question_per_partial_name(con: duckdb.DuckDBPyConnection) -> None:
-    """Keep, of the uncertain pairs of a record with a given name only, its most likely: "is this Noy that person?"
-    once at a time, not once for every person of that given name nearby (on DEV dev-all, 217 of 407 pair items were
-    such records'); a "no" brings its next most likely pair the next night."""
-    con.execute(f"""
-        DELETE FROM _band_pairs WHERE (rid_l, rid_r) IN (
-            SELECT (rid_l, rid_r) FROM (
-                SELECT b.rid_l, b.rid_r, r.rid, b.match_probability FROM _band_pairs b
-                JOIN records r ON r.rid = b.rid_l WHERE {PARTIAL_NAME_SQL}
-                UNION ALL
-                SELECT b.rid_l, b.rid_r, r.rid, b.match_probability FROM _band_pairs b
-                JOIN records r ON r.rid = b.rid_r WHERE {PARTIAL_NAME_SQL})
-            QUALIFY row_number() OVER (PARTITION BY rid ORDER BY match_probability DESC, rid_l, rid_r) > 1)""")
 
 
 def _uncertain_pairs_sql() -> str:
