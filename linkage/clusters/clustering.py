@@ -15,9 +15,9 @@ contradict each other outright (birth years a generation apart) are treated like
 same" decision, after the stewards' own: the weakest links between them are cut and the cluster
 is flagged (``consistency-cut``). A pair that "same person" decisions join stays together.
 
-Components are found in DuckDB by graph contraction (min-label hooking with pointer
-jumping); only the few components that hold a "not the same" pair come into Python, for
-the cut (``linkage.clusters.cuts``).
+Components are found by scipy's graph search over the links read as arrays
+(``linkage.clusters.components``); only the components that hold a "not the same" pair or a
+contradiction come into Python, for the cut (``linkage.clusters.cuts``).
 """
 
 from __future__ import annotations
@@ -113,7 +113,14 @@ def _break_oversized_components(con: duckdb.DuckDBPyConnection, threshold: float
             params,
         )
         con.execute("DELETE FROM _links WHERE (rid_l, rid_r) IN (SELECT (rid_l, rid_r) FROM _dropped)")
-        connected_components(con, "_links", "_labels")
+        # only the large components lost links: their parts replace them (a record left alone has no label)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _big_links AS SELECT k.rid_l, k.rid_r FROM _links k"
+            " JOIN _labels l ON l.node = k.rid_l WHERE l.label IN (SELECT unnest($big::BIGINT[]))", {"big": big})
+        connected_components(con, "_big_links", "_big_parts")
+        con.execute("DELETE FROM _labels WHERE label IN (SELECT unnest($big::BIGINT[]))", {"big": big})
+        con.execute("INSERT INTO _labels SELECT node, label FROM _big_parts;"
+                    " DROP TABLE _big_links; DROP TABLE _big_parts")
     rows = con.execute(
         """
         SELECT o.origin, count(*), max(o.threshold),
