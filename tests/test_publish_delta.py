@@ -268,3 +268,20 @@ def test_a_night_over_a_compacted_copy_equals_the_night_before(two_nights, tmp_p
         old.pop(rebuilt_each_run), new.pop(rebuilt_each_run)
     assert new == old
     assert _docs(after) == _docs(before)
+
+
+def test_a_prediction_between_two_persons_rewrites_neither_document(tmp_path):
+    """A document lists the links inside its person: a new or changed pair of records of two persons leaves both
+    documents as they were; a pair inside one person rewrites that person's."""
+    from linkage.publishing import snapshot_delta
+
+    con, tables = _store_and_snapshot(tmp_path)
+    con.execute("UPDATE main.predictions SET p = 0.9 WHERE rid_l = 5")  # records 5 and 6: persons P5 and P6
+    con.execute("INSERT INTO main.predictions VALUES (20, 40, 0.4)")
+    assert snapshot_delta.write_tables_delta(con, list(tables)).changed_persons == []
+    con.execute("UPDATE main.record_person SET person_id = 'P7' WHERE rid = 8")  # records 7 and 8: one person
+    con.execute("INSERT INTO main.predictions VALUES (7, 8, 0.7)")
+    con.execute("INSERT INTO main.predictions VALUES (7, 30, 0.7)")
+    assert sorted(snapshot_delta.write_tables_delta(con, list(tables)).changed_persons) == ["P7", "P8"]
+    con.execute("UPDATE main.predictions SET p = 0.8 WHERE rid_l = 7 AND rid_r = 8")
+    assert snapshot_delta.write_tables_delta(con, list(tables)).changed_persons == ["P7"]

@@ -184,15 +184,21 @@ def _apply_changed_keys(con: duckdb.DuckDBPyConnection, table: str, keys: tuple[
 
 def _changed_persons(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Persons whose document may differ: read before the deltas are applied (``snap`` still the old night).
-    Each join is on one equality (a join on ``a OR b`` is a nested loop over both tables)."""
+    Each join is on one equality (a join on ``a OR b`` is a nested loop over both tables).
+
+    A document lists the links between its own records only: a prediction that changed rewrites the document of
+    the person holding both its records, not those of two persons it compares (a night of 100,000 new records at
+    1M: 352,854 new predictions touched 137,085 persons, 68,096 of them inside one). A pair whose records were one
+    person's and are no longer (or the reverse) moved a record: the record_person rows name both persons."""
     return [r[0] for r in con.execute(
         """
         SELECT person_id FROM _dk_persons
         UNION SELECT rp.person_id FROM snap.record_person rp SEMI JOIN _dk_record_person d ON d.rid = rp.rid
         UNION SELECT rp.person_id FROM main.record_person rp SEMI JOIN _dk_record_person d ON d.rid = rp.rid
         UNION SELECT rp.person_id FROM main.record_person rp SEMI JOIN _dk_records d ON d.rid = rp.rid
-        UNION SELECT rp.person_id FROM main.record_person rp SEMI JOIN _dk_predictions d ON d.rid_l = rp.rid
-        UNION SELECT rp.person_id FROM main.record_person rp SEMI JOIN _dk_predictions d ON d.rid_r = rp.rid
+        UNION SELECT pl.person_id FROM _dk_predictions d
+              JOIN main.record_person pl ON pl.rid = d.rid_l JOIN main.record_person pr ON pr.rid = d.rid_r
+              WHERE pl.person_id = pr.person_id
         UNION SELECT h.person_id FROM main.id_history h SEMI JOIN _dk_id_history d ON d.event_id = h.event_id
         UNION SELECT h.other_person_id FROM main.id_history h SEMI JOIN _dk_id_history d ON d.event_id = h.event_id
         UNION SELECT h.person_id FROM snap.id_history h SEMI JOIN _dk_id_history d ON d.event_id = h.event_id
