@@ -55,6 +55,11 @@ def minimum_cut(capacity: dict[int, dict[int, float]], s: int, t: int) -> list[t
     The links cut are those leaving the records ``s`` still reaches when no more flow gets through: the same for
     every maximum flow, so the order the search takes links in does not change them.
     """
+    return _minimum_cut(capacity, s, t)[0]
+
+
+def _minimum_cut(capacity: dict[int, dict[int, float]], s: int, t: int) -> tuple[list[tuple[int, int]], set[int]]:
+    """:func:`minimum_cut`, and the records ``s`` still reaches (its side of the cut)."""
     flow: dict[int, dict[int, float]] = {}  # only links that carry flow: the rest of the graph is never copied
     while True:
         parent = _augmenting_path(capacity, flow, s, t)
@@ -72,7 +77,7 @@ def minimum_cut(capacity: dict[int, dict[int, float]], s: int, t: int) -> list[t
     source_side = set(parent)
     return sorted(
         (min(u, v), max(u, v)) for u in source_side for v in capacity[u] if v not in source_side
-    )
+    ), source_side
 
 
 def _augmenting_path(capacity: dict[int, dict[int, float]], flow: dict[int, dict[int, float]], s: int,
@@ -137,7 +142,7 @@ def _apply_negative_decisions(
 
     def cut_apart(a: int, b: int, kind: str, detail: dict) -> None:
         """Cut the fewest-weight links that keep a and b together, and flag the cut as ``kind``."""
-        pair_cut = minimum_cut(capacity, a, b)
+        pair_cut, side = _minimum_cut(capacity, a, b)
         if not pair_cut:
             return  # already apart after an earlier cut
         for u, v in pair_cut:
@@ -145,6 +150,7 @@ def _apply_negative_decisions(
             del capacity[v][u]
         for node in joined.get(a, ()):
             del joined[node]
+        joined.update(dict.fromkeys(side, side))  # every link leaving a's side is cut: that side is its part now
         cut.update(pair_cut)
         flags.append(
             {
