@@ -29,11 +29,16 @@ def insert_flag_items(con: duckdb.DuckDBPyConnection, run_id: int, high: float) 
     # link joined
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _cut_asks AS
+        WITH s AS MATERIALIZED (
+            SELECT * FROM _cut_links
+            QUALIFY row_number() OVER (PARTITION BY flag_l, flag_r ORDER BY p DESC NULLS LAST, rid_l, rid_r) = 1),
+        -- the clusters of the asked links' records first: joined whole, with the queue's joins kept as planned
+        -- (build_review_queue), record_cluster built a hash table over the whole store
+        ca AS MATERIALIZED (SELECT rid, cluster_key FROM record_cluster WHERE rid IN (SELECT rid_l FROM s)),
+        cb AS MATERIALIZED (SELECT rid, cluster_key FROM record_cluster WHERE rid IN (SELECT rid_r FROM s))
         SELECT s.flag_l AS rid_l, s.flag_r AS rid_r, s.rid_l AS ask_l, s.rid_r AS ask_r, s.p AS ask_p,
                least(ca.cluster_key, cb.cluster_key) AS key_a, greatest(ca.cluster_key, cb.cluster_key) AS key_b
-        FROM (SELECT * FROM _cut_links
-              QUALIFY row_number() OVER (PARTITION BY flag_l, flag_r ORDER BY p DESC NULLS LAST, rid_l, rid_r) = 1) s
-        JOIN record_cluster ca ON ca.rid = s.rid_l JOIN record_cluster cb ON cb.rid = s.rid_r""")
+        FROM s JOIN ca ON ca.rid = s.rid_l JOIN cb ON cb.rid = s.rid_r""")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _flag_asks AS
         SELECT g.kind, g.rid_l, g.rid_r, g.links_cut, g.detail, x.ask_l, x.ask_r, x.ask_p
