@@ -265,8 +265,14 @@ def test_evaluation_rejects_a_truth_file_without_person_ids(trained, tmp_path):
         evaluate(trained["con"], truth_path=bad)
 
 
-@pytest.mark.parametrize("kind", ["TEMP TABLE", "TABLE"])
-def test_incremental_predict_rescores_only_pairs_with_new_records(trained, tmp_path, kind):
+@pytest.mark.parametrize(("kind", "partners_max_share"), [("TEMP TABLE", 1.0), ("TABLE", 1.0), ("TABLE", 0.0)])
+def test_incremental_predict_rescores_only_pairs_with_new_records(trained, tmp_path, kind, partners_max_share,
+                                                                   monkeypatch):
+    """Blocked over the new records and their partners, or over every record (a night with many new records):
+    the same pairs as a full run."""
+    from linkage.model import prediction
+
+    monkeypatch.setattr(prediction, "PARTNERS_MAX_NEW_SHARE", partners_max_share)
     db = tmp_path / "inc.duckdb"
     rows = [r for r in trained["rows"] if r["rid"] <= 600]
     con = connect(db)
