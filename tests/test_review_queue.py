@@ -409,3 +409,34 @@ def test_one_question_per_person_keeps_what_the_greedy_order_keeps(edges):
             expected.add((a, b))
             taken |= {a, b}
     assert kept == expected
+
+
+def test_new_items_are_numbered_in_the_queues_order(stores):
+    """A bridge item (priority 1.5 and over) comes before a pair item and is numbered first; an item still in the
+    queue the next night keeps its id, and the night's new items are numbered after every earlier one."""
+    con, svc = stores
+    add_records(con, range(1, 11))
+    pairs = {(1, 2): 0.99, (2, 3): 0.99, (1, 3): 0.99, (4, 5): 0.99, (5, 6): 0.99, (4, 6): 0.99, (3, 4): 0.93,
+             (7, 8): 0.5}
+    set_predictions(con, pairs)
+    night(con, svc, min_density=0.2)
+    first = con.execute("SELECT item_id, kind, rid_l FROM review_queue ORDER BY priority DESC").fetchall()
+    assert [(k, a) for _, k, a in first] == [("cluster", 3), ("pair", 7)]
+    assert first[0][0] < first[1][0]
+    set_predictions(con, pairs | {(9, 10): 0.52})
+    night(con, svc, run_id=2, min_density=0.2)
+    second = dict(con.execute("SELECT rid_l, item_id FROM review_queue WHERE kind = 'pair'").fetchall())
+    assert second[7] == first[1][0]  # (7, 8) kept its id
+    assert second[9] > first[1][0]
+
+
+def test_tied_items_are_numbered_in_the_order_of_their_persons(stores):
+    """Forty clusters alike (stars of six records, too sparse for their size) are forty items of one priority: they
+    are numbered in the order of their persons, as a re-run of the night numbers them."""
+    con, svc = stores
+    add_records(con, range(1, 241))
+    set_predictions(con, {(centre, centre + leaf): 0.99 for centre in range(1, 241, 6) for leaf in range(1, 6)})
+    night(con, svc)
+    items = con.execute("SELECT person_id, item_id FROM review_queue ORDER BY person_id").fetchall()
+    assert len(items) == 40 and len({p for p, _ in items}) == 40
+    assert [i for _, i in items] == sorted(i for _, i in items)

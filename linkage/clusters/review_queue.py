@@ -334,6 +334,19 @@ def _birth_year_gap_sql() -> str:
         """
 
 
+def _draw_item_ids(con: duckdb.DuckDBPyConnection, count: int) -> int:
+    """The first of ``count`` item ids drawn from the item sequence in one statement (so they are contiguous): the
+    new items are numbered in the queue's order, the same on a re-run (``nextval`` in the insert numbered them in
+    whatever order its parallel scan read them)."""
+    if not count:
+        return 0
+    first, last = con.execute("SELECT min(i), max(i) FROM (SELECT nextval('review_item_seq') AS i FROM range(?))",
+                              [count]).fetchall()[0]
+    if last - first != count - 1:
+        raise RuntimeError(f"queue item ids drawn for {count} items are not contiguous ({first}..{last})")
+    return first
+
+
 def _replace_queue(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
     """Replace ``review_queue`` with one item per pair, and per cluster (its reasons, most urgent first);
     a pair that is both (a flagged cluster's pair) is listed once, at its higher priority.
@@ -347,8 +360,7 @@ def _replace_queue(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
         con.execute("DELETE FROM review_queue")
         con.execute(
             """
-        INSERT INTO review_queue (item_id, kind, rid_l, rid_r, person_id, priority, reasons, match_probability,
-                                  run_id)
+        CREATE OR REPLACE TEMP TABLE _queue_rows AS
         WITH it AS (SELECT DISTINCT * FROM _items),
         -- the persons of the pair items' records first (materialized): a join to record_person whole built its
         -- hash table over every record, twice
@@ -369,7 +381,8 @@ def _replace_queue(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
             FROM it LEFT JOIN persons pl ON pl.rid = it.rid_l LEFT JOIN persons pr ON pr.rid = it.rid_r
             WHERE it.kind = 'pair' GROUP BY it.rid_l, it.rid_r),
         clusters AS (
-            -- ties broken by the records' ids, so a re-run (a killed night resumed) builds the same items
+            -- ties broken by the records' ids, so a re-run (a killed night resumed) builds the same items, numbered
+            -- alike (``_draw_item_ids``)
             SELECT 'cluster' AS kind, arg_max(it.rid_l, (it.priority, -it.rid_l, -it.rid_r)) AS rid_l,
                    arg_max(it.rid_r, (it.priority, -it.rid_l, -it.rid_r)) AS rid_r,
                    min(i.person_id) AS person_id, max(it.priority) + (count(*) - 1) * 0.05 AS priority,
@@ -379,18 +392,29 @@ def _replace_queue(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
                    arg_max(it.match_probability, (it.priority, -it.rid_l, -it.rid_r)) AS match_probability
             FROM it JOIN _cluster_info i USING (cluster_key) WHERE it.kind = 'cluster'
             GROUP BY it.cluster_key)
-        SELECT coalesce(p.item_id, nextval('review_item_seq')), n.kind, n.rid_l, n.rid_r, n.person_id, n.priority,
-               CAST(n.reasons AS JSON), n.match_probability, $run_id
+        SELECT p.item_id AS old_id, n.kind, n.rid_l, n.rid_r, n.person_id, n.priority,
+               CAST(n.reasons AS JSON) AS reasons, n.match_probability,
+               -- the queue's order, every tie broken (a cluster item's person is its own)
+               row_number() OVER (ORDER BY n.priority DESC, n.rid_l, n.rid_r, n.person_id, n.kind) AS position
         FROM (SELECT * FROM (SELECT * FROM pairs UNION ALL SELECT * FROM clusters)
               QUALIFY rid_l IS NULL OR row_number() OVER (PARTITION BY rid_l, rid_r ORDER BY priority DESC, kind) = 1
              ) n
         LEFT JOIN _previous_items p ON p.kind = n.kind AND p.rid_l IS NOT DISTINCT FROM n.rid_l
              AND p.rid_r IS NOT DISTINCT FROM n.rid_r AND (n.rid_l IS NOT NULL OR p.person_id = n.person_id)
-        ORDER BY n.priority DESC, n.rid_l, n.rid_r
+        """)
+        (new,) = con.execute("SELECT count(*) FROM _queue_rows WHERE old_id IS NULL").fetchall()[0]
+        first = _draw_item_ids(con, new)
+        con.execute(
+            """
+        INSERT INTO review_queue (item_id, kind, rid_l, rid_r, person_id, priority, reasons, match_probability,
+                                  run_id)
+        SELECT coalesce(old_id, $first - 1 + row_number() OVER (PARTITION BY old_id IS NULL ORDER BY position)),
+               kind, rid_l, rid_r, person_id, priority, reasons, match_probability, $run_id
+        FROM _queue_rows ORDER BY position
         """,
-            {"run_id": run_id},
+            {"run_id": run_id, "first": first},
         )
-        con.execute("DROP TABLE _previous_items")
+        con.execute("DROP TABLE _previous_items; DROP TABLE _queue_rows")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
