@@ -178,7 +178,8 @@ WHERE k.rk > 1 AND k.active
 UNION ALL
 SELECT 4, f.person_id, 'records-removed', NULL, sum(f.n),
        json_object('to', to_json(map_from_entries(
-                       coalesce(list((f.to_person, f.n)) FILTER (WHERE f.to_person IS NOT NULL), []))),
+                       coalesce(list((f.to_person, f.n) ORDER BY f.to_person)
+                                FILTER (WHERE f.to_person IS NOT NULL), []))),
                    'no_longer_stored', coalesce(sum(f.n) FILTER (WHERE f.to_person IS NULL), 0))
 FROM _flow f JOIN _target t USING (person_id)
 WHERE f.to_person IS DISTINCT FROM t.target OR f.to_person IS NULL
@@ -186,7 +187,8 @@ GROUP BY f.person_id
 UNION ALL
 SELECT 5, i.person_id, 'records-added', NULL, sum(i.n),
        json_object('from', to_json(map_from_entries(
-                       coalesce(list((i.from_person, i.n)) FILTER (WHERE i.from_person IS NOT NULL), []))),
+                       coalesce(list((i.from_person, i.n) ORDER BY i.from_person)
+                                FILTER (WHERE i.from_person IS NOT NULL), []))),
                    'new_records', coalesce(sum(i.n) FILTER (WHERE i.from_person IS NULL), 0))
 FROM _inflow i
 GROUP BY i.person_id;
