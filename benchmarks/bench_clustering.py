@@ -92,7 +92,6 @@ def main() -> None:
                 "review_queue_s": round(t4 - t3, 2),
                 "clusters": clusters.clusters,
                 "largest_cluster": clusters.largest_cluster,
-                "rounds": clusters.iterations,
                 "negative_pairs_cut": clusters.negative_pairs_cut,
                 "links_cut": clusters.links_cut,
                 "decision_conflicts": clusters.decision_conflicts,

@@ -77,7 +77,6 @@ class ClusterReport:
     partial_name_links_dropped: int = 0  # links to a second group of a record with a given name only (partial_names)
     records_clustered: int = 0  # the records of the components clustered (all, or those a night touched)
     scope_table: str | None = None  # those records when not all (kept for the person IDs; the caller drops it)
-    iterations: int = 0
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
@@ -168,7 +167,7 @@ def cluster_records(
                              check_persons=check_persons) if incremental and listed_once < 2 else None
     report.assignment_pairs = create_assignment_probabilities(con) if listed_once >= 2 else 0
     _create_links(con, threshold, decisions_table, assignment=listed_once >= 2, scoped=kept_from is not None)
-    report.iterations = connected_components(con, "_links", "_labels")
+    connected_components(con, "_links", "_labels")
     con.execute("CREATE OR REPLACE TEMP TABLE _components AS SELECT node, label FROM _labels")
     if consistency is not None and consistency.partial_name_joins_one:
         report.partial_name_links_dropped = keep_partial_names_to_one_group(con)
