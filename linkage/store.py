@@ -340,6 +340,20 @@ def sequence_drawn(con: duckdb.DuckDBPyConnection, sequence: str) -> int | None:
     return start - 1 if last is None else last
 
 
+def draw_contiguous(con: duckdb.DuckDBPyConnection, sequence: str, count: int, what: str) -> int:
+    """The first of ``count`` numbers drawn from ``sequence`` in one statement, so that rows numbered first + offset
+    in an order of the caller's get consecutive numbers (a column default draws row by row, in whatever order a
+    parallel insert meets the rows); 0 when ``count`` is 0. Raises if the numbers drawn are not consecutive (another
+    writer drawing at once): ``what`` names them in the error."""
+    if not count:
+        return 0
+    first, last = con.execute(f"SELECT min(n), max(n) FROM (SELECT nextval('{sequence}') AS n FROM range(?))",
+                              [count]).fetchall()[0]
+    if last - first != count - 1:
+        raise RuntimeError(f"{what}: {count} numbers drawn are not contiguous ({first}..{last})")
+    return first
+
+
 def multiset_hash_sql(columns: str) -> str:
     """An aggregate over a group of rows: the sum of their 64-bit hashes of ``columns``, as HUGEINT (no overflow).
     With the group's count it tells two groups of rows apart whatever their order (snapshot deltas, the cut and

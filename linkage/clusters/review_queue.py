@@ -43,7 +43,7 @@ from linkage.clusters.consistency import DEFAULT_RULES, ConsistencyRules, contra
 from linkage.clusters.queue_flags import insert_flag_items
 from linkage.clusters.queue_persons import drop_persons_their_records_disagree_on, one_question_per_person
 from linkage.clusters.queue_sql import DECIDED, create_decided, not_decided, reason_sql
-from linkage.store import sequence_drawn
+from linkage.store import draw_contiguous, sequence_drawn
 
 # The uncertain band around the link threshold, in match weight (bits) either side: at the threshold 0.6, 0.35 to
 # 0.81. It follows the threshold an operator sets (a fixed band below a raised threshold would never ask about
@@ -334,19 +334,6 @@ def _birth_year_gap_sql() -> str:
         """
 
 
-def _draw_item_ids(con: duckdb.DuckDBPyConnection, count: int) -> int:
-    """The first of ``count`` item ids drawn from the item sequence in one statement (so they are contiguous): the
-    new items are numbered in the queue's order, the same on a re-run (``nextval`` in the insert numbered them in
-    whatever order its parallel scan read them)."""
-    if not count:
-        return 0
-    first, last = con.execute("SELECT min(i), max(i) FROM (SELECT nextval('review_item_seq') AS i FROM range(?))",
-                              [count]).fetchall()[0]
-    if last - first != count - 1:
-        raise RuntimeError(f"queue item ids drawn for {count} items are not contiguous ({first}..{last})")
-    return first
-
-
 def _replace_queue(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
     """Replace ``review_queue`` with one item per pair, and per cluster (its reasons, most urgent first);
     a pair that is both (a flagged cluster's pair) is listed once, at its higher priority.
@@ -382,7 +369,7 @@ def _replace_queue(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
             WHERE it.kind = 'pair' GROUP BY it.rid_l, it.rid_r),
         clusters AS (
             -- ties broken by the records' ids, so a re-run (a killed night resumed) builds the same items, numbered
-            -- alike (``_draw_item_ids``)
+            -- alike (``_replace_queue``)
             SELECT 'cluster' AS kind, arg_max(it.rid_l, (it.priority, -it.rid_l, -it.rid_r)) AS rid_l,
                    arg_max(it.rid_r, (it.priority, -it.rid_l, -it.rid_r)) AS rid_r,
                    min(i.person_id) AS person_id, max(it.priority) + (count(*) - 1) * 0.05 AS priority,
@@ -403,7 +390,9 @@ def _replace_queue(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
              AND p.rid_r IS NOT DISTINCT FROM n.rid_r AND (n.rid_l IS NOT NULL OR p.person_id = n.person_id)
         """)
         (new,) = con.execute("SELECT count(*) FROM _queue_rows WHERE old_id IS NULL").fetchall()[0]
-        first = _draw_item_ids(con, new)
+        # drawn in one statement and numbered in the queue's order, the same on a re-run (``nextval`` in the insert
+        # numbered them in whatever order its parallel scan read them)
+        first = draw_contiguous(con, "review_item_seq", new, "queue item ids")
         con.execute(
             """
         INSERT INTO review_queue (item_id, kind, rid_l, rid_r, person_id, priority, reasons, match_probability,

@@ -14,7 +14,7 @@ from linkage.sources.file_settings import SETTINGS
 from linkage.sources.mapping import Mapping
 from linkage.sources.row_hash import keep_unwritten_optional
 from linkage.sources.staged_rows import CHECKED, GOOD, STAGED, check_staged, quarantine_checked
-from linkage.store import API_FILES_MAPPING, STANDARDIZED_COLUMNS
+from linkage.store import API_FILES_MAPPING, STANDARDIZED_COLUMNS, draw_contiguous
 
 RAW_COLUMNS: tuple[str, ...] = tuple(c for c in EXCHANGE_COLUMNS if c not in ("source", "record_id"))
 _KNOWN = "_ingest_known"
@@ -99,10 +99,7 @@ def _insert_new(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
     # leave gaps, as rolled-back draws do). Only ingest draws them, in one transaction: they come out contiguous.
     new = f"{CHECKED} k WHERE {GOOD} AND k.line_no NOT IN (SELECT line_no FROM {_KNOWN})"
     low, high = con.execute(f"SELECT min(line_no), max(line_no) FROM {new}").fetchall()[0]
-    first, last = con.execute("SELECT min(r), max(r) FROM (SELECT nextval('record_rid_seq') AS r FROM range(?))",
-                              [high - low + 1]).fetchall()[0]
-    if last - first != high - low:
-        raise RuntimeError(f"record ids drawn for lines {low}..{high} are not contiguous ({first}..{last})")
+    first = draw_contiguous(con, "record_rid_seq", high - low + 1, f"record ids for lines {low}..{high}")
     con.execute(f"""
         INSERT INTO records (rid, source, record_id, {raw_list}, row_hash, file_id, line_no)
         SELECT ? + line_no - ?, c_source, c_record_id, {', '.join(f'c_{c}' for c in RAW_COLUMNS)}, row_hash, ?, line_no
