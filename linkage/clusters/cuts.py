@@ -21,8 +21,9 @@ from linkage.store import has_table
 MIN_CUT_CAPACITY = 0.01
 
 
-def _reachable(adj: dict[int, dict[int, float]], start: int, usable, stop: int | None = None) -> dict[int, int | None]:
-    """Breadth-first search from ``start`` over links where ``usable(u, v)``; returns parents.
+def _reachable(adj: dict[int, dict[int, float]], start: int, usable=None,
+               stop: int | None = None) -> dict[int, int | None]:
+    """Breadth-first search from ``start`` over links where ``usable(u, v)`` (every link when None); returns parents.
 
     With ``stop``, the search ends as soon as that node is reached.
     """
@@ -31,7 +32,7 @@ def _reachable(adj: dict[int, dict[int, float]], start: int, usable, stop: int |
     while queue:
         u = queue.popleft()
         for v in adj[u]:
-            if v not in parent and usable(u, v):
+            if v not in parent and (usable is None or usable(u, v)):
                 parent[v] = u
                 if v == stop:
                     return parent
@@ -98,18 +99,6 @@ def _augmenting_path(capacity: dict[int, dict[int, float]], flow: dict[int, dict
     return parent
 
 
-def _joined(capacity: dict[int, dict[int, float]], start: int) -> set[int]:
-    """The records linked to ``start`` (itself too)."""
-    seen = {start}
-    todo = [start]
-    while todo:
-        for v in capacity[todo.pop()]:
-            if v not in seen:
-                seen.add(v)
-                todo.append(v)
-    return seen
-
-
 def _apply_negative_decisions(
     links: list[tuple[int, int, float, str]],
     negatives: list[tuple[int, int, int]],
@@ -136,7 +125,7 @@ def _apply_negative_decisions(
 
     def apart(a: int, b: int) -> bool:
         if a not in joined:
-            part = _joined(capacity, a)
+            part = set(_reachable(capacity, a))
             joined.update(dict.fromkeys(part, part))
         return b not in joined[a]
 
@@ -162,12 +151,20 @@ def _apply_negative_decisions(
             }
         )
 
+    decided = {end for a, b, _, origin in links if origin == "decision" for end in (a, b)}  # never cut
+
+    def by_decisions(a: int, b: int) -> dict[int, int | None]:
+        """The search from ``a`` over decision links only (none to search when ``a`` has no decision link)."""
+        if a not in decided:
+            return {a: None}
+        return _reachable(capacity, a, lambda u, v: math.isinf(capacity[u][v]), stop=b)
+
     for a, b, decision_id in sorted(negatives, key=lambda n: n[2]):
         if apart(a, b):
             continue  # apart after an earlier cut
-        by_decisions = _reachable(capacity, a, lambda u, v: math.isinf(capacity[u][v]), stop=b)
-        if b in by_decisions:
-            chain = _path(by_decisions, b)
+        joined_by = by_decisions(a, b)
+        if b in joined_by:
+            chain = _path(joined_by, b)
             flags.append(
                 {
                     "kind": "decision-conflict",
@@ -183,11 +180,10 @@ def _apply_negative_decisions(
             )
             continue
         cut_apart(a, b, "negative-cut", {"negative_decision_id": decision_id})
-    decided = {end for a, b, _, origin in links if origin == "decision" for end in (a, b)}  # never cut
     for a, b, reason in constraints:
         if apart(a, b):
             continue  # apart after an earlier cut
-        if a not in decided or b not in _reachable(capacity, a, lambda u, v: math.isinf(capacity[u][v]), stop=b):
+        if b not in by_decisions(a, b):
             cut_apart(a, b, "consistency-cut", {"reason": reason})
     return cut, flags
 
