@@ -7,11 +7,13 @@ import csv
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from linkage.demo_data.generate import generate
+from linkage.errors import FieldError
 from linkage.fields.standardize import LOOKUPS, standardize
-from linkage.fields.std_cache import parse_keys
+from linkage.fields.std_cache import NULL_KEY, parse_tables
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 from linkage.sources.ingest import ingest_files
 from linkage.store import STANDARDIZED_COLUMNS, connect
@@ -92,13 +94,48 @@ def test_refused_values_are_not_cached(demo, tmp_path):
                        ).fetchall() == [(0,)]
 
 
+def _key_table(con: duckdb.DuckDBPyConnection, lookup) -> pa.Table:
+    """The lookup's distinct keys in the stored records as standardize hands them to parse_tables (NULL as NULL_KEY,
+    a date's era its file's)."""
+    columns = ", ".join(f"coalesce({'f.date_era' if c in lookup.context else f'r.{c}'}, '{NULL_KEY}') AS k_{c}"
+                        for c in lookup.raw)
+    return con.sql(f"SELECT DISTINCT {columns} FROM records r LEFT JOIN ingested_files f USING (file_id)"
+                   " ORDER BY ALL").to_arrow_table()
+
+
 @pytest.mark.parametrize("name", ["name", "date_of_birth", "age"])
 def test_worker_processes_parse_as_one_process_does(demo, tmp_path, name):
     lookup = next(lk for lk in LOOKUPS if lk.name == name)
     con = connect(tmp_path / "store.duckdb")
     ingest_files(con, sorted(demo.glob("night1_*")))
-    columns = ", ".join("f.date_era" if c in lookup.context else f"r.{c}" for c in lookup.raw)  # the file's era
-    rows = con.execute(f"SELECT DISTINCT {columns} FROM records r LEFT JOIN ingested_files f USING (file_id)"
-                       " ORDER BY ALL").fetchall()
-    assert len(rows) > 100
-    assert parse_keys(lookup, rows, workers=2, min_parallel=1) == parse_keys(lookup, rows, workers=1)
+    keys = _key_table(con, lookup)
+    assert keys.num_rows > 100
+    (in_workers,), (in_one,) = (parse_tables([(lookup, keys)], workers=2, min_parallel=1),
+                                parse_tables([(lookup, keys)], workers=1))
+    assert in_workers.equals(in_one)
+    assert in_one.column_names == [f"k_{c}" for c in lookup.raw] + [n for n, _ in lookup.outputs] + ["reason"]
+    rows = in_one.to_pylist()
+    assert rows == [{**key, **dict(zip(in_one.column_names[len(lookup.raw):], _parsed(lookup, key), strict=True))}
+                    for key in keys.to_pylist()]  # each key as the lookup reads it alone
+
+
+def _parsed(lookup, key: dict) -> tuple:
+    """The lookup's outputs and reason for one key row, read alone (NULL_KEY as NULL)."""
+    values = [None if v == NULL_KEY else v for v in key.values()]
+    try:
+        out = lookup.read(*values)
+    except FieldError as exc:
+        return (None,) * len(lookup.outputs) + (exc.reason,)
+    return (*(out or (None,) * len(lookup.outputs)), None)
+
+
+def test_every_lookup_parsed_together_as_each_alone(demo, tmp_path):
+    """parse_tables hands the keys of all lookups to the workers at once (those reading process state, places and
+    words, stay in this process): each lookup's table is the one it gets parsed alone in one process."""
+    con = connect(tmp_path / "store.duckdb")
+    ingest_files(con, sorted(demo.glob("night1_*")))
+    jobs = [(lookup, _key_table(con, lookup)) for lookup in LOOKUPS]
+    together = parse_tables(jobs, workers=2, min_parallel=1)
+    assert [t.num_rows for t in together] == [keys.num_rows for _, keys in jobs]
+    for job, table in zip(jobs, together, strict=True):
+        assert table.equals(parse_tables([job], workers=1)[0]), job[0].name

@@ -25,7 +25,7 @@ from linkage.fields.invisible import visible_or_none
 from linkage.fields.name_parse import name_parts
 from linkage.fields.placeholder_dates import apply_placeholder_birth_dates
 from linkage.fields.province_fill import province_fill_sql
-from linkage.fields.std_cache import open_cache, parse_keys
+from linkage.fields.std_cache import NULL_KEY, open_cache, parse_tables, table_name
 from linkage.paths import StorePaths, store_paths
 from linkage.sources.file_settings import record_setting_sql, source_settings_sql
 from linkage.store import API_FILES_MAPPING
@@ -47,7 +47,7 @@ from linkage.store import API_FILES_MAPPING
 # shorten them ('Pro.', 'Cap.'): values refused before are read, so every store reads its records again once).
 STD_VERSION = 11
 
-_EMPTY = "\x00"  # join key standing for NULL, so lookups join with plain equality
+_EMPTY = NULL_KEY  # join key standing for NULL, so lookups join with plain equality
 # the buddhist_era setting a record is read by (its file's, ingested_files.date_era, or a posted record's source's), a
 # key of the date lookups
 DATE_ERA = "date_era"
@@ -254,45 +254,42 @@ def _key_sql(lookup: _Lookup, alias: str) -> str:
     return ", ".join(f"{lookup.key_sql(alias, c)} AS k_{c}" for c in lookup.raw)
 
 
-def _parsed_table(lookup: _Lookup, keys: list[tuple[str, ...]]) -> pa.Table:
-    """Arrow table of the keys (as stored, NULL written as _EMPTY), the lookup's outputs and the reason."""
-    parsed = parse_keys(lookup, [tuple(None if v == _EMPTY else v for v in key) for key in keys])
-    columns: dict[str, list[Any]] = {f"k_{c}": [key[i] for key in keys] for i, c in enumerate(lookup.raw)}
-    for i, (name, _) in enumerate(lookup.outputs):
-        columns[name] = [None if out is None else out[i] for out, _ in parsed]
-    columns["reason"] = [reason for _, reason in parsed]
-    schema = pa.schema(
-        [(f"k_{c}", pa.string()) for c in lookup.raw] + list(lookup.outputs) + [("reason", pa.string())]
-    )
-    return pa.table(columns, schema=schema)
+def _build_lookups(con: duckdb.DuckDBPyConnection, lookups: Sequence[_Lookup], *, cached: bool,
+                   alias_digest: str) -> None:
+    """Parse each distinct raw key of each lookup once; the results as a table named lk_<name> per lookup.
+
+    ``cached``: keys read before (same version, same context) come from the store's standardization cache,
+    and the new ones are added to it (linkage/fields/std_cache.py). The new keys of all lookups are parsed together.
+    """
+    jobs = []
+    for lookup in lookups:
+        view, key_columns = f"lk_{lookup.name}", ", ".join(f"k_{c}" for c in lookup.raw)
+        keys_sql = f"SELECT DISTINCT {_key_sql(lookup, 't')} FROM std_todo t"
+        if not cached:
+            jobs.append((lookup, con.sql(keys_sql).to_arrow_table()))
+            continue
+        cache = open_cache(con, lookup, std_version=STD_VERSION, alias_digest=alias_digest)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE lk_keys AS {keys_sql}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT * FROM {cache} SEMI JOIN lk_keys"
+                    f" USING ({key_columns})")
+        jobs.append((lookup, con.sql(f"SELECT * FROM lk_keys ANTI JOIN {cache} USING ({key_columns})")
+                     .to_arrow_table()))
+        con.execute("DROP TABLE lk_keys")
+    for (lookup, _), table in zip(jobs, parse_tables(jobs), strict=True):
+        view = f"lk_{lookup.name}"
+        con.register(f"{view}_arrow", table)
+        if not cached:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT * FROM {view}_arrow")
+        elif table.num_rows:
+            con.execute(f"INSERT INTO {view} SELECT * FROM {view}_arrow")
+            con.execute(f"INSERT INTO {table_name(lookup)} SELECT * FROM {view}_arrow WHERE reason IS NULL")
+        con.unregister(f"{view}_arrow")
 
 
 def _build_lookup(con: duckdb.DuckDBPyConnection, lookup: _Lookup, *, cached: bool, alias_digest: str) -> str:
-    """Parse each distinct raw key once; register the results as a table named lk_<name>.
-
-    ``cached``: keys read before (same version, same context) come from the store's standardization cache,
-    and the new ones are added to it (linkage/fields/std_cache.py).
-    """
-    view = f"lk_{lookup.name}"
-    keys_sql = f"SELECT DISTINCT {_key_sql(lookup, 't')} FROM std_todo t"
-    if not cached:
-        table = _parsed_table(lookup, con.execute(keys_sql).fetchall())
-        con.register(f"{view}_arrow", table)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT * FROM {view}_arrow")
-        con.unregister(f"{view}_arrow")
-        return view
-    cache = open_cache(con, lookup, std_version=STD_VERSION, alias_digest=alias_digest)
-    key_columns = ", ".join(f"k_{c}" for c in lookup.raw)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE lk_keys AS {keys_sql}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT * FROM {cache} SEMI JOIN lk_keys USING ({key_columns})")
-    new_keys = con.execute(f"SELECT * FROM lk_keys ANTI JOIN {cache} USING ({key_columns})").fetchall()
-    con.execute("DROP TABLE lk_keys")
-    if new_keys:
-        con.register(f"{view}_arrow", _parsed_table(lookup, new_keys))
-        con.execute(f"INSERT INTO {view} SELECT * FROM {view}_arrow")
-        con.execute(f"INSERT INTO {cache} SELECT * FROM {view}_arrow WHERE reason IS NULL")
-        con.unregister(f"{view}_arrow")
-    return view
+    """One lookup's table of parsed keys (``_build_lookups``); returns its name, lk_<name>."""
+    _build_lookups(con, [lookup], cached=cached, alias_digest=alias_digest)
+    return f"lk_{lookup.name}"
 
 
 def _join_sql(lookup: _Lookup) -> str:
@@ -328,8 +325,7 @@ def _redo_places_aliases_change(con: duckdb.DuckDBPyConnection, digest: str, *, 
     con.execute(f"CREATE OR REPLACE TEMP TABLE std_todo AS SELECT DISTINCT province, district FROM records"
                 f" WHERE std_version = {STD_VERSION}")
     places = [lk for lk in LOOKUPS if lk.name in ("province", "district")]
-    for lookup in places:
-        _build_lookup(con, lookup, cached=cached, alias_digest=digest)
+    _build_lookups(con, places, cached=cached, alias_digest=digest)
     joined = ("FROM std_todo t " + " ".join(_join_sql(lk) for lk in places))
     con.execute(f"""CREATE OR REPLACE TEMP TABLE std_places AS
         SELECT coalesce(t.province, '{_EMPTY}') AS k_province, coalesce(t.district, '{_EMPTY}') AS k_district,
@@ -406,8 +402,7 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False, cac
         report.placeholder_dates = apply_placeholder_birth_dates(con)
         apply_event_places(con)
         return report
-    for lookup in LOOKUPS:
-        _build_lookup(con, lookup, cached=cached, alias_digest=digest)
+    _build_lookups(con, LOOKUPS, cached=cached, alias_digest=digest)
 
     joins = "\n".join(_join_sql(lk) for lk in LOOKUPS)
     selected = ", ".join(f"lk_{lk.name}.{name}" for lk in LOOKUPS for name, _ in lk.outputs)

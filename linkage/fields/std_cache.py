@@ -9,7 +9,9 @@ and the current year for dates (two-digit and Buddhist-era years are read agains
 the table is emptied. Values a parser refused are not cached: their reason can name the day ("after today"), and
 they are few, so they are read again each time.
 
-Values not in the cache are parsed in worker processes when there are enough of them to pay for the workers.
+Values not in the cache are parsed in worker processes when there are enough of them to pay for the workers: the new
+values of all parsers at once (one pool), their keys inherited by the forked workers as Arrow tables (never pickled),
+each worker's outputs sent back as Arrow columns, so this process handles no value one by one.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from linkage.errors import FieldError
 
@@ -38,6 +41,7 @@ _IN_PROCESS_ONLY = frozenset({"province", "district", "role", "case_type", "expl
 _WORDS = frozenset({"role", "case_type", "exploitation"})  # read with the deployment's words (``vocabulary``)
 _DATED = frozenset({"date_of_birth", "event_date", "age"})  # read two-digit and Buddhist-era years by today
 
+NULL_KEY = "\x00"  # a key column's value standing for NULL, so lookups join with plain equality
 Parsed = tuple[Sequence[Any] | None, str | None]  # (outputs or None, the parser's reason when it refused)
 
 
@@ -83,28 +87,66 @@ def _parse_one(lookup: _Lookup, key: Sequence[str | None]) -> Parsed:
         return None, exc.reason
 
 
-def _parse_chunk(lookup_name: str, keys: list[tuple[str | None, ...]]) -> list[Parsed]:
-    """Worker: parse a chunk of keys with the named lookup (the lookup itself does not pickle)."""
+def _parse_rows(lookup: _Lookup, keys: pa.Table) -> pa.Table:
+    """The lookup's outputs and the parser's reason for each row of ``keys`` (its key columns, NULL written as
+    ``NULL_KEY``), as fresh Arrow columns in the rows' order."""
+    raws = [pc.if_else(pc.equal(column, NULL_KEY), pa.scalar(None, pa.string()), column).to_pylist()
+            for column in keys.columns]
+    parsed = [_parse_one(lookup, key) for key in zip(*raws, strict=True)]
+    width = len(lookup.outputs)
+    outputs = list(zip(*((None,) * width if out is None else out for out, _ in parsed), strict=True)) or [()] * width
+    arrays = [pa.array(values, type=kind) for values, (_, kind) in zip(outputs, lookup.outputs, strict=True)]
+    arrays.append(pa.array([reason for _, reason in parsed], type=pa.string()))
+    return pa.Table.from_arrays(arrays, schema=pa.schema([*lookup.outputs, ("reason", pa.string())]))
+
+
+# The key tables of one parse_tables call: set before the workers fork, so each inherits them and is sent only a
+# (table, first row, end row) range; a slice of an Arrow table pickles with its whole buffers.
+_FORKED_KEYS: list[tuple[str, pa.Table]] = []
+
+
+def _parse_range(job: int, start: int, stop: int) -> pa.Table:
+    """Worker: parse rows start..stop of an inherited key table with its lookup (a lookup itself does not pickle)."""
     from linkage.fields.standardize import LOOKUPS
 
-    lookup = next(lk for lk in LOOKUPS if lk.name == lookup_name)
-    return [_parse_one(lookup, key) for key in keys]
+    name, keys = _FORKED_KEYS[job]
+    return _parse_rows(next(lk for lk in LOOKUPS if lk.name == name), keys.slice(start, stop - start))
 
 
-def parse_keys(lookup: _Lookup, keys: list[tuple[str | None, ...]], *, workers: int | None = None,
-               min_parallel: int = PARALLEL_MIN_VALUES) -> list[Parsed]:
-    """Parse each key (NULLs as None) with the lookup, in worker processes when there are ``min_parallel`` keys
-    or more."""
+def parse_tables(jobs: Sequence[tuple[_Lookup, pa.Table]], *, workers: int | None = None,
+                 min_parallel: int = PARALLEL_MIN_VALUES) -> list[pa.Table]:
+    """Each job's key table (its lookup's key columns ``k_<raw>``, NULL written as ``NULL_KEY``) with the lookup's
+    outputs and the parser's reason added, as the lookup's cache table holds them. The keys of all jobs are parsed
+    together, in worker processes when there are ``min_parallel`` or more of them (the lookups that read process
+    state meanwhile in this one)."""
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    if (workers < 2 or len(keys) < min_parallel or lookup.name in _IN_PROCESS_ONLY
-            or sys.platform != "linux"):
-        return [_parse_one(lookup, key) for key in keys]
-    size = min(_CHUNK, -(-len(keys) // workers))
-    chunks = [keys[i:i + size] for i in range(0, len(keys), size)]
-    # fork: workers start at once with the parsers loaded and never re-run the caller's main module (spawn and
-    # forkserver do, which breaks a script without a main guard); they run only Python parsers, never DuckDB
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=get_context("fork")) as pool:
-        out: list[Parsed] = []
-        for part in pool.map(_parse_chunk, [lookup.name] * len(chunks), chunks):
-            out.extend(part)
+    in_workers = [i for i, (lookup, _) in enumerate(jobs) if lookup.name not in _IN_PROCESS_ONLY]
+    if workers < 2 or sys.platform != "linux" or sum(jobs[i][1].num_rows for i in in_workers) < min_parallel:
+        in_workers = []
+    parsed: dict[int, list[pa.Table]] = {i: [] for i in range(len(jobs))}
+    if in_workers:
+        size = min(_CHUNK, -(-sum(jobs[i][1].num_rows for i in in_workers) // workers))
+        ranges = [(i, start, min(start + size, jobs[i][1].num_rows))
+                  for i in in_workers for start in range(0, jobs[i][1].num_rows, size)]
+        _FORKED_KEYS[:] = [(lookup.name, keys) for lookup, keys in jobs]
+        # fork: workers start at once with the parsers loaded and never re-run the caller's main module (spawn and
+        # forkserver do, which breaks a script without a main guard); they run only Python parsers, never DuckDB
+        try:
+            with ProcessPoolExecutor(max_workers=min(workers, len(ranges)), mp_context=get_context("fork")) as pool:
+                done = pool.map(_parse_range, *zip(*ranges, strict=True))
+                for i, (lookup, keys) in enumerate(jobs):
+                    if i not in in_workers:
+                        parsed[i].append(_parse_rows(lookup, keys))
+                for (i, _, _), part in zip(ranges, done, strict=True):
+                    parsed[i].append(part)
+        finally:
+            _FORKED_KEYS.clear()
+    else:
+        for i, (lookup, keys) in enumerate(jobs):
+            parsed[i].append(_parse_rows(lookup, keys))
+    out = []
+    for i, (lookup, keys) in enumerate(jobs):
+        outputs = pa.concat_tables(parsed[i]) if parsed[i] else _parse_rows(lookup, keys.slice(0, 0))
+        out.append(pa.Table.from_arrays([*keys.columns, *outputs.columns],
+                                        names=[*keys.column_names, *outputs.column_names]))
     return out
