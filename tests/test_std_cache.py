@@ -12,7 +12,7 @@ import pytest
 
 from linkage.demo_data.generate import generate
 from linkage.errors import FieldError
-from linkage.fields.standardize import LOOKUPS, standardize
+from linkage.fields.standardize import LOOKUPS, STD_VERSION, standardize
 from linkage.fields.std_cache import NULL_KEY, parse_tables
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 from linkage.sources.ingest import ingest_files
@@ -139,3 +139,24 @@ def test_every_lookup_parsed_together_as_each_alone(demo, tmp_path):
     assert [t.num_rows for t in together] == [keys.num_rows for _, keys in jobs]
     for job, table in zip(jobs, together, strict=True):
         assert table.equals(parse_tables([job], workers=1)[0]), job[0].name
+
+
+@pytest.mark.parametrize("everything", [False, True])
+def test_a_store_read_again_holds_what_its_first_reading_gave(demo, tmp_path, everything):
+    """standardize writes only the records whose standardized columns change, the others take the version alone:
+    with one column of each record lost, a store read again holds every column its first reading gave."""
+    first, again = connect(tmp_path / "first.duckdb"), connect(tmp_path / "again.duckdb")
+    for con in (first, again):
+        ingest_files(con, sorted(demo.glob("night1_*")))
+        standardize(con)
+    columns = [c for c in STANDARDIZED_COLUMNS if c != "std_version"]
+    for i, column in enumerate(columns):
+        again.execute(f"UPDATE records SET {column} = NULL WHERE rid % {len(columns)} = {i}")
+    assert _store_columns(again) != _store_columns(first)
+    if not everything:
+        again.execute("UPDATE records SET std_version = NULL")
+    report = standardize(again, everything=everything)
+    assert report.records == again.execute("SELECT count(*) FROM records").fetchall()[0][0]
+    assert _store_columns(again) == _store_columns(first)
+    assert _issues(again) == _issues(first)
+    assert again.execute("SELECT DISTINCT std_version FROM records").fetchall() == [(STD_VERSION,)]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from linkage.errors import FieldError
@@ -275,6 +276,24 @@ def birth_years_from_age(age_text: str | None, event_date: ParsedDate | dt.date 
     """
     if age_text is None:
         return None
+    ages = _age_span(age_text)
+    if ages is None:
+        return None
+    low, high, spread = ages
+    if event_date is None:
+        raise FieldError("an age cannot become a birth year without an event date", field="age", value=age_text)
+    if isinstance(event_date, ParsedDate):
+        ev_min, ev_max = event_date.year_min, event_date.year_max
+    else:
+        ev_min = ev_max = event_date.year
+    # 'about 0' or 'about 1' widens past the event: nobody is born after the event that records their age.
+    return ev_min - high - 1 - spread, min(ev_max - low + spread, ev_max)
+
+
+@lru_cache(maxsize=10_000)
+def _age_span(age_text: str) -> tuple[int, int, int] | None:
+    """The youngest and oldest age an age says and the years 'about' adds each way; None for an empty age,
+    FieldError for an impossible one. Read once per writing: ages repeat at every event date."""
     s = _clean(age_text)
     if not s or s in _EMPTY:
         return None
@@ -292,12 +311,4 @@ def birth_years_from_age(age_text: str | None, event_date: ParsedDate | dt.date 
         raise FieldError(f"age range {low}..{high} runs backwards", field="age", value=age_text)
     if high > MAX_AGE:
         raise FieldError(f"age {high} is over {MAX_AGE}", field="age", value=age_text)
-    if event_date is None:
-        raise FieldError("an age cannot become a birth year without an event date", field="age", value=age_text)
-    if isinstance(event_date, ParsedDate):
-        ev_min, ev_max = event_date.year_min, event_date.year_max
-    else:
-        ev_min = ev_max = event_date.year
-    spread = ABOUT_YEARS if m["about"] else 0
-    # 'about 0' or 'about 1' widens past the event: nobody is born after the event that records their age.
-    return ev_min - high - 1 - spread, min(ev_max - low + spread, ev_max)
+    return low, high, ABOUT_YEARS if m["about"] else 0

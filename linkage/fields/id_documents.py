@@ -71,6 +71,7 @@ _LABEL = re.compile(
     r"\.?[\s:#.]*)+",
 )
 _SEPARATORS = re.compile(r"[\s\-./_:#,()\[\]]")
+_NUMBER = re.compile(r"[A-Z0-9]{4,20}")
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,15 @@ def is_per_event_document(id_type: str | None) -> bool:
     return id_type in PER_EVENT_DOCUMENTS
 
 
+def _kind_word(s: str) -> tuple[str, int, int] | None:
+    """The kind the first word naming one in ``s`` gives, and where that word starts and ends."""
+    if s.isascii() and s.isalnum():  # a Latin kind word stands apart from letters and digits: here only as the whole
+        kind = _WORD_TO_KIND.get(s)
+        return None if kind is None else (kind, 0, len(s))
+    found = _KIND_RE.search(s)
+    return None if found is None else (_WORD_TO_KIND[found.group(0)], found.start(), found.end())
+
+
 @lru_cache(maxsize=200_000)
 def read_id_document(text: str | None) -> IdDocument | None:
     """The number and kind of an ID written in any script; None for empty, FieldError for no number."""
@@ -97,11 +107,11 @@ def read_id_document(text: str | None) -> IdDocument | None:
     kind = None
     if _BP_NUMBER.match(s):
         kind = "border_pass"
-    elif found := _KIND_RE.search(s):
-        kind = _WORD_TO_KIND[found.group(0)]
-        s = (s[:found.start()] + " " + s[found.end():]).strip()
+    elif found := _kind_word(s):
+        kind, start, end = found
+        s = (s[:start] + " " + s[end:]).strip()
     number = _SEPARATORS.sub("", _LABEL.sub("", s.strip(" :#.-"))).upper()
-    if not re.fullmatch(r"[A-Z0-9]{4,20}", number):
+    if not _NUMBER.fullmatch(number):
         raise FieldError("an ID number has 4 to 20 letters and digits once separators are removed", field="id_number",
                          value=text)
     if not any(c.isdigit() for c in number):

@@ -34,29 +34,42 @@ _EMPTY = {"-", "--", "n/a", "na", "none", "nil", "no phone", "ບໍ່ມີ", 
 _NOTE = re.compile(r"[(\[][^()\[\]\d]*[)\]]")  # whose number it is, in brackets: (ພໍ່), [mother], (บ้าน)
 
 
+_LAO_MOBILE = re.compile(r"[23]0\d{7,8}")  # 020 or 030 and 7 or 8 digits
+_EIGHT_DIGITS = re.compile(r"\d{8}")
+_THAI_MOBILE = re.compile(r"[689]\d{8}")
+_THAI_LANDLINE = re.compile(r"[2-7]\d{7}")
+
+
 def _lao(national: str) -> str | None:
     """E.164 for a Lao national number without trunk 0, or None when it has no Lao shape."""
-    if re.fullmatch(r"20\d{7,8}", national) or re.fullmatch(r"30\d{7,8}", national):
+    if _LAO_MOBILE.fullmatch(national):
         return "+856" + national
-    if national[:2] in _LAO_AREA_CODES and re.fullmatch(r"\d{8}", national):
+    if national[:2] in _LAO_AREA_CODES and _EIGHT_DIGITS.fullmatch(national):
         return "+856" + national
     return None
 
 
 def _lao_mobile_without_20(digits: str) -> str | None:
     """E.164 for the eight subscriber digits of a 020 mobile written alone (55512345)."""
-    if re.fullmatch(r"\d{8}", digits) and digits[0] in _MOBILE_FIRST_DIGITS:
+    if _EIGHT_DIGITS.fullmatch(digits) and digits[0] in _MOBILE_FIRST_DIGITS:
         return "+85620" + digits
     return None
 
 
 def _thai(national: str, *, landline: bool) -> str | None:
     """E.164 for a Thai national number without trunk 0."""
-    if re.fullmatch(r"[689]\d{8}", national):
+    if _THAI_MOBILE.fullmatch(national):
         return "+66" + national
-    if landline and re.fullmatch(r"[2-7]\d{7}", national):
+    if landline and _THAI_LANDLINE.fullmatch(national):
         return "+66" + national
     return None
+
+
+def _count_digits(text: str) -> int:
+    """How many characters of ``text`` are digits (``str.isdigit``; in ASCII text only 0-9 are)."""
+    if text.isascii():
+        return sum(map(text.count, "0123456789"))
+    return sum(c.isdigit() for c in text)
 
 
 def _one_number(raw: str, text: str) -> str:
@@ -95,6 +108,6 @@ def phone_e164(text: str | None) -> str | None:
         return None
     s = _NOTE.sub(" ", _LABEL.sub("", s)).strip()
     first = _SEVERAL.split(s, maxsplit=1)[0]
-    if sum(c.isdigit() for c in first) < 7:  # "020 / 5555 1234": a separator inside one number
+    if _count_digits(first) < 7:  # "020 / 5555 1234": a separator inside one number
         first = _SEVERAL.sub("", s)
     return _one_number(first, text)

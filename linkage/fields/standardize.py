@@ -173,12 +173,16 @@ def _age_outputs(age: str | None, event_date: str | None, date_era: str | None =
 
 
 def _single(fn_path: str) -> Callable[[str | None], Sequence[Any] | None]:
+    """A one-output parser named by its dotted path, imported at its first value (not at every value)."""
     module_name, fn_name = fn_path.rsplit(".", 1)
+    found: list[Callable[[str | None], Any]] = []
 
     def parse(text: str | None) -> Sequence[Any] | None:
-        import importlib
+        if not found:
+            import importlib
 
-        value = getattr(importlib.import_module(module_name), fn_name)(text)
+            found.append(getattr(importlib.import_module(module_name), fn_name))
+        value = found[0](text)
         return None if value is None else (value,)
 
     return parse
@@ -290,6 +294,18 @@ def _build_lookup(con: duckdb.DuckDBPyConnection, lookup: _Lookup, *, cached: bo
     """One lookup's table of parsed keys (``_build_lookups``); returns its name, lk_<name>."""
     _build_lookups(con, [lookup], cached=cached, alias_digest=alias_digest)
     return f"lk_{lookup.name}"
+
+
+def _filled_columns(alias: str) -> dict[str, str]:
+    """Each standardized column a record's parsed values set, and its SQL over the lookup outputs of table
+    ``alias`` (std_result)."""
+    same = ["name_script", "given_name_std", "family_name_std", "full_name_std", "given_key", "family_key",
+            "name_order_swapped", "sex_code", "dob", "dob_year", "dob_month", "dob_day", "nationality_code",
+            "district_code", "village_key", "phone_e164", "id_number_std", "id_type", "role_code", "case_type_code",
+            "exploitation_code", "event_date_std"]
+    return {**{column: f"{alias}.{column}" for column in same}, "dob_placeholder": "NULL", **age_fill_sql(alias),
+            # an ambiguous or missing province is known from a district that exists once
+            "province_code": province_fill_sql(f"{alias}.province_code", f"{alias}.district_code")}
 
 
 def _join_sql(lookup: _Lookup) -> str:
@@ -411,30 +427,17 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False, cac
         f"CREATE OR REPLACE TEMP TABLE std_result AS SELECT t.rid, {selected}, {reasons} FROM std_todo t {joins}"
     )
 
-    birth_from_age = ", ".join(f"{column} = {expr}" for column, expr in age_fill_sql("s").items())
+    filled = _filled_columns("s")
+    changed = " OR ".join(f"records.{column} IS DISTINCT FROM {value}" for column, value in filled.items())
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(
-            f"""
-            UPDATE records SET
-                name_script = s.name_script, given_name_std = s.given_name_std,
-                family_name_std = s.family_name_std, full_name_std = s.full_name_std,
-                given_key = s.given_key, family_key = s.family_key,
-                name_order_swapped = s.name_order_swapped,
-                sex_code = s.sex_code, dob = s.dob,
-                dob_year = s.dob_year, dob_month = s.dob_month, dob_day = s.dob_day, dob_placeholder = NULL,
-                {birth_from_age},
-                nationality_code = s.nationality_code,
-                -- an ambiguous or missing province is known from a district that exists once
-                province_code = {province_fill_sql('s.province_code', 's.district_code')},
-                district_code = s.district_code, village_key = s.village_key,
-                phone_e164 = s.phone_e164, id_number_std = s.id_number_std, id_type = s.id_type,
-                role_code = s.role_code, case_type_code = s.case_type_code,
-                exploitation_code = s.exploitation_code,
-                event_date_std = s.event_date_std, std_version = {STD_VERSION}
-            FROM std_result s WHERE records.rid = s.rid
-            """
-        )
+        # only the records whose columns change are written (a record read again mostly reads as before: writing
+        # a million rows costs more than comparing them); the others only take the version
+        con.execute(f"""UPDATE records SET {', '.join(f'{c} = {v}' for c, v in filled.items())},
+                        std_version = {STD_VERSION}
+                        FROM std_result s WHERE records.rid = s.rid AND ({changed})""")
+        con.execute(f"""UPDATE records SET std_version = {STD_VERSION} WHERE rid IN (SELECT rid FROM std_todo)
+                        AND std_version IS DISTINCT FROM {STD_VERSION}""")
         con.execute("DELETE FROM std_issues WHERE rid IN (SELECT rid FROM std_todo)")
         con.execute("INSERT INTO std_issues " + " UNION ALL ".join(_issues_sql(lk) for lk in LOOKUPS))
         con.execute("COMMIT")
