@@ -76,6 +76,7 @@ _CE_MARK = re.compile(r"(?:ค\.?\s?ศ\.?|ຄ\.?\s?ສ\.?|\bc\.?e\.?|\ba\.?d\.?
 _LABEL = re.compile(r"^(?:ວັນທີ|ວັນເດືອນປີເກີດ|ເກີດ|วันที่|วันเกิด|เกิด|dob|born|date)\s*:?\s*")
 _TIME = re.compile(r"[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 
+_NUMERIC_DATE = "0123456789/.-"  # the characters of a date written in numbers alone
 _NUM_DMY = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2}|\d{4})$")
 _NUM_YMD = re.compile(r"^(\d{4})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})$")
 _NUM_MY = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{4})$")
@@ -182,6 +183,11 @@ def parse_date(
     """
     if text is None:
         return None
+    s = text.translate(_DIGITS).lower()
+    if not s.strip(_NUMERIC_DATE):  # digits and separators alone: no label, word, mark or time to read around
+        if not s or s in _EMPTY:
+            return None
+        return _check_future(_read_shape(s, text, buddhist_era, today or dt.date.today()), today, text)
     s = _clean(text)
     if not s or s in _EMPTY:
         return None
@@ -203,7 +209,11 @@ def _parse_exact(s: str, text: str, buddhist_era: bool | None, today: dt.date) -
         s, buddhist_era = _BE_MARK.sub(" ", s).strip(), True
     elif _CE_MARK.search(s):
         s, buddhist_era = _CE_MARK.sub(" ", s).strip(), False
-    s = re.sub(r"\s+", " ", s)
+    return _read_shape(re.sub(r"\s+", " ", s), text, buddhist_era, today)
+
+
+def _read_shape(s: str, text: str, buddhist_era: bool | None, today: dt.date) -> ParsedDate:
+    """The date a cleaned writing without words, marks or time gives by its shape (15/03/1998, 1998-03, ...)."""
 
     def year_of(raw: str, thai_month: bool = False) -> tuple[int, bool]:
         return _resolve_year(raw, buddhist_era=buddhist_era, thai_month=thai_month, today=today, text=text)

@@ -148,6 +148,15 @@ def _word_scripts(word: str) -> frozenset[str]:
     return frozenset(script for script in map(_char_script, set(word)) if script)
 
 
+def _one_script_text(script: str, first: int, last: int) -> tuple[str, re.Pattern[str], re.Pattern[str]]:
+    """A script, the pattern of a text of its block's characters and blanks alone, and of one of its letters."""
+    letters = "".join(chr(c) for c in range(first, last + 1) if _char_script(chr(c)) == script)
+    return script, re.compile(f"[{chr(first)}-{chr(last)}\\s]+"), re.compile(f"[{letters}]")
+
+
+_ONE_SCRIPT_TEXTS = (_one_script_text("lao", 0x0E80, 0x0EFF), _one_script_text("thai", 0x0E00, 0x0E7F))
+
+
 def detect_script(text: str | None) -> str:
     """'lao' | 'thai' | 'latin' | 'mixed' | 'empty' by the letters present.
 
@@ -157,6 +166,9 @@ def detect_script(text: str | None) -> str:
         return "empty"
     if text.isascii():  # most names: every ASCII letter is Latin
         return "latin" if _ASCII_LETTER.search(text) else "empty"
+    for script, whole, letter in _ONE_SCRIPT_TEXTS:  # most others: Lao or Thai characters alone
+        if whole.fullmatch(text) and letter.search(text):
+            return script
     scripts = set().union(*map(_word_scripts, text.split()))
     if not scripts:
         return "empty"

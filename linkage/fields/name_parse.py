@@ -71,6 +71,7 @@ class ParsedName:
     script: str
 
 
+@lru_cache(maxsize=100_000)
 def _latin_title(token: str) -> str | None:
     return LATIN_TITLES.get(token.lower().replace(".", "").strip(",")) if token else None
 
@@ -113,6 +114,7 @@ def _leading_title(tokens: list[str], n_found: int) -> tuple[str, list[str]] | N
 
 _BRACKETED = re.compile(r"[(\[{][^)\]}]*[)\]}]")
 _ALIAS = re.compile(r"\s(?:aka|a\.k\.a\.?|alias|dit|or)\s.*$", re.IGNORECASE)
+_ALIAS_WORDS = ("aka", "a.k.a", "alias", "dit", "or")  # one of them is in any ASCII text _ALIAS finds (lower-cased)
 _GLUED_DOT = re.compile(r"\.(?<=[A-Za-z]{2}\.)(?=[A-Za-z])")  # Ms.Bouasy, Lt.Col. but not H.E. (dot first: faster)
 
 
@@ -122,7 +124,8 @@ def _clean(text: str) -> str:
         unbracketed = _BRACKETED.sub(" ", text)
         if unbracketed.strip():
             text = unbracketed
-    text = _ALIAS.sub("", text)
+    if not text.isascii() or any(word in text.lower() for word in _ALIAS_WORDS):
+        text = _ALIAS.sub("", text)
     return _GLUED_DOT.sub(". ", text) if "." in text else text
 
 

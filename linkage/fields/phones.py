@@ -31,6 +31,7 @@ _LABEL = re.compile(r"^(?:tel|phone|mobile|mob|cell|ໂທ|ເບີໂທ|โ�
 _SEPARATORS = re.compile(r"[\s\-.()\u200b]")
 _SEVERAL = re.compile(r"\s*(?:[,;/|]|\bor\b|ຫຼື|หรือ)\s*")
 _EMPTY = {"-", "--", "n/a", "na", "none", "nil", "no phone", "ບໍ່ມີ", "ไม่มี"}
+_PLAIN_NUMBER = "0123456789 +-."  # the characters of a number written alone
 _NOTE = re.compile(r"[(\[][^()\[\]\d]*[)\]]")  # whose number it is, in brackets: (ພໍ່), [mother], (บ้าน)
 
 
@@ -106,6 +107,8 @@ def phone_e164(text: str | None) -> str | None:
     s = text.translate(_DIGITS).strip()
     if not s or s.lower() in _EMPTY:
         return None
+    if not s.strip(_PLAIN_NUMBER):  # digits, spaces, dashes, dots, +: no label, note or second number to take off
+        return _one_number(s, text)
     s = _NOTE.sub(" ", _LABEL.sub("", s)).strip()
     first = _SEVERAL.split(s, maxsplit=1)[0]
     if _count_digits(first) < 7:  # "020 / 5555 1234": a separator inside one number
