@@ -259,26 +259,28 @@ def _key_sql(lookup: _Lookup, alias: str) -> str:
 
 
 def _build_lookups(con: duckdb.DuckDBPyConnection, lookups: Sequence[_Lookup], *, cached: bool,
-                   alias_digest: str) -> None:
+                   alias_digest: str, counted: bool = False) -> None:
     """Parse each distinct raw key of each lookup once; the results as a table named lk_<name> per lookup.
 
     ``cached``: keys read before (same version, same context) come from the store's standardization cache,
     and the new ones are added to it (linkage/fields/std_cache.py). The new keys of all lookups are parsed together.
+    ``counted``: each lookup's keys with the number of std_todo rows holding them are kept as lk_n_<name>.
     """
     jobs = []
     for lookup in lookups:
-        view, key_columns = f"lk_{lookup.name}", ", ".join(f"k_{c}" for c in lookup.raw)
-        keys_sql = f"SELECT DISTINCT {_key_sql(lookup, 't')} FROM std_todo t"
+        view, keys, key_columns = f"lk_{lookup.name}", f"lk_n_{lookup.name}", ", ".join(f"k_{c}" for c in lookup.raw)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {keys} AS SELECT {_key_sql(lookup, 't')}, count(*) AS n"
+                    f" FROM std_todo t GROUP BY ALL")
         if not cached:
-            jobs.append((lookup, con.sql(keys_sql).to_arrow_table()))
-            continue
-        cache = open_cache(con, lookup, std_version=STD_VERSION, alias_digest=alias_digest)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE lk_keys AS {keys_sql}")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT * FROM {cache} SEMI JOIN lk_keys"
-                    f" USING ({key_columns})")
-        jobs.append((lookup, con.sql(f"SELECT * FROM lk_keys ANTI JOIN {cache} USING ({key_columns})")
-                     .to_arrow_table()))
-        con.execute("DROP TABLE lk_keys")
+            jobs.append((lookup, con.sql(f"SELECT {key_columns} FROM {keys}").to_arrow_table()))
+        else:
+            cache = open_cache(con, lookup, std_version=STD_VERSION, alias_digest=alias_digest)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT * FROM {cache} SEMI JOIN {keys}"
+                        f" USING ({key_columns})")
+            jobs.append((lookup, con.sql(f"SELECT {key_columns} FROM {keys} ANTI JOIN {cache} USING ({key_columns})")
+                         .to_arrow_table()))
+        if not counted:
+            con.execute(f"DROP TABLE {keys}")
     for (lookup, _), table in zip(jobs, parse_tables(jobs), strict=True):
         view = f"lk_{lookup.name}"
         con.register(f"{view}_arrow", table)
@@ -298,7 +300,7 @@ def _build_lookup(con: duckdb.DuckDBPyConnection, lookup: _Lookup, *, cached: bo
 
 def _filled_columns(alias: str) -> dict[str, str]:
     """Each standardized column a record's parsed values set, and its SQL over the lookup outputs of table
-    ``alias`` (std_result)."""
+    ``alias`` (the lookups' outputs of a std_todo row)."""
     same = ["name_script", "given_name_std", "family_name_std", "full_name_std", "given_key", "family_key",
             "name_order_swapped", "sex_code", "dob", "dob_year", "dob_month", "dob_day", "nationality_code",
             "district_code", "village_key", "phone_e164", "id_number_std", "id_type", "role_code", "case_type_code",
@@ -308,9 +310,13 @@ def _filled_columns(alias: str) -> dict[str, str]:
             "province_code": province_fill_sql(f"{alias}.province_code", f"{alias}.district_code")}
 
 
+def _key_match_sql(lookup: _Lookup) -> str:
+    """SQL of a std_todo row (t) holding a key of lk_<name>."""
+    return " AND ".join(f"{lookup.key_sql('t', c)} = lk_{lookup.name}.k_{c}" for c in lookup.raw)
+
+
 def _join_sql(lookup: _Lookup) -> str:
-    cond = " AND ".join(f"{lookup.key_sql('t', c)} = lk_{lookup.name}.k_{c}" for c in lookup.raw)
-    return f"LEFT JOIN lk_{lookup.name} ON {cond}"
+    return f"LEFT JOIN lk_{lookup.name} ON {_key_match_sql(lookup)}"
 
 
 def _issue_value_sql(lookup: _Lookup, alias: str) -> str:
@@ -319,9 +325,22 @@ def _issue_value_sql(lookup: _Lookup, alias: str) -> str:
 
 
 def _issues_sql(lookup: _Lookup) -> str:
-    """SELECT of the std_issues rows of one field: record, field, the raw values joined by ' / ', reason."""
-    return (f"SELECT s.rid, '{lookup.name}', {_issue_value_sql(lookup, 't')}, s.reason_{lookup.name} FROM std_result s"
-            f" JOIN std_todo t USING (rid) WHERE s.reason_{lookup.name} IS NOT NULL")
+    """SELECT of the std_issues rows of one field: record, field, the raw values joined by ' / ', reason (the few
+    keys its parser refused, joined to the records holding them)."""
+    view = f"lk_{lookup.name}"
+    return (f"SELECT t.rid, '{lookup.name}', {_issue_value_sql(lookup, 't')}, {view}.reason FROM std_todo t"
+            f" JOIN {view} ON {_key_match_sql(lookup)} WHERE {view}.reason IS NOT NULL")
+
+
+def _counts(con: duckdb.DuckDBPyConnection, records: int) -> dict[str, FieldCounts]:
+    """Each field's parsed, empty and refused values among the ``records`` of std_todo, from its keys' counts."""
+    sums = ", ".join(
+        f"(SELECT [coalesce(sum(n) FILTER (WHERE {lk.outputs[0][0]} IS NOT NULL), 0),"
+        f" coalesce(sum(n) FILTER (WHERE reason IS NOT NULL), 0)]"
+        f" FROM lk_n_{lk.name} JOIN lk_{lk.name} USING ({', '.join(f'k_{c}' for c in lk.raw)}))" for lk in LOOKUPS)
+    counts = con.execute(f"SELECT {sums}").fetchall()[0]
+    return {lk.name: FieldCounts(int(parsed), records - int(parsed) - int(refused), int(refused))
+            for lk, (parsed, refused) in zip(LOOKUPS, counts, strict=True)}
 
 
 def _store_paths(con: duckdb.DuckDBPyConnection) -> StorePaths | None:
@@ -418,15 +437,10 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False, cac
         report.placeholder_dates = apply_placeholder_birth_dates(con)
         apply_event_places(con)
         return report
-    _build_lookups(con, LOOKUPS, cached=cached, alias_digest=digest)
+    _build_lookups(con, LOOKUPS, cached=cached, alias_digest=digest, counted=True)
 
     joins = "\n".join(_join_sql(lk) for lk in LOOKUPS)
     selected = ", ".join(f"lk_{lk.name}.{name}" for lk in LOOKUPS for name, _ in lk.outputs)
-    reasons = ", ".join(f"lk_{lk.name}.reason AS reason_{lk.name}" for lk in LOOKUPS)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE std_result AS SELECT t.rid, {selected}, {reasons} FROM std_todo t {joins}"
-    )
-
     filled = _filled_columns("s")
     changed = " OR ".join(f"records.{column} IS DISTINCT FROM {value}" for column, value in filled.items())
     con.execute("BEGIN TRANSACTION")
@@ -435,7 +449,8 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False, cac
         # a million rows costs more than comparing them); the others only take the version
         con.execute(f"""UPDATE records SET {', '.join(f'{c} = {v}' for c, v in filled.items())},
                         std_version = {STD_VERSION}
-                        FROM std_result s WHERE records.rid = s.rid AND ({changed})""")
+                        FROM (SELECT t.rid, {selected} FROM std_todo t {joins}) s
+                        WHERE records.rid = s.rid AND ({changed})""")
         con.execute(f"""UPDATE records SET std_version = {STD_VERSION} WHERE rid IN (SELECT rid FROM std_todo)
                         AND std_version IS DISTINCT FROM {STD_VERSION}""")
         con.execute("DELETE FROM std_issues WHERE rid IN (SELECT rid FROM std_todo)")
@@ -445,13 +460,8 @@ def standardize(con: duckdb.DuckDBPyConnection, *, everything: bool = False, cac
         con.execute("ROLLBACK")
         raise
 
-    counts = con.execute("SELECT count(*), " + ", ".join(
-        f"count(*) FILTER (WHERE {lk.outputs[0][0]} IS NOT NULL), count(*) FILTER (WHERE reason_{lk.name} IS NOT NULL)"
-        for lk in LOOKUPS) + " FROM std_result").fetchall()[0]
-    for i, lk in enumerate(LOOKUPS):
-        parsed, unparsed = counts[1 + 2 * i], counts[2 + 2 * i]
-        report.fields[lk.name] = FieldCounts(parsed, counts[0] - parsed - unparsed, unparsed)
-    for tmp in ["std_todo", "std_result", *(f"lk_{lk.name}" for lk in LOOKUPS)]:
+    report.fields = _counts(con, report.records)
+    for tmp in ["std_todo", *(f"lk_{lk.name}" for lk in LOOKUPS), *(f"lk_n_{lk.name}" for lk in LOOKUPS)]:
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
     report.placeholder_dates = apply_placeholder_birth_dates(con)
     apply_event_places(con)
