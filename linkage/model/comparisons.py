@@ -99,6 +99,14 @@ def name_comparison() -> ComparisonCreator:
                 "given name key equal, family name different, both women (a married name)",
             ),
             _level('"given_key_l" = "given_key_r"', "given name key equal, family name different"),
+            # One record gives a single name (a nickname, a house name, a given name alone) that is not the
+            # other's given name: the other record's name is no contradiction of it, so its own level, weighed
+            # by EM, rather than "names different" (outsider DEV seed 7: 279 true pairs there, 283 with the
+            # same phone, kept apart by the name alone).
+            _level(
+                '"family_key_l" IS NULL OR "family_key_r" IS NULL',
+                "a single name on one side (nickname or given name only), not the other's given name",
+            ),
             # No level for "family equal, given different" beyond the skeleton one above: within a household
             # (siblings, twins born the same day, a father and son in the same village) it is the normal case,
             # and any positive weight for it joins brothers and sisters. It falls to "names different".
@@ -139,6 +147,13 @@ def birth_comparison() -> ComparisonCreator:
             _level(
                 '"birth_year_min_l" <= "birth_year_max_r" AND "birth_year_min_r" <= "birth_year_max_l"',
                 "birth-year ranges overlap (age or partial date)",
+            ),
+            # An age is often a guess (the person's, or an officer's at a border): its own level, so EM learns
+            # from the store how far a person's stated age strays, apart from two written birth dates.
+            _level(
+                '("dob_year_l" IS NULL OR "dob_year_r" IS NULL) '
+                'AND "birth_year_min_l" <= "birth_year_max_r" + 2 AND "birth_year_min_r" <= "birth_year_max_l" + 2',
+                "birth years within two years, one side from an age",
             ),
             _level(
                 '"birth_year_min_l" <= "birth_year_max_r" + 2 AND "birth_year_min_r" <= "birth_year_max_l" + 2',
