@@ -218,6 +218,26 @@ def test_a_key_held_twice_on_one_side_is_copied_as_the_store_holds_it(tmp_path):
     assert delta.changed_persons is None and delta.changed_keys["records"] == 1
 
 
+def test_a_table_whose_columns_changed_is_copied_whole(tmp_path):
+    """A table whose columns differ from the snapshot's (a new column, a column of another type) is copied whole,
+    with the store's columns, and every document rebuilt; the tables whose columns agree go by delta."""
+    from linkage.publishing import snapshot_delta
+
+    con, tables = _store_and_snapshot(tmp_path)
+    con.execute("ALTER TABLE main.records ADD COLUMN nickname VARCHAR")
+    con.execute("ALTER TABLE main.predictions ALTER p TYPE VARCHAR")
+    con.execute("UPDATE main.persons SET status = 'merged' WHERE person_id = 'P5'")
+    delta = snapshot_delta.write_tables_delta(con, list(tables))
+    assert sorted(delta.whole_tables) == ["predictions", "records"] and delta.changed_persons is None
+    assert delta.changed_keys == {"record_person": 0, "persons": 1, "id_history": 0}
+    for table in tables:
+        query = f"SELECT * FROM {{}}.{table} ORDER BY ALL"
+        assert con.execute(query.format("snap")).fetchall() == con.execute(query.format("main")).fetchall(), table
+        describe = ("SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = '{}' "
+                    f"AND table_name = '{table}' ORDER BY column_index")
+        assert con.execute(describe.format("snap")).fetchall() == con.execute(describe.format("store")).fetchall()
+
+
 @pytest.mark.parametrize("side, said", [("main", "1 rows over one per key in the store"),
                                         ("snap", "in the previous snapshot")])
 def test_a_key_held_twice_is_said_with_the_table_and_where(tmp_path, caplog, side, said):
