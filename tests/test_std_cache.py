@@ -13,7 +13,7 @@ import pytest
 from linkage.demo_data.generate import generate
 from linkage.errors import FieldError
 from linkage.fields.standardize import LOOKUPS, STD_VERSION, standardize
-from linkage.fields.std_cache import NULL_KEY, parse_tables
+from linkage.fields.std_cache import NULL_KEY, parse_each, parse_tables
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 from linkage.sources.ingest import ingest_files
 from linkage.store import STANDARDIZED_COLUMNS, connect
@@ -137,6 +137,8 @@ def test_every_lookup_parsed_together_as_each_alone(demo, tmp_path):
     jobs = [(lookup, _key_table(con, lookup)) for lookup in LOOKUPS]
     together = parse_tables(jobs, workers=2, min_parallel=1)
     assert [t.num_rows for t in together] == [keys.num_rows for _, keys in jobs]
+    given = [i for i, _ in parse_each(jobs, workers=2, min_parallel=1)]  # as each is parsed, once
+    assert sorted(given) == list(range(len(jobs)))
     for job, table in zip(jobs, together, strict=True):
         assert table.equals(parse_tables([job], workers=1)[0]), job[0].name
 

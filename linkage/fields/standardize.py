@@ -25,7 +25,7 @@ from linkage.fields.invisible import visible_or_none
 from linkage.fields.name_parse import name_parts
 from linkage.fields.placeholder_dates import apply_placeholder_birth_dates
 from linkage.fields.province_fill import province_fill_sql
-from linkage.fields.std_cache import NULL_KEY, open_cache, parse_tables, table_name
+from linkage.fields.std_cache import NULL_KEY, open_cache, parse_each, table_name
 from linkage.paths import StorePaths, store_paths
 from linkage.sources.file_settings import record_setting_sql, source_settings_sql
 from linkage.store import API_FILES_MAPPING
@@ -281,8 +281,8 @@ def _build_lookups(con: duckdb.DuckDBPyConnection, lookups: Sequence[_Lookup], *
                          .to_arrow_table()))
         if not counted:
             con.execute(f"DROP TABLE {keys}")
-    for (lookup, _), table in zip(jobs, parse_tables(jobs), strict=True):
-        view = f"lk_{lookup.name}"
+    for i, table in parse_each(jobs):  # each stored while the workers parse the next
+        lookup, view = jobs[i][0], f"lk_{jobs[i][0].name}"
         con.register(f"{view}_arrow", table)
         if not cached:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT * FROM {view}_arrow")

@@ -19,7 +19,8 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from multiprocessing import get_context
@@ -130,38 +131,54 @@ def _parse_range(job: int, start: int, stop: int) -> pa.Table:
 
 def parse_tables(jobs: Sequence[tuple[_Lookup, pa.Table]], *, workers: int | None = None,
                  min_parallel: int = PARALLEL_MIN_VALUES) -> list[pa.Table]:
-    """Each job's key table (its lookup's key columns ``k_<raw>``, NULL written as ``NULL_KEY``) with the lookup's
-    outputs and the parser's reason added, as the lookup's cache table holds them. The keys of all jobs are parsed
-    together, in worker processes when there are ``min_parallel`` or more of them (the lookups that read process
-    state meanwhile in this one)."""
+    """Each job's key table with its lookup's outputs and reason added, in the jobs' order (``parse_each``)."""
+    done = dict(parse_each(jobs, workers=workers, min_parallel=min_parallel))
+    return [done[i] for i in range(len(jobs))]
+
+
+def parse_each(jobs: Sequence[tuple[_Lookup, pa.Table]], *, workers: int | None = None,
+               min_parallel: int = PARALLEL_MIN_VALUES) -> Iterator[tuple[int, pa.Table]]:
+    """(index, table) of each job as soon as its keys are parsed: its key table (its lookup's key columns
+    ``k_<raw>``, NULL written as ``NULL_KEY``) with the lookup's outputs and the parser's reason added, as the
+    lookup's cache table holds them. The keys of all jobs are parsed together, in worker processes when there are
+    ``min_parallel`` or more of them, the first job's first; the lookups that read process state are parsed in this
+    process meanwhile and given first. The caller may store a job's table while the workers parse the next jobs."""
     workers = workers if workers is not None else (os.cpu_count() or 1)
     in_workers = [i for i, (lookup, _) in enumerate(jobs) if lookup.name not in _IN_PROCESS_ONLY]
     if workers < 2 or sys.platform != "linux" or sum(jobs[i][1].num_rows for i in in_workers) < min_parallel:
         in_workers = []
-    parsed: dict[int, list[pa.Table]] = {i: [] for i in range(len(jobs))}
-    if in_workers:
-        size = min(_CHUNK, -(-sum(jobs[i][1].num_rows for i in in_workers) // workers))
-        ranges = [(i, start, min(start + size, jobs[i][1].num_rows))
-                  for i in in_workers for start in range(0, jobs[i][1].num_rows, size)]
-        _FORKED_KEYS[:] = [(lookup.name, keys) for lookup, keys in jobs]
-        # fork: workers start at once with the parsers loaded and never re-run the caller's main module (spawn and
-        # forkserver do, which breaks a script without a main guard); they run only Python parsers, never DuckDB
-        try:
-            with ProcessPoolExecutor(max_workers=min(workers, len(ranges)), mp_context=get_context("fork")) as pool:
-                done = pool.map(_parse_range, *zip(*ranges, strict=True))
-                for i, (lookup, keys) in enumerate(jobs):
-                    if i not in in_workers:
-                        parsed[i].append(_parse_rows(lookup, keys))
-                for (i, _, _), part in zip(ranges, done, strict=True):
-                    parsed[i].append(part)
-        finally:
-            _FORKED_KEYS.clear()
-    else:
-        for i, (lookup, keys) in enumerate(jobs):
-            parsed[i].append(_parse_rows(lookup, keys))
-    out = []
-    for i, (lookup, keys) in enumerate(jobs):
-        outputs = pa.concat_tables(parsed[i]) if parsed[i] else _parse_rows(lookup, keys.slice(0, 0))
-        out.append(pa.Table.from_arrays([*keys.columns, *outputs.columns],
-                                        names=[*keys.column_names, *outputs.column_names]))
-    return out
+    here = [i for i in range(len(jobs)) if i not in in_workers]
+    if not in_workers:
+        for i in here:
+            yield i, _with_keys(jobs[i][1], [_parse_rows(*jobs[i])])
+        return
+    size = min(_CHUNK, -(-sum(jobs[i][1].num_rows for i in in_workers) // workers))
+    ranges = [(i, start, min(start + size, jobs[i][1].num_rows))
+              for i in in_workers for start in range(0, jobs[i][1].num_rows, size)]
+    _FORKED_KEYS[:] = [(lookup.name, keys) for lookup, keys in jobs]
+    # fork: workers start at once with the parsers loaded and never re-run the caller's main module (spawn and
+    # forkserver do, which breaks a script without a main guard); they run only Python parsers, never DuckDB
+    try:
+        with ProcessPoolExecutor(max_workers=min(workers, len(ranges)), mp_context=get_context("fork")) as pool:
+            done = pool.map(_parse_range, *zip(*ranges, strict=True))
+            for i in here:
+                yield i, _with_keys(jobs[i][1], [_parse_rows(*jobs[i])])
+            left = Counter(i for i, _, _ in ranges)
+            parts: list[pa.Table] = []
+            for (i, _, _), part in zip(ranges, done, strict=True):
+                parts.append(part)
+                left[i] -= 1
+                if not left[i]:
+                    yield i, _with_keys(jobs[i][1], parts)
+                    parts = []
+            for i in in_workers:
+                if i not in left:  # no keys
+                    yield i, _with_keys(jobs[i][1], [_parse_rows(*jobs[i])])
+    finally:
+        _FORKED_KEYS.clear()
+
+
+def _with_keys(keys: pa.Table, parts: list[pa.Table]) -> pa.Table:
+    """The key table beside its rows' outputs and reasons (``parts`` in the rows' order)."""
+    outputs = pa.concat_tables(parts)
+    return pa.Table.from_arrays([*keys.columns, *outputs.columns], names=[*keys.column_names, *outputs.column_names])
