@@ -124,7 +124,8 @@ def _clean(text: str) -> str:
         unbracketed = _BRACKETED.sub(" ", text)
         if unbracketed.strip():
             text = unbracketed
-    if not text.isascii() or any(word in text.lower() for word in _ALIAS_WORDS):
+    lower = text.lower()
+    if not text.isascii() or any(word in lower for word in _ALIAS_WORDS):
         text = _ALIAS.sub("", text)
     return _GLUED_DOT.sub(". ", text) if "." in text else text
 
@@ -195,10 +196,10 @@ NameParts = tuple[str | None, str | None, str | None, str | None, tuple[str, ...
 def name_parts(full_name: str | None, given_name: str | None, family_name: str | None) -> NameParts:
     """``parse_name``'s fields as a plain tuple in ``ParsedName``'s order: the batch reads a million names a night
     and needs no object for each."""
-    full, t_full = _strip_titles(full_name)
+    full, t_full = _strip_titles(full_name) if full_name else ("", ())
     given, t_given = _strip_part_titles(given_name)
     family, t_family = _strip_part_titles(family_name)
-    honorifics = tuple(dict.fromkeys(t_full + t_given + t_family))
+    honorifics = tuple(dict.fromkeys(t_full + t_given + t_family)) if t_full or t_given or t_family else ()
     swapped = False
     if not full and bool(given) != bool(family) and len((given or family).split()) > 1:
         full, given, family = given or family, "", ""  # whole name put in one part

@@ -117,7 +117,7 @@ class _Lookup:
 
     def read(self, *values: str | None) -> Sequence[Any] | None:
         """Parse raw values as written, invisible characters removed first (batch and real time alike)."""
-        visible = [visible_or_none(v) for v in values]
+        visible = [v if v is None else visible_or_none(v) for v in values]
         return None if visible.count(None) == len(visible) else self.parse(*visible)
 
 
