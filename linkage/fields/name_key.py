@@ -86,8 +86,6 @@ FOLD_RULES: list[tuple[str, str, str]] = [
     (f"l(?![{_V}y])", "n", "Kamol / Kamon, Somporn / Somphone"),
     # h after a consonant other than the aspirates marks nothing: final nh is n.
     ("(?<=[bdgjlmnsv])h", "", "Souvanh / Souvan, Keobounphanh / Keobounphan"),
-    # Lao (and Thai) syllables never end in h: a final h after a vowel is an English-style mark of a long vowel.
-    (f"(?<=[{_V}])h$", "", "Chanthalah / Chanthala, Lah / La"),
     # Final ດ written d or t.
     (f"d(?![{_V}y])", "t", "Phoukoud / Phoukout"),
     # Doubled letters mark nothing.

@@ -44,9 +44,8 @@ from linkage.store import API_FILES_MAPPING
 # the word for age before an age, a phone's bracketed note, the Thai ID number's label, ນຄຫຼວງ VT ສຫ ຈປ; dates read
 # with their file's buddhist_era setting, ingested_files.date_era: a Thai list's 15/08/62 is 2019; 11: family books
 # written ສ/ນ or ປື້ມສຳມະໂນຄົວ ເລກທີ, forms of exploitation and role words of Lao and Thai offices, places as clerks
-# shorten them ('Pro.', 'Cap.'): values refused before are read, so every store reads its records again once);
-# 12: a name word's final h after a vowel folded away (Chanthalah / Chanthala).
-STD_VERSION = 12
+# shorten them ('Pro.', 'Cap.'): values refused before are read, so every store reads its records again once).
+STD_VERSION = 11
 
 _EMPTY = NULL_KEY  # join key standing for NULL, so lookups join with plain equality
 # the buddhist_era setting a record is read by (its file's, ingested_files.date_era, or a posted record's source's), a
