@@ -13,7 +13,7 @@ import pytest
 from linkage.demo_data.generate import generate
 from linkage.errors import FieldError
 from linkage.fields.standardize import LOOKUPS, STD_VERSION, standardize
-from linkage.fields.std_cache import NULL_KEY, parse_each, parse_tables
+from linkage.fields.std_cache import NULL_KEY, parse_each
 from linkage.sources.exchange_format import EXCHANGE_COLUMNS
 from linkage.sources.ingest import ingest_files
 from linkage.store import STANDARDIZED_COLUMNS, connect
@@ -95,7 +95,7 @@ def test_refused_values_are_not_cached(demo, tmp_path):
 
 
 def _key_table(con: duckdb.DuckDBPyConnection, lookup) -> pa.Table:
-    """The lookup's distinct keys in the stored records as standardize hands them to parse_tables (NULL as NULL_KEY,
+    """The lookup's distinct keys in the stored records as standardize hands them to parse_each (NULL as NULL_KEY,
     a date's era its file's)."""
     columns = ", ".join(f"coalesce({'f.date_era' if c in lookup.context else f'r.{c}'}, '{NULL_KEY}') AS k_{c}"
                         for c in lookup.raw)
@@ -129,8 +129,14 @@ def _parsed(lookup, key: dict) -> tuple:
     return (*(out or (None,) * len(lookup.outputs)), None)
 
 
+def parse_tables(jobs, **options):
+    """parse_each's tables in the jobs' order."""
+    done = dict(parse_each(jobs, **options))
+    return [done[i] for i in range(len(jobs))]
+
+
 def test_every_lookup_parsed_together_as_each_alone(demo, tmp_path):
-    """parse_tables hands the keys of all lookups to the workers at once (those reading process state, places and
+    """parse_each hands the keys of all lookups to the workers at once (those reading process state, places and
     words, stay in this process): each lookup's table is the one it gets parsed alone in one process."""
     con = connect(tmp_path / "store.duckdb")
     ingest_files(con, sorted(demo.glob("night1_*")))

@@ -116,7 +116,7 @@ def _parsed_arrays(lookup: _Lookup, keys: pa.Table) -> list[pa.Array]:
     return arrays
 
 
-# The key tables of one parse_tables call: set before the workers fork, so each inherits them and is sent only a
+# The key tables of one parse_each call: set before the workers fork, so each inherits them and is sent only a
 # (table, first row, end row) range; a slice of an Arrow table pickles with its whole buffers.
 _FORKED_KEYS: list[tuple[str, pa.Table]] = []
 
@@ -127,13 +127,6 @@ def _parse_range(job: int, start: int, stop: int) -> pa.Table:
 
     name, keys = _FORKED_KEYS[job]
     return _parse_rows(next(lk for lk in LOOKUPS if lk.name == name), keys.slice(start, stop - start))
-
-
-def parse_tables(jobs: Sequence[tuple[_Lookup, pa.Table]], *, workers: int | None = None,
-                 min_parallel: int = PARALLEL_MIN_VALUES) -> list[pa.Table]:
-    """Each job's key table with its lookup's outputs and reason added, in the jobs' order (``parse_each``)."""
-    done = dict(parse_each(jobs, workers=workers, min_parallel=min_parallel))
-    return [done[i] for i in range(len(jobs))]
 
 
 def parse_each(jobs: Sequence[tuple[_Lookup, pa.Table]], *, workers: int | None = None,
