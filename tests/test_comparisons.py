@@ -65,3 +65,29 @@ def test_one_typo_apart_on_phone_numbers(con):
     for (a, b), want in cases.items():
         got = con.execute(f"SELECT {_GUARDED} FROM (SELECT ? AS v_l, ? AS v_r)", [a, b]).fetchall()[0][0]
         assert got is want, (a, b)
+
+
+def test_event_levels_count_the_days_between_the_two_records(con):
+    """The event comparison (when the two records were made) by days apart, either order, and missing dates as no
+    evidence: Splink's own CASE statement of the level SQL, run in DuckDB."""
+    from linkage.model.comparisons import event_comparison
+    from linkage.model.splink_adapter import comparison_specs
+
+    settings = {"link_type": "dedupe_only", "comparisons": [event_comparison().get_comparison("duckdb").as_dict()]}
+    (spec,) = comparison_specs(settings)
+    labels = {lv.gamma: lv.label for lv in spec.levels}
+    cases = {
+        ("2024-03-01", "2024-03-01"): "records made within three days",
+        ("2024-03-04", "2024-03-01"): "records made within three days",
+        ("2024-03-01", "2024-03-05"): "records made within a month",
+        ("2024-03-31", "2024-03-01"): "records made within a month",
+        ("2024-03-01", "2024-04-01"): "records made within a year",
+        ("2024-03-01", "2025-03-01"): "records made within a year",  # 365 days
+        ("2023-03-01", "2024-03-01"): "records made more than a year apart",  # 366 days (leap year)
+        (None, "2024-03-01"): "event date missing",
+        ("2024-03-01", None): "event date missing",
+    }
+    for (left, right), want in cases.items():
+        gamma = con.execute(f"SELECT {spec.case_sql} FROM (SELECT ?::DATE AS event_date_l, ?::DATE AS event_date_r)",
+                            [left, right]).fetchall()[0][0]
+        assert labels[gamma] == want, (left, right, labels[gamma])

@@ -116,7 +116,7 @@ def test_training_writes_model_card_and_chart(trained):
     report = trained["train"]
     model = json.loads(trained["model"].read_text())
     assert [c["output_column_name"] for c in model["comparisons"]] == [
-        "name", "birth", "sex", "place", "phone", "id_number", "nationality",
+        "name", "birth", "sex", "place", "phone", "id_number", "nationality", "event",
     ]  # fmt: skip
     card = report.card_path.read_text()
     assert report.model_version in card and "em_passes" in card and report.chart_path.name in card

@@ -27,7 +27,7 @@ PAIR_FIELDS: tuple[tuple[str, str, str | None, str | None], ...] = (
     ("id_number", "id_number", "id_number_std", "id_number"),
     ("nationality", "nationality", "nationality_code", "nationality"),
     ("role", "role", None, None),
-    ("event_date", "event_date", "event_date_std", None),
+    ("event_date", "event_date", "event_date_std", "event"),
 )
 
 

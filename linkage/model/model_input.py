@@ -37,6 +37,8 @@ MIN_ID_DIGITS = 6  # shorter numbers share their digits too often for the sorted
 # village_id: province and village key, for term frequencies of village names within a province
 # (Nonghin or Thasai recur in many provinces; within one they say much more).
 # province_is_event: the province is where an event happened (linkage/fields/event_place.py).
+# event_date: the day the record was made (an interview, an arrest, a repatriation): not a person's attribute, but
+# one person's records of one episode are made days apart (linkage/model/comparisons.event_comparison).
 # id_number_std: left out for documents issued per event (border passes, case numbers): no identity evidence;
 # id_type: the kind of document, IDs compare only within a kind (linkage/fields/id_documents.py).
 # id_digits: the kind of document and its number's digits in sorted order (numbers of at least MIN_ID_DIGITS digits):
@@ -82,6 +84,7 @@ _RECORD_COLUMNS_SQL = f"""
     CASE WHEN province_code IS NOT NULL AND village_key IS NOT NULL
          THEN province_code || ' | ' || village_key END AS village_id,
     phone_e164,
+    event_date_std AS event_date,
     CASE WHEN {_PER_EVENT} THEN NULL ELSE id_number_std END AS id_number_std,
     id_type,
     {_id_key("array_to_string(list_sort(string_split(id_digits_all, '')), '')")} AS id_digits,
