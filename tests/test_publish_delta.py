@@ -325,3 +325,33 @@ def test_a_prediction_between_two_persons_rewrites_neither_document(tmp_path):
     assert sorted(snapshot_delta.write_tables_delta(con, list(tables)).changed_persons) == ["P7", "P8"]
     con.execute("UPDATE main.predictions SET p = 0.8 WHERE rid_l = 7 AND rid_r = 8")
     assert snapshot_delta.write_tables_delta(con, list(tables)).changed_persons == ["P7"]
+
+
+def test_a_nights_flags_go_by_delta_per_run(tmp_path):
+    """clustering_flags, many rows per run: the runs whose flags differ as multisets (a flag changed, gone, held
+    twice, a new run) are replaced by the store's, the other runs' flags are left as they are."""
+    from linkage.publishing import snapshot_delta
+
+    con = duckdb.connect(str(tmp_path / "store.duckdb"))
+    con.execute(f"ATTACH '{tmp_path / 'snap.duckdb'}' AS snap")
+    for db in ("main", "snap"):
+        con.execute(f"CREATE TABLE {db}.clustering_flags (run_id BIGINT NOT NULL, kind VARCHAR NOT NULL, "
+                    "rid_l BIGINT NOT NULL, rid_r BIGINT NOT NULL, links_cut INTEGER NOT NULL DEFAULT 0, detail JSON)")
+        con.execute(f"INSERT INTO {db}.clustering_flags SELECT range % 5, 'consistency-cut', range, range + 1, 1, "
+                    "json_object('rule', 'birth_year', 'n', range) FROM range(500)")
+    con.execute("UPDATE main.clustering_flags SET detail = json_object('rule', 'sex') WHERE rid_l = 7")  # run 2
+    con.execute("DELETE FROM main.clustering_flags WHERE rid_l = 13")  # run 3
+    con.execute("INSERT INTO main.clustering_flags SELECT * FROM main.clustering_flags WHERE rid_l = 14")  # run 4
+    con.execute("INSERT INTO main.clustering_flags VALUES (5, 'oversized-cluster', 1, 2, 0, NULL)")  # a new run
+    con.execute("INSERT INTO snap.clustering_flags SELECT * FROM snap.clustering_flags WHERE rid_l = 10")  # run 0
+    count = snapshot_delta._find_changed_keys(con, "clustering_flags", ("run_id",))
+    assert sorted(con.execute("SELECT * FROM _dk_clustering_flags").fetchall()) == [(0,), (2,), (3,), (4,), (5,)]
+    assert count == 5
+    con.execute("DELETE FROM main.clustering_flags WHERE run_id IN (0, 3, 4, 5)")  # back to the snapshot's
+    con.execute("INSERT INTO main.clustering_flags SELECT * FROM snap.clustering_flags WHERE run_id IN (3, 4)")
+    con.execute("INSERT INTO main.clustering_flags SELECT DISTINCT * FROM snap.clustering_flags WHERE run_id = 0")
+    con.execute("INSERT INTO main.clustering_flags VALUES (5, 'oversized-cluster', 1, 2, 0, NULL)")
+    delta = snapshot_delta.write_tables_delta(con, ["clustering_flags"])
+    assert delta.whole_tables == [] and delta.changed_keys == {"clustering_flags": 3}  # runs 0, 2 and 5
+    query = "SELECT * REPLACE (CAST(detail AS VARCHAR) AS detail) FROM {}.clustering_flags ORDER BY ALL"
+    assert con.execute(query.format("snap")).fetchall() == con.execute(query.format("main")).fetchall()

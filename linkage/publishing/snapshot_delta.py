@@ -31,7 +31,13 @@ DELTA_KEYS: dict[str, tuple[str, ...]] = {
     "id_history": ("event_id",),
     "predictions": ("rid_l", "rid_r"),
     "cluster_links": ("rid_l", "rid_r", "origin"),
+    "clustering_flags": ("run_id",),
 }
+# Tables whose every key holds many rows (a run's flags: 22,000 a night at 1M): compared per key as multisets
+# straight away, the row-by-row join would pair each row of a key with every other. A night adds its own run's
+# flags and leaves the others': copied whole, the 210,000 flags of ten nights at 1M took 0.35-0.45 s (their JSON
+# details written again), by delta the night's own.
+_GROUPED_KEYS = {"clustering_flags"}
 _UNIQUE_KEYS = {"records", "record_person", "persons", "id_history"}  # one row per key: checked by _same_keys
 # Tables the person documents are built from: one copied whole means every document is rebuilt.
 DOC_TABLES = {"records", "record_person", "persons", "id_history", "predictions"}
@@ -146,14 +152,15 @@ def _find_changed_keys(con: duckdb.DuckDBPyConnection, table: str, keys: tuple[s
     100,000 new records at 1M, load 4-5: predictions 3.9 -> 1.0 s, cluster links 2.2 -> 0.5 s with the buckets
     of rows compared first, as this did before, which found 92 % of the buckets changed). A key held more than
     once may be found (and more than once) though its rows are the same on both sides: they are then replaced by
-    equal ones.
+    equal ones. A table of ``_GROUPED_KEYS`` goes per key as multisets straight away.
     """
     on = " AND ".join(f"s.{k} = m.{k}" for k in keys)
     key_out = ", ".join(f"coalesce(m.{k}, s.{k}) AS {k}" for k in keys)
     by_row = (f"FROM ({_row_hashes('snap', table, keys)}) s FULL JOIN ({_row_hashes('main', table, keys)}) m "
               f"ON {on} WHERE s.h IS DISTINCT FROM m.h")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _dk_{table} AS SELECT {key_out} {by_row}")
-    if table not in _UNIQUE_KEYS and not _same_counts(con, table, keys):
+    if table not in _GROUPED_KEYS:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _dk_{table} AS SELECT {key_out} {by_row}")
+    if table in _GROUPED_KEYS or (table not in _UNIQUE_KEYS and not _same_counts(con, table, keys)):
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _dk_{table} AS SELECT {key_out} "
             f"FROM ({_key_sums('snap', table, keys)}) s FULL JOIN ({_key_sums('main', table, keys)}) m "
