@@ -30,8 +30,9 @@ from linkage.demo_data.shift import Shift  # noqa: E402
 
 DEV_VARIANTS = (*(
     replace(v, name=v.name.replace("shift-", "dev-"), seed=1001 + k)
-    for k, v in enumerate(v for v in VARIANTS if not v.febrl)
-), Variant("dev-id-typos", 1007, Shift(id_typo=0.3, missing=0.1)))  # held out for it: FEBRL4's own number slips
+    for k, v in enumerate(v for v in VARIANTS if not v.febrl and not v.shift.episodes)
+), Variant("dev-id-typos", 1007, Shift(id_typo=0.3, missing=0.1)),  # held out for it: FEBRL4's own number slips
+    Variant("dev-episodes", 1008, Shift(episodes=0.5, missing=0.15, given_only=0.08)))
 THRESHOLD = DEFAULT_LINK_THRESHOLD  # the nightly's
 
 

@@ -12,6 +12,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -289,3 +290,24 @@ def test_night3_follows_night2_without_re_sending_the_same_record_twice(tmp_path
     assert all(p.name.startswith("night3_") for p in _data_files(tmp_path / "n3"))
     quarantine2 = (tmp_path / "n2" / "expected_quarantine.csv").read_text().splitlines()
     assert (tmp_path / "n3" / "expected_quarantine.csv").read_text().splitlines()[: len(quarantine2)] == quarantine2
+
+
+def test_the_episodes_knob_makes_a_persons_later_records_within_a_month_of_the_first() -> None:
+    from linkage.demo_data.generate import EPISODE_DAYS
+
+    plain, half, every = (build_world(600, 9, 1, episodes=share) for share in (0.0, 0.5, 1.0))
+    assert np.array_equal(plain.person, half.person) and np.array_equal(plain.source, half.source)
+
+    def within(world) -> tuple[int, int]:
+        days = (world.event - world.event.min()).astype(int)
+        first = np.full(int(world.person.max()) + 1, days.max() + 1)
+        np.minimum.at(first, world.person, days)
+        later = days != first[world.person]
+        return int((later & (days - first[world.person] <= EPISODE_DAYS)).sum()), int(later.sum())
+
+    near, later = within(plain)
+    assert near < 0.05 * later  # records spread over the years at random
+    near, later = within(every)
+    assert near == later > 500
+    near, later = within(half)
+    assert 0.4 * later < near < 0.6 * later

@@ -45,6 +45,7 @@ EDIT_GROUPS = (("full_name", "given_name", "family_name"), ("date_of_birth", "ag
 _COL = {c: i for i, c in enumerate(EXCHANGE_COLUMNS)}
 _BASE_DAY = np.datetime64("2015-01-01")
 _NIGHT1_DAY = np.datetime64("2026-10-01")
+EPISODE_DAYS = 30  # a passage's records are made within this many days of its first (Shift.episodes)
 _BAD_DATES = ("31/02/{y}", "99/99/{y}", "unknown", "??/??/{y}", "0000-00-00", "32/13/{y}")
 
 
@@ -95,10 +96,11 @@ def _sources_for(persons: Persons, villages: Villages, person: np.ndarray, rng: 
     return source
 
 
-def build_world(n_persons: int, seed: int, nights: int, hidden: bool = False) -> World:
+def build_world(n_persons: int, seed: int, nights: int, hidden: bool = False, episodes: float = 0.0) -> World:
     """Persons, records and re-sends of nights 1..``nights``; deterministic for the arguments.
 
     ``hidden``: sources record persons independently (linkage.demo_data.hidden_population), some persons never.
+    ``episodes``: the share of a person's later night-1 records made within a month of the first (``_in_episodes``).
     """
     villages = make_villages(max(20, n_persons // 30), _rng(seed, 0, 1))
     parts = [make_persons(n_persons, villages, _rng(seed, 1, 2))]
@@ -112,6 +114,8 @@ def build_world(n_persons: int, seed: int, nights: int, hidden: bool = False) ->
         person = np.repeat(np.arange(n_persons), counts)
     span = int((_NIGHT1_DAY - _BASE_DAY).astype(int))
     event = _BASE_DAY + rng.integers(0, span, size=len(person)).astype("timedelta64[D]")
+    if episodes:
+        event = _in_episodes(person, event, episodes, span, _rng(seed, 1, 5))
     night = np.ones(len(person), dtype=np.int64)
     n_base = len(person)
     source = captured_source if hidden else _sources_for(persons, villages, person, rng)
@@ -150,6 +154,20 @@ def build_world(n_persons: int, seed: int, nights: int, hidden: bool = False) ->
     first_record = np.zeros(len(person), dtype=bool)
     first_record[order[np.r_[True, person[order][1:] != person[order][:-1]]]] = True
     return World(seed, villages, persons, source, person, night, event, record_id, resends, first_record)
+
+
+def _in_episodes(person: np.ndarray, event: np.ndarray, share: float, span: int,
+                 rng: np.random.Generator) -> np.ndarray:
+    """``event`` with a ``share`` of each person's later records moved to within EPISODE_DAYS after the person's
+    first: one passage through the offices (a repatriation, the border crossing, a shelter's admission, a case)
+    leaves records days apart. Without it a person's records are spread over the years at random."""
+    days = (event - _BASE_DAY).astype(np.int64)
+    first = np.full(int(person.max()) + 1, span, dtype=np.int64)
+    np.minimum.at(first, person, days)
+    u = rng.random((len(person), 2))
+    moved = (u[:, 0] < share) & (days != first[person])
+    days = np.where(moved, np.minimum(first[person] + (u[:, 1] * (EPISODE_DAYS + 1)).astype(np.int64), span - 1), days)
+    return _BASE_DAY + days.astype("timedelta64[D]")
 
 
 def _batch(world: World, s: int, k: int) -> tuple[RecordBatch, np.ndarray]:
@@ -320,7 +338,7 @@ def generate(out: Path, n_persons: int, seed: int, night: int = 1,
     if night < 1:
         raise ValueError("--night must be 1 or more")
     out.mkdir(parents=True, exist_ok=True)
-    world = build_world(n_persons, seed, night, hidden)
+    world = build_world(n_persons, seed, night, hidden, episodes=shift.episodes if shift is not None else 0.0)
     written = {}
     for number, plan in enumerate(plan_files(world, night)):
         if shift is not None:

@@ -4,10 +4,11 @@ A :class:`Shift` is a set of knobs, every one a phenomenon of real Lao and Thai 
 more missing fields, another script mix, given-name-only and nickname-only records, a border
 checkpoint's or repatriation centre's province written where the person's home should be, one-off
 border passes in the ID column, placeholder birth dates (01/01/YYYY), a second phone number, women
-recorded under a married family name. Profile knobs change how each source is drawn
-(:meth:`Shift.profile`); row knobs rewrite rendered rows (:meth:`Shift.rows`), each record from its
-own random stream, so the same seed and shift always give the same bytes. The truth is unchanged:
-every record still belongs to the same person.
+recorded under a married family name, a person's records made days apart (one passage through the
+offices). Profile knobs change how each source is drawn (:meth:`Shift.profile`); row knobs rewrite
+rendered rows (:meth:`Shift.rows`), each record from its own random stream, so the same seed and shift
+always give the same bytes; ``episodes`` sets the world's event dates (``generate.build_world``).
+The truth is unchanged: every record still belongs to the same person.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Shift:
     second_phone: float = 0.0  # share of records giving another number of the person's (new each time)
     name_change: float = 0.0  # share of women's records under another (married) family name
     id_typo: float = 0.0  # share of ID numbers written with two adjacent digits transposed
+    episodes: float = 0.0  # share of a person's later records made within a month of the first (one passage)
 
     def profile(self, p: Profile) -> Profile:
         """``p`` with the profile knobs applied."""
