@@ -470,12 +470,12 @@ def _run_steps(
                                        settings=json.dumps({k: learned.get(k) for k in APPLIED_FIELDS}))
             fault_point("cluster:after-clustering")
             ids = assign_person_ids(con, run_id=run_id, scope=clusters.scope_table)
+            fault_point("cluster:after-ids")  # the queue measures again the clusters of the records clustered again
+            band, scope = cfg.review_band or review_band(cfg.threshold), None if adopted else clusters.scope_table
+            report.review_queue = build_review_queue(con, band=band, run_id=run_id, decisions_table=decisions.table,
+                                                     consistency=consistency, scope=scope, since_run=clusters.kept_from)
             if clusters.scope_table:
                 con.execute(f"DROP TABLE {clusters.scope_table}")
-            fault_point("cluster:after-ids")
-            band = cfg.review_band or review_band(cfg.threshold)
-            report.review_queue = build_review_queue(con, band=band, run_id=run_id, decisions_table=decisions.table,
-                                                     consistency=consistency)
             # the decision publisher re-clusters this night's snapshot with these settings
             report.clusters = {"threshold": cfg.threshold, "review_band": list(band),
                                "clusters": clusters.clusters, "singletons": clusters.singletons,

@@ -318,6 +318,15 @@ MIGRATIONS: list[str] = [
         UNION ALL SELECT replaced_by_file_id, source FROM record_history)
     ORDER BY file_id, source;
     """,
+    # 21: the review queue's per-cluster parts of the last queue (sizes, persons, cluster items), so that a night
+    # builds them again only for the clusters it clustered (linkage/clusters/queue_cache.py)
+    """
+    CREATE TABLE queue_clusters (cluster_key BIGINT NOT NULL, size BIGINT NOT NULL, person_id VARCHAR,
+                                 signature VARCHAR);
+    CREATE TABLE queue_cluster_items (cluster_key BIGINT NOT NULL, rid_l BIGINT, rid_r BIGINT, priority DOUBLE,
+                                      reason JSON, match_probability DOUBLE);
+    CREATE TABLE queue_state (run_id BIGINT NOT NULL, signature VARCHAR NOT NULL);
+    """,
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -58,9 +59,14 @@ def _decide(db: Path) -> None:
             "ORDER BY l.rid, r.rid LIMIT 1").fetchall()[0]
     finally:
         con.close()
+    record_decisions(db, [(split, "negative"), (join, "positive")])
+
+
+def record_decisions(db: Path, decisions: list[tuple[tuple, str]]) -> None:
+    """Steward decisions in the store's service database: ((source, record_id, source, record_id), judgement)."""
     service = connect_service(store_paths(db).service_db)
     try:
-        for (sl, il, sr, ir), judgement in ((split, "negative"), (join, "positive")):
+        for (sl, il, sr, ir), judgement in decisions:
             (sl, il), (sr, ir) = sorted([(sl, il), (sr, ir)])
             service.execute(
                 "INSERT INTO decisions (source_l, record_id_l, source_r, record_id_r, judgement, decided_by) "
@@ -92,14 +98,21 @@ def _scoped_and_whole(source: Path, to: Path) -> tuple[Path, Path]:
     return out[0], out[1]
 
 
-@pytest.fixture(scope="module")
-def nights(tmp_path_factory) -> dict:
-    base = tmp_path_factory.mktemp("scope")
+def decided_first_night(base: Path, inbox: Callable[[Path, int], Path]) -> tuple[Path, Path]:
+    """Night 1 (``inbox(folder, night)``) into ``base/night1`` with the fixed-prior model, a steward's decisions
+    after it; the store and the model."""
     night1 = base / "night1" / "laolink.duckdb"
     night1.parent.mkdir()
     model = _fixed_prior_model(base / "model.json")
-    run_nightly(NightlyConfig(inbox=_inbox(base / "n1", 1), db=night1, model=model))
+    run_nightly(NightlyConfig(inbox=inbox(base / "n1", 1), db=night1, model=model))
     _decide(night1)
+    return night1, model
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory) -> dict:
+    base = tmp_path_factory.mktemp("scope")
+    night1, model = decided_first_night(base, _inbox)
     db, whole = _scoped_and_whole(night1, base)
     night2 = _inbox(base / "n2", 2)
     reports = {name: run_nightly(NightlyConfig(inbox=night2, db=path, model=model))

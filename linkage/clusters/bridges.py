@@ -78,19 +78,21 @@ def _bridges(rid_l: np.ndarray, rid_r: np.ndarray, min_side: int = 2) -> list[in
     return found
 
 
-def create_bridge_links(con: duckdb.DuckDBPyConnection) -> None:
-    """``_bridge_links``: the model links that alone hold a cluster of four records or more together.
+def create_bridge_links(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:
+    """``_bridge_links``: the model links that alone hold a cluster of four records or more together;
+    ``_qb_signatures``: those clusters' signatures (the caller drops it). ``_cluster_info`` gives the clusters'
+    sizes; with ``scope`` (``linkage.clusters.queue_cache``), only the clusters of its records are looked at.
 
     A cluster's signature is the number of its links and the sum of their 64-bit hashes (a multiset hash, as the
     snapshot delta compares rows): a changed cluster keeps its old signature only with a chance of 2^-64."""
     cache = has_table(con, BRIDGE_CACHE_TABLE)
+    links, clusters = ("cluster_links", "record_cluster") if scope is None else ("_q_links", "_q_rc")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _qb_links AS
-        SELECT c.cluster_key, l.rid_l, l.rid_r, l.origin = 'model' AS is_model FROM cluster_links l
-        JOIN record_cluster c ON c.rid = l.rid_l
-        WHERE c.cluster_key IN (SELECT cluster_key FROM record_cluster GROUP BY cluster_key
-                                HAVING count(*) >= {MIN_CLUSTER_RECORDS});
+        SELECT c.cluster_key, l.rid_l, l.rid_r, l.origin = 'model' AS is_model FROM {links} l
+        JOIN {clusters} c ON c.rid = l.rid_l
+        WHERE c.cluster_key IN (SELECT cluster_key FROM _cluster_info WHERE size >= {MIN_CLUSTER_RECORDS});
         CREATE OR REPLACE TEMP TABLE _qb_signatures AS
         SELECT cluster_key, '{BRIDGE_VERSION}:' || count(*) || ':' || {multiset_hash_sql("rid_l, rid_r, is_model")}
                AS signature
@@ -121,19 +123,22 @@ def create_bridge_links(con: duckdb.DuckDBPyConnection) -> None:
     try:
         con.execute("INSERT INTO _bridge_links SELECT rid_l, rid_r FROM _bridge_arrow")
         if cache:
-            _remember(con)
+            _remember(con, scoped=scope is not None)
     finally:
         con.unregister("_bridge_arrow")
         con.unregister("_searched_arrow")
-        con.execute("DROP TABLE _qb_links; DROP TABLE _qb_signatures")
+        con.execute("DROP TABLE _qb_links")
 
 
-def _remember(con: duckdb.DuckDBPyConnection) -> None:
+def _remember(con: duckdb.DuckDBPyConnection, *, scoped: bool) -> None:
     """Keep the bridges of this queue's clusters only: the signatures gone are dropped, the new ones added
-    (a cluster searched tonight with no bridge is remembered with none)."""
+    (a cluster searched tonight with no bridge is remembered with none). ``scoped``: the clusters looked at are
+    those that changed since the last queue, whose signatures then are ``_q_old_signatures``: those are the ones
+    that may be gone."""
+    gone = "c.signature IN (SELECT signature FROM _q_old_signatures) AND " if scoped else ""
     con.execute(
         f"""
-        DELETE FROM {BRIDGE_CACHE_TABLE} c WHERE NOT EXISTS (SELECT 1 FROM _qb_signatures s
+        DELETE FROM {BRIDGE_CACHE_TABLE} c WHERE {gone}NOT EXISTS (SELECT 1 FROM _qb_signatures s
                                                                  WHERE s.signature = c.signature);
         INSERT INTO {BRIDGE_CACHE_TABLE}
         SELECT DISTINCT ON (s.signature) s.signature,

@@ -77,6 +77,7 @@ class ClusterReport:
     partial_name_links_dropped: int = 0  # links to a second group of a record with a given name only (partial_names)
     records_clustered: int = 0  # the records of the components clustered (all, or those a night touched)
     scope_table: str | None = None  # those records when not all (kept for the person IDs; the caller drops it)
+    kept_from: int | None = None  # then the run whose clustering the other records keep
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
@@ -187,7 +188,7 @@ def cluster_records(
         report.records_clustered = report.records
     else:
         report.records_clustered = con.execute(f"SELECT count(*) FROM {SCOPE_TABLE}").fetchall()[0][0]
-        report.scope_table = SCOPE_TABLE
+        report.scope_table, report.kept_from = SCOPE_TABLE, kept_from
     con.execute("DROP TABLE IF EXISTS _links; DROP TABLE IF EXISTS _labels; DROP TABLE IF EXISTS _cut_components;"
                 " DROP TABLE IF EXISTS _components;"
                 f" DROP TABLE IF EXISTS {ASSIGNMENT_TABLE}; DROP TABLE IF EXISTS {LISTED_ONCE_TABLE}")

@@ -38,7 +38,8 @@ import math
 
 import duckdb
 
-from linkage.clusters.bridges import create_bridge_links
+from linkage.clusters import queue_cache
+from linkage.clusters.bridges import BRIDGE_VERSION, MIN_CLUSTER_RECORDS, MIN_SIDE, create_bridge_links
 from linkage.clusters.consistency import DEFAULT_RULES, ConsistencyRules, contradiction_sql, member_columns_sql
 from linkage.clusters.queue_flags import insert_flag_items
 from linkage.clusters.queue_persons import drop_persons_their_records_disagree_on, one_question_per_person
@@ -81,12 +82,17 @@ def build_review_queue(
     max_birth_year_gap: int = 2,
     min_density: float = 0.4,
     consistency: ConsistencyRules | None = DEFAULT_RULES,
+    scope: str | None = None,
+    since_run: int | None = None,
 ) -> int:
     """Rebuild ``review_queue`` for a run from predictions, clusters, decisions and flags; return its size.
 
     Needs ``record_cluster``/``cluster_links``/``clustering_flags`` from clustering and
     ``record_person`` from ID assignment (cluster items name the person); ``consistency`` are the rules the
-    clustering cut by (two persons they keep apart are not asked about as a pair).
+    clustering cut by (two persons they keep apart are not asked about as a pair). ``scope``: a table of the
+    records clustered again after the clustering of run ``since_run`` (``ClusterReport``), every other record's
+    cluster and person as that clustering left them: the clusters' own parts are measured for theirs only
+    (``linkage.clusters.queue_cache``), the queue the same.
     """
     low, high = band
     if not 0.0 <= low < high <= 1.0:
@@ -100,7 +106,8 @@ def build_review_queue(
     con.execute("SET disabled_optimizers = ?", [",".join(filter(None, [previous_optimizers,
                                                                         "build_side_probe_side"]))])
     try:
-        size = _build(con, low, high, run_id, decisions_table, max_birth_year_gap, min_density, consistency)
+        size = _build(con, low, high, run_id, decisions_table, max_birth_year_gap, min_density, consistency,
+                      (scope, since_run))
     except BaseException:
         with contextlib.suppress(duckdb.Error):  # an invalidated database refuses this too; keep the first error
             con.execute("SET disabled_optimizers = ?", [previous_optimizers])
@@ -110,9 +117,14 @@ def build_review_queue(
 
 
 def _build(con: duckdb.DuckDBPyConnection, low: float, high: float, run_id: int, decisions_table: str,
-           max_birth_year_gap: int, min_density: float, consistency: ConsistencyRules | None) -> int:
-    create_bridge_links(con)
-    _create_cluster_info(con)
+           max_birth_year_gap: int, min_density: float, consistency: ConsistencyRules | None,
+           since: tuple[str | None, int | None]) -> int:
+    signature = queue_cache.settings_signature(
+        low, high, max_birth_year_gap, min_density, MIN_SIZE_FOR_DENSITY, BRIDGE_VERSION, MIN_CLUSTER_RECORDS,
+        MIN_SIDE, repr(consistency))
+    scope = since[0] if queue_cache.scoped(con, since[0], since[1], signature) else None
+    queue_cache.create_cluster_info(con, scope)
+    create_bridge_links(con, scope)
     create_decided(con, decisions_table)
     # the links consistency rules cut (each with its cut's two records and the probability clustering gave it):
     # asked about through their cut's item (queue_flags), never as uncertain pairs
@@ -133,11 +145,14 @@ def _build(con: duckdb.DuckDBPyConnection, low: float, high: float, run_id: int,
                 {"low": low, "high": high, "full_impact": RECORDS_FOR_FULL_IMPACT})
     insert_flag_items(con, run_id, high)
     con.execute(f"INSERT INTO _items {_contested_pairs_sql(decisions_table)}")
-    con.execute(f"INSERT INTO _items {_bridge_links_sql()}")
-    con.execute(f"INSERT INTO _items {_sparse_clusters_sql()}", {"density": min_density,
-                                                                 "min_size": MIN_SIZE_FOR_DENSITY})
-    con.execute(f"INSERT INTO _items {_birth_year_gap_sql()}", {"gap": max_birth_year_gap})
-    _replace_queue(con, run_id)
+    # the clusters' bridge, sparse and birth-year items: measured now for the clusters that changed, kept for others
+    queue_cache.create_cluster_items(con, {"min_size": MIN_SIZE_FOR_DENSITY, "density": min_density,
+                                           "gap": max_birth_year_gap})
+    items = queue_cache.store_clusters(con, scope)
+    con.execute(f"INSERT INTO _items SELECT 'cluster', rid_l, rid_r, cluster_key, priority, reason, match_probability"
+                f" FROM {items} i WHERE {not_decided('i')}")
+    _replace_queue(con, run_id, signature)
+    queue_cache.drop(con, scope)
     for table in ("_items", "_cluster_info", "_cut_links", "_band_pairs", "_refused_persons", "_bridge_links",
                   DECIDED):
         con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -150,18 +165,6 @@ def _pattern_sql(con: duckdb.DuckDBPyConnection) -> str:
         "SELECT column_name FROM duckdb_columns() WHERE table_name = 'predictions' AND column_name LIKE 'gamma_%'"
         " AND database_name = current_database() ORDER BY column_name").fetchall()]
     return "concat_ws(',', " + ", ".join(f'"{g}"' for g in gammas) + ")" if gammas else "''"
-
-
-def _create_cluster_info(con: duckdb.DuckDBPyConnection) -> None:
-    """``_cluster_info``: each cluster's size and (any) person."""
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _cluster_info AS
-        SELECT rc.cluster_key, count(*) AS size, min(rp.person_id) AS person_id
-        FROM record_cluster rc LEFT JOIN record_person rp USING (rid)
-        GROUP BY rc.cluster_key
-        """
-    )
 
 
 def _create_band_pairs(con: duckdb.DuckDBPyConnection, decisions_table: str, params: dict) -> None:
@@ -276,65 +279,7 @@ def _contested_pairs_sql(decisions_table: str) -> str:
         """
 
 
-def _bridge_links_sql() -> str:
-    """Bridge links (``_bridge_links``) between two groups of at least two records, unless decided."""
-    # the rows of the bridges' records first (materialized): joined whole, with the queue's joins kept as planned
-    # (build_review_queue), links, clusters and their sizes built hash tables over the whole store (0.17 s at 1M)
-    return f"""
-        WITH links AS MATERIALIZED (
-            SELECT rid_l, rid_r, match_probability FROM cluster_links WHERE rid_l IN (SELECT rid_l FROM _bridge_links)),
-        clusters AS MATERIALIZED (
-            SELECT rid, cluster_key FROM record_cluster WHERE rid IN (SELECT rid_l FROM _bridge_links)),
-        sizes AS MATERIALIZED (
-            SELECT cluster_key, size FROM _cluster_info WHERE cluster_key IN (SELECT cluster_key FROM clusters))
-        SELECT 'cluster', l.rid_l, l.rid_r, c.cluster_key,
-               1.5 + (1 - l.match_probability) + least(i.size, 100) / 1000,
-               {reason_sql("bridge_link", p="l.match_probability", size="i.size")},
-               l.match_probability
-        FROM _bridge_links b
-        JOIN links l USING (rid_l, rid_r)
-        JOIN clusters c ON c.rid = l.rid_l
-        JOIN sizes i ON i.cluster_key = c.cluster_key
-        WHERE {not_decided("l")}
-        """
-
-
-def _sparse_clusters_sql() -> str:
-    """Clusters of ``$min_size`` records or more with a link density under ``$density``."""
-    return f"""
-        SELECT 'cluster', NULL, NULL, i.cluster_key, 1.2 + least(i.size, 100) / 1000,
-               {reason_sql("sparse_cluster", links="k.n", size="i.size", density="k.n / (i.size * (i.size - 1) / 2)")},
-               NULL
-        FROM _cluster_info i
-        JOIN (SELECT c.cluster_key, count(*) AS n FROM cluster_links l JOIN record_cluster c ON c.rid = l.rid_l
-              GROUP BY c.cluster_key) k USING (cluster_key)
-        WHERE i.size >= $min_size AND k.n / (i.size * (i.size - 1) / 2) < $density
-        """
-
-
-def _birth_year_gap_sql() -> str:
-    """Clusters whose birth years are more than ``$gap`` apart, unless that pair is decided."""
-    return f"""
-        SELECT 'cluster', least(y.rid_young, y.rid_old), greatest(y.rid_young, y.rid_old), y.cluster_key,
-               1.4 + least(i.size, 100) / 1000,
-               {reason_sql("birth_year_gap", year_old="y.year_old", year_young="y.year_young", gap="$gap")},
-               NULL
-        FROM (SELECT c.cluster_key,
-                     arg_min(r.rid, (coalesce(r.dob_year, r.dob_year_max), r.rid)) AS rid_old,
-                     min(coalesce(r.dob_year, r.dob_year_max)) AS year_old,
-                     arg_max(r.rid, (coalesce(r.dob_year, r.dob_year_min), -r.rid)) AS rid_young,
-                     max(coalesce(r.dob_year, r.dob_year_min)) AS year_young
-              FROM record_cluster c JOIN records r USING (rid)
-              WHERE c.cluster_key IN (SELECT cluster_key FROM _cluster_info WHERE size > 1)
-              GROUP BY c.cluster_key) y
-        JOIN _cluster_info i USING (cluster_key)
-        WHERE y.year_young - y.year_old > $gap
-          AND NOT EXISTS (SELECT 1 FROM {DECIDED} d WHERE d.rid_l = least(y.rid_young, y.rid_old)
-                                                    AND d.rid_r = greatest(y.rid_young, y.rid_old))
-        """
-
-
-def _replace_queue(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
+def _replace_queue(con: duckdb.DuckDBPyConnection, run_id: int, signature: str) -> None:
     """Replace ``review_queue`` with one item per pair, and per cluster (its reasons, most urgent first);
     a pair that is both (a flagged cluster's pair) is listed once, at its higher priority.
 
@@ -404,6 +349,7 @@ def _replace_queue(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
             {"run_id": run_id, "first": first},
         )
         con.execute("DROP TABLE _previous_items; DROP TABLE _queue_rows")
+        queue_cache.remember(con, run_id, signature)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
