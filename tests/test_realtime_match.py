@@ -48,11 +48,12 @@ def rec(source, record_id, **std):
 RECORDS = [
     rec("MOLSW-DSW", "A1", **BOUASY),
     rec("MOPS-AHTD", "A2", **{**BOUASY, "phone_e164": None, "dob": None, "dob_month": None, "dob_day": None,
-                              "dob_precision": "year", "full_name_std": "buasi thammasak"}),
+                              "dob_precision": "year", "full_name_std": "buasi thammasak",
+                              "event_date_std": "2024-03-01"}),
     # same name, other person: different birth year, sex, district, phone
     rec("TH-REPAT", "B1", **{**BOUASY, "sex_code": "M", "dob": "1980-01-02", "dob_year": 1980, "dob_month": 1,
                              "dob_day": 2, "district_code": "VT-02", "province_code": "VT",
-                             "phone_e164": "+66812345678"}),
+                             "phone_e164": "+66812345678", "event_date_std": "2019-05-05"}),
     # shares only the phone with the query
     rec("PROV-SVK", "C1", given_key="NOI", family_key="PHOMMA", full_name_std="noy phomma", sex_code="F",
         phone_e164="+8562055550101"),
@@ -134,9 +135,9 @@ def test_right_person_first_and_reasons(snap):
 def test_scores_equal_splinks_own(snap):
     scorer = scorer_for(snap)
     query = std_of(**{**BOUASY, "dob": None, "dob_month": None, "dob_day": None, "dob_precision": "year",
-                      "district_code": None})
+                      "district_code": None, "event_date_std": "2024-03-03"})
     result = scorer.score(snap, query, top_k=10)
-    assert result.persons
+    assert {f.gamma for p in result.persons for f in p.fields if f.comparison == "event"} >= {3, 0}  # 2 days, 5 years apart
     for person in result.persons:
         weight, gammas = splink_weight(snap, scorer, query, person.rid)
         assert person.match_weight == pytest.approx(weight, abs=1e-9)
