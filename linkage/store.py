@@ -327,6 +327,13 @@ MIGRATIONS: list[str] = [
                                       reason JSON, match_probability DOUBLE);
     CREATE TABLE queue_state (run_id BIGINT NOT NULL, signature VARCHAR NOT NULL);
     """,
+    # 22: the review queue's uncertain pairs between two clusters, with whether their two persons may be asked about,
+    # so that a night measures again those of the clusters it clustered only (linkage/clusters/queue_band.py)
+    """
+    CREATE TABLE queue_band_pairs (rid_l BIGINT NOT NULL, rid_r BIGINT NOT NULL, match_probability DOUBLE,
+                                   pattern VARCHAR, key_l BIGINT NOT NULL, key_r BIGINT NOT NULL,
+                                   dropped BOOLEAN NOT NULL);
+    """,
 ]
 
 

@@ -17,8 +17,8 @@ from linkage.nightly import NightlyConfig, run_nightly
 from linkage.store import connect
 
 PERSONS = 1000  # the demo's smallest size with bridge and birth-year items (300 persons have none)
-TABLES = ("review_queue", "queue_clusters", "queue_cluster_items", "queue_bridge_cache", "queue_state",
-          "record_cluster", "record_person", "clustering_flags")
+TABLES = ("review_queue", "queue_clusters", "queue_cluster_items", "queue_band_pairs", "queue_bridge_cache",
+          "queue_state", "record_cluster", "record_person", "clustering_flags")
 
 
 def _inbox(out: Path, night: int) -> Path:

@@ -8,8 +8,9 @@ birth-year items before decided pairs are left out) and the settings they were b
 run and a digest of the settings). A night that clustered only the components it touched
 (``linkage.clusters.scope``) passes those records: every other record kept its cluster, its links, its
 consistency columns and its person, so every cluster whose key is not one of those records is as the last queue
-saw it, and only the others are measured again. The decided pairs, the uncertain pairs and clustering's flags
-are read whole every time. Without the tables (a snapshot), without the records (a whole clustering, persons
+saw it, and only the others are measured again (the uncertain pairs between two clusters likewise:
+``linkage.clusters.queue_band``). The decisions, the choice of one pair per person and clustering's flags are
+applied whole every time. Without the tables (a snapshot), without the records (a whole clustering, persons
 adopted from a decision snapshot), after a queue of another run than the clustering the night kept, or with other
 settings, every cluster is measured, and the tables are written whole. ``tests/test_incremental_queue.py``
 compares both ways on the same nights.
@@ -29,7 +30,8 @@ ITEMS_TABLE = "queue_cluster_items"
 STATE_TABLE = "queue_state"
 # Part of the settings' digest: a change to what a cluster's parts are (their items, their SQL) is a new version,
 # and the next queue measures every cluster once.
-QUEUE_CACHE_VERSION = 1
+# 2: the uncertain pairs between two clusters too (``linkage.clusters.queue_band``).
+QUEUE_CACHE_VERSION = 2
 # The per-cluster items' temporary table: this queue's, for the clusters measured now.
 NEW_ITEMS = "_q_items"
 

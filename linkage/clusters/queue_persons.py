@@ -26,39 +26,6 @@ import duckdb
 PERSON_EVIDENCE_MIN = 0.1
 
 
-def drop_persons_their_records_disagree_on(con: duckdb.DuckDBPyConnection) -> None:
-    """Remove from ``_band_pairs`` the two persons (of more than two records together) whose records' pairs have a
-    mean stored probability under ``PERSON_EVIDENCE_MIN``; ``_cluster_info`` gives each person's size."""
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _weak_persons AS
-        WITH keys AS (SELECT DISTINCT key_a, key_b FROM _band_pairs),
-        members AS (
-            SELECT rc.rid, rc.cluster_key FROM record_cluster rc
-            WHERE rc.cluster_key IN (SELECT key_a FROM keys UNION SELECT key_b FROM keys)),
-        scored AS (
-            SELECT p.rid_l, p.rid_r, max(coalesce(p.match_probability, 0)) AS p FROM predictions p
-            SEMI JOIN members a ON a.rid = p.rid_l SEMI JOIN members b ON b.rid = p.rid_r
-            GROUP BY p.rid_l, p.rid_r),
-        summed AS (
-            SELECT least(a.cluster_key, b.cluster_key) AS key_a, greatest(a.cluster_key, b.cluster_key) AS key_b,
-                   sum(s.p) AS total
-            FROM scored s JOIN members a ON a.rid = s.rid_l JOIN members b ON b.rid = s.rid_r
-            WHERE a.cluster_key <> b.cluster_key
-            GROUP BY ALL)
-        SELECT k.key_a, k.key_b FROM keys k
-        JOIN summed s ON s.key_a = k.key_a AND s.key_b = k.key_b
-        JOIN _cluster_info ia ON ia.cluster_key = k.key_a
-        JOIN _cluster_info ib ON ib.cluster_key = k.key_b
-        WHERE ia.size * ib.size > 1 AND s.total < $minimum * ia.size * ib.size
-        """,
-        {"minimum": PERSON_EVIDENCE_MIN},
-    )
-    con.execute("CREATE OR REPLACE TEMP TABLE _band_pairs AS"
-                " SELECT * FROM _band_pairs ANTI JOIN _weak_persons USING (key_a, key_b)")
-    con.execute("DROP TABLE _weak_persons")
-
-
 def one_question_per_person(con: duckdb.DuckDBPyConnection) -> None:
     """Keep in ``_band_pairs`` at most one pair per person: greedily, the likeliest pair first (ties by records).
 

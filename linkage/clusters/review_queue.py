@@ -38,11 +38,11 @@ import math
 
 import duckdb
 
-from linkage.clusters import queue_cache
+from linkage.clusters import queue_band, queue_cache
 from linkage.clusters.bridges import BRIDGE_VERSION, MIN_CLUSTER_RECORDS, MIN_SIDE, create_bridge_links
-from linkage.clusters.consistency import DEFAULT_RULES, ConsistencyRules, contradiction_sql, member_columns_sql
+from linkage.clusters.consistency import DEFAULT_RULES, ConsistencyRules
 from linkage.clusters.queue_flags import insert_flag_items
-from linkage.clusters.queue_persons import drop_persons_their_records_disagree_on, one_question_per_person
+from linkage.clusters.queue_persons import PERSON_EVIDENCE_MIN, one_question_per_person
 from linkage.clusters.queue_sql import DECIDED, create_decided, not_decided, reason_sql
 from linkage.store import draw_contiguous, sequence_drawn
 
@@ -121,7 +121,7 @@ def _build(con: duckdb.DuckDBPyConnection, low: float, high: float, run_id: int,
            since: tuple[str | None, int | None]) -> int:
     signature = queue_cache.settings_signature(
         low, high, max_birth_year_gap, min_density, MIN_SIZE_FOR_DENSITY, BRIDGE_VERSION, MIN_CLUSTER_RECORDS,
-        MIN_SIDE, repr(consistency))
+        MIN_SIDE, PERSON_EVIDENCE_MIN, repr(consistency))
     scope = since[0] if queue_cache.scoped(con, since[0], since[1], signature) else None
     queue_cache.create_cluster_info(con, scope)
     create_bridge_links(con, scope)
@@ -134,9 +134,7 @@ def _build(con: duckdb.DuckDBPyConnection, low: float, high: float, run_id: int,
         FROM (SELECT rid_l AS flag_l, rid_r AS flag_r, unnest(CAST(detail->'$.cut' AS BIGINT[][])) AS link,
                      unnest(CAST(detail->'$.cut_probabilities' AS DOUBLE[])) AS p
               FROM clustering_flags WHERE run_id = $run_id AND kind = 'consistency-cut')""", {"run_id": run_id})
-    _create_band_pairs(con, decisions_table, {"low": low, "high": high})
-    _drop_contradicting_persons(con, consistency)
-    drop_persons_their_records_disagree_on(con)
+    _create_band_pairs(con, decisions_table, {"low": low, "high": high}, scope, consistency)
     one_question_per_person(con)
     con.execute("CREATE OR REPLACE TEMP TABLE _items (kind VARCHAR, rid_l BIGINT, rid_r BIGINT, cluster_key BIGINT,"
                 " priority DOUBLE, reason JSON, match_probability DOUBLE)")
@@ -159,18 +157,12 @@ def _build(con: duckdb.DuckDBPyConnection, low: float, high: float, run_id: int,
     return con.execute("SELECT count(*) FROM review_queue").fetchall()[0][0]
 
 
-def _pattern_sql(con: duckdb.DuckDBPyConnection) -> str:
-    """SQL of a prediction's comparison pattern: its level of every comparison (``gamma_*``), as text."""
-    gammas = [r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'predictions' AND column_name LIKE 'gamma_%'"
-        " AND database_name = current_database() ORDER BY column_name").fetchall()]
-    return "concat_ws(',', " + ", ".join(f'"{g}"' for g in gammas) + ")" if gammas else "''"
-
-
-def _create_band_pairs(con: duckdb.DuckDBPyConnection, decisions_table: str, params: dict) -> None:
+def _create_band_pairs(con: duckdb.DuckDBPyConnection, decisions_table: str, params: dict, scope: str | None,
+                       consistency: ConsistencyRules | None) -> None:
     """``_band_pairs``: pairs in the band ``$low``..``$high`` between two persons, one per two persons (their most
-    likely pair), unless decided, the two persons said not the same, or cut by a consistency rule (``_cut_links``:
-    its cut's item asks about the strongest link it cut)."""
+    likely pair), unless decided, the two persons said not the same, cut by a consistency rule (``_cut_links``:
+    its cut's item asks about the strongest link it cut), or the two persons may not be asked about
+    (``linkage.clusters.queue_band``: their records contradict or barely look alike)."""
     # two persons a "not the same" keeps apart, or a "not sure" answered for while neither's records changed
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _refused_persons AS
@@ -201,60 +193,25 @@ def _create_band_pairs(con: duckdb.DuckDBPyConnection, decisions_table: str, par
         SELECT e.key_a, e.key_b FROM ends e
         JOIN changed ca ON ca.cluster_key = e.key_a JOIN changed cb ON cb.cluster_key = e.key_b
         WHERE e.judgement = 'unsure' AND ca.last_change <= e.decided_at AND cb.last_change <= e.decided_at""")
-    # Only the pairs with a row in the band are grouped (with all their rows: the same maximum), and only those
-    # in the band are joined to their clusters: 1.1 s -> 0.4 s at 1M records, the same pairs.
+    candidates = queue_band.create_candidates(con, scope, params, consistency)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _band_pairs AS
-        WITH scored AS MATERIALIZED (
-            SELECT rid_l, rid_r, max(match_probability) AS match_probability,
-                   arg_max({_pattern_sql(con)}, match_probability) AS pattern
-            FROM predictions SEMI JOIN (SELECT DISTINCT rid_l, rid_r FROM predictions
-                                        WHERE match_probability BETWEEN $low AND $high) b USING (rid_l, rid_r)
-            GROUP BY rid_l, rid_r HAVING max(match_probability) BETWEEN $low AND $high),
-        ends AS MATERIALIZED (
-            SELECT s.*, cl.cluster_key AS key_l, cr.cluster_key AS key_r
-            FROM scored s JOIN record_cluster cl ON cl.rid = s.rid_l JOIN record_cluster cr ON cr.rid = s.rid_r
-            WHERE cl.cluster_key <> cr.cluster_key)
         SELECT p.rid_l, p.rid_r, p.match_probability, p.pattern, il.size + ir.size AS records,
                least(p.key_l, p.key_r) AS key_a, greatest(p.key_l, p.key_r) AS key_b
-        FROM ends p
+        FROM {candidates} p
         JOIN _cluster_info il ON il.cluster_key = p.key_l
         JOIN _cluster_info ir ON ir.cluster_key = p.key_r
-        WHERE {not_decided("p")}
+        WHERE NOT p.dropped AND {not_decided("p")}
           AND NOT EXISTS (SELECT 1 FROM _cut_links c WHERE c.rid_l = p.rid_l AND c.rid_r = p.rid_r)
           AND NOT EXISTS (SELECT 1 FROM _refused_persons x WHERE x.key_a = least(p.key_l, p.key_r)
                                                              AND x.key_b = greatest(p.key_l, p.key_r))
         QUALIFY row_number() OVER (
             PARTITION BY least(p.key_l, p.key_r), greatest(p.key_l, p.key_r)
             ORDER BY p.match_probability DESC, p.rid_l, p.rid_r) = 1
-        """,
-        params,
-    )
-
-
-def _drop_contradicting_persons(con: duckdb.DuckDBPyConnection, consistency: ConsistencyRules | None) -> None:
-    """Remove from ``_band_pairs`` the two persons whose records contradict by the clustering's consistency rules:
-    "the same person" would join records that cannot be one, and clustering would then cut that person elsewhere
-    (on the 100,000-record demo such pairs were one person 4.5 % of the time, the others 38 %)."""
-    if consistency is None or not consistency.conditions():
-        return
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _contradicting AS
-        WITH keys AS (SELECT key_a AS k FROM _band_pairs UNION SELECT key_b FROM _band_pairs),
-        members AS (
-            SELECT rc.cluster_key, {member_columns_sql(con, consistency)}
-            FROM record_cluster rc JOIN records r ON r.rid = rc.rid
-            WHERE rc.cluster_key IN (SELECT k FROM keys))
-        SELECT DISTINCT x.key_a, x.key_b FROM _band_pairs x
-        JOIN members a ON a.cluster_key = x.key_a JOIN members b ON b.cluster_key = x.key_b
-        WHERE {contradiction_sql(consistency)}
         """
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE _band_pairs AS"
-                " SELECT * FROM _band_pairs ANTI JOIN _contradicting USING (key_a, key_b)")
-    con.execute("DROP TABLE _contradicting")
+    con.execute(f"DROP TABLE IF EXISTS {queue_band.NEW_CANDIDATES}")
 
 
 def _uncertain_pairs_sql() -> str:
