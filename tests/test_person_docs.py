@@ -71,23 +71,25 @@ def test_publish_writes_a_document_per_active_person_equal_to_the_live_answer(sn
         docs.close()
 
 
+def _entries(path) -> list[tuple]:
+    """Every entry of a document file, by person."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT person_id, doc, records FROM docs ORDER BY person_id").fetchall()
+    finally:
+        db.close()
+
+
 def test_documents_built_a_few_persons_per_query_are_the_same(snapshot, tmp_path, monkeypatch):
     """The documents are built a part of the persons at a time (bounded memory): parts give the
     very file one part gives (parts of three: of three and of one), every document still the live answer."""
-
-    def entries(path) -> list[tuple]:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            return db.execute("SELECT person_id, doc, records FROM docs ORDER BY person_id").fetchall()
-        finally:
-            db.close()
 
     whole = tmp_path / "whole.sqlite"
     build_person_docs(snapshot, whole)
     monkeypatch.setattr(person_docs, "DOCS_PER_QUERY", 3)
     parts = docs_path(snapshot)
     build_person_docs(snapshot, parts)
-    assert entries(parts) == entries(whole)
+    assert _entries(parts) == _entries(whole)
     assert _assert_documents_are_live_answers(snapshot) > 3  # two parts, the second shorter
 
 
@@ -197,3 +199,29 @@ def test_person_documents_whose_snapshot_is_gone_are_removed(tmp_path):
         path.write_bytes(b"x")
     _remove_old_snapshots(paths, keep=kept[0])
     assert all(p.exists() for p in kept) and not any(p.exists() for p in orphans)
+
+
+def test_documents_written_from_the_stores_rows_are_the_snapshots(snapshot, tmp_path):
+    """A publish by delta writes the documents from the store's tables (the rows it just brought the snapshot to),
+    then stamps them with the snapshot and puts them in place: readers take them as the snapshot's, the very entries
+    written from the snapshot itself; a file not finished is not read, and a discarded one leaves nothing."""
+
+    store = tmp_path / "store.duckdb"
+    shutil.copy2(snapshot, store)  # the same rows in another file
+    target = tmp_path / "run-000009_p000009.duckdb"
+    shutil.copy2(snapshot, target)
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        written = person_docs.write_docs(con, docs_path(target))
+        discarded = person_docs.write_docs(con, tmp_path / "other.sqlite")
+    finally:
+        con.close()
+    assert written is not None and discarded is not None
+    assert open_person_docs(target) is None, "not stamped with the snapshot yet: not read"
+    assert written.finish(target) == docs_path(target)
+    assert _entries(docs_path(target)) == _entries(build_person_docs(snapshot, tmp_path / "direct.sqlite"))
+    docs = open_person_docs(target)
+    assert docs is not None, "stamped with the snapshot: read as its documents"
+    docs.close()
+    discarded.discard()
+    assert sorted(p.name for p in tmp_path.iterdir() if ".tmp" in p.name) == []

@@ -175,15 +175,58 @@ def build_person_docs(snapshot: Path, out: Path | None = None, *, previous: Path
     may differ from it), only those persons' documents are written: into a delta file over the previous
     night's base (module docstring) while the delta stays small, else into a copy of the base.
     """
-    out = out or docs_path(snapshot)
-    stamp = _stamp(snapshot)
     con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        written = write_docs(con, out or docs_path(snapshot), previous=previous, person_ids=person_ids)
+    finally:
+        con.close()
+    return None if written is None else written.finish(snapshot)
+
+
+@dataclass(frozen=True)
+class WrittenDocs:
+    """A document file written under its temporary name: not yet stamped with its snapshot, nor in place."""
+
+    tmp: Path
+    out: Path
+    base: Path | None
+
+    def finish(self, snapshot: Path) -> Path:
+        """Stamp the file with ``snapshot`` (complete and closed: its inode, size and time are what readers check
+        the file against), sync it and rename it into place."""
+        try:
+            db = sqlite3.connect(f"file:{self.tmp}?mode=rw", uri=True)
+            try:
+                db.execute("PRAGMA journal_mode=OFF")
+                db.execute("INSERT INTO meta VALUES ('snapshot', ?)", [_stamp(snapshot)])
+                db.commit()
+            finally:
+                db.close()
+            os.chmod(self.tmp, 0o600)  # personal data, whatever the umask
+            fd = os.open(self.tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            _place(self.tmp, self.out, self.base)
+            return self.out
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+    def discard(self) -> None:
+        self.tmp.unlink(missing_ok=True)
+
+
+def write_docs(con: duckdb.DuckDBPyConnection, out: Path, *, previous: Path | None = None,
+               person_ids: list[str] | None = None) -> WrittenDocs | None:
+    """The documents of the tables ``con`` reads (a snapshot's, or the store's whose rows a snapshot was just
+    brought to), written under a temporary name beside ``out`` (:meth:`WrittenDocs.finish` stamps and places
+    them); None when there are no persons. ``previous`` and ``person_ids`` as for :func:`build_person_docs`."""
+    if not {"persons", "records", "record_person"} <= _tables(con):
+        return None
     tmp = out.with_name(f"{out.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.unlink(missing_ok=True)
     try:
-        tables = _tables(con)
-        if not {"persons", "records", "record_person"} <= tables:
-            return None
         con.execute("SET enable_progress_bar = false")
         plan = _plan(previous, person_ids)
         chunks = _document_rows(con, person_ids)
@@ -215,7 +258,6 @@ def build_person_docs(snapshot: Path, out: Path | None = None, *, previous: Path
                 written.update(r[0] for r in rows)
             if person_ids is not None and plan.base is not None:  # no document: no longer active (answered live)
                 db.executemany("INSERT INTO docs VALUES (?, NULL, 0)", ((p,) for p in set(person_ids) - written))
-            db.execute("INSERT INTO meta VALUES ('snapshot', ?)", [stamp])
             if plan.base is not None:
                 db.execute("INSERT INTO meta VALUES ('base', ?)", [_stamp(plan.base)])
             else:  # what the next night's delta is weighed against
@@ -223,17 +265,10 @@ def build_person_docs(snapshot: Path, out: Path | None = None, *, previous: Path
             db.commit()
         finally:
             db.close()
-        os.chmod(tmp, 0o600)  # personal data, whatever the umask
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        _place(tmp, out, plan.base)
-        return out
-    finally:
-        con.close()
+    except BaseException:
         tmp.unlink(missing_ok=True)
+        raise
+    return WrittenDocs(tmp, out, plan.base)
 
 
 def _document_rows(con: duckdb.DuckDBPyConnection, person_ids: list[str] | None) -> Iterator[list[tuple]]:

@@ -143,7 +143,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, paths: StorePaths, run_id: 
     The snapshot is the previous one plus what changed (``linkage.publishing.snapshot_delta``) when there is a
     previous one with its person documents, else a whole copy of the store's tables.
     """
-    from linkage.publishing.person_docs import build_person_docs, docs_built_from, docs_path
+    from linkage.publishing.person_docs import build_person_docs, docs_built_from, docs_path, write_docs
 
     paths.published_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     _remove_leftovers(paths)
@@ -171,8 +171,16 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, paths: StorePaths, run_id: 
     # what GET /persons/{id} answers, one document per person
     if delta is None or delta.docs_whole:
         build_person_docs(tmp, docs_path(final))
-    else:
-        build_person_docs(tmp, docs_path(final), previous=previous_docs, person_ids=delta.changed_persons)
+    else:  # the changed persons' documents from the store's tables, whose rows the snapshot now holds: read already
+        # (its blocks loaded), where the snapshot would be opened and read cold (1,038 persons at 1M: 0.7-1.0 s
+        # instead of 1.1-1.8 s at load 3)
+        cursor = con.cursor()
+        try:
+            written = write_docs(cursor, docs_path(final), previous=previous_docs, person_ids=delta.changed_persons)
+        finally:
+            cursor.close()
+        if written is not None:
+            written.finish(tmp)
     log.info("publish: tables %s in %.1fs, person documents %s in %.1fs",
              "whole" if delta is None else f"by delta ({sum(delta.changed_keys.values())} keys changed)", tables_s,
              "whole" if delta is None or delta.docs_whole else f"of {len(delta.changed_persons)} persons",
