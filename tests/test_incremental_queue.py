@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from demo_deployment import demo_inbox
-from test_incremental_clustering import decided_first_night, record_decisions
+from test_incremental_clustering import _decide, decided_first_night, record_decisions
 
 from linkage.clusters import queue_cache
 from linkage.nightly import NightlyConfig, run_nightly
@@ -126,3 +126,39 @@ def test_a_queue_that_misses_a_changed_cluster_differs_from_the_whole_rebuild(ni
     scoped, whole = _rows(stores["scoped"]), _rows(stores["whole"])
     assert scoped["record_cluster"] == whole["record_cluster"]
     assert scoped["queue_clusters"] != whole["queue_clusters"]
+
+
+def test_a_night_resumed_after_its_person_ids_measures_every_cluster(nights, tmp_path, monkeypatch):
+    """Killed while publishing, then (decisions recorded meanwhile) killed again after its person IDs: the second
+    clustering came after the queue's, so the third attempt's queue may not take the parts the first one kept."""
+    import linkage.nightly as nightly
+
+    stores = _copies(nights["stores"]["scoped"], tmp_path)
+    night3 = _inbox(tmp_path / "n3", 3)
+    real = nightly.fault_point
+
+    def attempt(db: Path, kill_at: str | None) -> None:
+        def killed(name: str) -> None:
+            if name == kill_at:
+                raise RuntimeError("killed")
+            real(name)
+
+        monkeypatch.setattr(nightly, "fault_point", killed)
+        if kill_at is None:
+            run_nightly(NightlyConfig(inbox=night3, db=db, model=nights["model"]))
+        else:
+            with pytest.raises(RuntimeError, match="killed"):
+                run_nightly(NightlyConfig(inbox=night3, db=db, model=nights["model"]))
+
+    for name, db in stores.items():
+        attempt(db, "publish:start")
+        _decide(db)
+        attempt(db, "cluster:after-ids")
+        if name == "whole":
+            con = connect(db)
+            con.execute("DELETE FROM queue_state")
+            con.close()
+        attempt(db, None)
+    scoped, whole = _rows(stores["scoped"]), _rows(stores["whole"])
+    assert scoped["record_cluster"] == whole["record_cluster"]
+    assert scoped == whole

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 import duckdb
 import pyarrow as pa
 
+from linkage.clusters import queue_cache
 from linkage.clusters.components import connected_components
 from linkage.clusters.consistency import DEFAULT_RULES, ConsistencyRules
 from linkage.clusters.cut_cache import CUT_VERSION
@@ -179,6 +180,7 @@ def cluster_records(
         _write_clusters(con, run_id, flags, kept_from)
         write_state(con, scoped=kept_from is not None, decisions_table=decisions_table, signature=signature,
                     consistency=consistency, run_id=run_id)
+        queue_cache.clustered(con, kept_from)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

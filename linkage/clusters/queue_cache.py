@@ -44,12 +44,29 @@ def settings_signature(*parts: object) -> str:
 def scoped(con: duckdb.DuckDBPyConnection, scope: str | None, since_run: int | None, signature: str) -> bool:
     """Whether the queue may measure only the clusters of the records in ``scope`` (those a night clustered after
     the clustering of run ``since_run``): the store keeps the last queue's parts, built by that run with these
-    settings. The state is cleared either way: the parts are being rewritten, until this queue is stored."""
+    settings on the clustering just before this one (:func:`clustered`). The state is cleared either way: the
+    parts are being rewritten, until this queue is stored."""
     if not has_table(con, STATE_TABLE):
         return False
     state = con.execute(f"SELECT run_id, signature FROM {STATE_TABLE}").fetchall()
     con.execute(f"DELETE FROM {STATE_TABLE}")
-    return scope is not None and since_run is not None and state == [(since_run, signature)]
+    return scope is not None and since_run is not None and state == [(since_run, AFTER + signature)]
+
+
+# The queue state's signature once a clustering followed its queue: the parts are those of the clustering before.
+AFTER = "clustered-after:"
+
+
+def clustered(con: duckdb.DuckDBPyConnection, kept_from: int | None) -> None:
+    """A clustering was written (inside its transaction), keeping the clusters of run ``kept_from``'s clustering
+    outside its scope (None: it clustered every record). The parts of a queue built on that clustering stay of use
+    to the next queue, which measures the scope's clusters; after any other clustering (a second one with no queue
+    between, as a night resumed after its person IDs runs), they are of no use."""
+    if not has_table(con, STATE_TABLE):
+        return
+    con.execute(f"DELETE FROM {STATE_TABLE} WHERE run_id IS DISTINCT FROM ? OR starts_with(signature, ?)",
+                [kept_from, AFTER])
+    con.execute(f"UPDATE {STATE_TABLE} SET signature = ? || signature", [AFTER])
 
 
 def create_cluster_info(con: duckdb.DuckDBPyConnection, scope: str | None) -> None:
