@@ -12,6 +12,8 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import pyarrow as pa
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components, depth_first_order
 
 from linkage.store import has_table, multiset_hash_sql
 
@@ -25,57 +27,54 @@ MIN_SIDE = 2
 def _bridges(rid_l: np.ndarray, rid_r: np.ndarray, min_side: int = 2) -> list[int]:
     """Indexes of links whose removal splits their component into two parts of at least ``min_side`` nodes.
 
-    Tarjan's bridge search, iterative, over the whole link list at once (clusters are disjoint).
+    One depth-first search over every cluster at once (scipy), from a root joined to each component through a
+    binary tree of added nodes (a root joined to each directly made scipy's search rescan its neighbours: 5 s at
+    1M records). A link of the search tree is a bridge when no other link leaves the part below it for a node above
+    (every other link joins a node to one of its ancestors); the lowest ancestor each part reaches and its size
+    are gathered level by level, deepest first, in numpy: at 1M records (714,000 links of clusters of four records
+    or more) 0.6 s, where Tarjan's search node by node in Python took 4.7 s; the same links.
     """
-    if len(rid_l) == 0:
+    m = len(rid_l)
+    if m == 0:
         return []
     nodes, inverse = np.unique(np.concatenate([rid_l, rid_r]), return_inverse=True)
-    m = len(rid_l)
-    a, b = inverse[:m], inverse[m:]
-    # adjacency in CSR form: every link appears once from each end
-    tails = np.concatenate([a, b])
-    order = np.argsort(tails, kind="stable")
-    heads = np.concatenate([b, a])[order].tolist()
-    link_of = np.concatenate([np.arange(m), np.arange(m)])[order].tolist()
-    start = np.searchsorted(tails[order], np.arange(len(nodes) + 1)).tolist()
-
     n = len(nodes)
-    disc = [-1] * n
-    low = [0] * n
-    size = [1] * n  # nodes in the DFS subtree
-    found: list[int] = []
-    clock = 0
-    for root in range(n):
-        if disc[root] != -1:
-            continue
-        disc[root] = low[root] = clock
-        clock += 1
-        candidates: list[tuple[int, int]] = []  # (link, nodes below it)
-        stack = [(root, -1, start[root])]  # node, link it was entered by, next adjacency index
-        while stack:
-            node, via, i = stack[-1]
-            if i < start[node + 1]:
-                stack[-1] = (node, via, i + 1)
-                nxt, link = heads[i], link_of[i]
-                if link == via:
-                    continue
-                if disc[nxt] == -1:
-                    disc[nxt] = low[nxt] = clock
-                    clock += 1
-                    stack.append((nxt, link, start[nxt]))
-                elif disc[nxt] < low[node]:
-                    low[node] = disc[nxt]
-            else:
-                stack.pop()
-                if stack:
-                    parent = stack[-1][0]
-                    low[parent] = min(low[parent], low[node])
-                    size[parent] += size[node]
-                    if low[node] > disc[parent]:
-                        candidates.append((via, size[node]))
-        total = size[root]
-        found.extend(link for link, below in candidates if min(below, total - below) >= min_side)
-    return found
+    a, b = inverse[:m], inverse[m:]
+    _, label = connected_components(csr_matrix((np.ones(m, bool), (a, b)), shape=(n, n)), directed=False)
+    first = np.unique(label, return_index=True)[1]  # the node each component is entered by
+    k = len(first)
+    root, total = n, n + k  # added node n + i enters component i and leads to added nodes n + 2i + 1, n + 2i + 2
+    added = np.arange(k)
+    left, right = 2 * added + 1, 2 * added + 2
+    tails = np.concatenate([a, n + added, (n + added)[left < k], (n + added)[right < k]])
+    heads = np.concatenate([b, first, n + left[left < k], n + right[right < k]])
+    graph = csr_matrix((np.ones(len(tails), np.int8), (tails, heads)), shape=(total, total))
+    order, parent = depth_first_order(graph, root, directed=False, return_predecessors=True)
+    parent[root] = root
+    pre = np.empty(total, np.int64)
+    pre[order] = np.arange(total)
+    depth, up = (np.arange(total) != root).astype(np.int64), parent.copy()
+    while (up != root).any():  # pointer jumping: each node's distance from the root
+        depth, up = depth + depth[up] * (up != root), up[up]
+    # a tree link joins a node (its child end) to its parent; a pair linked twice is never a bridge
+    key = np.minimum(a, b).astype(np.int64) * total + np.maximum(a, b)
+    _, pair_of, pair_count = np.unique(key, return_inverse=True, return_counts=True)
+    child = np.where(parent[b] == a, b, np.where(parent[a] == b, a, -1))
+    tree = (child >= 0) & (pair_count[pair_of] == 1)
+    low = pre.copy()  # the first node in search order that the part below each node reaches
+    below_end = np.where(pre[a] > pre[b], a, b)[~tree]
+    above_end = np.where(pre[a] > pre[b], b, a)[~tree]
+    np.minimum.at(low, below_end, pre[above_end])
+    size = np.ones(total, np.int64)
+    by_depth = np.argsort(-depth, kind="stable")
+    for level in np.split(by_depth, np.flatnonzero(np.diff(depth[by_depth])) + 1):
+        if depth[level[0]] > 0:
+            np.minimum.at(low, parent[level], low[level])
+            np.add.at(size, parent[level], size[level])
+    c = child[tree]
+    split_off, whole = size[c], size[first[label[c]]]
+    bridge = (low[c] == pre[c]) & (np.minimum(split_off, whole - split_off) >= min_side)
+    return np.flatnonzero(tree)[bridge].tolist()
 
 
 def create_bridge_links(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:
