@@ -125,6 +125,8 @@ def test_decisions_survive_reclustering_and_retraining(store):
     assert frozenset({8, 9}) in after
     assert not any({1, 6} <= c for c in after)
     assert con.execute("SELECT count(*) FROM clustering_flags WHERE run_id = 3").fetchall()[0][0] == 1
+    # only the last run's flags stay (runs 1 and 2 flagged the same cut: kept, they grew every night)
+    assert con.execute("SELECT DISTINCT run_id FROM clustering_flags").fetchall() == [(3,)]
 
 
 def test_long_chain_in_reverse_order_becomes_one_cluster(tmp_path):

@@ -232,13 +232,13 @@ def _create_links(con: duckdb.DuckDBPyConnection, threshold: float, decisions_ta
 
 
 def _write_clusters(con: duckdb.DuckDBPyConnection, run_id: int, flags: list[dict], kept_from: int | None) -> None:
-    """Replace ``record_cluster``, ``cluster_links`` and the run's ``clustering_flags`` (in the caller's
-    transaction). With ``kept_from``, only the rows of the records in ``_cluster_scope``: the other records keep
-    theirs, and the flags of run ``kept_from`` that are about them."""
+    """Replace ``record_cluster``, ``cluster_links`` and ``clustering_flags`` (in the caller's transaction). With
+    ``kept_from``, only the rows of the records in ``_cluster_scope``: the other records keep theirs, and the flags of
+    run ``kept_from`` that are about them. Only the run's flags stay: an earlier run's are read by nothing (its
+    report keeps its counts), and kept they grew by a clustering's flags every night."""
     scope = f"(SELECT rid FROM {SCOPE_TABLE})"
     if kept_from is None:
-        con.execute(f"DELETE FROM record_cluster; DELETE FROM cluster_links;"
-                    f" DELETE FROM clustering_flags WHERE run_id = {int(run_id)}")
+        con.execute("DELETE FROM record_cluster; DELETE FROM cluster_links; DELETE FROM clustering_flags")
         records = "records r"
     else:  # the kept flags are read before the run's are deleted: a resumed run keeps from itself
         con.execute(f"""
@@ -246,7 +246,7 @@ def _write_clusters(con: duckdb.DuckDBPyConnection, run_id: int, flags: list[dic
             FROM clustering_flags WHERE run_id = {int(kept_from)} AND rid_l NOT IN {scope};
             DELETE FROM record_cluster WHERE rid IN {scope};
             DELETE FROM cluster_links WHERE rid_l IN {scope};
-            DELETE FROM clustering_flags WHERE run_id = {int(run_id)};
+            DELETE FROM clustering_flags;
             INSERT INTO clustering_flags SELECT {int(run_id)}, * FROM _kept_flags;
             DROP TABLE _kept_flags;""")
         records = f"records r SEMI JOIN {SCOPE_TABLE} s ON s.rid = r.rid"
